@@ -1,0 +1,106 @@
+/** What login and registration flows share: ids, creation, lookup, expiry and the native-flow CSRF guard. */
+import { randomUUID } from 'node:crypto';
+import {
+  BadRequestError,
+  FlowExpiredError,
+  FlowGoneError,
+  FlowNotFoundError,
+  FlowValidationError,
+} from '../errors.js';
+import type { IdentitySchema } from '../identity/schema.js';
+import type { ClientInfo } from '../session/service.js';
+import { messages } from './messages.js';
+import { isExpired, type FlowRecord, type FlowRepository, type FlowType, type FlowView } from './model.js';
+import { renderFlow, type RenderOptions } from './ui.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a flow endpoint knows about the caller. */
+export interface FlowRequest extends ClientInfo {
+  requestUrl: string;
+  /** Session token from X-Session-Token or Authorization: Bearer. */
+  sessionToken?: string;
+  origin?: string;
+  hasCookie: boolean;
+}
+
+export interface FlowDeps {
+  flows: FlowRepository;
+  schema: IdentitySchema;
+  publicBaseUrl: string;
+}
+
+export function parseFlowId(raw: string | undefined): string {
+  if (!raw || !UUID.test(raw)) throw new BadRequestError('The flow query parameter is missing or malformed.');
+  return raw.toLowerCase();
+}
+
+export async function createFlow(
+  deps: FlowDeps,
+  type: FlowType,
+  lifespanMs: number,
+  request: Pick<FlowRequest, 'requestUrl'>,
+  now: Date,
+  extra: Partial<FlowRecord> = {},
+): Promise<FlowRecord> {
+  const flow: FlowRecord = {
+    id: randomUUID(),
+    type,
+    state: 'choose_method',
+    requestUrl: request.requestUrl,
+    issuedAt: now,
+    expiresAt: new Date(now.getTime() + lifespanMs),
+    ...extra,
+  };
+  await deps.flows.create(flow);
+  return flow;
+}
+
+export function render(deps: FlowDeps, flow: FlowRecord, options?: RenderOptions): FlowView {
+  return renderFlow(flow, deps.schema, deps.publicBaseUrl, options);
+}
+
+/** `GET /self-service/<type>/flows?id=`: the flow, 404 if unknown (or of another type), 410 once expired. */
+export async function getFlowView(deps: FlowDeps, type: FlowType, rawId: string | undefined, now: Date): Promise<FlowView> {
+  const flow = await deps.flows.get(parseFlowId(rawId));
+  if (!flow || flow.type !== type) throw new FlowNotFoundError();
+  if (isExpired(flow, now)) throw new FlowGoneError(type, `${deps.publicBaseUrl}/self-service/${type}/api`);
+  return render(deps, flow);
+}
+
+/**
+ * Checks a flow loaded for a submit: unknown -> 404; expired -> a replacement flow that says why and a 410
+ * pointing at it; Origin or Cookie on an API flow -> 400 (native flows are CSRF-protected by refusing them).
+ */
+export async function checkSubmittable(
+  deps: FlowDeps,
+  flow: FlowRecord | undefined,
+  type: FlowType,
+  lifespanMs: number,
+  request: FlowRequest,
+  now: Date,
+  values: Record<string, unknown>,
+): Promise<FlowRecord> {
+  if (!flow || flow.type !== type) throw new FlowNotFoundError();
+  if (isExpired(flow, now)) {
+    const replacement = await createFlow(deps, type, lifespanMs, { requestUrl: flow.requestUrl }, now, {
+      messages: [messages.flowExpired(type, flow.expiresAt, now)],
+    });
+    throw new FlowExpiredError(flow.expiresAt, now, replacement.id);
+  }
+  const csrfReason = request.origin
+    ? 'The HTTP Request Header included the "Origin" key, indicating that this request was made as part of an AJAX request in a Browser. The flow however was initiated as an API request. To prevent potential misuse and mitigate several attack vectors including CSRF, the request has been blocked. Please consult the documentation.'
+    : request.hasCookie
+      ? 'The HTTP Request Header included the "Cookie" key, indicating that this request was made by a Browser. The flow however was initiated as an API request. To prevent potential misuse and mitigate several attack vectors including CSRF, the request has been blocked. Please consult the documentation.'
+      : undefined;
+  if (csrfReason) throw new FlowValidationError(render(deps, flow, { values, messages: [messages.generic(csrfReason)] }));
+  if (flow.state !== 'choose_method') {
+    throw new FlowValidationError(render(deps, flow, { values, messages: [messages.flowAlreadyCompleted(type)] }));
+  }
+  return flow;
+}
+
+export function stringField(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  return typeof value === 'string' ? value : undefined;
+}

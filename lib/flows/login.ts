@@ -1,0 +1,93 @@
+/**
+ * The API login flow for the password method. Storage round trips on submit: one batched read (flow and
+ * identifier claim), one read of the identity's credential, one transaction (session + flow completion).
+ */
+import { FlowAlreadyUsedError, FlowValidationError, KratosError, SessionAlreadyAvailableError } from '../errors.js';
+import type { PasswordHasher } from '../hashing/bcrypt.js';
+import type { IdentityRepository } from '../identity/repository.js';
+import { normalizeIdentifier } from '../identity/schema.js';
+import { sessionView } from '../session/model.js';
+import type { SessionService } from '../session/service.js';
+import { checkSubmittable, createFlow, getFlowView, parseFlowId, render, stringField, type FlowDeps, type FlowRequest } from './common.js';
+import { messages, type UiText } from './messages.js';
+import type { FlowRecord, FlowView } from './model.js';
+
+export interface LoginDeps extends FlowDeps {
+  identities: IdentityRepository;
+  sessions: SessionService;
+  hasher: PasswordHasher;
+  lifespanMs: number;
+}
+
+export class IdentityDisabledError extends KratosError {
+  override name = 'IdentityDisabledError';
+  constructor() {
+    super(401, 'This account was disabled.', 'session_identity_disabled', undefined, 'identity is disabled');
+  }
+}
+
+export function createLoginFlows(deps: LoginDeps) {
+  const invalid = (flow: FlowRecord, values: Record<string, unknown>, flowMessage?: UiText, nodeMessages?: Record<string, UiText[]>) =>
+    new FlowValidationError(render(deps, flow, { values, messages: flowMessage ? [flowMessage] : [], nodeMessages }));
+
+  return {
+    async init(request: FlowRequest, refresh: boolean, now: Date): Promise<FlowView> {
+      if (!refresh && request.sessionToken && (await deps.sessions.findActive(request.sessionToken, now))) {
+        throw new SessionAlreadyAvailableError('login');
+      }
+      const flow = await createFlow(deps, 'login', deps.lifespanMs, request, now, { refresh });
+      return render(deps, flow);
+    },
+
+    get: (id: string | undefined, now: Date) => getFlowView(deps, 'login', id, now),
+
+    async submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date) {
+      const flowId = parseFlowId(rawFlowId);
+      const identifier = stringField(body, 'identifier');
+      const password = stringField(body, 'password');
+      const values = { identifier: identifier ?? '' };
+      const normalized = identifier ? normalizeIdentifier(identifier) : '';
+
+      const found = normalized
+        ? await deps.flows.getWithIdentifierOwner(flowId, normalized)
+        : { flow: await deps.flows.get(flowId), identityId: undefined };
+      const flow = await checkSubmittable(deps, found.flow, 'login', deps.lifespanMs, request, now, values);
+
+      if (!flow.refresh && request.sessionToken && (await deps.sessions.findActive(request.sessionToken, now))) {
+        throw invalid(flow, values, messages.generic(new SessionAlreadyAvailableError('login').reason!));
+      }
+      if (body.method !== 'password') {
+        throw invalid(flow, values, {
+          id: 4010002,
+          text: 'Could not find a strategy to log you in with. Did you fill out the form correctly?',
+          type: 'error',
+        });
+      }
+      const missing: Record<string, UiText[]> = {};
+      if (!normalized) missing.identifier = [messages.required('identifier')];
+      if (!password) missing.password = [messages.required('password')];
+      if (Object.keys(missing).length > 0) throw invalid(flow, values, undefined, missing);
+
+      // Unknown identifiers cost one compare at the configured cost and answer exactly like a wrong password.
+      const identity = found.identityId ? await deps.identities.getWithCredentials(found.identityId) : undefined;
+      const hash = identity?.password?.hashedPassword;
+      const matches = hash ? await deps.hasher.compare(password!, hash) : await deps.hasher.compareWithDummy(password!);
+      if (!identity || !matches) throw invalid(flow, values, messages.invalidCredentials());
+      if (identity.state !== 'active') throw new IdentityDisabledError();
+
+      const issued = deps.sessions.issue(identity, request, now);
+      try {
+        await deps.sessions.store(issued, { id: flow.id, now });
+      } catch (error) {
+        if (error instanceof FlowAlreadyUsedError) throw invalid(flow, values, messages.flowAlreadyCompleted('login'));
+        throw error;
+      }
+      return {
+        session_token: issued.token,
+        session: sessionView(issued.session, now, deps.publicBaseUrl),
+        continue_with: [{ action: 'set_ory_session_token', ory_session_token: issued.token }],
+      };
+    },
+  };
+}
+export type LoginFlows = ReturnType<typeof createLoginFlows>;

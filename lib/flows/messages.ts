@@ -1,0 +1,60 @@
+/** Kratos's UI messages (ids and texts as in Kratos's `text` package), built by the flows that show them. */
+export interface UiText {
+  id: number;
+  text: string;
+  type: 'info' | 'error' | 'success';
+  context?: Record<string, unknown>;
+}
+
+const error = (id: number, text: string, context?: Record<string, unknown>): UiText =>
+  context ? { id, text, type: 'error', context } : { id, text, type: 'error' };
+const info = (id: number, text: string, context?: Record<string, unknown>): UiText =>
+  context ? { id, text, type: 'info', context } : { id, text, type: 'info' };
+
+export const messages = {
+  generic: (reason: string) => error(4000001, reason, { reason }),
+  required: (property: string) => error(4000002, `Property ${property} is missing.`, { property }),
+  minLength: (min: number, actual: number) =>
+    error(4000003, `length must be >= ${min}, but got ${actual}`, { min_length: min, actual_length: actual }),
+  maxLength: (max: number, actual: number) =>
+    error(4000017, `length must be <= ${max}, but got ${actual}`, { max_length: max, actual_length: actual }),
+  wrongType: (allowed: string[], actual: string) =>
+    error(4000026, `expected ${allowed.join(' or ')}, but got ${actual}`, { allowed_types: allowed, actual_type: actual }),
+  invalidEmail: (value: string) => error(4000001, `"${value}" is not valid "email"`, { reason: `"${value}" is not valid "email"` }),
+  invalidCredentials: () =>
+    error(
+      4000006,
+      'The provided credentials are invalid, check for spelling mistakes in your password or username, email address, or phone number.',
+    ),
+  duplicateCredentials: () =>
+    error(4000007, 'An account with the same identifier (email, phone, username, ...) exists already.'),
+  passwordTooSimilar: () => error(4000031, 'The password can not be used because it is too similar to the identifier.'),
+  passwordTooShort: (min: number, actual: number) =>
+    error(4000032, `The password must be at least ${min} characters long, but got ${actual}.`, {
+      min_length: min,
+      actual_length: actual,
+    }),
+  passwordTooLong: (max: number, actual: number) =>
+    error(4000033, `The password must be at most ${max} characters long, but got ${actual}.`, {
+      max_length: max,
+      actual_length: actual,
+    }),
+  passwordSameAsOld: () => error(4000039, 'The new password must be different from the old password.'),
+  flowAlreadyCompleted: (type: 'login' | 'registration' | 'settings') =>
+    error(type === 'login' ? 4010007 : 4040002, 'The request was already completed successfully and can not be retried.'),
+  flowExpired: (type: 'login' | 'registration' | 'settings', expiredAt: Date, now: Date) => {
+    const ago = ((now.getTime() - expiredAt.getTime()) / 60_000).toFixed(2);
+    const id = { login: 4010001, registration: 4040001, settings: 4050001 }[type];
+    return error(id, `The ${type} flow expired ${ago} minutes ago, please try again.`, {
+      expired_at: expiredAt.toISOString(),
+      expired_at_unix: Math.floor(expiredAt.getTime() / 1000),
+    });
+  },
+  settingsSaved: (): UiText => ({ id: 1050001, text: 'Your changes have been saved!', type: 'success' }),
+  labelPassword: () => info(1070001, 'Password'),
+  labelId: () => info(1070004, 'ID'),
+  labelFromSchema: (title: string) => info(1070002, title, { title }),
+  labelSignInWithPassword: () => info(1010022, 'Sign in with password'),
+  labelSignUp: () => info(1040001, 'Sign up'),
+  labelSave: () => info(1070003, 'Save'),
+};

@@ -1,0 +1,143 @@
+/**
+ * Renders flows as Kratos serialises them: ui nodes in Kratos's order, submitted values echoed back (never a
+ * password), messages on their nodes or on the flow.
+ */
+import type { IdentitySchema } from '../identity/schema.js';
+import { readPath } from '../identity/schema.js';
+import { messages, type UiText } from './messages.js';
+import type { FlowRecord, FlowView, UiNode, UiNodeAttributes } from './model.js';
+
+export interface RenderOptions {
+  /** Submitted values to echo into node values (passwords are never echoed). */
+  values?: Record<string, unknown>;
+  nodeMessages?: Record<string, UiText[]>;
+  messages?: UiText[];
+  /** Settings: the identity shown by the flow, in its public form. */
+  identity?: Record<string, unknown>;
+}
+
+function input(
+  group: UiNode['group'],
+  attributes: Omit<UiNodeAttributes, 'disabled' | 'node_type'>,
+  label?: UiText,
+): UiNode {
+  const attrs: UiNodeAttributes = { name: attributes.name, type: attributes.type } as UiNodeAttributes;
+  if (attributes.value !== undefined) attrs.value = attributes.value;
+  if (attributes.required) attrs.required = true;
+  if (attributes.autocomplete) attrs.autocomplete = attributes.autocomplete;
+  attrs.disabled = false;
+  attrs.node_type = 'input';
+  return { type: 'input', group, attributes: attrs, messages: [], meta: label ? { label } : {} };
+}
+
+// API flows carry an empty CSRF token: native clients are protected by refusing cookies and Origin instead.
+const csrfNode = () => input('default', { name: 'csrf_token', type: 'hidden', value: '', required: true });
+const submitNode = (label: UiText) => input('password', { name: 'method', type: 'submit', value: 'password' }, label);
+
+function loginNodes(schema: IdentitySchema, values: Record<string, unknown>): UiNode[] {
+  const identifier = typeof values.identifier === 'string' ? values.identifier : '';
+  return [
+    csrfNode(),
+    input('default', { name: 'identifier', type: 'text', value: identifier, required: true }, schema.identifierLabel()),
+    input(
+      'password',
+      { name: 'password', type: 'password', required: true, autocomplete: 'current-password' },
+      messages.labelPassword(),
+    ),
+    submitNode(messages.labelSignInWithPassword()),
+  ];
+}
+
+function traitNodes(schema: IdentitySchema, traits: unknown, group: UiNode['group']): UiNode[] {
+  return schema.fields.map((field) =>
+    input(
+      group,
+      {
+        name: field.name,
+        type: field.inputType,
+        value: readPath(traits, field.path),
+        required: field.required,
+        autocomplete: field.inputType === 'email' ? 'email' : undefined,
+      },
+      field.title ? messages.labelFromSchema(field.title) : undefined,
+    ),
+  );
+}
+
+function registrationNodes(schema: IdentitySchema, values: Record<string, unknown>): UiNode[] {
+  const traits = traitNodes(schema, values.traits, 'password');
+  // Kratos puts the password right after the identifier trait(s), then the remaining traits in schema order.
+  const identifierNames = new Set(schema.fields.filter((f) => f.passwordIdentifier).map((f) => f.name));
+  const password = input(
+    'password',
+    { name: 'password', type: 'password', required: true, autocomplete: 'new-password' },
+    messages.labelPassword(),
+  );
+  return [
+    csrfNode(),
+    ...traits.filter((n) => identifierNames.has(n.attributes.name)),
+    password,
+    ...traits.filter((n) => !identifierNames.has(n.attributes.name)),
+    submitNode(messages.labelSignUp()),
+  ];
+}
+
+function settingsNodes(schema: IdentitySchema, identity: Record<string, unknown> | undefined): UiNode[] {
+  const traits = identity?.traits;
+  return [
+    csrfNode(),
+    ...traitNodes(schema, traits, 'profile'),
+    input('profile', { name: 'method', type: 'submit', value: 'profile' }, messages.labelSave()),
+    input(
+      'password',
+      { name: 'password', type: 'password', required: true, autocomplete: 'new-password' },
+      messages.labelPassword(),
+    ),
+    input('password', { name: 'method', type: 'submit', value: 'password' }, messages.labelSave()),
+  ];
+}
+
+export function renderFlow(
+  flow: FlowRecord,
+  schema: IdentitySchema,
+  publicBaseUrl: string,
+  options: RenderOptions = {},
+): FlowView {
+  const values = options.values ?? {};
+  const nodes =
+    flow.type === 'login'
+      ? loginNodes(schema, values)
+      : flow.type === 'registration'
+        ? registrationNodes(schema, values)
+        : settingsNodes(schema, options.identity);
+  for (const node of nodes) {
+    const extra = options.nodeMessages?.[node.attributes.name];
+    if (extra && node.attributes.type !== 'submit') node.messages.push(...extra);
+  }
+  const ui: FlowView['ui'] = {
+    action: `${publicBaseUrl}/self-service/${flow.type}?flow=${flow.id}`,
+    method: 'POST',
+    nodes,
+  };
+  const flowMessages = [...(flow.messages ?? []), ...(options.messages ?? [])];
+  if (flowMessages.length > 0) ui.messages = flowMessages;
+
+  const view: Record<string, unknown> = {
+    id: flow.id,
+    organization_id: null,
+    type: 'api',
+    expires_at: flow.expiresAt.toISOString(),
+    issued_at: flow.issuedAt.toISOString(),
+    request_url: flow.requestUrl,
+    ui,
+  };
+  if (flow.type === 'login') {
+    view.created_at = flow.issuedAt.toISOString();
+    view.updated_at = flow.issuedAt.toISOString();
+    view.refresh = flow.refresh ?? false;
+    view.requested_aal = 'aal1';
+  }
+  if (flow.type === 'settings') view.identity = options.identity;
+  view.state = flow.state;
+  return view as FlowView;
+}

@@ -1,0 +1,138 @@
+/**
+ * One request shape for both API Gateway payloads: HTTP API (v2) and REST API (v1) proxy events.
+ * Header names are lower-cased here (REST keeps the caller's case); bodies are decoded here.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { BadRequestError, PayloadTooLargeError } from '../errors.js';
+
+export type LambdaHttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
+
+/** Bodies over 1 MiB are refused before parsing (Kratos allows 5 MiB; nothing here needs more than a few KiB). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface HttpRequest {
+  method: string;
+  /** The raw path, e.g. `/sessions/whoami`. */
+  path: string;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  rawBody?: string;
+  requestId: string;
+  sourceIp?: string;
+}
+
+function isV2(event: LambdaHttpEvent): event is APIGatewayProxyEventV2 {
+  return (event as APIGatewayProxyEventV2).version === '2.0' || 'rawPath' in event;
+}
+
+function lowerCaseHeaders(headers: Record<string, string | undefined> | null | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const key = name.toLowerCase();
+    out[key] = out[key] === undefined ? value : `${out[key]}, ${value}`;
+  }
+  return out;
+}
+
+export function toHttpRequest(event: LambdaHttpEvent, context?: Pick<Context, 'awsRequestId'>): HttpRequest {
+  const v2 = isV2(event);
+  const headers = lowerCaseHeaders(event.headers);
+  if (v2 && event.cookies?.length) headers.cookie = event.cookies.join('; ');
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+    // v2 joins repeated parameters with commas; Kratos reads the first value.
+    if (value !== undefined) query[name] = v2 ? value.split(',')[0] : value;
+  }
+  let rawBody: string | undefined;
+  if (event.body !== null && event.body !== undefined) {
+    rawBody = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  }
+  return {
+    method: (v2 ? event.requestContext.http.method : event.httpMethod).toUpperCase(),
+    path: v2 ? event.rawPath : event.path,
+    headers,
+    query,
+    rawBody,
+    requestId: (v2 ? event.requestContext.requestId : event.requestContext?.requestId) ?? context?.awsRequestId ?? '',
+    sourceIp: v2 ? event.requestContext.http.sourceIp : event.requestContext?.identity?.sourceIp,
+  };
+}
+
+function setPath(target: Record<string, unknown>, dottedKey: string, value: string): void {
+  const parts = dottedKey.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (part === '__proto__' || part === 'constructor' || part === 'prototype') return;
+    const next = node[part];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  const last = parts[parts.length - 1];
+  if (last === '__proto__' || last === 'constructor' || last === 'prototype') return;
+  node[last] = value;
+}
+
+/**
+ * Decodes a submit body: `application/json`, or `application/x-www-form-urlencoded` with dotted keys
+ * (`traits.email=...`) expanded into objects, as Kratos does. Anything else is a 400, never a 500.
+ */
+export function parseBody(request: HttpRequest): Record<string, unknown> {
+  const raw = request.rawBody ?? '';
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (raw.trim() === '') {
+    throw new BadRequestError('Unable to decode HTTP Request Body because its HTTP Header "Content-Length" is zero.');
+  }
+  if (contentType === 'application/x-www-form-urlencoded') {
+    const body: Record<string, unknown> = Object.create(null);
+    for (const [key, value] of new URLSearchParams(raw)) {
+      if (!(key in body) || typeof body[key] !== 'string') setPath(body, key, value);
+    }
+    return { ...body };
+  }
+  if (contentType === '' || contentType === 'application/json' || contentType.endsWith('+json')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new BadRequestError('Unable to decode JSON payload: the request body is not valid JSON.');
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new BadRequestError('Unable to decode JSON payload: the request body must be a JSON object.');
+    }
+    return parsed as Record<string, unknown>;
+  }
+  throw new BadRequestError(
+    `HTTP ${request.method} Request used unknown HTTP Header "Content-Type: ${contentType.slice(0, 100)}", only [application/json application/x-www-form-urlencoded] are supported.`,
+  );
+}
+
+/** The session token a request carries: `X-Session-Token`, else `Authorization: Bearer`. */
+export function sessionTokenOf(request: HttpRequest): string | undefined {
+  const header = request.headers['x-session-token']?.trim();
+  if (header) return header;
+  const match = /^bearer\s+(.+)$/i.exec(request.headers.authorization?.trim() ?? '');
+  return match ? match[1].trim() : undefined;
+}
+
+/** The URL the caller requested, as Kratos records it in a flow's `request_url`. */
+export function requestUrlOf(request: HttpRequest): string {
+  const host = request.headers['x-forwarded-host'] ?? request.headers.host ?? 'localhost';
+  const proto = request.headers['x-forwarded-proto'] ?? (/^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https');
+  const query = new URLSearchParams(request.query).toString();
+  return `${proto.split(',')[0].trim()}://${host}${request.path}${query ? `?${query}` : ''}`;
+}
+
+/** What the flows need to know about the caller. */
+export function flowRequestOf(request: HttpRequest) {
+  return {
+    requestUrl: requestUrlOf(request),
+    sessionToken: sessionTokenOf(request),
+    origin: request.headers.origin || undefined,
+    // As Go's http.Request.Cookies(): only a header that parses to at least one cookie counts.
+    hasCookie: /(^|;)\s*[^=;\s]+=/.test(request.headers.cookie ?? ''),
+    userAgent: request.headers['user-agent'],
+    ipAddress: request.sourceIp,
+  };
+}

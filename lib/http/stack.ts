@@ -1,0 +1,72 @@
+/**
+ * The one Middy stack every function uses. Order matters (Middy runs `after`/`onError` in reverse):
+ *   1. tracing   - first in, so it sees the final response or error and always ends its span
+ *   2. http      - event -> HttpRequest; HttpResult or typed error -> API Gateway response
+ * Handlers stay thin: they receive an HttpRequest and return an HttpResult or throw a typed error.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { errorToResult, toLambdaResult, type HttpResult } from './response.js';
+import { toHttpRequest, type HttpRequest, type LambdaHttpEvent } from './request.js';
+
+export type HttpHandler = (request: HttpRequest, context: Context) => Promise<HttpResult>;
+
+export interface RouteOptions {
+  /** The route template as routed (`/admin/identities/{id}`), used to name the request's span. */
+  route: string;
+}
+
+const NO_CACHE = 'private, no-cache, no-store, must-revalidate';
+
+type Request = middy.Request<unknown, APIGatewayProxyResult | HttpResult, Error, Context, { http?: HttpRequest }>;
+
+function responseHeaders(http: HttpRequest | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (http?.method === 'GET') headers['Cache-Control'] = NO_CACHE;
+  const requestId = http?.headers['x-request-id'];
+  if (requestId) headers['X-Request-ID'] = requestId.slice(0, 200);
+  return headers;
+}
+
+/** Normalises the event, shapes results, and maps every error in one place. */
+export function httpMiddleware(): middy.MiddlewareObj {
+  return {
+    before: async function httpMiddlewareBefore(request: Request) {
+      const http = toHttpRequest(request.event as LambdaHttpEvent, request.context);
+      request.internal.http = http;
+      request.event = http;
+    },
+    after: async function httpMiddlewareAfter(request: Request) {
+      request.response = toLambdaResult(request.response as HttpResult, responseHeaders(request.internal.http));
+    },
+    onError: async function httpMiddlewareOnError(request: Request) {
+      const http = request.internal.http;
+      const result = errorToResult(request.error, http?.headers['x-request-id']);
+      if (result.unexpected) {
+        // The caller sees a bare 500; the details go to the function's log only.
+        const err = request.error;
+        console.error(
+          JSON.stringify({
+            level: 'error',
+            msg: 'unhandled error',
+            error: err?.name,
+            message: err?.message,
+            stack: err?.stack,
+            path: http?.path,
+          }),
+        );
+      }
+      request.response = toLambdaResult(result, responseHeaders(http));
+    },
+  } as middy.MiddlewareObj;
+}
+
+export function httpFunction(options: RouteOptions, handler: HttpHandler) {
+  void options;
+  return middy<unknown, APIGatewayProxyResult>()
+    .use(httpMiddleware())
+    .handler(handler as unknown as middy.MiddyfiedHandler) as unknown as (
+    event: LambdaHttpEvent,
+    context: Context,
+  ) => Promise<APIGatewayProxyResult>;
+}

@@ -1,0 +1,82 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Config } from '../config/index.js';
+import { NoActiveSessionError, SessionTokenNotFoundError } from '../errors.js';
+import type { Identity } from '../identity/model.js';
+import { isSessionActive, type Session } from './model.js';
+import type { SessionRepository } from './repository.js';
+
+const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const TOKEN_PATTERN = /^ory_st_[A-Za-z0-9]{32}$/;
+
+/** `ory_st_` + 32 characters of [A-Za-z0-9], as Kratos issues them (about 190 bits of randomness). */
+export function newSessionToken(): string {
+  const bytes = randomBytes(64);
+  let token = '';
+  for (const byte of bytes) {
+    // Rejection sampling keeps every character equally likely (248 = 4 * 62).
+    if (byte < 248) token += TOKEN_ALPHABET[byte % 62];
+    if (token.length === 32) break;
+  }
+  return token.length === 32 ? `ory_st_${token}` : newSessionToken();
+}
+
+/** Sessions are stored under this hash; a leaked table does not leak usable tokens. */
+export function hashSessionToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export interface ClientInfo {
+  userAgent?: string;
+  ipAddress?: string;
+}
+
+export interface IssuedSession {
+  session: Session;
+  token: string;
+  tokenHash: string;
+}
+
+export function createSessionService(sessions: SessionRepository, config: Pick<Config, 'sessionLifespanMs'>) {
+  /** The session a token belongs to if it is active now; undefined otherwise (never throws for a bad token). */
+  async function findActive(token: string | undefined, now: Date): Promise<Session | undefined> {
+    if (!token || !TOKEN_PATTERN.test(token)) return undefined;
+    const session = await sessions.getByTokenHash(hashSessionToken(token));
+    return session && isSessionActive(session, now) ? session : undefined;
+  }
+
+  return {
+    findActive,
+
+    issue(identity: Identity, client: ClientInfo, now: Date): IssuedSession {
+      const token = newSessionToken();
+      const session: Session = {
+        id: randomUUID(),
+        active: true,
+        identityId: identity.id,
+        authenticatedAt: now,
+        issuedAt: now,
+        expiresAt: new Date(now.getTime() + config.sessionLifespanMs),
+        devices: [{ id: randomUUID(), ipAddress: client.ipAddress, userAgent: client.userAgent?.slice(0, 512) }],
+        identity: { ...identity, password: undefined },
+      };
+      return { session, token, tokenHash: hashSessionToken(token) };
+    },
+
+    /** Writes a login session and completes its flow in one transaction. */
+    store: (issued: IssuedSession, flow: { id: string; now: Date }) =>
+      sessions.createForFlow(issued.session, issued.tokenHash, flow),
+
+    async whoami(token: string | undefined, now: Date): Promise<Session> {
+      const session = await findActive(token, now);
+      if (!session) throw new NoActiveSessionError();
+      return session;
+    },
+
+    async logout(token: unknown): Promise<void> {
+      // Revoking an already revoked session is a success, as in Kratos; an unknown token is refused.
+      if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) throw new SessionTokenNotFoundError();
+      if (!(await sessions.revokeByTokenHash(hashSessionToken(token)))) throw new SessionTokenNotFoundError();
+    },
+  };
+}
+export type SessionService = ReturnType<typeof createSessionService>;

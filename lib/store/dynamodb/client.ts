@@ -1,0 +1,41 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Config } from '../../config/index.js';
+import { ServiceUnavailableError } from '../../errors.js';
+
+export function createDynamoClient(config: Config['dynamodb']): DynamoDBClient {
+  const local = config.endpoint !== undefined;
+  return new DynamoDBClient({
+    region: config.region,
+    endpoint: config.endpoint,
+    // DynamoDB Local and LocalStack accept any credentials; real AWS uses the Lambda role's.
+    ...(local && !process.env.AWS_ACCESS_KEY_ID
+      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+    maxAttempts: 3,
+    // Bounded so that an unreachable database answers 503 quickly instead of holding the request.
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
+  });
+}
+
+const UNAVAILABLE_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ResourceNotFoundException',
+  'TimeoutError',
+  'RequestTimeout',
+  'AbortError',
+]);
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+
+/** Failures of the database itself become a 503; everything else stays a bug (500). */
+export function translateStorageError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const code = (error as { code?: string }).code;
+  if (UNAVAILABLE_NAMES.has(error.name) || (code && UNAVAILABLE_CODES.has(code)) || error.name === 'SystemError') {
+    return new ServiceUnavailableError();
+  }
+  return error;
+}

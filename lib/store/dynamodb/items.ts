@@ -1,0 +1,196 @@
+/**
+ * Item layout of the single table. Every item is addressed by `pk` alone:
+ *   IDENTITY#<id>                      the identity, its traits and its password credential
+ *   IDENTIFIER#password#<identifier>   uniqueness claim of a normalised identifier -> identity id
+ *   SESSION#<sha256(token)>            a session, with a snapshot of its identity (whoami is one read)
+ *   FLOW#<id>                          a self-service flow (TTL-expired by DynamoDB, checked on read)
+ * gsi1 lists collections in id order (IDENTITIES, SESSIONS); gsi2 lists an identity's sessions.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { FlowRecord } from '../../flows/model.js';
+import type { Identity } from '../../identity/model.js';
+import type { Session } from '../../session/model.js';
+
+export type Item = Record<string, AttributeValue>;
+
+export const keys = {
+  identity: (id: string) => ({ pk: { S: `IDENTITY#${id}` } }),
+  identifier: (identifier: string) => ({ pk: { S: `IDENTIFIER#password#${identifier}` } }),
+  session: (tokenHash: string) => ({ pk: { S: `SESSION#${tokenHash}` } }),
+  flow: (id: string) => ({ pk: { S: `FLOW#${id}` } }),
+};
+
+export const IDENTITIES_COLLECTION = 'IDENTITIES';
+export const SESSIONS_COLLECTION = 'SESSIONS';
+
+const s = (value: string): AttributeValue => ({ S: value });
+const n = (value: number): AttributeValue => ({ N: String(value) });
+const json = (value: unknown): AttributeValue => ({ S: JSON.stringify(value ?? null) });
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+function str(item: Item, name: string): string {
+  const value = item[name]?.S;
+  if (value === undefined) throw new Error(`stored item lacks attribute ${name}`);
+  return value;
+}
+const optStr = (item: Item, name: string) => item[name]?.S;
+const date = (item: Item, name: string) => new Date(str(item, name));
+const parse = (item: Item, name: string): unknown => (item[name]?.S === undefined ? null : JSON.parse(item[name].S!));
+
+/** Attributes an ordinary identity read may load: everything but the password hash. */
+export const PUBLIC_IDENTITY_ATTRIBUTES = [
+  'id',
+  'schema_id',
+  'state',
+  'traits',
+  'metadata_public',
+  'metadata_admin',
+  'created_at',
+  'updated_at',
+  'identifiers',
+  'password_created_at',
+  'password_updated_at',
+];
+
+export function identityToItem(identity: Identity): Item {
+  const item: Item = {
+    ...keys.identity(identity.id),
+    kind: s('identity'),
+    id: s(identity.id),
+    schema_id: s(identity.schemaId),
+    state: s(identity.state),
+    traits: json(identity.traits),
+    metadata_public: json(identity.metadataPublic),
+    metadata_admin: json(identity.metadataAdmin),
+    created_at: s(identity.createdAt.toISOString()),
+    updated_at: s(identity.updatedAt.toISOString()),
+    gsi1pk: s(IDENTITIES_COLLECTION),
+    gsi1sk: s(identity.id),
+  };
+  if (identity.password) {
+    item.identifiers = json(identity.password.identifiers);
+    item.password_created_at = s(identity.password.createdAt.toISOString());
+    item.password_updated_at = s(identity.password.updatedAt.toISOString());
+    if (identity.password.hashedPassword) item.password_hash = s(identity.password.hashedPassword);
+  }
+  return item;
+}
+
+export function itemToIdentity(item: Item): Identity {
+  const identity: Identity = {
+    id: str(item, 'id'),
+    schemaId: str(item, 'schema_id'),
+    state: str(item, 'state') as Identity['state'],
+    traits: (parse(item, 'traits') ?? {}) as Record<string, unknown>,
+    metadataPublic: parse(item, 'metadata_public'),
+    metadataAdmin: parse(item, 'metadata_admin'),
+    createdAt: date(item, 'created_at'),
+    updatedAt: date(item, 'updated_at'),
+  };
+  if (item.identifiers) {
+    identity.password = {
+      identifiers: parse(item, 'identifiers') as string[],
+      createdAt: date(item, 'password_created_at'),
+      updatedAt: date(item, 'password_updated_at'),
+    };
+    const hash = optStr(item, 'password_hash');
+    if (hash) identity.password.hashedPassword = hash;
+  }
+  return identity;
+}
+
+export function identifierClaimItem(identifier: string, identityId: string): Item {
+  return { ...keys.identifier(identifier), kind: s('identifier'), identity_id: s(identityId) };
+}
+
+/** The identity snapshot kept on a session: never its password hash. */
+function identitySnapshot(identity: Identity): unknown {
+  return {
+    id: identity.id,
+    schemaId: identity.schemaId,
+    state: identity.state,
+    traits: identity.traits,
+    metadataPublic: identity.metadataPublic ?? null,
+    createdAt: identity.createdAt.toISOString(),
+    updatedAt: identity.updatedAt.toISOString(),
+  };
+}
+
+export function sessionToItem(session: Session, tokenHash: string): Item {
+  return {
+    ...keys.session(tokenHash),
+    kind: s('session'),
+    id: s(session.id),
+    identity_id: s(session.identityId),
+    active: { BOOL: session.active },
+    authenticated_at: s(session.authenticatedAt.toISOString()),
+    issued_at: s(session.issuedAt.toISOString()),
+    expires_at: s(session.expiresAt.toISOString()),
+    devices: json(session.devices),
+    identity: json(identitySnapshot(session.identity)),
+    ttl: n(epochSeconds(session.expiresAt)),
+    gsi1pk: s(SESSIONS_COLLECTION),
+    gsi1sk: s(session.id),
+    gsi2pk: s(`IDENTITY#${session.identityId}`),
+    gsi2sk: s(`${session.issuedAt.toISOString()}#${session.id}`),
+  };
+}
+
+export function itemToSession(item: Item): Session {
+  const snapshot = parse(item, 'identity') as Record<string, unknown>;
+  return {
+    id: str(item, 'id'),
+    active: item.active?.BOOL === true,
+    identityId: str(item, 'identity_id'),
+    authenticatedAt: date(item, 'authenticated_at'),
+    issuedAt: date(item, 'issued_at'),
+    expiresAt: date(item, 'expires_at'),
+    devices: (parse(item, 'devices') ?? []) as Session['devices'],
+    identity: {
+      id: snapshot.id as string,
+      schemaId: snapshot.schemaId as string,
+      state: snapshot.state as Identity['state'],
+      traits: snapshot.traits as Record<string, unknown>,
+      metadataPublic: snapshot.metadataPublic,
+      metadataAdmin: null,
+      createdAt: new Date(snapshot.createdAt as string),
+      updatedAt: new Date(snapshot.updatedAt as string),
+    },
+  };
+}
+
+export function flowToItem(flow: FlowRecord): Item {
+  const item: Item = {
+    ...keys.flow(flow.id),
+    kind: s('flow'),
+    id: s(flow.id),
+    flow_type: s(flow.type),
+    state: s(flow.state),
+    request_url: s(flow.requestUrl),
+    issued_at: s(flow.issuedAt.toISOString()),
+    expires_at: s(flow.expiresAt.toISOString()),
+    expires_at_ms: n(flow.expiresAt.getTime()),
+    // DynamoDB deletes expired items within days, so an hour of grace lets reads still answer 410, not 404.
+    ttl: n(epochSeconds(flow.expiresAt) + 3600),
+  };
+  if (flow.refresh !== undefined) item.refresh = { BOOL: flow.refresh };
+  if (flow.identityId) item.identity_id = s(flow.identityId);
+  if (flow.messages?.length) item.messages = json(flow.messages);
+  return item;
+}
+
+export function itemToFlow(item: Item): FlowRecord {
+  const flow: FlowRecord = {
+    id: str(item, 'id'),
+    type: str(item, 'flow_type') as FlowRecord['type'],
+    state: str(item, 'state') as FlowRecord['state'],
+    requestUrl: str(item, 'request_url'),
+    issuedAt: date(item, 'issued_at'),
+    expiresAt: date(item, 'expires_at'),
+  };
+  if (item.refresh?.BOOL !== undefined) flow.refresh = item.refresh.BOOL;
+  const identityId = optStr(item, 'identity_id');
+  if (identityId) flow.identityId = identityId;
+  if (item.messages) flow.messages = parse(item, 'messages') as FlowRecord['messages'];
+  return flow;
+}

@@ -1,0 +1,56 @@
+/**
+ * The seam the rest of the code uses to trace its work. With no tracer provider registered (tracing off)
+ * OpenTelemetry's API hands out non-recording spans, so these calls cost next to nothing.
+ */
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+
+export const TRACER_NAME = 'kratos-lambda';
+
+export type SpanAttributes = Attributes;
+export interface SpanHandle {
+  setAttributes(attributes: SpanAttributes): void;
+}
+
+const NOOP_HANDLE: SpanHandle = { setAttributes: () => {} };
+
+function recordError(span: Span, error: unknown): void {
+  try {
+    const err = error instanceof Error ? error : new Error(String(error));
+    // Only the error's class and message: domain errors never carry secrets in their message.
+    span.recordException({ name: err.name, message: err.message });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err.name });
+  } catch {
+    // A tracing failure must never fail a request.
+  }
+}
+
+/**
+ * Runs `work` inside a child span of the current one. The span records a thrown error and always ends,
+ * and the error is rethrown untouched.
+ */
+export async function withSpan<T>(
+  name: string,
+  attributes: SpanAttributes,
+  work: (span: SpanHandle) => Promise<T>,
+  kind: SpanKind = SpanKind.INTERNAL,
+): Promise<T> {
+  const parent = trace.getSpan(context.active());
+  if (!parent || !parent.isRecording()) return work(NOOP_HANDLE);
+  const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes });
+  try {
+    return await context.with(trace.setSpan(context.active(), span), () =>
+      work({ setAttributes: (more) => span.setAttributes(more) }),
+    );
+  } catch (error) {
+    recordError(span, error);
+    throw error;
+  } finally {
+    try {
+      span.end();
+    } catch {
+      // never let ending a span fail the request
+    }
+  }
+}
+
+export { SpanKind };

@@ -1,0 +1,129 @@
+/**
+ * The local stack: DynamoDB Local (unless DYNAMODB_ENDPOINT points elsewhere), the table, and
+ * serverless-offline serving every function. Shared by `npm start` and the end-to-end tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDynamoClient } from '../lib/store/dynamodb/client.js';
+import { ensureTable } from '../lib/store/dynamodb/table.js';
+import { freePort, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local.js';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface OfflineOptions {
+  port: number;
+  env: Record<string, string | undefined>;
+  /** Where serverless-offline's output goes ('inherit' for npm start). */
+  stdio?: 'inherit' | 'pipe';
+}
+
+export interface RunningOffline {
+  baseUrl: string;
+  process: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function serverlessBin(): string {
+  const pkg = createRequire(import.meta.url).resolve('serverless/package.json');
+  return path.join(path.dirname(pkg), 'bin', 'serverless.js');
+}
+
+export async function waitForHttp(url: string, timeoutMs: number, alive: () => boolean, output: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive()) throw new Error(`serverless-offline exited before serving ${url}:\n${output()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  throw new Error(`serverless-offline did not serve ${url} within ${timeoutMs} ms:\n${output()}`);
+}
+
+/** Runs `serverless offline start` from the project root with the given environment. */
+export async function startOffline(options: OfflineOptions): Promise<RunningOffline> {
+  const lambdaPort = await freePort();
+  const child = spawn(process.execPath, [serverlessBin(), 'offline', 'start'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      ...options.env,
+      PORT: String(options.port),
+      OFFLINE_LAMBDA_PORT: String(lambdaPort),
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+    },
+    stdio: ['ignore', options.stdio ?? 'pipe', options.stdio ?? 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const baseUrl = `http://127.0.0.1:${options.port}`;
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!alive()) return resolve();
+      const kill = (signal: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, signal); // the whole group: serverless and anything it started
+        } catch {
+          child.kill(signal);
+        }
+      };
+      const timer = setTimeout(() => kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      kill('SIGTERM');
+    });
+  try {
+    await waitForHttp(`${baseUrl}/health/alive`, 60_000, alive, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { baseUrl, process: child, output: () => output, stop };
+}
+
+export interface LocalDatabase {
+  endpoint: string;
+  tableName: string;
+  /** Set when this stack started DynamoDB Local itself. */
+  dynamo?: RunningDynamoDb;
+  stop(): Promise<void>;
+}
+
+/** DYNAMODB_ENDPOINT if set, else a fresh DynamoDB Local; then the table. */
+export async function startDatabase(env: Record<string, string | undefined>): Promise<LocalDatabase> {
+  const tableName = env.DYNAMODB_TABLE_NAME || 'kratos';
+  let dynamo: RunningDynamoDb | undefined;
+  let endpoint = env.DYNAMODB_ENDPOINT;
+  if (!endpoint) {
+    dynamo = await startDynamoDbLocal({
+      port: env.DYNAMODB_LOCAL_PORT ? Number(env.DYNAMODB_LOCAL_PORT) : undefined,
+      dataPath: env.DYNAMODB_LOCAL_PATH || undefined,
+    });
+    endpoint = dynamo.endpoint;
+  }
+  const client = createDynamoClient({ endpoint, tableName, region: env.AWS_REGION || 'us-east-1' });
+  try {
+    await ensureTable(client, tableName);
+  } catch (error) {
+    await dynamo?.stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return { endpoint, tableName, dynamo, stop: async () => dynamo?.stop() };
+}
