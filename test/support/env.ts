@@ -1,0 +1,19 @@
+/** The configuration every test runs with: bcrypt at its floor (cost 4) so the suite stays fast. */
+export const TEST_ENV = {
+  HASHERS_BCRYPT_COST: '4',
+  DYNAMODB_TABLE_NAME: 'kratos-test',
+  AWS_REGION: 'us-east-1',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
+export function baseUrl(): string {
+  const url = process.env.TEST_BASE_URL;
+  if (!url) throw new Error('TEST_BASE_URL is not set: the Jest global setup did not run');
+  return url;
+}
+
+export function dynamoEndpoint(): string {
+  const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error('TEST_DYNAMODB_ENDPOINT is not set: the Jest global setup did not run');
+  return endpoint;
+}

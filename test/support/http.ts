@@ -1,0 +1,55 @@
+/** Small helpers for end-to-end tests that speak HTTP to serverless-offline. */
+import { Configuration, FrontendApi } from '@ory/kratos-client';
+import { randomUUID } from 'node:crypto';
+import { baseUrl } from './env.js';
+
+export function frontendApi(): FrontendApi {
+  return new FrontendApi(new Configuration({ basePath: baseUrl() }));
+}
+
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}@example.com`;
+}
+
+export const GOOD_PASSWORD = 'correct horse battery staple 42';
+
+/** The status and body of a failed SDK call (axios rejects every non-2xx). */
+export async function failure(call: Promise<unknown>): Promise<{ status: number; data: any; headers: Record<string, string> }> {
+  try {
+    await call;
+  } catch (error) {
+    const response = (error as { response?: { status: number; data: unknown; headers: Record<string, string> } }).response;
+    if (!response) throw error;
+    return { status: response.status, data: response.data, headers: response.headers };
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+export async function request(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
+  const res = await fetch(`${baseUrl()}${path}`, { method, headers: init.headers, body: init.body });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export function nodeMessages(flow: any, name: string): any[] {
+  const node = flow.ui.nodes.find((n: any) => n.attributes.name === name);
+  if (!node) throw new Error(`flow has no node ${name}`);
+  return node.messages;
+}
+
+export function messageIds(flow: any): number[] {
+  return (flow.ui.messages ?? []).map((m: any) => m.id);
+}
