@@ -1,0 +1,66 @@
+import { ConfigError, loadConfig, parseDuration } from '../../lib/config/index.js';
+
+describe('configuration from Kratos-named environment variables', () => {
+  it('has Kratos defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      publicBaseUrl: 'http://127.0.0.1:4433',
+      bcryptCost: 12,
+      sessionLifespanMs: 24 * 3600_000,
+      loginFlowLifespanMs: 3600_000,
+      registrationFlowLifespanMs: 3600_000,
+      minPasswordLength: 8,
+      identifierSimilarityCheck: true,
+      dynamodb: { endpoint: undefined, tableName: 'kratos', region: 'us-east-1' },
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      SERVE_PUBLIC_BASE_URL: 'https://id.example.com/',
+      HASHERS_BCRYPT_COST: '4',
+      SESSION_LIFESPAN: '1h30m',
+      SELFSERVICE_FLOWS_LOGIN_LIFESPAN: '10m',
+      SELFSERVICE_FLOWS_REGISTRATION_LIFESPAN: '90s',
+      SELFSERVICE_METHODS_PASSWORD_CONFIG_MIN_PASSWORD_LENGTH: '10',
+      SELFSERVICE_METHODS_PASSWORD_CONFIG_IDENTIFIER_SIMILARITY_CHECK_ENABLED: 'false',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+      DYNAMODB_TABLE_NAME: 'identities',
+      AWS_REGION: 'eu-west-1',
+    });
+    expect(config).toEqual({
+      publicBaseUrl: 'https://id.example.com',
+      bcryptCost: 4,
+      sessionLifespanMs: 5400_000,
+      loginFlowLifespanMs: 600_000,
+      registrationFlowLifespanMs: 90_000,
+      minPasswordLength: 10,
+      identifierSimilarityCheck: false,
+      dynamodb: { endpoint: 'http://127.0.0.1:8000', tableName: 'identities', region: 'eu-west-1' },
+    });
+  });
+
+  it.each([
+    ['HASHERS_BCRYPT_COST', '3'],
+    ['HASHERS_BCRYPT_COST', '12abc'],
+    ['SESSION_LIFESPAN', '24 hours'],
+    ['SESSION_LIFESPAN', '0s'],
+    ['SERVE_PUBLIC_BASE_URL', 'not a url'],
+    ['SERVE_PUBLIC_BASE_URL', 'ftp://example.com'],
+    ['SELFSERVICE_METHODS_PASSWORD_CONFIG_IDENTIFIER_SIMILARITY_CHECK_ENABLED', 'maybe'],
+    ['DYNAMODB_TABLE_NAME', 'a b'],
+    ['DYNAMODB_ENDPOINT', 'localhost:8000'],
+  ])('stops the cold start on a bad %s naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('parses Go durations as Kratos writes them', () => {
+    expect(parseDuration('24h')).toBe(86_400_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('1.5s')).toBe(1500);
+    expect(parseDuration('h')).toBeUndefined();
+    expect(parseDuration('10')).toBeUndefined();
+  });
+});
