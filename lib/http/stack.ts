@@ -6,6 +6,7 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { runInInvocationContext, tracingMiddleware, tracingRequestEnd } from '../tracing/middleware.js';
 import { errorToResult, toLambdaResult, type HttpResult } from './response.js';
 import { toHttpRequest, type HttpRequest, type LambdaHttpEvent } from './request.js';
 
@@ -14,6 +15,8 @@ export type HttpHandler = (request: HttpRequest, context: Context) => Promise<Ht
 export interface RouteOptions {
   /** The route template as routed (`/admin/identities/{id}`), used to name the request's span. */
   route: string;
+  /** Further middlewares after the http one (e.g. an admin key check that may answer early). */
+  middlewares?: middy.MiddlewareObj[];
 }
 
 const NO_CACHE = 'private, no-cache, no-store, must-revalidate';
@@ -62,10 +65,12 @@ export function httpMiddleware(): middy.MiddlewareObj {
 }
 
 export function httpFunction(options: RouteOptions, handler: HttpHandler) {
-  void options;
-  return middy<unknown, APIGatewayProxyResult>()
+  const traced = (request: HttpRequest, context: Context) => runInInvocationContext(context, () => handler(request, context));
+  return middy<unknown, APIGatewayProxyResult>({ requestEnd: tracingRequestEnd })
+    .use(tracingMiddleware(options.route))
     .use(httpMiddleware())
-    .handler(handler as unknown as middy.MiddyfiedHandler) as unknown as (
+    .use(options.middlewares ?? [])
+    .handler(traced as unknown as middy.MiddyfiedHandler) as unknown as (
     event: LambdaHttpEvent,
     context: Context,
   ) => Promise<APIGatewayProxyResult>;

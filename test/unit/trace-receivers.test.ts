@@ -1,4 +1,4 @@
-// Drives the REAL exporters (Jaeger UDP + HTTP, OTLP/HTTP, Zipkin) through a 2.x BasicTracerProvider into the
+// Drives the REAL exporters (Jaeger UDP + HTTP, OTLP/HTTP, Zipkin) through a 2.x TracerProvider into the
 // receivers of test/support/trace-receivers.ts and checks they decode ids, parentage, names, kinds and tags.
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
@@ -10,12 +10,12 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { JaegerRemoteSampler } from '@opentelemetry/sampler-jaeger-remote';
 import {
   AlwaysOffSampler,
-  BasicTracerProvider,
+  TracerProvider,
   SamplingDecision,
   SimpleSpanProcessor,
   type ReadableSpan,
   type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import dgram from 'node:dgram';
 
 import {
@@ -44,9 +44,9 @@ interface Emitted {
 
 /** parent (SERVER) -> child (CLIENT, string/int/bool/double attributes, one event), exported via SimpleSpanProcessor. */
 async function emitParentAndChild(exporter: SpanExporter): Promise<Emitted> {
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': SERVICE }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
   const tracer = provider.getTracer('trace-receivers-scope', '1.2.3');
   const parent = tracer.startSpan('parent-op', { kind: SpanKind.SERVER, attributes: { 'http.route': '/self-service/login' } });

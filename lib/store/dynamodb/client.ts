@@ -1,10 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from '../../config/index.js';
 import { ServiceUnavailableError } from '../../errors.js';
+import { traceDynamoDbClient } from '../../tracing/aws-sdk.js';
 
 export function createDynamoClient(config: Config['dynamodb']): DynamoDBClient {
   const local = config.endpoint !== undefined;
-  return new DynamoDBClient({
+  const client = new DynamoDBClient({
     region: config.region,
     endpoint: config.endpoint,
     // DynamoDB Local and LocalStack accept any credentials; real AWS uses the Lambda role's.
@@ -15,6 +16,8 @@ export function createDynamoClient(config: Config['dynamodb']): DynamoDBClient {
     // Bounded so that an unreachable database answers 503 quickly instead of holding the request.
     requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
   });
+  traceDynamoDbClient(client);
+  return client;
 }
 
 const UNAVAILABLE_NAMES = new Set([

@@ -1,0 +1,117 @@
+/**
+ * The tracing middleware: first in the Middy stack. It joins the caller's trace (Jaeger, B3 single and multi,
+ * W3C traceparent/tracestate and baggage, any header case), opens the root span named after the route, and
+ * on every way out (after, onError, and Middy's requestEnd for a middleware that answered early) tags the
+ * status, adds `traceresponse`, ends the span and flushes, bounded by TRACING_FLUSH_TIMEOUT.
+ */
+import type middy from '@middy/core';
+import type { Context as LambdaContext } from 'aws-lambda';
+import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context as OtelContext, type Span } from '@opentelemetry/api';
+import { getTracing } from './provider.js';
+import { TRACER_NAME } from './span.js';
+
+interface RequestTrace {
+  span: Span;
+  context: OtelContext;
+  ended: boolean;
+}
+
+type TracedRequest = middy.Request<unknown, unknown, Error, LambdaContext, { trace?: RequestTrace }>;
+
+let coldStart = true;
+/** The trace context of each in-flight invocation, keyed by its Lambda context object (what the handler receives). */
+const invocationContexts = new WeakMap<object, OtelContext>();
+
+const headerGetter = {
+  keys: (carrier: Record<string, string>) => Object.keys(carrier),
+  get: (carrier: Record<string, string>, key: string) => carrier[key.toLowerCase()],
+};
+
+function lowerCased(headers: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers && typeof headers === 'object') {
+    for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+      if (typeof value === 'string') out[name.toLowerCase()] = value;
+    }
+  }
+  return out;
+}
+
+/** Runs the handler inside its invocation's trace context, so its spans become children of the root span. */
+export function runInInvocationContext<T>(lambdaContext: object | undefined, work: () => T): T {
+  const active = lambdaContext ? invocationContexts.get(lambdaContext) : undefined;
+  return active ? otelContext.with(active, work) : work();
+}
+
+async function finish(request: TracedRequest): Promise<void> {
+  const state = request.internal.trace;
+  if (!state || state.ended) return;
+  state.ended = true;
+  invocationContexts.delete(request.context);
+  try {
+    const response = request.response as { statusCode?: number; headers?: Record<string, string> } | undefined;
+    const status = typeof response?.statusCode === 'number' ? response.statusCode : 500;
+    const span = state.span;
+    span.setAttributes({ 'http.status_code': status, 'http.response.status_code': status });
+    if (status >= 400) span.setAttribute('error', true);
+    if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    if (response && typeof response === 'object') {
+      const { traceId, spanId, traceFlags } = span.spanContext();
+      response.headers = { ...response.headers, traceresponse: `00-${traceId}-${spanId}-0${traceFlags & 1}` };
+    }
+    span.end();
+  } catch {
+    // Tracing never fails a request.
+  }
+  await getTracing().flush();
+}
+
+export function tracingMiddleware(route: string): middy.MiddlewareObj {
+  const tracing = getTracing();
+  if (!tracing.enabled) return { before: async function tracingMiddlewareOff() {} };
+  const tracer = trace.getTracer(TRACER_NAME);
+
+  return {
+    before: async function tracingMiddlewareBefore(request: TracedRequest) {
+      const event = request.event as { headers?: unknown; httpMethod?: string; path?: string; rawPath?: string; requestContext?: { http?: { method?: string } } };
+      let parent: OtelContext = ROOT_CONTEXT;
+      try {
+        parent = tracing.propagator.extract(ROOT_CONTEXT, lowerCased(event?.headers), headerGetter);
+      } catch {
+        parent = ROOT_CONTEXT; // malformed context never fails a request: it starts a new trace
+      }
+      const method = (event?.requestContext?.http?.method ?? event?.httpMethod ?? 'GET').toUpperCase();
+      const span = tracer.startSpan(
+        route,
+        {
+          kind: SpanKind.SERVER,
+          attributes: {
+            'http.method': method,
+            'http.request.method': method,
+            'url.path': event?.rawPath ?? event?.path ?? route,
+            'http.route': route,
+            'faas.trigger': 'http',
+            'faas.invocation_id': (request.context as { awsRequestId?: string }).awsRequestId ?? '',
+            'faas.coldstart': coldStart,
+          },
+        },
+        parent,
+      );
+      coldStart = false;
+      const active = trace.setSpan(parent, span);
+      request.internal.trace = { span, context: active, ended: false };
+      invocationContexts.set(request.context, active);
+    },
+    after: async function tracingMiddlewareAfter(request: TracedRequest) {
+      await finish(request);
+    },
+    onError: async function tracingMiddlewareOnError(request: TracedRequest) {
+      await finish(request);
+    },
+  } as middy.MiddlewareObj;
+}
+
+/** Middy plugin hook: ends the span when a later middleware answered early and no `after` ran. */
+export async function tracingRequestEnd(request: middy.Request): Promise<void> {
+  await finish(request as TracedRequest);
+}
