@@ -27,13 +27,22 @@ const headerGetter = {
   get: (carrier: Record<string, string>, key: string) => carrier[key.toLowerCase()],
 };
 
-function lowerCased(headers: unknown): Record<string, string> {
+// B3 single: {TraceId}-{SpanId}[-{SamplingState}[-{ParentSpanId}]], or a bare sampling state.
+const B3_SINGLE = /^(([0-9a-f]{16}|[0-9a-f]{32})-[0-9a-f]{16}(-(0|1|d)(-[0-9a-f]{16})?)?|0|1|d)$/i;
+
+/**
+ * Lower-cased header names (REST API events keep the caller's case; propagators read lower case only), and
+ * a malformed `b3` dropped: the B3 propagator would otherwise join its trace id as unsampled when only the
+ * sampling flag is garbage, where a malformed context must start a new trace.
+ */
+function carrierOf(headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (headers && typeof headers === 'object') {
     for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
       if (typeof value === 'string') out[name.toLowerCase()] = value;
     }
   }
+  if (out.b3 !== undefined && !B3_SINGLE.test(out.b3.trim())) delete out.b3;
   return out;
 }
 
@@ -76,7 +85,7 @@ export function tracingMiddleware(route: string): middy.MiddlewareObj {
       const event = request.event as { headers?: unknown; httpMethod?: string; path?: string; rawPath?: string; requestContext?: { http?: { method?: string } } };
       let parent: OtelContext = ROOT_CONTEXT;
       try {
-        parent = tracing.propagator.extract(ROOT_CONTEXT, lowerCased(event?.headers), headerGetter);
+        parent = tracing.propagator.extract(ROOT_CONTEXT, carrierOf(event?.headers), headerGetter);
       } catch {
         parent = ROOT_CONTEXT; // malformed context never fails a request: it starts a new trace
       }

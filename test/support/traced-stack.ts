@@ -1,0 +1,79 @@
+/** serverless-offline instances with tracing configured, for the tracing end-to-end tests. */
+import { freePort } from '../../scripts/dynamodb-local.js';
+import { startOffline, type RunningOffline } from '../../scripts/local-stack.js';
+import { dynamoEndpoint, TEST_ENV } from './env.js';
+import type { ReceivedSpan, SpanReceiver } from './trace-receivers.js';
+
+export const TEST_SERVICE = 'kratos-test';
+
+export async function startTracedOffline(env: Record<string, string>): Promise<RunningOffline> {
+  const port = await freePort();
+  return startOffline({
+    port,
+    env: {
+      ...TEST_ENV,
+      DYNAMODB_ENDPOINT: dynamoEndpoint(),
+      SERVE_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      TRACING_SERVICE_NAME: TEST_SERVICE,
+      ...env,
+    },
+  });
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  json: any;
+  /** The trace id from the `traceresponse` header. */
+  traceId?: string;
+  /** The root span id from the `traceresponse` header. */
+  spanId?: string;
+  elapsedMs: number;
+}
+
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; json?: unknown } = {},
+): Promise<Answer> {
+  const started = performance.now();
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(options.json !== undefined ? { 'Content-Type': 'application/json' } : {}), ...options.headers },
+    body: options.json !== undefined ? JSON.stringify(options.json) : undefined,
+  });
+  const text = await res.text();
+  const elapsedMs = performance.now() - started;
+  const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(res.headers.get('traceresponse') ?? '');
+  return {
+    status: res.status,
+    headers: res.headers,
+    json: text ? JSON.parse(text) : undefined,
+    traceId: match?.[1],
+    spanId: match?.[2],
+    elapsedMs,
+  };
+}
+
+/**
+ * The spans of one trace. The root span and its children are exported in one batch, flushed before the
+ * response was sent; the wait only covers the receiver's own event loop picking the bytes up.
+ */
+export async function traceOf(receiver: SpanReceiver, traceId: string | undefined, rootName: string): Promise<ReceivedSpan[]> {
+  if (!traceId) throw new Error('the response carried no traceresponse header');
+  await receiver.waitForSpans((spans) => spans.some((s) => s.traceId === traceId && s.name === rootName), 2000);
+  return receiver.spans.filter((s) => s.traceId === traceId);
+}
+
+/** Root span of a trace, and its children in start order. */
+export function treeOf(spans: ReceivedSpan[], rootName: string) {
+  const root = spans.find((s) => s.name === rootName);
+  if (!root) throw new Error(`no root span ${rootName} among ${spans.map((s) => s.name).join(', ')}`);
+  const children = spans.filter((s) => s.parentSpanId === root.spanId).sort((a, b) => a.startTimeUs - b.startTimeUs);
+  return { root, children, names: children.map((c) => c.name) };
+}
+
+export function randomHex(bytes: number): string {
+  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
