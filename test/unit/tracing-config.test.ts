@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError } from '../../lib/config/index.js';
+import { loadTracingConfig, otlpTracesUrl } from '../../lib/tracing/config.js';
+import { PROJECT_ROOT } from '../../scripts/local-stack.js';
+
+describe('tracing configuration', () => {
+  it('is off unless TRACING_PROVIDER names a provider', () => {
+    expect(loadTracingConfig({}).provider).toBeUndefined();
+    expect(loadTracingConfig({ TRACING_PROVIDER: '' }).provider).toBeUndefined();
+    expect(() => loadTracingConfig({ TRACING_PROVIDER: 'datadog' })).toThrow(/TRACING_PROVIDER/);
+  });
+
+  it('reads Kratos’s documented Jaeger settings, moving the compact port 6831 to the binary port 6832', () => {
+    const config = loadTracingConfig({
+      TRACING_PROVIDER: 'jaeger',
+      TRACING_PROVIDERS_JAEGER_SAMPLING_SERVER_URL: 'http://jaeger:5778/sampling',
+      TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: 'jaeger:6831',
+      TRACING_PROVIDERS_JAEGER_SAMPLING_TRACE_ID_RATIO: '0.25',
+    });
+    expect(config.jaeger).toEqual({
+      agentHost: 'jaeger',
+      agentPort: 6832,
+      agentPortRewrittenFrom: 6831,
+      collectorEndpoint: undefined,
+      samplingServerUrl: 'http://jaeger:5778',
+      traceIdRatio: 0.25,
+    });
+    expect(loadTracingConfig({ TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: '[::1]:7000' }).jaeger).toMatchObject({
+      agentHost: '::1',
+      agentPort: 7000,
+      agentPortRewrittenFrom: undefined,
+    });
+  });
+
+  it.each([
+    ['TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS', 'jaeger'],
+    ['TRACING_PROVIDERS_JAEGER_SAMPLING_TRACE_ID_RATIO', '2'],
+    ['TRACING_PROVIDERS_OTLP_SAMPLING_SAMPLING_RATIO', 'half'],
+    ['TRACING_FLUSH_TIMEOUT', 'soon'],
+    ['TRACING_PROVIDERS_ZIPKIN_SERVER_URL', 'zipkin:9411'],
+  ])('names %s when its value is bad', (name, value) => {
+    expect(() => loadTracingConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadTracingConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('builds the OTLP traces URL from Kratos’s host:port form', () => {
+    expect(otlpTracesUrl({ serverUrl: 'otel:4318', insecure: true, samplingRatio: 1 })).toBe('http://otel:4318/v1/traces');
+    expect(otlpTracesUrl({ serverUrl: 'otel:4318', insecure: false, samplingRatio: 1 })).toBe('https://otel:4318/v1/traces');
+    expect(otlpTracesUrl({ serverUrl: 'https://otel.example/v1/traces', insecure: false, samplingRatio: 1 })).toBe(
+      'https://otel.example/v1/traces',
+    );
+  });
+
+  it('never keeps a process alive: remote sampling poller, UDP socket and flush all let Node exit', () => {
+    const provider = path.join(PROJECT_ROOT, 'dist', 'lib', 'tracing', 'provider.js');
+    const script = `
+      const { getTracing } = await import(${JSON.stringify(provider)});
+      const { trace } = await import('@opentelemetry/api');
+      const tracing = getTracing();
+      const span = trace.getTracer('t').startSpan('x');
+      span.end();
+      await tracing.flush();
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: PROJECT_ROOT,
+      env: {
+        PATH: process.env.PATH,
+        TRACING_PROVIDER: 'jaeger',
+        TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: '127.0.0.1:9',
+        // Nothing answers here: the poll fails in the background, and must not hold the process either.
+        TRACING_PROVIDERS_JAEGER_SAMPLING_SERVER_URL: 'http://127.0.0.1:9/sampling',
+      },
+      timeout: 10_000,
+      encoding: 'utf8',
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('remote sampling from http://127.0.0.1:9/sampling');
+  });
+});
