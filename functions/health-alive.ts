@@ -1,4 +1,5 @@
+import { alive } from '../lib/health.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /health/alive: the function runs. */
-export const handler = httpFunction({ route: '/health/alive' }, async () => ({ status: 200, body: { status: 'ok' } }));
+export const handler = httpFunction({ route: '/health/alive' }, alive);

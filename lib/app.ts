@@ -5,6 +5,9 @@
 import { getConfig, type Config } from './config/index.js';
 import { createLoginFlows } from './flows/login.js';
 import { createRegistrationFlows } from './flows/registration.js';
+import { createSettingsFlows } from './flows/settings.js';
+import { createIdentityAdmin } from './identity/admin-service.js';
+import { createSessionAdmin } from './session/admin-service.js';
 import { createBcryptHasher } from './hashing/bcrypt.js';
 import { createPasswordPolicy } from './identity/password-policy.js';
 import { getDefaultSchema } from './identity/schema.js';
@@ -17,6 +20,10 @@ export function createApp(config: Config, store: Store = createDynamoStore(creat
   const hasher = createBcryptHasher(config.bcryptCost);
   const sessions = createSessionService(store.sessions, config);
   const flowDeps = { flows: store.flows, schema, publicBaseUrl: config.publicBaseUrl };
+  const passwordPolicy = createPasswordPolicy({
+    minLength: config.minPasswordLength,
+    identifierSimilarityCheck: config.identifierSimilarityCheck,
+  });
   return {
     config,
     store,
@@ -33,12 +40,21 @@ export function createApp(config: Config, store: Store = createDynamoStore(creat
       identities: store.identities,
       sessions,
       hasher,
-      passwordPolicy: createPasswordPolicy({
-        minLength: config.minPasswordLength,
-        identifierSimilarityCheck: config.identifierSimilarityCheck,
-      }),
+      passwordPolicy,
       lifespanMs: config.registrationFlowLifespanMs,
     }),
+    settings: createSettingsFlows({
+      ...flowDeps,
+      identities: store.identities,
+      sessions,
+      sessionStore: store.sessions,
+      hasher,
+      passwordPolicy,
+      lifespanMs: config.settingsFlowLifespanMs,
+      privilegedMaxAgeMs: config.privilegedSessionMaxAgeMs,
+    }),
+    identityAdmin: createIdentityAdmin({ identities: store.identities, sessions: store.sessions, schema, hasher }),
+    sessionAdmin: createSessionAdmin(store.sessions, store.identities, config),
   };
 }
 export type App = ReturnType<typeof createApp>;

@@ -130,3 +130,39 @@ export class FlowAlreadyUsedError extends Error {
     super('The flow was completed already');
   }
 }
+
+/** An identity changed between a read and the write that depended on it. */
+export class ConcurrentUpdateError extends KratosError {
+  override name = 'ConcurrentUpdateError';
+  constructor() {
+    super(409, 'The identity was changed by another request at the same time. Please retry.');
+  }
+}
+
+/** Settings and other session-bound endpoints called without an active session. */
+export class SessionInactiveError extends KratosError {
+  override name = 'SessionInactiveError';
+  constructor() {
+    super(401, 'No active session was found in this request.', 'session_inactive', undefined, 'request does not have a valid authentication session');
+  }
+}
+
+/** A privileged change (password) with a session authenticated too long ago. */
+export class SessionRefreshRequiredError extends KratosError {
+  override name = 'SessionRefreshRequiredError';
+  constructor() {
+    super(
+      403,
+      'The login session is too old and thus not allowed to update these fields. Please re-authenticate.',
+      'session_refresh_required',
+    );
+  }
+}
+
+/** A settings flow used with the session of another identity. */
+export class IdentityMismatchError extends KratosError {
+  override name = 'IdentityMismatchError';
+  constructor() {
+    super(403, 'The flow belongs to another identity than the session.', 'security_identity_mismatch');
+  }
+}

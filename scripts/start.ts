@@ -2,6 +2,7 @@
  * `npm start`: DynamoDB Local (unless DYNAMODB_ENDPOINT is set), the table, and every function served by
  * serverless-offline on http://127.0.0.1:4433 (PORT overrides). Ctrl-C or SIGTERM stops all of it.
  */
+import { randomBytes } from 'node:crypto';
 import { JavaMissingError } from './dynamodb-local.js';
 import { startDatabase, startOffline, type LocalDatabase, type RunningOffline } from './local-stack.js';
 
@@ -45,9 +46,12 @@ async function main(): Promise<void> {
       ? `DynamoDB Local ${process.env.DYNAMODB_LOCAL_PATH ? `(data in ${process.env.DYNAMODB_LOCAL_PATH})` : '(in memory)'} on ${database.endpoint}, table "${database.tableName}" ready`
       : `Using DynamoDB at ${database.endpoint}, table "${database.tableName}" ready`,
   );
+  // The admin API fails closed without a key; for local use, make one up and show it.
+  const generatedAdminKey = process.env.ADMIN_API_KEY ? undefined : randomBytes(24).toString('base64url');
   offline = await startOffline({
     port,
     env: {
+      ...(generatedAdminKey ? { ADMIN_API_KEY: generatedAdminKey } : {}),
       DYNAMODB_ENDPOINT: database.endpoint,
       DYNAMODB_TABLE_NAME: database.tableName,
       SERVE_PUBLIC_BASE_URL: process.env.SERVE_PUBLIC_BASE_URL || `http://127.0.0.1:${port}`,
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
 Kratos-compatible identity API on ${offline.baseUrl}
 
 Try:   curl -s ${offline.baseUrl}/self-service/registration/api
+Admin: curl -s ${offline.baseUrl}/admin/identities -H "Authorization: Bearer ${generatedAdminKey ?? '$ADMIN_API_KEY'}"${generatedAdminKey ? '\n       (admin key generated for this run; set ADMIN_API_KEY to choose one)' : ''}
 Stop:  Ctrl-C
 `);
   offline.process.once('exit', (code) => {

@@ -13,8 +13,12 @@ export interface Config {
   sessionLifespanMs: number;
   loginFlowLifespanMs: number;
   registrationFlowLifespanMs: number;
+  settingsFlowLifespanMs: number;
+  privilegedSessionMaxAgeMs: number;
   minPasswordLength: number;
   identifierSimilarityCheck: boolean;
+  /** Bearer key of the admin API; undefined = admin API refuses every request (fails closed). */
+  adminApiKey?: string;
   dynamodb: { endpoint?: string; tableName: string; region: string };
 }
 
@@ -102,6 +106,14 @@ export function readUrl(env: Env, name: string, fallback?: string): string | und
   return raw;
 }
 
+function readAdminKey(env: Env): string | undefined {
+  const key = readOptionalString(env, 'ADMIN_API_KEY');
+  if (key !== undefined && (key.length < 16 || /\s/.test(key))) {
+    throw new ConfigError('ADMIN_API_KEY must be at least 16 characters without spaces (npm start generates one when unset)');
+  }
+  return key;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const publicBaseUrl = readUrl(env, 'SERVE_PUBLIC_BASE_URL', 'http://127.0.0.1:4433/')!.replace(/\/+$/, '');
   const tableName = readString(env, 'DYNAMODB_TABLE_NAME', 'kratos');
@@ -115,12 +127,15 @@ export function loadConfig(env: Env = process.env): Config {
     sessionLifespanMs: readDuration(env, 'SESSION_LIFESPAN', '24h'),
     loginFlowLifespanMs: readDuration(env, 'SELFSERVICE_FLOWS_LOGIN_LIFESPAN', '1h'),
     registrationFlowLifespanMs: readDuration(env, 'SELFSERVICE_FLOWS_REGISTRATION_LIFESPAN', '1h'),
+    settingsFlowLifespanMs: readDuration(env, 'SELFSERVICE_FLOWS_SETTINGS_LIFESPAN', '1h'),
+    privilegedSessionMaxAgeMs: readDuration(env, 'SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE', '1h'),
     minPasswordLength: readInteger(env, 'SELFSERVICE_METHODS_PASSWORD_CONFIG_MIN_PASSWORD_LENGTH', 8, 6, 72),
     identifierSimilarityCheck: readBoolean(
       env,
       'SELFSERVICE_METHODS_PASSWORD_CONFIG_IDENTIFIER_SIMILARITY_CHECK_ENABLED',
       true,
     ),
+    adminApiKey: readAdminKey(env),
     dynamodb: {
       endpoint: readUrl(env, 'DYNAMODB_ENDPOINT'),
       tableName,

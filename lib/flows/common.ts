@@ -85,6 +85,7 @@ export async function checkSubmittable(
   if (isExpired(flow, now)) {
     const replacement = await createFlow(deps, type, lifespanMs, { requestUrl: flow.requestUrl }, now, {
       messages: [messages.flowExpired(type, flow.expiresAt, now)],
+      ...(flow.identityId ? { identityId: flow.identityId, state: flow.state === 'success' ? 'show_form' : flow.state } : {}),
     });
     throw new FlowExpiredError(flow.expiresAt, now, replacement.id);
   }
@@ -94,7 +95,8 @@ export async function checkSubmittable(
       ? 'The HTTP Request Header included the "Cookie" key, indicating that this request was made by a Browser. The flow however was initiated as an API request. To prevent potential misuse and mitigate several attack vectors including CSRF, the request has been blocked. Please consult the documentation.'
       : undefined;
   if (csrfReason) throw new FlowValidationError(render(deps, flow, { values, messages: [messages.generic(csrfReason)] }));
-  if (flow.state !== 'choose_method') {
+  // Login and registration flows are single use; a settings flow may be submitted again after a success.
+  if (type !== 'settings' && flow.state !== 'choose_method') {
     throw new FlowValidationError(render(deps, flow, { values, messages: [messages.flowAlreadyCompleted(type)] }));
   }
   return flow;

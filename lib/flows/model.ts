@@ -1,8 +1,11 @@
 import type { UiText } from './messages.js';
 
 export type FlowType = 'login' | 'registration' | 'settings';
-/** choose_method: open for a submit; passed_challenge: a login/registration submit succeeded (single use). */
-export type FlowState = 'choose_method' | 'passed_challenge' | 'success';
+/**
+ * choose_method: open for a submit; passed_challenge: a login/registration submit succeeded (single use);
+ * show_form / success: a settings flow before and after a successful change.
+ */
+export type FlowState = 'choose_method' | 'passed_challenge' | 'show_form' | 'success';
 
 /** What is stored of a flow; its ui is rendered from it (and the identity schema) on every answer. */
 export interface FlowRecord {
@@ -51,6 +54,8 @@ export type FlowView = Record<string, unknown> & { id: string; ui: UiContainer }
 export interface FlowRepository {
   create(flow: FlowRecord): Promise<void>;
   get(id: string): Promise<FlowRecord | undefined>;
+  /** Records a settings flow's success. */
+  markSucceeded(id: string): Promise<void>;
   /**
    * Login's read: the flow and the identity id claiming `identifier` (normalised), in one round trip.
    */

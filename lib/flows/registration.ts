@@ -82,6 +82,8 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
         metadataAdmin: null,
         createdAt: now,
         updatedAt: now,
+        identifiers,
+        revision: 1,
         password: { identifiers, hashedPassword, createdAt: now, updatedAt: now },
       };
       const issued = deps.sessions.issue(identity, request, now);

@@ -82,12 +82,10 @@ function registrationNodes(schema: IdentitySchema, values: Record<string, unknow
   ];
 }
 
-function settingsNodes(schema: IdentitySchema, identity: Record<string, unknown> | undefined): UiNode[] {
-  const traits = identity?.traits;
+/** Settings: only the password method is offered here (profile changes go through the admin API). */
+function settingsNodes(): UiNode[] {
   return [
     csrfNode(),
-    ...traitNodes(schema, traits, 'profile'),
-    input('profile', { name: 'method', type: 'submit', value: 'profile' }, messages.labelSave()),
     input(
       'password',
       { name: 'password', type: 'password', required: true, autocomplete: 'new-password' },
@@ -109,7 +107,7 @@ export function renderFlow(
       ? loginNodes(schema, values)
       : flow.type === 'registration'
         ? registrationNodes(schema, values)
-        : settingsNodes(schema, options.identity);
+        : settingsNodes();
   for (const node of nodes) {
     const extra = options.nodeMessages?.[node.attributes.name];
     if (extra && node.attributes.type !== 'submit') node.messages.push(...extra);

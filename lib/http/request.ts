@@ -16,6 +16,8 @@ export interface HttpRequest {
   path: string;
   headers: Record<string, string>;
   query: Record<string, string>;
+  /** Path parameters of the route template (`{id}`). */
+  params: Record<string, string>;
   rawBody?: string;
   requestId: string;
   sourceIp?: string;
@@ -48,15 +50,28 @@ export function toHttpRequest(event: LambdaHttpEvent, context?: Pick<Context, 'a
   if (event.body !== null && event.body !== undefined) {
     rawBody = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   }
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.pathParameters ?? {})) {
+    if (value !== undefined) params[name] = decodeURIComponentSafe(value);
+  }
   return {
     method: (v2 ? event.requestContext.http.method : event.httpMethod).toUpperCase(),
     path: v2 ? event.rawPath : event.path,
     headers,
     query,
+    params,
     rawBody,
     requestId: (v2 ? event.requestContext.requestId : event.requestContext?.requestId) ?? context?.awsRequestId ?? '',
     sourceIp: v2 ? event.requestContext.http.sourceIp : event.requestContext?.identity?.sourceIp,
   };
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function setPath(target: Record<string, unknown>, dottedKey: string, value: string): void {
@@ -78,13 +93,26 @@ function setPath(target: Record<string, unknown>, dottedKey: string, value: stri
  * (`traits.email=...`) expanded into objects, as Kratos does. Anything else is a 400, never a 500.
  */
 export function parseBody(request: HttpRequest): Record<string, unknown> {
+  const parsed = parseJsonOrForm(request);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new BadRequestError('Unable to decode JSON payload: the request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** A JSON body of any shape (JSON Patch documents are arrays). */
+export function parseJsonBody(request: HttpRequest): unknown {
+  return parseJsonOrForm(request, false);
+}
+
+function parseJsonOrForm(request: HttpRequest, allowForm = true): unknown {
   const raw = request.rawBody ?? '';
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
   const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (raw.trim() === '') {
     throw new BadRequestError('Unable to decode HTTP Request Body because its HTTP Header "Content-Length" is zero.');
   }
-  if (contentType === 'application/x-www-form-urlencoded') {
+  if (allowForm && contentType === 'application/x-www-form-urlencoded') {
     const body: Record<string, unknown> = Object.create(null);
     for (const [key, value] of new URLSearchParams(raw)) {
       if (!(key in body) || typeof body[key] !== 'string') setPath(body, key, value);
@@ -98,13 +126,10 @@ export function parseBody(request: HttpRequest): Record<string, unknown> {
     } catch {
       throw new BadRequestError('Unable to decode JSON payload: the request body is not valid JSON.');
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new BadRequestError('Unable to decode JSON payload: the request body must be a JSON object.');
-    }
-    return parsed as Record<string, unknown>;
+    return parsed;
   }
   throw new BadRequestError(
-    `HTTP ${request.method} Request used unknown HTTP Header "Content-Type: ${contentType.slice(0, 100)}", only [application/json application/x-www-form-urlencoded] are supported.`,
+    `HTTP ${request.method} Request used unknown HTTP Header "Content-Type: ${contentType.slice(0, 100)}", only [application/json${allowForm ? ' application/x-www-form-urlencoded' : ''}] are supported.`,
   );
 }
 

@@ -17,8 +17,13 @@ export interface Identity {
   metadataAdmin: unknown;
   createdAt: Date;
   updatedAt: Date;
+  stateChangedAt?: Date;
+  /** Normalised password identifiers from the traits; each is claimed uniquely in storage. */
+  identifiers?: string[];
   /** Present on every identity with a password; `hashedPassword` only on privileged reads. */
   password?: PasswordCredential;
+  /** Storage revision, bumped on every change; guards against lost updates. */
+  revision?: number;
 }
 
 /** The identity as the public API shows it (no credentials, no admin metadata). */
@@ -28,11 +33,34 @@ export function publicIdentity(identity: Identity, publicBaseUrl: string): Recor
     schema_id: identity.schemaId,
     schema_url: `${publicBaseUrl}/schemas/${Buffer.from(identity.schemaId).toString('base64url')}`,
     state: identity.state,
-    state_changed_at: identity.createdAt.toISOString(),
+    state_changed_at: (identity.stateChangedAt ?? identity.createdAt).toISOString(),
     traits: identity.traits,
     metadata_public: identity.metadataPublic ?? null,
     created_at: identity.createdAt.toISOString(),
     updated_at: identity.updatedAt.toISOString(),
     organization_id: null,
   };
+}
+
+/**
+ * The admin form: adds `metadata_admin` and the password credential (its hash only when asked for with
+ * `include_credential=password`).
+ */
+export function adminIdentity(identity: Identity, publicBaseUrl: string, includePasswordHash = false): Record<string, unknown> {
+  const view = publicIdentity(identity, publicBaseUrl);
+  const out: Record<string, unknown> = { ...view, metadata_admin: identity.metadataAdmin ?? null };
+  if (identity.password) {
+    const credential: Record<string, unknown> = {
+      type: 'password',
+      identifiers: identity.password.identifiers,
+      version: 0,
+      created_at: identity.password.createdAt.toISOString(),
+      updated_at: identity.password.updatedAt.toISOString(),
+    };
+    if (includePasswordHash && identity.password.hashedPassword) {
+      credential.config = { hashed_password: identity.password.hashedPassword };
+    }
+    out.credentials = { password: credential };
+  }
+  return out;
 }

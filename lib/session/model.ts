@@ -18,6 +18,8 @@ export interface Session {
   devices: SessionDevice[];
   /** The identity as it was when the session was written or last refreshed; whoami answers from it. */
   identity: Identity;
+  /** Storage key (hash of the token), set on sessions read from storage. */
+  tokenHash?: string;
 }
 
 /** Kratos's `active`: stored flag, not expired, and the identity itself active. */

@@ -4,6 +4,7 @@ export const TEST_ENV = {
   DYNAMODB_TABLE_NAME: 'kratos-test',
   AWS_REGION: 'us-east-1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
 };
 
 export function baseUrl(): string {

@@ -22,6 +22,9 @@ describe('configuration from Kratos-named environment variables', () => {
       SESSION_LIFESPAN: '1h30m',
       SELFSERVICE_FLOWS_LOGIN_LIFESPAN: '10m',
       SELFSERVICE_FLOWS_REGISTRATION_LIFESPAN: '90s',
+      SELFSERVICE_FLOWS_SETTINGS_LIFESPAN: '2h',
+      SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE: '15m',
+      ADMIN_API_KEY: 'a-long-enough-admin-key',
       SELFSERVICE_METHODS_PASSWORD_CONFIG_MIN_PASSWORD_LENGTH: '10',
       SELFSERVICE_METHODS_PASSWORD_CONFIG_IDENTIFIER_SIMILARITY_CHECK_ENABLED: 'false',
       DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
@@ -34,6 +37,9 @@ describe('configuration from Kratos-named environment variables', () => {
       sessionLifespanMs: 5400_000,
       loginFlowLifespanMs: 600_000,
       registrationFlowLifespanMs: 90_000,
+      settingsFlowLifespanMs: 7200_000,
+      privilegedSessionMaxAgeMs: 900_000,
+      adminApiKey: 'a-long-enough-admin-key',
       minPasswordLength: 10,
       identifierSimilarityCheck: false,
       dynamodb: { endpoint: 'http://127.0.0.1:8000', tableName: 'identities', region: 'eu-west-1' },
@@ -50,6 +56,8 @@ describe('configuration from Kratos-named environment variables', () => {
     ['SELFSERVICE_METHODS_PASSWORD_CONFIG_IDENTIFIER_SIMILARITY_CHECK_ENABLED', 'maybe'],
     ['DYNAMODB_TABLE_NAME', 'a b'],
     ['DYNAMODB_ENDPOINT', 'localhost:8000'],
+    ['ADMIN_API_KEY', 'short'],
+    ['SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE', '-1h'],
   ])('stops the cold start on a bad %s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

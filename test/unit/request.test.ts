@@ -30,7 +30,7 @@ const v1 = (over: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent =>
     ...over,
   }) as unknown as APIGatewayProxyEvent;
 
-const req = (over: Partial<HttpRequest>): HttpRequest => ({ method: 'POST', path: '/', headers: {}, query: {}, requestId: '', ...over });
+const req = (over: Partial<HttpRequest>): HttpRequest => ({ method: 'POST', path: '/', headers: {}, query: {}, params: {}, requestId: '', ...over });
 
 describe('API Gateway events', () => {
   it('reads an HTTP API (v2) event', () => {
@@ -39,6 +39,7 @@ describe('API Gateway events', () => {
       path: '/self-service/login',
       headers: { 'content-type': 'application/json', host: '127.0.0.1:4433' },
       query: { flow: 'abc' },
+      params: {},
       rawBody: '{"a":1}',
       requestId: 'r2',
       sourceIp: '10.0.0.1',

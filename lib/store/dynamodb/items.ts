@@ -39,9 +39,11 @@ const parse = (item: Item, name: string): unknown => (item[name]?.S === undefine
 
 /** Attributes an ordinary identity read may load: everything but the password hash. */
 export const PUBLIC_IDENTITY_ATTRIBUTES = [
+  'pk',
   'id',
   'schema_id',
   'state',
+  'state_changed_at',
   'traits',
   'metadata_public',
   'metadata_admin',
@@ -50,6 +52,7 @@ export const PUBLIC_IDENTITY_ATTRIBUTES = [
   'identifiers',
   'password_created_at',
   'password_updated_at',
+  'revision',
 ];
 
 export function identityToItem(identity: Identity): Item {
@@ -59,16 +62,18 @@ export function identityToItem(identity: Identity): Item {
     id: s(identity.id),
     schema_id: s(identity.schemaId),
     state: s(identity.state),
+    state_changed_at: s((identity.stateChangedAt ?? identity.createdAt).toISOString()),
     traits: json(identity.traits),
     metadata_public: json(identity.metadataPublic),
     metadata_admin: json(identity.metadataAdmin),
     created_at: s(identity.createdAt.toISOString()),
     updated_at: s(identity.updatedAt.toISOString()),
+    identifiers: json(identity.identifiers ?? identity.password?.identifiers ?? []),
+    revision: n(identity.revision ?? 1),
     gsi1pk: s(IDENTITIES_COLLECTION),
     gsi1sk: s(identity.id),
   };
   if (identity.password) {
-    item.identifiers = json(identity.password.identifiers);
     item.password_created_at = s(identity.password.createdAt.toISOString());
     item.password_updated_at = s(identity.password.updatedAt.toISOString());
     if (identity.password.hashedPassword) item.password_hash = s(identity.password.hashedPassword);
@@ -77,6 +82,7 @@ export function identityToItem(identity: Identity): Item {
 }
 
 export function itemToIdentity(item: Item): Identity {
+  const identifiers = (parse(item, 'identifiers') ?? []) as string[];
   const identity: Identity = {
     id: str(item, 'id'),
     schemaId: str(item, 'schema_id'),
@@ -86,10 +92,13 @@ export function itemToIdentity(item: Item): Identity {
     metadataAdmin: parse(item, 'metadata_admin'),
     createdAt: date(item, 'created_at'),
     updatedAt: date(item, 'updated_at'),
+    stateChangedAt: optStr(item, 'state_changed_at') ? date(item, 'state_changed_at') : undefined,
+    identifiers,
+    revision: Number(item.revision?.N ?? 1),
   };
-  if (item.identifiers) {
+  if (item.password_created_at) {
     identity.password = {
-      identifiers: parse(item, 'identifiers') as string[],
+      identifiers,
       createdAt: date(item, 'password_created_at'),
       updatedAt: date(item, 'password_updated_at'),
     };
@@ -104,7 +113,7 @@ export function identifierClaimItem(identifier: string, identityId: string): Ite
 }
 
 /** The identity snapshot kept on a session: never its password hash. */
-function identitySnapshot(identity: Identity): unknown {
+export function identitySnapshot(identity: Identity): unknown {
   return {
     id: identity.id,
     schemaId: identity.schemaId,
@@ -113,6 +122,7 @@ function identitySnapshot(identity: Identity): unknown {
     metadataPublic: identity.metadataPublic ?? null,
     createdAt: identity.createdAt.toISOString(),
     updatedAt: identity.updatedAt.toISOString(),
+    stateChangedAt: (identity.stateChangedAt ?? identity.createdAt).toISOString(),
   };
 }
 
@@ -139,6 +149,7 @@ export function sessionToItem(session: Session, tokenHash: string): Item {
 export function itemToSession(item: Item): Session {
   const snapshot = parse(item, 'identity') as Record<string, unknown>;
   return {
+    tokenHash: str(item, 'pk').slice('SESSION#'.length),
     id: str(item, 'id'),
     active: item.active?.BOOL === true,
     identityId: str(item, 'identity_id'),
@@ -155,6 +166,7 @@ export function itemToSession(item: Item): Session {
       metadataAdmin: null,
       createdAt: new Date(snapshot.createdAt as string),
       updatedAt: new Date(snapshot.updatedAt as string),
+      stateChangedAt: snapshot.stateChangedAt ? new Date(snapshot.stateChangedAt as string) : undefined,
     },
   };
 }

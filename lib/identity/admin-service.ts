@@ -1,0 +1,235 @@
+/**
+ * The admin API for identities, in Kratos's dialect: create (clear-text password or bcrypt import), list with
+ * keyset pagination, get, replace (PUT), JSON Patch, delete. Identity changes are copied into the identity's
+ * sessions, so whoami (which answers from the session alone) reflects them once the admin call answered.
+ */
+import { randomUUID } from 'node:crypto';
+import { BadRequestError, DuplicateIdentifierError, KratosError, NotFoundError } from '../errors.js';
+import { BCRYPT_MAX_PASSWORD_BYTES, bcryptCostOf, type PasswordHasher } from '../hashing/bcrypt.js';
+import type { SessionRepository } from '../session/repository.js';
+import { applyPatch, JsonPatchError, parsePointer } from './json-patch.js';
+import type { Identity, IdentityState } from './model.js';
+import type { IdentityRepository, Page } from './repository.js';
+import { normalizeIdentifier, type IdentitySchema } from './schema.js';
+
+export class IdentityConflictError extends KratosError {
+  override name = 'IdentityConflictError';
+  constructor() {
+    super(409, 'This identity conflicts with another identity that already exists.');
+  }
+}
+
+export const MAX_IMPORT_BCRYPT_COST = 15;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const CREATE_KEYS = new Set(['schema_id', 'traits', 'state', 'metadata_public', 'metadata_admin', 'credentials']);
+/** Fields of the admin form a JSON Patch may change; `/id` and `/credentials` are refused as by Kratos. */
+const PATCHABLE = new Set(['schema_id', 'traits', 'state', 'metadata_public', 'metadata_admin']);
+const DENIED_PATCH_ROOTS = new Set(['id', 'credentials', 'state_changed_at']);
+
+export interface IdentityAdminDeps {
+  identities: IdentityRepository;
+  sessions: SessionRepository;
+  schema: IdentitySchema;
+  hasher: PasswordHasher;
+}
+
+interface ParsedBody {
+  schemaId: string;
+  traits: Record<string, unknown>;
+  state: IdentityState;
+  metadataPublic: unknown;
+  metadataAdmin: unknown;
+  /** A new password credential: a bcrypt hash ready to store. */
+  passwordHash?: string;
+}
+
+export function parseIdentityId(raw: string | undefined): string {
+  if (!raw || !UUID.test(raw)) throw new NotFoundError('Unable to locate the resource');
+  return raw.toLowerCase();
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export function createIdentityAdmin(deps: IdentityAdminDeps) {
+  const { schema, hasher } = deps;
+
+  async function passwordHashFrom(credentials: unknown): Promise<string | undefined> {
+    if (credentials === undefined || credentials === null) return undefined;
+    if (!isPlainObject(credentials)) throw new BadRequestError('credentials must be an object');
+    for (const type of Object.keys(credentials)) {
+      if (type !== 'password') throw new BadRequestError(`Importing "${type}" credentials is not supported; only "password" is.`);
+    }
+    const password = credentials.password;
+    if (password === undefined || password === null) return undefined;
+    const config = isPlainObject(password) ? password.config : undefined;
+    if (!isPlainObject(config)) throw new BadRequestError('credentials.password.config must be an object');
+    const clear = config.password;
+    const hashed = config.hashed_password;
+    if ((clear === undefined) === (hashed === undefined)) {
+      throw new BadRequestError('credentials.password.config needs exactly one of "password" and "hashed_password"');
+    }
+    if (clear !== undefined) {
+      if (typeof clear !== 'string' || clear === '') throw new BadRequestError('credentials.password.config.password must be a non-empty string');
+      const bytes = Buffer.byteLength(clear, 'utf8');
+      // bcrypt reads 72 bytes; a longer password would be silently truncated, so it is refused instead.
+      if (bytes > BCRYPT_MAX_PASSWORD_BYTES) {
+        throw new BadRequestError(`The password must be at most ${BCRYPT_MAX_PASSWORD_BYTES} characters long, but got ${bytes}.`);
+      }
+      return hasher.hash(clear);
+    }
+    const cost = typeof hashed === 'string' ? bcryptCostOf(hashed) : undefined;
+    if (cost === undefined || cost < 4 || cost > MAX_IMPORT_BCRYPT_COST) {
+      throw new BadRequestError(
+        `The hashed password is not a supported bcrypt hash: only $2a$, $2b$ and $2y$ hashes with a cost from 4 to ${MAX_IMPORT_BCRYPT_COST} can be imported.`,
+      );
+    }
+    return hashed as string;
+  }
+
+  async function parseBody(body: unknown, mode: 'create' | 'replace'): Promise<ParsedBody> {
+    if (!isPlainObject(body)) throw new BadRequestError('The request body must be a JSON object.');
+    for (const key of Object.keys(body)) {
+      if (!CREATE_KEYS.has(key)) throw new BadRequestError(`json: unknown field "${key}"`);
+    }
+    if (typeof body.schema_id !== 'string' || body.schema_id === '') throw new BadRequestError('schema_id is required');
+    if (body.schema_id !== schema.id) throw new BadRequestError(`The identity schema "${body.schema_id}" does not exist.`);
+    if (!isPlainObject(body.traits)) throw new BadRequestError('traits must be an object');
+    const violations = schema.validate(body.traits);
+    if (violations.length > 0) {
+      throw new BadRequestError(
+        `The traits are invalid: ${violations.map((v) => `${v.node ?? 'traits'}: ${v.message.text}`).join('; ')}`,
+      );
+    }
+    if (mode === 'replace' && body.state === undefined) throw new BadRequestError('state is required');
+    const state = body.state ?? 'active';
+    if (state !== 'active' && state !== 'inactive') throw new BadRequestError('state must be "active" or "inactive"');
+    return {
+      schemaId: body.schema_id,
+      traits: body.traits,
+      state,
+      metadataPublic: body.metadata_public ?? null,
+      metadataAdmin: body.metadata_admin ?? null,
+      passwordHash: await passwordHashFrom(body.credentials),
+    };
+  }
+
+  function build(parsed: ParsedBody, now: Date, previous?: Identity): Identity {
+    const identifiers = schema.passwordIdentifiers(parsed.traits);
+    const password = parsed.passwordHash
+      ? { identifiers, hashedPassword: parsed.passwordHash, createdAt: previous?.password?.createdAt ?? now, updatedAt: now }
+      : previous?.password
+        ? { ...previous.password, identifiers }
+        : undefined;
+    return {
+      id: previous?.id ?? randomUUID(),
+      schemaId: parsed.schemaId,
+      state: parsed.state,
+      traits: parsed.traits,
+      metadataPublic: parsed.metadataPublic,
+      metadataAdmin: parsed.metadataAdmin,
+      createdAt: previous?.createdAt ?? now,
+      updatedAt: now,
+      stateChangedAt: previous && previous.state === parsed.state ? (previous.stateChangedAt ?? previous.createdAt) : now,
+      identifiers,
+      password,
+      revision: previous?.revision ?? 1,
+    };
+  }
+
+  async function save(next: Identity, previous: Identity): Promise<Identity> {
+    let stored: Identity;
+    try {
+      stored = await deps.identities.update(next, previous);
+    } catch (error) {
+      if (error instanceof DuplicateIdentifierError) throw new IdentityConflictError();
+      throw error;
+    }
+    await deps.sessions.refreshIdentity(stored);
+    return stored;
+  }
+
+  async function existing(id: string): Promise<Identity> {
+    const identity = await deps.identities.getWithCredentials(parseIdentityId(id));
+    if (!identity) throw new NotFoundError('Unable to locate the resource');
+    return identity;
+  }
+
+  return {
+    async list(options: { pageSize: number; pageToken?: string; credentialsIdentifier?: string; withCredentials: boolean }): Promise<Page<Identity>> {
+      if (options.credentialsIdentifier !== undefined) {
+        const id = await deps.identities.findIdByIdentifier(normalizeIdentifier(options.credentialsIdentifier));
+        const identity = id ? await (options.withCredentials ? deps.identities.getWithCredentials(id) : deps.identities.get(id)) : undefined;
+        return { items: identity ? [identity] : [] };
+      }
+      return deps.identities.list({ pageSize: options.pageSize, after: options.pageToken }, options.withCredentials);
+    },
+
+    async get(id: string, withCredentials: boolean): Promise<Identity> {
+      const identity = await (withCredentials ? deps.identities.getWithCredentials(parseIdentityId(id)) : deps.identities.get(parseIdentityId(id)));
+      if (!identity) throw new NotFoundError('Unable to locate the resource');
+      return identity;
+    },
+
+    async create(body: unknown, now: Date): Promise<Identity> {
+      const identity = build(await parseBody(body, 'create'), now);
+      try {
+        await deps.identities.create(identity);
+      } catch (error) {
+        if (error instanceof DuplicateIdentifierError) throw new IdentityConflictError();
+        throw error;
+      }
+      return identity;
+    },
+
+    async replace(id: string, body: unknown, now: Date): Promise<Identity> {
+      const previous = await existing(id);
+      return save(build(await parseBody(body, 'replace'), now, previous), previous);
+    },
+
+    async patch(id: string, operations: unknown, now: Date): Promise<Identity> {
+      const previous = await existing(id);
+      if (!Array.isArray(operations)) throw new BadRequestError('The request body must be a JSON Patch array.');
+      for (const operation of operations) {
+        for (const pointer of [operation?.path, operation?.from]) {
+          if (typeof pointer !== 'string') continue;
+          let root: string | undefined;
+          try {
+            root = parsePointer(pointer)[0];
+          } catch (error) {
+            throw new BadRequestError((error as Error).message);
+          }
+          if (root === undefined || DENIED_PATCH_ROOTS.has(root)) throw new BadRequestError(`patch includes denied path: ${pointer}`);
+          if (!PATCHABLE.has(root)) throw new BadRequestError(`patch path ${pointer} cannot be changed`);
+        }
+      }
+      const document = {
+        schema_id: previous.schemaId,
+        traits: previous.traits,
+        state: previous.state,
+        metadata_public: previous.metadataPublic ?? null,
+        metadata_admin: previous.metadataAdmin ?? null,
+      };
+      let patched: unknown;
+      try {
+        patched = applyPatch(document, operations);
+      } catch (error) {
+        if (error instanceof JsonPatchError) throw new BadRequestError(`The JSON Patch could not be applied: ${error.message}`);
+        throw error;
+      }
+      const parsed = await parseBody(patched, 'replace');
+      return save(build(parsed, now, previous), previous);
+    },
+
+    async delete(id: string): Promise<void> {
+      const identityId = parseIdentityId(id);
+      const deleted = await deps.identities.delete(identityId);
+      // Sessions go after the identity, and also when it was gone already: a retry cleans what a failed delete left.
+      await deps.sessions.deleteAllOfIdentity(identityId);
+      if (!deleted) throw new NotFoundError('Unable to locate the resource');
+    },
+  };
+}
+export type IdentityAdmin = ReturnType<typeof createIdentityAdmin>;
