@@ -53,3 +53,20 @@ export function nodeMessages(flow: any, name: string): any[] {
 export function messageIds(flow: any): number[] {
   return (flow.ui.messages ?? []).map((m: any) => m.id);
 }
+
+import { IdentityApi } from '@ory/kratos-client';
+import { TEST_ENV } from './env.js';
+
+export function identityApi(key: string = TEST_ENV.ADMIN_API_KEY): IdentityApi {
+  return new IdentityApi(new Configuration({ basePath: baseUrl(), apiKey: `Bearer ${key}` }));
+}
+
+/** The URLs of a `Link` header by relation. */
+export function links(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (header ?? '').split(',')) {
+    const match = /<([^>]+)>;\s*rel="([^"]+)"/.exec(part.trim());
+    if (match) out[match[2]] = match[1];
+  }
+  return out;
+}
