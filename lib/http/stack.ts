@@ -6,7 +6,8 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
-import { runInInvocationContext, tracingMiddleware, tracingRequestEnd } from '../tracing/middleware.js';
+import { log } from '../log/index.js';
+import { runInInvocationContext, traceIdsOf, tracingMiddleware, tracingRequestEnd } from '../tracing/middleware.js';
 import { errorToResult, toLambdaResult, type HttpResult } from './response.js';
 import { toHttpRequest, type HttpRequest, type LambdaHttpEvent } from './request.js';
 
@@ -21,7 +22,7 @@ export interface RouteOptions {
 
 const NO_CACHE = 'private, no-cache, no-store, must-revalidate';
 
-type Request = middy.Request<unknown, APIGatewayProxyResult | HttpResult, Error, Context, { http?: HttpRequest }>;
+type Request = middy.Request<unknown, APIGatewayProxyResult | HttpResult, Error, Context, { http?: HttpRequest; startedAt?: number }>;
 
 function responseHeaders(http: HttpRequest | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -48,25 +49,47 @@ export function httpMiddleware(): middy.MiddlewareObj {
       if (result.unexpected) {
         // The caller sees a bare 500; the details go to the function's log only.
         const err = request.error;
-        console.error(
-          JSON.stringify({
-            level: 'error',
-            msg: 'unhandled error',
-            error: err?.name,
-            message: err?.message,
-            stack: err?.stack,
-            path: http?.path,
-          }),
-        );
+        log('error', 'unhandled error', {
+          error: err?.name,
+          message: err?.message,
+          stack: err?.stack,
+          path: http?.path,
+          request_id: request.context?.awsRequestId,
+          ...traceIdsOf(request as middy.Request),
+        });
       }
       request.response = toLambdaResult(result, responseHeaders(http));
     },
   } as middy.MiddlewareObj;
 }
 
+/**
+ * Middy plugin hooks: they run for every invocation, including one a middleware answered early, so the
+ * span always ends and there is always exactly one access log line.
+ */
+function plugin(route: string) {
+  return {
+    requestStart: (request: Request) => {
+      request.internal.startedAt = performance.now();
+    },
+    requestEnd: async (request: Request) => {
+      await tracingRequestEnd(request as middy.Request);
+      const response = request.response as APIGatewayProxyResult | undefined;
+      log('info', 'request', {
+        route,
+        method: request.internal.http?.method,
+        status: response?.statusCode,
+        duration_ms: Math.round((performance.now() - (request.internal.startedAt ?? performance.now())) * 100) / 100,
+        request_id: request.context?.awsRequestId,
+        ...traceIdsOf(request as middy.Request),
+      });
+    },
+  };
+}
+
 export function httpFunction(options: RouteOptions, handler: HttpHandler) {
   const traced = (request: HttpRequest, context: Context) => runInInvocationContext(context, () => handler(request, context));
-  return middy<unknown, APIGatewayProxyResult>({ requestEnd: tracingRequestEnd })
+  return middy<unknown, APIGatewayProxyResult>(plugin(options.route) as middy.PluginObject)
     .use(tracingMiddleware(options.route))
     .use(httpMiddleware())
     .use(options.middlewares ?? [])

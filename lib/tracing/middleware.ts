@@ -120,6 +120,14 @@ export function tracingMiddleware(route: string): middy.MiddlewareObj {
   } as middy.MiddlewareObj;
 }
 
+/** The ids that join a log line to this request's trace (none when tracing is off). */
+export function traceIdsOf(request: middy.Request): { trace_id?: string; span_id?: string } {
+  const span = (request as TracedRequest).internal?.trace?.span;
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
+
 /** Middy plugin hook: ends the span when a later middleware answered early and no `after` ran. */
 export async function tracingRequestEnd(request: middy.Request): Promise<void> {
   await finish(request as TracedRequest);

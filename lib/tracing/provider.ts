@@ -22,6 +22,7 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
+import { log } from '../log/index.js';
 import { ConsoleTreeExporter } from './console-exporter.js';
 import { loadTracingConfig, otlpTracesUrl, type TracingConfig } from './config.js';
 import { TRACER_NAME } from './span.js';
@@ -80,7 +81,7 @@ function warn(message: string): void {
   const now = Date.now();
   if (now - lastWarning < 10_000) return;
   lastWarning = now;
-  process.stderr.write(`${JSON.stringify({ level: 'warn', msg: `tracing: ${message}` })}\n`);
+  log('warn', `tracing: ${message}`);
 }
 
 /** The remote sampler polls on an interval that would keep a process alive; the timer is unref'd here. */
@@ -188,7 +189,7 @@ function setup(): Tracing {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
   propagation.setGlobalPropagator(composite);
-  process.stderr.write(`${JSON.stringify({ level: 'info', msg: `tracing: ${description}`, service: config.serviceName })}\n`);
+  log('info', `tracing: ${description}`, { service: config.serviceName });
 
   return {
     enabled: true,

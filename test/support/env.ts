@@ -5,7 +5,11 @@ export const TEST_ENV = {
   AWS_REGION: 'us-east-1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
+  // In-process handlers stay quiet in Jest's output; serverless-offline instances log (captured, not shown).
+  LOG_LEVEL: 'silent',
 };
+
+export const OFFLINE_LOG_LEVEL = 'info';
 
 export function baseUrl(): string {
   const url = process.env.TEST_BASE_URL;

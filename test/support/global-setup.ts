@@ -5,7 +5,7 @@
  */
 import { freePort } from '../../scripts/dynamodb-local.js';
 import { startDatabase, startOffline } from '../../scripts/local-stack.js';
-import { TEST_ENV } from './env.js';
+import { OFFLINE_LOG_LEVEL, TEST_ENV } from './env.js';
 
 export default async function globalSetup(): Promise<void> {
   Object.assign(process.env, TEST_ENV);
@@ -15,7 +15,7 @@ export default async function globalSetup(): Promise<void> {
   try {
     offline = await startOffline({
       port,
-      env: { ...TEST_ENV, DYNAMODB_ENDPOINT: database.endpoint, SERVE_PUBLIC_BASE_URL: `http://127.0.0.1:${port}` },
+      env: { ...TEST_ENV, LOG_LEVEL: OFFLINE_LOG_LEVEL, DYNAMODB_ENDPOINT: database.endpoint, SERVE_PUBLIC_BASE_URL: `http://127.0.0.1:${port}` },
     });
   } catch (error) {
     await database.stop();

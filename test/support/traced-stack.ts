@@ -1,7 +1,7 @@
 /** serverless-offline instances with tracing configured, for the tracing end-to-end tests. */
 import { freePort } from '../../scripts/dynamodb-local.js';
 import { startOffline, type RunningOffline } from '../../scripts/local-stack.js';
-import { dynamoEndpoint, TEST_ENV } from './env.js';
+import { dynamoEndpoint, OFFLINE_LOG_LEVEL, TEST_ENV } from './env.js';
 import type { ReceivedSpan, SpanReceiver } from './trace-receivers.js';
 
 export const TEST_SERVICE = 'kratos-test';
@@ -12,6 +12,7 @@ export async function startTracedOffline(env: Record<string, string>): Promise<R
     port,
     env: {
       ...TEST_ENV,
+      LOG_LEVEL: OFFLINE_LOG_LEVEL,
       DYNAMODB_ENDPOINT: dynamoEndpoint(),
       SERVE_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       TRACING_SERVICE_NAME: TEST_SERVICE,

@@ -76,6 +76,6 @@ describe('tracing configuration', () => {
     });
     expect(result.error).toBeUndefined();
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain('remote sampling from http://127.0.0.1:9/sampling');
+    expect(result.stdout).toContain('remote sampling from http://127.0.0.1:9/sampling');
   });
 });
