@@ -17,8 +17,10 @@ export interface Config {
   privilegedSessionMaxAgeMs: number;
   minPasswordLength: number;
   identifierSimilarityCheck: boolean;
-  /** Bearer key of the admin API; undefined = admin API refuses every request (fails closed). */
+  /** Bearer key of the admin API; undefined (and no SSM parameter) = admin API refuses every request. */
   adminApiKey?: string;
+  /** SSM Parameter Store name holding the admin key (read by the admin functions at cold start). */
+  adminApiKeySsmParameter?: string;
   dynamodb: { endpoint?: string; tableName: string; region: string };
 }
 
@@ -114,6 +116,14 @@ function readAdminKey(env: Env): string | undefined {
   return key;
 }
 
+function readSsmParameterName(env: Env): string | undefined {
+  const name = readOptionalString(env, 'ADMIN_API_KEY_SSM_PARAMETER');
+  if (name !== undefined && !/^(\/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new ConfigError(`ADMIN_API_KEY_SSM_PARAMETER must be a Parameter Store name such as /kratos/admin-api-key, got "${name}"`);
+  }
+  return name;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const publicBaseUrl = readUrl(env, 'SERVE_PUBLIC_BASE_URL', 'http://127.0.0.1:4433/')!.replace(/\/+$/, '');
   const tableName = readString(env, 'DYNAMODB_TABLE_NAME', 'kratos');
@@ -136,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
       true,
     ),
     adminApiKey: readAdminKey(env),
+    adminApiKeySsmParameter: readSsmParameterName(env),
     dynamodb: {
       endpoint: readUrl(env, 'DYNAMODB_ENDPOINT'),
       tableName,

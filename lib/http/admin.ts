@@ -5,8 +5,8 @@
  */
 import type middy from '@middy/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { getConfig } from '../config/index.js';
-import { BadRequestError, KratosError } from '../errors.js';
+import { adminKey } from '../config/admin-key.js';
+import { BadRequestError, KratosError, ServiceUnavailableError } from '../errors.js';
 import type { HttpRequest } from './request.js';
 import { httpFunction, type HttpHandler } from './stack.js';
 
@@ -26,7 +26,12 @@ export function adminKeyMatches(authorization: string | undefined, configured: s
 export function requireAdminKey(): middy.MiddlewareObj {
   return {
     before: async function requireAdminKeyBefore(request: middy.Request) {
-      const configured = getConfig().adminApiKey;
+      let configured: string | undefined;
+      try {
+        configured = await adminKey();
+      } catch {
+        throw new ServiceUnavailableError('The admin API key could not be read from SSM Parameter Store.');
+      }
       if (!configured) {
         throw new AdminAuthError(
           403,

@@ -1,0 +1,101 @@
+/**
+ * `npm run package`: one minified esbuild bundle per function (CommonJS, Node 22, the Lambda runtime of
+ * serverless.yml) at dist/functions/<name>.cjs, beside the Thrift IDL files the Jaeger exporter reads from
+ * disk when it loads, then `serverless package` zips each function with only its bundle and those files.
+ * Lambda resolves the handler `dist/functions/<name>.handler` to the .cjs in the zip; locally, the .js that
+ * tsc emits is used. No AWS credentials are needed.
+ */
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { cpSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { PROJECT_ROOT } from './local-stack.js';
+
+export const BUNDLE_DIR = path.join(PROJECT_ROOT, 'dist', 'functions');
+/** The folders, relative to jaeger-client's dist/src, that it reads with fs at load time (via __dirname). */
+export const JAEGER_IDL_DIRS = ['jaeger-idl', 'thriftrw-idl'];
+
+export interface BundleInfo {
+  name: string;
+  file: string;
+  bytes: number;
+}
+
+export function functionNames(): string[] {
+  return readdirSync(path.join(PROJECT_ROOT, 'functions'))
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => file.slice(0, -3))
+    .sort();
+}
+
+function directorySize(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce(
+    (sum, entry) => sum + (entry.isDirectory() ? directorySize(path.join(dir, entry.name)) : statSync(path.join(dir, entry.name)).size),
+    0,
+  );
+}
+
+export function idlBytes(): number {
+  return JAEGER_IDL_DIRS.reduce((sum, dir) => sum + directorySize(path.join(BUNDLE_DIR, dir)), 0);
+}
+
+export async function buildBundles(names: string[] = functionNames()): Promise<BundleInfo[]> {
+  const jaegerClient = path.dirname(createRequire(import.meta.url).resolve('jaeger-client/package.json'));
+  for (const dir of JAEGER_IDL_DIRS) {
+    cpSync(path.join(jaegerClient, 'dist', 'src', dir), path.join(BUNDLE_DIR, dir), { recursive: true });
+  }
+  const infos: BundleInfo[] = [];
+  await Promise.all(
+    names.map(async (name) => {
+      const file = path.join(BUNDLE_DIR, `${name}.cjs`);
+      await build({
+        entryPoints: [path.join(PROJECT_ROOT, 'functions', `${name}.ts`)],
+        outfile: file,
+        bundle: true,
+        minify: true,
+        platform: 'node',
+        target: 'node22',
+        format: 'cjs',
+        legalComments: 'none',
+        logLevel: 'error',
+        // Prefer ES module builds: they tree-shake better than the CommonJS ones.
+        mainFields: ['module', 'main'],
+        // Only loaded when ADMIN_API_KEY_SSM_PARAMETER is set; Lambda's Node.js runtime ships the AWS SDK v3.
+        external: ['@aws-sdk/client-ssm'],
+        // No file-wide "use strict": the Jaeger exporter's Thrift stack (thriftrw -> error -> xtend) is sloppy-mode
+        // CommonJS that assigns to a function's read-only `name`, which throws once the whole bundle is strict.
+        tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
+      });
+      infos.push({ name, file, bytes: statSync(file).size });
+    }),
+  );
+  return infos.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
+
+async function main(): Promise<void> {
+  const bundles = await buildBundles();
+  const idl = idlBytes();
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node22, minified; each ships with ${kb(idl).trim()} of Jaeger Thrift IDL):`);
+  for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
+  if (process.argv.includes('--no-zip')) return;
+  console.log('\nserverless package (one zip per function, no AWS credentials needed):');
+  const serverless = path.join(path.dirname(createRequire(import.meta.url).resolve('serverless/package.json')), 'bin', 'serverless.js');
+  const result = spawnSync(process.execPath, [serverless, 'package'], {
+    cwd: PROJECT_ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+  });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+  const zips = readdirSync(path.join(PROJECT_ROOT, '.serverless')).filter((f) => f.endsWith('.zip'));
+  for (const zip of zips.sort()) console.log(`  ${zip.padEnd(40)} ${kb(statSync(path.join(PROJECT_ROOT, '.serverless', zip)).size)}`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(PROJECT_ROOT, 'dist', 'scripts', 'package.js')) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

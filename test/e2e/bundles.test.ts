@@ -1,0 +1,155 @@
+/**
+ * The deployable bundles, as `npm run package` builds them, each loaded alone: copied with its Thrift IDL
+ * files into an empty folder (no node_modules anywhere above it), required by a fresh Node process, invoked
+ * with an API Gateway v2 event against DynamoDB Local, tracing to the UDP receiver.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BUNDLE_DIR, buildBundles, functionNames, JAEGER_IDL_DIRS, type BundleInfo } from '../../scripts/package.js';
+import { dynamoEndpoint, TEST_ENV } from '../support/env.js';
+import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
+import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
+
+let udp: UdpSpanReceiver;
+let bundles: BundleInfo[];
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  udp = await startJaegerUdpReceiver();
+  bundles = await buildBundles();
+}, 120_000);
+afterAll(async () => {
+  await udp.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const HARNESS = `
+const { handler } = require(process.argv[1]);
+handler(JSON.parse(process.argv[2]), { awsRequestId: 'bundle-' + Date.now(), functionName: 'bundle' })
+  .then((result) => process.stdout.write(JSON.stringify(result)))
+  .catch((error) => { process.stderr.write(String(error && error.stack)); process.exit(1); });
+`;
+
+/** Copies one bundle and the IDL folders into a fresh folder outside the project and invokes it there. */
+function invokeAlone(name: string, event: Record<string, unknown>, idlDirs: string[] = JAEGER_IDL_DIRS) {
+  const dir = mkdtempSync(path.join(tmpdir(), `kratos-bundle-${name}-`));
+  dirs.push(dir);
+  cpSync(path.join(BUNDLE_DIR, `${name}.cjs`), path.join(dir, `${name}.cjs`));
+  for (const idl of idlDirs) cpSync(path.join(BUNDLE_DIR, idl), path.join(dir, idl), { recursive: true });
+  const stdout = execFileSync(process.execPath, ['-e', HARNESS, path.join(dir, `${name}.cjs`), JSON.stringify(event)], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      ...TEST_ENV,
+      DYNAMODB_ENDPOINT: dynamoEndpoint(),
+      SERVE_PUBLIC_BASE_URL: 'https://id.example.com',
+      TRACING_PROVIDER: 'jaeger',
+      TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${udp.port}`,
+      AWS_LAMBDA_FUNCTION_NAME: name,
+    },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const result = JSON.parse(stdout) as { statusCode: number; headers: Record<string, string>; body: string };
+  return { ...result, json: result.body ? JSON.parse(result.body) : undefined };
+}
+
+function v2(method: string, route: string, options: { path?: string; query?: Record<string, string>; headers?: Record<string, string>; body?: unknown; params?: Record<string, string> } = {}) {
+  const rawPath = options.path ?? route;
+  return {
+    version: '2.0',
+    routeKey: `${method} ${route}`,
+    rawPath,
+    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
+    headers: { host: 'id.example.com', 'content-type': 'application/json', ...options.headers },
+    queryStringParameters: options.query,
+    pathParameters: options.params,
+    requestContext: { http: { method, path: rawPath, sourceIp: '203.0.113.9', userAgent: 'bundle-test' }, requestId: 'apigw-request' },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    isBase64Encoded: false,
+  };
+}
+
+const admin = { authorization: `Bearer ${TEST_ENV.ADMIN_API_KEY}` };
+const unknown = '00000000-0000-4000-8000-000000000000';
+const idParams = { params: { id: unknown }, path: `/admin/x/${unknown}` };
+
+/** Every function: the event it gets and the answer it must give on its own. */
+const CASES: Record<string, [ReturnType<typeof v2>, number]> = {
+  'health-alive': [v2('GET', '/health/alive'), 200],
+  'health-ready': [v2('GET', '/health/ready'), 200],
+  'registration-init': [v2('GET', '/self-service/registration/api'), 200],
+  'registration-flow': [v2('GET', '/self-service/registration/flows', { query: { id: unknown } }), 404],
+  'registration-submit': [v2('POST', '/self-service/registration', { body: { method: 'password' } }), 400],
+  'login-init': [v2('GET', '/self-service/login/api'), 200],
+  'login-flow': [v2('GET', '/self-service/login/flows', { query: { id: unknown } }), 404],
+  'login-submit': [v2('POST', '/self-service/login', { body: { method: 'password' } }), 400],
+  whoami: [v2('GET', '/sessions/whoami'), 401],
+  logout: [v2('DELETE', '/self-service/logout/api', { body: { session_token: 'ory_st_nope' } }), 403],
+  'settings-init': [v2('GET', '/self-service/settings/api'), 401],
+  'settings-flow': [v2('GET', '/self-service/settings/flows', { query: { id: unknown } }), 401],
+  'settings-submit': [v2('POST', '/self-service/settings', { query: { flow: unknown }, body: { method: 'password', password: 'x' } }), 401],
+  'admin-identities-list': [v2('GET', '/admin/identities', { headers: admin, query: { page_size: '2' } }), 200],
+  'admin-identities-create': [v2('POST', '/admin/identities', { headers: admin, body: { schema_id: 'default', traits: { email: uniqueEmail('bundle') } } }), 201],
+  'admin-identity-get': [v2('GET', '/admin/identities/{id}', { headers: admin, ...idParams }), 404],
+  'admin-identity-update': [v2('PUT', '/admin/identities/{id}', { headers: admin, ...idParams, body: {} }), 404],
+  'admin-identity-patch': [v2('PATCH', '/admin/identities/{id}', { headers: admin, ...idParams, body: [] }), 404],
+  'admin-identity-delete': [v2('DELETE', '/admin/identities/{id}', { headers: admin, ...idParams }), 404],
+  'admin-identity-sessions-list': [v2('GET', '/admin/identities/{id}/sessions', { headers: admin, ...idParams }), 404],
+  'admin-identity-sessions-delete': [v2('DELETE', '/admin/identities/{id}/sessions', { headers: admin, ...idParams }), 404],
+  'admin-sessions-list': [v2('GET', '/admin/sessions', { headers: admin }), 200],
+  'admin-session-get': [v2('GET', '/admin/sessions/{id}', { headers: admin, ...idParams }), 404],
+  'admin-session-delete': [v2('DELETE', '/admin/sessions/{id}', { headers: admin, ...idParams }), 404],
+  'admin-session-extend': [v2('PATCH', '/admin/sessions/{id}/extend', { headers: admin, ...idParams }), 404],
+  'admin-version': [v2('GET', '/admin/version', { headers: admin }), 200],
+  'admin-health-alive': [v2('GET', '/admin/health/alive', { headers: admin }), 200],
+  'admin-health-ready': [v2('GET', '/admin/health/ready', { headers: admin }), 200],
+};
+
+async function rootSpanOf(result: { headers: Record<string, string> }, route: string) {
+  const traceId = String(result.headers.traceresponse ?? '').split('-')[1];
+  await udp.waitForSpans((spans) => spans.some((s) => s.traceId === traceId && s.name === route), 2000);
+  return udp.spans.filter((s) => s.traceId === traceId);
+}
+
+describe('bundles loaded alone', () => {
+  it('covers every function, each bundle under 1 MiB', () => {
+    expect(Object.keys(CASES).sort()).toEqual(functionNames());
+    for (const bundle of bundles) expect(bundle.bytes).toBeLessThan(1024 * 1024);
+  });
+
+  it.each(Object.entries(CASES))('%s answers correctly and exports its spans', async (name, [event, status]) => {
+    const result = invokeAlone(name, event);
+    expect(result.statusCode).toBe(status);
+    const route = event.routeKey.split(' ')[1];
+    const spans = await rootSpanOf(result, route);
+    expect(spans.find((s) => s.name === route)?.tags['http.status_code']).toBe(status);
+    expect(udp.errors).toEqual([]);
+  });
+
+  it('still answers when a broken package lost the IDL files the exporter reads (export fails, request does not)', () => {
+    const result = invokeAlone('login-init', v2('GET', '/self-service/login/api'), ['jaeger-idl']);
+    expect(result.statusCode).toBe(200);
+    expect(result.json.type).toBe('api');
+  });
+
+  it('registers, then answers whoami, each from its own bundle (bcrypt, transaction, spans)', async () => {
+    const flow = invokeAlone('registration-init', v2('GET', '/self-service/registration/api'));
+    const email = uniqueEmail('bundled');
+    const registered = invokeAlone(
+      'registration-submit',
+      v2('POST', '/self-service/registration', { query: { flow: flow.json.id }, body: { method: 'password', password: GOOD_PASSWORD, traits: { email } } }),
+    );
+    expect(registered.statusCode).toBe(200);
+    expect(registered.json.identity.traits.email).toBe(email);
+    const spans = await rootSpanOf(registered, '/self-service/registration');
+    expect(spans.map((s) => s.name).sort()).toEqual(['/self-service/registration', 'DynamoDB.GetItem', 'DynamoDB.TransactWriteItems', 'bcrypt.hash'].sort());
+
+    const whoami = invokeAlone('whoami', v2('GET', '/sessions/whoami', { headers: { 'x-session-token': registered.json.session_token } }));
+    expect(whoami.statusCode).toBe(200);
+    expect(whoami.json.identity.id).toBe(registered.json.identity.id);
+    expect((await rootSpanOf(whoami, '/sessions/whoami')).map((s) => s.name).sort()).toEqual(['/sessions/whoami', 'DynamoDB.GetItem']);
+  });
+});
