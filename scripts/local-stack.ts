@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDynamoClient } from '../lib/store/dynamodb/client.js';
+import { ServiceUnavailableError } from '../lib/errors.js';
+import { createDynamoClient, translateStorageError } from '../lib/store/dynamodb/client.js';
 import { ensureTable } from '../lib/store/dynamodb/table.js';
 import { freePort, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local.js';
 
@@ -118,7 +119,19 @@ export async function startDatabase(env: Record<string, string | undefined>): Pr
   }
   const client = createDynamoClient({ endpoint, tableName, region: env.AWS_REGION || 'us-east-1' });
   try {
-    await ensureTable(client, tableName);
+    // Another DynamoDB (LocalStack in a container) may still be starting: wait for it, within reason.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await ensureTable(client, tableName);
+        break;
+      } catch (error) {
+        const unreachable = translateStorageError(error) instanceof ServiceUnavailableError && !(error instanceof Error && error.name === 'ResourceNotFoundException');
+        if (!unreachable || Date.now() > deadline) throw error;
+        console.log(`Waiting for DynamoDB at ${endpoint}...`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   } catch (error) {
     await dynamo?.stop();
     throw error;
