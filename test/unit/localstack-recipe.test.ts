@@ -21,13 +21,13 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Every environment variable named in the code: `process.env.X`, `env.X` and the read*(env, 'X') helpers. */
+/** Every environment variable named in the code: `process.env.X`, `env.X` and the readers' `(env, 'X')` calls. */
 function variablesTheCodeReads(): Set<string> {
   const names = new Set<string>();
   for (const file of ['lib', 'functions', 'scripts'].flatMap((dir) => sourceFiles(path.join(PROJECT_ROOT, dir)))) {
     const text = readFileSync(file, 'utf8');
     for (const [, name] of text.matchAll(/(?:process\.env|\benv)\.([A-Z][A-Z0-9_]+)/g)) names.add(name);
-    for (const [, name] of text.matchAll(/read\w*\(\s*env\s*,\s*'([A-Z][A-Z0-9_]+)'/g)) names.add(name);
+    for (const [, name] of text.matchAll(/\w+\(\s*env\s*,\s*'([A-Z][A-Z0-9_]+)'/g)) names.add(name);
   }
   return names;
 }
