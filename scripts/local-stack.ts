@@ -3,6 +3,7 @@
  * serverless-offline serving every function. Shared by `npm start` and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,8 @@ export interface OfflineOptions {
   env: Record<string, string | undefined>;
   /** Where serverless-offline's output goes ('inherit' for npm start). */
   stdio?: 'inherit' | 'pipe';
+  /** Also append all of its output to this file (tests scan every log line for secrets). */
+  logFile?: string;
 }
 
 export interface RunningOffline {
@@ -64,11 +67,14 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
     detached: true,
   });
   let output = '';
+  const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20000);
+    log?.write(chunk);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  child.once('exit', () => log?.end());
   const baseUrl = `http://127.0.0.1:${options.port}`;
   const alive = () => child.exitCode === null && child.signalCode === null;
   const stop = () =>

@@ -3,11 +3,11 @@
  * Header names are lower-cased here (REST keeps the caller's case); bodies are decoded here.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { BadRequestError, PayloadTooLargeError } from '../errors.js';
+import { BadRequestError } from '../errors.js';
 
 export type LambdaHttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 
-/** Bodies over 1 MiB are refused before parsing (Kratos allows 5 MiB; nothing here needs more than a few KiB). */
+/** Bodies over 1 MiB are refused (413) by the stack before any work (Kratos allows 5 MiB; nothing here needs more than a few KiB). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpRequest {
@@ -107,7 +107,6 @@ export function parseJsonBody(request: HttpRequest): unknown {
 
 function parseJsonOrForm(request: HttpRequest, allowForm = true): unknown {
   const raw = request.rawBody ?? '';
-  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
   const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (raw.trim() === '') {
     throw new BadRequestError('Unable to decode HTTP Request Body because its HTTP Header "Content-Length" is zero.');

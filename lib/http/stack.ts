@@ -9,7 +9,8 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { log } from '../log/index.js';
 import { runInInvocationContext, traceIdsOf, tracingMiddleware, tracingRequestEnd } from '../tracing/middleware.js';
 import { errorToResult, toLambdaResult, type HttpResult } from './response.js';
-import { toHttpRequest, type HttpRequest, type LambdaHttpEvent } from './request.js';
+import { PayloadTooLargeError } from '../errors.js';
+import { MAX_BODY_BYTES, toHttpRequest, type HttpRequest, type LambdaHttpEvent } from './request.js';
 
 export type HttpHandler = (request: HttpRequest, context: Context) => Promise<HttpResult>;
 
@@ -39,6 +40,10 @@ export function httpMiddleware(): middy.MiddlewareObj {
       const http = toHttpRequest(request.event as LambdaHttpEvent, request.context);
       request.internal.http = http;
       request.event = http;
+      // Refused before any work, whatever the route: no endpoint takes more than a few KiB.
+      if (http.rawBody !== undefined && Buffer.byteLength(http.rawBody, 'utf8') > MAX_BODY_BYTES) {
+        throw new PayloadTooLargeError(MAX_BODY_BYTES);
+      }
     },
     after: async function httpMiddlewareAfter(request: Request) {
       request.response = toLambdaResult(request.response as HttpResult, responseHeaders(request.internal.http));

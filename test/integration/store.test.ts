@@ -129,9 +129,9 @@ describe('sessions', () => {
 });
 
 describe('concurrent registrations of one identifier', () => {
-  it('yield exactly one identity, one claim, one session and no orphans (50 at once, mixed case)', async () => {
+  it('yield exactly one identity, one claim, one session and no orphans (100 at once, mixed case)', async () => {
     const email = `race-${randomUUID().slice(0, 8)}@example.com`;
-    const variants = Array.from({ length: 50 }, (_, i) =>
+    const variants = Array.from({ length: 100 }, (_, i) =>
       [...email].map((c, j) => ((i >> j % 6) & 1 ? c.toUpperCase() : c)).join(''),
     );
     const flows = await Promise.all(variants.map(() => app.registration.init({ requestUrl: 'http://x/', hasCookie: false }, now())));

@@ -1,9 +1,59 @@
+/**
+ * Stops the shared stack, then reads everything the run exported or logged (spans of every receiver, the
+ * output of every serverless-offline) and fails the run if a password, a bcrypt hash, a session token or
+ * the admin key appears anywhere.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import type { LocalDatabase, RunningOffline } from '../../scripts/local-stack.js';
+import { PROJECT_ROOT } from '../../scripts/local-stack.js';
+import { TEST_ENV } from './env.js';
+import type { UdpSpanReceiver } from './trace-receivers.js';
+
+/** Every password a test sends (string literals given as passwords in the test sources, 8+ characters). */
+function testPasswords(): string[] {
+  const passwords = new Set<string>();
+  const dir = path.join(PROJECT_ROOT, 'test');
+  const walk = (folder: string): string[] =>
+    readdirSync(folder, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(folder, e.name)) : e.name.endsWith('.ts') ? [path.join(folder, e.name)] : []));
+  for (const file of walk(dir)) {
+    const text = readFileSync(file, 'utf8');
+    for (const [, value] of text.matchAll(/(?:password|PASSWORD)\w*['"]?\s*[:=]\s*'([^'\n]{8,})'/g)) passwords.add(value);
+  }
+  return [...passwords];
+}
+
+export function findSecrets(text: string, passwords: string[]): string[] {
+  const found: string[] = [];
+  for (const [match] of text.matchAll(/ory_st_[A-Za-z0-9]{32}/g)) found.push(`session token ${match.slice(0, 12)}…`);
+  for (const [match] of text.matchAll(/\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}/g)) found.push(`bcrypt hash ${match.slice(0, 10)}…`);
+  if (text.includes(TEST_ENV.ADMIN_API_KEY)) found.push('the admin key');
+  for (const password of passwords) if (text.includes(password)) found.push(`password "${password.slice(0, 3)}…"`);
+  return found;
+}
 
 export default async function globalTeardown(): Promise<void> {
   const stack = (globalThis as Record<string, unknown>).__LOCAL_STACK__ as
-    | { database: LocalDatabase; offline: RunningOffline }
+    | { database: LocalDatabase; offline: RunningOffline; receiver: UdpSpanReceiver }
     | undefined;
   await stack?.offline.stop();
+  await stack?.receiver.close();
   await stack?.database.stop();
+
+  const dir = process.env.TEST_ARTIFACTS_DIR;
+  if (!dir) return;
+  const passwords = testPasswords();
+  const problems: string[] = [];
+  let scanned = 0;
+  for (const file of readdirSync(dir)) {
+    const text = readFileSync(path.join(dir, file), 'utf8');
+    scanned += text.length;
+    for (const secret of new Set(findSecrets(text, passwords))) problems.push(`${file}: ${secret}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  if (problems.length > 0) {
+    throw new Error(`Secrets found in exported spans or logs:\n${problems.slice(0, 20).join('\n')}`);
+  }
+  if (scanned === 0) throw new Error('The secret scan found nothing to read: spans and logs were not collected');
+  process.stdout.write(`\nSecret scan: ${(scanned / 1024).toFixed(0)} KiB of exported spans and logs, no password, hash, token or admin key.\n`);
 }

@@ -11,6 +11,7 @@
 //
 // Everything listens on 127.0.0.1, port 0 (ephemeral) unless a port is given.
 import dgram from 'node:dgram';
+import { appendFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -125,6 +126,18 @@ class SpanCollector {
   clear(): void {
     this.spans.length = 0;
     this.errors.length = 0;
+  }
+
+  /**
+   * Keeps decoded spans, and appends them to the run's artifacts folder (TEST_ARTIFACTS_DIR) when there is
+   * one, where the global teardown looks for secrets in everything any test exported.
+   */
+  record(spans: ReceivedSpan[]): void {
+    this.spans.push(...spans);
+    const dir = process.env.TEST_ARTIFACTS_DIR;
+    if (dir && spans.length > 0) {
+      appendFileSync(path.join(dir, `spans-${process.pid}.jsonl`), spans.map((s) => s.raw).join('\n') + '\n');
+    }
   }
 
   /** Records a decode failure (used by the receivers). */
@@ -915,7 +928,7 @@ class UdpReceiver extends SpanCollector implements UdpSpanReceiver {
     socket.on('message', (msg) => {
       this.datagrams.push(msg);
       try {
-        this.spans.push(...decodeJaegerAgentDatagram(msg));
+        this.record(decodeJaegerAgentDatagram(msg));
       } catch (err) {
         this.recordError(err);
       }
@@ -996,7 +1009,7 @@ async function startHttpReceiver(endpointPath: string, defaultStatus: number, de
         return;
       }
       // Spans are recorded even when a failure status is simulated: they did reach the "collector".
-      receiver.spans.push(...answer.spans);
+      receiver.record(answer.spans);
       res.writeHead(receiver.status, { 'Content-Type': answer.contentType }).end(answer.body);
     })().catch((err: unknown) => {
       receiver.recordError(err);

@@ -1,4 +1,5 @@
 /** serverless-offline instances with tracing configured, for the tracing end-to-end tests. */
+import path from 'node:path';
 import { freePort } from '../../scripts/dynamodb-local.js';
 import { startOffline, type RunningOffline } from '../../scripts/local-stack.js';
 import { dynamoEndpoint, OFFLINE_LOG_LEVEL, TEST_ENV } from './env.js';
@@ -8,8 +9,10 @@ export const TEST_SERVICE = 'kratos-test';
 
 export async function startTracedOffline(env: Record<string, string>): Promise<RunningOffline> {
   const port = await freePort();
+  const artifacts = process.env.TEST_ARTIFACTS_DIR;
   return startOffline({
     port,
+    logFile: artifacts ? path.join(artifacts, `offline-${port}.log`) : undefined,
     env: {
       ...TEST_ENV,
       LOG_LEVEL: OFFLINE_LOG_LEVEL,

@@ -49,6 +49,19 @@ describe('the Middy stack', () => {
     });
   });
 
+  it('answers 413 to a body over 1 MiB on any route, before the handler runs', async () => {
+    let ran = false;
+    const handler = httpFunction({ route: '/x' }, async () => {
+      ran = true;
+      return { status: 200 };
+    });
+    const big = { ...event('GET'), body: 'a'.repeat(1024 * 1024 + 1) } as APIGatewayProxyEventV2;
+    const res = await handler(big, context);
+    expect(res.statusCode).toBe(413);
+    expect(JSON.parse(res.body).error).toMatchObject({ code: 413, status: 'Request Entity Too Large' });
+    expect(ran).toBe(false);
+  });
+
   it('answers a flow validation error with the flow itself', async () => {
     const flow = { id: 'f', ui: { action: 'a', method: 'POST' as const, nodes: [] } };
     const handler = httpFunction({ route: '/x' }, async () => {

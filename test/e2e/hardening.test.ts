@@ -1,0 +1,188 @@
+/**
+ * Attacks an identity service meets on day one: races, account enumeration, stale or revoked sessions, and
+ * cross-site requests against native flows.
+ */
+import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
+import { createDynamoStore } from '../../lib/store/dynamodb/store.js';
+import type { RunningOffline } from '../../scripts/local-stack.js';
+import { hashSessionToken } from '../../lib/session/service.js';
+import { dynamoEndpoint, TEST_ENV } from '../support/env.js';
+import { GOOD_PASSWORD, identityApi, request, uniqueEmail } from '../support/http.js';
+import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
+import { call, startTracedOffline, traceOf, treeOf } from '../support/traced-stack.js';
+
+async function registerVia(base: string, email: string, password = GOOD_PASSWORD) {
+  const flow = await call(base, 'GET', '/self-service/registration/api');
+  return call(base, 'POST', `/self-service/registration?flow=${flow.json.id}`, { json: { method: 'password', password, traits: { email } } });
+}
+
+describe('races through the API', () => {
+  const base = () => process.env.TEST_BASE_URL!;
+
+  it('20 concurrent registrations of one identifier in mixed case: exactly one succeeds', async () => {
+    const email = uniqueEmail('race');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => registerVia(base(), i % 2 ? email.toUpperCase() : email)),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    for (const loser of results.filter((r) => r.status !== 200)) {
+      expect(loser.status).toBe(400);
+      expect(loser.json.ui.messages.map((m: { id: number }) => m.id)).toEqual([4000007]);
+    }
+    const found = await identityApi().listIdentities({ credentialsIdentifier: email });
+    expect(found.data).toHaveLength(1);
+  });
+
+  it('one registration flow submitted twice at once: one success, one refusal', async () => {
+    const flow = await call(base(), 'GET', '/self-service/registration/api');
+    const submit = (email: string) =>
+      call(base(), 'POST', `/self-service/registration?flow=${flow.json.id}`, { json: { method: 'password', password: GOOD_PASSWORD, traits: { email } } });
+    const results = await Promise.all([submit(uniqueEmail('twice-a')), submit(uniqueEmail('twice-b'))]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
+    const refused = results.find((r) => r.status === 400)!;
+    expect(refused.json.ui.messages.map((m: { id: number }) => m.id)).toEqual([4040002]);
+  });
+
+  it('one login flow submitted twice at once: one session, one refusal', async () => {
+    const email = uniqueEmail('login-twice');
+    await registerVia(base(), email);
+    const flow = await call(base(), 'GET', '/self-service/login/api');
+    const submit = () =>
+      call(base(), 'POST', `/self-service/login?flow=${flow.json.id}`, { json: { method: 'password', identifier: email, password: GOOD_PASSWORD } });
+    const results = await Promise.all([submit(), submit()]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
+    expect(results.find((r) => r.status === 400)!.json.ui.messages.map((m: { id: number }) => m.id)).toEqual([4010007]);
+  });
+
+  it('logout racing whoami: no whoami started after logout answered ever succeeds', async () => {
+    const registered = await registerVia(base(), uniqueEmail('logout-race'));
+    const token = registered.json.session_token as string;
+    let loggedOutAt = Infinity;
+    const observations: Array<{ startedAt: number; status: number }> = [];
+    const hammer = async () => {
+      for (let i = 0; i < 15; i++) {
+        const startedAt = performance.now();
+        const res = await call(base(), 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': token } });
+        observations.push({ startedAt, status: res.status });
+      }
+    };
+    const logout = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const res = await call(base(), 'DELETE', '/self-service/logout/api', { json: { session_token: token } });
+      expect(res.status).toBe(204);
+      loggedOutAt = performance.now();
+    };
+    await Promise.all([hammer(), hammer(), logout()]);
+    const after = observations.filter((o) => o.startedAt > loggedOutAt);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((o) => o.status === 401)).toBe(true);
+  });
+});
+
+describe('enumeration, sessions and CSRF (bcrypt cost 5, sessions living 3 s)', () => {
+  let udp: UdpSpanReceiver;
+  let offline: RunningOffline;
+  const client = createDynamoClient({ endpoint: dynamoEndpoint(), tableName: TEST_ENV.DYNAMODB_TABLE_NAME, region: 'us-east-1' });
+  const store = createDynamoStore(client, TEST_ENV.DYNAMODB_TABLE_NAME);
+
+  beforeAll(async () => {
+    udp = await startJaegerUdpReceiver();
+    offline = await startTracedOffline({
+      HASHERS_BCRYPT_COST: '5',
+      SESSION_LIFESPAN: '3s',
+      TRACING_PROVIDER: 'jaeger',
+      TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${udp.port}`,
+    });
+  });
+  afterAll(async () => {
+    await offline?.stop();
+    await udp?.close();
+    client.destroy();
+  });
+
+  /** A failed login's body with what legitimately differs (ids, timestamps, the echoed identifier) masked. */
+  function normalized(body: unknown, identifier: string): string {
+    return JSON.stringify(body)
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+      .split(JSON.stringify(identifier).slice(1, -1))
+      .join('<identifier>');
+  }
+
+  it('answers an unknown identifier and a wrong password byte for byte alike, each after one compare at the configured cost', async () => {
+    const known = uniqueEmail('known');
+    expect((await registerVia(offline.baseUrl, known)).status).toBe(200);
+    const unknown = uniqueEmail('unknown');
+    const attempt = async (identifier: string) => {
+      const flow = await call(offline.baseUrl, 'GET', '/self-service/login/api');
+      return call(offline.baseUrl, 'POST', `/self-service/login?flow=${flow.json.id}`, {
+        json: { method: 'password', identifier, password: 'definitely not it 1' },
+      });
+    };
+    const [wrong, missing] = [await attempt(known), await attempt(unknown)];
+    expect(wrong.status).toBe(400);
+    expect(missing.status).toBe(400);
+    expect(normalized(missing.json, unknown)).toBe(normalized(wrong.json, known));
+    expect([...wrong.headers.keys()].sort()).toEqual([...missing.headers.keys()].sort());
+
+    for (const res of [wrong, missing]) {
+      const { names, children } = treeOf(await traceOf(udp, res.traceId, '/self-service/login'), '/self-service/login');
+      const compares = children.filter((c) => c.name === 'bcrypt.compare');
+      expect(compares).toHaveLength(1);
+      expect(compares[0].tags['bcrypt.workfactor']).toBe(5);
+      expect(names.filter((n) => n.startsWith('bcrypt.'))).toEqual(['bcrypt.compare']);
+    }
+  });
+
+  it('refuses an expired session while its item still exists', async () => {
+    const registered = await registerVia(offline.baseUrl, uniqueEmail('expiring'));
+    const token = registered.json.session_token as string;
+    expect((await call(offline.baseUrl, 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': token } })).status).toBe(200);
+    const expiresAt = new Date(registered.json.session.expires_at).getTime();
+    // Waiting for the 3 s lifespan to run out is the behaviour under test, not a wait for an export.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 100));
+    const res = await call(offline.baseUrl, 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': token } });
+    expect(res.status).toBe(401);
+    const stored = await store.sessions.getByTokenHash(hashSessionToken(token));
+    expect(stored?.id).toBe(registered.json.session.id);
+    expect(stored?.active).toBe(true);
+  });
+
+  it('refuses a revoked session while its item still exists, and a session of a deactivated identity', async () => {
+    const registered = await registerVia(offline.baseUrl, uniqueEmail('revoked'));
+    const token = registered.json.session_token as string;
+    await call(offline.baseUrl, 'DELETE', '/self-service/logout/api', { json: { session_token: token } });
+    expect((await call(offline.baseUrl, 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': token } })).status).toBe(401);
+    expect((await store.sessions.getByTokenHash(hashSessionToken(token)))?.active).toBe(false);
+
+    const other = await registerVia(offline.baseUrl, uniqueEmail('deactivated'));
+    await request('PATCH', `/admin/identities/${other.json.identity.id}`, {
+      headers: { Authorization: `Bearer ${TEST_ENV.ADMIN_API_KEY}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify([{ op: 'replace', path: '/state', value: 'inactive' }]),
+    });
+    const res = await call(offline.baseUrl, 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': other.json.session_token } });
+    expect(res.status).toBe(401);
+    expect(await store.sessions.getByTokenHash(hashSessionToken(other.json.session_token))).toBeDefined();
+  });
+
+  it.each([
+    ['an Origin header', { Origin: 'https://evil.example' }, '"Origin" key'],
+    ['a cookie', { Cookie: 'ory_kratos_session=stolen' }, '"Cookie" key'],
+  ])('refuses an API flow submit carrying %s, as Kratos does', async (_, headers, reason) => {
+    const email = uniqueEmail('csrf');
+    for (const type of ['login', 'registration'] as const) {
+      const flow = await call(offline.baseUrl, 'GET', `/self-service/${type}/api`);
+      const body =
+        type === 'login'
+          ? { method: 'password', identifier: email, password: GOOD_PASSWORD }
+          : { method: 'password', password: GOOD_PASSWORD, traits: { email } };
+      const res = await call(offline.baseUrl, 'POST', `/self-service/${type}?flow=${flow.json.id}`, { headers, json: body });
+      expect(res.status).toBe(400);
+      expect(res.json.ui.messages).toHaveLength(1);
+      expect(res.json.ui.messages[0]).toMatchObject({ id: 4000001, type: 'error' });
+      expect(res.json.ui.messages[0].text).toContain(reason);
+    }
+    // Nothing was registered by the refused registration.
+    expect((await identityApi().listIdentities({ credentialsIdentifier: email })).data).toEqual([]);
+  });
+});
