@@ -47,8 +47,12 @@ export function toHttpRequest(event: LambdaHttpEvent, context?: Pick<Context, 'a
     if (value !== undefined) query[name] = v2 ? value.split(',')[0] : value;
   }
   let rawBody: string | undefined;
-  if (event.body !== null && event.body !== undefined) {
-    rawBody = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const body: unknown = event.body;
+  if (typeof body === 'string') {
+    rawBody = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+  } else if (body !== null && body !== undefined) {
+    // API Gateway always sends a string; local emulators have been seen to hand over a parsed JSON value.
+    rawBody = JSON.stringify(body);
   }
   const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.pathParameters ?? {})) {

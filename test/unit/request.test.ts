@@ -60,6 +60,11 @@ describe('API Gateway events', () => {
     expect(flowRequestOf(request).hasCookie).toBe(true);
   });
 
+  it('takes a body that is not a string as the JSON it would have been', () => {
+    expect(toHttpRequest(v2({ body: false as unknown as string })).rawBody).toBe('false');
+    expect(toHttpRequest(v2({ body: { a: 1 } as unknown as string })).rawBody).toBe('{"a":1}');
+  });
+
   it('takes the session token from X-Session-Token, else Authorization: Bearer', () => {
     expect(sessionTokenOf(req({ headers: { authorization: 'Bearer ory_st_b' } }))).toBe('ory_st_b');
     expect(sessionTokenOf(req({ headers: { authorization: 'Basic abc' } }))).toBeUndefined();
