@@ -59,11 +59,15 @@ describe('races through the API', () => {
     const token = registered.json.session_token as string;
     let loggedOutAt = Infinity;
     const observations: Array<{ startedAt: number; status: number }> = [];
+    let done = false;
+    // Keep asking until well after logout answered (bounded), so some requests surely start after it.
     const hammer = async () => {
-      for (let i = 0; i < 15; i++) {
+      let afterLogout = 0;
+      for (let i = 0; i < 500 && afterLogout < 5; i++) {
         const startedAt = performance.now();
         const res = await call(base(), 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': token } });
         observations.push({ startedAt, status: res.status });
+        if (done && startedAt > loggedOutAt) afterLogout++;
       }
     };
     const logout = async () => {
@@ -71,6 +75,7 @@ describe('races through the API', () => {
       const res = await call(base(), 'DELETE', '/self-service/logout/api', { json: { session_token: token } });
       expect(res.status).toBe(204);
       loggedOutAt = performance.now();
+      done = true;
     };
     await Promise.all([hammer(), hammer(), logout()]);
     const after = observations.filter((o) => o.startedAt > loggedOutAt);
