@@ -139,6 +139,14 @@ export class ConcurrentUpdateError extends KratosError {
   }
 }
 
+/** A correct password for an identity an operator deactivated. */
+export class IdentityDisabledError extends KratosError {
+  override name = 'IdentityDisabledError';
+  constructor() {
+    super(401, 'This account was disabled.', 'session_identity_disabled', undefined, 'identity is disabled');
+  }
+}
+
 /** Settings and other session-bound endpoints called without an active session. */
 export class SessionInactiveError extends KratosError {
   override name = 'SessionInactiveError';

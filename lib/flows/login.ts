@@ -2,7 +2,7 @@
  * The API login flow for the password method. Storage round trips on submit: one batched read (flow and
  * identifier claim), one read of the identity's credential, one transaction (session + flow completion).
  */
-import { FlowAlreadyUsedError, FlowValidationError, KratosError, SessionAlreadyAvailableError } from '../errors.js';
+import { FlowAlreadyUsedError, FlowValidationError, IdentityDisabledError, SessionAlreadyAvailableError } from '../errors.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import type { IdentityRepository } from '../identity/repository.js';
 import { normalizeIdentifier } from '../identity/schema.js';
@@ -17,13 +17,6 @@ export interface LoginDeps extends FlowDeps {
   sessions: SessionService;
   hasher: PasswordHasher;
   lifespanMs: number;
-}
-
-export class IdentityDisabledError extends KratosError {
-  override name = 'IdentityDisabledError';
-  constructor() {
-    super(401, 'This account was disabled.', 'session_identity_disabled', undefined, 'identity is disabled');
-  }
 }
 
 export function createLoginFlows(deps: LoginDeps) {
