@@ -7,7 +7,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { getConfig } from '../config/index.js';
-import { log } from '../log/index.js';
+import { captureProcessWarnings, log } from '../log/index.js';
 import { runInInvocationContext, traceIdsOf, tracingMiddleware, tracingRequestEnd } from '../tracing/middleware.js';
 import { errorToResult, toLambdaResult, type HttpResult } from './response.js';
 import { PayloadTooLargeError } from '../errors.js';
@@ -97,6 +97,7 @@ export function httpFunction(options: RouteOptions, handler: HttpHandler) {
   // Configuration is read here, at module load: a bad value fails the cold start, naming the variable,
   // instead of failing the first request.
   getConfig();
+  captureProcessWarnings();
   const traced = (request: HttpRequest, context: Context) => runInInvocationContext(context, () => handler(request, context));
   return middy<unknown, APIGatewayProxyResult>(plugin(options.route) as middy.PluginObject)
     .use(tracingMiddleware(options.route))

@@ -28,3 +28,18 @@ export function log(level: LogLevel, msg: string, fields: Record<string, unknown
   const line = redact(JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields }));
   (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
 }
+
+let warningsCaptured = false;
+
+/**
+ * Node prints process warnings (deprecations, the AWS SDK's Node version notice) as plain text on stderr;
+ * they become JSON log lines like everything else, so every line of a function's log parses.
+ */
+export function captureProcessWarnings(): void {
+  if (warningsCaptured) return;
+  warningsCaptured = true;
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => {
+    log('warn', warning.message, { warning: warning.name, ...(warning.code ? { code: warning.code } : {}) });
+  });
+}

@@ -7,13 +7,14 @@
 import type middy from '@middy/core';
 import type { Context as LambdaContext } from 'aws-lambda';
 import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context as OtelContext, type Span } from '@opentelemetry/api';
-import { getTracing } from './provider.js';
+import { startTracing, type Tracing } from './provider.js';
 import { TRACER_NAME } from './span.js';
 
 interface RequestTrace {
   span: Span;
   context: OtelContext;
   ended: boolean;
+  tracing: Tracing;
 }
 
 type TracedRequest = middy.Request<unknown, unknown, Error, LambdaContext, { trace?: RequestTrace }>;
@@ -72,16 +73,18 @@ async function finish(request: TracedRequest): Promise<void> {
   } catch {
     // Tracing never fails a request.
   }
-  await getTracing().flush();
+  await state.tracing.flush();
 }
 
 export function tracingMiddleware(route: string): middy.MiddlewareObj {
-  const tracing = getTracing();
-  if (!tracing.enabled) return { before: async function tracingMiddlewareOff() {} };
+  // Called at module load: tracing starts loading now, during the cold start.
+  const ready = startTracing();
+  if (!ready) return { before: async function tracingMiddlewareOff() {} };
   const tracer = trace.getTracer(TRACER_NAME);
 
   return {
     before: async function tracingMiddlewareBefore(request: TracedRequest) {
+      const tracing = await ready;
       const event = request.event as { headers?: unknown; httpMethod?: string; path?: string; rawPath?: string; requestContext?: { http?: { method?: string } } };
       let parent: OtelContext = ROOT_CONTEXT;
       try {
@@ -108,7 +111,7 @@ export function tracingMiddleware(route: string): middy.MiddlewareObj {
       );
       coldStart = false;
       const active = trace.setSpan(parent, span);
-      request.internal.trace = { span, context: active, ended: false };
+      request.internal.trace = { span, context: active, ended: false, tracing };
       invocationContexts.set(request.context, active);
     },
     after: async function tracingMiddlewareAfter(request: TracedRequest) {

@@ -4,36 +4,26 @@
  * through `withSpan` (span.ts) and the Middy middleware (middleware.ts).
  */
 import { context, propagation, trace, TraceFlags, type TextMapPropagator } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { JaegerExporter } from '@opentelemetry/exporter-jaeger';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
-import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { JaegerRemoteSampler } from '@opentelemetry/sampler-jaeger-remote';
-import {
-  ParentBasedSampler,
-  TracerProvider,
-  TraceIdRatioBasedSampler,
-  type ReadableSpan,
-  type Sampler,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace';
+import type { ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { log } from '../log/index.js';
-import { ConsoleTreeExporter } from './console-exporter.js';
 import { loadTracingConfig, otlpTracesUrl, type TracingConfig } from './config.js';
-import { TRACER_NAME } from './span.js';
+
+/*
+ * The SDK, the propagators and the one exporter the configuration names are imported dynamically: with
+ * tracing off nothing of the SDK is evaluated, and with it on only the chosen exporter is (the Jaeger
+ * exporter alone costs tens of milliseconds of cold start). Loading starts at module load, in the
+ * background; the first request waits for whatever is left of it.
+ */
 
 export interface Tracing {
-  enabled: boolean;
   config: TracingConfig;
   propagator: TextMapPropagator;
   /** Exports the invocation's spans; never throws, never takes longer than the flush timeout. */
   flush(): Promise<void>;
 }
+
+const SUCCESS = 0; // ExportResultCode.SUCCESS
 
 /**
  * Lambda freezes the process once the handler returns, so spans are buffered during an invocation and
@@ -58,8 +48,8 @@ class InvocationSpanProcessor implements SpanProcessor {
     if (batch.length === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       try {
-        this.exporter.export(batch, (result) => {
-          if (result.code !== ExportResultCode.SUCCESS) warn(`span export failed: ${result.error?.message ?? 'unknown error'}`);
+        this.exporter.export(batch, (result: ExportResult) => {
+          if (result.code !== SUCCESS) warn(`span export failed: ${result.error?.message ?? 'unknown error'}`);
           resolve();
         });
       } catch (error) {
@@ -84,11 +74,15 @@ function warn(message: string): void {
   log('warn', `tracing: ${message}`);
 }
 
+type SdkTrace = typeof import('@opentelemetry/sdk-trace');
+
 /** The remote sampler polls on an interval that would keep a process alive; the timer is unref'd here. */
-function remoteSampler(config: TracingConfig): Sampler {
+async function remoteSampler(config: TracingConfig, sdk: SdkTrace): Promise<Sampler> {
+  const { ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
+  const { JaegerRemoteSampler } = await import('@opentelemetry/sampler-jaeger-remote');
   const initial = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.jaeger.traceIdRatio) });
   const originalSetInterval = globalThis.setInterval;
-  let sampler: JaegerRemoteSampler;
+  let sampler: InstanceType<typeof JaegerRemoteSampler>;
   globalThis.setInterval = ((handler: () => void, ms?: number) => {
     const timer = originalSetInterval(handler, ms);
     timer.unref();
@@ -111,12 +105,13 @@ function remoteSampler(config: TracingConfig): Sampler {
   return sampler;
 }
 
-function build(config: TracingConfig): { exporter: SpanExporter; sampler: Sampler; description: string } {
-  const ratio = (r: number) => new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(r) });
+async function build(config: TracingConfig, sdk: SdkTrace): Promise<{ exporter: SpanExporter; sampler: Sampler; description: string }> {
+  const ratio = (r: number) => new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(r) });
   switch (config.provider) {
     case 'jaeger': {
+      const { JaegerExporter } = await import('@opentelemetry/exporter-jaeger');
       const { jaeger } = config;
-      const sampler = jaeger.samplingServerUrl ? remoteSampler(config) : ratio(jaeger.traceIdRatio);
+      const sampler = jaeger.samplingServerUrl ? await remoteSampler(config, sdk) : ratio(jaeger.traceIdRatio);
       const sampling = jaeger.samplingServerUrl
         ? `remote sampling from ${jaeger.samplingServerUrl}/sampling (ratio ${jaeger.traceIdRatio} until it answers)`
         : `sampling ratio ${jaeger.traceIdRatio}`;
@@ -137,6 +132,7 @@ function build(config: TracingConfig): { exporter: SpanExporter; sampler: Sample
       };
     }
     case 'otel': {
+      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
       const url = otlpTracesUrl(config.otlp);
       const headers = config.otlp.authorizationHeader ? { Authorization: config.otlp.authorizationHeader } : undefined;
       return {
@@ -146,6 +142,7 @@ function build(config: TracingConfig): { exporter: SpanExporter; sampler: Sample
       };
     }
     case 'zipkin': {
+      const { ZipkinExporter } = await import('@opentelemetry/exporter-zipkin');
       const url = config.zipkin.serverUrl ?? 'http://127.0.0.1:9411/api/v2/spans';
       return {
         exporter: new ZipkinExporter({ url, serviceName: config.serviceName }),
@@ -153,12 +150,16 @@ function build(config: TracingConfig): { exporter: SpanExporter; sampler: Sample
         description: `zipkin ${url}, sampling ratio ${config.zipkin.samplingRatio}`,
       };
     }
-    default:
+    default: {
+      const { ConsoleTreeExporter } = await import('./console-exporter.js');
       return { exporter: new ConsoleTreeExporter(), sampler: ratio(1), description: 'console (span tree on stderr)' };
+    }
   }
 }
 
-function propagator(): TextMapPropagator {
+async function propagator(): Promise<TextMapPropagator> {
+  const [{ CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator }, { B3InjectEncoding, B3Propagator }, { JaegerPropagator }] =
+    await Promise.all([import('@opentelemetry/core'), import('@opentelemetry/propagator-b3'), import('@opentelemetry/propagator-jaeger')]);
   // Extraction runs in order and a later format overrides an earlier one: W3C wins when a caller sends several.
   return new CompositePropagator({
     propagators: [
@@ -170,13 +171,14 @@ function propagator(): TextMapPropagator {
   });
 }
 
-function setup(): Tracing {
-  const config = loadTracingConfig();
-  const composite = propagator();
-  if (!config.provider) {
-    return { enabled: false, config, propagator: composite, flush: () => Promise.resolve() };
-  }
-  const { exporter, sampler, description } = build(config);
+async function setup(config: TracingConfig): Promise<Tracing> {
+  const [sdk, { AsyncLocalStorageContextManager }, { resourceFromAttributes }, composite] = await Promise.all([
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/resources'),
+    propagator(),
+  ]);
+  const { exporter, sampler, description } = await build(config, sdk);
   const resource = resourceFromAttributes({
     'service.name': config.serviceName,
     ...(config.deploymentEnvironment
@@ -185,14 +187,13 @@ function setup(): Tracing {
     'cloud.provider': 'aws',
     ...(process.env.AWS_LAMBDA_FUNCTION_NAME ? { 'faas.name': process.env.AWS_LAMBDA_FUNCTION_NAME } : {}),
   });
-  const provider = new TracerProvider({ resource, sampler, spanProcessors: [new InvocationSpanProcessor(exporter)] });
+  const provider = new sdk.TracerProvider({ resource, sampler, spanProcessors: [new InvocationSpanProcessor(exporter)] });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
   propagation.setGlobalPropagator(composite);
   log('info', `tracing: ${description}`, { service: config.serviceName });
 
   return {
-    enabled: true,
     config,
     propagator: composite,
     flush: async () => {
@@ -212,12 +213,25 @@ function setup(): Tracing {
   };
 }
 
-let tracing: Tracing | undefined;
+let config: TracingConfig | undefined;
+let starting: Promise<Tracing> | undefined;
 
-/** The tracing of this cold start. */
-export function getTracing(): Tracing {
-  tracing ??= setup();
-  return tracing;
+/** This cold start's tracing configuration (read once). */
+export function tracingConfig(): TracingConfig {
+  config ??= loadTracingConfig();
+  return config;
 }
 
-export const tracerName = TRACER_NAME;
+/**
+ * Starts setting tracing up (once per cold start) and says when it is ready; undefined when tracing is off.
+ * A setup that fails leaves tracing off rather than failing requests.
+ */
+export function startTracing(): Promise<Tracing> | undefined {
+  const current = tracingConfig();
+  if (!current.provider) return undefined;
+  starting ??= setup(current).catch((error: unknown) => {
+    log('error', `tracing: setup failed, requests go on untraced: ${error instanceof Error ? error.message : String(error)}`);
+    return { config: current, propagator: propagation, flush: () => Promise.resolve() };
+  });
+  return starting;
+}

@@ -55,9 +55,9 @@ describe('tracing configuration', () => {
   it('never keeps a process alive: remote sampling poller, UDP socket and flush all let Node exit', () => {
     const provider = path.join(PROJECT_ROOT, 'dist', 'lib', 'tracing', 'provider.js');
     const script = `
-      const { getTracing } = await import(${JSON.stringify(provider)});
+      const { startTracing } = await import(${JSON.stringify(provider)});
       const { trace } = await import('@opentelemetry/api');
-      const tracing = getTracing();
+      const tracing = await startTracing();
       const span = trace.getTracer('t').startSpan('x');
       span.end();
       await tracing.flush();
