@@ -5,7 +5,7 @@
  * Lambda resolves the handler `dist/functions/<name>.handler` to the .cjs in the zip; locally, the .js that
  * tsc emits is used. No AWS credentials are needed.
  */
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,6 +15,24 @@ import { PROJECT_ROOT } from './local-stack.js';
 export const BUNDLE_DIR = path.join(PROJECT_ROOT, 'dist', 'functions');
 /** The folders, relative to jaeger-client's dist/src, that it reads with fs at load time (via __dirname). */
 export const JAEGER_IDL_DIRS = ['jaeger-idl', 'thriftrw-idl'];
+
+/** How a function becomes a Lambda bundle (also used by the cold-start benchmark for its peers). */
+export const LAMBDA_BUNDLE_OPTIONS = {
+  bundle: true,
+  minify: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  legalComments: 'none',
+  logLevel: 'error',
+  // Prefer ES module builds: they tree-shake better than the CommonJS ones.
+  mainFields: ['module', 'main'],
+  // Only loaded when ADMIN_API_KEY_SSM_PARAMETER is set; Lambda's Node.js runtime ships the AWS SDK v3.
+  external: ['@aws-sdk/client-ssm'],
+  // No file-wide "use strict": the Jaeger exporter's Thrift stack (thriftrw -> error -> xtend) is sloppy-mode
+  // CommonJS that assigns to a function's read-only `name`, which throws once the whole bundle is strict.
+  tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
+} satisfies BuildOptions;
 
 export interface BundleInfo {
   name: string;
@@ -49,24 +67,7 @@ export async function buildBundles(names: string[] = functionNames()): Promise<B
   await Promise.all(
     names.map(async (name) => {
       const file = path.join(BUNDLE_DIR, `${name}.cjs`);
-      await build({
-        entryPoints: [path.join(PROJECT_ROOT, 'functions', `${name}.ts`)],
-        outfile: file,
-        bundle: true,
-        minify: true,
-        platform: 'node',
-        target: 'node22',
-        format: 'cjs',
-        legalComments: 'none',
-        logLevel: 'error',
-        // Prefer ES module builds: they tree-shake better than the CommonJS ones.
-        mainFields: ['module', 'main'],
-        // Only loaded when ADMIN_API_KEY_SSM_PARAMETER is set; Lambda's Node.js runtime ships the AWS SDK v3.
-        external: ['@aws-sdk/client-ssm'],
-        // No file-wide "use strict": the Jaeger exporter's Thrift stack (thriftrw -> error -> xtend) is sloppy-mode
-        // CommonJS that assigns to a function's read-only `name`, which throws once the whole bundle is strict.
-        tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
-      });
+      await build({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [path.join(PROJECT_ROOT, 'functions', `${name}.ts`)], outfile: file });
       infos.push({ name, file, bytes: statSync(file).size });
     }),
   );

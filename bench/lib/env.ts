@@ -1,0 +1,25 @@
+/** What every benchmark process runs with, and where things are. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project root (this file is dist/bench/lib/env.js once built). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const DIST = path.join(ROOT, 'dist');
+export const WORKER = path.join(DIST, 'bench', 'worker.js');
+export const TABLE = 'kratos-bench';
+export const PASSWORD = 'correct horse battery staple 42';
+
+/** The functions' configuration in every worker: bcrypt at its floor, quiet logs, this run's DynamoDB Local. */
+export function functionEnv(dynamoEndpoint: string): Record<string, string> {
+  return {
+    HASHERS_BCRYPT_COST: '4',
+    LOG_LEVEL: 'silent',
+    ADMIN_API_KEY: 'bench-admin-key-0123456789abcdef',
+    DYNAMODB_ENDPOINT: dynamoEndpoint,
+    DYNAMODB_TABLE_NAME: TABLE,
+    AWS_REGION: 'us-east-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    SERVE_PUBLIC_BASE_URL: 'https://id.example.com',
+    TRACING_SERVICE_NAME: 'kratos',
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Peer: Powertools for AWS Lambda's Tracer, wired as its documentation shows: the handler wrapped in the
+ * `captureLambdaHandler` Middy middleware, and the AWS SDK v3 client passed to `captureAWSv3Client`. That
+ * records what ours records: a `## whoami.handler` subsegment for the invocation (under Lambda's facade
+ * segment) and a DynamoDB subsegment for the GetItem, streamed over UDP to the X-Ray daemon
+ * (AWS_XRAY_DAEMON_ADDRESS). It needs the Lambda environment: AWS_EXECUTION_ENV, LAMBDA_TASK_ROOT and a
+ * sampled _X_AMZN_TRACE_ID per invocation.
+ *
+ * The handler is functions/whoami.ts line for line, on our Middy stack with our tracing off; only its app is
+ * built here, because the client must be handed to Powertools (functions/whoami.ts uses getApp(), whose
+ * client is private).
+ */
+import middy from '@middy/core';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { createApp, type App } from '../../lib/app.js';
+import { getConfig } from '../../lib/config/index.js';
+import { sessionTokenOf } from '../../lib/http/request.js';
+import { httpFunction } from '../../lib/http/stack.js';
+import { sessionView } from '../../lib/session/model.js';
+import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
+import { createDynamoStore } from '../../lib/store/dynamodb/store.js';
+
+const tracer = new Tracer({ serviceName: 'kratos' });
+
+let app: App | undefined;
+/** Built at the first invocation, as getApp() builds ours. */
+function getTracedApp(): App {
+  if (!app) {
+    const config = getConfig();
+    const client = tracer.captureAWSv3Client(createDynamoClient(config.dynamodb));
+    app = createApp(config, createDynamoStore(client, config.dynamodb.tableName));
+  }
+  return app;
+}
+
+const whoami = httpFunction({ route: '/sessions/whoami' }, async (request) => {
+  const app = getTracedApp();
+  const now = new Date();
+  const session = await app.sessions.whoami(sessionTokenOf(request), now);
+  return {
+    status: 200,
+    headers: { 'X-Kratos-Authenticated-Identity-Id': session.identityId },
+    body: sessionView(session, now, app.config.publicBaseUrl),
+  };
+});
+
+export const handler = middy(whoami).use(captureLambdaHandler(tracer));

@@ -1,0 +1,162 @@
+/**
+ * `npm run bench`: the performance benchmarks (not tests). Starts its own DynamoDB Local, runs each
+ * benchmark, prints a table and writes bench/results.json: one `{ name, unit, value, target, met }` per
+ * measurement (`met` is null for informational ones). `node dist/bench/run.js --quick` runs a few
+ * invocations of everything, to check the benchmarks themselves; its numbers mean little.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startDatabase } from '../scripts/local-stack.js';
+import { runColdStart } from './cold/cold-start.js';
+import { lambdaRuntimeEnv } from './lib/lambda.js';
+import { round } from './lib/stats.js';
+import { Worker } from './lib/workers.js';
+import { DIST, PASSWORD, ROOT, TABLE, WORKER, functionEnv } from './lib/env.js';
+import { runLoginFloor } from './login-floor.js';
+import { runRoundTrips } from './round-trips.js';
+import { runWarm } from './warm.js';
+
+interface Result {
+  name: string;
+  unit: string;
+  value: number | null;
+  target: string;
+  met: boolean | null;
+}
+
+const quick = process.argv.includes('--quick');
+const SIZE = quick
+  ? { rounds: 2, batch: 50, warmup: 50, hanging: 3, coldRuns: 3, floor: 3 }
+  : { rounds: 16, batch: 200, warmup: 1000, hanging: 10, coldRuns: 30, floor: 20 };
+
+const results: Result[] = [];
+const info = (name: string, unit: string, value: number | null, digits = 3) =>
+  results.push({ name, unit, value: value === null ? null : round(value, digits), target: 'info', met: null });
+const atMost = (name: string, unit: string, value: number, limit: number, digits = 3, label = `<= ${limit}`) =>
+  results.push({ name, unit, value: round(value, digits), target: label, met: value <= limit });
+const below = (name: string, unit: string, value: number, limit: number, digits = 3) =>
+  results.push({ name, unit, value: round(value, digits), target: `< ${limit}`, met: value < limit });
+
+const started = performance.now();
+const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+/** Other work on the machine (a test suite, a build) skews every number here: say so up front. */
+async function warnIfBusy(): Promise<void> {
+  const idle = () => os.cpus().reduce((sum, cpu) => ({ idle: sum.idle + cpu.times.idle, all: sum.all + Object.values(cpu.times).reduce((a, b) => a + b, 0) }), { idle: 0, all: 0 });
+  const before = idle();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const after = idle();
+  const busy = 1 - (after.idle - before.idle) / (after.all - before.all);
+  if (busy > 0.2) log(`warning: the CPUs were ${(busy * 100).toFixed(0)}% busy before the start; other processes will skew the results`);
+}
+
+async function registerIdentity(dynamoEndpoint: string): Promise<string> {
+  const worker = new Worker({ name: 'register', script: WORKER, env: { ...functionEnv(dynamoEndpoint), ...lambdaRuntimeEnv(path.join(DIST, 'functions'), 'whoami') } });
+  try {
+    return (await worker.call<{ token: string }>('register', { email: `bench-cold-${Date.now()}@example.com`, password: PASSWORD })).token;
+  } finally {
+    await worker.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'; // this process creates the table
+  log(`machine: ${machine()}${quick ? ' (quick run: too few samples to mean much)' : ''}`);
+  await warnIfBusy();
+  log('starting DynamoDB Local');
+  const db = await startDatabase({ DYNAMODB_TABLE_NAME: TABLE });
+  try {
+    // 5. Round trips first: quick, and it checks that every endpoint answers before anything is timed.
+    log('DynamoDB round trips per endpoint');
+    const trips = await runRoundTrips(db.endpoint);
+    const tripTargets: Record<string, number> = { whoami: 1, 'login submit': 3, 'registration submit': 2 };
+
+    // 1, 2, 6. Warm invocations.
+    log(`warm invocations: ${SIZE.rounds} rounds of ${SIZE.batch} per configuration and handler`);
+    const warm = await runWarm({ dynamoEndpoint: db.endpoint, rounds: SIZE.rounds, batch: SIZE.batch, warmup: SIZE.warmup, hangingInvocations: SIZE.hanging, log });
+
+    // 4. Login floor.
+    log(`login at bcrypt cost 12: ${SIZE.floor} logins and compares`);
+    const floor = await runLoginFloor(db.endpoint, SIZE.floor);
+
+    // 3. Cold start.
+    log(`cold start: ${SIZE.coldRuns} fresh processes per variant`);
+    const cold = await runColdStart({ dynamoEndpoint: db.endpoint, token: await registerIdentity(db.endpoint), runs: SIZE.coldRuns, log });
+
+    // The table, in the issue's order.
+    const s = warm.stats;
+    for (const handler of ['whoami', 'login-init'] as const) {
+      for (const config of ['off', 'jaeger', 'otel'] as const) {
+        const label = config === 'off' ? 'untraced' : config === 'jaeger' ? 'jaeger UDP' : 'otel OTLP/HTTP';
+        info(`warm ${handler} ${label} median`, 'ms', s[config]![handler]!.medianMs);
+        info(`warm ${handler} ${label} p99`, 'ms', s[config]![handler]!.p99Ms);
+      }
+      atMost(`warm ${handler} overhead jaeger (traced/untraced)`, 'ratio', s.jaeger![handler]!.ratio, 1.05);
+      atMost(`warm ${handler} overhead otel (traced/untraced)`, 'ratio', s.otel![handler]!.ratio, 1.05);
+    }
+    const ours = s.jaeger!.whoami!;
+    for (const [config, label] of [['powertools', 'Powertools Tracer (X-Ray UDP)'], ['otel-lambda', 'instrumentation-aws-lambda (Jaeger UDP)']] as const) {
+      const peer = s[config]!.whoami!;
+      info(`peer whoami ${label} median`, 'ms', peer.medianMs);
+      info(`peer whoami ${label} overhead (traced/untraced)`, 'ratio', peer.ratio);
+      info(`peer whoami ${label} added`, 'ms', peer.addedMs);
+      below(`whoami overhead: ours (jaeger) / ${label}`, 'ratio', ours.ratio / peer.ratio, 1);
+    }
+    info('whoami added by our tracing (jaeger UDP)', 'ms', ours.addedMs);
+
+    info('cold start whoami bare Middy + GetItem', 'ms', cold.medianMs.bare, 1);
+    info('cold start whoami ours (jaeger UDP)', 'ms', cold.medianMs.ours, 1);
+    info('cold start whoami ours (tracing off)', 'ms', cold.medianMs['ours-off'], 1);
+    info('cold start whoami Powertools Tracer', 'ms', cold.medianMs.powertools, 1);
+    info('cold start whoami instrumentation-aws-lambda', 'ms', cold.medianMs['otel-lambda'], 1);
+    atMost('cold start ours / bare', 'ratio', cold.medianMs.ours / cold.medianMs.bare, 1.5);
+    atMost('whoami bundle size', 'KiB', cold.bundleBytes.whoami / 1024, 1024, 1, '<= 1024 (1 MiB)');
+
+    info('login submit at cost 12 median', 'ms', floor.loginMs, 1);
+    info('bcryptjs compare at cost 12 median', 'ms', floor.bcryptjsMs, 1);
+    atMost('login submit / bcryptjs compare (cost 12)', 'ratio', floor.loginMs / floor.bcryptjsMs, 1.1);
+    info(`native bcrypt compare at cost 12 median${floor.nativeError ? ` (unavailable: ${floor.nativeError})` : ''}`, 'ms', floor.nativeMs ?? null, 1);
+    info('bcryptjs / native bcrypt compare (cost 12)', 'ratio', floor.nativeMs ? floor.bcryptjsMs / floor.nativeMs : null);
+
+    for (const [endpoint, count] of Object.entries(trips)) {
+      const name = `DynamoDB round trips ${endpoint}`;
+      if (tripTargets[endpoint] === undefined) info(name, 'calls', count, 0);
+      else atMost(name, 'calls', count, tripTargets[endpoint], 0);
+    }
+
+    const f = warm.flush;
+    atMost('flush, Jaeger agent unreachable (UDP): added vs reachable', 'ms', f.udpDeadMs, 0.1);
+    atMost('flush, collector port closed (HTTP): added vs reachable', 'ms', f.httpClosedMs, f.flushTimeoutMs, 3);
+    // The bound is the flush timeout; 5% on top leaves room for the timer firing late on a loaded machine.
+    const slack = f.flushTimeoutMs * 1.05;
+    atMost('flush, collector never answers (HTTP): added median', 'ms', f.httpHangingMedianMs, slack, 1, `<= ${slack} (timeout ${f.flushTimeoutMs} + 5%)`);
+    info('flush, collector never answers (HTTP): added max', 'ms', f.httpHangingMaxMs, 1);
+  } finally {
+    await db.stop();
+  }
+
+  writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  printTable();
+  console.log(`\nmachine: ${machine()}`);
+  console.log(`total: ${((performance.now() - started) / 1000).toFixed(0)} s; results in bench/results.json`);
+}
+
+function printTable(): void {
+  const rows = results.map((r) => [r.name, r.value === null ? 'n/a' : String(r.value), r.unit, r.target, r.met === null ? '' : r.met ? 'yes' : 'NO']);
+  const header = ['measurement', 'value', 'unit', 'target', 'met'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 1 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const row of rows) console.log(line(row));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,217 @@
+/**
+ * One benchmark worker: the functions' handlers, invoked in-process as the Lambda runtime would, under the
+ * tracing configuration of this process's environment (see lib/workers.ts for why one process each).
+ *
+ * BENCH_VARIANT picks how whoami is traced:
+ *   ours         our Middy stack as shipped (tracing per TRACING_PROVIDER; unset = off)
+ *   powertools   our stack with tracing off, wrapped in Powertools' captureLambdaHandler Middy middleware
+ *                (bench/peers/powertools.ts)
+ *   otel-lambda  our stack with tracing off, patched at import time by @opentelemetry/instrumentation-aws-lambda
+ *                (bench/peers/otel-lambda-init.ts)
+ * The other functions are always ours as shipped.
+ */
+import bcryptjs from 'bcryptjs';
+import { createRequire } from 'node:module';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { httpEvent, lambdaContext, xrayTraceHeader, type EventOptions, type LambdaHandler } from './lib/lambda.js';
+import { PROTOCOL_PREFIX } from './lib/workers.js';
+
+const variant = process.env.BENCH_VARIANT ?? 'ours';
+
+/** Every function the benchmarks call, with its route (for the event). */
+const FUNCTIONS = {
+  'registration-init': { method: 'GET', path: '/self-service/registration/api' },
+  'registration-submit': { method: 'POST', path: '/self-service/registration' },
+  'login-init': { method: 'GET', path: '/self-service/login/api' },
+  'login-submit': { method: 'POST', path: '/self-service/login' },
+  whoami: { method: 'GET', path: '/sessions/whoami' },
+  logout: { method: 'DELETE', path: '/self-service/logout/api' },
+} as const;
+type FunctionName = keyof typeof FUNCTIONS;
+
+const handlers = new Map<FunctionName, LambdaHandler>();
+
+async function importHandler(specifier: string): Promise<LambdaHandler> {
+  return ((await import(specifier)) as { handler: LambdaHandler }).handler;
+}
+
+async function peerWhoami(): Promise<LambdaHandler> {
+  if (variant === 'powertools') return importHandler('./peers/powertools.js');
+  // The instrumentation patches the module named by LAMBDA_TASK_ROOT + _HANDLER when it is imported; with an
+  // ES module that takes OpenTelemetry's import-in-the-middle loader hook, registered before the import.
+  await import('./peers/esm-hook.js');
+  await import('./peers/otel-lambda-init.js');
+  const handler = await importHandler('../functions/whoami.js');
+  if (!(handler as { __wrapped?: boolean }).__wrapped) {
+    throw new Error('instrumentation-aws-lambda did not patch functions/whoami.js (LAMBDA_TASK_ROOT/_HANDLER?)');
+  }
+  return handler;
+}
+
+async function handlerOf(name: FunctionName): Promise<LambdaHandler> {
+  let handler = handlers.get(name);
+  if (!handler) {
+    handler = name === 'whoami' && variant !== 'ours' ? await peerWhoami() : await importHandler(`../functions/${name}.js`);
+    handlers.set(name, handler);
+  }
+  return handler;
+}
+
+interface Answer {
+  status: number;
+  json: any;
+  traceId?: string;
+  ms: number;
+}
+
+/** One invocation, timed from the call to the resolved response; everything else is prepared before. */
+async function invoke(name: FunctionName, options: EventOptions = {}): Promise<Answer> {
+  const handler = await handlerOf(name);
+  const { method, path } = FUNCTIONS[name];
+  const event = httpEvent(method, path, options);
+  const context = lambdaContext(name);
+  // Lambda sets this before each invocation (Powertools/X-Ray read it); set for every variant alike.
+  process.env._X_AMZN_TRACE_ID = xrayTraceHeader();
+  const started = performance.now();
+  const result = await handler(event, context);
+  const ms = performance.now() - started;
+  const traceresponse = result.headers?.traceresponse;
+  return {
+    status: result.statusCode,
+    json: result.body ? JSON.parse(result.body) : undefined,
+    traceId: typeof traceresponse === 'string' ? traceresponse.split('-')[1] : undefined,
+    ms,
+  };
+}
+
+function expectStatus(answer: Answer, status: number, what: string): Answer {
+  if (answer.status !== status) throw new Error(`${what} answered ${answer.status}, expected ${status}: ${JSON.stringify(answer.json)}`);
+  return answer;
+}
+
+const BENCH_CALLS: Record<string, (args: { token: string }) => Promise<Answer>> = {
+  whoami: async ({ token }) => expectStatus(await invoke('whoami', { headers: { 'x-session-token': token } }), 200, 'whoami'),
+  'login-init': async () => expectStatus(await invoke('login-init'), 200, 'login init'),
+};
+
+/** Lets I/O callbacks left by the previous invocation (a UDP send, a socket release) run before the next. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function register(email: string, password: string): Promise<{ token: string; traceIds: string[] }> {
+  const flow = expectStatus(await invoke('registration-init'), 200, 'registration init');
+  const done = expectStatus(
+    await invoke('registration-submit', { query: { flow: flow.json.id }, body: { method: 'password', password, traits: { email } } }),
+    200,
+    'registration submit',
+  );
+  return { token: done.json.session_token, traceIds: [flow.traceId ?? '', done.traceId ?? ''] };
+}
+
+async function login(email: string, password: string): Promise<{ init: Answer; submit: Answer }> {
+  const init = expectStatus(await invoke('login-init'), 200, 'login init');
+  const submit = expectStatus(
+    await invoke('login-submit', { query: { flow: init.json.id }, body: { method: 'password', identifier: email, password } }),
+    200,
+    'login submit',
+  );
+  return { init, submit };
+}
+
+interface NativeBcrypt {
+  compare(password: string, hash: string): Promise<boolean>;
+}
+
+function nativeBcrypt(): { bcrypt?: NativeBcrypt; error?: string } {
+  try {
+    return { bcrypt: createRequire(import.meta.url)('bcrypt') as NativeBcrypt };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message.split('\n')[0] : String(error) };
+  }
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+const COMMANDS: Record<string, (args: any) => Promise<unknown>> = {
+  /** Registers an identity; answers its session token. */
+  register: async ({ email, password }) => ({ token: (await register(email, password)).token }),
+
+  /** `n` invocations of one handler, back to back; answers each one's latency (ms). */
+  bench: async ({ handler, n, token }: { handler: string; n: number; token: string }) => {
+    const call = BENCH_CALLS[handler];
+    if (!call) throw new Error(`no benchmark for ${handler}`);
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      samples.push((await call({ token })).ms);
+      await settle();
+    }
+    return samples;
+  },
+
+  /**
+   * Login submit at the configured bcrypt cost next to one bcrypt compare at the same cost, alternated so
+   * both see the same machine. The login flow is created before each timed submit, outside the timing.
+   */
+  'login-floor': async ({ n, email, password }: { n: number; email: string; password: string }) => {
+    const cost = Number(process.env.HASHERS_BCRYPT_COST);
+    const hash = await bcryptjs.hash(password, cost);
+    const native = nativeBcrypt();
+    const samples = { login: [] as number[], bcryptjs: [] as number[], native: [] as number[], nativeError: native.error };
+    const steps: Array<() => Promise<void>> = [
+      async () => {
+        samples.login.push((await login(email, password)).submit.ms);
+      },
+      async () => {
+        samples.bcryptjs.push(await timed(() => bcryptjs.compare(password, hash)));
+      },
+      async () => {
+        if (native.bcrypt) samples.native.push(await timed(() => native.bcrypt!.compare(password, hash)));
+      },
+    ];
+    for (let i = 0; i < n; i++) {
+      for (const step of i % 2 ? steps : [...steps].reverse()) await step();
+    }
+    return samples;
+  },
+
+  /** One of each endpoint, traced; answers each one's trace id (the spans are counted by the receiver). */
+  'round-trips': async ({ password }: { password: string }) => {
+    const email = `bench-trips-${randomUUID().slice(0, 8)}@example.com`;
+    const registration = await register(email, password);
+    const { init, submit } = await login(email, password);
+    const whoami = expectStatus(await invoke('whoami', { headers: { 'x-session-token': submit.json.session_token } }), 200, 'whoami');
+    const logout = expectStatus(await invoke('logout', { body: { session_token: submit.json.session_token } }), 204, 'logout');
+    return {
+      'registration init': registration.traceIds[0],
+      'registration submit': registration.traceIds[1],
+      'login init': init.traceId,
+      'login submit': submit.traceId,
+      whoami: whoami.traceId,
+      logout: logout.traceId,
+    };
+  },
+};
+
+const answer = (message: Record<string, unknown>) => process.stdout.write(`${PROTOCOL_PREFIX}${JSON.stringify(message)}\n`);
+
+// Commands run one at a time, in order: a benchmark never overlaps another in the same process.
+let queue = Promise.resolve();
+const commands = createInterface({ input: process.stdin });
+// stdin closes when the parent stops this worker or dies: never outlive it (sockets may keep the loop alive).
+commands.on('close', () => void queue.then(() => process.exit(0)));
+commands.on('line', (line) => {
+  const { id, cmd, ...args } = JSON.parse(line) as { id: number; cmd: string };
+  queue = queue.then(async () => {
+    try {
+      const command = COMMANDS[cmd];
+      if (!command) throw new Error(`unknown command ${cmd}`);
+      answer({ id, ok: true, result: await command(args) });
+    } catch (error) {
+      answer({ id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    }
+  });
+});
