@@ -18,7 +18,7 @@ import { copyFileSync, cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { BUNDLE_DIR, buildBundles, JAEGER_IDL_DIRS } from '../../scripts/package.js';
+import { BUNDLE_DIR, buildBundles, JAEGER_IDL_DIRS, LAMBDA_BUNDLE_OPTIONS } from '../../scripts/package.js';
 import { httpEvent, lambdaRuntimeEnv, xrayTraceHeader } from '../lib/lambda.js';
 import { udpSink } from '../lib/sinks.js';
 import { median, rotate } from '../lib/stats.js';
