@@ -141,8 +141,8 @@ describe('a tracing backend that is down never holds a request', () => {
           for (let i = 0; i < 3; i++) {
             const res = await call(base, 'GET', '/health/alive');
             expect(res.status).toBe(200);
-            // 300 ms of flush bound plus a generous allowance for the local HTTP round trip.
-            expect(res.elapsedMs).toBeLessThan(1300);
+            // 300 ms of flush bound plus a generous allowance for a loaded machine; unbounded it would wait for the sender.
+            expect(res.elapsedMs).toBeLessThan(2500);
             expect(res.elapsedMs).toBeGreaterThanOrEqual(250);
           }
           const login = await call(base, 'GET', '/self-service/login/api');

@@ -14,7 +14,7 @@ export function createDynamoClient(config: Config['dynamodb']): DynamoDBClient {
       : {}),
     maxAttempts: 3,
     // Bounded so that an unreachable database answers 503 quickly instead of holding the request.
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
+    requestHandler: { connectionTimeout: 3000, requestTimeout: 5000 },
   });
   traceDynamoDbClient(client);
   return client;
