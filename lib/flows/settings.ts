@@ -2,7 +2,14 @@
  * The API settings flow for the password method: a signed-in user changes their password. Requires an active
  * session, and a recent one (privileged session max age) for the change itself.
  */
-import { FlowValidationError, IdentityMismatchError, SessionInactiveError, SessionRefreshRequiredError } from '../errors.js';
+import {
+  FlowGoneError,
+  FlowNotFoundError,
+  FlowValidationError,
+  IdentityMismatchError,
+  SessionInactiveError,
+  SessionRefreshRequiredError,
+} from '../errors.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { publicIdentity, type Identity } from '../identity/model.js';
 import type { PasswordPolicy } from '../identity/password-policy.js';
@@ -13,7 +20,6 @@ import type { SessionService } from '../session/service.js';
 import { checkSubmittable, createFlow, parseFlowId, render, stringField, type FlowDeps, type FlowRequest } from './common.js';
 import { messages, type UiText } from './messages.js';
 import { isExpired, type FlowRecord, type FlowView } from './model.js';
-import { FlowGoneError, FlowNotFoundError } from '../errors.js';
 
 export interface SettingsDeps extends FlowDeps {
   identities: IdentityRepository;
