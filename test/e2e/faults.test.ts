@@ -105,6 +105,16 @@ describe('DynamoDB going away and coming back', () => {
 
   it('leaves no half-written registration when DynamoDB dies during submits, and recovers when it returns', async () => {
     await startDatabase();
+    // One serverless-offline worker per concurrent request: bring 8 of each function up before the race, so
+    // that cold starts on a loaded machine do not run into the function timeout.
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        Promise.all([
+          call(base, 'GET', '/self-service/registration/api'),
+          call(base, 'POST', '/self-service/registration?flow=00000000-0000-4000-8000-000000000000', { json: { method: 'password' } }),
+        ]),
+      ),
+    );
     const emails = Array.from({ length: 8 }, () => uniqueEmail('inflight'));
     const flows = await Promise.all(emails.map(() => call(base, 'GET', '/self-service/registration/api')));
     const submits = emails.map((email, i) =>
