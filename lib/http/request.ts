@@ -27,10 +27,12 @@ function isV2(event: LambdaHttpEvent): event is APIGatewayProxyEventV2 {
   return (event as APIGatewayProxyEventV2).version === '2.0' || 'rawPath' in event;
 }
 
-function lowerCaseHeaders(headers: Record<string, string | undefined> | null | undefined): Record<string, string> {
+/** Header names lower-cased (REST API events keep the caller's case); repeated names joined as HTTP does. */
+export function lowerCaseHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value === undefined) continue;
+  if (!headers || typeof headers !== 'object') return out;
+  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+    if (typeof value !== 'string') continue;
     const key = name.toLowerCase();
     out[key] = out[key] === undefined ? value : `${out[key]}, ${value}`;
   }

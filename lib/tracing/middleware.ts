@@ -7,6 +7,7 @@
 import type middy from '@middy/core';
 import type { Context as LambdaContext } from 'aws-lambda';
 import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context as OtelContext, type Span } from '@opentelemetry/api';
+import { lowerCaseHeaders } from '../http/request.js';
 import { startTracing, type Tracing } from './provider.js';
 import { TRACER_NAME } from './span.js';
 
@@ -37,12 +38,7 @@ const B3_SINGLE = /^(([0-9a-f]{16}|[0-9a-f]{32})-[0-9a-f]{16}(-(0|1|d)(-[0-9a-f]
  * sampling flag is garbage, where a malformed context must start a new trace.
  */
 function carrierOf(headers: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (headers && typeof headers === 'object') {
-    for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-      if (typeof value === 'string') out[name.toLowerCase()] = value;
-    }
-  }
+  const out = lowerCaseHeaders(headers);
   if (out.b3 !== undefined && !B3_SINGLE.test(out.b3.trim())) delete out.b3;
   return out;
 }
