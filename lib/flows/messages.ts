@@ -11,6 +11,11 @@ const error = (id: number, text: string, context?: Record<string, unknown>): UiT
 const info = (id: number, text: string, context?: Record<string, unknown>): UiText =>
   context ? { id, text, type: 'info', context } : { id, text, type: 'info' };
 
+/** Kratos's "%.2f minutes ago" for an expired flow. */
+export function minutesAgo(expiredAt: Date, now: Date): string {
+  return ((now.getTime() - expiredAt.getTime()) / 60_000).toFixed(2);
+}
+
 export const messages = {
   generic: (reason: string) => error(4000001, reason, { reason }),
   required: (property: string) => error(4000002, `Property ${property} is missing.`, { property }),
@@ -43,7 +48,7 @@ export const messages = {
   flowAlreadyCompleted: (type: 'login' | 'registration' | 'settings') =>
     error(type === 'login' ? 4010007 : 4040002, 'The request was already completed successfully and can not be retried.'),
   flowExpired: (type: 'login' | 'registration' | 'settings', expiredAt: Date, now: Date) => {
-    const ago = ((now.getTime() - expiredAt.getTime()) / 60_000).toFixed(2);
+    const ago = minutesAgo(expiredAt, now);
     const id = { login: 4010001, registration: 4040001, settings: 4050001 }[type];
     return error(id, `The ${type} flow expired ${ago} minutes ago, please try again.`, {
       expired_at: expiredAt.toISOString(),

@@ -3,6 +3,7 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { FlowExpiredError, FlowValidationError, KratosError } from '../errors.js';
+import { minutesAgo } from '../flows/messages.js';
 
 export interface HttpResult {
   status: number;
@@ -63,7 +64,7 @@ export function errorEnvelope(input: ErrorEnvelopeInput): { error: Record<string
 export function errorToResult(error: unknown, requestId: string | undefined): HttpResult & { unexpected: boolean } {
   if (error instanceof FlowValidationError) return { status: 400, body: error.flow, unexpected: false };
   if (error instanceof FlowExpiredError) {
-    const minutes = ((error.now.getTime() - error.expiredAt.getTime()) / 60_000).toFixed(2);
+    const minutes = minutesAgo(error.expiredAt, error.now);
     return {
       status: 410,
       unexpected: false,
