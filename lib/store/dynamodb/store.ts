@@ -114,6 +114,19 @@ async function transact(client: DynamoDBClient, items: TransactWriteItem[]): Pro
   }
 }
 
+/**
+ * Batch calls may leave part of a request unprocessed under load; send the rest again with a short backoff,
+ * and give up as throttled (503) after five rounds.
+ */
+async function untilProcessed<T>(requests: T[], send: (pending: T[]) => Promise<T[]>): Promise<void> {
+  let pending = requests;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt >= 5) throw translateStorageError(Object.assign(new Error('unprocessed batch items'), { name: 'ThrottlingException' }));
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+    pending = await send(pending);
+  }
+}
+
 function decodeToken(token: string | undefined): string | undefined {
   if (!token) return undefined;
   return Buffer.from(token, 'base64url').toString('utf8');
@@ -220,17 +233,14 @@ export function createDynamoStore(client: DynamoDBClient, table: string): Store 
     getWithIdentifierOwner: async (id, identifier) => {
       const flowKey = keys.flow(id);
       const claimKey = keys.identifier(identifier);
-      let pending: Item[] = [flowKey, claimKey];
       const found: Item[] = [];
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
-        if (attempt >= 5) throw translateStorageError(Object.assign(new Error('unprocessed keys'), { name: 'ThrottlingException' }));
+      await untilProcessed<Item>([flowKey, claimKey], async (pending) => {
         const out = await call(() =>
           client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } })),
         );
         found.push(...(out.Responses?.[table] ?? []));
-        pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
-      }
+        return out.UnprocessedKeys?.[table]?.Keys ?? [];
+      });
       const flowItem = found.find((item) => item.pk.S === flowKey.pk.S);
       const claimItem = found.find((item) => item.pk.S === claimKey.pk.S);
       return { flow: flowItem ? itemToFlow(flowItem) : undefined, identityId: claimItem?.identity_id?.S };
@@ -412,12 +422,11 @@ export function createDynamoStore(client: DynamoDBClient, table: string): Store 
     deleteAllOfIdentity: async (identityId) => {
       const items = await queryAll('gsi2', `IDENTITY#${identityId}`);
       for (let i = 0; i < items.length; i += 25) {
-        let requests = items.slice(i, i + 25).map((item) => ({ DeleteRequest: { Key: { pk: item.pk } } }));
-        for (let attempt = 0; requests.length > 0; attempt++) {
-          if (attempt >= 5) throw translateStorageError(Object.assign(new Error('unprocessed deletes'), { name: 'ThrottlingException' }));
-          const out = await call(() => client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } })));
-          requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
-        }
+        const deletes = items.slice(i, i + 25).map((item) => ({ DeleteRequest: { Key: { pk: item.pk } } }));
+        await untilProcessed(deletes, async (pending) => {
+          const out = await call(() => client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } })));
+          return (out.UnprocessedItems?.[table] ?? []) as typeof pending;
+        });
       }
     },
     extend: async (tokenHash, expiresAt) => {
