@@ -66,7 +66,6 @@ async function registerIdentity(dynamoEndpoint: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'; // this process creates the table
   log(`machine: ${machine()}${quick ? ' (quick run: too few samples to mean much)' : ''}`);
   await warnIfBusy();
   log('starting DynamoDB Local');

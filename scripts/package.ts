@@ -1,5 +1,5 @@
 /**
- * `npm run package`: one minified esbuild bundle per function (CommonJS, Node 22, the Lambda runtime of
+ * `npm run package`: one minified esbuild bundle per function (CommonJS, Node 24, the Lambda runtime of
  * serverless.yml) at dist/functions/<name>.cjs, beside the Thrift IDL files the Jaeger exporter reads from
  * disk when it loads, then `serverless package` zips each function with only its bundle and those files.
  * Lambda resolves the handler `dist/functions/<name>.handler` to the .cjs in the zip; locally, the .js that
@@ -21,7 +21,7 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   bundle: true,
   minify: true,
   platform: 'node',
-  target: 'node22',
+  target: 'node24',
   format: 'cjs',
   legalComments: 'none',
   logLevel: 'error',
@@ -79,7 +79,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 async function main(): Promise<void> {
   const bundles = await buildBundles();
   const idl = idlBytes();
-  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node22, minified; each ships with ${kb(idl).trim()} of Jaeger Thrift IDL):`);
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; each ships with ${kb(idl).trim()} of Jaeger Thrift IDL):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;
   console.log('\nserverless package (one zip per function, no AWS credentials needed):');

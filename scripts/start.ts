@@ -55,8 +55,6 @@ async function main(): Promise<void> {
       DYNAMODB_ENDPOINT: database.endpoint,
       DYNAMODB_TABLE_NAME: database.tableName,
       SERVE_PUBLIC_BASE_URL: process.env.SERVE_PUBLIC_BASE_URL || `http://127.0.0.1:${port}`,
-      // Printed once per function cold start otherwise; the README says which Node versions are supported.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
     },
     stdio: 'inherit',
   });

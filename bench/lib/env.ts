@@ -18,7 +18,6 @@ export function functionEnv(dynamoEndpoint: string): Record<string, string> {
     DYNAMODB_ENDPOINT: dynamoEndpoint,
     DYNAMODB_TABLE_NAME: TABLE,
     AWS_REGION: 'us-east-1',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     SERVE_PUBLIC_BASE_URL: 'https://id.example.com',
     TRACING_SERVICE_NAME: 'kratos',
   };

@@ -185,6 +185,8 @@ async function setup(config: TracingConfig): Promise<Tracing> {
       ? { 'deployment.environment': config.deploymentEnvironment, 'deployment.environment.name': config.deploymentEnvironment }
       : {}),
     'cloud.provider': 'aws',
+    'process.runtime.name': 'nodejs',
+    'process.runtime.version': process.versions.node,
     ...(process.env.AWS_LAMBDA_FUNCTION_NAME ? { 'faas.name': process.env.AWS_LAMBDA_FUNCTION_NAME } : {}),
   });
   const provider = new sdk.TracerProvider({ resource, sampler, spanProcessors: [new InvocationSpanProcessor(exporter)] });

@@ -50,6 +50,9 @@ function expectRootTags(root: ReceivedSpan, route: string, method: string, statu
     'url.path': route,
     'faas.coldstart': expect.any(Boolean),
     'faas.invocation_id': expect.stringMatching(/.+/),
+    // The function ran on the project's Node 24, whatever Node the machine has.
+    'process.runtime.name': 'nodejs',
+    'process.runtime.version': expect.stringMatching(/^24\./),
   });
   if (status >= 400) expect(root.tags.error).toBe(true);
   else expect(root.tags.error).toBeUndefined();

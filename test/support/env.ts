@@ -3,7 +3,6 @@ export const TEST_ENV = {
   HASHERS_BCRYPT_COST: '4',
   DYNAMODB_TABLE_NAME: 'kratos-test',
   AWS_REGION: 'us-east-1',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
   // In-process handlers stay quiet in Jest's output; serverless-offline instances log (captured, not shown).
   LOG_LEVEL: 'silent',
