@@ -1,8 +1,10 @@
 /**
- * The admin API key: ADMIN_API_KEY, or the SSM Parameter Store parameter named by ADMIN_API_KEY_SSM_PARAMETER
- * (a SecureString is decrypted), fetched once per cold start by the admin functions only.
+ * The admin API key in use: ADMIN_API_KEY, or the SSM Parameter Store parameter named by
+ * ADMIN_API_KEY_SSM_PARAMETER (a SecureString is decrypted), fetched once per cold start by the admin functions.
+ * Whichever it is, the log redacts it from then on.
  */
-import { getConfig, type Config } from './index.js';
+import { redactFromLogs } from '../log/index.js';
+import { getAdminConfig, isAcceptableAdminKey, type AdminConfig } from './admin.js';
 
 export interface ParameterReader {
   read(name: string): Promise<string | undefined>;
@@ -16,22 +18,22 @@ async function ssmReader(region: string): Promise<ParameterReader> {
   };
 }
 
-export async function resolveAdminKey(
-  config: Pick<Config, 'adminApiKey' | 'adminApiKeySsmParameter' | 'dynamodb'>,
-  reader?: ParameterReader,
-): Promise<string | undefined> {
-  if (config.adminApiKey) return config.adminApiKey;
-  if (!config.adminApiKeySsmParameter) return undefined;
-  const value = (await (reader ?? (await ssmReader(config.dynamodb.region))).read(config.adminApiKeySsmParameter))?.trim();
-  // A key too short to be a secret counts as none: the admin API stays closed.
-  return value && value.length >= 16 ? value : undefined;
+export async function resolveAdminKey(config: AdminConfig, reader?: ParameterReader): Promise<string | undefined> {
+  let key = config.apiKey;
+  if (!key && config.apiKeySsmParameter) {
+    key = (await (reader ?? (await ssmReader(config.region))).read(config.apiKeySsmParameter))?.trim();
+    // A stored value that is no acceptable key counts as none: the admin API stays closed.
+    if (key !== undefined && !isAcceptableAdminKey(key)) key = undefined;
+  }
+  if (key) redactFromLogs(key);
+  return key;
 }
 
 let cached: Promise<string | undefined> | undefined;
 
 /** This cold start's admin key; a failed SSM read is retried by the next request instead of being cached. */
 export function adminKey(): Promise<string | undefined> {
-  cached ??= resolveAdminKey(getConfig()).catch((error: unknown) => {
+  cached ??= resolveAdminKey(getAdminConfig()).catch((error: unknown) => {
     cached = undefined;
     throw error;
   });

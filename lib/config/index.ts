@@ -1,11 +1,25 @@
 /**
- * Configuration, read once per cold start from environment variables named after Kratos's configuration keys
- * (`hashers.bcrypt.cost` -> `HASHERS_BCRYPT_COST`). A bad value throws a ConfigError naming the variable, so the
- * cold start fails with a clear message instead of the first request failing obscurely.
+ * The one configuration object, read once per cold start from environment variables named after Kratos's
+ * configuration keys (`hashers.bcrypt.cost` -> `HASHERS_BCRYPT_COST`), tracing and log level included. A bad
+ * value throws a ConfigError naming the variable and what is allowed. What only the admin functions read (the
+ * admin key) is read by them alone (`admin.ts`), so a bad admin setting cannot stop the public API.
  */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+import { loadTracingConfig, type TracingConfig } from './tracing.js';
+import {
+  ConfigError,
+  readBoolean,
+  readChoice,
+  readDuration,
+  readInteger,
+  readString,
+  readUrl,
+  type Env,
+} from './env.js';
+
+export { ConfigError, parseDuration, type Env } from './env.js';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevelSetting = (typeof LOG_LEVELS)[number];
 
 export interface Config {
   publicBaseUrl: string;
@@ -17,111 +31,9 @@ export interface Config {
   privilegedSessionMaxAgeMs: number;
   minPasswordLength: number;
   identifierSimilarityCheck: boolean;
-  /** Bearer key of the admin API; undefined (and no SSM parameter) = admin API refuses every request. */
-  adminApiKey?: string;
-  /** SSM Parameter Store name holding the admin key (read by the admin functions at cold start). */
-  adminApiKeySsmParameter?: string;
+  logLevel: LogLevelSetting;
+  tracing: TracingConfig;
   dynamodb: { endpoint?: string; tableName: string; region: string };
-}
-
-type Env = Record<string, string | undefined>;
-
-const DURATION_UNITS_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/** Parses a Go-style duration as Kratos accepts it ("1h", "24h", "90m", "1h30m", "500ms"). */
-export function parseDuration(value: string): number | undefined {
-  const text = value.trim();
-  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(text)) return undefined;
-  let total = 0;
-  for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
-    total += Number(amount) * DURATION_UNITS_MS[unit];
-  }
-  return total;
-}
-
-export function readString(env: Env, name: string, fallback: string): string {
-  const raw = env[name];
-  return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
-}
-
-export function readOptionalString(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
-}
-
-export function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = readOptionalString(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  }
-  return Number(raw);
-}
-
-export function readNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = readOptionalString(env, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
-export function readBoolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = readOptionalString(env, name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
-  if (['false', '0', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-}
-
-export function readDuration(env: Env, name: string, fallback: string): number {
-  const raw = readString(env, name, fallback);
-  const ms = parseDuration(raw);
-  if (ms === undefined || ms <= 0) {
-    throw new ConfigError(`${name} must be a positive duration such as "1h", "30m" or "90s", got "${raw}"`);
-  }
-  return ms;
-}
-
-export function readUrl(env: Env, name: string, fallback?: string): string | undefined {
-  const raw = readOptionalString(env, name) ?? fallback;
-  if (raw === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
-  }
-  return raw;
-}
-
-function readAdminKey(env: Env): string | undefined {
-  const key = readOptionalString(env, 'ADMIN_API_KEY');
-  if (key !== undefined && (key.length < 16 || /\s/.test(key))) {
-    throw new ConfigError('ADMIN_API_KEY must be at least 16 characters without spaces (npm start generates one when unset)');
-  }
-  return key;
-}
-
-function readSsmParameterName(env: Env): string | undefined {
-  const name = readOptionalString(env, 'ADMIN_API_KEY_SSM_PARAMETER');
-  if (name !== undefined && !/^(\/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$/.test(name)) {
-    throw new ConfigError(`ADMIN_API_KEY_SSM_PARAMETER must be a Parameter Store name such as /kratos/admin-api-key, got "${name}"`);
-  }
-  return name;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -140,13 +52,9 @@ export function loadConfig(env: Env = process.env): Config {
     settingsFlowLifespanMs: readDuration(env, 'SELFSERVICE_FLOWS_SETTINGS_LIFESPAN', '1h'),
     privilegedSessionMaxAgeMs: readDuration(env, 'SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE', '1h'),
     minPasswordLength: readInteger(env, 'SELFSERVICE_METHODS_PASSWORD_CONFIG_MIN_PASSWORD_LENGTH', 8, 6, 72),
-    identifierSimilarityCheck: readBoolean(
-      env,
-      'SELFSERVICE_METHODS_PASSWORD_CONFIG_IDENTIFIER_SIMILARITY_CHECK_ENABLED',
-      true,
-    ),
-    adminApiKey: readAdminKey(env),
-    adminApiKeySsmParameter: readSsmParameterName(env),
+    identifierSimilarityCheck: readBoolean(env, 'SELFSERVICE_METHODS_PASSWORD_CONFIG_IDENTIFIER_SIMILARITY_CHECK_ENABLED', true),
+    logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    tracing: loadTracingConfig(env),
     dynamodb: {
       endpoint: readUrl(env, 'DYNAMODB_ENDPOINT'),
       tableName,

@@ -5,14 +5,11 @@
  */
 import type middy from '@middy/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { getAdminConfig } from '../config/admin.js';
 import { adminKey } from '../config/admin-key.js';
-import { BadRequestError, KratosError, ServiceUnavailableError } from '../errors.js';
+import { AdminAuthError, BadRequestError, ServiceUnavailableError } from '../errors/index.js';
 import type { HttpRequest } from './request.js';
 import { httpFunction, type HttpHandler } from './stack.js';
-
-export class AdminAuthError extends KratosError {
-  override name = 'AdminAuthError';
-}
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -34,10 +31,7 @@ export function requireAdminKey(): middy.MiddlewareObj {
         throw new ServiceUnavailableError('The admin API key could not be read from SSM Parameter Store.');
       }
       if (!configured) {
-        throw new AdminAuthError(
-          403,
-          'The admin API is disabled because no ADMIN_API_KEY is configured for this deployment.',
-        );
+        throw new AdminAuthError(403, 'The admin API is disabled because no ADMIN_API_KEY is configured for this deployment.');
       }
       const http = request.event as HttpRequest;
       if (!adminKeyMatches(http.headers.authorization, configured)) {
@@ -47,9 +41,9 @@ export function requireAdminKey(): middy.MiddlewareObj {
   };
 }
 
-/** An admin route: the one stack, plus the admin key check before the handler. */
+/** An admin route: the one stack, plus the admin configuration read at cold start and the key checked first. */
 export function adminFunction(route: string, handler: HttpHandler) {
-  return httpFunction({ route, middlewares: [requireAdminKey()] }, handler);
+  return httpFunction({ route, middlewares: [requireAdminKey()], coldStart: getAdminConfig }, handler);
 }
 
 export const DEFAULT_PAGE_SIZE = 250;

@@ -7,10 +7,10 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { getConfig } from '../config/index.js';
-import { captureProcessWarnings, log } from '../log/index.js';
+import { errorEnvelope, PayloadTooLargeError } from '../errors/index.js';
+import { captureProcessWarnings, log, setLogLevel } from '../log/index.js';
 import { runInInvocationContext, traceIdsOf, tracingMiddleware, tracingRequestEnd } from '../tracing/middleware.js';
 import { errorToResult, toLambdaResult, type HttpResult } from './response.js';
-import { PayloadTooLargeError } from '../errors.js';
 import { MAX_BODY_BYTES, toHttpRequest, type HttpRequest, type LambdaHttpEvent } from './request.js';
 
 export type HttpHandler = (request: HttpRequest, context: Context) => Promise<HttpResult>;
@@ -20,7 +20,11 @@ export interface RouteOptions {
   route: string;
   /** Further middlewares after the http one (e.g. an admin key check that may answer early). */
   middlewares?: middy.MiddlewareObj[];
+  /** More of the cold start, run after the configuration is read (e.g. the admin functions' own configuration). */
+  coldStart?: () => void;
 }
+
+export type LambdaHttpHandler = (event: LambdaHttpEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const NO_CACHE = 'private, no-cache, no-store, must-revalidate';
 
@@ -93,18 +97,36 @@ function plugin(route: string) {
   };
 }
 
-export function httpFunction(options: RouteOptions, handler: HttpHandler) {
-  // Configuration is read here, at module load: a bad value fails the cold start, naming the variable,
-  // instead of failing the first request.
-  getConfig();
+/**
+ * What a function answers when its cold start failed (a bad configuration value) outside Lambda's runtime:
+ * serverless-offline turns a function that failed to load into HTTP 200 with a stack trace, which Kratos's SDK
+ * takes for success, where API Gateway answers 5xx. Every request gets a 500 in Kratos's envelope instead,
+ * and the reason went to the log once.
+ */
+function failedColdStart(route: string, error: unknown): LambdaHttpHandler {
+  log('error', `cold start failed: ${error instanceof Error ? error.message : String(error)}`, { route, error: error instanceof Error ? error.name : undefined });
+  return async (event) => {
+    const http = toHttpRequest(event);
+    return toLambdaResult({ status: 500, body: errorEnvelope({ status: 500, requestId: http.headers['x-request-id'] }) }, responseHeaders(http));
+  };
+}
+
+export function httpFunction(options: RouteOptions, handler: HttpHandler): LambdaHttpHandler {
+  // Configuration is read here, at module load: a bad value fails the cold start, naming the variable, instead of
+  // failing the first request. In Lambda's runtime the init fails (Lambda reports it and retries it); anywhere
+  // else the function loads and answers 500 (see failedColdStart).
+  try {
+    setLogLevel(getConfig().logLevel);
+    options.coldStart?.();
+  } catch (error) {
+    if (process.env.AWS_LAMBDA_RUNTIME_API) throw error;
+    return failedColdStart(options.route, error);
+  }
   captureProcessWarnings();
   const traced = (request: HttpRequest, context: Context) => runInInvocationContext(context, () => handler(request, context));
   return middy<unknown, APIGatewayProxyResult>(plugin(options.route) as middy.PluginObject)
     .use(tracingMiddleware(options.route))
     .use(httpMiddleware())
     .use(options.middlewares ?? [])
-    .handler(traced as unknown as middy.MiddyfiedHandler) as unknown as (
-    event: LambdaHttpEvent,
-    context: Context,
-  ) => Promise<APIGatewayProxyResult>;
+    .handler(traced as unknown as middy.MiddyfiedHandler) as unknown as LambdaHttpHandler;
 }

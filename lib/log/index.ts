@@ -6,24 +6,29 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-function threshold(): number {
-  const raw = (process.env.LOG_LEVEL ?? 'info').trim().toLowerCase();
-  return ORDER[raw as LogLevel] ?? ORDER.info;
+let minimum = ORDER.info;
+
+/** The threshold, from the configuration's LOG_LEVEL (set once at cold start; `info` until then). */
+export function setLogLevel(level: LogLevel | 'silent'): void {
+  minimum = ORDER[level];
 }
-let minimum: number | undefined;
 
 const SECRET_SHAPES = [/\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}/g, /ory_st_[A-Za-z0-9]{32}/g];
+const secrets = new Set<string>();
+
+/** A secret this process holds (the admin key in use, wherever it was read from): never written to the log. */
+export function redactFromLogs(secret: string): void {
+  if (secret.length >= 8) secrets.add(secret);
+}
 
 export function redact(text: string): string {
   let out = text;
   for (const shape of SECRET_SHAPES) out = out.replace(shape, '[REDACTED]');
-  const adminKey = process.env.ADMIN_API_KEY;
-  if (adminKey && adminKey.length >= 16) out = out.split(adminKey).join('[REDACTED]');
+  for (const secret of secrets) out = out.split(secret).join('[REDACTED]');
   return out;
 }
 
 export function log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
-  minimum ??= threshold();
   if (ORDER[level] < minimum) return;
   const line = redact(JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields }));
   (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);

@@ -6,8 +6,9 @@
 import { context, propagation, trace, TraceFlags, type TextMapPropagator } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { getConfig } from '../config/index.js';
+import type { TracingConfig } from '../config/tracing.js';
 import { log } from '../log/index.js';
-import { loadTracingConfig, otlpTracesUrl, type TracingConfig } from './config.js';
 
 /*
  * The SDK, the propagators and the one exporter the configuration names are imported dynamically: with
@@ -133,7 +134,7 @@ async function build(config: TracingConfig, sdk: SdkTrace): Promise<{ exporter: 
     }
     case 'otel': {
       const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-      const url = otlpTracesUrl(config.otlp);
+      const url = config.otlp.tracesUrl;
       const headers = config.otlp.authorizationHeader ? { Authorization: config.otlp.authorizationHeader } : undefined;
       return {
         exporter: new OTLPTraceExporter({ url, headers, timeoutMillis: config.flushTimeoutMs }),
@@ -215,21 +216,14 @@ async function setup(config: TracingConfig): Promise<Tracing> {
   };
 }
 
-let config: TracingConfig | undefined;
 let starting: Promise<Tracing> | undefined;
-
-/** This cold start's tracing configuration (read once). */
-export function tracingConfig(): TracingConfig {
-  config ??= loadTracingConfig();
-  return config;
-}
 
 /**
  * Starts setting tracing up (once per cold start) and says when it is ready; undefined when tracing is off.
  * A setup that fails leaves tracing off rather than failing requests.
  */
 export function startTracing(): Promise<Tracing> | undefined {
-  const current = tracingConfig();
+  const current = getConfig().tracing;
   if (!current.provider) return undefined;
   starting ??= setup(current).catch((error: unknown) => {
     log('error', `tracing: setup failed, requests go on untraced: ${error instanceof Error ? error.message : String(error)}`);

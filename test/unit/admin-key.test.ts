@@ -41,24 +41,33 @@ describe('the admin API fails closed', () => {
 });
 
 describe('the admin key from SSM Parameter Store', () => {
-  const base = { dynamodb: { tableName: 't', region: 'eu-west-1' } };
+  const base = { region: 'eu-west-1' };
 
   it('prefers ADMIN_API_KEY, else reads the named parameter once', async () => {
     const { resolveAdminKey } = await import('../../lib/config/admin-key.js');
     const asked: string[] = [];
     const reader = { read: async (name: string) => (asked.push(name), 'ssm-held-admin-key-0123456789') };
-    await expect(resolveAdminKey({ ...base, adminApiKey: 'env-admin-key-0123456789', adminApiKeySsmParameter: '/k' }, reader)).resolves.toBe(
+    await expect(resolveAdminKey({ ...base, apiKey: 'env-admin-key-0123456789', apiKeySsmParameter: '/k' }, reader)).resolves.toBe(
       'env-admin-key-0123456789',
     );
     expect(asked).toEqual([]);
-    await expect(resolveAdminKey({ ...base, adminApiKeySsmParameter: '/kratos/admin-api-key' }, reader)).resolves.toBe('ssm-held-admin-key-0123456789');
+    await expect(resolveAdminKey({ ...base, apiKeySsmParameter: '/kratos/admin-api-key' }, reader)).resolves.toBe('ssm-held-admin-key-0123456789');
     expect(asked).toEqual(['/kratos/admin-api-key']);
   });
 
   it('keeps the admin API closed when the parameter is missing or too short to be a secret', async () => {
     const { resolveAdminKey } = await import('../../lib/config/admin-key.js');
-    await expect(resolveAdminKey({ ...base, adminApiKeySsmParameter: '/k' }, { read: async () => undefined })).resolves.toBeUndefined();
-    await expect(resolveAdminKey({ ...base, adminApiKeySsmParameter: '/k' }, { read: async () => 'short' })).resolves.toBeUndefined();
+    await expect(resolveAdminKey({ ...base, apiKeySsmParameter: '/k' }, { read: async () => undefined })).resolves.toBeUndefined();
+    await expect(resolveAdminKey({ ...base, apiKeySsmParameter: '/k' }, { read: async () => 'short' })).resolves.toBeUndefined();
     await expect(resolveAdminKey(base)).resolves.toBeUndefined();
+  });
+
+  it('redacts the key in use from every log line, a key read from SSM included', async () => {
+    const { resolveAdminKey } = await import('../../lib/config/admin-key.js');
+    const { redact } = await import('../../lib/log/index.js');
+    const key = `ssm-only-admin-key-${Date.now()}`;
+    expect(redact(`bearer ${key} seen`)).toBe(`bearer ${key} seen`);
+    await resolveAdminKey({ ...base, apiKeySsmParameter: '/kratos/admin-api-key' }, { read: async () => key });
+    expect(redact(`bearer ${key} seen`)).toBe('bearer [REDACTED] seen');
   });
 });

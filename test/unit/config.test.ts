@@ -1,3 +1,4 @@
+import { loadAdminConfig } from '../../lib/config/admin.js';
 import { ConfigError, loadConfig, parseDuration } from '../../lib/config/index.js';
 
 describe('configuration from Kratos-named environment variables', () => {
@@ -24,8 +25,8 @@ describe('configuration from Kratos-named environment variables', () => {
       SELFSERVICE_FLOWS_REGISTRATION_LIFESPAN: '90s',
       SELFSERVICE_FLOWS_SETTINGS_LIFESPAN: '2h',
       SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE: '15m',
-      ADMIN_API_KEY: 'a-long-enough-admin-key',
       SELFSERVICE_METHODS_PASSWORD_CONFIG_MIN_PASSWORD_LENGTH: '10',
+      LOG_LEVEL: 'WARN',
       SELFSERVICE_METHODS_PASSWORD_CONFIG_IDENTIFIER_SIMILARITY_CHECK_ENABLED: 'false',
       DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
       DYNAMODB_TABLE_NAME: 'identities',
@@ -39,9 +40,10 @@ describe('configuration from Kratos-named environment variables', () => {
       registrationFlowLifespanMs: 90_000,
       settingsFlowLifespanMs: 7200_000,
       privilegedSessionMaxAgeMs: 900_000,
-      adminApiKey: 'a-long-enough-admin-key',
       minPasswordLength: 10,
       identifierSimilarityCheck: false,
+      logLevel: 'warn',
+      tracing: expect.objectContaining({ provider: undefined, serviceName: 'kratos' }),
       dynamodb: { endpoint: 'http://127.0.0.1:8000', tableName: 'identities', region: 'eu-west-1' },
     });
   });
@@ -56,11 +58,25 @@ describe('configuration from Kratos-named environment variables', () => {
     ['SELFSERVICE_METHODS_PASSWORD_CONFIG_IDENTIFIER_SIMILARITY_CHECK_ENABLED', 'maybe'],
     ['DYNAMODB_TABLE_NAME', 'a b'],
     ['DYNAMODB_ENDPOINT', 'localhost:8000'],
-    ['ADMIN_API_KEY', 'short'],
     ['SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE', '-1h'],
+    ['LOG_LEVEL', 'loud'],
+    ['TRACING_PROVIDER', 'bogus'],
+    ['TRACING_PROVIDERS_OTLP_SERVER_URL', 'not a host'],
   ])('stops the cold start on a bad %s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('leaves the admin key to the admin functions: a bad one does not stop the public configuration', () => {
+    expect(() => loadConfig({ ADMIN_API_KEY: 'short', ADMIN_API_KEY_SSM_PARAMETER: 'not a name' })).not.toThrow();
+    expect(() => loadAdminConfig({ ADMIN_API_KEY: 'short' })).toThrow('ADMIN_API_KEY must be at least 16 characters without spaces');
+    expect(() => loadAdminConfig({ ADMIN_API_KEY: 'sixteen chars with spaces' })).toThrow(ConfigError);
+    expect(() => loadAdminConfig({ ADMIN_API_KEY_SSM_PARAMETER: 'not a name' })).toThrow('ADMIN_API_KEY_SSM_PARAMETER');
+    expect(loadAdminConfig({ ADMIN_API_KEY: 'a-long-enough-admin-key', AWS_REGION: 'eu-west-1' })).toEqual({
+      apiKey: 'a-long-enough-admin-key',
+      apiKeySsmParameter: undefined,
+      region: 'eu-west-1',
+    });
   });
 
   it('parses Go durations as Kratos writes them', () => {

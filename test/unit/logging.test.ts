@@ -69,8 +69,9 @@ describe('logs', () => {
     expect(error.span_id).toBe(access[0].span_id);
   });
 
-  it('redacts hashes, session tokens and the admin key from every line', () => {
-    process.env.ADMIN_API_KEY = 'admin-key-for-redaction-test';
+  it('redacts hashes, session tokens and the admin key in use from every line', async () => {
+    const { resolveAdminKey } = await import('../../lib/config/admin-key.js');
+    await resolveAdminKey({ apiKey: 'admin-key-for-redaction-test', region: 'us-east-1' });
     logging.log('info', 'x', {
       hash: '$2b$12$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234',
       token: 'ory_st_abcdefghijklmnopqrstuvwxyz123456',

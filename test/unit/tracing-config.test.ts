@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError } from '../../lib/config/index.js';
-import { loadTracingConfig, otlpTracesUrl } from '../../lib/tracing/config.js';
+import { loadTracingConfig, otlpTracesUrl } from '../../lib/config/tracing.js';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
 
 describe('tracing configuration', () => {
@@ -39,16 +39,19 @@ describe('tracing configuration', () => {
     ['TRACING_PROVIDERS_OTLP_SAMPLING_SAMPLING_RATIO', 'half'],
     ['TRACING_FLUSH_TIMEOUT', 'soon'],
     ['TRACING_PROVIDERS_ZIPKIN_SERVER_URL', 'zipkin:9411'],
+    ['TRACING_PROVIDERS_OTLP_SERVER_URL', 'not a host'],
+    ['TRACING_PROVIDERS_OTLP_SERVER_URL', 'http://'],
   ])('names %s when its value is bad', (name, value) => {
     expect(() => loadTracingConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadTracingConfig({ [name]: value })).toThrow(name);
   });
 
   it('builds the OTLP traces URL from Kratos’s host:port form', () => {
-    expect(otlpTracesUrl({ serverUrl: 'otel:4318', insecure: true, samplingRatio: 1 })).toBe('http://otel:4318/v1/traces');
-    expect(otlpTracesUrl({ serverUrl: 'otel:4318', insecure: false, samplingRatio: 1 })).toBe('https://otel:4318/v1/traces');
-    expect(otlpTracesUrl({ serverUrl: 'https://otel.example/v1/traces', insecure: false, samplingRatio: 1 })).toBe(
-      'https://otel.example/v1/traces',
+    expect(otlpTracesUrl({ serverUrl: 'otel:4318', insecure: true })).toBe('http://otel:4318/v1/traces');
+    expect(otlpTracesUrl({ serverUrl: 'otel:4318', insecure: false })).toBe('https://otel:4318/v1/traces');
+    expect(otlpTracesUrl({ serverUrl: 'https://otel.example/v1/traces', insecure: false })).toBe('https://otel.example/v1/traces');
+    expect(loadTracingConfig({ TRACING_PROVIDERS_OTLP_SERVER_URL: 'otel:4318', TRACING_PROVIDERS_OTLP_INSECURE: 'true' }).otlp.tracesUrl).toBe(
+      'http://otel:4318/v1/traces',
     );
   });
 

@@ -1,8 +1,8 @@
 /**
- * Tracing configuration from Kratos's environment variable names (`tracing.provider` -> TRACING_PROVIDER, ...).
- * Read once per cold start; a bad value stops the cold start with a message naming the variable.
+ * Tracing configuration from Kratos's environment variable names (`tracing.provider` -> TRACING_PROVIDER, ...),
+ * part of the one configuration read at cold start; a bad value stops the cold start naming the variable.
  */
-import { ConfigError, readBoolean, readDuration, readNumber, readOptionalString, readString, readUrl } from '../config/index.js';
+import { ConfigError, readBoolean, readChoice, readDuration, readHostPort, readNumber, readOptionalString, readString, readUrl, type Env } from './env.js';
 
 export type TracingProviderName = 'jaeger' | 'otel' | 'zipkin' | 'console';
 
@@ -24,23 +24,20 @@ export interface TracingConfig {
     samplingServerUrl?: string;
     traceIdRatio: number;
   };
-  otlp: { serverUrl?: string; insecure: boolean; samplingRatio: number; authorizationHeader?: string };
+  otlp: {
+    serverUrl?: string;
+    insecure: boolean;
+    samplingRatio: number;
+    authorizationHeader?: string;
+    /** Where spans are POSTed, derived from serverUrl and insecure (and validated) at load. */
+    tracesUrl: string;
+  };
   zipkin: { serverUrl?: string; samplingRatio: number };
 }
-
-type Env = Record<string, string | undefined>;
 
 /** Jaeger's agent ports: 6831 takes Thrift compact, 6832 Thrift binary. The Node exporter writes binary. */
 export const JAEGER_COMPACT_PORT = 6831;
 export const JAEGER_BINARY_PORT = 6832;
-
-function hostPort(env: Env, name: string, fallback: string): { host: string; port: number } {
-  const raw = readString(env, name, fallback);
-  const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(raw);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || port < 1 || port > 65535) throw new ConfigError(`${name} must be host:port, got "${raw}"`);
-  return { host: match[1].replace(/^\[|\]$/g, ''), port };
-}
 
 /** Accepts Kratos's form `http://jaeger:5778/sampling` as well as the bare `http://jaeger:5778`. */
 function samplingBase(url: string | undefined): string | undefined {
@@ -48,14 +45,15 @@ function samplingBase(url: string | undefined): string | undefined {
 }
 
 export function loadTracingConfig(env: Env = process.env): TracingConfig {
-  const raw = readOptionalString(env, 'TRACING_PROVIDER')?.toLowerCase();
-  if (raw !== undefined && !['jaeger', 'otel', 'zipkin', 'console'].includes(raw)) {
-    throw new ConfigError(`TRACING_PROVIDER must be one of jaeger, otel, zipkin, console (or unset for off), got "${raw}"`);
-  }
-  const agent = hostPort(env, 'TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS', '127.0.0.1:6832');
+  const provider = readChoice(env, 'TRACING_PROVIDER', ['jaeger', 'otel', 'zipkin', 'console'] as const);
+  const agent = readHostPort(env, 'TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS', '127.0.0.1:6832');
+  const otlp = {
+    serverUrl: readOptionalString(env, 'TRACING_PROVIDERS_OTLP_SERVER_URL'),
+    insecure: readBoolean(env, 'TRACING_PROVIDERS_OTLP_INSECURE', false),
+  };
   const rewritten = agent.port === JAEGER_COMPACT_PORT;
   return {
-    provider: raw as TracingProviderName | undefined,
+    provider,
     serviceName: readString(env, 'TRACING_SERVICE_NAME', 'kratos'),
     deploymentEnvironment: readOptionalString(env, 'TRACING_DEPLOYMENT_ENVIRONMENT'),
     flushTimeoutMs: readDuration(env, 'TRACING_FLUSH_TIMEOUT', '500ms'),
@@ -68,8 +66,8 @@ export function loadTracingConfig(env: Env = process.env): TracingConfig {
       traceIdRatio: readNumber(env, 'TRACING_PROVIDERS_JAEGER_SAMPLING_TRACE_ID_RATIO', 1, 0, 1),
     },
     otlp: {
-      serverUrl: readOptionalString(env, 'TRACING_PROVIDERS_OTLP_SERVER_URL'),
-      insecure: readBoolean(env, 'TRACING_PROVIDERS_OTLP_INSECURE', false),
+      ...otlp,
+      tracesUrl: otlpTracesUrl(otlp),
       samplingRatio: readNumber(env, 'TRACING_PROVIDERS_OTLP_SAMPLING_SAMPLING_RATIO', 1, 0, 1),
       authorizationHeader: readOptionalString(env, 'TRACING_PROVIDERS_OTLP_AUTHORIZATION_HEADER'),
     },
@@ -84,13 +82,17 @@ export function loadTracingConfig(env: Env = process.env): TracingConfig {
  * The OTLP/HTTP traces URL. Kratos's `server_url` is a host:port (`otel-collector:4318`); a full URL is taken
  * as the collector's base (or as the traces endpoint when it already ends in /v1/traces).
  */
-export function otlpTracesUrl(config: TracingConfig['otlp']): string {
+export function otlpTracesUrl(config: { serverUrl?: string; insecure: boolean }): string {
   const raw = config.serverUrl ?? '127.0.0.1:4318';
-  const base = /^https?:\/\//.test(raw) ? raw : `${config.insecure ? 'http' : 'https'}://${raw}`;
+  const base = /^https?:\/\//i.test(raw) ? raw : `${config.insecure ? 'http' : 'https'}://${raw}`;
+  let url: URL | undefined;
   try {
-    new URL(base);
+    url = new URL(base);
   } catch {
-    throw new ConfigError(`TRACING_PROVIDERS_OTLP_SERVER_URL must be host:port or a URL, got "${raw}"`);
+    url = undefined;
+  }
+  if (!url || !url.hostname || /[\s]/.test(raw)) {
+    throw new ConfigError(`TRACING_PROVIDERS_OTLP_SERVER_URL must be host:port (as Kratos takes it) or an http(s) URL, got "${raw}"`);
   }
   return base.replace(/\/+$/, '').endsWith('/v1/traces') ? base.replace(/\/+$/, '') : `${base.replace(/\/+$/, '')}/v1/traces`;
 }

@@ -1,0 +1,40 @@
+/**
+ * What only the admin functions read: the admin API key, given directly (ADMIN_API_KEY) or as the name of an SSM
+ * Parameter Store parameter holding it. Read at the admin functions' cold start, never by the public ones.
+ */
+import { ConfigError, readOptionalString, readString, type Env } from './env.js';
+
+export interface AdminConfig {
+  /** Bearer key of the admin API; undefined (and no SSM parameter) = the admin API refuses every request. */
+  apiKey?: string;
+  /** SSM Parameter Store name holding the admin key. */
+  apiKeySsmParameter?: string;
+  region: string;
+}
+
+/** What makes an admin key acceptable; npm start generates one that is. */
+export const ADMIN_KEY_RULE = 'at least 16 characters without spaces';
+
+export function isAcceptableAdminKey(key: string): boolean {
+  return key.length >= 16 && !/\s/.test(key);
+}
+
+export function loadAdminConfig(env: Env = process.env): AdminConfig {
+  const apiKey = readOptionalString(env, 'ADMIN_API_KEY');
+  if (apiKey !== undefined && !isAcceptableAdminKey(apiKey)) {
+    throw new ConfigError(`ADMIN_API_KEY must be ${ADMIN_KEY_RULE} (npm start generates one when unset)`);
+  }
+  const apiKeySsmParameter = readOptionalString(env, 'ADMIN_API_KEY_SSM_PARAMETER');
+  if (apiKeySsmParameter !== undefined && !/^(\/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$/.test(apiKeySsmParameter)) {
+    throw new ConfigError(`ADMIN_API_KEY_SSM_PARAMETER must be a Parameter Store name such as /kratos/admin-api-key, got "${apiKeySsmParameter}"`);
+  }
+  return { apiKey, apiKeySsmParameter, region: readString(env, 'AWS_REGION', 'us-east-1') };
+}
+
+let cached: AdminConfig | undefined;
+
+/** The admin configuration of this cold start. */
+export function getAdminConfig(): AdminConfig {
+  cached ??= loadAdminConfig();
+  return cached;
+}
