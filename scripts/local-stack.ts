@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ServiceUnavailableError } from '../lib/errors.js';
+import { ServiceUnavailableError } from '../lib/errors/index.js';
 import { createDynamoClient, translateStorageError } from '../lib/store/dynamodb/client.js';
 import { ensureTable } from '../lib/store/dynamodb/table.js';
 import { freePort, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local.js';

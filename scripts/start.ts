@@ -1,9 +1,12 @@
 /**
- * `npm start`: DynamoDB Local (unless DYNAMODB_ENDPOINT is set), the table, and every function served by
- * serverless-offline on http://127.0.0.1:4433 (PORT overrides). Ctrl-C or SIGTERM stops all of it.
+ * `npm start`: checks the whole configuration, then starts DynamoDB Local (unless DYNAMODB_ENDPOINT is set), the
+ * table, and every function served by serverless-offline on http://127.0.0.1:4433 (PORT overrides). Ctrl-C or
+ * SIGTERM (to this process or to npm's: the start script execs into this one) stops all of it.
  */
-import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { ConfigError } from '../lib/config/env.js';
 import { JavaMissingError } from './dynamodb-local.js';
+import { assertPortFree, PortInUseError, readLaunchSettings } from './launch-settings.js';
 import { startDatabase, startOffline, type LocalDatabase, type RunningOffline } from './local-stack.js';
 
 let database: LocalDatabase | undefined;
@@ -38,31 +41,30 @@ process.on('exit', () => {
 });
 
 async function main(): Promise<void> {
-  const port = Number(process.env.PORT || 4433);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT must be a TCP port, got "${process.env.PORT}"`);
-  database = await startDatabase(process.env);
+  const settings = readLaunchSettings(process.env);
+  await assertPortFree(settings.host, settings.port, 'PORT');
+  if (settings.dynamoLocalPort !== undefined && !process.env.DYNAMODB_ENDPOINT) {
+    await assertPortFree('127.0.0.1', settings.dynamoLocalPort, 'DYNAMODB_LOCAL_PORT');
+  }
+  if (settings.dataPath) mkdirSync(settings.dataPath, { recursive: true });
+
+  database = await startDatabase({ ...process.env, DYNAMODB_LOCAL_PATH: settings.dataPath });
   console.log(
     database.dynamo
-      ? `DynamoDB Local ${process.env.DYNAMODB_LOCAL_PATH ? `(data in ${process.env.DYNAMODB_LOCAL_PATH})` : '(in memory)'} on ${database.endpoint}, table "${database.tableName}" ready`
+      ? `DynamoDB Local ${settings.dataPath ? `(data in ${settings.dataPath})` : '(in memory)'} on ${database.endpoint}, table "${database.tableName}" ready`
       : `Using DynamoDB at ${database.endpoint}, table "${database.tableName}" ready`,
   );
-  // The admin API fails closed without a key; for local use, make one up and show it.
-  const generatedAdminKey = process.env.ADMIN_API_KEY ? undefined : randomBytes(24).toString('base64url');
   offline = await startOffline({
-    port,
-    env: {
-      ...(generatedAdminKey ? { ADMIN_API_KEY: generatedAdminKey } : {}),
-      DYNAMODB_ENDPOINT: database.endpoint,
-      DYNAMODB_TABLE_NAME: database.tableName,
-      SERVE_PUBLIC_BASE_URL: process.env.SERVE_PUBLIC_BASE_URL || `http://127.0.0.1:${port}`,
-    },
+    port: settings.port,
+    env: { ...settings.functionEnv, DYNAMODB_ENDPOINT: database.endpoint, DYNAMODB_TABLE_NAME: database.tableName },
     stdio: 'inherit',
   });
+  const key = settings.generatedAdminKey;
   console.log(`
 Kratos-compatible identity API on ${offline.baseUrl}
 
 Try:   curl -s ${offline.baseUrl}/self-service/registration/api
-Admin: curl -s ${offline.baseUrl}/admin/identities -H "Authorization: Bearer ${generatedAdminKey ?? '$ADMIN_API_KEY'}"${generatedAdminKey ? '\n       (admin key generated for this run; set ADMIN_API_KEY to choose one)' : ''}
+Admin: curl -s ${offline.baseUrl}/admin/identities -H "Authorization: Bearer ${key ?? '$ADMIN_API_KEY'}"${key ? '\n       (admin key generated for this run; set ADMIN_API_KEY to choose one)' : ''}
 Stop:  Ctrl-C
 `);
   offline.process.once('exit', (code) => {
@@ -74,6 +76,7 @@ Stop:  Ctrl-C
 }
 
 main().catch(async (error) => {
-  console.error(error instanceof JavaMissingError ? error.message : `Could not start: ${error instanceof Error ? error.message : error}`);
+  const known = error instanceof JavaMissingError || error instanceof ConfigError || error instanceof PortInUseError;
+  console.error(known ? `npm start: ${error.message}` : `npm start: could not start: ${error instanceof Error ? error.message : error}`);
   await shutdown(1);
 });

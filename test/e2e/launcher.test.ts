@@ -1,15 +1,20 @@
 /**
- * `npm start`'s launcher as a user runs it: it starts DynamoDB Local and serverless-offline, says where,
- * and leaves no process behind when stopped; without Java it says what to do instead.
+ * `npm start` as people and process managers use it: it starts DynamoDB Local and serverless-offline, says where,
+ * keeps data in a relative folder across restarts, and leaves no process behind when it or npm is sent SIGTERM;
+ * it refuses a bad configuration value or a busy port before starting anything; without Java it says what to do.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../scripts/dynamodb-local.js';
-import { PROJECT_ROOT } from '../../scripts/local-stack.js';
+import { PROJECT_ROOT, startOffline } from '../../scripts/local-stack.js';
+import { TEST_ENV } from '../support/env.js';
+import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
 
 const START = path.join(PROJECT_ROOT, 'dist', 'scripts', 'start.js');
+const READY = 'Stop:  Ctrl-C';
 
 function alive(pid: number): boolean {
   try {
@@ -20,57 +25,165 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The processes a parent started, with their command lines. */
-function childrenOf(pid: number): Array<{ pid: number; args: string }> {
-  const out = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout;
-  return out
+/** Every process below `pid`, with its command line. */
+function descendantsOf(pid: number): Array<{ pid: number; args: string }> {
+  const out = spawnSync('ps', ['-e', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout;
+  const all = out
     .split('\n')
     .filter((line) => line.trim())
     .map((line) => {
-      const [first, ...rest] = line.trim().split(/\s+/);
-      return { pid: Number(first), args: rest.join(' ') };
+      const [p, pp, ...rest] = line.trim().split(/\s+/);
+      return { pid: Number(p), ppid: Number(pp), args: rest.join(' ') };
     });
+  const found: Array<{ pid: number; args: string }> = [];
+  const walk = (parent: number) => {
+    for (const child of all.filter((p) => p.ppid === parent)) {
+      found.push({ pid: child.pid, args: child.args });
+      walk(child.pid);
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+/** The environment of a user who runs `npm start` with no DynamoDB of their own. */
+function userEnv(port: number, more: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, PORT: String(port), DYNAMODB_ENDPOINT: '', HASHERS_BCRYPT_COST: '4', ADMIN_API_KEY: '', LOG_LEVEL: 'warn', ...more };
+}
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+}
+
+async function startUntilReady(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
+  const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const deadline = Date.now() + 120_000;
+  while (!output.includes(READY) && Date.now() < deadline && child.exitCode === null) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  if (!output.includes(READY)) throw new Error(`npm start did not get ready:\n${output}`);
+  return { child, output: () => output };
+}
+
+/** Sends SIGTERM to `pid` and expects it and everything it started to be gone. */
+async function expectStopsCompletely(started: Started, pid: number, port: number): Promise<number | null> {
+  const processes = descendantsOf(pid);
+  expect(processes.some((p) => p.args.includes('DynamoDBLocal.jar'))).toBe(true);
+  expect(processes.some((p) => p.args.includes('offline start'))).toBe(true);
+  process.kill(pid, 'SIGTERM');
+  // A process manager waits about this long before it gives up on a service (systemd's default is 90 s).
+  const code = await new Promise<number | null | 'still running'>((resolve) => {
+    if (started.child.exitCode !== null) return resolve(started.child.exitCode);
+    const timer = setTimeout(() => resolve('still running'), 20_000);
+    started.child.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  // Children get a moment to go after their parent.
+  const deadline = Date.now() + 10_000;
+  while (processes.some((p) => alive(p.pid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  const left = processes.filter((p) => alive(p.pid));
+  for (const p of left) process.kill(p.pid, 'SIGKILL'); // never leave them to the next test
+  expect(left.map((p) => p.args.slice(0, 80))).toEqual([]);
+  expect(code).not.toBe('still running');
+  await expect(fetch(`http://127.0.0.1:${port}/health/alive`)).rejects.toThrow();
+  return code as number | null;
+}
+
+async function post(base: string, path: string, body: unknown) {
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+async function flowId(base: string, flow: 'registration' | 'login'): Promise<string> {
+  return ((await (await fetch(`${base}/self-service/${flow}/api`)).json()) as { id: string }).id;
 }
 
 describe('npm start', () => {
-  it('serves the API, prints the base URL and a first request, and SIGTERM leaves no Java or serverless behind', async () => {
+  it('serves the API and says how to use it; data in a relative DYNAMODB_LOCAL_PATH survives a restart; SIGTERM leaves nothing', async () => {
+    // Relative to where the user ran npm start (npm's INIT_CWD), created when missing.
+    const from = mkdtempSync(path.join(tmpdir(), 'kratos-start-'));
     const port = await freePort();
-    const child = spawn(process.execPath, [START], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, PORT: String(port), DYNAMODB_ENDPOINT: '', HASHERS_BCRYPT_COST: '4', ADMIN_API_KEY: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const deadline = Date.now() + 90_000;
-    while (!output.includes('Stop:  Ctrl-C') && Date.now() < deadline && child.exitCode === null) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+    const env = userEnv(port, { INIT_CWD: from, DYNAMODB_LOCAL_PATH: './data/local' });
+    const base = `http://127.0.0.1:${port}`;
+    const email = uniqueEmail('persisted');
+    try {
+      const first = await startUntilReady(process.execPath, [START], env);
+      expect(first.output()).toContain(`identity API on ${base}`);
+      expect(first.output()).toContain(`curl -s ${base}/self-service/registration/api`);
+      expect(first.output()).toMatch(/Admin: curl .*Authorization: Bearer [A-Za-z0-9_-]{32}/);
+      expect(first.output()).toContain(`(data in ${path.join(from, 'data', 'local')})`);
+      expect(existsSync(path.join(from, 'data', 'local'))).toBe(true);
+      const registered = await post(base, `/self-service/registration?flow=${await flowId(base, 'registration')}`, {
+        method: 'password',
+        password: GOOD_PASSWORD,
+        traits: { email },
+      });
+      expect(registered.status).toBe(200);
+      expect(await expectStopsCompletely(first, first.child.pid!, port)).toBe(0);
+
+      const second = await startUntilReady(process.execPath, [START], env);
+      const login = await post(base, `/self-service/login?flow=${await flowId(base, 'login')}`, { method: 'password', identifier: email, password: GOOD_PASSWORD });
+      expect(login.status).toBe(200);
+      expect(login.json.session.identity.id).toBe(registered.json.identity.id);
+      await expectStopsCompletely(second, second.child.pid!, port);
+    } finally {
+      rmSync(from, { recursive: true, force: true });
     }
-    expect(output).toContain(`identity API on http://127.0.0.1:${port}`);
-    expect(output).toContain(`curl -s http://127.0.0.1:${port}/self-service/registration/api`);
-    expect(output).toMatch(/Admin: curl .*Authorization: Bearer [A-Za-z0-9_-]{32}/);
-    expect((await fetch(`http://127.0.0.1:${port}/self-service/registration/api`)).status).toBe(200);
+  }, 240_000);
 
-    const started = childrenOf(child.pid!);
-    expect(started.some((p) => p.args.includes('DynamoDBLocal.jar'))).toBe(true);
-    expect(started.some((p) => p.args.includes('offline start'))).toBe(true);
+  it('stops everything when a process manager sends SIGTERM to npm itself', async () => {
+    const port = await freePort();
+    // `npm` from the PATH npm test runs with: the machine's npm, on the project's Node.
+    const started = await startUntilReady('npm', ['start', '--silent'], userEnv(port));
+    expect((await fetch(`http://127.0.0.1:${port}/health/alive`)).status).toBe(200);
+    await expectStopsCompletely(started, started.child.pid!, port);
+  }, 240_000);
 
-    child.kill('SIGTERM');
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    expect(code).toBe(0);
-    for (const process of started) expect([process.args.slice(0, 60), alive(process.pid)]).toEqual([process.args.slice(0, 60), false]);
-    await expect(fetch(`http://127.0.0.1:${port}/health/alive`)).rejects.toThrow();
-  }, 120_000);
+  it.each([
+    ['HASHERS_BCRYPT_COST', 'abc', 'HASHERS_BCRYPT_COST must be a whole number from 4 to 31, got "abc"'],
+    ['ADMIN_API_KEY', 'short', 'ADMIN_API_KEY must be at least 16 characters without spaces'],
+    ['SESSION_LIFESPAN', 'forever', 'SESSION_LIFESPAN must be a positive duration such as "1h", "30m" or "90s", got "forever"'],
+    ['TRACING_PROVIDER', 'bogus', 'TRACING_PROVIDER must be one of jaeger, otel, zipkin, console (or unset), got "bogus"'],
+    ['TRACING_PROVIDERS_OTLP_SERVER_URL', 'not a host', 'TRACING_PROVIDERS_OTLP_SERVER_URL must be host:port'],
+    ['LOG_LEVEL', 'chatty', 'LOG_LEVEL must be one of debug, info, warn, error, silent, got "chatty"'],
+    ['PORT', '99999', 'PORT must be a whole number from 1 to 65535, got "99999"'],
+  ])('refuses %s=%s before starting anything, in one line naming it', (name, value, message) => {
+    const result = spawnSync(process.execPath, [START], { cwd: PROJECT_ROOT, env: userEnv(4433, { [name]: value }), encoding: 'utf8', timeout: 20_000 });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining(message)]);
+    expect(result.stdout).not.toContain('DynamoDB Local');
+  });
 
-  it('says how to go on without Java 17+', () => {
+  it('refuses a port already in use within seconds, before Java starts', async () => {
+    const server: Server = createServer();
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    try {
+      const started = Date.now();
+      const result = spawnSync(process.execPath, [START], { cwd: PROJECT_ROOT, env: userEnv(port), encoding: 'utf8', timeout: 20_000 });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([`npm start: Port ${port} on 127.0.0.1 is already in use: stop what listens there, or set PORT to another port.`]);
+      expect(result.stdout).not.toContain('DynamoDB Local');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('says how to go on without Java 17+', async () => {
+    const port = await freePort();
     // A PATH with node but no java on it.
     const bin = mkdtempSync(path.join(tmpdir(), 'no-java-'));
     symlinkSync(process.execPath, path.join(bin, 'node'));
     try {
       const result = spawnSync(process.execPath, [START], {
         cwd: PROJECT_ROOT,
-        env: { PATH: bin, HOME: process.env.HOME ?? '/tmp', PORT: '1' },
+        env: { PATH: bin, HOME: process.env.HOME ?? '/tmp', PORT: String(port) },
         encoding: 'utf8',
         timeout: 30_000,
       });
@@ -81,4 +194,24 @@ describe('npm start', () => {
       rmSync(bin, { recursive: true, force: true });
     }
   });
+});
+
+describe('serverless-offline, given a bad value the launcher would have refused', () => {
+  it('answers 500 in Kratos’s envelope, never HTTP 200 with a stack trace', async () => {
+    const port = await freePort();
+    const offline = await startOffline({ port, env: { ...TEST_ENV, LOG_LEVEL: 'silent', HASHERS_BCRYPT_COST: 'abc' } });
+    try {
+      for (const route of ['/health/alive', '/self-service/login/api', '/admin/version']) {
+        const res = await fetch(`${offline.baseUrl}${route}`);
+        const text = await res.text();
+        expect([route, res.status]).toEqual([route, 500]);
+        expect(JSON.parse(text)).toEqual({
+          error: { code: 500, status: 'Internal Server Error', message: 'An internal server error occurred, please contact the system administrator' },
+        });
+        expect(text).not.toMatch(/stackTrace|errorMessage|at .*\.js/);
+      }
+    } finally {
+      await offline.stop();
+    }
+  }, 120_000);
 });

@@ -1,0 +1,67 @@
+/**
+ * What `npm start` reads before it starts anything: its own settings (PORT, HOST, DYNAMODB_LOCAL_PATH,
+ * DYNAMODB_LOCAL_PORT) and the functions' whole configuration, checked with the same code the functions run at
+ * their cold start. A bad value stops the launcher with one line naming the variable; nothing is left running.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { loadAdminConfig } from '../lib/config/admin.js';
+import { ConfigError, readInteger, readOptionalString, readString, type Env } from '../lib/config/env.js';
+import { loadConfig } from '../lib/config/index.js';
+
+export interface LaunchSettings {
+  host: string;
+  port: number;
+  /** Absolute; undefined = DynamoDB Local in memory. */
+  dataPath?: string;
+  dynamoLocalPort?: number;
+  /** What the functions get on top of the environment. */
+  functionEnv: Record<string, string>;
+  /** Set when no admin key was configured and one was made up for this run. */
+  generatedAdminKey?: string;
+}
+
+/**
+ * Reads and checks everything. Relative paths are relative to where the user ran `npm start` (npm runs scripts
+ * from the project root and says where it was invoked in INIT_CWD).
+ */
+export function readLaunchSettings(env: Env, invokedFrom = env.INIT_CWD || process.cwd()): LaunchSettings {
+  const port = readInteger(env, 'PORT', 4433, 1, 65535);
+  const host = readString(env, 'HOST', '127.0.0.1');
+  const dynamoLocalPort = env.DYNAMODB_LOCAL_PORT?.trim() ? readInteger(env, 'DYNAMODB_LOCAL_PORT', 0, 1, 65535) : undefined;
+  const rawDataPath = readOptionalString(env, 'DYNAMODB_LOCAL_PATH');
+  const dataPath = rawDataPath === undefined ? undefined : path.resolve(invokedFrom, rawDataPath);
+  // The admin API fails closed without a key; for local use, make one up and show it.
+  const generatedAdminKey =
+    readOptionalString(env, 'ADMIN_API_KEY') || readOptionalString(env, 'ADMIN_API_KEY_SSM_PARAMETER') ? undefined : randomBytes(24).toString('base64url');
+  const functionEnv: Record<string, string> = {
+    SERVE_PUBLIC_BASE_URL: readOptionalString(env, 'SERVE_PUBLIC_BASE_URL') ?? `http://127.0.0.1:${port}`,
+    ...(generatedAdminKey ? { ADMIN_API_KEY: generatedAdminKey } : {}),
+  };
+  const effective = { ...env, ...functionEnv };
+  loadConfig(effective);
+  loadAdminConfig(effective);
+  return { host, port, dataPath, dynamoLocalPort, functionEnv, generatedAdminKey };
+}
+
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+}
+
+/** Fails fast, before Java starts, when something already listens where the API (or DynamoDB Local) would. */
+export function assertPortFree(host: string, port: number, variable: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new PortInUseError(`Port ${port} on ${host} is already in use: stop what listens there, or set ${variable} to another port.`));
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EACCES') {
+        reject(new ConfigError(`HOST ${host} with ${variable}=${port} cannot be listened on here (${error.code}).`));
+      } else {
+        reject(error);
+      }
+    });
+    server.listen(port, host, () => server.close(() => resolve()));
+  });
+}
