@@ -183,6 +183,13 @@ const COMMANDS: Record<string, (args: any) => Promise<unknown>> = {
     const email = `bench-trips-${randomUUID().slice(0, 8)}@example.com`;
     const registration = await register(email, password);
     const { init, submit } = await login(email, password);
+    const failedLogin = async (identifier: string, label: string) => {
+      const flow = expectStatus(await invoke('login-init'), 200, 'login init');
+      const body = { method: 'password', identifier, password: `${password} but wrong` };
+      return expectStatus(await invoke('login-submit', { query: { flow: flow.json.id }, body }), 400, label).traceId ?? '';
+    };
+    const wrongPassword = await failedLogin(email, 'login submit (wrong password)');
+    const unknownIdentifier = await failedLogin(`nobody-${randomUUID().slice(0, 8)}@example.com`, 'login submit (unknown identifier)');
     const whoami = expectStatus(await invoke('whoami', { headers: { 'x-session-token': submit.json.session_token } }), 200, 'whoami');
     const logout = expectStatus(await invoke('logout', { body: { session_token: submit.json.session_token } }), 204, 'logout');
     return {
@@ -190,6 +197,8 @@ const COMMANDS: Record<string, (args: any) => Promise<unknown>> = {
       'registration submit': registration.traceIds[1],
       'login init': init.traceId,
       'login submit': submit.traceId,
+      'login submit (wrong password)': wrongPassword,
+      'login submit (unknown identifier)': unknownIdentifier,
       whoami: whoami.traceId,
       logout: logout.traceId,
     };

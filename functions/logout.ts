@@ -4,6 +4,6 @@ import { httpFunction } from '../lib/http/stack.js';
 
 /** DELETE /self-service/logout/api with {session_token}: revokes the session (204). */
 export const handler = httpFunction({ route: '/self-service/logout/api' }, async (request) => {
-  await getApp().sessions.logout(parseBody(request).session_token);
+  await getApp().sessionService.logout(parseBody(request).session_token);
   return { status: 204 };
 });

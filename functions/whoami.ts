@@ -7,7 +7,7 @@ import { sessionView } from '../lib/session/model.js';
 export const handler = httpFunction({ route: '/sessions/whoami' }, async (request) => {
   const app = getApp();
   const now = new Date();
-  const session = await app.sessions.whoami(sessionTokenOf(request), now);
+  const session = await app.sessionService.whoami(sessionTokenOf(request), now);
   return {
     status: 200,
     headers: { 'X-Kratos-Authenticated-Identity-Id': session.identityId },

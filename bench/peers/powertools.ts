@@ -37,7 +37,7 @@ function getTracedApp(): App {
 const whoami = httpFunction({ route: '/sessions/whoami' }, async (request) => {
   const app = getTracedApp();
   const now = new Date();
-  const session = await app.sessions.whoami(sessionTokenOf(request), now);
+  const session = await app.sessionService.whoami(sessionTokenOf(request), now);
   return {
     status: 200,
     headers: { 'X-Kratos-Authenticated-Identity-Id': session.identityId },

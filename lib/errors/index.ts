@@ -1,47 +1,116 @@
 /**
- * Typed domain errors. Services throw these; `lib/http/error-response.ts` is the one place that turns them
- * into Kratos's HTTP answers. Nothing here knows about HTTP beyond the status a Kratos client expects.
+ * Typed domain errors. Services throw these; `lib/http/response.ts` is the one place that turns them into HTTP
+ * answers. Each error knows the status and the body a Kratos client expects; nothing here knows about headers,
+ * cookies or redirects.
  */
-import type { FlowView } from './flows/model.js';
+import { minutesAgo } from '../text/messages.js';
 
-/** An error whose answer is Kratos's generic error envelope. */
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Request Entity Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** Kratos's (herodot's) default messages, shown when an error has no message of its own. */
+const DEFAULT_MESSAGE: Record<number, string> = {
+  400: 'The request was malformed or contained invalid parameters',
+  401: 'The request could not be authorized',
+  403: 'The requested action was forbidden',
+  404: 'The requested resource could not be found',
+  409: 'The resource could not be created due to a conflict',
+  410: 'The requested resource is no longer available because it has expired or is otherwise invalid.',
+  413: 'The request body is too large',
+  429: 'Too many requests, please try again later',
+  500: 'An internal server error occurred, please contact the system administrator',
+  503: 'The service is temporarily unavailable, please try again later',
+};
+
+export interface ErrorEnvelopeInput {
+  status: number;
+  id?: string;
+  reason?: string;
+  details?: Record<string, unknown>;
+  message?: string;
+  requestId?: string;
+}
+
+/** Kratos's error envelope: `{"error":{"id?","code","status","request?","reason?","details?","message"}}`. */
+export function errorEnvelope(input: ErrorEnvelopeInput): { error: Record<string, unknown> } {
+  const error: Record<string, unknown> = {};
+  if (input.id) error.id = input.id;
+  error.code = input.status;
+  error.status = STATUS_TEXT[input.status] ?? 'Error';
+  if (input.requestId) error.request = input.requestId;
+  if (input.reason) error.reason = input.reason;
+  if (input.details) error.details = input.details;
+  error.message = input.message ?? DEFAULT_MESSAGE[input.status] ?? STATUS_TEXT[input.status] ?? 'Error';
+  return { error };
+}
+
+export interface KratosErrorOptions {
+  /** Kratos's error id (`session_inactive`), also sent as the `Ory-Error-Id` header. */
+  id?: string;
+  /** The human-readable reason. */
+  reason?: string;
+  details?: Record<string, unknown>;
+  /** The envelope's `message`; the status's default message when unset. */
+  message?: string;
+}
+
+/** An error whose answer is Kratos's generic error envelope (or, for subclasses, a body of their own). */
 export class KratosError extends Error {
+  readonly id?: string;
+  readonly reason?: string;
+  readonly details?: Record<string, unknown>;
+  /** The envelope's message, when not the status's default. */
+  readonly publicMessage?: string;
+
   constructor(
     readonly status: number,
-    readonly reason?: string,
-    readonly id?: string,
-    readonly details?: Record<string, unknown>,
-    message?: string,
+    options: KratosErrorOptions = {},
   ) {
-    super(message ?? reason ?? `HTTP ${status}`);
+    super(options.message ?? options.reason ?? `HTTP ${status}`);
+    this.id = options.id;
+    this.reason = options.reason;
+    this.details = options.details;
+    this.publicMessage = options.message;
+  }
+
+  /** The answer's body. */
+  body(requestId?: string): unknown {
+    return errorEnvelope({ status: this.status, id: this.id, reason: this.reason, details: this.details, message: this.publicMessage, requestId });
   }
 }
 
 export class BadRequestError extends KratosError {
   override name = 'BadRequestError';
-  constructor(reason: string, id?: string, details?: Record<string, unknown>) {
-    super(400, reason, id, details);
+  constructor(reason: string, options: Omit<KratosErrorOptions, 'reason'> = {}) {
+    super(400, { ...options, reason });
   }
 }
 
 export class PayloadTooLargeError extends KratosError {
   override name = 'PayloadTooLargeError';
   constructor(limitBytes: number) {
-    super(413, `The request body is larger than the allowed ${limitBytes} bytes.`);
+    super(413, { reason: `The request body is larger than the allowed ${limitBytes} bytes.` });
   }
 }
 
+/** 404 with Kratos's usual reason. */
 export class NotFoundError extends KratosError {
   override name = 'NotFoundError';
-  constructor(reason = 'The requested resource could not be found') {
-    super(404, reason);
-  }
-}
-
-export class FlowNotFoundError extends NotFoundError {
-  override name = 'FlowNotFoundError';
-  constructor() {
-    super('Unable to locate the resource');
+  constructor(reason = 'Unable to locate the resource') {
+    super(404, { reason });
   }
 }
 
@@ -49,69 +118,148 @@ export class FlowNotFoundError extends NotFoundError {
 export class FlowGoneError extends KratosError {
   override name = 'FlowGoneError';
   constructor(flow: string, initUrl: string) {
-    super(
-      410,
-      `The ${flow} flow has expired. Call the ${flow} flow init API endpoint to initialize a new ${flow} flow.`,
-      'self_service_flow_expired',
-      { api: initUrl },
-      'The requested resource is no longer available because it has expired or is otherwise invalid.',
-    );
+    super(410, {
+      id: 'self_service_flow_expired',
+      reason: `The ${flow} flow has expired. Call the ${flow} flow init API endpoint to initialize a new ${flow} flow.`,
+      details: { api: initUrl },
+      message: 'The requested resource is no longer available because it has expired or is otherwise invalid.',
+    });
   }
 }
 
 export class NoActiveSessionError extends KratosError {
   override name = 'NoActiveSessionError';
-  constructor(reason = 'No valid session credentials found in the request.', id?: string) {
-    super(401, reason, id);
+  constructor() {
+    super(401, { reason: 'No valid session credentials found in the request.' });
   }
 }
 
 export class SessionAlreadyAvailableError extends KratosError {
   override name = 'SessionAlreadyAvailableError';
   constructor(flow: 'login' | 'registration') {
-    super(
-      400,
-      flow === 'login'
-        ? 'A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?'
-        : 'A valid session was detected and thus registration is not possible.',
-      'session_already_available',
-      undefined,
-      'you are already logged in',
-    );
+    super(400, {
+      id: 'session_already_available',
+      reason:
+        flow === 'login'
+          ? 'A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?'
+          : 'A valid session was detected and thus registration is not possible.',
+      message: 'you are already logged in',
+    });
   }
 }
 
 export class SessionTokenNotFoundError extends KratosError {
   override name = 'SessionTokenNotFoundError';
   constructor() {
-    super(403, 'The provided Ory Session Token could not be found, is invalid, or otherwise malformed.');
+    super(403, { reason: 'The provided Ory Session Token could not be found, is invalid, or otherwise malformed.' });
   }
 }
 
 export class ServiceUnavailableError extends KratosError {
   override name = 'ServiceUnavailableError';
   constructor(reason = 'A backing service is unavailable, please try again later.') {
-    super(503, reason);
+    super(503, { reason });
   }
 }
 
 /** A submit that failed validation: Kratos answers 400 with the flow, its ui nodes carrying the messages. */
-export class FlowValidationError extends Error {
+export class FlowValidationError extends KratosError {
   override name = 'FlowValidationError';
-  constructor(readonly flow: FlowView) {
-    super('The flow failed validation');
+  constructor(readonly flow: object) {
+    super(400, { reason: 'The flow failed validation' });
+  }
+
+  override body(): unknown {
+    return this.flow;
   }
 }
 
 /** A flow submitted after its expiry: Kratos answers 410 pointing at a new flow that explains why. */
-export class FlowExpiredError extends Error {
+export class FlowExpiredError extends KratosError {
   override name = 'FlowExpiredError';
   constructor(
     readonly expiredAt: Date,
     readonly now: Date,
     readonly useFlowId: string,
   ) {
-    super('self-service flow expired');
+    super(410, {
+      id: 'self_service_flow_expired',
+      reason: `The self-service flow expired ${minutesAgo(expiredAt, now)} minutes ago, initialize a new one.`,
+      message: 'self-service flow expired',
+    });
+  }
+
+  override body(requestId?: string): unknown {
+    return {
+      ...(super.body(requestId) as object),
+      expired_at: this.expiredAt.toISOString(),
+      // Go's time.Duration: nanoseconds.
+      since: (this.now.getTime() - this.expiredAt.getTime()) * 1_000_000,
+      use_flow_id: this.useFlowId,
+    };
+  }
+}
+
+/** An identity changed between a read and the write that depended on it. */
+export class ConcurrentUpdateError extends KratosError {
+  override name = 'ConcurrentUpdateError';
+  constructor() {
+    super(409, { reason: 'The identity was changed by another request at the same time. Please retry.' });
+  }
+}
+
+/** Admin create or update of an identity whose identifier another identity holds. */
+export class IdentityConflictError extends KratosError {
+  override name = 'IdentityConflictError';
+  constructor() {
+    super(409, { reason: 'This identity conflicts with another identity that already exists.' });
+  }
+}
+
+/** A correct password for an identity an operator deactivated. */
+export class IdentityDisabledError extends KratosError {
+  override name = 'IdentityDisabledError';
+  constructor() {
+    super(401, { id: 'session_identity_disabled', reason: 'This account was disabled.', message: 'identity is disabled' });
+  }
+}
+
+/** Settings and other session-bound endpoints called without an active session. */
+export class SessionInactiveError extends KratosError {
+  override name = 'SessionInactiveError';
+  constructor() {
+    super(401, {
+      id: 'session_inactive',
+      reason: 'No active session was found in this request.',
+      message: 'request does not have a valid authentication session',
+    });
+  }
+}
+
+/** A privileged change (password) with a session authenticated too long ago. */
+export class SessionRefreshRequiredError extends KratosError {
+  override name = 'SessionRefreshRequiredError';
+  constructor() {
+    super(403, {
+      id: 'session_refresh_required',
+      reason: 'The login session is too old and thus not allowed to update these fields. Please re-authenticate.',
+    });
+  }
+}
+
+/** A settings flow used with the session of another identity. */
+export class IdentityMismatchError extends KratosError {
+  override name = 'IdentityMismatchError';
+  constructor() {
+    super(403, { id: 'security_identity_mismatch', reason: 'The flow belongs to another identity than the session.' });
+  }
+}
+
+/** The admin API without the right key (401), or with none configured (403). */
+export class AdminAuthError extends KratosError {
+  override name = 'AdminAuthError';
+  constructor(status: 401 | 403, reason: string) {
+    super(status, { reason });
   }
 }
 
@@ -128,49 +276,5 @@ export class FlowAlreadyUsedError extends Error {
   override name = 'FlowAlreadyUsedError';
   constructor() {
     super('The flow was completed already');
-  }
-}
-
-/** An identity changed between a read and the write that depended on it. */
-export class ConcurrentUpdateError extends KratosError {
-  override name = 'ConcurrentUpdateError';
-  constructor() {
-    super(409, 'The identity was changed by another request at the same time. Please retry.');
-  }
-}
-
-/** A correct password for an identity an operator deactivated. */
-export class IdentityDisabledError extends KratosError {
-  override name = 'IdentityDisabledError';
-  constructor() {
-    super(401, 'This account was disabled.', 'session_identity_disabled', undefined, 'identity is disabled');
-  }
-}
-
-/** Settings and other session-bound endpoints called without an active session. */
-export class SessionInactiveError extends KratosError {
-  override name = 'SessionInactiveError';
-  constructor() {
-    super(401, 'No active session was found in this request.', 'session_inactive', undefined, 'request does not have a valid authentication session');
-  }
-}
-
-/** A privileged change (password) with a session authenticated too long ago. */
-export class SessionRefreshRequiredError extends KratosError {
-  override name = 'SessionRefreshRequiredError';
-  constructor() {
-    super(
-      403,
-      'The login session is too old and thus not allowed to update these fields. Please re-authenticate.',
-      'session_refresh_required',
-    );
-  }
-}
-
-/** A settings flow used with the session of another identity. */
-export class IdentityMismatchError extends KratosError {
-  override name = 'IdentityMismatchError';
-  constructor() {
-    super(403, 'The flow belongs to another identity than the session.', 'security_identity_mismatch');
   }
 }

@@ -1,19 +1,14 @@
-/** What login and registration flows share: ids, creation, lookup, expiry and the native-flow CSRF guard. */
+/** What the flows share: ids, creation, lookup, expiry, the native-flow CSRF guard and the signed-in check. */
 import { randomUUID } from 'node:crypto';
-import {
-  BadRequestError,
-  FlowExpiredError,
-  FlowGoneError,
-  FlowNotFoundError,
-  FlowValidationError,
-} from '../errors.js';
+import { BadRequestError, FlowExpiredError, FlowGoneError, FlowValidationError, NotFoundError } from '../errors/index.js';
 import type { IdentitySchema } from '../identity/schema.js';
-import type { ClientInfo } from '../session/service.js';
-import { messages } from './messages.js';
-import { isExpired, type FlowRecord, type FlowRepository, type FlowType, type FlowView } from './model.js';
+import type { ClientInfo } from '../session/model.js';
+import type { SessionService } from '../session/service.js';
+import { canonicalUuid } from '../util/ids.js';
+import { messages } from '../text/messages.js';
+import { isExpired, type FlowRecord, type FlowType, type FlowView } from './model.js';
+import type { FlowRepository } from './repository.js';
 import { renderFlow, type RenderOptions } from './ui.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a flow endpoint knows about the caller. */
 export interface FlowRequest extends ClientInfo {
@@ -31,8 +26,14 @@ export interface FlowDeps {
 }
 
 export function parseFlowId(raw: string | undefined): string {
-  if (!raw || !UUID.test(raw)) throw new BadRequestError('The flow query parameter is missing or malformed.');
-  return raw.toLowerCase();
+  const id = canonicalUuid(raw);
+  if (!id) throw new BadRequestError('The flow query parameter is missing or malformed.');
+  return id;
+}
+
+/** Whether the caller already has an active session (Kratos refuses login and registration then, unless refreshing). */
+export async function hasActiveSession(sessionService: SessionService, request: FlowRequest, now: Date): Promise<boolean> {
+  return (await sessionService.findActive(request.sessionToken, now)) !== undefined;
 }
 
 export async function createFlow(
@@ -63,7 +64,7 @@ export function render(deps: FlowDeps, flow: FlowRecord, options?: RenderOptions
 /** `GET /self-service/<type>/flows?id=`: the flow, 404 if unknown (or of another type), 410 once expired. */
 export async function getFlowView(deps: FlowDeps, type: FlowType, rawId: string | undefined, now: Date): Promise<FlowView> {
   const flow = await deps.flows.get(parseFlowId(rawId));
-  if (!flow || flow.type !== type) throw new FlowNotFoundError();
+  if (!flow || flow.type !== type) throw new NotFoundError();
   if (isExpired(flow, now)) throw new FlowGoneError(type, `${deps.publicBaseUrl}/self-service/${type}/api`);
   return render(deps, flow);
 }
@@ -81,7 +82,7 @@ export async function checkSubmittable(
   now: Date,
   values: Record<string, unknown>,
 ): Promise<FlowRecord> {
-  if (!flow || flow.type !== type) throw new FlowNotFoundError();
+  if (!flow || flow.type !== type) throw new NotFoundError();
   if (isExpired(flow, now)) {
     const replacement = await createFlow(deps, type, lifespanMs, { requestUrl: flow.requestUrl }, now, {
       messages: [messages.flowExpired(type, flow.expiresAt, now)],

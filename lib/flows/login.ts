@@ -1,20 +1,19 @@
 /**
- * The API login flow for the password method. Storage round trips on submit: one batched read (flow and
- * identifier claim), one read of the identity's credential, one transaction (session + flow completion).
+ * The API login flow for the password method. Storage round trips on submit, whatever the identifier: one
+ * batched read (the flow, and the identifier's claim with its login copy and password hash), one bcrypt compare
+ * (against a dummy hash for an unknown identifier), and on success one transaction (session + flow completion).
  */
-import { FlowAlreadyUsedError, FlowValidationError, IdentityDisabledError, SessionAlreadyAvailableError } from '../errors.js';
+import { FlowAlreadyUsedError, FlowValidationError, IdentityDisabledError, SessionAlreadyAvailableError } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
-import type { IdentityRepository } from '../identity/repository.js';
 import { normalizeIdentifier } from '../identity/schema.js';
 import { sessionView } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
-import { checkSubmittable, createFlow, getFlowView, parseFlowId, render, stringField, type FlowDeps, type FlowRequest } from './common.js';
-import { messages, type UiText } from './messages.js';
+import { messages, type UiText } from '../text/messages.js';
+import { checkSubmittable, createFlow, getFlowView, hasActiveSession, parseFlowId, render, stringField, type FlowDeps, type FlowRequest } from './common.js';
 import type { FlowRecord, FlowView } from './model.js';
 
 export interface LoginDeps extends FlowDeps {
-  identities: IdentityRepository;
-  sessions: SessionService;
+  sessionService: SessionService;
   hasher: PasswordHasher;
   lifespanMs: number;
 }
@@ -25,9 +24,7 @@ export function createLoginFlows(deps: LoginDeps) {
 
   return {
     async init(request: FlowRequest, refresh: boolean, now: Date): Promise<FlowView> {
-      if (!refresh && request.sessionToken && (await deps.sessions.findActive(request.sessionToken, now))) {
-        throw new SessionAlreadyAvailableError('login');
-      }
+      if (!refresh && (await hasActiveSession(deps.sessionService, request, now))) throw new SessionAlreadyAvailableError('login');
       const flow = await createFlow(deps, 'login', deps.lifespanMs, request, now, { refresh });
       return render(deps, flow);
     },
@@ -42,11 +39,11 @@ export function createLoginFlows(deps: LoginDeps) {
       const normalized = identifier ? normalizeIdentifier(identifier) : '';
 
       const found = normalized
-        ? await deps.flows.getWithIdentifierOwner(flowId, normalized)
-        : { flow: await deps.flows.get(flowId), identityId: undefined };
+        ? await deps.flows.getForPasswordLogin(flowId, normalized)
+        : { flow: await deps.flows.get(flowId), credential: undefined };
       const flow = await checkSubmittable(deps, found.flow, 'login', deps.lifespanMs, request, now, values);
 
-      if (!flow.refresh && request.sessionToken && (await deps.sessions.findActive(request.sessionToken, now))) {
+      if (!flow.refresh && (await hasActiveSession(deps.sessionService, request, now))) {
         throw invalid(flow, values, messages.generic(new SessionAlreadyAvailableError('login').reason!));
       }
       if (body.method !== 'password') {
@@ -62,15 +59,15 @@ export function createLoginFlows(deps: LoginDeps) {
       if (Object.keys(missing).length > 0) throw invalid(flow, values, undefined, missing);
 
       // Unknown identifiers cost one compare at the configured cost and answer exactly like a wrong password.
-      const identity = found.identityId ? await deps.identities.getWithCredentials(found.identityId) : undefined;
-      const hash = identity?.password?.hashedPassword;
+      const credential = found.credential;
+      const hash = credential?.hashedPassword;
       const matches = hash ? await deps.hasher.compare(password!, hash) : await deps.hasher.compareWithDummy(password!);
-      if (!identity || !matches) throw invalid(flow, values, messages.invalidCredentials());
-      if (identity.state !== 'active') throw new IdentityDisabledError();
+      if (!credential || !matches) throw invalid(flow, values, messages.invalidCredentials());
+      if (credential.identity.state !== 'active') throw new IdentityDisabledError();
 
-      const issued = deps.sessions.issue(identity, request, now);
+      const issued = deps.sessionService.issue(credential.identity, request, now);
       try {
-        await deps.sessions.store(issued, { id: flow.id, now });
+        await deps.flows.completeLogin(issued, { flowId: flow.id, now });
       } catch (error) {
         if (error instanceof FlowAlreadyUsedError) throw invalid(flow, values, messages.flowAlreadyCompleted('login'));
         throw error;

@@ -1,4 +1,4 @@
-import type { UiText } from './messages.js';
+import type { UiText } from '../text/messages.js';
 
 export type FlowType = 'login' | 'registration' | 'settings';
 /**
@@ -50,17 +50,6 @@ export interface UiContainer {
 
 /** A flow as Kratos serialises it. */
 export type FlowView = Record<string, unknown> & { id: string; ui: UiContainer };
-
-export interface FlowRepository {
-  create(flow: FlowRecord): Promise<void>;
-  get(id: string): Promise<FlowRecord | undefined>;
-  /** Records a settings flow's success. */
-  markSucceeded(id: string): Promise<void>;
-  /**
-   * Login's read: the flow and the identity id claiming `identifier` (normalised), in one round trip.
-   */
-  getWithIdentifierOwner(id: string, identifier: string): Promise<{ flow?: FlowRecord; identityId?: string }>;
-}
 
 export function isExpired(flow: FlowRecord, now: Date): boolean {
   return flow.expiresAt.getTime() <= now.getTime();

@@ -9,20 +9,18 @@ import {
   FlowAlreadyUsedError,
   FlowValidationError,
   SessionAlreadyAvailableError,
-} from '../errors.js';
+} from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { publicIdentity, type Identity } from '../identity/model.js';
 import type { PasswordPolicy } from '../identity/password-policy.js';
-import type { IdentityRepository } from '../identity/repository.js';
 import { sessionView } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
-import { checkSubmittable, createFlow, getFlowView, parseFlowId, render, stringField, type FlowDeps, type FlowRequest } from './common.js';
-import { messages, type UiText } from './messages.js';
+import { checkSubmittable, createFlow, getFlowView, hasActiveSession, parseFlowId, render, stringField, type FlowDeps, type FlowRequest } from './common.js';
+import { messages, type UiText } from '../text/messages.js';
 import type { FlowRecord, FlowView } from './model.js';
 
 export interface RegistrationDeps extends FlowDeps {
-  identities: IdentityRepository;
-  sessions: SessionService;
+  sessionService: SessionService;
   hasher: PasswordHasher;
   passwordPolicy: PasswordPolicy;
   lifespanMs: number;
@@ -34,9 +32,7 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
 
   return {
     async init(request: FlowRequest, now: Date): Promise<FlowView> {
-      if (request.sessionToken && (await deps.sessions.findActive(request.sessionToken, now))) {
-        throw new SessionAlreadyAvailableError('registration');
-      }
+      if (await hasActiveSession(deps.sessionService, request, now)) throw new SessionAlreadyAvailableError('registration');
       return render(deps, await createFlow(deps, 'registration', deps.lifespanMs, request, now));
     },
 
@@ -48,9 +44,7 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
       const values = { traits };
       const flow = await checkSubmittable(deps, await deps.flows.get(flowId), 'registration', deps.lifespanMs, request, now, values);
 
-      if (request.sessionToken && (await deps.sessions.findActive(request.sessionToken, now))) {
-        throw new SessionAlreadyAvailableError('registration');
-      }
+      if (await hasActiveSession(deps.sessionService, request, now)) throw new SessionAlreadyAvailableError('registration');
       if (body.method !== 'password') {
         throw invalid(flow, values, [
           { id: 4010003, text: 'Could not find a strategy to sign you up with. Did you fill out the form correctly?', type: 'error' },
@@ -86,9 +80,9 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
         revision: 1,
         password: { identifiers, hashedPassword, createdAt: now, updatedAt: now },
       };
-      const issued = deps.sessions.issue(identity, request, now);
+      const issued = deps.sessionService.issue(identity, request, now);
       try {
-        await deps.identities.createWithSession(identity, issued, { id: flow.id, now });
+        await deps.flows.completeRegistration(identity, issued, { flowId: flow.id, now });
       } catch (error) {
         if (error instanceof DuplicateIdentifierError) throw invalid(flow, values, [messages.duplicateCredentials()]);
         if (error instanceof FlowAlreadyUsedError) throw invalid(flow, values, [messages.flowAlreadyCompleted('registration')]);

@@ -4,12 +4,12 @@
  */
 import {
   FlowGoneError,
-  FlowNotFoundError,
   FlowValidationError,
   IdentityMismatchError,
+  NotFoundError,
   SessionInactiveError,
   SessionRefreshRequiredError,
-} from '../errors.js';
+} from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { publicIdentity, type Identity } from '../identity/model.js';
 import type { PasswordPolicy } from '../identity/password-policy.js';
@@ -18,13 +18,13 @@ import type { Session } from '../session/model.js';
 import type { SessionRepository } from '../session/repository.js';
 import type { SessionService } from '../session/service.js';
 import { checkSubmittable, createFlow, parseFlowId, render, stringField, type FlowDeps, type FlowRequest } from './common.js';
-import { messages, type UiText } from './messages.js';
+import { messages, type UiText } from '../text/messages.js';
 import { isExpired, type FlowRecord, type FlowView } from './model.js';
 
 export interface SettingsDeps extends FlowDeps {
   identities: IdentityRepository;
-  sessions: SessionService;
-  sessionStore: SessionRepository;
+  sessions: SessionRepository;
+  sessionService: SessionService;
   hasher: PasswordHasher;
   passwordPolicy: PasswordPolicy;
   lifespanMs: number;
@@ -33,7 +33,7 @@ export interface SettingsDeps extends FlowDeps {
 
 export function createSettingsFlows(deps: SettingsDeps) {
   async function sessionOf(request: FlowRequest, now: Date): Promise<Session> {
-    const session = await deps.sessions.findActive(request.sessionToken, now);
+    const session = await deps.sessionService.findActive(request.sessionToken, now);
     if (!session) throw new SessionInactiveError();
     return session;
   }
@@ -44,7 +44,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
   async function ownFlow(rawId: string | undefined, session: Session, now: Date, forSubmit: boolean, request?: FlowRequest) {
     const id = parseFlowId(rawId);
     const flow = await deps.flows.get(id);
-    if (!flow || flow.type !== 'settings') throw new FlowNotFoundError();
+    if (!flow || flow.type !== 'settings') throw new NotFoundError();
     if (flow.identityId !== session.identityId) throw new IdentityMismatchError();
     if (!forSubmit) {
       if (isExpired(flow, now)) throw new FlowGoneError('settings', `${deps.publicBaseUrl}/self-service/settings/api`);
@@ -101,7 +101,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
         },
         identity,
       );
-      await deps.sessionStore.refreshIdentity(stored);
+      await deps.sessions.refreshIdentity(stored);
       await deps.flows.markSucceeded(flow.id);
       return view({ ...flow, state: 'success', messages: [] }, stored, { messages: [messages.settingsSaved()] });
     },

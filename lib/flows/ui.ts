@@ -4,7 +4,7 @@
  */
 import type { IdentitySchema } from '../identity/schema.js';
 import { readPath } from '../identity/schema.js';
-import { messages, type UiText } from './messages.js';
+import { messages, type UiText } from '../text/messages.js';
 import type { FlowRecord, FlowView, UiNode, UiNodeAttributes } from './model.js';
 
 export interface RenderOptions {

@@ -3,7 +3,8 @@
  * Header names are lower-cased here (REST keeps the caller's case); bodies are decoded here.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError } from '../errors/index.js';
+import { lowerCaseHeaders } from '../util/headers.js';
 
 export type LambdaHttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 
@@ -25,18 +26,6 @@ export interface HttpRequest {
 
 function isV2(event: LambdaHttpEvent): event is APIGatewayProxyEventV2 {
   return (event as APIGatewayProxyEventV2).version === '2.0' || 'rawPath' in event;
-}
-
-/** Header names lower-cased (REST API events keep the caller's case); repeated names joined as HTTP does. */
-export function lowerCaseHeaders(headers: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!headers || typeof headers !== 'object') return out;
-  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-    if (typeof value !== 'string') continue;
-    const key = name.toLowerCase();
-    out[key] = out[key] === undefined ? value : `${out[key]}, ${value}`;
-  }
-  return out;
 }
 
 export function toHttpRequest(event: LambdaHttpEvent, context?: Pick<Context, 'awsRequestId'>): HttpRequest {

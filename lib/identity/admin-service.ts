@@ -4,23 +4,16 @@
  * sessions, so whoami (which answers from the session alone) reflects them once the admin call answered.
  */
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, DuplicateIdentifierError, KratosError, NotFoundError } from '../errors.js';
+import { BadRequestError, DuplicateIdentifierError, IdentityConflictError, NotFoundError } from '../errors/index.js';
 import { BCRYPT_MAX_PASSWORD_BYTES, bcryptCostOf, type PasswordHasher } from '../hashing/bcrypt.js';
-import type { SessionRepository } from '../session/repository.js';
 import { applyPatch, JsonPatchError, parsePointer } from './json-patch.js';
 import type { Identity, IdentityState } from './model.js';
-import type { IdentityRepository, Page } from './repository.js';
+import type { Page } from '../store/page.js';
+import { canonicalUuid } from '../util/ids.js';
+import type { IdentityRepository, IdentitySessionCopies } from './repository.js';
 import { normalizeIdentifier, type IdentitySchema } from './schema.js';
 
-export class IdentityConflictError extends KratosError {
-  override name = 'IdentityConflictError';
-  constructor() {
-    super(409, 'This identity conflicts with another identity that already exists.');
-  }
-}
-
 export const MAX_IMPORT_BCRYPT_COST = 15;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const CREATE_KEYS = new Set(['schema_id', 'traits', 'state', 'metadata_public', 'metadata_admin', 'credentials']);
 /** Fields of the admin form a JSON Patch may change; `/id` and `/credentials` are refused as by Kratos. */
@@ -29,7 +22,7 @@ const DENIED_PATCH_ROOTS = new Set(['id', 'credentials', 'state_changed_at']);
 
 export interface IdentityAdminDeps {
   identities: IdentityRepository;
-  sessions: SessionRepository;
+  sessions: IdentitySessionCopies;
   schema: IdentitySchema;
   hasher: PasswordHasher;
 }
@@ -44,9 +37,11 @@ interface ParsedBody {
   passwordHash?: string;
 }
 
-export function parseIdentityId(raw: string | undefined): string {
-  if (!raw || !UUID.test(raw)) throw new NotFoundError('Unable to locate the resource');
-  return raw.toLowerCase();
+/** An identity id from a path: anything but a UUID names no identity (404, as Kratos). */
+function parseIdentityId(raw: string | undefined): string {
+  const id = canonicalUuid(raw);
+  if (!id) throw new NotFoundError();
+  return id;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -153,7 +148,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
 
   async function existing(id: string): Promise<Identity> {
     const identity = await deps.identities.getWithCredentials(parseIdentityId(id));
-    if (!identity) throw new NotFoundError('Unable to locate the resource');
+    if (!identity) throw new NotFoundError();
     return identity;
   }
 
@@ -169,7 +164,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
 
     async get(id: string, withCredentials: boolean): Promise<Identity> {
       const identity = await (withCredentials ? deps.identities.getWithCredentials(parseIdentityId(id)) : deps.identities.get(parseIdentityId(id)));
-      if (!identity) throw new NotFoundError('Unable to locate the resource');
+      if (!identity) throw new NotFoundError();
       return identity;
     },
 
@@ -228,7 +223,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       const deleted = await deps.identities.delete(identityId);
       // Sessions go after the identity, and also when it was gone already: a retry cleans what a failed delete left.
       await deps.sessions.deleteAllOfIdentity(identityId);
-      if (!deleted) throw new NotFoundError('Unable to locate the resource');
+      if (!deleted) throw new NotFoundError();
     },
   };
 }

@@ -2,7 +2,7 @@
  * Kratos's password policy for the password method: length in bytes (bcrypt works on bytes), similarity to
  * the identifier, then any further checks (the seam where a breach-corpus lookup would go; none runs here).
  */
-import { messages, type UiText } from '../flows/messages.js';
+import { messages, type UiText } from '../text/messages.js';
 import { BCRYPT_MAX_PASSWORD_BYTES } from '../hashing/bcrypt.js';
 
 export type PasswordCheck = (password: string, identifiers: string[]) => Promise<UiText | undefined>;

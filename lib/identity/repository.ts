@@ -1,17 +1,5 @@
-import type { Session } from '../session/model.js';
+import type { Page, PageRequest } from '../store/page.js';
 import type { Identity } from './model.js';
-
-export interface Page<T> {
-  items: T[];
-  /** Keyset token of the next page; undefined on the last page. */
-  next?: string;
-}
-
-export interface PageRequest {
-  pageSize: number;
-  /** The token of a previous page's `next`. */
-  after?: string;
-}
 
 export interface IdentityRepository {
   /** The identity without its password hash, or undefined. */
@@ -22,16 +10,6 @@ export interface IdentityRepository {
   findIdByIdentifier(identifier: string): Promise<string | undefined>;
   /** Identities in id order (keyset pagination). */
   list(page: PageRequest, withCredentials: boolean): Promise<Page<Identity>>;
-  /**
-   * Writes the identity, a uniqueness claim per password identifier, its first session, and marks the
-   * registration flow used, all or nothing. Throws DuplicateIdentifierError when an identifier is taken and
-   * FlowAlreadyUsedError when the flow was used or expired meanwhile.
-   */
-  createWithSession(
-    identity: Identity,
-    session: { session: Session; tokenHash: string },
-    flow: { id: string; now: Date },
-  ): Promise<void>;
   /** Writes a new identity and its identifier claims (DuplicateIdentifierError). */
   create(identity: Identity): Promise<void>;
   /**
@@ -41,4 +19,14 @@ export interface IdentityRepository {
   update(next: Identity, previous: Identity): Promise<Identity>;
   /** Deletes the identity and its identifier claims; false when there was none. */
   delete(id: string): Promise<boolean>;
+}
+
+/**
+ * What identity changes keep in step with them: the copies of the identity its sessions carry (whoami answers
+ * from the session alone). The session repository provides it; identity code depends only on this.
+ */
+export interface IdentitySessionCopies {
+  /** Copies the identity into every one of its sessions. */
+  refreshIdentity(identity: Identity): Promise<void>;
+  deleteAllOfIdentity(identityId: string): Promise<void>;
 }

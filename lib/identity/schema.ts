@@ -4,7 +4,7 @@
  * supported (type, properties, required, additionalProperties, minLength, maxLength, format: email).
  */
 import defaultSchema from '../../kratos/identity.schema.json' with { type: 'json' };
-import { messages, type UiText } from '../flows/messages.js';
+import { messages, type UiText } from '../text/messages.js';
 
 interface JsonSchema {
   type?: string | string[];

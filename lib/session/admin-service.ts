@@ -1,12 +1,10 @@
 /** The admin API for sessions: list (all, or an identity's), get, revoke one or all, extend. */
-import type { Config } from '../config/index.js';
-import { BadRequestError, NotFoundError } from '../errors.js';
-import { parseIdentityId } from '../identity/admin-service.js';
-import type { IdentityRepository, Page } from '../identity/repository.js';
+import { BadRequestError, NotFoundError } from '../errors/index.js';
+import type { IdentityRepository } from '../identity/repository.js';
+import type { Page } from '../store/page.js';
+import { canonicalUuid } from '../util/ids.js';
 import type { Session } from './model.js';
 import type { SessionRepository } from './repository.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SessionListOptions {
   pageSize: number;
@@ -14,21 +12,24 @@ export interface SessionListOptions {
   active?: boolean;
 }
 
-export function createSessionAdmin(
-  sessions: SessionRepository,
-  identities: IdentityRepository,
-  config: Pick<Config, 'sessionLifespanMs'>,
-) {
+export interface SessionAdminDeps {
+  sessions: SessionRepository;
+  identities: IdentityRepository;
+  sessionLifespanMs: number;
+}
+
+export function createSessionAdmin({ sessions, identities, sessionLifespanMs }: SessionAdminDeps) {
   async function byId(raw: string | undefined): Promise<Session> {
-    if (!raw || !UUID.test(raw)) throw new BadRequestError('The session id is malformed; it must be a UUID.');
-    const session = await sessions.getById(raw.toLowerCase());
-    if (!session) throw new NotFoundError('Unable to locate the resource');
+    const id = canonicalUuid(raw);
+    if (!id) throw new BadRequestError('The session id is malformed; it must be a UUID.');
+    const session = await sessions.getById(id);
+    if (!session) throw new NotFoundError();
     return session;
   }
 
   async function identityExists(rawId: string | undefined): Promise<string> {
-    const id = parseIdentityId(rawId);
-    if (!(await identities.get(id))) throw new NotFoundError('Unable to locate the resource');
+    const id = canonicalUuid(rawId);
+    if (!id || !(await identities.get(id))) throw new NotFoundError();
     return id;
   }
 
@@ -54,8 +55,8 @@ export function createSessionAdmin(
 
     async extend(id: string | undefined, now: Date): Promise<Session> {
       const session = await byId(id);
-      const expiresAt = new Date(now.getTime() + config.sessionLifespanMs);
-      if (!(await sessions.extend(session.tokenHash!, expiresAt))) throw new NotFoundError('Unable to locate the resource');
+      const expiresAt = new Date(now.getTime() + sessionLifespanMs);
+      if (!(await sessions.extend(session.tokenHash!, expiresAt))) throw new NotFoundError();
       return { ...session, expiresAt };
     },
   };

@@ -1,6 +1,12 @@
 import type { Identity } from '../identity/model.js';
 import { publicIdentity } from '../identity/model.js';
 
+/** What a session records of the client that asked for it. */
+export interface ClientInfo {
+  userAgent?: string;
+  ipAddress?: string;
+}
+
 export interface SessionDevice {
   id: string;
   ipAddress?: string;

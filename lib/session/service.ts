@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
-import { NoActiveSessionError, SessionTokenNotFoundError } from '../errors.js';
+import { NoActiveSessionError, SessionTokenNotFoundError } from '../errors/index.js';
 import type { Identity } from '../identity/model.js';
-import { isSessionActive, type Session } from './model.js';
+import { isSessionActive, type ClientInfo, type Session } from './model.js';
 import type { SessionRepository } from './repository.js';
 
 const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -23,11 +23,6 @@ export function newSessionToken(): string {
 /** Sessions are stored under this hash; a leaked table does not leak usable tokens. */
 export function hashSessionToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
-}
-
-export interface ClientInfo {
-  userAgent?: string;
-  ipAddress?: string;
 }
 
 export interface IssuedSession {
@@ -61,10 +56,6 @@ export function createSessionService(sessions: SessionRepository, config: Pick<C
       };
       return { session, token, tokenHash: hashSessionToken(token) };
     },
-
-    /** Writes a login session and completes its flow in one transaction. */
-    store: (issued: IssuedSession, flow: { id: string; now: Date }) =>
-      sessions.createForFlow(issued.session, issued.tokenHash, flow),
 
     async whoami(token: string | undefined, now: Date): Promise<Session> {
       const session = await findActive(token, now);

@@ -7,7 +7,7 @@
 import type middy from '@middy/core';
 import type { Context as LambdaContext } from 'aws-lambda';
 import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context as OtelContext, type Span } from '@opentelemetry/api';
-import { lowerCaseHeaders } from '../http/request.js';
+import { lowerCaseHeaders } from '../util/headers.js';
 import { startTracing, type Tracing } from './provider.js';
 import { TRACER_NAME } from './span.js';
 

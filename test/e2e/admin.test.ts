@@ -379,10 +379,10 @@ describe('settings flow: privileged session', () => {
     // A session authenticated two hours ago, written through the real repository.
     const stored = await store.identities.getWithCredentials(identity.id);
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
-    const issued = app.sessions.issue(stored!, {}, twoHoursAgo);
+    const issued = app.sessionService.issue(stored!, {}, twoHoursAgo);
     const flowId = randomUUID();
     await store.flows.create({ id: flowId, type: 'login', state: 'choose_method', requestUrl: 'http://x/', issuedAt: new Date(), expiresAt: new Date(Date.now() + 3600_000) });
-    await store.sessions.createForFlow({ ...issued.session, expiresAt: new Date(Date.now() + 3600_000) }, issued.tokenHash, { id: flowId, now: new Date() });
+    await store.flows.completeLogin({ session: { ...issued.session, expiresAt: new Date(Date.now() + 3600_000) }, tokenHash: issued.tokenHash }, { flowId, now: new Date() });
 
     const { data: flow } = await frontend.createNativeSettingsFlow({ xSessionToken: issued.token });
     const res = await failure(

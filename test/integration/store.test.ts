@@ -2,7 +2,7 @@
  * The storage contract, against a real DynamoDB Local: what the services rely on the repositories for.
  */
 import { randomUUID } from 'node:crypto';
-import { DuplicateIdentifierError, FlowAlreadyUsedError } from '../../lib/errors.js';
+import { DuplicateIdentifierError, FlowAlreadyUsedError } from '../../lib/errors/index.js';
 import type { FlowRecord } from '../../lib/flows/model.js';
 import type { Identity } from '../../lib/identity/model.js';
 import { hashSessionToken } from '../../lib/session/service.js';
@@ -44,8 +44,8 @@ function identity(email: string): Identity {
 async function register(email: string, flowRecord = flow()) {
   const created = identity(email);
   await store.flows.create(flowRecord);
-  const issued = app.sessions.issue(created, {}, now());
-  await store.identities.createWithSession(created, issued, { id: flowRecord.id, now: now() });
+  const issued = app.sessionService.issue(created, {}, now());
+  await store.flows.completeRegistration(created, issued, { flowId: flowRecord.id, now: now() });
   return { created, issued, flowRecord };
 }
 
@@ -57,13 +57,44 @@ describe('flows', () => {
     await expect(store.flows.get(randomUUID())).resolves.toBeUndefined();
   });
 
-  it('reads a flow and the owner of an identifier in one call', async () => {
+  it('reads a flow and what a login needs of an identifier in one call: the identity as its session carries it, its hash', async () => {
     const email = `owner-${randomUUID()}@example.com`;
     const { created } = await register(email);
     const loginFlow = flow({ type: 'login', refresh: false });
     await store.flows.create(loginFlow);
-    await expect(store.flows.getWithIdentifierOwner(loginFlow.id, email)).resolves.toEqual({ flow: loginFlow, identityId: created.id });
-    await expect(store.flows.getWithIdentifierOwner(loginFlow.id, 'nobody@example.com')).resolves.toEqual({ flow: loginFlow, identityId: undefined });
+    const found = await store.flows.getForPasswordLogin(loginFlow.id, email);
+    expect(found.flow).toEqual(loginFlow);
+    expect(found.credential).toEqual({
+      hashedPassword: created.password!.hashedPassword,
+      identity: { ...created, identifiers: undefined, password: undefined, revision: 1, stateChangedAt: created.createdAt },
+    });
+    await expect(store.flows.getForPasswordLogin(loginFlow.id, 'nobody@example.com')).resolves.toEqual({ flow: loginFlow, credential: undefined });
+  });
+
+  it('keeps the login copy of every claim in step with the identity: password change, identifier change, state, delete', async () => {
+    const email = `copy-${randomUUID()}@example.com`;
+    const { created } = await register(email);
+    const current = (await store.identities.getWithCredentials(created.id))!;
+    const renamed = `renamed-${randomUUID()}@example.com`;
+    const newHash = '$2a$04$zyxwvutsrqponmlkjihgfeXcfX0O7Yh1JbH0p9Q1c1Y7vR6dB3nJe';
+    const updated = await store.identities.update(
+      {
+        ...current,
+        state: 'inactive',
+        traits: { email: renamed },
+        identifiers: [renamed],
+        password: { ...current.password!, identifiers: [renamed], hashedPassword: newHash },
+      },
+      current,
+    );
+    const loginFlow = flow({ type: 'login' });
+    await store.flows.create(loginFlow);
+    await expect(store.flows.getForPasswordLogin(loginFlow.id, email)).resolves.toMatchObject({ credential: undefined });
+    const found = await store.flows.getForPasswordLogin(loginFlow.id, renamed);
+    expect(found.credential).toMatchObject({ hashedPassword: newHash, identity: { id: created.id, state: 'inactive', traits: { email: renamed }, revision: updated.revision } });
+
+    await store.identities.delete(created.id);
+    await expect(store.flows.getForPasswordLogin(loginFlow.id, renamed)).resolves.toMatchObject({ credential: undefined });
   });
 });
 
@@ -83,8 +114,8 @@ describe('identities', () => {
     const second = identity(email.toUpperCase());
     const secondFlow = flow();
     await store.flows.create(secondFlow);
-    const issued = app.sessions.issue(second, {}, now());
-    await expect(store.identities.createWithSession(second, issued, { id: secondFlow.id, now: now() })).rejects.toThrow(
+    const issued = app.sessionService.issue(second, {}, now());
+    await expect(store.flows.completeRegistration(second, issued, { flowId: secondFlow.id, now: now() })).rejects.toThrow(
       DuplicateIdentifierError,
     );
     await expect(store.identities.get(second.id)).resolves.toBeUndefined();
@@ -97,14 +128,14 @@ describe('identities', () => {
     await expect(store.flows.get(flowRecord.id)).resolves.toMatchObject({ state: 'passed_challenge' });
     const again = identity(`again-${randomUUID()}@example.com`);
     await expect(
-      store.identities.createWithSession(again, app.sessions.issue(again, {}, now()), { id: flowRecord.id, now: now() }),
+      store.flows.completeRegistration(again, app.sessionService.issue(again, {}, now()), { flowId: flowRecord.id, now: now() }),
     ).rejects.toThrow(FlowAlreadyUsedError);
 
     const expired = flow({ issuedAt: new Date(Date.now() - 7200_000), expiresAt: new Date(Date.now() - 1000) });
     await store.flows.create(expired);
     const late = identity(`late-${randomUUID()}@example.com`);
     await expect(
-      store.identities.createWithSession(late, app.sessions.issue(late, {}, now()), { id: expired.id, now: now() }),
+      store.flows.completeRegistration(late, app.sessionService.issue(late, {}, now()), { flowId: expired.id, now: now() }),
     ).rejects.toThrow(FlowAlreadyUsedError);
   });
 });

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { BadRequestError, FlowValidationError } from '../../lib/errors.js';
+import { BadRequestError, FlowValidationError } from '../../lib/errors/index.js';
 import { httpFunction } from '../../lib/http/stack.js';
 
 // Access lines go to stdout, errors to stderr; this file looks at the error line only.
@@ -37,7 +37,7 @@ describe('the Middy stack', () => {
 
   it('maps a typed error to the Kratos envelope with its id header', async () => {
     const handler = httpFunction({ route: '/x' }, async () => {
-      throw new BadRequestError('nope', 'some_id');
+      throw new BadRequestError('nope', { id: 'some_id' });
     });
     const res = await handler(event('POST', { 'x-request-id': 'r-9' }), context);
     expect(res).toEqual({

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { BadRequestError } from '../../lib/errors.js';
+import { BadRequestError } from '../../lib/errors/index.js';
 import { flowRequestOf, parseBody, sessionTokenOf, toHttpRequest, type HttpRequest } from '../../lib/http/request.js';
 
 const v2 = (over: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 =>

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from '../../config/index.js';
-import { ServiceUnavailableError } from '../../errors.js';
+import { ServiceUnavailableError } from '../../errors/index.js';
 import { traceDynamoDbClient } from '../../tracing/aws-sdk.js';
 
 export function createDynamoClient(config: Config['dynamodb']): DynamoDBClient {

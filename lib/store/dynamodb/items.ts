@@ -1,7 +1,9 @@
 /**
  * Item layout of the single table. Every item is addressed by `pk` alone:
  *   IDENTITY#<id>                      the identity, its traits and its password credential
- *   IDENTIFIER#password#<identifier>   uniqueness claim of a normalised identifier -> identity id
+ *   IDENTIFIER#password#<identifier>   uniqueness claim of a normalised identifier -> identity id, with what a
+ *                                      login needs (password hash, revision, the identity copy for its session),
+ *                                      rewritten in every transaction that changes the identity
  *   SESSION#<sha256(token)>            a session, with a snapshot of its identity (whoami is one read)
  *   FLOW#<id>                          a self-service flow (TTL-expired by DynamoDB, checked on read)
  * gsi1 lists collections in id order (IDENTITIES, SESSIONS); gsi2 lists an identity's sessions.
@@ -108,11 +110,31 @@ export function itemToIdentity(item: Item): Identity {
   return identity;
 }
 
-export function identifierClaimItem(identifier: string, identityId: string): Item {
-  return { ...keys.identifier(identifier), kind: s('identifier'), identity_id: s(identityId) };
+/**
+ * The uniqueness claim of one identifier, carrying the login's copy of its identity: one read of it (batched
+ * with the flow) is all a password login needs, for a known identifier as for an unknown one.
+ */
+export function identifierClaimItem(identifier: string, identity: Identity): Item {
+  const item: Item = {
+    ...keys.identifier(identifier),
+    kind: s('identifier'),
+    identity_id: s(identity.id),
+    revision: n(identity.revision ?? 1),
+    identity: json(identitySnapshot(identity)),
+  };
+  if (identity.password?.hashedPassword) item.password_hash = s(identity.password.hashedPassword);
+  return item;
 }
 
-/** The identity snapshot kept on a session: never its password hash. */
+/** A claim's login copy: the identity (as its sessions carry it, with its revision) and its password hash. */
+export function claimToLoginCredential(item: Item): { identity: Identity; hashedPassword?: string } {
+  return {
+    identity: { ...snapshotToIdentity(parse(item, 'identity') as Record<string, unknown>), revision: Number(item.revision?.N ?? 1) },
+    hashedPassword: optStr(item, 'password_hash'),
+  };
+}
+
+/** The identity snapshot kept on sessions and claims: never its password hash, nor its admin metadata. */
 export function identitySnapshot(identity: Identity): unknown {
   return {
     id: identity.id,
@@ -146,8 +168,21 @@ export function sessionToItem(session: Session, tokenHash: string): Item {
   };
 }
 
+function snapshotToIdentity(snapshot: Record<string, unknown>): Identity {
+  return {
+    id: snapshot.id as string,
+    schemaId: snapshot.schemaId as string,
+    state: snapshot.state as Identity['state'],
+    traits: snapshot.traits as Record<string, unknown>,
+    metadataPublic: snapshot.metadataPublic,
+    metadataAdmin: null,
+    createdAt: new Date(snapshot.createdAt as string),
+    updatedAt: new Date(snapshot.updatedAt as string),
+    stateChangedAt: snapshot.stateChangedAt ? new Date(snapshot.stateChangedAt as string) : undefined,
+  };
+}
+
 export function itemToSession(item: Item): Session {
-  const snapshot = parse(item, 'identity') as Record<string, unknown>;
   return {
     tokenHash: str(item, 'pk').slice('SESSION#'.length),
     id: str(item, 'id'),
@@ -157,17 +192,7 @@ export function itemToSession(item: Item): Session {
     issuedAt: date(item, 'issued_at'),
     expiresAt: date(item, 'expires_at'),
     devices: (parse(item, 'devices') ?? []) as Session['devices'],
-    identity: {
-      id: snapshot.id as string,
-      schemaId: snapshot.schemaId as string,
-      state: snapshot.state as Identity['state'],
-      traits: snapshot.traits as Record<string, unknown>,
-      metadataPublic: snapshot.metadataPublic,
-      metadataAdmin: null,
-      createdAt: new Date(snapshot.createdAt as string),
-      updatedAt: new Date(snapshot.updatedAt as string),
-      stateChangedAt: snapshot.stateChangedAt ? new Date(snapshot.stateChangedAt as string) : undefined,
-    },
+    identity: snapshotToIdentity(parse(item, 'identity') as Record<string, unknown>),
   };
 }
 

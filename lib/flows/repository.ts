@@ -1,0 +1,47 @@
+import type { Identity } from '../identity/model.js';
+import type { Session } from '../session/model.js';
+import type { FlowRecord } from './model.js';
+
+/** A session about to be stored under the hash of its token. */
+export interface StoredSession {
+  session: Session;
+  tokenHash: string;
+}
+
+/** What a password login reads for an identifier: the identity as its session will carry it, and its hash. */
+export interface LoginCredential {
+  /** With the revision the session write checks. */
+  identity: Identity;
+  /** Absent for an identity without a password. */
+  hashedPassword?: string;
+}
+
+/** A flow completion: only an open, unexpired flow can be completed, and only once. */
+export interface Completion {
+  flowId: string;
+  now: Date;
+}
+
+export interface FlowRepository {
+  create(flow: FlowRecord): Promise<void>;
+  get(id: string): Promise<FlowRecord | undefined>;
+  /** Records a settings flow's success. */
+  markSucceeded(id: string): Promise<void>;
+  /**
+   * Login's one read: the flow, and the identity claiming `identifier` (normalised) as login needs it: its
+   * password hash, state and revision, and the copy of it a new session carries. Known and unknown
+   * identifiers cost the same round trip.
+   */
+  getForPasswordLogin(id: string, identifier: string): Promise<{ flow?: FlowRecord; credential?: LoginCredential }>;
+  /**
+   * Registration's one write: the identity, a uniqueness claim per password identifier, its first session, and
+   * the flow's completion, all or nothing. DuplicateIdentifierError when an identifier is taken,
+   * FlowAlreadyUsedError when the flow was used or expired meanwhile.
+   */
+  completeRegistration(identity: Identity, session: StoredSession, completion: Completion): Promise<void>;
+  /**
+   * Login's one write: the session and the flow's completion, all or nothing (FlowAlreadyUsedError); refused
+   * (ConcurrentUpdateError) if the identity changed since login read it, so no session carries a stale copy.
+   */
+  completeLogin(session: StoredSession, completion: Completion): Promise<void>;
+}

@@ -1,0 +1,98 @@
+/** Identities and their identifier claims in DynamoDB. */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConcurrentUpdateError, DuplicateIdentifierError } from '../../errors/index.js';
+import type { Identity } from '../../identity/model.js';
+import type { IdentityRepository } from '../../identity/repository.js';
+import {
+  IDENTITIES_COLLECTION,
+  identifierClaimItem,
+  identityToItem,
+  itemToIdentity,
+  keys,
+  PUBLIC_IDENTITY_ATTRIBUTES,
+} from './items.js';
+import { conditions, transact, transactionItems, type Guarded, type TableReads } from './toolkit.js';
+
+export const identifiersOf = (identity: Identity) => identity.identifiers ?? identity.password?.identifiers ?? [];
+
+const identityCollision = () => new Error('identity id collision');
+
+/**
+ * The writes that store an identity and keep its claims in step: a new identifier is claimed only if nobody
+ * holds it (any letter case: identifiers are normalised), a kept one is rewritten with the identity's new login
+ * copy, a dropped one is released. Every identity write goes through here, so no claim carries a stale copy.
+ */
+export function identityWrites(
+  tx: ReturnType<typeof transactionItems>,
+  identity: Identity,
+  change: { previous?: Identity } = {},
+): Guarded[] {
+  const before = new Set(change.previous ? identifiersOf(change.previous) : []);
+  const after = new Set(identifiersOf(identity));
+  const writes: Guarded[] = [
+    change.previous
+      ? tx.put(identityToItem(identity), conditions.revision(change.previous.revision), () => new ConcurrentUpdateError())
+      : tx.put(identityToItem(identity), conditions.absent, identityCollision),
+  ];
+  for (const identifier of after) {
+    writes.push(
+      before.has(identifier)
+        ? tx.put(identifierClaimItem(identifier, identity), conditions.claimedBy(identity.id), () => new ConcurrentUpdateError())
+        : tx.put(identifierClaimItem(identifier, identity), conditions.absent, () => new DuplicateIdentifierError()),
+    );
+  }
+  for (const identifier of before) {
+    if (!after.has(identifier)) writes.push(tx.delete(keys.identifier(identifier), conditions.claimedBy(identity.id), () => new ConcurrentUpdateError()));
+  }
+  return writes;
+}
+
+export function createIdentityRepository(client: DynamoDBClient, table: string, reads: TableReads): IdentityRepository {
+  const tx = transactionItems(table);
+  return {
+    get: async (id) => {
+      const item = await reads.getItem(keys.identity(id), PUBLIC_IDENTITY_ATTRIBUTES);
+      return item ? itemToIdentity(item) : undefined;
+    },
+
+    getWithCredentials: async (id) => {
+      const item = await reads.getItem(keys.identity(id));
+      return item ? itemToIdentity(item) : undefined;
+    },
+
+    findIdByIdentifier: async (identifier) => (await reads.getItem(keys.identifier(identifier), ['identity_id']))?.identity_id?.S,
+
+    list: async (page, withCredentials) => {
+      const result = await reads.queryPage(
+        'gsi1',
+        IDENTITIES_COLLECTION,
+        page.pageSize,
+        page.after,
+        withCredentials ? undefined : [...PUBLIC_IDENTITY_ATTRIBUTES, 'gsi1sk'],
+      );
+      return { items: result.items.map(itemToIdentity), next: result.next };
+    },
+
+    create: (identity) => transact(client, identityWrites(tx, { ...identity, revision: 1 })),
+
+    update: async (next, previous) => {
+      const stored: Identity = { ...next, identifiers: [...new Set(identifiersOf(next))], revision: (previous.revision ?? 1) + 1 };
+      if (stored.password && !stored.password.hashedPassword) {
+        throw new Error('an identity update must carry the password hash it keeps (read it with getWithCredentials)');
+      }
+      await transact(client, identityWrites(tx, stored, { previous }));
+      return stored;
+    },
+
+    delete: async (id) => {
+      const current = await reads.getItem(keys.identity(id), ['pk', 'identifiers', 'revision']);
+      if (!current) return false;
+      const identifiers = JSON.parse(current.identifiers?.S ?? '[]') as string[];
+      await transact(client, [
+        tx.delete(keys.identity(id), conditions.revision(Number(current.revision?.N ?? 1)), () => new ConcurrentUpdateError()),
+        ...identifiers.map((identifier) => tx.delete(keys.identifier(identifier), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
+      ]);
+      return true;
+    },
+  };
+}

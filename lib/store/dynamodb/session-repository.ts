@@ -1,0 +1,97 @@
+/** Sessions in DynamoDB, stored under the SHA-256 of their token, each with a copy of its identity. */
+import { BatchWriteItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { isSessionActive } from '../../session/model.js';
+import type { SessionListRequest, SessionRepository } from '../../session/repository.js';
+import { identitySnapshot, itemToSession, keys, SESSIONS_COLLECTION, type Item } from './items.js';
+import { call, conditionally, conditions, untilProcessed, type TableReads } from './toolkit.js';
+
+const BATCH_WRITE_LIMIT = 25;
+const tokenHashOf = (item: Item) => item.pk.S!.slice('SESSION#'.length);
+
+export function createSessionRepository(client: DynamoDBClient, table: string, reads: TableReads): SessionRepository {
+  const update = (key: Item, expression: string, values: Item, names?: Record<string, string>) =>
+    conditionally(() =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: key,
+          UpdateExpression: expression,
+          ...conditions.present,
+          ExpressionAttributeValues: values,
+          ...(names ? { ExpressionAttributeNames: names } : {}),
+        }),
+      ),
+    );
+  const setActive = (tokenHash: string, active: boolean) => update(keys.session(tokenHash), 'SET active = :active', { ':active': { BOOL: active } });
+  const activeFilter = (request: SessionListRequest) => (item: Item) =>
+    request.active === undefined || isSessionActive(itemToSession(item), request.now) === request.active;
+  const ofIdentity = (identityId: string) => reads.queryAll('gsi2', `IDENTITY#${identityId}`);
+
+  return {
+    getByTokenHash: async (tokenHash) => {
+      const item = await reads.getItem(keys.session(tokenHash));
+      return item ? itemToSession(item) : undefined;
+    },
+
+    getById: async (id) => {
+      const out = await call(() =>
+        client.send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: 'gsi1',
+            KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :id',
+            ExpressionAttributeValues: { ':pk': { S: SESSIONS_COLLECTION }, ':id': { S: id } },
+          }),
+        ),
+      );
+      const item = out.Items?.[0];
+      return item ? itemToSession(item) : undefined;
+    },
+
+    revokeByTokenHash: (tokenHash) => setActive(tokenHash, false),
+
+    list: async (request) => {
+      const page = await reads.queryPage('gsi1', SESSIONS_COLLECTION, request.pageSize, request.after, undefined, activeFilter(request));
+      return { items: page.items.map(itemToSession), next: page.next };
+    },
+
+    listByIdentity: async (identityId, request) => {
+      const page = await reads.queryPage('gsi2', `IDENTITY#${identityId}`, request.pageSize, request.after, undefined, activeFilter(request));
+      return { items: page.items.map(itemToSession), next: page.next };
+    },
+
+    revokeAllOfIdentity: async (identityId) => {
+      const active = (await ofIdentity(identityId)).filter((item) => item.active?.BOOL);
+      // A session deleted meanwhile is simply not revoked.
+      for (const item of active) await setActive(tokenHashOf(item), false);
+      return active.length;
+    },
+
+    deleteAllOfIdentity: async (identityId) => {
+      const items = await ofIdentity(identityId);
+      for (let i = 0; i < items.length; i += BATCH_WRITE_LIMIT) {
+        const deletes = items.slice(i, i + BATCH_WRITE_LIMIT).map((item) => ({ DeleteRequest: { Key: { pk: item.pk } } }));
+        await untilProcessed(deletes, async (pending) => {
+          const out = await call(() => client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } })));
+          return (out.UnprocessedItems?.[table] ?? []) as typeof pending;
+        });
+      }
+    },
+
+    extend: (tokenHash, expiresAt) =>
+      update(
+        keys.session(tokenHash),
+        'SET expires_at = :at, #ttl = :ttl',
+        { ':at': { S: expiresAt.toISOString() }, ':ttl': { N: String(Math.floor(expiresAt.getTime() / 1000)) } },
+        { '#ttl': 'ttl' },
+      ),
+
+    refreshIdentity: async (identity) => {
+      const snapshot = { S: JSON.stringify(identitySnapshot(identity)) };
+      // A session deleted meanwhile needs no refresh.
+      for (const item of await ofIdentity(identity.id)) {
+        await update({ pk: item.pk }, 'SET #identity = :snapshot', { ':snapshot': snapshot }, { '#identity': 'identity' });
+      }
+    },
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * What the repositories share to speak DynamoDB: error translation, reads, keyset pages, batch retries, and
+ * transactions whose items each say what their condition failing means.
+ */
+import {
+  GetItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
+  type DynamoDBClient,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import { translateStorageError } from './client.js';
+import { keys, type Item } from './items.js';
+
+/** One DynamoDB call; failures of the database itself become a 503 (ServiceUnavailableError). */
+export async function call<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw translateStorageError(error);
+  }
+}
+
+const isConditionFailure = (error: unknown) => error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/** A single conditional write: true when it was made, false when its condition failed. */
+export async function conditionally(work: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await call(work);
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** The condition part of a write: an expression and the values it names. */
+export interface Condition {
+  ConditionExpression: string;
+  ExpressionAttributeValues?: Item;
+  ExpressionAttributeNames?: Record<string, string>;
+}
+
+export const conditions = {
+  absent: { ConditionExpression: 'attribute_not_exists(pk)' } as Condition,
+  present: { ConditionExpression: 'attribute_exists(pk)' } as Condition,
+  /** The identity has not changed (nor vanished) since `revision` was read. */
+  revision: (revision: number | undefined): Condition => ({
+    ConditionExpression: 'attribute_exists(pk) AND revision = :revision',
+    ExpressionAttributeValues: { ':revision': { N: String(revision ?? 1) } },
+  }),
+  /** An identifier claim still belongs to this identity. */
+  claimedBy: (identityId: string): Condition => ({
+    ConditionExpression: 'identity_id = :claimant',
+    ExpressionAttributeValues: { ':claimant': { S: identityId } },
+  }),
+};
+
+export const projection = (attributes: string[]) => ({
+  ProjectionExpression: attributes.map((_, i) => `#p${i}`).join(','),
+  ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#p${i}`, name])),
+});
+
+/** A transaction item and the error its condition failing means. */
+export interface Guarded {
+  write: TransactWriteItem;
+  onConditionFailed: () => Error;
+}
+
+/** Transaction items of one table. */
+export function transactionItems(table: string) {
+  return {
+    put: (item: Item, condition: Condition, onConditionFailed: () => Error): Guarded => ({
+      write: { Put: { TableName: table, Item: item, ...condition } },
+      onConditionFailed,
+    }),
+    delete: (key: Item, condition: Condition, onConditionFailed: () => Error): Guarded => ({
+      write: { Delete: { TableName: table, Key: key, ...condition } },
+      onConditionFailed,
+    }),
+    check: (key: Item, condition: Condition, onConditionFailed: () => Error): Guarded => ({
+      write: { ConditionCheck: { TableName: table, Key: key, ...condition } },
+      onConditionFailed,
+    }),
+    /** Completes a self-service flow: only an open, unexpired flow can be completed, and only once. */
+    completeFlow: (flowId: string, now: Date, onConditionFailed: () => Error): Guarded => ({
+      write: {
+        Update: {
+          TableName: table,
+          Key: keys.flow(flowId),
+          UpdateExpression: 'SET #state = :done',
+          ConditionExpression: 'attribute_exists(pk) AND #state = :open AND expires_at_ms > :now',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':done': { S: 'passed_challenge' }, ':open': { S: 'choose_method' }, ':now': { N: String(now.getTime()) } },
+        },
+      },
+      onConditionFailed,
+    }),
+  };
+}
+
+const TRANSACTION_ATTEMPTS = 6;
+
+/**
+ * Runs a transaction, all or nothing. When a condition fails, the error of that item is thrown (DynamoDB's
+ * cancellation reasons are in item order). Conflicts with another transaction on the same items at the same
+ * moment are retried with jitter until the conditions decide.
+ */
+export async function transact(client: DynamoDBClient, items: Guarded[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.send(new TransactWriteItemsCommand({ TransactItems: items.map((item) => item.write) }));
+      return;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw translateStorageError(error);
+      const reasons = error.CancellationReasons ?? [];
+      const failed = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
+      if (failed >= 0 && items[failed]) throw items[failed].onConditionFailed();
+      const conflict = reasons.some((reason) => reason.Code === 'TransactionConflict');
+      if (!conflict || attempt >= TRANSACTION_ATTEMPTS) throw translateStorageError(error);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
+
+/**
+ * Batch calls may leave part of a request unprocessed under load; send the rest again with a short backoff,
+ * and give up as throttled (503) after five rounds.
+ */
+export async function untilProcessed<T>(requests: T[], send: (pending: T[]) => Promise<T[]>): Promise<void> {
+  let pending = requests;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt >= 5) throw translateStorageError(Object.assign(new Error('unprocessed batch items'), { name: 'ThrottlingException' }));
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+    pending = await send(pending);
+  }
+}
+
+const decodePageToken = (token: string | undefined) => (token ? Buffer.from(token, 'base64url').toString('utf8') : undefined);
+const encodePageToken = (value: string) => Buffer.from(value, 'utf8').toString('base64url');
+
+export type Index = 'gsi1' | 'gsi2';
+
+/** Reads and queries of one table. */
+export function tableReads(client: DynamoDBClient, table: string) {
+  return {
+    /** A strongly consistent read of one item, optionally only some attributes. */
+    getItem: (key: Item, attributes?: string[]) =>
+      call(async () => {
+        const out = await client.send(
+          new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true, ...(attributes ? projection(attributes) : {}) }),
+        );
+        return out.Item;
+      }),
+
+    /** One page of a GSI partition in sort-key order, after the keyset token; `keep` filters items. */
+    async queryPage(
+      index: Index,
+      partition: string,
+      pageSize: number,
+      after: string | undefined,
+      attributes?: string[],
+      keep: (item: Item) => boolean = () => true,
+    ): Promise<{ items: Item[]; next?: string }> {
+      const items: Item[] = [];
+      let cursor = decodePageToken(after);
+      let exhausted = false;
+      // Ask for one more than a page so the last page has no `next`; filtered queries may take several rounds.
+      while (items.length <= pageSize && !exhausted) {
+        const out = await call(() =>
+          client.send(
+            new QueryCommand({
+              TableName: table,
+              IndexName: index,
+              KeyConditionExpression: cursor ? '#pk = :pk AND #sk > :after' : '#pk = :pk',
+              ExpressionAttributeNames: {
+                '#pk': `${index}pk`,
+                ...(cursor ? { '#sk': `${index}sk` } : {}),
+                ...(attributes ? projection(attributes).ExpressionAttributeNames : {}),
+              },
+              ExpressionAttributeValues: { ':pk': { S: partition }, ...(cursor ? { ':after': { S: cursor } } : {}) },
+              ...(attributes ? { ProjectionExpression: projection(attributes).ProjectionExpression } : {}),
+              Limit: pageSize + 1 - items.length,
+            }),
+          ),
+        );
+        const page = out.Items ?? [];
+        for (const item of page) {
+          cursor = item[`${index}sk`].S;
+          if (keep(item)) items.push(item);
+        }
+        exhausted = !out.LastEvaluatedKey || page.length === 0;
+      }
+      const more = items.length > pageSize;
+      const shown = items.slice(0, pageSize);
+      return { items: shown, next: more ? encodePageToken(shown[shown.length - 1][`${index}sk`].S!) : undefined };
+    },
+
+    /** Every item of a GSI partition. */
+    async queryAll(index: Index, partition: string): Promise<Item[]> {
+      const items: Item[] = [];
+      let start: Item | undefined;
+      do {
+        const out = await call(() =>
+          client.send(
+            new QueryCommand({
+              TableName: table,
+              IndexName: index,
+              KeyConditionExpression: '#pk = :pk',
+              ExpressionAttributeNames: { '#pk': `${index}pk` },
+              ExpressionAttributeValues: { ':pk': { S: partition } },
+              ExclusiveStartKey: start,
+            }),
+          ),
+        );
+        items.push(...(out.Items ?? []));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return items;
+    },
+  };
+}
+export type TableReads = ReturnType<typeof tableReads>;
