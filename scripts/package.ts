@@ -1,20 +1,17 @@
 /**
  * `npm run package`: one minified esbuild bundle per function (CommonJS, Node 24, the Lambda runtime of
- * serverless.yml) at dist/functions/<name>.cjs, beside the Thrift IDL files the Jaeger exporter reads from
- * disk when it loads, then `serverless package` zips each function with only its bundle and those files.
- * Lambda resolves the handler `dist/functions/<name>.handler` to the .cjs in the zip; locally, the .js that
- * tsc emits is used. No AWS credentials are needed.
+ * serverless.yml) at dist/functions/<name>.cjs, then `serverless package` zips each function with only its bundle.
+ * Lambda resolves the handler `dist/functions/<name>.handler` to the .cjs in the zip; locally, the .js that tsc
+ * emits is used. No AWS credentials are needed.
  */
 import { build, type BuildOptions } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PROJECT_ROOT } from './local-stack.js';
 
 export const BUNDLE_DIR = path.join(PROJECT_ROOT, 'dist', 'functions');
-/** The folders, relative to jaeger-client's dist/src, that it reads with fs at load time (via __dirname). */
-export const JAEGER_IDL_DIRS = ['jaeger-idl', 'thriftrw-idl'];
 
 /** How a function becomes a Lambda bundle (also used by the cold-start benchmark for its peers). */
 export const LAMBDA_BUNDLE_OPTIONS = {
@@ -29,9 +26,6 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   mainFields: ['module', 'main'],
   // Only loaded when ADMIN_API_KEY_SSM_PARAMETER is set; Lambda's Node.js runtime ships the AWS SDK v3.
   external: ['@aws-sdk/client-ssm'],
-  // No file-wide "use strict": the Jaeger exporter's Thrift stack (thriftrw -> error -> xtend) is sloppy-mode
-  // CommonJS that assigns to a function's read-only `name`, which throws once the whole bundle is strict.
-  tsconfigRaw: { compilerOptions: { alwaysStrict: false } },
 } satisfies BuildOptions;
 
 export interface BundleInfo {
@@ -47,22 +41,7 @@ export function functionNames(): string[] {
     .sort();
 }
 
-function directorySize(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce(
-    (sum, entry) => sum + (entry.isDirectory() ? directorySize(path.join(dir, entry.name)) : statSync(path.join(dir, entry.name)).size),
-    0,
-  );
-}
-
-export function idlBytes(): number {
-  return JAEGER_IDL_DIRS.reduce((sum, dir) => sum + directorySize(path.join(BUNDLE_DIR, dir)), 0);
-}
-
 export async function buildBundles(names: string[] = functionNames()): Promise<BundleInfo[]> {
-  const jaegerClient = path.dirname(createRequire(import.meta.url).resolve('jaeger-client/package.json'));
-  for (const dir of JAEGER_IDL_DIRS) {
-    cpSync(path.join(jaegerClient, 'dist', 'src', dir), path.join(BUNDLE_DIR, dir), { recursive: true });
-  }
   const infos: BundleInfo[] = [];
   await Promise.all(
     names.map(async (name) => {
@@ -78,8 +57,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 
 async function main(): Promise<void> {
   const bundles = await buildBundles();
-  const idl = idlBytes();
-  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; each ships with ${kb(idl).trim()} of Jaeger Thrift IDL):`);
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;
   console.log('\nserverless package (one zip per function, no AWS credentials needed):');

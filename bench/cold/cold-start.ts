@@ -14,11 +14,11 @@
  * with no node_modules above it, as in a Lambda zip.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { BUNDLE_DIR, buildBundles, JAEGER_IDL_DIRS, LAMBDA_BUNDLE_OPTIONS } from '../../scripts/package.js';
+import { buildBundles, LAMBDA_BUNDLE_OPTIONS } from '../../scripts/package.js';
 import { httpEvent, lambdaRuntimeEnv, xrayTraceHeader } from '../lib/lambda.js';
 import { udpSink } from '../lib/sinks.js';
 import { median, rotate } from '../lib/stats.js';
@@ -76,8 +76,6 @@ export async function runColdStart(options: { dynamoEndpoint: string; token: str
   const peerJaeger = await udpSink();
   try {
     copyFileSync(whoami.file, path.join(dir, 'whoami.cjs'));
-    // The Jaeger exporter reads its Thrift IDL from beside the bundle (all but the bare one contain it).
-    for (const idl of JAEGER_IDL_DIRS) cpSync(path.join(BUNDLE_DIR, idl), path.join(dir, idl), { recursive: true });
     copyFileSync(path.join(ROOT, 'bench', 'cold', 'harness.cjs'), path.join(dir, 'harness.cjs'));
     const bundleBytes: Record<string, number> = {
       whoami: whoami.bytes,

@@ -2,7 +2,7 @@
  * Tracing configuration from Kratos's environment variable names (`tracing.provider` -> TRACING_PROVIDER, ...),
  * part of the one configuration read at cold start; a bad value stops the cold start naming the variable.
  */
-import { ConfigError, readBoolean, readChoice, readDuration, readHostPort, readNumber, readOptionalString, readString, readUrl, type Env } from './env.js';
+import { ConfigError, readBoolean, readChoice, readDuration, readHostPort, readInteger, readNumber, readOptionalString, readString, readUrl, type Env } from './env.js';
 
 export type TracingProviderName = 'jaeger' | 'otel' | 'zipkin' | 'console';
 
@@ -13,12 +13,15 @@ export interface TracingConfig {
   deploymentEnvironment?: string;
   /** Bound on the flush at the end of each invocation: a dead backend delays a request by at most this. */
   flushTimeoutMs: number;
+  /**
+   * Tail decisions: spans are recorded even when the head sampler says no, and the whole invocation is exported
+   * anyway when it answered with at least `minStatus` or took longer than `minDurationMs`. Both undefined = off.
+   */
+  tail: { minStatus?: number; minDurationMs?: number };
   jaeger: {
-    /** UDP agent (Thrift binary); used unless a collector endpoint is set. */
+    /** UDP agent: Thrift compact, or Thrift binary on port 6832; used unless a collector endpoint is set. */
     agentHost: string;
     agentPort: number;
-    /** Set when the configured port was Jaeger's compact port 6831 and was moved to the binary port. */
-    agentPortRewrittenFrom?: number;
     collectorEndpoint?: string;
     /** Base URL of the remote sampling API (without the `/sampling` path the sampler appends). */
     samplingServerUrl?: string;
@@ -35,9 +38,12 @@ export interface TracingConfig {
   zipkin: { serverUrl?: string; samplingRatio: number };
 }
 
-/** Jaeger's agent ports: 6831 takes Thrift compact, 6832 Thrift binary. The Node exporter writes binary. */
-export const JAEGER_COMPACT_PORT = 6831;
-export const JAEGER_BINARY_PORT = 6832;
+/** TRACING_TAIL_SAMPLING_MIN_STATUS: an HTTP status, or `off`. */
+function readTailStatus(env: Env): number | undefined {
+  const raw = readOptionalString(env, 'TRACING_TAIL_SAMPLING_MIN_STATUS')?.toLowerCase();
+  if (raw === 'off') return undefined;
+  return readInteger(env, 'TRACING_TAIL_SAMPLING_MIN_STATUS', 500, 100, 599);
+}
 
 /** Accepts Kratos's form `http://jaeger:5778/sampling` as well as the bare `http://jaeger:5778`. */
 function samplingBase(url: string | undefined): string | undefined {
@@ -46,21 +52,23 @@ function samplingBase(url: string | undefined): string | undefined {
 
 export function loadTracingConfig(env: Env = process.env): TracingConfig {
   const provider = readChoice(env, 'TRACING_PROVIDER', ['jaeger', 'otel', 'zipkin', 'console'] as const);
-  const agent = readHostPort(env, 'TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS', '127.0.0.1:6832');
+  const agent = readHostPort(env, 'TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS', '127.0.0.1:6831');
   const otlp = {
     serverUrl: readOptionalString(env, 'TRACING_PROVIDERS_OTLP_SERVER_URL'),
     insecure: readBoolean(env, 'TRACING_PROVIDERS_OTLP_INSECURE', false),
   };
-  const rewritten = agent.port === JAEGER_COMPACT_PORT;
   return {
     provider,
     serviceName: readString(env, 'TRACING_SERVICE_NAME', 'kratos'),
     deploymentEnvironment: readOptionalString(env, 'TRACING_DEPLOYMENT_ENVIRONMENT'),
     flushTimeoutMs: readDuration(env, 'TRACING_FLUSH_TIMEOUT', '500ms'),
+    tail: {
+      minStatus: readTailStatus(env),
+      minDurationMs: readOptionalString(env, 'TRACING_TAIL_SAMPLING_MIN_DURATION') ? readDuration(env, 'TRACING_TAIL_SAMPLING_MIN_DURATION', '1s') : undefined,
+    },
     jaeger: {
       agentHost: agent.host,
-      agentPort: rewritten ? JAEGER_BINARY_PORT : agent.port,
-      agentPortRewrittenFrom: rewritten ? JAEGER_COMPACT_PORT : undefined,
+      agentPort: agent.port,
       collectorEndpoint: readUrl(env, 'TRACING_PROVIDERS_JAEGER_COLLECTOR_ENDPOINT'),
       samplingServerUrl: samplingBase(readUrl(env, 'TRACING_PROVIDERS_JAEGER_SAMPLING_SERVER_URL')),
       traceIdRatio: readNumber(env, 'TRACING_PROVIDERS_JAEGER_SAMPLING_TRACE_ID_RATIO', 1, 0, 1),

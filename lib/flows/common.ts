@@ -1,6 +1,6 @@
 /** What the flows share: ids, creation, lookup, expiry, the native-flow CSRF guard and the signed-in check. */
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, FlowExpiredError, FlowGoneError, FlowValidationError, NotFoundError } from '../errors/index.js';
+import { BadRequestError, FlowExpiredError, FlowGoneError, FlowValidationError, KratosError, NotFoundError } from '../errors/index.js';
 import type { IdentitySchema } from '../identity/schema.js';
 import type { ClientInfo } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
@@ -106,4 +106,18 @@ export async function checkSubmittable(
 export function stringField(body: Record<string, unknown>, name: string): string | undefined {
   const value = body[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * What a failed submit's span event says went wrong: a validation error's messages (flow-level, then per node), a
+ * typed error's reason, and for anything else no internals.
+ */
+export function failureReason(error: unknown): string {
+  if (error instanceof FlowValidationError) {
+    const ui = (error.flow as FlowView).ui;
+    const texts = [...(ui.messages ?? []), ...ui.nodes.flatMap((node) => node.messages)].map((m) => `${m.id}: ${m.text}`);
+    return texts.join('; ') || 'the flow failed validation';
+  }
+  if (error instanceof KratosError) return error.reason ?? error.message;
+  return 'An internal server error occurred';
 }

@@ -4,7 +4,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { BadRequestError } from '../errors/index.js';
-import { lowerCaseHeaders } from '../util/headers.js';
+import { lowerCaseHeaders, requestOrigin } from '../util/headers.js';
 
 export type LambdaHttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 
@@ -137,10 +137,9 @@ export function sessionTokenOf(request: HttpRequest): string | undefined {
 
 /** The URL the caller requested, as Kratos records it in a flow's `request_url`. */
 export function requestUrlOf(request: HttpRequest): string {
-  const host = request.headers['x-forwarded-host'] ?? request.headers.host ?? 'localhost';
-  const proto = request.headers['x-forwarded-proto'] ?? (/^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https');
+  const { scheme, host } = requestOrigin(request.headers);
   const query = new URLSearchParams(request.query).toString();
-  return `${proto.split(',')[0].trim()}://${host}${request.path}${query ? `?${query}` : ''}`;
+  return `${scheme}://${host}${request.path}${query ? `?${query}` : ''}`;
 }
 
 /** What the flows need to know about the caller. */

@@ -9,6 +9,7 @@ import { BCRYPT_MAX_PASSWORD_BYTES, bcryptCostOf, type PasswordHasher } from '..
 import { applyPatch, JsonPatchError, parsePointer } from './json-patch.js';
 import type { Identity, IdentityState } from './model.js';
 import type { Page } from '../store/page.js';
+import { events } from '../tracing/events.js';
 import { canonicalUuid } from '../util/ids.js';
 import type { IdentityRepository, IdentitySessionCopies } from './repository.js';
 import { normalizeIdentifier, type IdentitySchema } from './schema.js';
@@ -143,6 +144,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       throw error;
     }
     await deps.sessions.refreshIdentity(stored);
+    events.identityUpdated(stored.id);
     return stored;
   }
 
@@ -176,6 +178,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
         if (error instanceof DuplicateIdentifierError) throw new IdentityConflictError();
         throw error;
       }
+      events.identityCreated(identity.id);
       return identity;
     },
 
@@ -224,6 +227,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       // Sessions go after the identity, and also when it was gone already: a retry cleans what a failed delete left.
       await deps.sessions.deleteAllOfIdentity(identityId);
       if (!deleted) throw new NotFoundError();
+      events.identityDeleted(identityId);
     },
   };
 }

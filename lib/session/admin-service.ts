@@ -2,6 +2,7 @@
 import { BadRequestError, NotFoundError } from '../errors/index.js';
 import type { IdentityRepository } from '../identity/repository.js';
 import type { Page } from '../store/page.js';
+import { events } from '../tracing/events.js';
 import { canonicalUuid } from '../util/ids.js';
 import type { Session } from './model.js';
 import type { SessionRepository } from './repository.js';
@@ -57,6 +58,7 @@ export function createSessionAdmin({ sessions, identities, sessionLifespanMs }: 
       const session = await byId(id);
       const expiresAt = new Date(now.getTime() + sessionLifespanMs);
       if (!(await sessions.extend(session.tokenHash!, expiresAt))) throw new NotFoundError();
+      events.sessionLifespanExtended(session.identityId, session.id, expiresAt);
       return { ...session, expiresAt };
     },
   };

@@ -12,8 +12,8 @@ export interface SessionRepository extends IdentitySessionCopies {
   /** Sessions are addressed by a hash of their token; the token itself is never stored. */
   getByTokenHash(tokenHash: string): Promise<Session | undefined>;
   getById(id: string): Promise<Session | undefined>;
-  /** Marks the session inactive; false when no session has this token hash. */
-  revokeByTokenHash(tokenHash: string): Promise<boolean>;
+  /** Marks the session inactive and says whose it was; undefined when no session has this token hash. */
+  revokeByTokenHash(tokenHash: string): Promise<{ sessionId: string; identityId: string } | undefined>;
   list(request: SessionListRequest): Promise<Page<Session>>;
   listByIdentity(identityId: string, request: SessionListRequest): Promise<Page<Session>>;
   /** Revokes every session of the identity; returns how many were active. */

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import { NoActiveSessionError, SessionTokenNotFoundError } from '../errors/index.js';
 import type { Identity } from '../identity/model.js';
+import { events } from '../tracing/events.js';
 import { isSessionActive, type ClientInfo, type Session } from './model.js';
 import type { SessionRepository } from './repository.js';
 
@@ -36,7 +37,10 @@ export function createSessionService(sessions: SessionRepository, config: Pick<C
   async function findActive(token: string | undefined, now: Date): Promise<Session | undefined> {
     if (!token || !TOKEN_PATTERN.test(token)) return undefined;
     const session = await sessions.getByTokenHash(hashSessionToken(token));
-    return session && isSessionActive(session, now) ? session : undefined;
+    if (!session) return undefined;
+    // Kratos records every session a request presents, before checking that it is active.
+    events.sessionChecked(session.identityId, session.id);
+    return isSessionActive(session, now) ? session : undefined;
   }
 
   return {
@@ -66,7 +70,9 @@ export function createSessionService(sessions: SessionRepository, config: Pick<C
     async logout(token: unknown): Promise<void> {
       // Revoking an already revoked session is a success, as in Kratos; an unknown token is refused.
       if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) throw new SessionTokenNotFoundError();
-      if (!(await sessions.revokeByTokenHash(hashSessionToken(token)))) throw new SessionTokenNotFoundError();
+      const revoked = await sessions.revokeByTokenHash(hashSessionToken(token));
+      if (!revoked) throw new SessionTokenNotFoundError();
+      events.sessionRevoked(revoked.identityId, revoked.sessionId);
     },
   };
 }

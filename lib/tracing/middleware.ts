@@ -1,46 +1,78 @@
 /**
- * The tracing middleware: first in the Middy stack. It joins the caller's trace (Jaeger, B3 single and multi,
- * W3C traceparent/tracestate and baggage, any header case), opens the root span named after the route, and
- * on every way out (after, onError, and Middy's requestEnd for a middleware that answered early) tags the
- * status, adds `traceresponse`, ends the span and flushes, bounded by TRACING_FLUSH_TIMEOUT.
+ * The tracing middleware: first in the Middy stack. It joins the caller's trace (W3C traceparent/tracestate and
+ * baggage, Jaeger, B3 single and multi, and X-Ray when none of those is sent; any header case), opens the root span
+ * named after the route, and on every way out (after, onError, and Middy's requestEnd for a middleware that answered
+ * early) tags the status, makes the tail decision, adds `traceresponse`, ends the span and flushes, bounded by
+ * TRACING_FLUSH_TIMEOUT. Health checks are not traced, as Kratos skips them.
  */
 import type middy from '@middy/core';
 import type { Context as LambdaContext } from 'aws-lambda';
-import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context as OtelContext, type Span } from '@opentelemetry/api';
-import { lowerCaseHeaders } from '../util/headers.js';
+import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context as OtelContext, type Span } from '@opentelemetry/api';
+import { lowerCaseHeaders, requestOrigin } from '../util/headers.js';
 import { startTracing, type Tracing } from './provider.js';
-import { TRACER_NAME } from './span.js';
+import { TRACER_NAME, TRACER_VERSION } from './span.js';
 
 interface RequestTrace {
   span: Span;
-  context: OtelContext;
+  startedAt: number;
   ended: boolean;
   tracing: Tracing;
 }
 
 type TracedRequest = middy.Request<unknown, unknown, Error, LambdaContext, { trace?: RequestTrace }>;
 
+/** What the middleware reads of an API Gateway event (HTTP API v2 or REST v1). */
+interface HttpEventShape {
+  headers?: unknown;
+  httpMethod?: string;
+  path?: string;
+  rawPath?: string;
+  requestContext?: { http?: { method?: string; sourceIp?: string; userAgent?: string }; identity?: { sourceIp?: string; userAgent?: string } };
+}
+
 let coldStart = true;
 /** The trace context of each in-flight invocation, keyed by its Lambda context object (what the handler receives). */
 const invocationContexts = new WeakMap<object, OtelContext>();
 
-const headerGetter = {
-  keys: (carrier: Record<string, string>) => Object.keys(carrier),
-  get: (carrier: Record<string, string>, key: string) => carrier[key.toLowerCase()],
-};
+/** Kratos does not trace its health endpoints (`oryx/otelx/middleware.go` skips /health and /admin/health). */
+export const UNTRACED_ROUTES = /^\/(admin\/)?health(\/|$)/;
 
 // B3 single: {TraceId}-{SpanId}[-{SamplingState}[-{ParentSpanId}]], or a bare sampling state.
 const B3_SINGLE = /^(([0-9a-f]{16}|[0-9a-f]{32})-[0-9a-f]{16}(-(0|1|d)(-[0-9a-f]{16})?)?|0|1|d)$/i;
 
 /**
- * Lower-cased header names (REST API events keep the caller's case; propagators read lower case only), and
- * a malformed `b3` dropped: the B3 propagator would otherwise join its trace id as unsampled when only the
- * sampling flag is garbage, where a malformed context must start a new trace.
+ * Lower-cased header names (REST API events keep the caller's case; propagators read lower case only), and a
+ * malformed `b3` dropped: the B3 propagator would otherwise join its trace id as unsampled when only the sampling
+ * flag is garbage, where a malformed context must start a new trace.
  */
 function carrierOf(headers: unknown): Record<string, string> {
   const out = lowerCaseHeaders(headers);
   if (out.b3 !== undefined && !B3_SINGLE.test(out.b3.trim())) delete out.b3;
   return out;
+}
+
+/** The root span's attributes: Kratos's names, the current OpenTelemetry HTTP ones, and Lambda's. */
+function rootAttributes(event: HttpEventShape | undefined, headers: Record<string, string>, route: string, awsRequestId: string | undefined): Attributes {
+  const method = (event?.requestContext?.http?.method ?? event?.httpMethod ?? 'GET').toUpperCase();
+  const { scheme, host } = requestOrigin(headers);
+  const port = /:(\d+)$/.exec(host)?.[1];
+  const attributes: Attributes = {
+    'http.method': method,
+    'http.request.method': method,
+    'url.path': event?.rawPath ?? event?.path ?? route,
+    'url.scheme': scheme,
+    'server.address': port ? host.slice(0, -port.length - 1) : host,
+    'http.route': route,
+    'faas.trigger': 'http',
+    'faas.invocation_id': awsRequestId ?? '',
+    'faas.coldstart': coldStart,
+  };
+  if (port && port !== (scheme === 'https' ? '443' : '80')) attributes['server.port'] = Number(port);
+  const clientAddress = event?.requestContext?.http?.sourceIp ?? event?.requestContext?.identity?.sourceIp;
+  if (clientAddress) attributes['client.address'] = clientAddress;
+  const userAgent = headers['user-agent'] ?? event?.requestContext?.http?.userAgent ?? event?.requestContext?.identity?.userAgent;
+  if (userAgent) attributes['user_agent.original'] = userAgent.slice(0, 512);
+  return attributes;
 }
 
 /** Runs the handler inside its invocation's trace context, so its spans become children of the root span. */
@@ -54,61 +86,52 @@ async function finish(request: TracedRequest): Promise<void> {
   if (!state || state.ended) return;
   state.ended = true;
   invocationContexts.delete(request.context);
+  const span = state.span;
+  let keepUnsampled = false;
   try {
     const response = request.response as { statusCode?: number; headers?: Record<string, string> } | undefined;
     const status = typeof response?.statusCode === 'number' ? response.statusCode : 500;
-    const span = state.span;
     span.setAttributes({ 'http.status_code': status, 'http.response.status_code': status });
     if (status >= 400) span.setAttribute('error', true);
     if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    const { traceId, spanId, traceFlags } = span.spanContext();
+    if ((traceFlags & 1) === 0 && span.isRecording() && state.tracing.tailKeeps(status, performance.now() - state.startedAt)) {
+      keepUnsampled = true;
+      span.setAttribute('sampling.tail_kept', true);
+    }
     if (response && typeof response === 'object') {
-      const { traceId, spanId, traceFlags } = span.spanContext();
       response.headers = { ...response.headers, traceresponse: `00-${traceId}-${spanId}-0${traceFlags & 1}` };
     }
     span.end();
   } catch {
     // Tracing never fails a request.
   }
-  await state.tracing.flush();
+  await state.tracing.flush(span.spanContext().traceId, keepUnsampled);
 }
 
 export function tracingMiddleware(route: string): middy.MiddlewareObj {
   // Called at module load: tracing starts loading now, during the cold start.
-  const ready = startTracing();
+  const ready = UNTRACED_ROUTES.test(route) ? undefined : startTracing();
   if (!ready) return { before: async function tracingMiddlewareOff() {} };
-  const tracer = trace.getTracer(TRACER_NAME);
+  const tracer = trace.getTracer(TRACER_NAME, TRACER_VERSION);
 
   return {
     before: async function tracingMiddlewareBefore(request: TracedRequest) {
       const tracing = await ready;
-      const event = request.event as { headers?: unknown; httpMethod?: string; path?: string; rawPath?: string; requestContext?: { http?: { method?: string } } };
-      let parent: OtelContext = ROOT_CONTEXT;
+      const startedAt = performance.now();
+      const event = request.event as HttpEventShape | undefined;
+      const headers = carrierOf(event?.headers);
+      const lambda = request.context as Partial<LambdaContext> & { xRayTraceId?: string };
+      let parent: OtelContext;
       try {
-        parent = tracing.propagator.extract(ROOT_CONTEXT, carrierOf(event?.headers), headerGetter);
+        parent = tracing.extract(headers, lambda.xRayTraceId);
       } catch {
         parent = ROOT_CONTEXT; // malformed context never fails a request: it starts a new trace
       }
-      const method = (event?.requestContext?.http?.method ?? event?.httpMethod ?? 'GET').toUpperCase();
-      const span = tracer.startSpan(
-        route,
-        {
-          kind: SpanKind.SERVER,
-          attributes: {
-            'http.method': method,
-            'http.request.method': method,
-            'url.path': event?.rawPath ?? event?.path ?? route,
-            'http.route': route,
-            'faas.trigger': 'http',
-            'faas.invocation_id': (request.context as { awsRequestId?: string }).awsRequestId ?? '',
-            'faas.coldstart': coldStart,
-          },
-        },
-        parent,
-      );
+      const span = tracer.startSpan(route, { kind: SpanKind.SERVER, attributes: rootAttributes(event, headers, route, lambda.awsRequestId) }, parent);
       coldStart = false;
-      const active = trace.setSpan(parent, span);
-      request.internal.trace = { span, context: active, ended: false, tracing };
-      invocationContexts.set(request.context, active);
+      request.internal.trace = { span, startedAt, ended: false, tracing };
+      invocationContexts.set(request.context, trace.setSpan(parent, span));
     },
     after: async function tracingMiddlewareAfter(request: TracedRequest) {
       await finish(request);

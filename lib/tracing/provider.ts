@@ -1,70 +1,61 @@
 /**
- * The tracer provider, set up once per cold start from the TRACING_* environment. Together with the
- * exporters it builds, this is the only code that imports the OpenTelemetry SDK; everything else goes
- * through `withSpan` (span.ts) and the Middy middleware (middleware.ts).
+ * The tracer provider, set up once per cold start from the TRACING_* configuration. Together with the exporters it
+ * builds, this is the only code that imports the OpenTelemetry SDK; everything else goes through `withSpan` and
+ * `events` (span.ts, events.ts) and the Middy middleware (middleware.ts).
+ *
+ * The SDK, the propagators and the one exporter the configuration names are imported dynamically: with tracing off
+ * nothing of the SDK is evaluated, and with it on only the chosen exporter is. Loading starts at module load, in the
+ * background; the first request waits for whatever is left of it.
  */
-import { context, propagation, trace, TraceFlags, type TextMapPropagator } from '@opentelemetry/api';
+import {
+  context as otelContext,
+  createContextKey,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type Context,
+  type Link,
+  type SpanKind,
+  type TextMapGetter,
+  type TextMapPropagator,
+} from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, Sampler, SamplingResult, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { getConfig } from '../config/index.js';
 import type { TracingConfig } from '../config/tracing.js';
 import { log } from '../log/index.js';
+import { VERSION } from '../util/version.js';
 
-/*
- * The SDK, the propagators and the one exporter the configuration names are imported dynamically: with
- * tracing off nothing of the SDK is evaluated, and with it on only the chosen exporter is (the Jaeger
- * exporter alone costs tens of milliseconds of cold start). Loading starts at module load, in the
- * background; the first request waits for whatever is left of it.
- */
+export type Headers = Record<string, string>;
 
 export interface Tracing {
   config: TracingConfig;
-  propagator: TextMapPropagator;
-  /** Exports the invocation's spans; never throws, never takes longer than the flush timeout. */
-  flush(): Promise<void>;
+  /**
+   * The caller's context: W3C Trace Context, then Jaeger, then B3 (W3C wins when several are sent), with W3C baggage;
+   * when none of them is present, X-Ray's (`X-Amzn-Trace-Id`, the Lambda context's `xRayTraceId`, `_X_AMZN_TRACE_ID`).
+   */
+  extract(headers: Headers, xRayTraceId?: string): Context;
+  /** Whether a trace the head sampler left out is exported anyway: it failed or was slow (tail decision). */
+  tailKeeps(status: number, durationMs: number): boolean;
+  /**
+   * Exports what one invocation recorded of its trace (the sampled spans, or all of them when the tail decision kept
+   * the trace); never throws, never takes longer than the flush timeout.
+   */
+  flush(traceId: string, keepUnsampled: boolean): Promise<void>;
 }
 
 const SUCCESS = 0; // ExportResultCode.SUCCESS
+const RECORD = 1; // SamplingDecision.RECORD
+const NOT_RECORD = 0; // SamplingDecision.NOT_RECORD
+/** A trace that was never flushed (its root never ended) is forgotten after this long. */
+const ABANDONED_TRACE_MS = 60_000;
+const MAX_BUFFERED_SPANS = 5_000;
 
-/**
- * Lambda freezes the process once the handler returns, so spans are buffered during an invocation and
- * exported in one batch when the middleware flushes, before the response is returned.
- */
-class InvocationSpanProcessor implements SpanProcessor {
-  private spans: ReadableSpan[] = [];
-
-  constructor(private readonly exporter: SpanExporter) {}
-
-  onStart(): void {}
-
-  onEnd(span: ReadableSpan): void {
-    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    this.spans.push(span);
-    if (this.spans.length >= 1000) void this.forceFlush();
-  }
-
-  forceFlush(): Promise<void> {
-    const batch = this.spans;
-    this.spans = [];
-    if (batch.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      try {
-        this.exporter.export(batch, (result: ExportResult) => {
-          if (result.code !== SUCCESS) warn(`span export failed: ${result.error?.message ?? 'unknown error'}`);
-          resolve();
-        });
-      } catch (error) {
-        // e.g. a bundle that lost the Jaeger exporter's IDL files throws on the first export
-        warn(`span export failed: ${error instanceof Error ? error.message : String(error)}`);
-        resolve();
-      }
-    });
-  }
-
-  shutdown(): Promise<void> {
-    return this.forceFlush().then(() => this.exporter.shutdown());
-  }
-}
+/** On a context: its remote parent came from X-Ray with `Sampled=0`, which is not a decision against tracing. */
+const XRAY_UNSAMPLED_PARENT = createContextKey('kratos-lambda x-ray parent not sampled');
 
 let lastWarning = 0;
 function warn(message: string): void {
@@ -73,6 +64,100 @@ function warn(message: string): void {
   if (now - lastWarning < 10_000) return;
   lastWarning = now;
   log('warn', `tracing: ${message}`);
+}
+
+const isSampled = (span: ReadableSpan) => (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
+
+/**
+ * Lambda freezes the process once the handler returns, so an invocation's spans are buffered, by trace, and
+ * exported in one batch when the middleware flushes that trace, before the response is returned. Spans recorded for
+ * a tail decision (recorded, not sampled) are exported only when the decision keeps the trace.
+ */
+class InvocationSpanProcessor implements SpanProcessor {
+  private readonly traces = new Map<string, { spans: ReadableSpan[]; since: number }>();
+  private buffered = 0;
+
+  constructor(private readonly exporter: SpanExporter) {}
+
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    const traceId = span.spanContext().traceId;
+    let entry = this.traces.get(traceId);
+    if (!entry) {
+      entry = { spans: [], since: Date.now() };
+      this.traces.set(traceId, entry);
+    }
+    entry.spans.push(span);
+    if (++this.buffered > MAX_BUFFERED_SPANS) this.forgetAbandoned();
+  }
+
+  /** Takes one trace's spans out of the buffer: the sampled ones, or all when `keepUnsampled`. */
+  take(traceId: string, keepUnsampled: boolean): ReadableSpan[] {
+    const entry = this.traces.get(traceId);
+    if (!entry) return [];
+    this.traces.delete(traceId);
+    this.buffered -= entry.spans.length;
+    return keepUnsampled ? entry.spans : entry.spans.filter(isSampled);
+  }
+
+  private forgetAbandoned(): void {
+    const cutoff = Date.now() - ABANDONED_TRACE_MS;
+    for (const [traceId, entry] of this.traces) {
+      if (entry.since < cutoff || this.buffered > MAX_BUFFERED_SPANS) {
+        const sampled = this.take(traceId, false);
+        if (sampled.length > 0) void this.export(sampled);
+      }
+    }
+  }
+
+  export(batch: ReadableSpan[]): Promise<void> {
+    return new Promise<void>((resolve) => {
+      try {
+        this.exporter.export(batch, (result: ExportResult) => {
+          if (result.code !== SUCCESS) warn(`span export failed: ${result.error?.message ?? 'unknown error'}`);
+          resolve();
+        });
+      } catch (error) {
+        warn(`span export failed: ${error instanceof Error ? error.message : String(error)}`);
+        resolve();
+      }
+    });
+  }
+
+  /** Exports every sampled span still buffered (the provider's forceFlush and shutdown). */
+  forceFlush(): Promise<void> {
+    const batch = [...this.traces.keys()].flatMap((traceId) => this.take(traceId, false));
+    return batch.length > 0 ? this.export(batch) : Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return this.forceFlush().then(() => this.exporter.shutdown());
+  }
+}
+
+/**
+ * The head sampler (a ratio or Jaeger's remote strategy, parent-based), with two additions:
+ *   - an X-Ray parent with `Sampled=0` is decided as a new root: Lambda hands an unsampled X-Ray context to every
+ *     invocation without active tracing, and X-Ray's sampling rules are not the operator's Jaeger sampling;
+ *   - with tail decisions on, what the head leaves out is still recorded (not sampled), so the invocation can keep
+ *     it at the end if it fails or is slow.
+ */
+class KratosSampler implements Sampler {
+  constructor(
+    private readonly head: Sampler,
+    private readonly recordForTail: boolean,
+  ) {}
+
+  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    const deferred = context.getValue(XRAY_UNSAMPLED_PARENT) === true && trace.getSpanContext(context)?.isRemote === true;
+    const result = this.head.shouldSample(deferred ? ROOT_CONTEXT : context, traceId, name, kind, attributes, links);
+    return this.recordForTail && result.decision === NOT_RECORD ? { ...result, decision: RECORD } : result;
+  }
+
+  toString(): string {
+    return `KratosSampler{${this.head.toString()}${this.recordForTail ? ', recording for tail decisions' : ''}}`;
+  }
 }
 
 type SdkTrace = typeof import('@opentelemetry/sdk-trace');
@@ -99,8 +184,8 @@ async function remoteSampler(config: TracingConfig, sdk: SdkTrace): Promise<Samp
   } finally {
     globalThis.setInterval = originalSetInterval;
   }
-  // The sampler waits a whole interval before its first poll: poll once now, in the background. Until the
-  // answer arrives, the configured ratio decides.
+  // The sampler waits a whole interval before its first poll: poll once now, in the background. Until the answer
+  // arrives, the configured ratio decides.
   const poll = (sampler as unknown as { getAndUpdateSampler(): Promise<void> }).getAndUpdateSampler;
   poll.call(sampler).catch((error: unknown) => warn(`remote sampling unavailable: ${error instanceof Error ? error.message : error}`));
   return sampler;
@@ -110,26 +195,25 @@ async function build(config: TracingConfig, sdk: SdkTrace): Promise<{ exporter: 
   const ratio = (r: number) => new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(r) });
   switch (config.provider) {
     case 'jaeger': {
-      const { JaegerExporter } = await import('@opentelemetry/exporter-jaeger');
+      const { JaegerExporter } = await import('./jaeger/exporter.js');
       const { jaeger } = config;
       const sampler = jaeger.samplingServerUrl ? await remoteSampler(config, sdk) : ratio(jaeger.traceIdRatio);
       const sampling = jaeger.samplingServerUrl
         ? `remote sampling from ${jaeger.samplingServerUrl}/sampling (ratio ${jaeger.traceIdRatio} until it answers)`
         : `sampling ratio ${jaeger.traceIdRatio}`;
+      const dropped = (count: number, why: string) => warn(`${count} span(s) not exported to Jaeger, ${why}`);
       if (jaeger.collectorEndpoint) {
         return {
-          exporter: new JaegerExporter({ endpoint: jaeger.collectorEndpoint }),
+          exporter: new JaegerExporter({ collector: { endpoint: jaeger.collectorEndpoint, timeoutMs: config.flushTimeoutMs } }, dropped),
           sampler,
-          description: `jaeger collector ${jaeger.collectorEndpoint} (Thrift over HTTP), ${sampling}`,
+          description: `jaeger collector ${jaeger.collectorEndpoint} (Thrift binary over HTTP), ${sampling}`,
         };
       }
-      const rewrite = jaeger.agentPortRewrittenFrom
-        ? `; ${jaeger.agentHost}:${jaeger.agentPortRewrittenFrom} is Jaeger's Thrift compact port but this exporter writes Thrift binary, so spans go to port ${jaeger.agentPort}, where Jaeger's agent receiver takes binary`
-        : '';
+      const exporter = new JaegerExporter({ agent: { host: jaeger.agentHost, port: jaeger.agentPort } }, dropped);
       return {
-        exporter: new JaegerExporter({ host: jaeger.agentHost, port: jaeger.agentPort }),
+        exporter,
         sampler,
-        description: `jaeger agent udp://${jaeger.agentHost}:${jaeger.agentPort} (Thrift binary)${rewrite}, ${sampling}`,
+        description: `jaeger agent udp://${jaeger.agentHost}:${jaeger.agentPort} (Thrift ${exporter.protocol}), ${sampling}`,
       };
     }
     case 'otel': {
@@ -158,48 +242,90 @@ async function build(config: TracingConfig, sdk: SdkTrace): Promise<{ exporter: 
   }
 }
 
-async function propagator(): Promise<TextMapPropagator> {
-  const [{ CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator }, { B3InjectEncoding, B3Propagator }, { JaegerPropagator }] =
-    await Promise.all([import('@opentelemetry/core'), import('@opentelemetry/propagator-b3'), import('@opentelemetry/propagator-jaeger')]);
-  // Extraction runs in order and a later format overrides an earlier one: W3C wins when a caller sends several.
-  return new CompositePropagator({
-    propagators: [
-      new JaegerPropagator(),
-      new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }),
-      new W3CTraceContextPropagator(),
-      new W3CBaggagePropagator(),
-    ],
+const headerGetter: TextMapGetter<Headers> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key.toLowerCase()],
+};
+
+const XRAY_HEADER = 'x-amzn-trace-id';
+
+async function propagators(): Promise<{ main: TextMapPropagator; xray: TextMapPropagator }> {
+  const [{ CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator }, { B3InjectEncoding, B3Propagator }, { JaegerPropagator }, { AWSXRayLambdaPropagator }] =
+    await Promise.all([
+      import('@opentelemetry/core'),
+      import('@opentelemetry/propagator-b3'),
+      import('@opentelemetry/propagator-jaeger'),
+      import('@opentelemetry/propagator-aws-xray-lambda'),
+    ]);
+  // Extraction runs in order and a later format overrides an earlier one: W3C wins over Jaeger, Jaeger over B3.
+  const main = new CompositePropagator({
+    propagators: [new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }), new JaegerPropagator(), new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
   });
+  return { main, xray: new AWSXRayLambdaPropagator() };
 }
 
-async function setup(config: TracingConfig): Promise<Tracing> {
-  const [sdk, { AsyncLocalStorageContextManager }, { resourceFromAttributes }, composite] = await Promise.all([
-    import('@opentelemetry/sdk-trace'),
-    import('@opentelemetry/context-async-hooks'),
-    import('@opentelemetry/resources'),
-    propagator(),
-  ]);
-  const { exporter, sampler, description } = await build(config, sdk);
-  const resource = resourceFromAttributes({
+function resourceAttributes(config: TracingConfig): Attributes {
+  const env = process.env;
+  const attributes: Attributes = {
     'service.name': config.serviceName,
-    ...(config.deploymentEnvironment
-      ? { 'deployment.environment': config.deploymentEnvironment, 'deployment.environment.name': config.deploymentEnvironment }
-      : {}),
+    'service.version': VERSION,
     'cloud.provider': 'aws',
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
-    ...(process.env.AWS_LAMBDA_FUNCTION_NAME ? { 'faas.name': process.env.AWS_LAMBDA_FUNCTION_NAME } : {}),
+    'telemetry.sdk.language': 'nodejs',
+    'telemetry.sdk.name': 'opentelemetry',
+  };
+  if (config.deploymentEnvironment) {
+    attributes['deployment.environment'] = config.deploymentEnvironment;
+    attributes['deployment.environment.name'] = config.deploymentEnvironment;
+  }
+  if (env.AWS_REGION) attributes['cloud.region'] = env.AWS_REGION;
+  if (env.AWS_LAMBDA_FUNCTION_NAME) attributes['faas.name'] = env.AWS_LAMBDA_FUNCTION_NAME;
+  if (env.AWS_LAMBDA_FUNCTION_VERSION) attributes['faas.version'] = env.AWS_LAMBDA_FUNCTION_VERSION;
+  return attributes;
+}
+
+async function setup(config: TracingConfig): Promise<Tracing> {
+  const [sdk, { AsyncLocalStorageContextManager }, { resourceFromAttributes }, { main, xray }] = await Promise.all([
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/resources'),
+    propagators(),
+  ]);
+  const { exporter, sampler, description } = await build(config, sdk);
+  const tail = config.tail;
+  const tailOn = tail.minStatus !== undefined || tail.minDurationMs !== undefined;
+  const processor = new InvocationSpanProcessor(exporter);
+  const provider = new sdk.TracerProvider({
+    resource: resourceFromAttributes(resourceAttributes(config)),
+    sampler: new KratosSampler(sampler, tailOn),
+    spanProcessors: [processor],
   });
-  const provider = new sdk.TracerProvider({ resource, sampler, spanProcessors: [new InvocationSpanProcessor(exporter)] });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  otelContext.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
-  propagation.setGlobalPropagator(composite);
-  log('info', `tracing: ${description}`, { service: config.serviceName });
+  propagation.setGlobalPropagator(main);
+  const tailDescription = tailOn
+    ? `; tail decisions keep ${[tail.minStatus !== undefined ? `status >= ${tail.minStatus}` : '', tail.minDurationMs !== undefined ? `slower than ${tail.minDurationMs} ms` : ''].filter(Boolean).join(' or ')}`
+    : '';
+  log('info', `tracing: ${description}${tailDescription}`, { service: config.serviceName });
 
   return {
     config,
-    propagator: composite,
-    flush: async () => {
+    extract(headers, xRayTraceId) {
+      const joined = main.extract(ROOT_CONTEXT, headers, headerGetter);
+      const found = trace.getSpanContext(joined);
+      if (found && isSpanContextValid(found)) return joined;
+      const carrier = !headers[XRAY_HEADER] && xRayTraceId ? { ...headers, [XRAY_HEADER]: xRayTraceId } : headers;
+      const fromXray = xray.extract(joined, carrier, headerGetter);
+      const parent = trace.getSpanContext(fromXray);
+      if (!parent || !isSpanContextValid(parent)) return joined;
+      return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? fromXray.setValue(XRAY_UNSAMPLED_PARENT, true) : fromXray;
+    },
+    tailKeeps: (status, durationMs) =>
+      (tail.minStatus !== undefined && status >= tail.minStatus) || (tail.minDurationMs !== undefined && durationMs > tail.minDurationMs),
+    async flush(traceId, keepUnsampled) {
+      const batch = processor.take(traceId, keepUnsampled);
+      if (batch.length === 0) return;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
@@ -208,7 +334,7 @@ async function setup(config: TracingConfig): Promise<Tracing> {
         }, config.flushTimeoutMs);
       });
       try {
-        await Promise.race([provider.forceFlush().catch((error: unknown) => warn(`flush failed: ${String(error)}`)), timeout]);
+        await Promise.race([processor.export(batch), timeout]);
       } finally {
         clearTimeout(timer);
       }
@@ -227,7 +353,8 @@ export function startTracing(): Promise<Tracing> | undefined {
   if (!current.provider) return undefined;
   starting ??= setup(current).catch((error: unknown) => {
     log('error', `tracing: setup failed, requests go on untraced: ${error instanceof Error ? error.message : String(error)}`);
-    return { config: current, propagator: propagation, flush: () => Promise.resolve() };
+    return { config: current, extract: () => ROOT_CONTEXT, tailKeeps: () => false, flush: () => Promise.resolve() };
   });
   return starting;
 }
+

@@ -3,8 +3,10 @@
  * OpenTelemetry's API hands out non-recording spans, so these calls cost next to nothing.
  */
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { VERSION } from '../util/version.js';
 
 export const TRACER_NAME = 'kratos-lambda';
+export const TRACER_VERSION = VERSION;
 
 export type SpanAttributes = Attributes;
 export interface SpanHandle {
@@ -36,7 +38,7 @@ export async function withSpan<T>(
 ): Promise<T> {
   const parent = trace.getSpan(context.active());
   if (!parent || !parent.isRecording()) return work(NOOP_HANDLE);
-  const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes });
+  const span = trace.getTracer(TRACER_NAME, TRACER_VERSION).startSpan(name, { kind, attributes });
   try {
     return await context.with(trace.setSpan(context.active(), span), () =>
       work({ setAttributes: (more) => span.setAttributes(more) }),

@@ -172,7 +172,7 @@ describe('joining whatever the header case, and surviving garbage', () => {
   it('joins headers sent in mixed case on the wire', async () => {
     const traceId = randomHex(16);
     const parentId = randomHex(8);
-    const url = new URL(`${base}/health/alive`);
+    const url = new URL(`${base}/self-service/login/api`);
     const traceresponse = await new Promise<string>((resolve, reject) => {
       const req = http.request(
         { host: url.hostname, port: url.port, path: url.pathname, method: 'GET', headers: { 'X-B3-TRACEID': traceId, 'x-B3-spanid': parentId, 'X-b3-Sampled': '1' } },
@@ -185,7 +185,7 @@ describe('joining whatever the header case, and surviving garbage', () => {
       req.end();
     });
     expect(traceresponse.split('-')[1]).toBe(traceId);
-    const { root } = treeOf(await traceOf(udp, traceId, '/health/alive'), '/health/alive');
+    const { root } = treeOf(await traceOf(udp, traceId, '/self-service/login/api'), '/self-service/login/api');
     expect(root.parentSpanId).toBe(parentId);
   });
 
@@ -198,10 +198,10 @@ describe('joining whatever the header case, and surviving garbage', () => {
     // API Gateway caps all headers at 10 KiB; these stay under it.
     ['oversized baggage', { baggage: `k=${'v'.repeat(4000)}`, 'uberctx-x': 'y'.repeat(4000), tracestate: `a=${'b'.repeat(1000)}` }],
   ])('answers normally and starts a new trace on malformed %s', async (_, headers) => {
-    const res = await call(base, 'GET', '/health/alive', { headers: headers as Record<string, string> });
+    const res = await call(base, 'GET', '/self-service/login/api', { headers: headers as Record<string, string> });
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ status: 'ok' });
-    const { root } = treeOf(await traceOf(udp, res.traceId, '/health/alive'), '/health/alive');
+    expect(res.json.type).toBe('api');
+    const { root } = treeOf(await traceOf(udp, res.traceId, '/self-service/login/api'), '/self-service/login/api');
     expect(root.parentSpanId).toBeUndefined();
     expect(res.traceId).not.toBe('0'.repeat(32));
     expect(res.traceId).not.toBe('a'.repeat(32));

@@ -35,7 +35,7 @@ describe('the admin API fails closed', () => {
   });
 
   it('reports the package version', async () => {
-    const { VERSION } = await import('../../lib/version.js');
+    const { VERSION } = await import('../../lib/util/version.js');
     expect(VERSION).toBe(JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).version);
   });
 });

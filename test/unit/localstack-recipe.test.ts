@@ -104,3 +104,18 @@ describe('localstack.yml', () => {
     expect(jaegerConfig).toContain('path: /etc/jaeger/sampling-strategies.json');
   });
 });
+
+describe('serverless.yml', () => {
+  it('hands every configuration variable the functions read to them (serverless-offline and AWS pass only provider.environment)', () => {
+    const configFiles = sourceFiles(path.join(PROJECT_ROOT, 'lib', 'config'));
+    const names = new Set<string>();
+    for (const file of configFiles) {
+      for (const [, name] of readFileSync(file, 'utf8').matchAll(/\w+\(\s*env\s*,\s*'([A-Z][A-Z0-9_]+)'/g)) names.add(name);
+    }
+    expect(names.size).toBeGreaterThan(20);
+    for (const name of names) {
+      const passed = name.startsWith('AWS_') || serverless.includes(`    ${name}: \${env:${name}`);
+      expect([name, passed]).toEqual([name, true]);
+    }
+  });
+});

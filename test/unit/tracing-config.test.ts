@@ -11,7 +11,7 @@ describe('tracing configuration', () => {
     expect(() => loadTracingConfig({ TRACING_PROVIDER: 'datadog' })).toThrow(/TRACING_PROVIDER/);
   });
 
-  it('reads Kratos’s documented Jaeger settings, moving the compact port 6831 to the binary port 6832', () => {
+  it('reads Kratos’s documented Jaeger settings as they are: jaeger:6831 stays 6831, Thrift compact', () => {
     const config = loadTracingConfig({
       TRACING_PROVIDER: 'jaeger',
       TRACING_PROVIDERS_JAEGER_SAMPLING_SERVER_URL: 'http://jaeger:5778/sampling',
@@ -20,17 +20,22 @@ describe('tracing configuration', () => {
     });
     expect(config.jaeger).toEqual({
       agentHost: 'jaeger',
-      agentPort: 6832,
-      agentPortRewrittenFrom: 6831,
+      agentPort: 6831,
       collectorEndpoint: undefined,
       samplingServerUrl: 'http://jaeger:5778',
       traceIdRatio: 0.25,
     });
-    expect(loadTracingConfig({ TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: '[::1]:7000' }).jaeger).toMatchObject({
-      agentHost: '::1',
-      agentPort: 7000,
-      agentPortRewrittenFrom: undefined,
+    expect(loadTracingConfig({}).jaeger).toMatchObject({ agentHost: '127.0.0.1', agentPort: 6831 });
+    expect(loadTracingConfig({ TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: '[::1]:7000' }).jaeger).toMatchObject({ agentHost: '::1', agentPort: 7000 });
+  });
+
+  it('keeps failed invocations by default (status >= 500), and reads the tail thresholds', () => {
+    expect(loadTracingConfig({}).tail).toEqual({ minStatus: 500, minDurationMs: undefined });
+    expect(loadTracingConfig({ TRACING_TAIL_SAMPLING_MIN_STATUS: '400', TRACING_TAIL_SAMPLING_MIN_DURATION: '250ms' }).tail).toEqual({
+      minStatus: 400,
+      minDurationMs: 250,
     });
+    expect(loadTracingConfig({ TRACING_TAIL_SAMPLING_MIN_STATUS: 'off' }).tail).toEqual({ minStatus: undefined, minDurationMs: undefined });
   });
 
   it.each([
@@ -41,6 +46,9 @@ describe('tracing configuration', () => {
     ['TRACING_PROVIDERS_ZIPKIN_SERVER_URL', 'zipkin:9411'],
     ['TRACING_PROVIDERS_OTLP_SERVER_URL', 'not a host'],
     ['TRACING_PROVIDERS_OTLP_SERVER_URL', 'http://'],
+    ['TRACING_TAIL_SAMPLING_MIN_STATUS', '42'],
+    ['TRACING_TAIL_SAMPLING_MIN_STATUS', 'errors'],
+    ['TRACING_TAIL_SAMPLING_MIN_DURATION', 'slow'],
   ])('names %s when its value is bad', (name, value) => {
     expect(() => loadTracingConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadTracingConfig({ [name]: value })).toThrow(name);

@@ -91,4 +91,51 @@ describe('tracing middleware', () => {
     expect(root.tags).toMatchObject({ 'http.status_code': 401, error: true });
     expect(root.parentSpanId).toBe(parentId);
   });
+
+  it('leaves health checks untraced, as Kratos does', async () => {
+    const before = udp.spans.length;
+    const handler = stack.httpFunction({ route: '/health/alive' }, async () => ({ status: 200, body: { status: 'ok' } }));
+    const res = await handler(restEvent({ traceparent: `00-${traceId}-${parentId}-01` }), context());
+    expect(res.statusCode).toBe(200);
+    expect(res.headers?.traceresponse).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(udp.spans.slice(before).filter((s) => s.name === '/health/alive')).toEqual([]);
+  });
+});
+
+describe('joining the context AWS starts (X-Ray)', () => {
+  const xrayRoot = '5759e988bd862e3fe1be46a994272793';
+  const xrayParent = '53995c3f42cd8ad8';
+  const xrayHeader = (sampled: string) => `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=${xrayParent};Sampled=${sampled}`;
+  afterEach(() => {
+    delete process.env._X_AMZN_TRACE_ID;
+  });
+
+  const traced = () => stack.httpFunction({ route: '/things/{id}' }, async () => ({ status: 200, body: {} }));
+
+  it("joins Node 24's context.xRayTraceId (Lambda Managed Instances leave _X_AMZN_TRACE_ID unset)", async () => {
+    const res = await traced()(restEvent({}), { ...context(), xRayTraceId: xrayHeader('1') } as Context);
+    const root = (await rootOf(res.headers?.traceresponse)).find((s) => s.name === '/things/{id}')!;
+    expect(root.traceId).toBe(xrayRoot);
+    expect(root.parentSpanId).toBe(xrayParent);
+  });
+
+  it('joins _X_AMZN_TRACE_ID when nothing else carries a context', async () => {
+    process.env._X_AMZN_TRACE_ID = xrayHeader('1');
+    const res = await traced()(restEvent({}), context());
+    const root = (await rootOf(res.headers?.traceresponse)).find((s) => s.name === '/things/{id}')!;
+    expect([root.traceId, root.parentSpanId]).toEqual([xrayRoot, xrayParent]);
+  });
+
+  it('lets a caller’s W3C, Jaeger or B3 context win over X-Ray', async () => {
+    process.env._X_AMZN_TRACE_ID = xrayHeader('1');
+    const res = await traced()(restEvent({ 'X-B3-TraceId': traceId, 'X-B3-SpanId': parentId, 'X-B3-Sampled': '1' }), context());
+    expect((await rootOf(res.headers?.traceresponse))[0].traceId).toBe(traceId);
+  });
+
+  it('joins an unsampled X-Ray context for its ids but lets the configured sampler decide (ratio 1 here: exported)', async () => {
+    const res = await traced()(restEvent({ 'X-Amzn-Trace-Id': xrayHeader('0') }), context());
+    const root = (await rootOf(res.headers?.traceresponse)).find((s) => s.name === '/things/{id}')!;
+    expect([root.traceId, root.parentSpanId]).toEqual([xrayRoot, xrayParent]);
+  });
 });

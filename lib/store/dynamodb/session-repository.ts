@@ -9,7 +9,8 @@ const BATCH_WRITE_LIMIT = 25;
 const tokenHashOf = (item: Item) => item.pk.S!.slice('SESSION#'.length);
 
 export function createSessionRepository(client: DynamoDBClient, table: string, reads: TableReads): SessionRepository {
-  const update = (key: Item, expression: string, values: Item, names?: Record<string, string>) =>
+  /** An update of an existing session item (undefined when there is none); `ALL_OLD` returns what it was. */
+  const update = (key: Item, expression: string, values: Item, options: { names?: Record<string, string>; returnOld?: boolean } = {}) =>
     conditionally(() =>
       client.send(
         new UpdateItemCommand({
@@ -18,11 +19,12 @@ export function createSessionRepository(client: DynamoDBClient, table: string, r
           UpdateExpression: expression,
           ...conditions.present,
           ExpressionAttributeValues: values,
-          ...(names ? { ExpressionAttributeNames: names } : {}),
+          ...(options.names ? { ExpressionAttributeNames: options.names } : {}),
+          ...(options.returnOld ? { ReturnValues: 'ALL_OLD' as const } : {}),
         }),
       ),
     );
-  const setActive = (tokenHash: string, active: boolean) => update(keys.session(tokenHash), 'SET active = :active', { ':active': { BOOL: active } });
+  const revoke = (tokenHash: string) => update(keys.session(tokenHash), 'SET active = :active', { ':active': { BOOL: false } }, { returnOld: true });
   const activeFilter = (request: SessionListRequest) => (item: Item) =>
     request.active === undefined || isSessionActive(itemToSession(item), request.now) === request.active;
   const ofIdentity = (identityId: string) => reads.queryAll('gsi2', `IDENTITY#${identityId}`);
@@ -48,7 +50,11 @@ export function createSessionRepository(client: DynamoDBClient, table: string, r
       return item ? itemToSession(item) : undefined;
     },
 
-    revokeByTokenHash: (tokenHash) => setActive(tokenHash, false),
+    revokeByTokenHash: async (tokenHash) => {
+      // The old item comes back with the update: whose session it was costs no second call.
+      const old = (await revoke(tokenHash))?.Attributes;
+      return old ? { sessionId: old.id?.S ?? '', identityId: old.identity_id?.S ?? '' } : undefined;
+    },
 
     list: async (request) => {
       const page = await reads.queryPage('gsi1', SESSIONS_COLLECTION, request.pageSize, request.after, undefined, activeFilter(request));
@@ -63,7 +69,7 @@ export function createSessionRepository(client: DynamoDBClient, table: string, r
     revokeAllOfIdentity: async (identityId) => {
       const active = (await ofIdentity(identityId)).filter((item) => item.active?.BOOL);
       // A session deleted meanwhile is simply not revoked.
-      for (const item of active) await setActive(tokenHashOf(item), false);
+      for (const item of active) await revoke(tokenHashOf(item));
       return active.length;
     },
 
@@ -78,19 +84,19 @@ export function createSessionRepository(client: DynamoDBClient, table: string, r
       }
     },
 
-    extend: (tokenHash, expiresAt) =>
-      update(
+    extend: async (tokenHash, expiresAt) =>
+      (await update(
         keys.session(tokenHash),
         'SET expires_at = :at, #ttl = :ttl',
         { ':at': { S: expiresAt.toISOString() }, ':ttl': { N: String(Math.floor(expiresAt.getTime() / 1000)) } },
-        { '#ttl': 'ttl' },
-      ),
+        { names: { '#ttl': 'ttl' } },
+      )) !== undefined,
 
     refreshIdentity: async (identity) => {
       const snapshot = { S: JSON.stringify(identitySnapshot(identity)) };
       // A session deleted meanwhile needs no refresh.
       for (const item of await ofIdentity(identity.id)) {
-        await update({ pk: item.pk }, 'SET #identity = :snapshot', { ':snapshot': snapshot }, { '#identity': 'identity' });
+        await update({ pk: item.pk }, 'SET #identity = :snapshot', { ':snapshot': snapshot }, { names: { '#identity': 'identity' } });
       }
     },
   };

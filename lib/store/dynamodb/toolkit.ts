@@ -24,13 +24,12 @@ export async function call<T>(work: () => Promise<T>): Promise<T> {
 
 const isConditionFailure = (error: unknown) => error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
-/** A single conditional write: true when it was made, false when its condition failed. */
-export async function conditionally(work: () => Promise<unknown>): Promise<boolean> {
+/** A single conditional write: its output when it was made, undefined when its condition failed. */
+export async function conditionally<T extends object>(work: () => Promise<T>): Promise<T | undefined> {
   try {
-    await call(work);
-    return true;
+    return await call(work);
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if (isConditionFailure(error)) return undefined;
     throw error;
   }
 }

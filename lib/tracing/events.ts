@@ -1,0 +1,113 @@
+/**
+ * Kratos's span events (`x/events/events.go`), with Kratos's exact names and attribute keys, attached to the span
+ * active where they happen (in practice the request's root span). Never an e-mail, trait, password, hash or token:
+ * only ids, flow facts and reasons, with any quoted value in a reason masked (Kratos quotes user input in its
+ * messages, e.g. `"x" is not valid "email"`). With tracing off, or an unsampled and unrecorded request, each call
+ * costs a context lookup.
+ */
+import { context, trace, type Attributes } from '@opentelemetry/api';
+
+export type SelfServiceFlowType = 'api' | 'browser';
+
+/** Kratos's FlowID when a failure has no flow (unknown or malformed flow id). */
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+const PASSWORD = 'password';
+
+function emit(name: string, attributes: Attributes): void {
+  const span = trace.getSpan(context.active());
+  if (!span || !span.isRecording()) return;
+  try {
+    span.addEvent(name, attributes);
+  } catch {
+    // A tracing failure never fails a request.
+  }
+}
+
+/** A reason fit for a span: quoted values (user input, in Kratos's messages) masked, length bounded. */
+export function safeReason(reason: string): string {
+  return reason.replace(/"[^"]*"/g, '"…"').slice(0, 1000);
+}
+
+/** Go's time.Time.String(): `2006-01-02 15:04:05.999999999 +0000 UTC` (trailing zeros of the fraction dropped). */
+export function goTimeString(date: Date): string {
+  const iso = date.toISOString(); // 2026-12-01T10:00:00.123Z
+  const fraction = iso.slice(20, 23).replace(/0+$/, '');
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${fraction ? `.${fraction}` : ''} +0000 UTC`;
+}
+
+const failure = (reason: string) => {
+  const safe = safeReason(reason);
+  // `Reason` is Kratos's deprecated duplicate of `ErrorReason`, still sent.
+  return { Reason: safe, ErrorReason: safe };
+};
+
+export const events = {
+  registrationInitiated: (flowId: string, flowType: SelfServiceFlowType) =>
+    emit('RegistrationInitiated', { FlowID: flowId, SelfServiceFlowType: flowType }),
+
+  registrationSucceeded: (flowId: string, flowType: SelfServiceFlowType, identityId: string) =>
+    emit('RegistrationSucceeded', {
+      SelfServiceFlowType: flowType,
+      IdentityID: identityId,
+      SelfServiceMethodUsed: PASSWORD,
+      SelfServiceSSOProviderUsed: '',
+      FlowID: flowId,
+    }),
+
+  registrationFailed: (flowId: string | undefined, flowType: SelfServiceFlowType | '', reason: string) =>
+    emit('RegistrationFailed', { SelfServiceFlowType: flowType, SelfServiceMethodUsed: PASSWORD, ...failure(reason), FlowID: flowId ?? NIL_UUID }),
+
+  loginInitiated: (flowId: string, flowType: SelfServiceFlowType, refresh: boolean) =>
+    emit('LoginInitiated', { FlowID: flowId, SelfServiceFlowType: flowType, FlowRefresh: refresh, FlowRequestedAAL: 'aal1' }),
+
+  /** `requestedAal` and `refresh` are empty/false for the login a registration's session implies, as in Kratos. */
+  loginSucceeded: (login: { flowId: string; flowType: SelfServiceFlowType; identityId: string; sessionId: string; refresh: boolean; requestedAal: 'aal1' | '' }) =>
+    emit('LoginSucceeded', {
+      IdentityID: login.identityId,
+      SessionID: login.sessionId,
+      SelfServiceFlowType: login.flowType,
+      LoginRequestedAAL: login.requestedAal,
+      LoginRequestedPrivilegedSession: login.refresh,
+      SelfServiceMethodUsed: PASSWORD,
+      SelfServiceSSOProviderUsed: '',
+      FlowID: login.flowId,
+    }),
+
+  loginFailed: (login: { flowId?: string; flowType: SelfServiceFlowType | ''; refresh: boolean; reason: string; identityId?: string }) =>
+    emit('LoginFailed', {
+      SelfServiceFlowType: login.flowType,
+      LoginRequestedAAL: login.flowId ? 'aal1' : '',
+      LoginRequestedPrivilegedSession: login.refresh,
+      SelfServiceMethodUsed: login.flowId ? PASSWORD : '',
+      ...failure(login.reason),
+      FlowID: login.flowId ?? NIL_UUID,
+      ...(login.identityId ? { IdentityID: login.identityId } : {}),
+    }),
+
+  settingsSucceeded: (flowId: string, flowType: SelfServiceFlowType, identityId: string, method: string) =>
+    emit('SettingsSucceeded', { SelfServiceFlowType: flowType, IdentityID: identityId, SelfServiceMethodUsed: method, FlowID: flowId }),
+
+  settingsFailed: (settings: { flowId?: string; flowType: SelfServiceFlowType | ''; method: string; reason: string; identityId?: string }) =>
+    emit('SettingsFailed', {
+      SelfServiceFlowType: settings.flowType,
+      SelfServiceMethodUsed: settings.method,
+      ...failure(settings.reason),
+      FlowID: settings.flowId ?? NIL_UUID,
+      ...(settings.identityId ? { IdentityID: settings.identityId } : {}),
+    }),
+
+  sessionIssued: (identityId: string, sessionId: string) => emit('SessionIssued', { IdentityID: identityId, SessionID: sessionId, SessionAAL: 'aal1' }),
+
+  /** Every session looked up from a request (whoami among them), before its activity is checked, as in Kratos. */
+  sessionChecked: (identityId: string, sessionId: string) => emit('SessionChecked', { IdentityID: identityId, SessionID: sessionId }),
+
+  sessionRevoked: (identityId: string, sessionId: string) => emit('SessionRevoked', { IdentityID: identityId, SessionID: sessionId }),
+
+  sessionLifespanExtended: (identityId: string, sessionId: string, expiresAt: Date) =>
+    emit('SessionLifespanExtended', { IdentityID: identityId, SessionID: sessionId, SessionExpiresAt: goTimeString(expiresAt) }),
+
+  identityCreated: (identityId: string) => emit('IdentityCreated', { IdentityID: identityId }),
+  identityUpdated: (identityId: string) => emit('IdentityUpdated', { IdentityID: identityId }),
+  identityDeleted: (identityId: string) => emit('IdentityDeleted', { IdentityID: identityId }),
+};
