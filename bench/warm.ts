@@ -1,9 +1,11 @@
 /**
  * Warm invocations, in-process: whoami and login init under each tracing configuration, the two peers on
- * whoami, and the flush cost of unreachable backends. Every configuration is its own worker process; the
- * workers take turns (only one runs at a time, the machine has two cores and DynamoDB Local needs one), in
- * rounds whose order rotates, so slow phases of a noisy machine spread over all configurations. Ratios are
- * taken within a round and the median of the rounds' ratios is reported.
+ * whoami, and the flush cost of unreachable backends. Every configuration runs in three worker processes of its
+ * own: a process alone carries a bias of its own (its connection to DynamoDB Local, where its JIT settled), as
+ * large as ±0.08 ms here between identical configurations, which three processes average out. The workers take
+ * turns (only one runs at a time, the machine has two cores and DynamoDB Local needs one), in rounds whose order
+ * rotates, so slow phases of a noisy machine spread over all configurations. Ratios are taken within a round and
+ * the median of the rounds' ratios is reported.
  */
 import path from 'node:path';
 import { lambdaRuntimeEnv } from './lib/lambda.js';
@@ -53,6 +55,8 @@ export interface WarmResults {
 }
 
 const FLUSH_TIMEOUT_MS = 500; // TRACING_FLUSH_TIMEOUT's default, which these runs leave unset
+/** Worker processes per configuration. */
+const COPIES = 3;
 
 export async function runWarm(options: WarmOptions): Promise<WarmResults> {
   const jaegerUdp = await udpSink();
@@ -96,6 +100,12 @@ export async function runWarm(options: WarmOptions): Promise<WarmResults> {
       env: { BENCH_VARIANT: 'otel-lambda', OTEL_EXPORTER_JAEGER_AGENT_HOST: '127.0.0.1', OTEL_EXPORTER_JAEGER_AGENT_PORT: String(peerJaegerUdp.port) },
       sink: peerJaegerUdp,
     },
+    {
+      // Head-sampled out (ratio 0, X-Ray not sampling either) and successful: the tail decision records, keeps nothing.
+      name: 'jaeger-sampled-out',
+      handlers: ['whoami'],
+      env: { ...jaeger, TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${jaegerUdp.port}`, TRACING_PROVIDERS_JAEGER_SAMPLING_TRACE_ID_RATIO: '0', BENCH_XRAY_SAMPLED: '0' },
+    },
     { name: 'jaeger-udp-dead', handlers: ['whoami'], env: { ...jaeger, TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${deadUdpPort}` } },
     { name: 'jaeger-http', handlers: ['whoami'], env: { ...jaeger, TRACING_PROVIDERS_JAEGER_COLLECTOR_ENDPOINT: collector.url }, sink: collector },
     {
@@ -111,23 +121,31 @@ export async function runWarm(options: WarmOptions): Promise<WarmResults> {
   };
 
   const baseEnv = { ...functionEnv(options.dynamoEndpoint), ...lambdaRuntimeEnv(path.join(DIST, 'functions'), 'whoami') };
-  const workers = new Map<string, Worker>();
-  for (const config of [...configs, hangingConfig]) {
-    workers.set(config.name, new Worker({ name: config.name, script: WORKER, env: { ...baseEnv, ...config.env } }));
+  const workers = new Map<string, Worker[]>();
+  for (const config of configs) {
+    workers.set(
+      config.name,
+      Array.from({ length: COPIES }, (_, i) => new Worker({ name: `${config.name}-${i}`, script: WORKER, env: { ...baseEnv, ...config.env } })),
+    );
   }
+  workers.set(hangingConfig.name, [new Worker({ name: hangingConfig.name, script: WORKER, env: { ...baseEnv, ...hangingConfig.env } })]);
   const samples = new Map<string, number[][]>(); // `${config}/${handler}` -> one array per round
-  const bench = async (config: Config, handler: BenchHandler, n: number, token: string) =>
-    workers.get(config.name)!.call<number[]>('bench', { handler, n, token });
+  /** `n` invocations spread over the configuration's worker processes, one after the other. */
+  const bench = async (config: Config, handler: BenchHandler, n: number, token: string) => {
+    const copies = workers.get(config.name)!;
+    const out: number[] = [];
+    for (const worker of copies) out.push(...(await worker.call<number[]>('bench', { handler, n: Math.ceil(n / copies.length), token })));
+    return out;
+  };
 
   try {
-    // Steady state, as a long-lived Lambda instance sees it: DynamoDB Local first (see seed), then each worker,
-    // long enough for its JIT, and for one thing only an unbundled run pays: the Jaeger exporter encodes ids
-    // with the deprecated Buffer(), and Node checks whether each of the first 10,000 such calls comes from
-    // node_modules by capturing a stack (about 8 calls per traced invocation). In the deployed bundle nothing is
-    // under node_modules, so Node prints the DEP0005 warning once at the first export and never checks again.
+    // Steady state, as a long-lived Lambda instance sees it: DynamoDB Local first (see seed), then each worker, long
+    // enough for its JIT (and, for the instrumentation-aws-lambda peer, for what only an unbundled run pays: its
+    // Jaeger exporter encodes ids with the deprecated Buffer(), and Node captures a stack for each of the first
+    // 10,000 such calls to see whether it comes from node_modules).
     options.log(`warm-up: DynamoDB Local, then ${options.warmup} invocations per configuration and handler`);
     const token = await seed(baseEnv, options.warmup * 3);
-    for (const config of configs) for (const handler of config.handlers) await bench(config, handler, options.warmup, token);
+    for (const config of configs) for (const handler of config.handlers) await bench(config, handler, options.warmup * COPIES, token);
     const exportedBefore = new Map(configs.map((c) => [c.name, count(c.sink)]));
 
     for (let round = 0; round < options.rounds; round++) {
@@ -184,7 +202,7 @@ export async function runWarm(options: WarmOptions): Promise<WarmResults> {
       },
     };
   } finally {
-    await Promise.all([...workers.values()].map((w) => w.stop()));
+    await Promise.all([...workers.values()].flat().map((w) => w.stop()));
     await Promise.all([jaegerUdp, otlp, xray, peerJaegerUdp, collector, hanging].map((s) => s.close()));
   }
 }

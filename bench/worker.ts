@@ -71,8 +71,9 @@ async function invoke(name: FunctionName, options: EventOptions = {}): Promise<A
   const { method, path } = FUNCTIONS[name];
   const event = httpEvent(method, path, options);
   const context = lambdaContext(name);
-  // Lambda sets this before each invocation (Powertools/X-Ray read it); set for every variant alike.
-  process.env._X_AMZN_TRACE_ID = xrayTraceHeader();
+  // Lambda sets this before each invocation (Powertools/X-Ray read it); set for every variant alike, sampled unless
+  // the configuration measures what X-Ray does not sample.
+  process.env._X_AMZN_TRACE_ID = xrayTraceHeader(process.env.BENCH_XRAY_SAMPLED === '0' ? 0 : 1);
   const started = performance.now();
   const result = await handler(event, context);
   const ms = performance.now() - started;

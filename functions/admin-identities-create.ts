@@ -1,15 +1,14 @@
-import { getApp } from '../lib/app.js';
+import { appConfig, appIdentityAdmin } from '../lib/app.js';
 import { adminFunction } from '../lib/http/admin.js';
 import { parseBody } from '../lib/http/request.js';
 import { adminIdentity } from '../lib/identity/model.js';
 
 /** POST /admin/identities: create or import an identity (201 + Location). */
 export const handler = adminFunction('/admin/identities', async (request) => {
-  const app = getApp();
-  const identity = await app.identityAdmin.create(parseBody(request), new Date());
+  const identity = await appIdentityAdmin().create(parseBody(request), new Date());
   return {
     status: 201,
-    headers: { Location: `${app.config.publicBaseUrl}/admin/identities/${identity.id}` },
-    body: adminIdentity(identity, app.config.publicBaseUrl),
+    headers: { Location: `${appConfig().publicBaseUrl}/admin/identities/${identity.id}` },
+    body: adminIdentity(identity, appConfig().publicBaseUrl),
   };
 });

@@ -1,16 +1,15 @@
-import { getApp } from '../lib/app.js';
+import { appConfig, appIdentityAdmin } from '../lib/app.js';
 import { adminFunction, linkHeader, pagingOf } from '../lib/http/admin.js';
 import { adminIdentity } from '../lib/identity/model.js';
 
 /** GET /admin/identities: keyset-paginated, `credentials_identifier` filter, `include_credential=password`. */
 export const handler = adminFunction('/admin/identities', async (request) => {
-  const app = getApp();
   const paging = pagingOf(request);
   const withCredentials = request.query.include_credential?.split(',').includes('password') ?? false;
-  const page = await app.identityAdmin.list({ ...paging, credentialsIdentifier: request.query.credentials_identifier, withCredentials });
+  const page = await appIdentityAdmin().list({ ...paging, credentialsIdentifier: request.query.credentials_identifier, withCredentials });
   return {
     status: 200,
-    headers: { Link: linkHeader(app.config.publicBaseUrl, request, paging.pageSize, page.next) },
-    body: page.items.map((identity) => adminIdentity(identity, app.config.publicBaseUrl, withCredentials)),
+    headers: { Link: linkHeader(appConfig().publicBaseUrl, request, paging.pageSize, page.next) },
+    body: page.items.map((identity) => adminIdentity(identity, appConfig().publicBaseUrl, withCredentials)),
   };
 });

@@ -1,8 +1,8 @@
-import { getApp } from '../lib/app.js';
+import { appIdentityAdmin } from '../lib/app.js';
 import { adminFunction } from '../lib/http/admin.js';
 
 /** DELETE /admin/identities/{id}: the identity, its identifier claims and its sessions (204). */
 export const handler = adminFunction('/admin/identities/{id}', async (request) => {
-  await getApp().identityAdmin.delete(request.params.id);
+  await appIdentityAdmin().delete(request.params.id);
   return { status: 204 };
 });

@@ -1,8 +1,8 @@
-import { getApp } from '../lib/app.js';
+import { appSessionAdmin } from '../lib/app.js';
 import { adminFunction } from '../lib/http/admin.js';
 
 /** DELETE /admin/identities/{id}/sessions: revokes every session of the identity (204). */
 export const handler = adminFunction('/admin/identities/{id}/sessions', async (request) => {
-  await getApp().sessionAdmin.revokeAllOfIdentity(request.params.id);
+  await appSessionAdmin().revokeAllOfIdentity(request.params.id);
   return { status: 204 };
 });

@@ -1,16 +1,15 @@
-import { getApp } from '../lib/app.js';
+import { appConfig, appSessionAdmin } from '../lib/app.js';
 import { adminFunction, booleanQuery, linkHeader, pagingOf } from '../lib/http/admin.js';
 import { sessionView } from '../lib/session/model.js';
 
 /** GET /admin/identities/{id}/sessions (`active` filter, keyset pagination). */
 export const handler = adminFunction('/admin/identities/{id}/sessions', async (request) => {
-  const app = getApp();
   const now = new Date();
   const paging = pagingOf(request);
-  const page = await app.sessionAdmin.listOfIdentity(request.params.id, { ...paging, active: booleanQuery(request, 'active') }, now);
+  const page = await appSessionAdmin().listOfIdentity(request.params.id, { ...paging, active: booleanQuery(request, 'active') }, now);
   return {
     status: 200,
-    headers: { Link: linkHeader(app.config.publicBaseUrl, request, paging.pageSize, page.next) },
-    body: page.items.map((session) => sessionView(session, now, app.config.publicBaseUrl)),
+    headers: { Link: linkHeader(appConfig().publicBaseUrl, request, paging.pageSize, page.next) },
+    body: page.items.map((session) => sessionView(session, now, appConfig().publicBaseUrl)),
   };
 });

@@ -1,11 +1,10 @@
-import { getApp } from '../lib/app.js';
+import { appConfig, appIdentityAdmin } from '../lib/app.js';
 import { adminFunction } from '../lib/http/admin.js';
 import { parseBody } from '../lib/http/request.js';
 import { adminIdentity } from '../lib/identity/model.js';
 
 /** PUT /admin/identities/{id}: replace traits, state and metadata (and optionally the password). */
 export const handler = adminFunction('/admin/identities/{id}', async (request) => {
-  const app = getApp();
-  const identity = await app.identityAdmin.replace(request.params.id, parseBody(request), new Date());
-  return { status: 200, body: adminIdentity(identity, app.config.publicBaseUrl) };
+  const identity = await appIdentityAdmin().replace(request.params.id, parseBody(request), new Date());
+  return { status: 200, body: adminIdentity(identity, appConfig().publicBaseUrl) };
 });

@@ -1,9 +1,9 @@
-import { getApp } from '../lib/app.js';
+import { appRegistration } from '../lib/app.js';
 import { flowRequestOf } from '../lib/http/request.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/registration/api: a new API registration flow. */
 export const handler = httpFunction({ route: '/self-service/registration/api' }, async (request) => ({
   status: 200,
-  body: await getApp().registration.init(flowRequestOf(request), new Date()),
+  body: await appRegistration().init(flowRequestOf(request), new Date()),
 }));

@@ -1,9 +1,9 @@
-import { getApp } from '../lib/app.js';
+import { appRegistration } from '../lib/app.js';
 import { flowRequestOf, parseBody } from '../lib/http/request.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** POST /self-service/registration?flow=: register with a password; answers with the new session. */
 export const handler = httpFunction({ route: '/self-service/registration' }, async (request) => ({
   status: 200,
-  body: await getApp().registration.submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date()),
+  body: await appRegistration().submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date()),
 }));

@@ -1,9 +1,9 @@
-import { getApp } from '../lib/app.js';
+import { appSettings } from '../lib/app.js';
 import { flowRequestOf, parseBody } from '../lib/http/request.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** POST /self-service/settings?flow= with {method:"password", password}: changes the password. */
 export const handler = httpFunction({ route: '/self-service/settings' }, async (request) => ({
   status: 200,
-  body: await getApp().settings.submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date()),
+  body: await appSettings().submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date()),
 }));

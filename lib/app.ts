@@ -1,7 +1,9 @@
 /**
- * Wires configuration, storage, hashing and the flows together, once per cold start (the composition root:
- * nothing below lib/ imports it). Handlers ask for the app lazily, so a function that never touches DynamoDB
- * (health/alive) never builds a client.
+ * The composition root: configuration, storage, hashing and the flows wired together, each piece built at its
+ * first use and once per cold start (nothing in lib/ imports this file). A function asks only for what it uses
+ * (`appSessions()`, `appLogin()`, ...), and since each of those reaches only its own factories, a bundle keeps only
+ * that: whoami's holds no bcrypt, no flows, no admin code. A function that never touches DynamoDB (health/alive)
+ * never builds a client. `createApp` wires everything at once over a given store (tests, benchmarks).
  */
 import { getConfig, type Config } from './config/index.js';
 import { createLoginFlows } from './flows/login.js';
@@ -14,40 +16,101 @@ import { getDefaultSchema } from './identity/schema.js';
 import { createSessionAdmin } from './session/admin-service.js';
 import { createSessionService } from './session/service.js';
 import { createDynamoClient } from './store/dynamodb/client.js';
+import { createSessionRepository } from './store/dynamodb/session-repository.js';
 import { createDynamoStore, type Store } from './store/dynamodb/store.js';
+import { tableReads } from './store/dynamodb/toolkit.js';
 
+/** One configuration and store, and what has been built over them. */
+interface Base {
+  config: Config;
+  store: Store;
+  built: Map<string, unknown>;
+}
+
+const once = <T>(base: Base, name: string, make: () => T): T => {
+  if (!base.built.has(name)) base.built.set(name, make());
+  return base.built.get(name) as T;
+};
+
+const hasherOf = (b: Base) => once(b, 'hasher', () => createBcryptHasher(b.config.bcryptCost));
+const passwordPolicyOf = (b: Base) =>
+  once(b, 'passwordPolicy', () => createPasswordPolicy({ minLength: b.config.minPasswordLength, identifierSimilarityCheck: b.config.identifierSimilarityCheck }));
+const sessionServiceOf = (b: Base) => once(b, 'sessionService', () => createSessionService(b.store.sessions, b.config));
+const flowDepsOf = (b: Base) => ({
+  flows: b.store.flows,
+  schema: getDefaultSchema(),
+  publicBaseUrl: b.config.publicBaseUrl,
+  sessionService: sessionServiceOf(b),
+  hasher: hasherOf(b),
+});
+const loginOf = (b: Base) => once(b, 'login', () => createLoginFlows({ ...flowDepsOf(b), lifespanMs: b.config.loginFlowLifespanMs }));
+const registrationOf = (b: Base) =>
+  once(b, 'registration', () =>
+    createRegistrationFlows({ ...flowDepsOf(b), passwordPolicy: passwordPolicyOf(b), lifespanMs: b.config.registrationFlowLifespanMs }),
+  );
+const settingsOf = (b: Base) =>
+  once(b, 'settings', () =>
+    createSettingsFlows({
+      ...flowDepsOf(b),
+      identities: b.store.identities,
+      sessions: b.store.sessions,
+      passwordPolicy: passwordPolicyOf(b),
+      lifespanMs: b.config.settingsFlowLifespanMs,
+      privilegedMaxAgeMs: b.config.privilegedSessionMaxAgeMs,
+    }),
+  );
+const identityAdminOf = (b: Base) =>
+  once(b, 'identityAdmin', () => createIdentityAdmin({ identities: b.store.identities, sessions: b.store.sessions, schema: getDefaultSchema(), hasher: hasherOf(b) }));
+const sessionAdminOf = (b: Base) =>
+  once(b, 'sessionAdmin', () => createSessionAdmin({ sessions: b.store.sessions, identities: b.store.identities, sessionLifespanMs: b.config.sessionLifespanMs }));
+
+/** Everything, wired at once over `store` (by default DynamoDB as configured). */
 export function createApp(config: Config, store: Store = createDynamoStore(createDynamoClient(config.dynamodb), config.dynamodb.tableName)) {
-  const { flows, identities, sessions } = store;
-  const schema = getDefaultSchema();
-  const hasher = createBcryptHasher(config.bcryptCost);
-  const sessionService = createSessionService(sessions, config);
-  const passwordPolicy = createPasswordPolicy({
-    minLength: config.minPasswordLength,
-    identifierSimilarityCheck: config.identifierSimilarityCheck,
-  });
-  const flowDeps = { flows, schema, publicBaseUrl: config.publicBaseUrl, sessionService, hasher };
+  const base: Base = { config, store, built: new Map() };
   return {
     config,
     store,
-    sessionService,
-    login: createLoginFlows({ ...flowDeps, lifespanMs: config.loginFlowLifespanMs }),
-    registration: createRegistrationFlows({ ...flowDeps, passwordPolicy, lifespanMs: config.registrationFlowLifespanMs }),
-    settings: createSettingsFlows({
-      ...flowDeps,
-      identities,
-      sessions,
-      passwordPolicy,
-      lifespanMs: config.settingsFlowLifespanMs,
-      privilegedMaxAgeMs: config.privilegedSessionMaxAgeMs,
-    }),
-    identityAdmin: createIdentityAdmin({ identities, sessions, schema, hasher }),
-    sessionAdmin: createSessionAdmin({ sessions, identities, sessionLifespanMs: config.sessionLifespanMs }),
+    sessionService: sessionServiceOf(base),
+    login: loginOf(base),
+    registration: registrationOf(base),
+    settings: settingsOf(base),
+    identityAdmin: identityAdminOf(base),
+    sessionAdmin: sessionAdminOf(base),
   };
 }
 export type App = ReturnType<typeof createApp>;
 
-let app: App | undefined;
-export function getApp(): App {
-  app ??= createApp(getConfig());
-  return app;
+// This cold start's pieces. Sessions are built on their repository alone: whoami and logout, which need nothing
+// else, then bundle none of the other repositories (nor the DynamoDB commands only they send).
+let dynamo: { client: ReturnType<typeof createDynamoClient>; table: string } | undefined;
+let store: Store | undefined;
+let sessions: ReturnType<typeof createSessionService> | undefined;
+let base: Base | undefined;
+
+const coldDynamo = () => {
+  if (!dynamo) {
+    const { dynamodb } = getConfig();
+    dynamo = { client: createDynamoClient(dynamodb), table: dynamodb.tableName };
+  }
+  return dynamo;
+};
+
+export const appConfig = (): Config => getConfig();
+
+export const appStore = (): Store => (store ??= createDynamoStore(coldDynamo().client, coldDynamo().table));
+
+export function appSessions() {
+  if (!sessions) {
+    const { client, table } = coldDynamo();
+    sessions = createSessionService(createSessionRepository(client, table, tableReads(client, table)), getConfig());
+  }
+  return sessions;
 }
+
+const coldStart = (): Base => (base ??= { config: getConfig(), store: appStore(), built: new Map([['sessionService', appSessions()]]) });
+
+export const appLogin = () => loginOf(coldStart());
+export const appRegistration = () => registrationOf(coldStart());
+export const appSettings = () => settingsOf(coldStart());
+export const appIdentityAdmin = () => identityAdminOf(coldStart());
+export const appSessionAdmin = () => sessionAdminOf(coldStart());

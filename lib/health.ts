@@ -1,5 +1,5 @@
 /** Health answers, shared by the public (`/health/*`) and admin (`/admin/health/*`) routes. */
-import { getApp } from './app.js';
+import { appStore } from './app.js';
 import type { HttpResult } from './http/response.js';
 
 export async function alive(): Promise<HttpResult> {
@@ -9,7 +9,7 @@ export async function alive(): Promise<HttpResult> {
 /** Ready when the function reaches its DynamoDB table; 503 with Kratos's not-ready body otherwise. */
 export async function ready(): Promise<HttpResult> {
   try {
-    await getApp().store.ping();
+    await appStore().ping();
   } catch {
     return { status: 503, body: { errors: { database: 'The database is unreachable.' } } };
   }

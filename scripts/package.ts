@@ -1,14 +1,17 @@
 /**
  * `npm run package`: one minified esbuild bundle per function (CommonJS, Node 24, the Lambda runtime of
- * serverless.yml) at dist/functions/<name>.cjs, then `serverless package` zips each function with only its bundle.
- * Lambda resolves the handler `dist/functions/<name>.handler` to the .cjs in the zip; locally, the .js that tsc
- * emits is used. No AWS credentials are needed.
+ * serverless.yml) at dist/functions/<name>.cjs, and beside them the OpenTelemetry SDK side of the tracing in a file
+ * of its own, dist/functions/tracing-sdk.cjs, which a function requires only when tracing is on (so with tracing off
+ * it is never parsed). Then `serverless package` zips each function with its bundle and that file. Lambda resolves
+ * the handler `dist/functions/<name>.handler` to the .cjs in the zip; locally, the .js that tsc emits is used. No AWS
+ * credentials are needed.
  */
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { OTEL_API_GLOBAL_KEY } from '../lib/tracing/shared-api.js';
 import { PROJECT_ROOT } from './local-stack.js';
 
 export const BUNDLE_DIR = path.join(PROJECT_ROOT, 'dist', 'functions');
@@ -26,7 +29,41 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   mainFields: ['module', 'main'],
   // Only loaded when ADMIN_API_KEY_SSM_PARAMETER is set; Lambda's Node.js runtime ships the AWS SDK v3.
   external: ['@aws-sdk/client-ssm'],
+  // import() becomes a promise around require(): a dynamic import of a builtin (the AWS SDK's of node:http) would
+  // otherwise go through Node's ESM loader, whose facade of node:http touches every export and so loads undici
+  // (fetch) for nothing, some 15 ms of every cold start.
+  supported: { 'dynamic-import': false },
 } satisfies BuildOptions;
+
+/** The tracing SDK's file, beside every function bundle. */
+export const TRACING_SDK_BUNDLE = 'tracing-sdk.cjs';
+
+/** In a function bundle, lib/tracing/provider.ts's on-demand import of ./sdk.js becomes a require of that file. */
+const tracingSdkApart: Plugin = {
+  name: 'tracing-sdk-apart',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\/sdk\.js$/ }, (args) =>
+      args.importer.endsWith(path.join('lib', 'tracing', 'provider.ts')) ? { path: `./${TRACING_SDK_BUNDLE}`, external: true } : undefined,
+    );
+  },
+};
+
+/** In the tracing SDK's file, `@opentelemetry/api` is the copy the function hands over (lib/tracing/shared-api.ts). */
+const functionsOtelApi: Plugin = {
+  name: 'functions-opentelemetry-api',
+  setup(builder) {
+    builder.onResolve({ filter: /^@opentelemetry\/api$/ }, () => ({ path: 'opentelemetry-api', namespace: 'function-bundle' }));
+    builder.onLoad({ filter: /.*/, namespace: 'function-bundle' }, () => ({
+      contents: `const api = globalThis[Symbol.for(${JSON.stringify(OTEL_API_GLOBAL_KEY)})];
+if (!api) throw new Error('${TRACING_SDK_BUNDLE} is loaded by a function bundle, which hands it the OpenTelemetry API');
+module.exports = api;`,
+      loader: 'js',
+    }));
+  },
+};
+
+/** How a function of this project becomes a Lambda bundle. */
+export const FUNCTION_BUNDLE_OPTIONS = { ...LAMBDA_BUNDLE_OPTIONS, plugins: [tracingSdkApart] } satisfies BuildOptions;
 
 export interface BundleInfo {
   name: string;
@@ -41,15 +78,24 @@ export function functionNames(): string[] {
     .sort();
 }
 
+/** Builds the tracing SDK's file; its size. */
+export async function buildTracingSdk(outdir = BUNDLE_DIR): Promise<BundleInfo> {
+  const file = path.join(outdir, TRACING_SDK_BUNDLE);
+  await build({ ...LAMBDA_BUNDLE_OPTIONS, plugins: [functionsOtelApi], entryPoints: [path.join(PROJECT_ROOT, 'lib', 'tracing', 'sdk.ts')], outfile: file });
+  return { name: TRACING_SDK_BUNDLE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
+}
+
+/** Builds the functions' bundles, and the tracing SDK's file they require when tracing is on. */
 export async function buildBundles(names: string[] = functionNames()): Promise<BundleInfo[]> {
   const infos: BundleInfo[] = [];
-  await Promise.all(
-    names.map(async (name) => {
+  await Promise.all([
+    ...names.map(async (name) => {
       const file = path.join(BUNDLE_DIR, `${name}.cjs`);
-      await build({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [path.join(PROJECT_ROOT, 'functions', `${name}.ts`)], outfile: file });
+      await build({ ...FUNCTION_BUNDLE_OPTIONS, entryPoints: [path.join(PROJECT_ROOT, 'functions', `${name}.ts`)], outfile: file });
       infos.push({ name, file, bytes: statSync(file).size });
     }),
-  );
+    buildTracingSdk().then((sdk) => void infos.push(sdk)),
+  ]);
   return infos.sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -57,7 +103,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 
 async function main(): Promise<void> {
   const bundles = await buildBundles();
-  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified):`);
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${TRACING_SDK_BUNDLE} ships beside each):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;
   console.log('\nserverless package (one zip per function, no AWS credentials needed):');

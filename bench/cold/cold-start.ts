@@ -3,6 +3,7 @@
  *   bare          a bare Middy handler doing the same GetItem (bench/cold/bare.ts), no tracing
  *   ours          dist/functions/whoami.cjs as `npm run package` builds it, tracing to a Jaeger agent (UDP)
  *   ours-off      the same bundle with tracing off (TRACING_PROVIDER unset, the default)
+ *   ours-otel     the same bundle tracing to an OTLP/HTTP collector
  *   powertools    the same whoami (our tracing off) in Powertools' captureLambdaHandler, X-Ray daemon (UDP)
  *   otel-lambda   whoami (our tracing off) patched by instrumentation-aws-lambda loaded with `--require` as its
  *                 README shows (NODE_OPTIONS=--require lambda-wrapper), Jaeger agent (UDP). It cannot patch an
@@ -14,27 +15,40 @@
  * with no node_modules above it, as in a Lambda zip.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { buildBundles, LAMBDA_BUNDLE_OPTIONS } from '../../scripts/package.js';
+import { buildBundles, FUNCTION_BUNDLE_OPTIONS, LAMBDA_BUNDLE_OPTIONS, TRACING_SDK_BUNDLE } from '../../scripts/package.js';
 import { httpEvent, lambdaRuntimeEnv, xrayTraceHeader } from '../lib/lambda.js';
-import { udpSink } from '../lib/sinks.js';
+import { httpSink, udpSink } from '../lib/sinks.js';
 import { median, rotate } from '../lib/stats.js';
 import { ROOT, functionEnv } from '../lib/env.js';
 
-export type ColdVariant = 'bare' | 'ours' | 'ours-off' | 'powertools' | 'otel-lambda';
-export const COLD_VARIANTS: ColdVariant[] = ['bare', 'ours', 'ours-off', 'powertools', 'otel-lambda'];
+export type ColdVariant = 'bare' | 'ours' | 'ours-off' | 'ours-otel' | 'powertools' | 'otel-lambda';
+export const COLD_VARIANTS: ColdVariant[] = ['bare', 'ours', 'ours-off', 'ours-otel', 'powertools', 'otel-lambda'];
 
 export interface ColdStartResults {
   medianMs: Record<ColdVariant, number>;
   bundleBytes: Record<string, number>;
 }
 
-/** Bundled exactly as `npm run package` bundles a function. */
-async function bundle(entry: string, outfile: string, footer?: string): Promise<number> {
-  await build({ ...LAMBDA_BUNDLE_OPTIONS, footer: footer ? { js: footer } : undefined, entryPoints: [entry], outfile });
+/** Bundled exactly as `npm run package` bundles a function (a function of ours: its tracing SDK apart). */
+async function bundle(entry: string, outfile: string, footer?: string, options = LAMBDA_BUNDLE_OPTIONS): Promise<number> {
+  await build({ ...options, footer: footer ? { js: footer } : undefined, entryPoints: [entry], outfile });
+  return statSync(outfile).size;
+}
+
+/**
+ * The instrumentation-aws-lambda peer exports with @opentelemetry/exporter-jaeger (OpenTelemetry JS's only Jaeger
+ * UDP exporter), which bundles only as its users must ship it: not file-wide strict (its Thrift stack assigns to a
+ * function's read-only `name`) and with jaeger-client's Thrift IDL files beside the bundle, read at load time.
+ */
+async function bundleJaegerPeer(entry: string, outfile: string): Promise<number> {
+  await build({ ...LAMBDA_BUNDLE_OPTIONS, tsconfigRaw: { compilerOptions: { alwaysStrict: false } }, entryPoints: [entry], outfile });
+  const jaegerClient = path.join(path.dirname(createRequire(import.meta.url).resolve('jaeger-client/package.json')), 'dist', 'src');
+  for (const idl of ['jaeger-idl', 'thriftrw-idl']) cpSync(path.join(jaegerClient, idl), path.join(path.dirname(outfile), idl), { recursive: true });
   return statSync(outfile).size;
 }
 
@@ -69,21 +83,26 @@ function coldRun(dir: string, run: Run): Promise<number> {
 }
 
 export async function runColdStart(options: { dynamoEndpoint: string; token: string; runs: number; log(line: string): void }): Promise<ColdStartResults> {
-  const [whoami] = await buildBundles(['whoami']);
+  const built = await buildBundles(['whoami']);
+  const whoami = built.find((b) => b.name === 'whoami')!;
+  const sdk = built.find((b) => `${b.name}.cjs` === TRACING_SDK_BUNDLE)!;
   const dir = mkdtempSync(path.join(tmpdir(), 'kratos-bench-cold-'));
   const jaeger = await udpSink();
+  const otlp = await httpSink('/v1/traces', 200);
   const xray = await udpSink();
   const peerJaeger = await udpSink();
   try {
     copyFileSync(whoami.file, path.join(dir, 'whoami.cjs'));
+    copyFileSync(sdk.file, path.join(dir, TRACING_SDK_BUNDLE));
     copyFileSync(path.join(ROOT, 'bench', 'cold', 'harness.cjs'), path.join(dir, 'harness.cjs'));
     const bundleBytes: Record<string, number> = {
       whoami: whoami.bytes,
+      [sdk.name]: sdk.bytes,
       bare: await bundle(path.join(ROOT, 'bench', 'cold', 'bare.ts'), path.join(dir, 'bare.cjs')),
       // whoami.cjs with the handler re-exported as a plain property, which instrumentation-aws-lambda can patch.
-      'whoami-mutable-exports': await bundle(path.join(ROOT, 'functions', 'whoami.ts'), path.join(dir, 'whoami-otel.cjs'), 'module.exports = { ...module.exports };'),
+      'whoami-mutable-exports': await bundle(path.join(ROOT, 'functions', 'whoami.ts'), path.join(dir, 'whoami-otel.cjs'), 'module.exports = { ...module.exports };', FUNCTION_BUNDLE_OPTIONS),
       powertools: await bundle(path.join(ROOT, 'bench', 'peers', 'powertools.ts'), path.join(dir, 'powertools.cjs')),
-      'otel-lambda-init': await bundle(path.join(ROOT, 'bench', 'peers', 'otel-lambda-init.ts'), path.join(dir, 'otel-lambda-init.cjs')),
+      'otel-lambda-init': await bundleJaegerPeer(path.join(ROOT, 'bench', 'peers', 'otel-lambda-init.ts'), path.join(dir, 'otel-lambda-init.cjs')),
     };
     options.log(`bundles (bytes): ${Object.entries(bundleBytes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 
@@ -94,6 +113,7 @@ export async function runColdStart(options: { dynamoEndpoint: string; token: str
       bare: () => ({ args: harness('bare.cjs'), env: base }),
       ours: () => ({ args: harness('whoami.cjs'), env: { ...base, TRACING_PROVIDER: 'jaeger', TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${jaeger.port}` } }),
       'ours-off': () => ({ args: harness('whoami.cjs'), env: base }),
+      'ours-otel': () => ({ args: harness('whoami.cjs'), env: { ...base, TRACING_PROVIDER: 'otel', TRACING_PROVIDERS_OTLP_SERVER_URL: `127.0.0.1:${otlp.port}`, TRACING_PROVIDERS_OTLP_INSECURE: 'true' } }),
       powertools: () => ({
         args: harness('powertools.cjs'),
         env: { ...base, AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${xray.port}`, AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR', POWERTOOLS_SERVICE_NAME: 'kratos', _X_AMZN_TRACE_ID: xrayTraceHeader() },
@@ -115,9 +135,10 @@ export async function runColdStart(options: { dynamoEndpoint: string; token: str
     for (const [variant, sink] of [['ours', jaeger], ['powertools', xray], ['otel-lambda', peerJaeger]] as const) {
       if (sink.datagrams === 0) throw new Error(`cold start: ${variant} exported nothing`);
     }
+    if (otlp.requests === 0) throw new Error('cold start: ours-otel exported nothing');
     return { medianMs: Object.fromEntries(COLD_VARIANTS.map((v) => [v, median(samples[v])])) as Record<ColdVariant, number>, bundleBytes };
   } finally {
-    await Promise.all([jaeger, xray, peerJaeger].map((sink) => sink.close()));
+    await Promise.all([jaeger, otlp, xray, peerJaeger].map((sink) => sink.close()));
     rmSync(dir, { recursive: true, force: true });
   }
 }

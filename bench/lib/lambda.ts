@@ -54,16 +54,19 @@ export function lambdaContext(functionName: string): Context {
   };
 }
 
-/** A sampled `_X_AMZN_TRACE_ID`, new for every invocation, as Lambda sets it when active tracing is on. */
-export function xrayTraceHeader(): string {
+/**
+ * A `_X_AMZN_TRACE_ID`, new for every invocation, as Lambda sets it: sampled when active tracing is on (the
+ * default here), `Sampled=0` for an invocation X-Ray does not trace.
+ */
+export function xrayTraceHeader(sampled: 0 | 1 = 1): string {
   const epoch = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
-  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=1`;
+  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=${sampled}`;
 }
 
 /** The environment the Lambda runtime sets, which the peers (Powertools, OpenTelemetry) look for. */
 export function lambdaRuntimeEnv(taskRoot: string, functionName: string): Record<string, string> {
   return {
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
     AWS_LAMBDA_FUNCTION_NAME: functionName,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
     LAMBDA_TASK_ROOT: taskRoot,

@@ -7,41 +7,40 @@
  * sampled _X_AMZN_TRACE_ID per invocation.
  *
  * The handler is functions/whoami.ts line for line, on our Middy stack with our tracing off; only its app is
- * built here, because the client must be handed to Powertools (functions/whoami.ts uses getApp(), whose
+ * built here, because the client must be handed to Powertools (functions/whoami.ts uses appSessions(), whose
  * client is private).
  */
 import middy from '@middy/core';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { createApp, type App } from '../../lib/app.js';
 import { getConfig } from '../../lib/config/index.js';
 import { sessionTokenOf } from '../../lib/http/request.js';
 import { httpFunction } from '../../lib/http/stack.js';
 import { sessionView } from '../../lib/session/model.js';
+import { createSessionService, type SessionService } from '../../lib/session/service.js';
 import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
 import { createDynamoStore } from '../../lib/store/dynamodb/store.js';
 
 const tracer = new Tracer({ serviceName: 'kratos' });
 
-let app: App | undefined;
-/** Built at the first invocation, as getApp() builds ours. */
-function getTracedApp(): App {
-  if (!app) {
+let sessions: SessionService | undefined;
+/** Built at the first invocation, as lib/app.ts builds ours (appSessions()), over the client Powertools wraps. */
+function tracedSessions(): SessionService {
+  if (!sessions) {
     const config = getConfig();
     const client = tracer.captureAWSv3Client(createDynamoClient(config.dynamodb));
-    app = createApp(config, createDynamoStore(client, config.dynamodb.tableName));
+    sessions = createSessionService(createDynamoStore(client, config.dynamodb.tableName).sessions, config);
   }
-  return app;
+  return sessions;
 }
 
 const whoami = httpFunction({ route: '/sessions/whoami' }, async (request) => {
-  const app = getTracedApp();
   const now = new Date();
-  const session = await app.sessionService.whoami(sessionTokenOf(request), now);
+  const session = await tracedSessions().whoami(sessionTokenOf(request), now);
   return {
     status: 200,
     headers: { 'X-Kratos-Authenticated-Identity-Id': session.identityId },
-    body: sessionView(session, now, app.config.publicBaseUrl),
+    body: sessionView(session, now, getConfig().publicBaseUrl),
   };
 });
 

@@ -7,29 +7,20 @@
  * nothing of the SDK is evaluated, and with it on only the chosen exporter is. Loading starts at module load, in the
  * background; the first request waits for whatever is left of it.
  */
-import {
-  context as otelContext,
-  createContextKey,
-  isSpanContextValid,
-  propagation,
-  ROOT_CONTEXT,
-  trace,
-  TraceFlags,
-  type Attributes,
-  type Context,
-  type Link,
-  type SpanKind,
-  type TextMapGetter,
-  type TextMapPropagator,
-} from '@opentelemetry/api';
-import type { ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, Sampler, SamplingResult, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import * as otelApi from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import { getConfig } from '../config/index.js';
 import type { TracingConfig } from '../config/tracing.js';
 import { log } from '../log/index.js';
-import { VERSION } from '../util/version.js';
+import { OTEL_API_GLOBAL_KEY } from './shared-api.js';
 
 export type Headers = Record<string, string>;
+
+/** How the SDK side logs: through the function's logger. */
+export interface TracingLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string): void;
+}
 
 export interface Tracing {
   config: TracingConfig;
@@ -47,16 +38,6 @@ export interface Tracing {
   flush(traceId: string, keepUnsampled: boolean): Promise<void>;
 }
 
-const SUCCESS = 0; // ExportResultCode.SUCCESS
-const RECORD = 1; // SamplingDecision.RECORD
-const NOT_RECORD = 0; // SamplingDecision.NOT_RECORD
-/** A trace that was never flushed (its root never ended) is forgotten after this long. */
-const ABANDONED_TRACE_MS = 60_000;
-const MAX_BUFFERED_SPANS = 5_000;
-
-/** On a context: its remote parent came from X-Ray with `Sampled=0`, which is not a decision against tracing. */
-const XRAY_UNSAMPLED_PARENT = createContextKey('kratos-lambda x-ray parent not sampled');
-
 let lastWarning = 0;
 function warn(message: string): void {
   // At most one line every 10 s: a dead backend must not flood the function's log.
@@ -64,282 +45,6 @@ function warn(message: string): void {
   if (now - lastWarning < 10_000) return;
   lastWarning = now;
   log('warn', `tracing: ${message}`);
-}
-
-const isSampled = (span: ReadableSpan) => (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
-
-/**
- * Lambda freezes the process once the handler returns, so an invocation's spans are buffered, by trace, and
- * exported in one batch when the middleware flushes that trace, before the response is returned. Spans recorded for
- * a tail decision (recorded, not sampled) are exported only when the decision keeps the trace.
- */
-class InvocationSpanProcessor implements SpanProcessor {
-  private readonly traces = new Map<string, { spans: ReadableSpan[]; since: number }>();
-  private buffered = 0;
-
-  constructor(private readonly exporter: SpanExporter) {}
-
-  onStart(): void {}
-
-  onEnd(span: ReadableSpan): void {
-    const traceId = span.spanContext().traceId;
-    let entry = this.traces.get(traceId);
-    if (!entry) {
-      entry = { spans: [], since: Date.now() };
-      this.traces.set(traceId, entry);
-    }
-    entry.spans.push(span);
-    if (++this.buffered > MAX_BUFFERED_SPANS) this.forgetAbandoned();
-  }
-
-  /** Takes one trace's spans out of the buffer: the sampled ones, or all when `keepUnsampled`. */
-  take(traceId: string, keepUnsampled: boolean): ReadableSpan[] {
-    const entry = this.traces.get(traceId);
-    if (!entry) return [];
-    this.traces.delete(traceId);
-    this.buffered -= entry.spans.length;
-    return keepUnsampled ? entry.spans : entry.spans.filter(isSampled);
-  }
-
-  private forgetAbandoned(): void {
-    const cutoff = Date.now() - ABANDONED_TRACE_MS;
-    for (const [traceId, entry] of this.traces) {
-      if (entry.since < cutoff || this.buffered > MAX_BUFFERED_SPANS) {
-        const sampled = this.take(traceId, false);
-        if (sampled.length > 0) void this.export(sampled);
-      }
-    }
-  }
-
-  export(batch: ReadableSpan[]): Promise<void> {
-    return new Promise<void>((resolve) => {
-      try {
-        this.exporter.export(batch, (result: ExportResult) => {
-          if (result.code !== SUCCESS) warn(`span export failed: ${result.error?.message ?? 'unknown error'}`);
-          resolve();
-        });
-      } catch (error) {
-        warn(`span export failed: ${error instanceof Error ? error.message : String(error)}`);
-        resolve();
-      }
-    });
-  }
-
-  /** Exports every sampled span still buffered (the provider's forceFlush and shutdown). */
-  forceFlush(): Promise<void> {
-    const batch = [...this.traces.keys()].flatMap((traceId) => this.take(traceId, false));
-    return batch.length > 0 ? this.export(batch) : Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return this.forceFlush().then(() => this.exporter.shutdown());
-  }
-}
-
-/**
- * The head sampler (a ratio or Jaeger's remote strategy, parent-based), with two additions:
- *   - an X-Ray parent with `Sampled=0` is decided as a new root: Lambda hands an unsampled X-Ray context to every
- *     invocation without active tracing, and X-Ray's sampling rules are not the operator's Jaeger sampling;
- *   - with tail decisions on, what the head leaves out is still recorded (not sampled), so the invocation can keep
- *     it at the end if it fails or is slow.
- */
-class KratosSampler implements Sampler {
-  constructor(
-    private readonly head: Sampler,
-    private readonly recordForTail: boolean,
-  ) {}
-
-  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
-    const deferred = context.getValue(XRAY_UNSAMPLED_PARENT) === true && trace.getSpanContext(context)?.isRemote === true;
-    const result = this.head.shouldSample(deferred ? ROOT_CONTEXT : context, traceId, name, kind, attributes, links);
-    return this.recordForTail && result.decision === NOT_RECORD ? { ...result, decision: RECORD } : result;
-  }
-
-  toString(): string {
-    return `KratosSampler{${this.head.toString()}${this.recordForTail ? ', recording for tail decisions' : ''}}`;
-  }
-}
-
-type SdkTrace = typeof import('@opentelemetry/sdk-trace');
-
-/** The remote sampler polls on an interval that would keep a process alive; the timer is unref'd here. */
-async function remoteSampler(config: TracingConfig, sdk: SdkTrace): Promise<Sampler> {
-  const { ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
-  const { JaegerRemoteSampler } = await import('@opentelemetry/sampler-jaeger-remote');
-  const initial = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.jaeger.traceIdRatio) });
-  const originalSetInterval = globalThis.setInterval;
-  let sampler: InstanceType<typeof JaegerRemoteSampler>;
-  globalThis.setInterval = ((handler: () => void, ms?: number) => {
-    const timer = originalSetInterval(handler, ms);
-    timer.unref();
-    return timer;
-  }) as typeof setInterval;
-  try {
-    sampler = new JaegerRemoteSampler({
-      endpoint: config.jaeger.samplingServerUrl!,
-      serviceName: config.serviceName,
-      poolingInterval: 60_000,
-      initialSampler: initial,
-    });
-  } finally {
-    globalThis.setInterval = originalSetInterval;
-  }
-  // The sampler waits a whole interval before its first poll: poll once now, in the background. Until the answer
-  // arrives, the configured ratio decides.
-  const poll = (sampler as unknown as { getAndUpdateSampler(): Promise<void> }).getAndUpdateSampler;
-  poll.call(sampler).catch((error: unknown) => warn(`remote sampling unavailable: ${error instanceof Error ? error.message : error}`));
-  return sampler;
-}
-
-async function build(config: TracingConfig, sdk: SdkTrace): Promise<{ exporter: SpanExporter; sampler: Sampler; description: string }> {
-  const ratio = (r: number) => new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(r) });
-  switch (config.provider) {
-    case 'jaeger': {
-      const { JaegerExporter } = await import('./jaeger/exporter.js');
-      const { jaeger } = config;
-      const sampler = jaeger.samplingServerUrl ? await remoteSampler(config, sdk) : ratio(jaeger.traceIdRatio);
-      const sampling = jaeger.samplingServerUrl
-        ? `remote sampling from ${jaeger.samplingServerUrl}/sampling (ratio ${jaeger.traceIdRatio} until it answers)`
-        : `sampling ratio ${jaeger.traceIdRatio}`;
-      const dropped = (count: number, why: string) => warn(`${count} span(s) not exported to Jaeger, ${why}`);
-      if (jaeger.collectorEndpoint) {
-        return {
-          exporter: new JaegerExporter({ collector: { endpoint: jaeger.collectorEndpoint, timeoutMs: config.flushTimeoutMs } }, dropped),
-          sampler,
-          description: `jaeger collector ${jaeger.collectorEndpoint} (Thrift binary over HTTP), ${sampling}`,
-        };
-      }
-      const exporter = new JaegerExporter({ agent: { host: jaeger.agentHost, port: jaeger.agentPort } }, dropped);
-      return {
-        exporter,
-        sampler,
-        description: `jaeger agent udp://${jaeger.agentHost}:${jaeger.agentPort} (Thrift ${exporter.protocol}), ${sampling}`,
-      };
-    }
-    case 'otel': {
-      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-      const url = config.otlp.tracesUrl;
-      const headers = config.otlp.authorizationHeader ? { Authorization: config.otlp.authorizationHeader } : undefined;
-      return {
-        exporter: new OTLPTraceExporter({ url, headers, timeoutMillis: config.flushTimeoutMs }),
-        sampler: ratio(config.otlp.samplingRatio),
-        description: `otel OTLP/HTTP ${url}, sampling ratio ${config.otlp.samplingRatio}`,
-      };
-    }
-    case 'zipkin': {
-      const { ZipkinExporter } = await import('@opentelemetry/exporter-zipkin');
-      const url = config.zipkin.serverUrl ?? 'http://127.0.0.1:9411/api/v2/spans';
-      return {
-        exporter: new ZipkinExporter({ url, serviceName: config.serviceName }),
-        sampler: ratio(config.zipkin.samplingRatio),
-        description: `zipkin ${url}, sampling ratio ${config.zipkin.samplingRatio}`,
-      };
-    }
-    default: {
-      const { ConsoleTreeExporter } = await import('./console-exporter.js');
-      return { exporter: new ConsoleTreeExporter(), sampler: ratio(1), description: 'console (span tree on stderr)' };
-    }
-  }
-}
-
-const headerGetter: TextMapGetter<Headers> = {
-  keys: (carrier) => Object.keys(carrier),
-  get: (carrier, key) => carrier[key.toLowerCase()],
-};
-
-const XRAY_HEADER = 'x-amzn-trace-id';
-
-async function propagators(): Promise<{ main: TextMapPropagator; xray: TextMapPropagator }> {
-  const [{ CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator }, { B3InjectEncoding, B3Propagator }, { JaegerPropagator }, { AWSXRayLambdaPropagator }] =
-    await Promise.all([
-      import('@opentelemetry/core'),
-      import('@opentelemetry/propagator-b3'),
-      import('@opentelemetry/propagator-jaeger'),
-      import('@opentelemetry/propagator-aws-xray-lambda'),
-    ]);
-  // Extraction runs in order and a later format overrides an earlier one: W3C wins over Jaeger, Jaeger over B3.
-  const main = new CompositePropagator({
-    propagators: [new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }), new JaegerPropagator(), new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-  });
-  return { main, xray: new AWSXRayLambdaPropagator() };
-}
-
-function resourceAttributes(config: TracingConfig): Attributes {
-  const env = process.env;
-  const attributes: Attributes = {
-    'service.name': config.serviceName,
-    'service.version': VERSION,
-    'cloud.provider': 'aws',
-    'process.runtime.name': 'nodejs',
-    'process.runtime.version': process.versions.node,
-    'telemetry.sdk.language': 'nodejs',
-    'telemetry.sdk.name': 'opentelemetry',
-  };
-  if (config.deploymentEnvironment) {
-    attributes['deployment.environment'] = config.deploymentEnvironment;
-    attributes['deployment.environment.name'] = config.deploymentEnvironment;
-  }
-  if (env.AWS_REGION) attributes['cloud.region'] = env.AWS_REGION;
-  if (env.AWS_LAMBDA_FUNCTION_NAME) attributes['faas.name'] = env.AWS_LAMBDA_FUNCTION_NAME;
-  if (env.AWS_LAMBDA_FUNCTION_VERSION) attributes['faas.version'] = env.AWS_LAMBDA_FUNCTION_VERSION;
-  return attributes;
-}
-
-async function setup(config: TracingConfig): Promise<Tracing> {
-  const [sdk, { AsyncLocalStorageContextManager }, { resourceFromAttributes }, { main, xray }] = await Promise.all([
-    import('@opentelemetry/sdk-trace'),
-    import('@opentelemetry/context-async-hooks'),
-    import('@opentelemetry/resources'),
-    propagators(),
-  ]);
-  const { exporter, sampler, description } = await build(config, sdk);
-  const tail = config.tail;
-  const tailOn = tail.minStatus !== undefined || tail.minDurationMs !== undefined;
-  const processor = new InvocationSpanProcessor(exporter);
-  const provider = new sdk.TracerProvider({
-    resource: resourceFromAttributes(resourceAttributes(config)),
-    sampler: new KratosSampler(sampler, tailOn),
-    spanProcessors: [processor],
-  });
-  otelContext.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(provider);
-  propagation.setGlobalPropagator(main);
-  const tailDescription = tailOn
-    ? `; tail decisions keep ${[tail.minStatus !== undefined ? `status >= ${tail.minStatus}` : '', tail.minDurationMs !== undefined ? `slower than ${tail.minDurationMs} ms` : ''].filter(Boolean).join(' or ')}`
-    : '';
-  log('info', `tracing: ${description}${tailDescription}`, { service: config.serviceName });
-
-  return {
-    config,
-    extract(headers, xRayTraceId) {
-      const joined = main.extract(ROOT_CONTEXT, headers, headerGetter);
-      const found = trace.getSpanContext(joined);
-      if (found && isSpanContextValid(found)) return joined;
-      const carrier = !headers[XRAY_HEADER] && xRayTraceId ? { ...headers, [XRAY_HEADER]: xRayTraceId } : headers;
-      const fromXray = xray.extract(joined, carrier, headerGetter);
-      const parent = trace.getSpanContext(fromXray);
-      if (!parent || !isSpanContextValid(parent)) return joined;
-      return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? fromXray.setValue(XRAY_UNSAMPLED_PARENT, true) : fromXray;
-    },
-    tailKeeps: (status, durationMs) =>
-      (tail.minStatus !== undefined && status >= tail.minStatus) || (tail.minDurationMs !== undefined && durationMs > tail.minDurationMs),
-    async flush(traceId, keepUnsampled) {
-      const batch = processor.take(traceId, keepUnsampled);
-      if (batch.length === 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          warn(`flush did not finish within ${config.flushTimeoutMs} ms; the request goes on without waiting`);
-          resolve();
-        }, config.flushTimeoutMs);
-      });
-      try {
-        await Promise.race([processor.export(batch), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
 }
 
 let starting: Promise<Tracing> | undefined;
@@ -351,10 +56,13 @@ let starting: Promise<Tracing> | undefined;
 export function startTracing(): Promise<Tracing> | undefined {
   const current = getConfig().tracing;
   if (!current.provider) return undefined;
-  starting ??= setup(current).catch((error: unknown) => {
-    log('error', `tracing: setup failed, requests go on untraced: ${error instanceof Error ? error.message : String(error)}`);
-    return { config: current, extract: () => ROOT_CONTEXT, tailKeeps: () => false, flush: () => Promise.resolve() };
-  });
+  (globalThis as Record<symbol, unknown>)[Symbol.for(OTEL_API_GLOBAL_KEY)] = otelApi;
+  starting ??= import('./sdk.js')
+    .then(({ setup }) => setup(current, { info: (message, fields) => log('info', message, fields), warn }))
+    .catch((error: unknown) => {
+      log('error', `tracing: setup failed, requests go on untraced: ${error instanceof Error ? error.message : String(error)}`);
+      return { config: current, extract: () => otelApi.ROOT_CONTEXT, tailKeeps: () => false, flush: () => Promise.resolve() };
+    });
   return starting;
 }
 

@@ -15,6 +15,9 @@ export interface SpanHandle {
 
 const NOOP_HANDLE: SpanHandle = { setAttributes: () => {} };
 
+/** The API's proxy tracer, asked for once: `trace.getTracer` checks API version compatibility on every call. */
+let tracer: ReturnType<typeof trace.getTracer> | undefined;
+
 function recordError(span: Span, error: unknown): void {
   try {
     const err = error instanceof Error ? error : new Error(String(error));
@@ -36,11 +39,13 @@ export async function withSpan<T>(
   work: (span: SpanHandle) => Promise<T>,
   kind: SpanKind = SpanKind.INTERNAL,
 ): Promise<T> {
-  const parent = trace.getSpan(context.active());
+  const parent = trace.getActiveSpan();
   if (!parent || !parent.isRecording()) return work(NOOP_HANDLE);
-  const span = trace.getTracer(TRACER_NAME, TRACER_VERSION).startSpan(name, { kind, attributes });
+  tracer ??= trace.getTracer(TRACER_NAME, TRACER_VERSION);
+  const active = context.active();
+  const span = tracer.startSpan(name, { kind, attributes }, active);
   try {
-    return await context.with(trace.setSpan(context.active(), span), () =>
+    return await context.with(trace.setSpan(active, span), () =>
       work({ setAttributes: (more) => span.setAttributes(more) }),
     );
   } catch (error) {

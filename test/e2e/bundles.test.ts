@@ -1,13 +1,13 @@
 /**
  * The deployable bundles, as `npm run package` builds them, each loaded alone: copied into an empty folder (no
- * node_modules anywhere above it, no file beside it), required by a fresh Node process, invoked with an API
+ * node_modules anywhere above it, nothing beside it but the tracing SDK's file), required by a fresh Node process, invoked with an API
  * Gateway v2 event against DynamoDB Local, tracing to the Jaeger agent receiver (Thrift compact).
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BUNDLE_DIR, buildBundles, functionNames, type BundleInfo } from '../../scripts/package.js';
+import { BUNDLE_DIR, buildBundles, functionNames, TRACING_SDK_BUNDLE, type BundleInfo } from '../../scripts/package.js';
 import { dynamoEndpoint, TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
 import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
@@ -33,10 +33,11 @@ handler(JSON.parse(process.argv[2]), { awsRequestId: 'bundle-' + Date.now(), fun
 `;
 
 /** Copies one bundle into a fresh folder outside the project and invokes it there; stderr is kept. */
-function invokeAlone(name: string, event: Record<string, unknown>, env: Record<string, string> = {}) {
+function invokeAlone(name: string, event: Record<string, unknown>, env: Record<string, string> = {}, withSdk = true) {
   const dir = mkdtempSync(path.join(tmpdir(), `kratos-bundle-${name}-`));
   dirs.push(dir);
   cpSync(path.join(BUNDLE_DIR, `${name}.cjs`), path.join(dir, `${name}.cjs`));
+  if (withSdk) cpSync(path.join(BUNDLE_DIR, TRACING_SDK_BUNDLE), path.join(dir, TRACING_SDK_BUNDLE));
   const run = spawnSync(process.execPath, ['-e', HARNESS, path.join(dir, `${name}.cjs`), JSON.stringify(event)], {
     cwd: dir,
     env: {
@@ -135,6 +136,13 @@ describe('bundles loaded alone', () => {
     const spans = await rootSpanOf(result, route);
     expect(spans.find((s) => s.name === route)?.tags).toMatchObject({ 'http.status_code': status, 'process.runtime.version': expect.stringMatching(/^24\./) });
     expect(udp.errors).toEqual([]);
+  });
+
+  it('with tracing off never loads the tracing SDK: whoami runs with no tracing-sdk.cjs beside it', () => {
+    const result = invokeAlone('whoami', v2('GET', '/sessions/whoami'), { TRACING_PROVIDER: '' }, false);
+    expect(result.statusCode).toBe(401);
+    expect(result.headers.traceresponse).toBeUndefined();
+    expect(bundles.map((b) => b.name)).toContain(TRACING_SDK_BUNDLE.replace(/\.cjs$/, ''));
   });
 
   it('prints no warning on a first invocation: no Buffer() deprecation, no Node version notice', () => {

@@ -10,7 +10,6 @@
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import dgram from 'node:dgram';
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { BinaryWriter, CompactWriter, type ThriftWriter } from './thrift.js';
 import { writeBatch, writeEmitBatch, writeProcess, writeSpan } from './model.js';
@@ -52,6 +51,8 @@ export class JaegerExporter implements SpanExporter {
   ) {
     this.protocol = 'agent' in target && target.agent.port !== JAEGER_BINARY_PORT ? 'compact' : 'binary';
     this.scratch = this.writer();
+    // The socket is opened now, at cold start, while the function's first request does its own I/O.
+    if ('agent' in target) this.openSocket(target.agent.host, target.agent.port).catch(() => undefined);
   }
 
   private writer(initialSize?: number): ThriftWriter {
@@ -143,7 +144,7 @@ export class JaegerExporter implements SpanExporter {
       this.drop(tooLarge, `each larger than a ${MAX_DATAGRAM_BYTES}-byte Jaeger agent datagram`);
       let open: { socket: dgram.Socket; address: string };
       try {
-        open = await this.openSocket(agent.host);
+        open = await this.openSocket(agent.host, agent.port);
       } catch (error) {
         this.drop(group.spans.length - tooLarge, `not sent: ${agent.host} did not resolve`);
         failure = error as Error;
@@ -152,7 +153,7 @@ export class JaegerExporter implements SpanExporter {
       for (const datagram of datagrams) {
         try {
           await new Promise<void>((resolve, reject) =>
-            open.socket.send(datagram.bytes, agent.port, open.address, (error) => (error ? reject(error) : resolve())),
+            open.socket.send(datagram.bytes, (error) => (error ? reject(error) : resolve())),
           );
         } catch (error) {
           failure = error as Error;
@@ -163,12 +164,23 @@ export class JaegerExporter implements SpanExporter {
     if (failure) throw failure;
   }
 
-  /** One socket for the exporter's life, of the family the agent's address has; it never keeps the process alive. */
-  private openSocket(host: string): Promise<{ socket: dgram.Socket; address: string }> {
+  /**
+   * One socket for the exporter's life, connected to the agent (a connected UDP socket sends without an address
+   * lookup per datagram, and hears of an agent that is not there), of the family the agent's address has; it never
+   * keeps the process alive.
+   */
+  private openSocket(host: string, port: number): Promise<{ socket: dgram.Socket; address: string }> {
     this.socket ??= (async () => {
-      const address = isIP(host) ? host : (await lookup(host)).address;
+      const address = isIP(host) ? host : (await (await import('node:dns/promises')).lookup(host)).address;
       const socket = dgram.createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
       socket.on('error', () => {}); // a send error is reported to its callback; nothing else may crash the process
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.connect(port, address, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
       socket.unref();
       return { socket, address };
     })().catch((error: unknown) => {

@@ -10,7 +10,7 @@
  */
 import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { TType, type ThriftWriter } from './thrift.js';
+import { BinaryWriter, CompactWriter, TType, type ThriftWriter } from './thrift.js';
 
 const TAG_STRING = 0;
 const TAG_DOUBLE = 1;
@@ -32,7 +32,47 @@ function tagValueOf(value: AttributeValue | undefined): TagValue | undefined {
   return JSON.stringify(value);
 }
 
+/**
+ * Encoded Tag structs by protocol, key and value: most tags repeat from one invocation to the next (`db.system`,
+ * `http.method`, `span.kind`, the route), and copying their bytes costs a fraction of encoding them. A key whose
+ * values keep changing (an invocation id) stops being cached after a few distinct values. Bounded.
+ */
+interface CachedKey {
+  values: Map<TagValue, Uint8Array>;
+  varies: boolean;
+}
+const tagCache = { compact: new Map<string, CachedKey>(), binary: new Map<string, CachedKey>() };
+const scratch = { compact: new CompactWriter(256), binary: new BinaryWriter(256) };
+const VALUES_PER_KEY = 16;
+const CACHED_KEYS = 512;
+const CACHEABLE_LENGTH = 96;
+
 export function writeTag(w: ThriftWriter, key: string, value: TagValue): void {
+  const cache = tagCache[w.protocol];
+  let entry = cache.get(key);
+  if (!entry) {
+    if (cache.size >= CACHED_KEYS) cache.clear();
+    entry = { values: new Map(), varies: false };
+    cache.set(key, entry);
+  }
+  if (entry.varies || (typeof value === 'string' && value.length > CACHEABLE_LENGTH)) return encodeTag(w, key, value);
+  let bytes = entry.values.get(value);
+  if (!bytes) {
+    if (entry.values.size >= VALUES_PER_KEY) {
+      entry.varies = true;
+      entry.values.clear();
+      return encodeTag(w, key, value);
+    }
+    const sw = scratch[w.protocol];
+    sw.reset();
+    encodeTag(sw, key, value);
+    bytes = Buffer.from(sw.bytes());
+    entry.values.set(value, bytes);
+  }
+  w.raw(bytes);
+}
+
+function encodeTag(w: ThriftWriter, key: string, value: TagValue): void {
   w.structBegin();
   w.fieldBegin(1, TType.STRING);
   w.string(key);

@@ -29,6 +29,7 @@ const TWO_32 = 0x1_0000_0000;
 
 /** What the Jaeger model writer needs of a protocol. */
 export interface ThriftWriter {
+  readonly protocol: 'compact' | 'binary';
   readonly length: number;
   /** The bytes written so far (a view, valid until the next write or reset). */
   bytes(): Buffer;
@@ -85,6 +86,22 @@ abstract class BufferWriter {
     this.buf[this.pos++] = value;
   }
 
+  /**
+   * Writes a short ASCII string's bytes with no call into Buffer's native code (most tag keys and values are short
+   * ASCII); false, having written nothing, when the string is not.
+   */
+  protected asciiBytes(value: string): boolean {
+    const length = value.length;
+    if (length > 64) return false;
+    for (let i = 0; i < length; i++) if (value.charCodeAt(i) > 0x7f) return false;
+    this.ensure(length);
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < length; i++) buf[pos++] = value.charCodeAt(i);
+    this.pos = pos;
+    return true;
+  }
+
   raw(bytes: Uint8Array): void {
     this.ensure(bytes.length);
     this.buf.set(bytes, this.pos);
@@ -94,6 +111,7 @@ abstract class BufferWriter {
 
 /** Thrift compact protocol (version 1): varints, zigzag integers, field-id deltas, types packed into headers. */
 export class CompactWriter extends BufferWriter implements ThriftWriter {
+  readonly protocol = 'compact';
   private lastFieldId = 0;
   private readonly fieldIdStack: number[] = [];
 
@@ -182,6 +200,13 @@ export class CompactWriter extends BufferWriter implements ThriftWriter {
   }
 
   string(value: string): void {
+    // A short ASCII string's length is its character count and fits a one-byte varint.
+    if (value.length <= 64) {
+      const at = this.pos;
+      this.byte(value.length);
+      if (this.asciiBytes(value)) return;
+      this.pos = at;
+    }
     const length = Buffer.byteLength(value, 'utf8');
     this.varint(length);
     this.ensure(length);
@@ -202,6 +227,8 @@ export class CompactWriter extends BufferWriter implements ThriftWriter {
 
 /** Thrift binary protocol, strict: big-endian fixed-size integers, a type byte and an i16 id per field. */
 export class BinaryWriter extends BufferWriter implements ThriftWriter {
+  readonly protocol = 'binary';
+
   onewayMessageBegin(name: string, seqId: number): void {
     this.ensure(4);
     this.buf.writeUInt32BE((0x8001_0000 | ONEWAY) >>> 0, this.pos);
@@ -262,6 +289,12 @@ export class BinaryWriter extends BufferWriter implements ThriftWriter {
   }
 
   string(value: string): void {
+    if (value.length <= 64) {
+      const at = this.pos;
+      this.i32(value.length);
+      if (this.asciiBytes(value)) return;
+      this.pos = at;
+    }
     const length = Buffer.byteLength(value, 'utf8');
     this.i32(length);
     this.ensure(length);
