@@ -18,6 +18,14 @@ function describe(span: ReadableSpan): string {
   return `${span.name} ${ms}ms${tags.length ? `  ${tags.join(' ')}` : ''}`;
 }
 
+/** A span's events, one line each: Kratos's events with their keys. */
+function eventLines(span: ReadableSpan): string[] {
+  return span.events.map((event) => {
+    const attrs = Object.entries(event.attributes ?? {}).map(([k, v]) => `${k}=${String(v)}`);
+    return `event ${event.name}${attrs.length ? `  ${attrs.join(' ')}` : ''}`;
+  });
+}
+
 export function renderTree(spans: ReadableSpan[]): string {
   const lines: string[] = [];
   const ids = new Set(spans.map((s) => s.spanContext().spanId));
@@ -30,6 +38,8 @@ export function renderTree(spans: ReadableSpan[]): string {
   const walk = (span: ReadableSpan, prefix: string, last: boolean, root: boolean) => {
     lines.push(root ? `${describe(span)}` : `${prefix}${last ? '└─ ' : '├─ '}${describe(span)}`);
     const kids = (children.get(span.spanContext().spanId) ?? []).sort((a, b) => hrTimeToMicroseconds(a.startTime) - hrTimeToMicroseconds(b.startTime));
+    const inner = root ? '' : `${prefix}${last ? '   ' : '│  '}`;
+    for (const line of eventLines(span)) lines.push(`${inner}${kids.length ? '│' : ' '}  ${line}`);
     kids.forEach((kid, i) => walk(kid, root ? '' : `${prefix}${last ? '   ' : '│  '}`, i === kids.length - 1, false));
   };
   for (const root of children.get(undefined) ?? []) {

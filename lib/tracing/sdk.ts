@@ -1,8 +1,10 @@
 /**
  * The OpenTelemetry SDK, set up from the tracing configuration: the tracer provider, its span processor and
- * sampler, the propagators, and the one exporter the configuration names. This file and the exporters it imports are
+ * sampler, the propagators, and the exporter the configuration names. This file and the exporters it imports are
  * the only code that loads the SDK. It is loaded only when tracing is on (`provider.ts` imports it on demand); in the
  * deployed bundles it is a file of its own beside each function, so a function with tracing off never even parses it.
+ * Within it, imports are static (one scope that esbuild can hoist and tree-shake, cheaper at a cold start than
+ * modules initialised on demand), except the remote sampler's, needed only with a sampling server.
  * It imports nothing of the project but types, its exporters and the version: what it logs goes through the logger it
  * is handed.
  */
@@ -21,8 +23,18 @@ import {
   type TextMapGetter,
   type TextMapPropagator,
 } from '@opentelemetry/api';
-import type { ExportResult } from '@opentelemetry/core';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import { AWSXRayLambdaPropagator } from '@opentelemetry/propagator-aws-xray-lambda';
+import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
+import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import * as sdkTrace from '@opentelemetry/sdk-trace';
 import type { ReadableSpan, Sampler, SamplingResult, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ConsoleTreeExporter } from './console-exporter.js';
+import { JaegerExporter } from './jaeger/exporter.js';
 import type { TracingConfig } from '../config/tracing.js';
 import { VERSION } from '../util/version.js';
 import type { Headers, Tracing, TracingLogger } from './provider.js';
@@ -138,6 +150,7 @@ type SdkTrace = typeof import('@opentelemetry/sdk-trace');
 /** The remote sampler polls on an interval that would keep a process alive; the timer is unref'd here. */
 async function remoteSampler(config: TracingConfig, sdk: SdkTrace): Promise<Sampler> {
   const { ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
+  // Loaded only when a sampling server is configured: it is CommonJS, whose interop costs every cold start.
   const { JaegerRemoteSampler } = await import('@opentelemetry/sampler-jaeger-remote');
   const initial = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.jaeger.traceIdRatio) });
   const originalSetInterval = globalThis.setInterval;
@@ -168,7 +181,6 @@ async function build(config: TracingConfig, sdk: SdkTrace): Promise<{ exporter: 
   const ratio = (r: number) => new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(r) });
   switch (config.provider) {
     case 'jaeger': {
-      const { JaegerExporter } = await import('./jaeger/exporter.js');
       const { jaeger } = config;
       const sampler = jaeger.samplingServerUrl ? await remoteSampler(config, sdk) : ratio(jaeger.traceIdRatio);
       const sampling = jaeger.samplingServerUrl
@@ -190,7 +202,6 @@ async function build(config: TracingConfig, sdk: SdkTrace): Promise<{ exporter: 
       };
     }
     case 'otel': {
-      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
       const url = config.otlp.tracesUrl;
       const headers = config.otlp.authorizationHeader ? { Authorization: config.otlp.authorizationHeader } : undefined;
       return {
@@ -200,7 +211,6 @@ async function build(config: TracingConfig, sdk: SdkTrace): Promise<{ exporter: 
       };
     }
     case 'zipkin': {
-      const { ZipkinExporter } = await import('@opentelemetry/exporter-zipkin');
       const url = config.zipkin.serverUrl ?? 'http://127.0.0.1:9411/api/v2/spans';
       return {
         exporter: new ZipkinExporter({ url, serviceName: config.serviceName }),
@@ -209,7 +219,6 @@ async function build(config: TracingConfig, sdk: SdkTrace): Promise<{ exporter: 
       };
     }
     default: {
-      const { ConsoleTreeExporter } = await import('./console-exporter.js');
       return { exporter: new ConsoleTreeExporter(), sampler: ratio(1), description: 'console (span tree on stderr)' };
     }
   }
@@ -222,14 +231,7 @@ const headerGetter: TextMapGetter<Headers> = {
 
 const XRAY_HEADER = 'x-amzn-trace-id';
 
-async function propagators(): Promise<{ main: TextMapPropagator; xray: TextMapPropagator }> {
-  const [{ CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator }, { B3InjectEncoding, B3Propagator }, { JaegerPropagator }, { AWSXRayLambdaPropagator }] =
-    await Promise.all([
-      import('@opentelemetry/core'),
-      import('@opentelemetry/propagator-b3'),
-      import('@opentelemetry/propagator-jaeger'),
-      import('@opentelemetry/propagator-aws-xray-lambda'),
-    ]);
+function propagators(): { main: TextMapPropagator; xray: TextMapPropagator } {
   // Extraction runs in order and a later format overrides an earlier one: W3C wins over Jaeger, Jaeger over B3.
   const main = new CompositePropagator({
     propagators: [new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }), new JaegerPropagator(), new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
@@ -261,12 +263,8 @@ function resourceAttributes(config: TracingConfig): Attributes {
 /** Builds the tracer provider the configuration describes and registers it globally. */
 export async function setup(config: TracingConfig, logger: TracingLogger): Promise<Tracing> {
   warn = logger.warn;
-  const [sdk, { AsyncLocalStorageContextManager }, { resourceFromAttributes }, { main, xray }] = await Promise.all([
-    import('@opentelemetry/sdk-trace'),
-    import('@opentelemetry/context-async-hooks'),
-    import('@opentelemetry/resources'),
-    propagators(),
-  ]);
+  const sdk = sdkTrace;
+  const { main, xray } = propagators();
   const { exporter, sampler, description } = await build(config, sdk);
   const tail = config.tail;
   const tailOn = tail.minStatus !== undefined || tail.minDurationMs !== undefined;
