@@ -1,8 +1,9 @@
 import { appRegistration } from '../lib/app.js';
+import { flowRequestOf } from '../lib/http/request.js';
 import { httpFunction } from '../lib/http/stack.js';
 
-/** GET /self-service/registration/flows?id=: a registration flow by id. */
+/** GET /self-service/registration/flows?id=: a registration flow by id (a browser flow only with its anti-CSRF cookie). */
 export const handler = httpFunction({ route: '/self-service/registration/flows' }, async (request) => ({
   status: 200,
-  body: await appRegistration().get(request.query.id, new Date()),
+  body: await appRegistration().get(request.query.id, flowRequestOf(request), new Date()),
 }));

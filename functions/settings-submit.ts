@@ -1,9 +1,9 @@
 import { appSettings } from '../lib/app.js';
+import { respond } from '../lib/http/browser.js';
 import { flowRequestOf, parseBody } from '../lib/http/request.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** POST /self-service/settings?flow= with {method:"password", password}: changes the password. */
-export const handler = httpFunction({ route: '/self-service/settings' }, async (request) => ({
-  status: 200,
-  body: await appSettings().submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date()),
-}));
+export const handler = httpFunction({ route: '/self-service/settings' }, async (request) =>
+  respond(await appSettings().submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date())),
+);

@@ -7,6 +7,7 @@
  */
 import { getConfig, type Config } from './config/index.js';
 import { createLoginFlows } from './flows/login.js';
+import { createBrowserLogout } from './flows/logout.js';
 import { createRegistrationFlows } from './flows/registration.js';
 import { createSettingsFlows } from './flows/settings.js';
 import { createBcryptHasher } from './hashing/bcrypt.js';
@@ -38,8 +39,10 @@ const passwordPolicyOf = (b: Base) =>
 const sessionServiceOf = (b: Base) => once(b, 'sessionService', () => createSessionService(b.store.sessions, b.config));
 const flowDepsOf = (b: Base) => ({
   flows: b.store.flows,
+  errors: b.store.errors,
   schema: getDefaultSchema(),
   publicBaseUrl: b.config.publicBaseUrl,
+  browser: b.config.browser,
   sessionService: sessionServiceOf(b),
   hasher: hasherOf(b),
 });
@@ -59,6 +62,8 @@ const settingsOf = (b: Base) =>
       privilegedMaxAgeMs: b.config.privilegedSessionMaxAgeMs,
     }),
   );
+const logoutOf = (b: Base) =>
+  once(b, 'logout', () => createBrowserLogout({ browser: b.config.browser, errors: b.store.errors, publicBaseUrl: b.config.publicBaseUrl, sessionService: sessionServiceOf(b) }));
 const identityAdminOf = (b: Base) =>
   once(b, 'identityAdmin', () => createIdentityAdmin({ identities: b.store.identities, sessions: b.store.sessions, schema: getDefaultSchema(), hasher: hasherOf(b) }));
 const sessionAdminOf = (b: Base) =>
@@ -74,6 +79,7 @@ export function createApp(config: Config, store: Store = createDynamoStore(creat
     login: loginOf(base),
     registration: registrationOf(base),
     settings: settingsOf(base),
+    logout: logoutOf(base),
     identityAdmin: identityAdminOf(base),
     sessionAdmin: sessionAdminOf(base),
   };
@@ -112,5 +118,7 @@ const coldStart = (): Base => (base ??= { config: getConfig(), store: appStore()
 export const appLogin = () => loginOf(coldStart());
 export const appRegistration = () => registrationOf(coldStart());
 export const appSettings = () => settingsOf(coldStart());
+export const appBrowserLogout = () => logoutOf(coldStart());
+export const appErrors = () => appStore().errors;
 export const appIdentityAdmin = () => identityAdminOf(coldStart());
 export const appSessionAdmin = () => sessionAdminOf(coldStart());

@@ -20,6 +20,8 @@ export interface LaunchSettings {
   functionEnv: Record<string, string>;
   /** Set when no admin key was configured and one was made up for this run. */
   generatedAdminKey?: string;
+  /** Whether a cookie secret was made up for this run (browser sessions then end when npm start stops). */
+  generatedCookieSecret: boolean;
 }
 
 /**
@@ -35,14 +37,17 @@ export function readLaunchSettings(env: Env, invokedFrom = env.INIT_CWD || proce
   // The admin API fails closed without a key; for local use, make one up and show it.
   const generatedAdminKey =
     readOptionalString(env, 'ADMIN_API_KEY') || readOptionalString(env, 'ADMIN_API_KEY_SSM_PARAMETER') ? undefined : randomBytes(24).toString('base64url');
+  // Browser sessions are sealed with secrets.cookie; without one, make one up for this run, as for the admin key.
+  const generatedCookieSecret = !readOptionalString(env, 'SECRETS_COOKIE') && !readOptionalString(env, 'SECRETS_DEFAULT');
   const functionEnv: Record<string, string> = {
     SERVE_PUBLIC_BASE_URL: readOptionalString(env, 'SERVE_PUBLIC_BASE_URL') ?? `http://127.0.0.1:${port}`,
     ...(generatedAdminKey ? { ADMIN_API_KEY: generatedAdminKey } : {}),
+    ...(generatedCookieSecret ? { SECRETS_COOKIE: randomBytes(32).toString('base64url') } : {}),
   };
   const effective = { ...env, ...functionEnv };
   loadConfig(effective);
   loadAdminConfig(effective);
-  return { host, port, dataPath, dynamoLocalPort, functionEnv, generatedAdminKey };
+  return { host, port, dataPath, dynamoLocalPort, functionEnv, generatedAdminKey, generatedCookieSecret };
 }
 
 export class PortInUseError extends Error {

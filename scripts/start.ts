@@ -60,11 +60,13 @@ async function main(): Promise<void> {
     stdio: 'inherit',
   });
   const key = settings.generatedAdminKey;
+  const uiUrl = `${settings.functionEnv.SERVE_PUBLIC_BASE_URL ?? offline.baseUrl}/ui/welcome`;
   console.log(`
 Kratos-compatible identity API on ${offline.baseUrl}
 
+Open:  ${uiUrl}   (the self-service UI: sign up, sign in, settings)
 Try:   curl -s ${offline.baseUrl}/self-service/registration/api
-Admin: curl -s ${offline.baseUrl}/admin/identities -H "Authorization: Bearer ${key ?? '$ADMIN_API_KEY'}"${key ? '\n       (admin key generated for this run; set ADMIN_API_KEY to choose one)' : ''}
+Admin: curl -s ${offline.baseUrl}/admin/identities -H "Authorization: Bearer ${key ?? '$ADMIN_API_KEY'}"${key ? '\n       (admin key generated for this run; set ADMIN_API_KEY to choose one)' : ''}${settings.generatedCookieSecret ? '\n       (cookie secret generated for this run: browser sessions end when this stops; set SECRETS_COOKIE to keep them)' : ''}
 Stop:  Ctrl-C
 `);
   offline.process.once('exit', (code) => {

@@ -14,7 +14,7 @@ import middy from '@middy/core';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { getConfig } from '../../lib/config/index.js';
-import { sessionTokenOf } from '../../lib/http/request.js';
+import { sessionTokenOf } from '../../lib/http/browser.js';
 import { httpFunction } from '../../lib/http/stack.js';
 import { sessionView } from '../../lib/session/model.js';
 import { createSessionService, type SessionService } from '../../lib/session/service.js';
@@ -36,7 +36,7 @@ function tracedSessions(): SessionService {
 
 const whoami = httpFunction({ route: '/sessions/whoami' }, async (request) => {
   const now = new Date();
-  const session = await tracedSessions().whoami(sessionTokenOf(request), now);
+  const session = await tracedSessions().whoami(sessionTokenOf(request, getConfig(), now), now);
   return {
     status: 200,
     headers: { 'X-Kratos-Authenticated-Identity-Id': session.identityId },

@@ -4,6 +4,7 @@
  * value throws a ConfigError naming the variable and what is allowed. What only the admin functions read (the
  * admin key) is read by them alone (`admin.ts`), so a bad admin setting cannot stop the public API.
  */
+import { loadBrowserConfig, type BrowserConfig } from './browser.js';
 import { loadTracingConfig, type TracingConfig } from './tracing.js';
 import {
   ConfigError,
@@ -33,6 +34,7 @@ export interface Config {
   identifierSimilarityCheck: boolean;
   logLevel: LogLevelSetting;
   tracing: TracingConfig;
+  browser: BrowserConfig;
   dynamodb: { endpoint?: string; tableName: string; region: string };
 }
 
@@ -55,6 +57,7 @@ export function loadConfig(env: Env = process.env): Config {
     identifierSimilarityCheck: readBoolean(env, 'SELFSERVICE_METHODS_PASSWORD_CONFIG_IDENTIFIER_SIMILARITY_CHECK_ENABLED', true),
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     tracing: loadTracingConfig(env),
+    browser: loadBrowserConfig(env, publicBaseUrl),
     dynamodb: {
       endpoint: readUrl(env, 'DYNAMODB_ENDPOINT'),
       tableName,

@@ -165,7 +165,11 @@ export class ServiceUnavailableError extends KratosError {
 /** A submit that failed validation: Kratos answers 400 with the flow, its ui nodes carrying the messages. */
 export class FlowValidationError extends KratosError {
   override name = 'FlowValidationError';
-  constructor(readonly flow: object) {
+  /** `saved`: what a browser flow keeps of the failure for its UI to show (values and messages). */
+  constructor(
+    readonly flow: object,
+    readonly saved?: unknown,
+  ) {
     super(400, { reason: 'The flow failed validation' });
   }
 
@@ -239,11 +243,17 @@ export class SessionInactiveError extends KratosError {
 /** A privileged change (password) with a session authenticated too long ago. */
 export class SessionRefreshRequiredError extends KratosError {
   override name = 'SessionRefreshRequiredError';
-  constructor() {
+  /** `redirectBrowserTo`: for a browser flow, the login that refreshes the session and comes back. */
+  constructor(readonly redirectBrowserTo?: string) {
     super(403, {
       id: 'session_refresh_required',
       reason: 'The login session is too old and thus not allowed to update these fields. Please re-authenticate.',
     });
+  }
+
+  override body(requestId?: string): unknown {
+    const body = super.body(requestId) as object;
+    return this.redirectBrowserTo ? { ...body, redirect_browser_to: this.redirectBrowserTo } : body;
   }
 }
 
@@ -252,6 +262,46 @@ export class IdentityMismatchError extends KratosError {
   override name = 'IdentityMismatchError';
   constructor() {
     super(403, { id: 'security_identity_mismatch', reason: 'The flow belongs to another identity than the session.' });
+  }
+}
+
+/** A `return_to` outside `selfservice.allowed_return_urls`. */
+export class ReturnToForbiddenError extends KratosError {
+  override name = 'ReturnToForbiddenError';
+  constructor(returnTo: string) {
+    super(400, { id: 'self_service_flow_return_to_forbidden', reason: `Requested return_to URL ${JSON.stringify(returnTo.slice(0, 500))} is not allowed.` });
+  }
+}
+
+/** What was wrong with a browser submit's anti-CSRF token (nosurfx's reject reasons). */
+export type CsrfFailure = 'no-cookies' | 'cookie-missing' | 'token-not-sent' | 'token-mismatch';
+
+const CSRF_REJECT_REASON: Record<CsrfFailure, string> = {
+  'no-cookies': 'The HTTP Cookie Header is empty or not set.',
+  'cookie-missing': 'The HTTP Cookie Header was set but did not include the anti-CSRF cookie.',
+  'token-not-sent': 'The anti-CSRF cookie was found but the CSRF token was not included in the HTTP request body (csrf_token) nor in the HTTP Header (X-CSRF-Token).',
+  'token-mismatch': 'The HTTP Cookie Header was set and a CSRF token was sent but they do not match. We recommend deleting all cookies for this domain and retrying the flow.',
+};
+
+/** A browser flow used without its anti-CSRF cookie and token: 403 `security_csrf_violation`, as Kratos words it. */
+export class CsrfViolationError extends KratosError {
+  override name = 'CsrfViolationError';
+  constructor(failure: CsrfFailure, ajax: boolean) {
+    const details: Record<string, unknown> = { docs: 'https://www.ory.com/docs/troubleshooting/csrf' };
+    if (failure === 'token-not-sent') details.hint = CSRF_REJECT_REASON[failure];
+    else {
+      details.hint = ajax
+        ? 'We detected an AJAX call, please ensure that CORS is enabled and configured correctly, and that your AJAX code sends cookies and has credentials enabled. For further debugging, check your Browser\'s Network Tab to see what cookies are included or excluded.'
+        : 'We detected a regular browser or server-side call. To debug browser calls check your Browser\'s Network Tab to see what cookies are included or excluded. If you are calling from a server ensure that the appropriate cookies are being forwarded and that the SDK method is called correctly.';
+      details.reject_reason = CSRF_REJECT_REASON[failure];
+    }
+    super(403, {
+      id: 'security_csrf_violation',
+      message: 'the request was rejected to protect you from Cross-Site-Request-Forgery',
+      reason:
+        'Please retry the flow and optionally clear your cookies. The request was rejected to protect you from Cross-Site-Request-Forgery (CSRF) which could cause account takeover, leaking personal information, and other serious security issues.',
+      details,
+    });
   }
 }
 

@@ -1,28 +1,61 @@
-/** What the flows share: ids, creation, lookup, expiry, the native-flow CSRF guard and the signed-in check. */
+/**
+ * What the flows share: ids, creation, lookup, expiry, the CSRF guards of both kinds of flow (native flows refuse
+ * cookies and Origin; browser flows need the anti-CSRF cookie and its token), validation errors, the signed-in check.
+ */
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, FlowExpiredError, FlowGoneError, FlowValidationError, KratosError, NotFoundError } from '../errors/index.js';
+import type { BrowserConfig } from '../config/browser.js';
+import {
+  BadRequestError,
+  CsrfViolationError,
+  FlowExpiredError,
+  FlowGoneError,
+  FlowValidationError,
+  KratosError,
+  NotFoundError,
+  type CsrfFailure,
+} from '../errors/index.js';
 import type { IdentitySchema } from '../identity/schema.js';
 import type { ClientInfo } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
 import { canonicalUuid } from '../util/ids.js';
-import { messages } from '../text/messages.js';
-import { isExpired, type FlowRecord, type FlowType, type FlowView } from './model.js';
+import { messages, type UiText } from '../text/messages.js';
+import { maskCsrfToken, newCsrfToken, verifyCsrfToken } from './csrf.js';
+import type { SelfServiceErrorRepository } from './errors.js';
+import { isExpired, type FlowMode, type FlowRecord, type FlowType, type FlowView, type SavedUi } from './model.js';
 import type { FlowRepository } from './repository.js';
 import { renderFlow, type RenderOptions } from './ui.js';
+
+/** What a browser request carries besides the session (lib/http/browser.ts reads it from the HTTP request). */
+export interface BrowserRequest {
+  /** The token of the anti-CSRF cookie; undefined when there is none (or it is malformed). */
+  csrfCookie?: string;
+  /** Whether the request had a Cookie header at all (for the CSRF error's reason). */
+  anyCookie: boolean;
+  /** `X-CSRF-Token`. */
+  csrfHeader?: string;
+  /** `Sec-Fetch-Mode` says a script made the request (for the CSRF error's hint). */
+  ajax: boolean;
+  /** Kratos's IsJSONRequest: answer with JSON (`Accept` negotiates to it, or a JSON body), not with redirects. */
+  json: boolean;
+}
 
 /** What a flow endpoint knows about the caller. */
 export interface FlowRequest extends ClientInfo {
   requestUrl: string;
-  /** Session token from X-Session-Token or Authorization: Bearer. */
+  /** The session token: X-Session-Token, then the session cookie, then Authorization: Bearer (Kratos's order). */
   sessionToken?: string;
   origin?: string;
+  /** A cookie other than Cloudflare's (`__cf*`, `_cf*`, `cf_*`), which Kratos ignores. */
   hasCookie: boolean;
+  browser: BrowserRequest;
 }
 
 export interface FlowDeps {
   flows: FlowRepository;
   schema: IdentitySchema;
   publicBaseUrl: string;
+  browser: BrowserConfig;
+  errors: SelfServiceErrorRepository;
 }
 
 export function parseFlowId(raw: string | undefined): string {
@@ -36,42 +69,75 @@ export async function hasActiveSession(sessionService: SessionService, request: 
   return (await sessionService.findActive(request.sessionToken, now)) !== undefined;
 }
 
+/** A new browser flow's anti-CSRF token: the cookie's when there is one, else a new one the answer must set. */
+export function csrfFor(request: FlowRequest): { token: string; isNew: boolean } {
+  return request.browser.csrfCookie ? { token: request.browser.csrfCookie, isNew: false } : { token: newCsrfToken(), isNew: true };
+}
+
 export async function createFlow(
   deps: FlowDeps,
   type: FlowType,
+  mode: FlowMode,
   lifespanMs: number,
   request: Pick<FlowRequest, 'requestUrl'>,
   now: Date,
-  extra: Partial<FlowRecord> = {},
+  extra: Partial<FlowRecord> & { csrf?: string } = {},
 ): Promise<FlowRecord> {
+  const { csrf, ...rest } = extra;
   const flow: FlowRecord = {
     id: randomUUID(),
     type,
+    mode,
     state: 'choose_method',
     requestUrl: request.requestUrl,
     issuedAt: now,
     expiresAt: new Date(now.getTime() + lifespanMs),
-    ...extra,
+    ...(mode === 'browser' && csrf ? { csrfToken: maskCsrfToken(csrf) } : {}),
+    ...rest,
   };
   await deps.flows.create(flow);
   return flow;
 }
 
-export function render(deps: FlowDeps, flow: FlowRecord, options?: RenderOptions): FlowView {
-  return renderFlow(flow, deps.schema, deps.publicBaseUrl, options);
+/** The flow as Kratos serialises it; a browser flow's `csrf_token` node carries the cookie's token `csrf` masked afresh. */
+export function render(deps: FlowDeps, flow: FlowRecord, csrf?: string, options: RenderOptions = {}): FlowView {
+  return renderFlow(flow, deps.schema, deps.publicBaseUrl, { ...options, csrfToken: flow.mode === 'browser' && csrf ? maskCsrfToken(csrf) : '' });
 }
 
-/** `GET /self-service/<type>/flows?id=`: the flow, 404 if unknown (or of another type), 410 once expired. */
-export async function getFlowView(deps: FlowDeps, type: FlowType, rawId: string | undefined, now: Date): Promise<FlowView> {
+/** What a browser flow's last failed submit left on it (values, messages), to render when the UI reads it back. */
+export const savedUiOf = (flow: FlowRecord): RenderOptions => (flow.ui ? { values: flow.ui.values, messages: flow.ui.messages, nodeMessages: flow.ui.nodeMessages } : {});
+
+/** Why a browser request fails the CSRF check, in Kratos's words (nosurfx.CSRFErrorReason). */
+export function csrfViolation(request: FlowRequest, sent: string | undefined): CsrfViolationError {
+  const { browser } = request;
+  const failure: CsrfFailure = !browser.anyCookie ? 'no-cookies' : !browser.csrfCookie ? 'cookie-missing' : !sent ? 'token-not-sent' : 'token-mismatch';
+  return new CsrfViolationError(failure, browser.ajax);
+}
+
+/** The init endpoint a flow of `type` and `mode` is started at. */
+export const initUrl = (deps: FlowDeps, type: FlowType, mode: FlowMode) => `${deps.publicBaseUrl}/self-service/${type}/${mode}`;
+
+/**
+ * `GET /self-service/<type>/flows?id=`: the flow, 404 if unknown (or of another type), 410 once expired; a browser flow
+ * only with the anti-CSRF cookie it was made with (403 otherwise, as Kratos).
+ */
+export async function getFlowView(deps: FlowDeps, type: FlowType, rawId: string | undefined, request: FlowRequest, now: Date): Promise<FlowView> {
   const flow = await deps.flows.get(parseFlowId(rawId));
   if (!flow || flow.type !== type) throw new NotFoundError();
-  if (isExpired(flow, now)) throw new FlowGoneError(type, `${deps.publicBaseUrl}/self-service/${type}/api`);
-  return render(deps, flow);
+  if (isExpired(flow, now)) throw new FlowGoneError(type, initUrl(deps, type, flow.mode));
+  checkBrowserFlowCookie(flow, request);
+  return render(deps, flow, request.browser.csrfCookie, savedUiOf(flow));
+}
+
+/** A browser flow is read only with the anti-CSRF cookie whose token it was made with. */
+export function checkBrowserFlowCookie(flow: FlowRecord, request: FlowRequest): void {
+  if (flow.mode === 'browser' && !verifyCsrfToken(request.browser.csrfCookie, flow.csrfToken)) throw csrfViolation(request, flow.csrfToken);
 }
 
 /**
- * Checks a flow loaded for a submit: unknown -> 404; expired -> a replacement flow that says why and a 410
- * pointing at it; Origin or Cookie on an API flow -> 400 (native flows are CSRF-protected by refusing them).
+ * Checks a flow loaded for a submit: unknown -> 404; expired -> a replacement flow that says why and a 410 pointing at
+ * it; an API flow with an Origin header or a cookie -> 400 (native flows are CSRF-protected by refusing them); a
+ * browser flow without the anti-CSRF cookie and its token (`csrf_token` in the body, or `X-CSRF-Token`) -> 403.
  */
 export async function checkSubmittable(
   deps: FlowDeps,
@@ -81,27 +147,48 @@ export async function checkSubmittable(
   request: FlowRequest,
   now: Date,
   values: Record<string, unknown>,
+  body: Record<string, unknown>,
 ): Promise<FlowRecord> {
   if (!flow || flow.type !== type) throw new NotFoundError();
   if (isExpired(flow, now)) {
-    const replacement = await createFlow(deps, type, lifespanMs, { requestUrl: flow.requestUrl }, now, {
+    const replacement = await createFlow(deps, type, flow.mode, lifespanMs, { requestUrl: flow.requestUrl }, now, {
       messages: [messages.flowExpired(type, flow.expiresAt, now)],
+      csrf: request.browser.csrfCookie ?? newCsrfToken(),
+      ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
+      ...(flow.refresh !== undefined ? { refresh: flow.refresh } : {}),
       ...(flow.identityId ? { identityId: flow.identityId, state: flow.state === 'success' ? 'show_form' : flow.state } : {}),
     });
     throw new FlowExpiredError(flow.expiresAt, now, replacement.id);
   }
-  const csrfReason = request.origin
-    ? 'The HTTP Request Header included the "Origin" key, indicating that this request was made as part of an AJAX request in a Browser. The flow however was initiated as an API request. To prevent potential misuse and mitigate several attack vectors including CSRF, the request has been blocked. Please consult the documentation.'
-    : request.hasCookie
-      ? 'The HTTP Request Header included the "Cookie" key, indicating that this request was made by a Browser. The flow however was initiated as an API request. To prevent potential misuse and mitigate several attack vectors including CSRF, the request has been blocked. Please consult the documentation.'
-      : undefined;
-  if (csrfReason) throw new FlowValidationError(render(deps, flow, { values, messages: [messages.generic(csrfReason)] }));
+  if (flow.mode === 'browser') {
+    const sent = typeof body.csrf_token === 'string' && body.csrf_token ? body.csrf_token : request.browser.csrfHeader;
+    if (!verifyCsrfToken(request.browser.csrfCookie, sent)) throw csrfViolation(request, sent);
+  } else {
+    const csrfReason = request.origin
+      ? 'The HTTP Request Header included the "Origin" key, indicating that this request was made as part of an AJAX request in a Browser. The flow however was initiated as an API request. To prevent potential misuse and mitigate several attack vectors including CSRF, the request has been blocked. Please consult the documentation.'
+      : request.hasCookie
+        ? 'The HTTP Request Header included the "Cookie" key, indicating that this request was made by a Browser. The flow however was initiated as an API request. To prevent potential misuse and mitigate several attack vectors including CSRF, the request has been blocked. Please consult the documentation.'
+        : undefined;
+    if (csrfReason) throw invalid(deps, flow, request, { values, messages: [messages.generic(csrfReason)], nodeMessages: {} });
+  }
   // Login and registration flows are single use; a settings flow may be submitted again after a success.
   if (type !== 'settings' && flow.state !== 'choose_method') {
-    throw new FlowValidationError(render(deps, flow, { values, messages: [messages.flowAlreadyCompleted(type)] }));
+    throw invalid(deps, flow, request, { values, messages: [messages.flowAlreadyCompleted(type)], nodeMessages: {} });
   }
   return flow;
 }
+
+/** A submit that failed validation: the flow with the messages (and, for a browser flow, what to save on it). */
+export function invalid(deps: FlowDeps, flow: FlowRecord, request: FlowRequest, saved: SavedUi, extra?: Pick<RenderOptions, 'identity'>): FlowValidationError {
+  return new FlowValidationError(render(deps, flow, request.browser.csrfCookie, { ...saved, ...extra }), saved);
+}
+
+/** Shorthand for a validation error's saved state. */
+export const failedWith = (values: Record<string, unknown>, flowMessages: UiText[] = [], nodeMessages: Record<string, UiText[]> = {}): SavedUi => ({
+  values,
+  messages: flowMessages,
+  nodeMessages,
+});
 
 export function stringField(body: Record<string, unknown>, name: string): string | undefined {
   const value = body[name];

@@ -1,28 +1,35 @@
 /**
- * The API login flow for the password method. Storage round trips on submit, whatever the identifier: one
- * batched read (the flow, and the identifier's claim with its login copy and password hash), one bcrypt compare
- * (against a dummy hash for an unknown identifier), and on success one transaction (session + flow completion).
+ * The login flow for the password method, for native apps (`api`: a session token) and browsers (`browser`: a
+ * session cookie, CSRF, redirects). Storage round trips on submit, whatever the identifier: one batched read (the
+ * flow, and the identifier's claim with its login copy and password hash), one bcrypt compare (against a dummy hash
+ * for an unknown identifier), and on success one transaction (session + flow completion).
  */
-import { FlowAlreadyUsedError, FlowValidationError, IdentityDisabledError, SessionAlreadyAvailableError } from '../errors/index.js';
+import { FlowAlreadyUsedError, IdentityDisabledError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { normalizeIdentifier } from '../identity/schema.js';
 import { sessionView } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
 import { messages, type UiText } from '../text/messages.js';
 import { events } from '../tracing/events.js';
+import { jsonAnswer, redirectAnswer, type FlowAnswer } from './answer.js';
+import { afterSuccessUrl, browserFailure, flowUiUrl, forwardToErrorUi } from './browser.js';
 import {
   checkSubmittable,
   createFlow,
+  csrfFor,
+  failedWith,
   failureReason,
   getFlowView,
-  hasActiveSession,
+  invalid,
   parseFlowId,
   render,
   stringField,
   type FlowDeps,
   type FlowRequest,
 } from './common.js';
+import { newCsrfToken } from './csrf.js';
 import type { FlowRecord, FlowView } from './model.js';
+import { checkReturnTo } from './return-to.js';
 
 export interface LoginDeps extends FlowDeps {
   sessionService: SessionService;
@@ -30,36 +37,69 @@ export interface LoginDeps extends FlowDeps {
   lifespanMs: number;
 }
 
+export interface LoginInit {
+  /** `refresh=true`: log in again beside an active session. */
+  refresh: boolean;
+  /** `return_to` as the caller sent it (browser flows). */
+  returnTo?: string;
+}
+
 export function createLoginFlows(deps: LoginDeps) {
-  const invalid = (flow: FlowRecord, values: Record<string, unknown>, flowMessage?: UiText, nodeMessages?: Record<string, UiText[]>) =>
-    new FlowValidationError(render(deps, flow, { values, messages: flowMessage ? [flowMessage] : [], nodeMessages }));
+  const checkedReturnTo = (raw: string | undefined) => checkReturnTo(raw, deps.browser.allowedReturnUrls, deps.browser.defaultReturnUrl);
 
   return {
-    async init(request: FlowRequest, refresh: boolean, now: Date): Promise<FlowView> {
-      if (!refresh && (await hasActiveSession(deps.sessionService, request, now))) throw new SessionAlreadyAvailableError('login');
-      const flow = await createFlow(deps, 'login', deps.lifespanMs, request, now, { refresh });
-      events.loginInitiated(flow.id, 'api', refresh);
+    /** `GET /self-service/login/api`. */
+    async init(request: FlowRequest, init: LoginInit, now: Date): Promise<FlowView> {
+      if (!init.refresh && (await hasSession(request, now))) throw new SessionAlreadyAvailableError('login');
+      const flow = await createFlow(deps, 'login', 'api', deps.lifespanMs, request, now, { refresh: init.refresh });
+      events.loginInitiated(flow.id, 'api', init.refresh);
       return render(deps, flow);
     },
 
-    get: (id: string | undefined, now: Date) => getFlowView(deps, 'login', id, now),
+    /** `GET /self-service/login/browser`: 303 to the login UI with the flow, or the flow itself for a JSON request. */
+    async initBrowser(request: FlowRequest, init: LoginInit, now: Date): Promise<FlowAnswer> {
+      try {
+        const returnTo = checkedReturnTo(init.returnTo);
+        if (!init.refresh && (await hasSession(request, now))) {
+          if (request.browser.json) throw new SessionAlreadyAvailableError('login');
+          return redirectAnswer(returnTo ?? deps.browser.defaultReturnUrl);
+        }
+        const csrf = csrfFor(request);
+        const flow = await createFlow(deps, 'login', 'browser', deps.lifespanMs, request, now, { refresh: init.refresh, returnTo, csrf: csrf.token });
+        events.loginInitiated(flow.id, 'browser', init.refresh);
+        const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
+        return request.browser.json ? jsonAnswer(render(deps, flow, csrf.token), 200, setCookie) : redirectAnswer(flowUiUrl(deps, 'login', flow.id), setCookie);
+      } catch (error) {
+        if (error instanceof KratosError && !request.browser.json) return forwardToErrorUi(deps, error, now);
+        throw error;
+      }
+    },
 
-    async submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date) {
+    get: (id: string | undefined, request: FlowRequest, now: Date) => getFlowView(deps, 'login', id, request, now),
+
+    /** `POST /self-service/login?flow=`. */
+    async submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date): Promise<FlowAnswer> {
       const attempt: { flow?: FlowRecord; identityId?: string } = {};
       try {
         return await submit(rawFlowId, body, request, now, attempt);
       } catch (error) {
         events.loginFailed({
           flowId: attempt.flow?.id,
-          flowType: attempt.flow ? 'api' : '',
+          flowType: attempt.flow?.mode ?? '',
           refresh: attempt.flow?.refresh ?? false,
           reason: failureReason(error),
           identityId: attempt.identityId,
         });
+        const answer = await browserFailure(deps, 'login', attempt.flow, error, request, now);
+        if (answer) return answer;
         throw error;
       }
     },
   };
+
+  async function hasSession(request: FlowRequest, now: Date) {
+    return (await deps.sessionService.findActive(request.sessionToken, now)) !== undefined;
+  }
 
   async function submit(
     rawFlowId: string | undefined,
@@ -67,7 +107,7 @@ export function createLoginFlows(deps: LoginDeps) {
     request: FlowRequest,
     now: Date,
     attempt: { flow?: FlowRecord; identityId?: string },
-  ) {
+  ): Promise<FlowAnswer> {
     const flowId = parseFlowId(rawFlowId);
     const identifier = stringField(body, 'identifier');
     const password = stringField(body, 'password');
@@ -77,29 +117,30 @@ export function createLoginFlows(deps: LoginDeps) {
     const found = normalized
       ? await deps.flows.getForPasswordLogin(flowId, normalized)
       : { flow: await deps.flows.get(flowId), credential: undefined };
-    const flow = await checkSubmittable(deps, found.flow, 'login', deps.lifespanMs, request, now, values);
+    const flow = await checkSubmittable(deps, found.flow, 'login', deps.lifespanMs, request, now, values, body);
     attempt.flow = flow;
+    const fail = (flowMessage?: UiText, nodeMessages?: Record<string, UiText[]>) =>
+      invalid(deps, flow, request, failedWith(values, flowMessage ? [flowMessage] : [], nodeMessages));
 
-    if (!flow.refresh && (await hasActiveSession(deps.sessionService, request, now))) {
-      throw invalid(flow, values, messages.generic(new SessionAlreadyAvailableError('login').reason!));
+    const previous = await deps.sessionService.findActive(request.sessionToken, now);
+    if (!flow.refresh && previous) {
+      // A browser that is signed in already goes where it was going; anyone else is told.
+      if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(afterSuccessUrl(deps, flow, 'login'));
+      throw fail(messages.generic(new SessionAlreadyAvailableError('login').reason!));
     }
     if (body.method !== 'password') {
-      throw invalid(flow, values, {
-        id: 4010002,
-        text: 'Could not find a strategy to log you in with. Did you fill out the form correctly?',
-        type: 'error',
-      });
+      throw fail({ id: 4010002, text: 'Could not find a strategy to log you in with. Did you fill out the form correctly?', type: 'error' });
     }
     const missing: Record<string, UiText[]> = {};
     if (!normalized) missing.identifier = [messages.required('identifier')];
     if (!password) missing.password = [messages.required('password')];
-    if (Object.keys(missing).length > 0) throw invalid(flow, values, undefined, missing);
+    if (Object.keys(missing).length > 0) throw fail(undefined, missing);
 
     // Unknown identifiers cost one compare at the configured cost and answer exactly like a wrong password.
     const credential = found.credential;
     const hash = credential?.hashedPassword;
     const matches = hash ? await deps.hasher.compare(password!, hash) : await deps.hasher.compareWithDummy(password!);
-    if (!credential || !matches) throw invalid(flow, values, messages.invalidCredentials());
+    if (!credential || !matches) throw fail(messages.invalidCredentials());
     attempt.identityId = credential.identity.id;
     if (credential.identity.state !== 'active') throw new IdentityDisabledError();
 
@@ -107,23 +148,31 @@ export function createLoginFlows(deps: LoginDeps) {
     try {
       await deps.flows.completeLogin(issued, { flowId: flow.id, now });
     } catch (error) {
-      if (error instanceof FlowAlreadyUsedError) throw invalid(flow, values, messages.flowAlreadyCompleted('login'));
+      if (error instanceof FlowAlreadyUsedError) throw fail(messages.flowAlreadyCompleted('login'));
       throw error;
     }
     events.sessionIssued(issued.session.identityId, issued.session.id);
     events.loginSucceeded({
       flowId: flow.id,
-      flowType: 'api',
+      flowType: flow.mode,
       identityId: issued.session.identityId,
       sessionId: issued.session.id,
       refresh: flow.refresh ?? false,
       requestedAal: 'aal1',
     });
-    return {
-      session_token: issued.token,
-      session: sessionView(issued.session, now, deps.publicBaseUrl),
-      continue_with: [{ action: 'set_ory_session_token', ory_session_token: issued.token }],
+    const session = sessionView(issued.session, now, deps.publicBaseUrl);
+    if (flow.mode === 'api') {
+      return jsonAnswer({ session_token: issued.token, session, continue_with: [{ action: 'set_ory_session_token', ory_session_token: issued.token }] });
+    }
+    // A browser gets the session as a cookie, never its token; signing in as someone else rotates the CSRF token.
+    const cookies = {
+      session: { token: issued.token, expiresAt: issued.session.expiresAt },
+      ...(previous && previous.identityId !== issued.session.identityId ? { csrfToken: newCsrfToken() } : {}),
     };
+    const next = afterSuccessUrl(deps, flow, 'login');
+    return request.browser.json
+      ? jsonAnswer({ session, continue_with: [{ action: 'redirect_browser_to', redirect_browser_to: next }] }, 200, cookies)
+      : redirectAnswer(next, cookies);
   }
 }
 export type LoginFlows = ReturnType<typeof createLoginFlows>;

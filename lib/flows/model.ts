@@ -1,6 +1,15 @@
 import type { UiText } from '../text/messages.js';
 
 export type FlowType = 'login' | 'registration' | 'settings';
+/** Kratos's flow `type`: `api` for native apps (a session token), `browser` for browsers (cookies, CSRF, redirects). */
+export type FlowMode = 'api' | 'browser';
+
+/** What a failed browser submit leaves on its flow for the UI to show: values echoed, messages (Kratos saves the flow). */
+export interface SavedUi {
+  values: Record<string, unknown>;
+  messages: UiText[];
+  nodeMessages: Record<string, UiText[]>;
+}
 /**
  * choose_method: open for a submit; passed_challenge: a login/registration submit succeeded (single use);
  * show_form / success: a settings flow before and after a successful change.
@@ -11,6 +20,7 @@ export type FlowState = 'choose_method' | 'passed_challenge' | 'show_form' | 'su
 export interface FlowRecord {
   id: string;
   type: FlowType;
+  mode: FlowMode;
   state: FlowState;
   requestUrl: string;
   issuedAt: Date;
@@ -21,6 +31,12 @@ export interface FlowRecord {
   identityId?: string;
   /** Flow-level messages a new flow starts with (a replacement for an expired flow says why). */
   messages?: UiText[];
+  /** Browser flows: where to send the browser once done (checked against the allow list when the flow was made). */
+  returnTo?: string;
+  /** Browser flows: the anti-CSRF token masked at creation; reading the flow needs the cookie it came from. */
+  csrfToken?: string;
+  /** Browser flows: what the last failed submit left to show. */
+  ui?: SavedUi;
 }
 
 export interface UiNodeAttributes {

@@ -1,26 +1,26 @@
 /**
- * The API registration flow for the password method (one step, Kratos's `session` after-hook on).
- * Storage round trips on submit: one read of the flow, one transaction writing identity, identifier
- * claims and session and completing the flow.
+ * The registration flow for the password method (one step, Kratos's `session` after-hook on), for native apps and
+ * browsers. Storage round trips on submit: one read of the flow, one transaction writing identity, identifier claims
+ * and session and completing the flow.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  DuplicateIdentifierError,
-  FlowAlreadyUsedError,
-  FlowValidationError,
-  SessionAlreadyAvailableError,
-} from '../errors/index.js';
+import { DuplicateIdentifierError, FlowAlreadyUsedError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { publicIdentity, type Identity } from '../identity/model.js';
 import type { PasswordPolicy } from '../identity/password-policy.js';
 import { sessionView } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
+import { jsonAnswer, redirectAnswer, type FlowAnswer } from './answer.js';
+import { afterSuccessUrl, browserFailure, flowUiUrl, forwardToErrorUi } from './browser.js';
 import {
   checkSubmittable,
   createFlow,
+  csrfFor,
+  failedWith,
   failureReason,
   getFlowView,
   hasActiveSession,
+  invalid,
   parseFlowId,
   render,
   stringField,
@@ -30,6 +30,7 @@ import {
 import { messages, type UiText } from '../text/messages.js';
 import { events } from '../tracing/events.js';
 import type { FlowRecord, FlowView } from './model.js';
+import { checkReturnTo } from './return-to.js';
 
 export interface RegistrationDeps extends FlowDeps {
   sessionService: SessionService;
@@ -39,25 +40,47 @@ export interface RegistrationDeps extends FlowDeps {
 }
 
 export function createRegistrationFlows(deps: RegistrationDeps) {
-  const invalid = (flow: FlowRecord, values: Record<string, unknown>, flowMessages: UiText[], nodeMessages?: Record<string, UiText[]>) =>
-    new FlowValidationError(render(deps, flow, { values, messages: flowMessages, nodeMessages }));
-
   return {
+    /** `GET /self-service/registration/api`. */
     async init(request: FlowRequest, now: Date): Promise<FlowView> {
       if (await hasActiveSession(deps.sessionService, request, now)) throw new SessionAlreadyAvailableError('registration');
-      const flow = await createFlow(deps, 'registration', deps.lifespanMs, request, now);
+      const flow = await createFlow(deps, 'registration', 'api', deps.lifespanMs, request, now);
       events.registrationInitiated(flow.id, 'api');
       return render(deps, flow);
     },
 
-    get: (id: string | undefined, now: Date) => getFlowView(deps, 'registration', id, now),
+    /** `GET /self-service/registration/browser`: 303 to the registration UI with the flow, or the flow for a JSON request. */
+    async initBrowser(request: FlowRequest, rawReturnTo: string | undefined, now: Date): Promise<FlowAnswer> {
+      try {
+        const returnTo = checkReturnTo(rawReturnTo, deps.browser.allowedReturnUrls, deps.browser.defaultReturnUrl);
+        if (await hasActiveSession(deps.sessionService, request, now)) {
+          if (request.browser.json) throw new SessionAlreadyAvailableError('registration');
+          return redirectAnswer(returnTo ?? deps.browser.defaultReturnUrl);
+        }
+        const csrf = csrfFor(request);
+        const flow = await createFlow(deps, 'registration', 'browser', deps.lifespanMs, request, now, { returnTo, csrf: csrf.token });
+        events.registrationInitiated(flow.id, 'browser');
+        const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
+        return request.browser.json
+          ? jsonAnswer(render(deps, flow, csrf.token), 200, setCookie)
+          : redirectAnswer(flowUiUrl(deps, 'registration', flow.id), setCookie);
+      } catch (error) {
+        if (error instanceof KratosError && !request.browser.json) return forwardToErrorUi(deps, error, now);
+        throw error;
+      }
+    },
 
-    async submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date) {
+    get: (id: string | undefined, request: FlowRequest, now: Date) => getFlowView(deps, 'registration', id, request, now),
+
+    /** `POST /self-service/registration?flow=`. */
+    async submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date): Promise<FlowAnswer> {
       const attempt: { flow?: FlowRecord } = {};
       try {
         return await submit(rawFlowId, body, request, now, attempt);
       } catch (error) {
-        events.registrationFailed(attempt.flow?.id, attempt.flow ? 'api' : '', failureReason(error));
+        events.registrationFailed(attempt.flow?.id, attempt.flow?.mode ?? '', failureReason(error));
+        const answer = await browserFailure(deps, 'registration', attempt.flow, error, request, now);
+        if (answer) return answer;
         throw error;
       }
     },
@@ -69,18 +92,20 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     request: FlowRequest,
     now: Date,
     attempt: { flow?: FlowRecord },
-  ) {
+  ): Promise<FlowAnswer> {
     const flowId = parseFlowId(rawFlowId);
     const traits = body.traits === undefined || body.traits === null ? {} : body.traits;
     const values = { traits };
-    const flow = await checkSubmittable(deps, await deps.flows.get(flowId), 'registration', deps.lifespanMs, request, now, values);
+    const flow = await checkSubmittable(deps, await deps.flows.get(flowId), 'registration', deps.lifespanMs, request, now, values, body);
     attempt.flow = flow;
+    const fail = (flowMessages: UiText[], nodeMessages?: Record<string, UiText[]>) => invalid(deps, flow, request, failedWith(values, flowMessages, nodeMessages));
 
-    if (await hasActiveSession(deps.sessionService, request, now)) throw new SessionAlreadyAvailableError('registration');
+    if (await hasActiveSession(deps.sessionService, request, now)) {
+      if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(afterSuccessUrl(deps, flow, 'registration'));
+      throw new SessionAlreadyAvailableError('registration');
+    }
     if (body.method !== 'password') {
-      throw invalid(flow, values, [
-        { id: 4010003, text: 'Could not find a strategy to sign you up with. Did you fill out the form correctly?', type: 'error' },
-      ]);
+      throw fail([{ id: 4010003, text: 'Could not find a strategy to sign you up with. Did you fill out the form correctly?', type: 'error' }]);
     }
 
     const password = stringField(body, 'password');
@@ -91,12 +116,12 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
       if (violation.node) (nodeMessages[violation.node] ??= []).push(violation.message);
       else flowMessages.push(violation.message);
     }
-    if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw invalid(flow, values, flowMessages, nodeMessages);
+    if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages);
 
     const validTraits = traits as Record<string, unknown>;
     const identifiers = deps.schema.passwordIdentifiers(validTraits);
     const violation = await deps.passwordPolicy(password!, identifiers);
-    if (violation) throw invalid(flow, values, [], { password: [violation] });
+    if (violation) throw fail([], { password: [violation] });
 
     const hashedPassword = await deps.hasher.hash(password!);
     const identity: Identity = {
@@ -116,22 +141,31 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     try {
       await deps.flows.completeRegistration(identity, issued, { flowId: flow.id, now });
     } catch (error) {
-      if (error instanceof DuplicateIdentifierError) throw invalid(flow, values, [messages.duplicateCredentials()]);
-      if (error instanceof FlowAlreadyUsedError) throw invalid(flow, values, [messages.flowAlreadyCompleted('registration')]);
+      if (error instanceof DuplicateIdentifierError) throw fail([messages.duplicateCredentials()]);
+      if (error instanceof FlowAlreadyUsedError) throw fail([messages.flowAlreadyCompleted('registration')]);
       throw error;
     }
     // What Kratos's persister and hooks emit, in their order: the identity, the registration, the session it issues
     // and the login that session stands for.
     events.identityCreated(identity.id);
-    events.registrationSucceeded(flow.id, 'api', identity.id);
+    events.registrationSucceeded(flow.id, flow.mode, identity.id);
     events.sessionIssued(identity.id, issued.session.id);
-    events.loginSucceeded({ flowId: flow.id, flowType: 'api', identityId: identity.id, sessionId: issued.session.id, refresh: false, requestedAal: '' });
-    return {
-      session_token: issued.token,
-      session: sessionView(issued.session, now, deps.publicBaseUrl),
-      identity: publicIdentity(identity, deps.publicBaseUrl),
-      continue_with: [{ action: 'set_ory_session_token', ory_session_token: issued.token }],
-    };
+    events.loginSucceeded({ flowId: flow.id, flowType: flow.mode, identityId: identity.id, sessionId: issued.session.id, refresh: false, requestedAal: '' });
+    const session = sessionView(issued.session, now, deps.publicBaseUrl);
+    const publicView = publicIdentity(identity, deps.publicBaseUrl);
+    if (flow.mode === 'api') {
+      return jsonAnswer({
+        session_token: issued.token,
+        session,
+        identity: publicView,
+        continue_with: [{ action: 'set_ory_session_token', ory_session_token: issued.token }],
+      });
+    }
+    const cookies = { session: { token: issued.token, expiresAt: issued.session.expiresAt } };
+    const next = afterSuccessUrl(deps, flow, 'registration');
+    return request.browser.json
+      ? jsonAnswer({ session, identity: publicView, continue_with: [{ action: 'redirect_browser_to', redirect_browser_to: next }] }, 200, cookies)
+      : redirectAnswer(next, cookies);
   }
 }
 export type RegistrationFlows = ReturnType<typeof createRegistrationFlows>;

@@ -1,6 +1,6 @@
 import type { Identity } from '../identity/model.js';
 import type { Session } from '../session/model.js';
-import type { FlowRecord } from './model.js';
+import type { FlowRecord, SavedUi } from './model.js';
 
 /** A session about to be stored under the hash of its token. */
 export interface StoredSession {
@@ -27,6 +27,8 @@ export interface FlowRepository {
   get(id: string): Promise<FlowRecord | undefined>;
   /** Records a settings flow's success. */
   markSucceeded(id: string): Promise<void>;
+  /** Keeps what a failed browser submit is to show (values, messages) on the flow, for its UI to read back. */
+  saveUi(id: string, ui: SavedUi): Promise<void>;
   /**
    * Login's one read: the flow, and the identity claiming `identifier` (normalised) as login needs it: its
    * password hash, state and revision, and the copy of it a new session carries. Known and unknown

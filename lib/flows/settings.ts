@@ -1,15 +1,9 @@
 /**
- * The API settings flow for the password method: a signed-in user changes their password. Requires an active
- * session, and a recent one (privileged session max age) for the change itself.
+ * The settings flow for the password method: a signed-in user changes their password, from a native app (`api`) or a
+ * browser (`browser`: cookies, CSRF, redirects). Requires an active session, and a recent one (privileged session
+ * max age) for the change itself.
  */
-import {
-  FlowGoneError,
-  FlowValidationError,
-  IdentityMismatchError,
-  NotFoundError,
-  SessionInactiveError,
-  SessionRefreshRequiredError,
-} from '../errors/index.js';
+import { FlowGoneError, IdentityMismatchError, KratosError, NotFoundError, SessionInactiveError, SessionRefreshRequiredError } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { publicIdentity, type Identity } from '../identity/model.js';
 import type { PasswordPolicy } from '../identity/password-policy.js';
@@ -17,10 +11,28 @@ import type { IdentityRepository } from '../identity/repository.js';
 import type { Session } from '../session/model.js';
 import type { SessionRepository } from '../session/repository.js';
 import type { SessionService } from '../session/service.js';
-import { checkSubmittable, createFlow, failureReason, parseFlowId, render, stringField, type FlowDeps, type FlowRequest } from './common.js';
+import { jsonAnswer, redirectAnswer, withQuery, type FlowAnswer } from './answer.js';
+import { afterSuccessUrl, browserFailure, flowUiUrl, forwardToErrorUi } from './browser.js';
+import {
+  checkBrowserFlowCookie,
+  checkSubmittable,
+  createFlow,
+  csrfFor,
+  failedWith,
+  failureReason,
+  initUrl,
+  invalid,
+  parseFlowId,
+  render,
+  savedUiOf,
+  stringField,
+  type FlowDeps,
+  type FlowRequest,
+} from './common.js';
 import { messages, type UiText } from '../text/messages.js';
 import { events } from '../tracing/events.js';
 import { isExpired, type FlowRecord, type FlowView } from './model.js';
+import { checkReturnTo } from './return-to.js';
 
 export interface SettingsDeps extends FlowDeps {
   identities: IdentityRepository;
@@ -39,44 +51,81 @@ export function createSettingsFlows(deps: SettingsDeps) {
     return session;
   }
 
-  const view = (flow: FlowRecord, identity: Identity, options: { messages?: UiText[]; nodeMessages?: Record<string, UiText[]> } = {}) =>
-    render(deps, flow, { ...options, identity: publicIdentity(identity, deps.publicBaseUrl) });
+  const identityView = (identity: Identity) => ({ identity: publicIdentity(identity, deps.publicBaseUrl) });
 
-  async function ownFlow(rawId: string | undefined, session: Session, now: Date, forSubmit: boolean, request?: FlowRequest) {
-    const id = parseFlowId(rawId);
-    const flow = await deps.flows.get(id);
+  async function ownFlow(rawId: string | undefined, session: Session) {
+    const flow = await deps.flows.get(parseFlowId(rawId));
     if (!flow || flow.type !== 'settings') throw new NotFoundError();
     if (flow.identityId !== session.identityId) throw new IdentityMismatchError();
-    if (!forSubmit) {
-      if (isExpired(flow, now)) throw new FlowGoneError('settings', `${deps.publicBaseUrl}/self-service/settings/api`);
-      return flow;
-    }
-    return checkSubmittable(deps, flow, 'settings', deps.lifespanMs, request!, now, {});
+    return flow;
   }
 
+  /** The login that refreshes a too old session and comes back to this flow's UI. */
+  const refreshLogin = (flow: FlowRecord) =>
+    withQuery(initUrl(deps, 'login', 'browser'), { refresh: 'true', return_to: flowUiUrl(deps, 'settings', flow.id) });
+
   return {
+    /** `GET /self-service/settings/api`. */
     async init(request: FlowRequest, now: Date): Promise<FlowView> {
       const session = await sessionOf(request, now);
-      const flow = await createFlow(deps, 'settings', deps.lifespanMs, request, now, {
-        identityId: session.identityId,
-        state: 'show_form',
-      });
-      return view(flow, session.identity);
+      const flow = await createFlow(deps, 'settings', 'api', deps.lifespanMs, request, now, { identityId: session.identityId, state: 'show_form' });
+      return render(deps, flow, undefined, identityView(session.identity));
     },
 
+    /** `GET /self-service/settings/browser`: 303 to the settings UI with a flow; without a session, to the login UI. */
+    async initBrowser(request: FlowRequest, rawReturnTo: string | undefined, now: Date): Promise<FlowAnswer> {
+      try {
+        const returnTo = checkReturnTo(rawReturnTo, deps.browser.allowedReturnUrls, deps.browser.defaultReturnUrl);
+        const session = await deps.sessionService.findActive(request.sessionToken, now);
+        if (!session) {
+          if (request.browser.json) throw new SessionInactiveError();
+          return redirectAnswer(deps.browser.uiUrls.login);
+        }
+        const csrf = csrfFor(request);
+        const flow = await createFlow(deps, 'settings', 'browser', deps.lifespanMs, request, now, {
+          identityId: session.identityId,
+          state: 'show_form',
+          returnTo,
+          csrf: csrf.token,
+        });
+        const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
+        return request.browser.json
+          ? jsonAnswer(render(deps, flow, csrf.token, identityView(session.identity)), 200, setCookie)
+          : redirectAnswer(flowUiUrl(deps, 'settings', flow.id), setCookie);
+      } catch (error) {
+        if (error instanceof KratosError && !request.browser.json) return forwardToErrorUi(deps, error, now);
+        throw error;
+      }
+    },
+
+    /** `GET /self-service/settings/flows?id=`: the session's own flow (a browser flow with its CSRF cookie). */
     async get(rawId: string | undefined, request: FlowRequest, now: Date): Promise<FlowView> {
       const session = await sessionOf(request, now);
-      return view(await ownFlow(rawId, session, now, false), session.identity);
+      const flow = await ownFlow(rawId, session);
+      if (isExpired(flow, now)) throw new FlowGoneError('settings', initUrl(deps, 'settings', flow.mode));
+      checkBrowserFlowCookie(flow, request);
+      return render(deps, flow, request.browser.csrfCookie, { ...savedUiOf(flow), ...identityView(session.identity) });
     },
 
-    async submit(rawId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date): Promise<FlowView> {
+    /** `POST /self-service/settings?flow=`. */
+    async submit(rawId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date): Promise<FlowAnswer> {
       const attempt: { flow?: FlowRecord; identityId?: string } = {};
       try {
         return await submit(rawId, body, request, now, attempt);
       } catch (error) {
         // Only a method this flow knows is named; anything else a client sent stays off the span.
         const method = body.method === 'password' || body.method === 'profile' ? body.method : '';
-        events.settingsFailed({ flowId: attempt.flow?.id, flowType: attempt.flow ? 'api' : '', method, reason: failureReason(error), identityId: attempt.identityId });
+        events.settingsFailed({ flowId: attempt.flow?.id, flowType: attempt.flow?.mode ?? '', method, reason: failureReason(error), identityId: attempt.identityId });
+        const apiFlow = attempt.flow?.mode === 'api';
+        // Kratos sends a browser without a session to log in, and one with too old a session to log in again.
+        if (error instanceof SessionInactiveError && !request.browser.json && !apiFlow) return redirectAnswer(initUrl(deps, 'login', 'browser'));
+        if (error instanceof SessionRefreshRequiredError && attempt.flow?.mode === 'browser') {
+          const to = refreshLogin(attempt.flow);
+          if (request.browser.json) throw new SessionRefreshRequiredError(to);
+          return redirectAnswer(to);
+        }
+        const answer = await browserFailure(deps, 'settings', attempt.flow, error, request, now);
+        if (answer) return answer;
         throw error;
       }
     },
@@ -88,46 +137,41 @@ export function createSettingsFlows(deps: SettingsDeps) {
     request: FlowRequest,
     now: Date,
     attempt: { flow?: FlowRecord; identityId?: string },
-  ): Promise<FlowView> {
+  ): Promise<FlowAnswer> {
     parseFlowId(rawId);
     const session = await sessionOf(request, now);
     attempt.identityId = session.identityId;
-    const flow = await ownFlow(rawId, session, now, true, request);
+    const flow = await checkSubmittable(deps, await ownFlow(rawId, session), 'settings', deps.lifespanMs, request, now, {}, body);
     attempt.flow = flow;
-    const invalid = (options: { messages?: UiText[]; nodeMessages?: Record<string, UiText[]> }) =>
-      new FlowValidationError(view(flow, session.identity, options));
+    const fail = (flowMessages: UiText[], nodeMessages?: Record<string, UiText[]>) =>
+      invalid(deps, flow, request, failedWith({}, flowMessages, nodeMessages), identityView(session.identity));
 
-    if (body.method !== 'password') {
-      throw invalid({ messages: [messages.generic('Only the "password" method can be used to change settings here.')] });
-    }
+    if (body.method !== 'password') throw fail([messages.generic('Only the "password" method can be used to change settings here.')]);
     if (now.getTime() - session.authenticatedAt.getTime() > deps.privilegedMaxAgeMs) throw new SessionRefreshRequiredError();
     const password = stringField(body, 'password');
-    if (!password) throw invalid({ nodeMessages: { password: [messages.required('password')] } });
+    if (!password) throw fail([], { password: [messages.required('password')] });
 
     const identity = await deps.identities.getWithCredentials(session.identityId);
     if (!identity) throw new SessionInactiveError();
     const violation = await deps.passwordPolicy(password, identity.identifiers ?? []);
-    if (violation) throw invalid({ nodeMessages: { password: [violation] } });
+    if (violation) throw fail([], { password: [violation] });
     const current = identity.password?.hashedPassword;
-    if (current && (await deps.hasher.compare(password, current))) {
-      throw invalid({ nodeMessages: { password: [messages.passwordSameAsOld()] } });
-    }
+    if (current && (await deps.hasher.compare(password, current))) throw fail([], { password: [messages.passwordSameAsOld()] });
 
     const hashedPassword = await deps.hasher.hash(password);
     const identifiers = identity.identifiers ?? [];
     const stored = await deps.identities.update(
-      {
-        ...identity,
-        updatedAt: now,
-        password: { identifiers, hashedPassword, createdAt: identity.password?.createdAt ?? now, updatedAt: now },
-      },
+      { ...identity, updatedAt: now, password: { identifiers, hashedPassword, createdAt: identity.password?.createdAt ?? now, updatedAt: now } },
       identity,
     );
     await deps.sessions.refreshIdentity(stored);
     await deps.flows.markSucceeded(flow.id);
     events.identityUpdated(stored.id);
-    events.settingsSucceeded(flow.id, 'api', stored.id, 'password');
-    return view({ ...flow, state: 'success', messages: [] }, stored, { messages: [messages.settingsSaved()] });
+    events.settingsSucceeded(flow.id, flow.mode, stored.id, 'password');
+    const succeeded = { ...flow, state: 'success' as const, messages: [], ui: undefined };
+    const view = render(deps, succeeded, request.browser.csrfCookie, { messages: [messages.settingsSaved()], ...identityView(stored) });
+    if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(afterSuccessUrl(deps, flow, 'settings', flowUiUrl(deps, 'settings', flow.id)));
+    return jsonAnswer(view);
   }
 }
 export type SettingsFlows = ReturnType<typeof createSettingsFlows>;

@@ -14,6 +14,8 @@ export interface RenderOptions {
   messages?: UiText[];
   /** Settings: the identity shown by the flow, in its public form. */
   identity?: Record<string, unknown>;
+  /** The `csrf_token` node's value: a browser flow's masked token; empty for an API flow. */
+  csrfToken?: string;
 }
 
 function input(
@@ -31,13 +33,13 @@ function input(
 }
 
 // API flows carry an empty CSRF token: native clients are protected by refusing cookies and Origin instead.
-const csrfNode = () => input('default', { name: 'csrf_token', type: 'hidden', value: '', required: true });
+const csrfNode = (token: string) => input('default', { name: 'csrf_token', type: 'hidden', value: token, required: true });
 const submitNode = (label: UiText) => input('password', { name: 'method', type: 'submit', value: 'password' }, label);
 
-function loginNodes(schema: IdentitySchema, values: Record<string, unknown>): UiNode[] {
+function loginNodes(schema: IdentitySchema, values: Record<string, unknown>, csrf: string): UiNode[] {
   const identifier = typeof values.identifier === 'string' ? values.identifier : '';
   return [
-    csrfNode(),
+    csrfNode(csrf),
     input('default', { name: 'identifier', type: 'text', value: identifier, required: true }, schema.identifierLabel()),
     input(
       'password',
@@ -64,7 +66,7 @@ function traitNodes(schema: IdentitySchema, traits: unknown, group: UiNode['grou
   );
 }
 
-function registrationNodes(schema: IdentitySchema, values: Record<string, unknown>): UiNode[] {
+function registrationNodes(schema: IdentitySchema, values: Record<string, unknown>, csrf: string): UiNode[] {
   const traits = traitNodes(schema, values.traits, 'password');
   // Kratos puts the password right after the identifier trait(s), then the remaining traits in schema order.
   const identifierNames = new Set(schema.fields.filter((f) => f.passwordIdentifier).map((f) => f.name));
@@ -74,7 +76,7 @@ function registrationNodes(schema: IdentitySchema, values: Record<string, unknow
     messages.labelPassword(),
   );
   return [
-    csrfNode(),
+    csrfNode(csrf),
     ...traits.filter((n) => identifierNames.has(n.attributes.name)),
     password,
     ...traits.filter((n) => !identifierNames.has(n.attributes.name)),
@@ -83,9 +85,9 @@ function registrationNodes(schema: IdentitySchema, values: Record<string, unknow
 }
 
 /** Settings: only the password method is offered here (profile changes go through the admin API). */
-function settingsNodes(): UiNode[] {
+function settingsNodes(csrf: string): UiNode[] {
   return [
-    csrfNode(),
+    csrfNode(csrf),
     input(
       'password',
       { name: 'password', type: 'password', required: true, autocomplete: 'new-password' },
@@ -102,12 +104,13 @@ export function renderFlow(
   options: RenderOptions = {},
 ): FlowView {
   const values = options.values ?? {};
+  const csrf = options.csrfToken ?? '';
   const nodes =
     flow.type === 'login'
-      ? loginNodes(schema, values)
+      ? loginNodes(schema, values, csrf)
       : flow.type === 'registration'
-        ? registrationNodes(schema, values)
-        : settingsNodes();
+        ? registrationNodes(schema, values, csrf)
+        : settingsNodes(csrf);
   for (const node of nodes) {
     const extra = options.nodeMessages?.[node.attributes.name];
     if (extra && node.attributes.type !== 'submit') node.messages.push(...extra);
@@ -123,10 +126,11 @@ export function renderFlow(
   const view: Record<string, unknown> = {
     id: flow.id,
     organization_id: null,
-    type: 'api',
+    type: flow.mode,
     expires_at: flow.expiresAt.toISOString(),
     issued_at: flow.issuedAt.toISOString(),
     request_url: flow.requestUrl,
+    ...(flow.returnTo ? { return_to: flow.returnTo } : {}),
     ui,
   };
   if (flow.type === 'login') {

@@ -3,7 +3,10 @@
  * Header names are lower-cased here (REST keeps the caller's case); bodies are decoded here.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { getConfig } from '../config/index.js';
 import { BadRequestError } from '../errors/index.js';
+import type { FlowRequest } from '../flows/common.js';
+import { browserRequestOf, sessionTokenOf } from './browser.js';
 import { lowerCaseHeaders, requestOrigin } from '../util/headers.js';
 
 export type LambdaHttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
@@ -22,6 +25,8 @@ export interface HttpRequest {
   rawBody?: string;
   requestId: string;
   sourceIp?: string;
+  /** The API Gateway payload version of the event (how the answer's cookies are given back). */
+  payloadVersion: '1.0' | '2.0';
 }
 
 function isV2(event: LambdaHttpEvent): event is APIGatewayProxyEventV2 {
@@ -58,6 +63,7 @@ export function toHttpRequest(event: LambdaHttpEvent, context?: Pick<Context, 'a
     rawBody,
     requestId: (v2 ? event.requestContext.requestId : event.requestContext?.requestId) ?? context?.awsRequestId ?? '',
     sourceIp: v2 ? event.requestContext.http.sourceIp : event.requestContext?.identity?.sourceIp,
+    payloadVersion: v2 ? '2.0' : '1.0',
   };
 }
 
@@ -127,14 +133,6 @@ function parseJsonOrForm(request: HttpRequest, allowForm = true): unknown {
   );
 }
 
-/** The session token a request carries: `X-Session-Token`, else `Authorization: Bearer`. */
-export function sessionTokenOf(request: HttpRequest): string | undefined {
-  const header = request.headers['x-session-token']?.trim();
-  if (header) return header;
-  const match = /^bearer\s+(.+)$/i.exec(request.headers.authorization?.trim() ?? '');
-  return match ? match[1].trim() : undefined;
-}
-
 /** The URL the caller requested, as Kratos records it in a flow's `request_url`. */
 export function requestUrlOf(request: HttpRequest): string {
   const { scheme, host } = requestOrigin(request.headers);
@@ -142,15 +140,17 @@ export function requestUrlOf(request: HttpRequest): string {
   return `${scheme}://${host}${request.path}${query ? `?${query}` : ''}`;
 }
 
-/** What the flows need to know about the caller. */
-export function flowRequestOf(request: HttpRequest) {
+/** What the flows need to know about the caller: its session (header, cookie, bearer), its cookies and what it accepts. */
+export function flowRequestOf(request: HttpRequest): FlowRequest {
+  const config = getConfig();
+  const { hasCookie, ...browser } = browserRequestOf(request, config);
   return {
     requestUrl: requestUrlOf(request),
-    sessionToken: sessionTokenOf(request),
+    sessionToken: sessionTokenOf(request, config),
     origin: request.headers.origin || undefined,
-    // As Go's http.Request.Cookies(): only a header that parses to at least one cookie counts.
-    hasCookie: /(^|;)\s*[^=;\s]+=/.test(request.headers.cookie ?? ''),
+    hasCookie,
     userAgent: request.headers['user-agent'],
     ipAddress: request.sourceIp,
+    browser,
   };
 }

@@ -6,8 +6,13 @@ import { errorEnvelope, KratosError } from '../errors/index.js';
 
 export interface HttpResult {
   status: number;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as an HTML page instead (the self-service UI). */
+  html?: string;
   headers?: Record<string, string>;
+  /** Set-Cookie values (API Gateway v2 answers them as `cookies`, v1 as a multi-value header). */
+  cookies?: string[];
 }
 
 /**
@@ -26,9 +31,23 @@ export function errorToResult(error: unknown, requestId: string | undefined): Ht
   return { status: 500, unexpected: true, body: errorEnvelope({ status: 500, requestId }) };
 }
 
-export function toLambdaResult(result: HttpResult, extraHeaders: Record<string, string>): APIGatewayProxyResult {
+export type LambdaResult = APIGatewayProxyResult & { cookies?: string[] };
+
+/** `payloadVersion`: the event's, since API Gateway takes cookies differently from each (v2 `cookies`, v1 multi-value). */
+export function toLambdaResult(result: HttpResult, extraHeaders: Record<string, string>, payloadVersion: '1.0' | '2.0' = '2.0'): LambdaResult {
   const headers: Record<string, string> = { ...extraHeaders, ...result.headers };
-  if (result.body === undefined) return { statusCode: result.status, headers, body: '' };
-  headers['Content-Type'] = 'application/json; charset=utf-8';
-  return { statusCode: result.status, headers, body: JSON.stringify(result.body) };
+  let body = '';
+  if (result.html !== undefined) {
+    headers['Content-Type'] = 'text/html; charset=utf-8';
+    body = result.html;
+  } else if (result.body !== undefined) {
+    headers['Content-Type'] = 'application/json; charset=utf-8';
+    body = JSON.stringify(result.body);
+  }
+  const answer: LambdaResult = { statusCode: result.status, headers, body };
+  if (result.cookies?.length) {
+    if (payloadVersion === '2.0') answer.cookies = result.cookies;
+    else answer.multiValueHeaders = { 'Set-Cookie': result.cookies };
+  }
+  return answer;
 }

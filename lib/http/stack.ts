@@ -8,8 +8,9 @@ import middy from '@middy/core';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { getConfig } from '../config/index.js';
 import { errorEnvelope, PayloadTooLargeError } from '../errors/index.js';
-import { captureProcessWarnings, log, setLogLevel } from '../log/index.js';
+import { captureProcessWarnings, log, redactFromLogs, setLogLevel } from '../log/index.js';
 import { runInInvocationContext, traceIdsOf, tracingMiddleware, tracingRequestEnd } from '../tracing/middleware.js';
+import { corsHeaders } from './cors.js';
 import { errorToResult, toLambdaResult, type HttpResult } from './response.js';
 import { MAX_BODY_BYTES, toHttpRequest, type HttpRequest, type LambdaHttpEvent } from './request.js';
 
@@ -30,8 +31,17 @@ const NO_CACHE = 'private, no-cache, no-store, must-revalidate';
 
 type Request = middy.Request<unknown, APIGatewayProxyResult | HttpResult, Error, Context, { http?: HttpRequest; startedAt?: number }>;
 
-function responseHeaders(http: HttpRequest | undefined): Record<string, string> {
+/** Headers every answer of `route` carries: no caching of GETs, the caller's request id, and CORS (public routes only). */
+function responseHeaders(http: HttpRequest | undefined, route: string): Record<string, string> {
   const headers: Record<string, string> = {};
+  if (http && !route.startsWith('/admin')) {
+    try {
+      const config = getConfig();
+      Object.assign(headers, corsHeaders(config.browser.cors, http.headers, new URL(config.publicBaseUrl).origin));
+    } catch {
+      // A configuration that does not load (a failed cold start) grants no origin anything.
+    }
+  }
   if (http?.method === 'GET') headers['Cache-Control'] = NO_CACHE;
   const requestId = http?.headers['x-request-id'];
   if (requestId) headers['X-Request-ID'] = requestId.slice(0, 200);
@@ -39,7 +49,7 @@ function responseHeaders(http: HttpRequest | undefined): Record<string, string> 
 }
 
 /** Normalises the event, shapes results, and maps every error in one place. */
-export function httpMiddleware(): middy.MiddlewareObj {
+export function httpMiddleware(route: string): middy.MiddlewareObj {
   return {
     before: async function httpMiddlewareBefore(request: Request) {
       const http = toHttpRequest(request.event as LambdaHttpEvent, request.context);
@@ -51,7 +61,7 @@ export function httpMiddleware(): middy.MiddlewareObj {
       }
     },
     after: async function httpMiddlewareAfter(request: Request) {
-      request.response = toLambdaResult(request.response as HttpResult, responseHeaders(request.internal.http));
+      request.response = toLambdaResult(request.response as HttpResult, responseHeaders(request.internal.http, route), request.internal.http?.payloadVersion);
     },
     onError: async function httpMiddlewareOnError(request: Request) {
       const http = request.internal.http;
@@ -68,7 +78,7 @@ export function httpMiddleware(): middy.MiddlewareObj {
           ...traceIdsOf(request as middy.Request),
         });
       }
-      request.response = toLambdaResult(result, responseHeaders(http));
+      request.response = toLambdaResult(result, responseHeaders(http, route), http?.payloadVersion);
     },
   } as middy.MiddlewareObj;
 }
@@ -107,7 +117,7 @@ function failedColdStart(route: string, error: unknown): LambdaHttpHandler {
   log('error', `cold start failed: ${error instanceof Error ? error.message : String(error)}`, { route, error: error instanceof Error ? error.name : undefined });
   return async (event) => {
     const http = toHttpRequest(event);
-    return toLambdaResult({ status: 500, body: errorEnvelope({ status: 500, requestId: http.headers['x-request-id'] }) }, responseHeaders(http));
+    return toLambdaResult({ status: 500, body: errorEnvelope({ status: 500, requestId: http.headers['x-request-id'] }) }, responseHeaders(http, route), http.payloadVersion);
   };
 }
 
@@ -116,7 +126,9 @@ export function httpFunction(options: RouteOptions, handler: HttpHandler): Lambd
   // failing the first request. In Lambda's runtime the init fails (Lambda reports it and retries it); anywhere
   // else the function loads and answers 500 (see failedColdStart).
   try {
-    setLogLevel(getConfig().logLevel);
+    const config = getConfig();
+    setLogLevel(config.logLevel);
+    for (const secret of config.browser.cookieSecrets) redactFromLogs(secret);
     options.coldStart?.();
   } catch (error) {
     if (process.env.AWS_LAMBDA_RUNTIME_API) throw error;
@@ -126,7 +138,7 @@ export function httpFunction(options: RouteOptions, handler: HttpHandler): Lambd
   const traced = (request: HttpRequest, context: Context) => runInInvocationContext(context, () => handler(request, context));
   return middy<unknown, APIGatewayProxyResult>(plugin(options.route) as middy.PluginObject)
     .use(tracingMiddleware(options.route))
-    .use(httpMiddleware())
+    .use(httpMiddleware(options.route))
     .use(options.middlewares ?? [])
     .handler(traced as unknown as middy.MiddyfiedHandler) as unknown as LambdaHttpHandler;
 }

@@ -42,8 +42,10 @@ export class IdentitySchema {
 
   constructor(
     readonly id: string,
-    schema: JsonSchema,
+    /** The JSON Schema document itself, as `GET /schemas/{id}` serves it. */
+    readonly document: JsonSchema,
   ) {
+    const schema = document;
     const traits = schema.properties?.traits;
     if (!traits || traits.type !== 'object') throw new Error(`identity schema ${id} has no traits object`);
     this.traits = traits;
@@ -172,4 +174,17 @@ let defaultIdentitySchema: IdentitySchema | undefined;
 export function getDefaultSchema(): IdentitySchema {
   defaultIdentitySchema ??= new IdentitySchema(DEFAULT_SCHEMA_ID, defaultSchema as JsonSchema);
   return defaultIdentitySchema;
+}
+
+/** The identity schemas in use: `GET /schemas`. */
+export function listSchemas(): { id: string; schema: object }[] {
+  const schema = getDefaultSchema();
+  return [{ id: schema.id, schema: schema.document }];
+}
+
+/** `GET /schemas/{id}`: by id, or by the base64url of the id (what identities' `schema_url` carries). */
+export function findSchema(rawId: string): object | undefined {
+  const schema = getDefaultSchema();
+  const decoded = /^[A-Za-z0-9_-]+$/.test(rawId) ? Buffer.from(rawId, 'base64url').toString('utf8') : undefined;
+  return rawId === schema.id || decoded === schema.id ? schema.document : undefined;
 }

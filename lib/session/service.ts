@@ -21,6 +21,14 @@ export function newSessionToken(): string {
   return token.length === 32 ? `ory_st_${token}` : newSessionToken();
 }
 
+/**
+ * A session's logout token (`ory_lo_…`, what `GET /self-service/logout?token=` wants): derived from the session token,
+ * so it needs no storage, only the session can produce it, and it does not reveal the session token.
+ */
+export function logoutTokenOf(sessionToken: string): string {
+  return `ory_lo_${createHash('sha256').update(`logout\u0000${sessionToken}`).digest('hex').slice(0, 32)}`;
+}
+
 /** Sessions are stored under this hash; a leaked table does not leak usable tokens. */
 export function hashSessionToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');

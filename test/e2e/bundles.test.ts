@@ -58,7 +58,8 @@ function invokeAlone(name: string, event: Record<string, unknown>, env: Record<s
   const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`${name} gave no answer:\n${run.stdout}\n${run.stderr}`);
   const result = JSON.parse(line.slice('RESULT '.length)) as { statusCode: number; headers: Record<string, string>; body: string };
-  return { ...result, json: result.body ? JSON.parse(result.body) : undefined, output: run.stdout + run.stderr };
+  const isJson = /json/.test(result.headers['Content-Type'] ?? '');
+  return { ...result, json: result.body && isJson ? JSON.parse(result.body) : undefined, output: run.stdout + run.stderr };
 }
 
 function v2(method: string, route: string, options: { path?: string; query?: Record<string, string>; headers?: Record<string, string>; body?: unknown; params?: Record<string, string> } = {}) {
@@ -68,7 +69,7 @@ function v2(method: string, route: string, options: { path?: string; query?: Rec
     routeKey: `${method} ${route}`,
     rawPath,
     rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
-    headers: { host: 'id.example.com', 'content-type': 'application/json', ...options.headers },
+    headers: { host: 'id.example.com', ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
     queryStringParameters: options.query,
     pathParameters: options.params,
     requestContext: { http: { method, path: rawPath, sourceIp: '203.0.113.9', userAgent: 'bundle-test' }, requestId: 'apigw-request' },
@@ -96,6 +97,20 @@ const CASES: Record<string, [ReturnType<typeof v2>, number]> = {
   'settings-init': [v2('GET', '/self-service/settings/api'), 401],
   'settings-flow': [v2('GET', '/self-service/settings/flows', { query: { id: unknown } }), 401],
   'settings-submit': [v2('POST', '/self-service/settings', { query: { flow: unknown }, body: { method: 'password', password: 'x' } }), 401],
+  'registration-browser-init': [v2('GET', '/self-service/registration/browser'), 303],
+  'login-browser-init': [v2('GET', '/self-service/login/browser'), 303],
+  'settings-browser-init': [v2('GET', '/self-service/settings/browser'), 303],
+  'logout-browser-init': [v2('GET', '/self-service/logout/browser', { headers: { accept: 'application/json' } }), 401],
+  'logout-browser-submit': [v2('GET', '/self-service/logout', { headers: { accept: 'application/json' } }), 400],
+  'self-service-errors': [v2('GET', '/self-service/errors', { query: { id: 'stub:500' } }), 200],
+  'schemas-list': [v2('GET', '/schemas'), 200],
+  'schema-get': [v2('GET', '/schemas/{id}', { params: { id: 'ZGVmYXVsdA' }, path: '/schemas/ZGVmYXVsdA' }), 200],
+  'ui-login': [v2('GET', '/ui/login'), 303],
+  'ui-registration': [v2('GET', '/ui/registration'), 303],
+  'ui-settings': [v2('GET', '/ui/settings'), 303],
+  'ui-error': [v2('GET', '/ui/error', { query: { id: 'stub:500' } }), 200],
+  'ui-welcome': [v2('GET', '/ui/welcome'), 200],
+  'cors-preflight': [v2('OPTIONS', '/{proxy+}', { path: '/self-service/login', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } }), 204],
   'admin-identities-list': [v2('GET', '/admin/identities', { headers: admin, query: { page_size: '2' } }), 200],
   'admin-identities-create': [v2('POST', '/admin/identities', { headers: admin, body: { schema_id: 'default', traits: { email: uniqueEmail('bundle') } } }), 201],
   'admin-identity-get': [v2('GET', '/admin/identities/{id}', { headers: admin, ...idParams }), 404],

@@ -246,6 +246,7 @@ describe('flow lookup errors', () => {
       await store.flows.create({
         id,
         type,
+        mode: 'api',
         state: 'choose_method',
         requestUrl: `${process.env.TEST_BASE_URL}/self-service/${type}/api`,
         issuedAt,

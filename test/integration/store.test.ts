@@ -12,12 +12,15 @@ const { client, store, app } = testStore();
 afterAll(() => client.destroy());
 
 const now = () => new Date();
+/** A native app's request: no cookie, JSON. */
+const API_CALLER = { requestUrl: 'http://x/', hasCookie: false, browser: { anyCookie: false, ajax: false, json: true } };
 
 function flow(over: Partial<FlowRecord> = {}): FlowRecord {
   const issuedAt = now();
   return {
     id: randomUUID(),
     type: 'registration',
+    mode: 'api',
     state: 'choose_method',
     requestUrl: 'http://127.0.0.1/self-service/registration/api',
     issuedAt,
@@ -165,13 +168,13 @@ describe('concurrent registrations of one identifier', () => {
     const variants = Array.from({ length: 100 }, (_, i) =>
       [...email].map((c, j) => ((i >> j % 6) & 1 ? c.toUpperCase() : c)).join(''),
     );
-    const flows = await Promise.all(variants.map(() => app.registration.init({ requestUrl: 'http://x/', hasCookie: false }, now())));
+    const flows = await Promise.all(variants.map(() => app.registration.init(API_CALLER, now())));
     const results = await Promise.allSettled(
       variants.map((variant, i) =>
         app.registration.submit(
           flows[i].id,
           { method: 'password', password: 'correct horse battery staple', traits: { email: variant } },
-          { requestUrl: 'http://x/', hasCookie: false },
+          API_CALLER,
           now(),
         ),
       ),

@@ -4,6 +4,7 @@ export const TEST_ENV = {
   DYNAMODB_TABLE_NAME: 'kratos-test',
   AWS_REGION: 'us-east-1',
   ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
+  SECRETS_COOKIE: 'test-cookie-secret-0123456789abcdef',
   // In-process handlers stay quiet in Jest's output; serverless-offline instances log (captured, not shown).
   LOG_LEVEL: 'silent',
 };

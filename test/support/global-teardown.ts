@@ -28,6 +28,7 @@ export function findSecrets(text: string, passwords: string[]): string[] {
   for (const [match] of text.matchAll(/ory_st_[A-Za-z0-9]{32}/g)) found.push(`session token ${match.slice(0, 12)}…`);
   for (const [match] of text.matchAll(/\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}/g)) found.push(`bcrypt hash ${match.slice(0, 10)}…`);
   if (text.includes(TEST_ENV.ADMIN_API_KEY)) found.push('the admin key');
+  if (text.includes(TEST_ENV.SECRETS_COOKIE)) found.push('the cookie secret');
   for (const password of passwords) if (text.includes(password)) found.push(`password "${password.slice(0, 3)}…"`);
   return found;
 }

@@ -44,6 +44,7 @@ describe('configuration from Kratos-named environment variables', () => {
       identifierSimilarityCheck: false,
       logLevel: 'warn',
       tracing: expect.objectContaining({ provider: undefined, serviceName: 'kratos' }),
+      browser: expect.objectContaining({ defaultReturnUrl: 'https://id.example.com/ui/welcome', sessionCookieName: 'ory_kratos_session', secureCookies: true }),
       dynamodb: { endpoint: 'http://127.0.0.1:8000', tableName: 'identities', region: 'eu-west-1' },
     });
   });

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { BadRequestError } from '../../lib/errors/index.js';
-import { flowRequestOf, parseBody, sessionTokenOf, toHttpRequest, type HttpRequest } from '../../lib/http/request.js';
+import { sessionTokenOf } from '../../lib/http/browser.js';
+import { flowRequestOf, parseBody, toHttpRequest, type HttpRequest } from '../../lib/http/request.js';
 
 const v2 = (over: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 =>
   ({
@@ -30,7 +31,8 @@ const v1 = (over: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent =>
     ...over,
   }) as unknown as APIGatewayProxyEvent;
 
-const req = (over: Partial<HttpRequest>): HttpRequest => ({ method: 'POST', path: '/', headers: {}, query: {}, params: {}, requestId: '', ...over });
+const req = (over: Partial<HttpRequest>): HttpRequest => ({ method: 'POST', path: '/', headers: {}, query: {}, params: {}, requestId: '', payloadVersion: '2.0', ...over });
+const NO_COOKIES = { browser: { cookieSecrets: [] as string[] } } as unknown as Parameters<typeof sessionTokenOf>[1];
 
 describe('API Gateway events', () => {
   it('reads an HTTP API (v2) event', () => {
@@ -43,6 +45,7 @@ describe('API Gateway events', () => {
       rawBody: '{"a":1}',
       requestId: 'r2',
       sourceIp: '10.0.0.1',
+      payloadVersion: '2.0',
     });
   });
 
@@ -50,7 +53,7 @@ describe('API Gateway events', () => {
     const request = toHttpRequest(v1());
     expect(request).toMatchObject({ method: 'GET', path: '/sessions/whoami', requestId: 'r1', sourceIp: '10.0.0.2' });
     expect(request.headers).toEqual({ 'x-session-token': 'ory_st_x', host: 'api.example.com' });
-    expect(sessionTokenOf(request)).toBe('ory_st_x');
+    expect(sessionTokenOf(request, NO_COOKIES)).toBe('ory_st_x');
   });
 
   it('decodes base64 bodies and v2 cookies', () => {
@@ -66,9 +69,9 @@ describe('API Gateway events', () => {
   });
 
   it('takes the session token from X-Session-Token, else Authorization: Bearer', () => {
-    expect(sessionTokenOf(req({ headers: { authorization: 'Bearer ory_st_b' } }))).toBe('ory_st_b');
-    expect(sessionTokenOf(req({ headers: { authorization: 'Basic abc' } }))).toBeUndefined();
-    expect(sessionTokenOf(req({ headers: { 'x-session-token': 'ory_st_a', authorization: 'Bearer ory_st_b' } }))).toBe('ory_st_a');
+    expect(sessionTokenOf(req({ headers: { authorization: 'Bearer ory_st_b' } }), NO_COOKIES)).toBe('ory_st_b');
+    expect(sessionTokenOf(req({ headers: { authorization: 'Basic abc' } }), NO_COOKIES)).toBeUndefined();
+    expect(sessionTokenOf(req({ headers: { 'x-session-token': 'ory_st_a', authorization: 'Bearer ory_st_b' } }), NO_COOKIES)).toBe('ory_st_a');
   });
 });
 

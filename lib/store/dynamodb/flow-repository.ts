@@ -35,6 +35,21 @@ export function createFlowRepository(client: DynamoDBClient, table: string, read
       );
     },
 
+    saveUi: async (id, ui) => {
+      await call(() =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: keys.flow(id),
+            UpdateExpression: 'SET #ui = :ui',
+            ...conditions.present,
+            ExpressionAttributeNames: { '#ui': 'ui' },
+            ExpressionAttributeValues: { ':ui': { S: JSON.stringify(ui) } },
+          }),
+        ),
+      );
+    },
+
     getForPasswordLogin: async (id, identifier) => {
       const flowKey = keys.flow(id);
       const claimKey = keys.identifier(identifier);

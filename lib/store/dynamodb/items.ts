@@ -6,6 +6,7 @@
  *                                      rewritten in every transaction that changes the identity
  *   SESSION#<sha256(token)>            a session, with a snapshot of its identity (whoami is one read)
  *   FLOW#<id>                          a self-service flow (TTL-expired by DynamoDB, checked on read)
+ *   ERROR#<id>                         a self-service error shown to a browser (TTL-expired)
  * gsi1 lists collections in id order (IDENTITIES, SESSIONS); gsi2 lists an identity's sessions.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -20,6 +21,7 @@ export const keys = {
   identifier: (identifier: string) => ({ pk: { S: `IDENTIFIER#password#${identifier}` } }),
   session: (tokenHash: string) => ({ pk: { S: `SESSION#${tokenHash}` } }),
   flow: (id: string) => ({ pk: { S: `FLOW#${id}` } }),
+  error: (id: string) => ({ pk: { S: `ERROR#${id}` } }),
 };
 
 export const IDENTITIES_COLLECTION = 'IDENTITIES';
@@ -202,6 +204,7 @@ export function flowToItem(flow: FlowRecord): Item {
     kind: s('flow'),
     id: s(flow.id),
     flow_type: s(flow.type),
+    mode: s(flow.mode),
     state: s(flow.state),
     request_url: s(flow.requestUrl),
     issued_at: s(flow.issuedAt.toISOString()),
@@ -213,6 +216,9 @@ export function flowToItem(flow: FlowRecord): Item {
   if (flow.refresh !== undefined) item.refresh = { BOOL: flow.refresh };
   if (flow.identityId) item.identity_id = s(flow.identityId);
   if (flow.messages?.length) item.messages = json(flow.messages);
+  if (flow.returnTo) item.return_to = s(flow.returnTo);
+  if (flow.csrfToken) item.csrf_token = s(flow.csrfToken);
+  if (flow.ui) item.ui = json(flow.ui);
   return item;
 }
 
@@ -220,6 +226,7 @@ export function itemToFlow(item: Item): FlowRecord {
   const flow: FlowRecord = {
     id: str(item, 'id'),
     type: str(item, 'flow_type') as FlowRecord['type'],
+    mode: optStr(item, 'mode') === 'browser' ? 'browser' : 'api',
     state: str(item, 'state') as FlowRecord['state'],
     requestUrl: str(item, 'request_url'),
     issuedAt: date(item, 'issued_at'),
@@ -229,5 +236,10 @@ export function itemToFlow(item: Item): FlowRecord {
   const identityId = optStr(item, 'identity_id');
   if (identityId) flow.identityId = identityId;
   if (item.messages) flow.messages = parse(item, 'messages') as FlowRecord['messages'];
+  const returnTo = optStr(item, 'return_to');
+  if (returnTo) flow.returnTo = returnTo;
+  const csrfToken = optStr(item, 'csrf_token');
+  if (csrfToken) flow.csrfToken = csrfToken;
+  if (item.ui) flow.ui = parse(item, 'ui') as FlowRecord['ui'];
   return flow;
 }

@@ -3,9 +3,11 @@
  * the only code that speaks DynamoDB.
  */
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SelfServiceErrorRepository } from '../../flows/errors.js';
 import type { FlowRepository } from '../../flows/repository.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import type { SessionRepository } from '../../session/repository.js';
+import { createErrorRepository } from './error-repository.js';
 import { createFlowRepository } from './flow-repository.js';
 import { createIdentityRepository } from './identity-repository.js';
 import { createSessionRepository } from './session-repository.js';
@@ -15,6 +17,7 @@ export interface Store {
   flows: FlowRepository;
   identities: IdentityRepository;
   sessions: SessionRepository;
+  errors: SelfServiceErrorRepository;
   /** Cheap reachability check for /health/ready. */
   ping(): Promise<void>;
 }
@@ -25,6 +28,7 @@ export function createDynamoStore(client: DynamoDBClient, table: string): Store 
     flows: createFlowRepository(client, table, reads),
     identities: createIdentityRepository(client, table, reads),
     sessions: createSessionRepository(client, table, reads),
+    errors: createErrorRepository(client, table, reads),
     ping: async () => {
       await call(() => client.send(new DescribeTableCommand({ TableName: table })));
     },

@@ -1,0 +1,9 @@
+import { appConfig } from '../lib/app.js';
+import { preflight } from '../lib/http/cors.js';
+import { httpFunction } from '../lib/http/stack.js';
+
+/** OPTIONS on any public path: the CORS preflight, answered from SERVE_PUBLIC_CORS_* (no grant when CORS is off). */
+export const handler = httpFunction({ route: '/{proxy+}' }, async (request) => {
+  const config = appConfig();
+  return preflight(config.browser.cors, request.headers, new URL(config.publicBaseUrl).origin);
+});

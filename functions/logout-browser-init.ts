@@ -1,0 +1,9 @@
+import { appBrowserLogout } from '../lib/app.js';
+import { respond } from '../lib/http/browser.js';
+import { flowRequestOf } from '../lib/http/request.js';
+import { httpFunction } from '../lib/http/stack.js';
+
+/** GET /self-service/logout/browser[?return_to=]: the URL and token that log the request's session out (401 without one). */
+export const handler = httpFunction({ route: '/self-service/logout/browser' }, async (request) =>
+  respond(await appBrowserLogout().create(flowRequestOf(request), request.query.return_to, new Date())),
+);

@@ -1,0 +1,165 @@
+/**
+ * The self-service UI's HTML: one page layout, and any flow rendered generically from its `ui` container (nodes in
+ * order, labels from `meta.label`, messages next to their field and the flow's at the top), posting straight to
+ * `ui.action` as Ory's reference UI does. Plain HTML and CSS, no script; every value escaped.
+ */
+import type { UiText } from '../text/messages.js';
+
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** A node as any Kratos flow carries it (inputs, and the text, anchor, image and script nodes other methods use). */
+export interface UiNodeShape {
+  type: string;
+  group: string;
+  attributes: Record<string, unknown> & { name?: string; type?: string; value?: unknown; node_type?: string };
+  messages: UiText[];
+  meta: { label?: UiText };
+}
+
+export interface UiContainerShape {
+  action: string;
+  method: string;
+  nodes: UiNodeShape[];
+  messages?: UiText[];
+}
+
+const STYLE = `
+:root{color-scheme:light dark;--fg:#1b1f24;--muted:#57606a;--bg:#f6f8fa;--card:#fff;--line:#d0d7de;--accent:#0b5cad;--error:#b3261e;--ok:#1a7f37}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9da7b3;--bg:#0d1117;--card:#161b22;--line:#30363d;--accent:#58a6ff;--error:#ff7b72;--ok:#3fb950}}
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg)}
+header{display:flex;gap:1rem;align-items:center;justify-content:space-between;padding:.75rem 1.25rem;border-bottom:1px solid var(--line);background:var(--card)}
+header a.brand{font-weight:600;color:var(--fg);text-decoration:none}nav{display:flex;gap:1rem;flex-wrap:wrap}
+main{max-width:28rem;margin:2.5rem auto;padding:1.5rem;background:var(--card);border:1px solid var(--line);border-radius:.5rem}
+h1{font-size:1.5rem;margin:0 0 1rem}a{color:var(--accent)}p.lead{color:var(--muted);margin-top:-.5rem}
+.field{margin:0 0 1rem}label{display:block;font-weight:600;margin-bottom:.25rem}
+input[type=text],input[type=email],input[type=password],input[type=tel],input[type=number],input[type=url],input[type=date]{width:100%;padding:.55rem .65rem;font:inherit;color:inherit;background:transparent;border:1px solid var(--line);border-radius:.375rem}
+input[aria-invalid=true]{border-color:var(--error)}
+:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+button{font:inherit;font-weight:600;padding:.6rem 1rem;border:0;border-radius:.375rem;background:var(--accent);color:#fff;cursor:pointer;width:100%}
+.msg{margin:.35rem 0 0;font-size:.925rem}.msg.error{color:var(--error)}.msg.success{color:var(--ok)}.msg.info{color:var(--muted)}
+.messages{margin:0 0 1rem;padding:.75rem 1rem;border:1px solid var(--line);border-radius:.375rem;list-style:none}
+.messages li.error{color:var(--error)}.messages li.success{color:var(--ok)}
+.links{margin-top:1.25rem;color:var(--muted)}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
+`;
+
+export interface PageLinks {
+  home: string;
+  login: string;
+  registration: string;
+  settings: string;
+  /** Present when someone is signed in. */
+  logout?: string;
+}
+
+/** A whole page: the shared header, and `body` in `<main>`. */
+export function page(title: string, body: string, links: PageLinks): string {
+  const nav = links.logout
+    ? `<a href="${escapeHtml(links.settings)}">Account settings</a><a href="${escapeHtml(links.logout)}">Sign out</a>`
+    : `<a href="${escapeHtml(links.login)}">Sign in</a><a href="${escapeHtml(links.registration)}">Create account</a>`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header><a class="brand" href="${escapeHtml(links.home)}">Identity</a><nav aria-label="Account">${nav}</nav></header>
+<main id="main">
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+const messageClass = (message: UiText) => (message.type === 'error' ? 'error' : message.type === 'success' ? 'success' : 'info');
+
+/** The flow's own messages, announced to screen readers. */
+export function flowMessages(messages: UiText[] | undefined): string {
+  if (!messages?.length) return '';
+  const items = messages.map((m) => `<li class="${messageClass(m)}" data-message-id="${escapeHtml(m.id)}">${escapeHtml(m.text)}</li>`).join('');
+  return `<ul class="messages" role="alert">${items}</ul>`;
+}
+
+const INPUT_TYPES = new Set(['text', 'email', 'password', 'tel', 'number', 'url', 'date', 'datetime-local', 'checkbox', 'hidden', 'submit', 'button']);
+
+/** A flow's form: every node in order, posting to `ui.action`. The first field in error (else the first field) has focus. */
+export function flowForm(ui: UiContainerShape): string {
+  const fieldId = (name: string) => `field-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+  const visible = ui.nodes.filter((n) => n.type === 'input' && !['hidden', 'submit', 'button'].includes(String(n.attributes.type)));
+  const focus = visible.find((n) => n.messages.some((m) => m.type === 'error')) ?? visible[0];
+  const parts: string[] = [];
+  for (const node of ui.nodes) {
+    const a = node.attributes;
+    if (node.type === 'text') {
+      const text = (a.text as UiText | undefined)?.text;
+      parts.push(`<p>${escapeHtml(text)}</p>`);
+      continue;
+    }
+    if (node.type === 'a') {
+      parts.push(`<p><a href="${escapeHtml(a.href)}">${escapeHtml((a.title as UiText | undefined)?.text ?? a.href)}</a></p>`);
+      continue;
+    }
+    if (node.type === 'img') {
+      parts.push(`<p><img src="${escapeHtml(a.src)}" alt="${escapeHtml(node.meta.label?.text ?? '')}" width="${escapeHtml(a.width ?? '')}" height="${escapeHtml(a.height ?? '')}"></p>`);
+      continue;
+    }
+    if (node.type !== 'input') continue; // script nodes (WebAuthn) need a script this UI does not run
+    const name = String(a.name ?? '');
+    const type = INPUT_TYPES.has(String(a.type)) ? String(a.type) : 'text';
+    const label = node.meta.label?.text ?? name;
+    if (type === 'hidden') {
+      parts.push(`<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(a.value ?? '')}">`);
+      continue;
+    }
+    if (type === 'submit' || type === 'button') {
+      parts.push(`<div class="field"><button type="submit" name="${escapeHtml(name)}" value="${escapeHtml(a.value ?? '')}"${a.disabled ? ' disabled' : ''}>${escapeHtml(label)}</button></div>`);
+      continue;
+    }
+    const id = fieldId(name);
+    const invalid = node.messages.some((m) => m.type === 'error');
+    const messages = node.messages.map((m, i) => `<p class="msg ${messageClass(m)}" id="${id}-msg-${i}" data-message-id="${escapeHtml(m.id)}">${escapeHtml(m.text)}</p>`).join('');
+    const describedBy = node.messages.map((_, i) => `${id}-msg-${i}`).join(' ');
+    const attrs = [
+      `id="${id}"`,
+      `name="${escapeHtml(name)}"`,
+      `type="${type}"`,
+      type === 'checkbox' ? (a.value === true ? 'checked' : '') : type === 'password' ? '' : `value="${escapeHtml(a.value ?? '')}"`,
+      type === 'checkbox' ? 'value="true"' : '',
+      a.required ? 'required' : '',
+      a.disabled ? 'disabled' : '',
+      a.autocomplete ? `autocomplete="${escapeHtml(a.autocomplete)}"` : '',
+      a.pattern ? `pattern="${escapeHtml(a.pattern)}"` : '',
+      a.maxlength ? `maxlength="${escapeHtml(a.maxlength)}"` : '',
+      invalid ? 'aria-invalid="true"' : '',
+      describedBy ? `aria-describedby="${describedBy}"` : '',
+      node === focus ? 'autofocus' : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    parts.push(
+      type === 'checkbox'
+        ? `<div class="field"><input ${attrs}> <label for="${id}" style="display:inline">${escapeHtml(label)}</label>${messages}</div>`
+        : `<div class="field"><label for="${id}">${escapeHtml(label)}</label><input ${attrs}>${messages}</div>`,
+    );
+  }
+  return `${flowMessages(ui.messages)}<form action="${escapeHtml(ui.action)}" method="${escapeHtml(ui.method || 'POST')}" novalidate>\n${parts.join('\n')}\n</form>`;
+}
+
+/** Security headers for every page: nothing but inline style; not framed; no referrer. */
+export const PAGE_HEADERS = {
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; frame-ancestors 'none'; base-uri 'none'",
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};

@@ -1,0 +1,126 @@
+/**
+ * The self-service UI's pages, served by functions of their own (`/ui/login`, `/ui/registration`, `/ui/settings`,
+ * `/ui/error`, `/ui/welcome`) and the default `*_UI_URL`s. They behave as Ory's reference UI does: without `?flow=`
+ * a page sends the browser to the flow's `/self-service/<flow>/browser` endpoint; with one it reads the flow (with the
+ * browser's cookies) and renders it; a flow that is gone, expired or not this browser's starts a new one. They read
+ * flows in-process through the same services as `GET /self-service/<flow>/flows`, so they cost no extra HTTP hop.
+ */
+import type { Config } from '../config/index.js';
+import { KratosError, SessionInactiveError } from '../errors/index.js';
+import { withQuery } from '../flows/answer.js';
+import type { FlowRequest } from '../flows/common.js';
+import type { FlowView } from '../flows/model.js';
+import type { HttpRequest } from '../http/request.js';
+import type { HttpResult } from '../http/response.js';
+import type { Session } from '../session/model.js';
+import type { SignedIn } from './services.js';
+import { escapeHtml, flowForm, page, PAGE_HEADERS, type PageLinks, type UiContainerShape } from './html.js';
+
+type UiConfig = Pick<Config, 'browser' | 'publicBaseUrl'>;
+export type UiFlow = 'login' | 'registration' | 'settings';
+
+const TITLES: Record<UiFlow, string> = { login: 'Sign in', registration: 'Create an account', settings: 'Account settings' };
+
+export function pageLinks(config: UiConfig, logoutUrl?: string): PageLinks {
+  const { uiUrls, defaultReturnUrl } = config.browser;
+  return { home: defaultReturnUrl, login: uiUrls.login, registration: uiUrls.registration, settings: uiUrls.settings, logout: logoutUrl };
+}
+
+const html = (status: number, body: string): HttpResult => ({ status, html: body, headers: { ...PAGE_HEADERS } });
+const seeOther = (location: string): HttpResult => ({ status: 303, headers: { Location: location } });
+
+/** Query parameters a page hands on to the flow's init endpoint, as Ory's UI does. */
+const PASSED_ON = ['return_to', 'refresh', 'aal', 'login_challenge'];
+
+function initUrl(config: UiConfig, flow: UiFlow, query: Record<string, string>): string {
+  const params = Object.fromEntries(PASSED_ON.filter((name) => query[name]).map((name) => [name, query[name]]));
+  return withQuery(`${config.publicBaseUrl}/self-service/${flow}/browser`, params);
+}
+
+function flowBody(flow: UiFlow, view: FlowView, config: UiConfig, extra: { signedInAs?: string }): string {
+  const refresh = flow === 'login' && view.refresh === true;
+  const heading = refresh ? 'Confirm it is you' : TITLES[flow];
+  const returnTo = typeof view.return_to === 'string' ? view.return_to : undefined;
+  const lead =
+    flow === 'settings' && extra.signedInAs
+      ? `<p class="lead">Signed in as ${escapeHtml(extra.signedInAs)}. Choose a new password.</p>`
+      : refresh
+        ? '<p class="lead">Enter your password again to continue.</p>'
+        : '';
+  const links =
+    flow === 'login'
+      ? `<p class="links">No account yet? <a href="${escapeHtml(withQuery(config.browser.uiUrls.registration, { return_to: returnTo }))}">Create one</a></p>`
+      : flow === 'registration'
+        ? `<p class="links">Have an account? <a href="${escapeHtml(withQuery(config.browser.uiUrls.login, { return_to: returnTo }))}">Sign in</a></p>`
+        : `<p class="links"><a href="${escapeHtml(config.browser.defaultReturnUrl)}">Back</a></p>`;
+  return `<h1>${heading}</h1>\n${lead}\n${flowForm(view.ui as unknown as UiContainerShape)}\n${links}`;
+}
+
+export interface FlowPageServices {
+  /** Reads the flow as `GET /self-service/<flow>/flows?id=` does (the browser's CSRF cookie and session included). */
+  get(id: string, request: FlowRequest, now: Date): Promise<FlowView>;
+  /** The signed-in session, if any (the settings page names its identity; the header offers sign out). */
+  signedIn(request: FlowRequest, now: Date): Promise<SignedIn | undefined>;
+}
+
+/** `/ui/<flow>?flow=`: the flow's page, or the redirect that starts (or restarts) a flow. */
+export async function flowPage(flow: UiFlow, request: HttpRequest, flowRequest: FlowRequest, services: FlowPageServices, config: UiConfig, now: Date): Promise<HttpResult> {
+  const id = request.query.flow;
+  if (!id) return seeOther(initUrl(config, flow, request.query));
+  let view: FlowView;
+  try {
+    view = await services.get(id, flowRequest, now);
+  } catch (error) {
+    if (error instanceof SessionInactiveError) return seeOther(withQuery(initUrl(config, 'login', {}), { return_to: config.browser.uiUrls.settings }));
+    // Unknown, expired, another browser's (CSRF) or malformed: start over, as Ory's UI does.
+    if (error instanceof KratosError && [400, 403, 404, 410].includes(error.status)) return seeOther(initUrl(config, flow, request.query));
+    throw error;
+  }
+  const signedIn = await services.signedIn(flowRequest, now);
+  const email = signedIn ? identityName(signedIn.session) : undefined;
+  return html(200, page(TITLES[flow], flowBody(flow, view, config, { signedInAs: email }), pageLinks(config, signedIn?.logoutUrl)));
+}
+
+function identityName(session: Session): string {
+  const traits = session.identity.traits as Record<string, unknown> | null;
+  const email = traits && typeof traits.email === 'string' ? traits.email : undefined;
+  return email ?? session.identity.id;
+}
+
+/** `/ui/error?id=`: what went wrong, in words a person can act on. */
+export async function errorPage(
+  request: HttpRequest,
+  read: (id: string | undefined) => Promise<Record<string, unknown>>,
+  config: UiConfig,
+): Promise<HttpResult> {
+  let error: Record<string, unknown> | undefined;
+  try {
+    error = (await read(request.query.id)).error as Record<string, unknown>;
+  } catch (failure) {
+    if (!(failure instanceof KratosError)) throw failure;
+  }
+  const title = error?.id === 'security_csrf_violation' ? 'Your request could not be verified' : 'Something went wrong';
+  const message = error
+    ? `<p>${escapeHtml(error.reason ?? error.message)}</p>${error.id ? `<p class="links">Error: <code>${escapeHtml(error.id)}</code> (${escapeHtml(error.code)})</p>` : ''}`
+    : '<p>This error is no longer available.</p>';
+  const body = `<h1>${title}</h1>\n<div role="alert">${message}</div>\n<p class="links"><a href="${escapeHtml(config.browser.uiUrls.login)}">Sign in</a> · <a href="${escapeHtml(config.browser.defaultReturnUrl)}">Home</a></p>`;
+  return html(200, page(title, body, pageLinks(config)));
+}
+
+/** `/ui/welcome`: who is signed in, and the way to the account settings and out; or the ways in. */
+export function welcomePage(signedIn: SignedIn | undefined, config: UiConfig, now: Date): HttpResult {
+  if (!signedIn) {
+    const body = `<h1>Welcome</h1>\n<p>You are not signed in.</p>\n<p><a href="${escapeHtml(config.browser.uiUrls.login)}">Sign in</a> or <a href="${escapeHtml(config.browser.uiUrls.registration)}">create an account</a>.</p>`;
+    return html(200, page('Welcome', body, pageLinks(config)));
+  }
+  const { session, logoutUrl } = signedIn;
+  const traits = Object.entries((session.identity.traits as Record<string, unknown> | null) ?? {})
+    .map(([name, value]) => `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(typeof value === 'object' ? JSON.stringify(value) : value)}</dd>`)
+    .join('');
+  const minutes = Math.max(0, Math.round((session.expiresAt.getTime() - now.getTime()) / 60_000));
+  const body = `<h1>Welcome</h1>
+<p>You are signed in as <strong>${escapeHtml(identityName(session))}</strong>.</p>
+<dl>${traits}<dt>Signed in</dt><dd>${escapeHtml(session.authenticatedAt.toISOString())}</dd><dt>Session ends in</dt><dd>${minutes} minutes</dd></dl>
+<p class="links"><a href="${escapeHtml(config.browser.uiUrls.settings)}">Account settings</a>${logoutUrl ? ` · <a href="${escapeHtml(logoutUrl)}">Sign out</a>` : ''}</p>`;
+  return html(200, page('Welcome', body, pageLinks(config, logoutUrl)));
+}
