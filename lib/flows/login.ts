@@ -117,8 +117,9 @@ export function createLoginFlows(deps: LoginDeps) {
     const found = normalized
       ? await deps.flows.getForPasswordLogin(flowId, normalized)
       : { flow: await deps.flows.get(flowId), credential: undefined };
+    // Known before it is checked, so that a failed check is answered as its kind of flow (a browser's: redirects).
+    if (found.flow?.type === 'login') attempt.flow = found.flow;
     const flow = await checkSubmittable(deps, found.flow, 'login', deps.lifespanMs, request, now, values, body);
-    attempt.flow = flow;
     const fail = (flowMessage?: UiText, nodeMessages?: Record<string, UiText[]>) =>
       invalid(deps, flow, request, failedWith(values, flowMessage ? [flowMessage] : [], nodeMessages));
 

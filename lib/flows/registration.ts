@@ -96,8 +96,9 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     const flowId = parseFlowId(rawFlowId);
     const traits = body.traits === undefined || body.traits === null ? {} : body.traits;
     const values = { traits };
-    const flow = await checkSubmittable(deps, await deps.flows.get(flowId), 'registration', deps.lifespanMs, request, now, values, body);
-    attempt.flow = flow;
+    const loaded = await deps.flows.get(flowId);
+    if (loaded?.type === 'registration') attempt.flow = loaded;
+    const flow = await checkSubmittable(deps, loaded, 'registration', deps.lifespanMs, request, now, values, body);
     const fail = (flowMessages: UiText[], nodeMessages?: Record<string, UiText[]>) => invalid(deps, flow, request, failedWith(values, flowMessages, nodeMessages));
 
     if (await hasActiveSession(deps.sessionService, request, now)) {

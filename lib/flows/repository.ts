@@ -25,8 +25,8 @@ export interface Completion {
 export interface FlowRepository {
   create(flow: FlowRecord): Promise<void>;
   get(id: string): Promise<FlowRecord | undefined>;
-  /** Records a settings flow's success. */
-  markSucceeded(id: string): Promise<void>;
+  /** Records a settings flow's success, and what its UI is to show of it (the success message). */
+  markSucceeded(id: string, ui: SavedUi): Promise<void>;
   /** Keeps what a failed browser submit is to show (values, messages) on the flow, for its UI to read back. */
   saveUi(id: string, ui: SavedUi): Promise<void>;
   /**

@@ -141,8 +141,9 @@ export function createSettingsFlows(deps: SettingsDeps) {
     parseFlowId(rawId);
     const session = await sessionOf(request, now);
     attempt.identityId = session.identityId;
-    const flow = await checkSubmittable(deps, await ownFlow(rawId, session), 'settings', deps.lifespanMs, request, now, {}, body);
-    attempt.flow = flow;
+    const own = await ownFlow(rawId, session);
+    attempt.flow = own;
+    const flow = await checkSubmittable(deps, own, 'settings', deps.lifespanMs, request, now, {}, body);
     const fail = (flowMessages: UiText[], nodeMessages?: Record<string, UiText[]>) =>
       invalid(deps, flow, request, failedWith({}, flowMessages, nodeMessages), identityView(session.identity));
 
@@ -165,11 +166,12 @@ export function createSettingsFlows(deps: SettingsDeps) {
       identity,
     );
     await deps.sessions.refreshIdentity(stored);
-    await deps.flows.markSucceeded(flow.id);
+    const saved = failedWith({}, [messages.settingsSaved()]);
+    await deps.flows.markSucceeded(flow.id, saved);
     events.identityUpdated(stored.id);
     events.settingsSucceeded(flow.id, flow.mode, stored.id, 'password');
     const succeeded = { ...flow, state: 'success' as const, messages: [], ui: undefined };
-    const view = render(deps, succeeded, request.browser.csrfCookie, { messages: [messages.settingsSaved()], ...identityView(stored) });
+    const view = render(deps, succeeded, request.browser.csrfCookie, { ...saved, ...identityView(stored) });
     if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(afterSuccessUrl(deps, flow, 'settings', flowUiUrl(deps, 'settings', flow.id)));
     return jsonAnswer(view);
   }

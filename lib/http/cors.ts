@@ -29,6 +29,11 @@ function offlineDenial(publicOrigin: string): Record<string, string> {
   return process.env.IS_OFFLINE ? { 'Access-Control-Allow-Origin': publicOrigin, 'Access-Control-Allow-Credentials': 'false' } : {};
 }
 
+/** The admin API's: no grant, whatever the origin. */
+export function adminCorsHeaders(headers: Record<string, string>, publicOrigin: string): Record<string, string> {
+  return headers.origin ? offlineDenial(publicOrigin) : {};
+}
+
 /** The CORS headers of an ordinary (not preflight) response. */
 export function corsHeaders(cors: CorsConfig, headers: Record<string, string>, publicOrigin: string): Record<string, string> {
   const origin = headers.origin;

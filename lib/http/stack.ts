@@ -10,7 +10,7 @@ import { getConfig } from '../config/index.js';
 import { errorEnvelope, PayloadTooLargeError } from '../errors/index.js';
 import { captureProcessWarnings, log, redactFromLogs, setLogLevel } from '../log/index.js';
 import { runInInvocationContext, traceIdsOf, tracingMiddleware, tracingRequestEnd } from '../tracing/middleware.js';
-import { corsHeaders } from './cors.js';
+import { adminCorsHeaders, corsHeaders } from './cors.js';
 import { errorToResult, toLambdaResult, type HttpResult } from './response.js';
 import { MAX_BODY_BYTES, toHttpRequest, type HttpRequest, type LambdaHttpEvent } from './request.js';
 
@@ -34,10 +34,11 @@ type Request = middy.Request<unknown, APIGatewayProxyResult | HttpResult, Error,
 /** Headers every answer of `route` carries: no caching of GETs, the caller's request id, and CORS (public routes only). */
 function responseHeaders(http: HttpRequest | undefined, route: string): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (http && !route.startsWith('/admin')) {
+  if (http) {
     try {
       const config = getConfig();
-      Object.assign(headers, corsHeaders(config.browser.cors, http.headers, new URL(config.publicBaseUrl).origin));
+      const origin = new URL(config.publicBaseUrl).origin;
+      Object.assign(headers, route.startsWith('/admin') ? adminCorsHeaders(http.headers, origin) : corsHeaders(config.browser.cors, http.headers, origin));
     } catch {
       // A configuration that does not load (a failed cold start) grants no origin anything.
     }

@@ -20,16 +20,16 @@ export function createFlowRepository(client: DynamoDBClient, table: string, read
       return item ? itemToFlow(item) : undefined;
     },
 
-    markSucceeded: async (id) => {
+    markSucceeded: async (id, ui) => {
       await call(() =>
         client.send(
           new UpdateItemCommand({
             TableName: table,
             Key: keys.flow(id),
-            UpdateExpression: 'SET #state = :success',
+            UpdateExpression: 'SET #state = :success, #ui = :ui',
             ...conditions.present,
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':success': { S: 'success' } },
+            ExpressionAttributeNames: { '#state': 'state', '#ui': 'ui' },
+            ExpressionAttributeValues: { ':success': { S: 'success' }, ':ui': { S: JSON.stringify(ui) } },
           }),
         ),
       );

@@ -1,0 +1,133 @@
+/**
+ * The self-service UI in a real browser: Debian's Chromium driven by playwright-core (never a downloaded browser),
+ * against the suite's serverless-offline. A person's path through it: sign up, sign out, a wrong password, sign in,
+ * change the password, and a CSRF failure; every field labelled and its error announced next to it.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { baseUrl } from '../support/env.js';
+import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
+
+/** CHROMIUM_PATH, else Debian's chromium on PATH (scripts/install-chromium.sh installs it). */
+function chromiumPath(): string {
+  const configured = process.env.CHROMIUM_PATH;
+  if (configured && existsSync(configured)) return configured;
+  for (const name of ['chromium', 'chromium-browser']) {
+    try {
+      return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+    } catch {
+      // not this one
+    }
+  }
+  throw new Error('Chromium not found: run scripts/install-chromium.sh (Debian package "chromium"), or set CHROMIUM_PATH');
+}
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let base: string;
+
+beforeAll(async () => {
+  base = baseUrl();
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  context = await browser.newContext();
+  page = await context.newPage();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
+
+const email = uniqueEmail('chromium');
+const NEW_PASSWORD = 'another long passphrase 8';
+
+async function signIn(password: string): Promise<void> {
+  await page.goto(`${base}/ui/login`);
+  await page.getByLabel('E-Mail').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in with password' }).click();
+  await page.waitForLoadState();
+}
+
+describe('the self-service UI in Chromium', () => {
+  it('signs up from the welcome page and shows who is signed in', async () => {
+    await page.goto(`${base}/ui/welcome`);
+    expect(await page.getByRole('main').textContent()).toContain('You are not signed in.');
+    await page.getByRole('main').getByRole('link', { name: 'create an account' }).click();
+    await page.waitForURL(/\/ui\/registration\?flow=/);
+    expect(await page.title()).toBe('Create an account');
+    // The first field has focus; every field is labelled.
+    expect(await page.locator(':focus').getAttribute('name')).toBe('traits.email');
+    await page.getByLabel('E-Mail').fill(email);
+    await page.getByLabel('Password').fill(GOOD_PASSWORD);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.waitForURL(`${base}/ui/welcome`);
+    expect(await page.getByRole('main').textContent()).toContain(`You are signed in as ${email}`);
+    const cookies = await context.cookies();
+    expect(cookies.find((c) => c.name === 'ory_kratos_session')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+  });
+
+  it('signs out', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Sign out' }).click();
+    await page.waitForURL(`${base}/ui/welcome`);
+    expect(await page.getByRole('main').textContent()).toContain('You are not signed in.');
+    expect((await context.cookies()).find((c) => c.name === 'ory_kratos_session')).toBeUndefined();
+  });
+
+  it('shows a wrong password as an alert, keeps the e-mail, and signs in with the right one', async () => {
+    await signIn('definitely not it 1');
+    await page.waitForURL(/\/ui\/login\?flow=/);
+    const alert = page.getByRole('alert');
+    expect(await alert.textContent()).toContain('The provided credentials are invalid, check for spelling mistakes in your password or username, email address, or phone number.');
+    expect(await page.getByLabel('E-Mail').inputValue()).toBe(email);
+    expect(await page.getByLabel('Password').inputValue()).toBe('');
+
+    await page.getByLabel('Password').fill(GOOD_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in with password' }).click();
+    await page.waitForURL(`${base}/ui/welcome`);
+    expect(await page.getByRole('main').textContent()).toContain(`You are signed in as ${email}`);
+  });
+
+  it('marks a field in error and describes it: a password too short on the settings page', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Account settings' }).click();
+    await page.waitForURL(/\/ui\/settings\?flow=/);
+    expect(await page.getByRole('main').textContent()).toContain(`Signed in as ${email}`);
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/ui\/settings\?flow=/);
+    const field = page.getByLabel('Password');
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    const describedBy = (await field.getAttribute('aria-describedby'))!;
+    expect(await page.locator(`#${describedBy}`).textContent()).toMatch(/at least 8 characters/);
+    expect(await page.locator(':focus').getAttribute('name')).toBe('password');
+  });
+
+  it('changes the password; the new one signs in', async () => {
+    await page.getByLabel('Password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/ui\/settings\?flow=/);
+    expect(await page.getByRole('alert').textContent()).toContain('Your changes have been saved!');
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Sign out' }).click();
+    await page.waitForURL(`${base}/ui/welcome`);
+    await signIn(NEW_PASSWORD);
+    await page.waitForURL(`${base}/ui/welcome`);
+    expect(await page.getByRole('main').textContent()).toContain(`You are signed in as ${email}`);
+    await page.getByRole('navigation').getByRole('link', { name: 'Sign out' }).click();
+    await page.waitForURL(`${base}/ui/welcome`);
+  });
+
+  it('shows a CSRF failure on the error page when the anti-CSRF cookie is gone', async () => {
+    await page.goto(`${base}/ui/login`);
+    await page.waitForURL(/\/ui\/login\?flow=/);
+    const csrf = (await context.cookies()).filter((c) => c.name.startsWith('csrf_token_'));
+    expect(csrf).toHaveLength(1);
+    await context.clearCookies({ name: csrf[0].name });
+    await page.getByLabel('E-Mail').fill(email);
+    await page.getByLabel('Password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in with password' }).click();
+    await page.waitForURL(/\/ui\/error\?id=/);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Your request could not be verified');
+    expect(await page.getByRole('alert').textContent()).toContain('security_csrf_violation');
+  });
+});
