@@ -6,7 +6,7 @@
  * flows in-process through the same services as `GET /self-service/<flow>/flows`, so they cost no extra HTTP hop.
  */
 import type { Config } from '../config/index.js';
-import { KratosError, SessionInactiveError } from '../errors/index.js';
+import { CsrfViolationError, KratosError, SessionInactiveError } from '../errors/index.js';
 import { withQuery } from '../flows/answer.js';
 import type { FlowRequest } from '../flows/common.js';
 import type { FlowView } from '../flows/model.js';
@@ -72,6 +72,9 @@ export async function flowPage(flow: UiFlow, request: HttpRequest, flowRequest: 
     view = await services.get(id, flowRequest, now);
   } catch (error) {
     if (error instanceof SessionInactiveError) return seeOther(withQuery(initUrl(config, 'login', {}), { return_to: config.browser.uiUrls.settings }));
+    // No anti-CSRF cookie came back at all: a new flow would not get one either (cookies are off), so say so
+    // rather than send the browser round in circles.
+    if (error instanceof CsrfViolationError && !flowRequest.browser.csrfCookie) return cookiesNeeded(flow, config, request.query);
     // Unknown, expired, another browser's (CSRF) or malformed: start over, as Ory's UI does.
     if (error instanceof KratosError && [400, 403, 404, 410].includes(error.status)) return seeOther(initUrl(config, flow, request.query));
     throw error;
@@ -79,6 +82,21 @@ export async function flowPage(flow: UiFlow, request: HttpRequest, flowRequest: 
   const signedIn = await services.signedIn(flowRequest, now);
   const email = signedIn ? identityName(signedIn.session) : undefined;
   return html(200, page(TITLES[flow], flowBody(flow, view, config, { signedInAs: email }), pageLinks(config, signedIn?.logoutUrl)));
+}
+
+function cookiesNeeded(flow: UiFlow, config: UiConfig, query: Record<string, string>): HttpResult {
+  const body = `<h1>Cookies are needed</h1>
+<div role="alert"><p>This browser did not send back the cookie that protects the form against cross-site request forgery. Allow cookies for this site, then try again.</p></div>
+<p class="links"><a href="${escapeHtml(initUrl(config, flow, query))}">Try again</a></p>`;
+  return html(403, page('Cookies are needed', body, pageLinks(config)));
+}
+
+/** Traits as `name.first`-style rows, empty values left out. */
+function flatten(value: unknown, prefix = ''): [string, string][] {
+  if (value === null || value === undefined || value === '') return [];
+  if (Array.isArray(value)) return value.length ? [[prefix, value.map(String).join(', ')]] : [];
+  if (typeof value === 'object') return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k));
+  return [[prefix, String(value)]];
 }
 
 function identityName(session: Session): string {
@@ -114,8 +132,8 @@ export function welcomePage(signedIn: SignedIn | undefined, config: UiConfig, no
     return html(200, page('Welcome', body, pageLinks(config)));
   }
   const { session, logoutUrl } = signedIn;
-  const traits = Object.entries((session.identity.traits as Record<string, unknown> | null) ?? {})
-    .map(([name, value]) => `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(typeof value === 'object' ? JSON.stringify(value) : value)}</dd>`)
+  const traits = flatten((session.identity.traits as Record<string, unknown> | null) ?? {})
+    .map(([name, value]) => `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(value)}</dd>`)
     .join('');
   const minutes = Math.max(0, Math.round((session.expiresAt.getTime() - now.getTime()) / 60_000));
   const body = `<h1>Welcome</h1>

@@ -390,6 +390,38 @@ describe('expired browser flows', () => {
   }, 60_000);
 });
 
+describe('the UI pages', () => {
+  it('start a flow when there is none, restart one that is not this browser\'s, and say when cookies are off', async () => {
+    const browser = new TestBrowser(base);
+    const start = await browser.get('/ui/login?return_to=' + encodeURIComponent(`${APP}/x`));
+    expect(start.status).toBe(303);
+    expect(start.location).toBe(`${base}/self-service/login/browser?return_to=${encodeURIComponent(`${APP}/x`)}`);
+    const id = flowIdOf((await browser.get('/self-service/login/browser')).location);
+    const page = await browser.get(`/ui/login?flow=${id}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(page.text).toContain(`action="${base}/self-service/login?flow=${id}"`);
+    expect(page.text).toMatch(/<input type="hidden" name="csrf_token" value="[A-Za-z0-9+/]{86}==">/);
+
+    const other = new TestBrowser(base);
+    await other.get('/self-service/registration/browser');
+    const restart = await other.get(`/ui/login?flow=${id}`);
+    expect(restart.status).toBe(303);
+    expect(restart.location).toBe(`${base}/self-service/login/browser`);
+
+    const cookieless = await fetch(`${base}/ui/login?flow=${id}`, { redirect: 'manual' });
+    expect(cookieless.status).toBe(403);
+    expect(await cookieless.text()).toContain('Cookies are needed');
+  });
+
+  it('show an error that is gone as such', async () => {
+    const res = await new TestBrowser(base).get('/ui/error?id=00000000-0000-4000-8000-000000000000');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('This error is no longer available.');
+  });
+});
+
 describe('errors and schemas', () => {
   it('GET /self-service/errors: stub:500, and 404 for an unknown id', async () => {
     const stub = await new TestBrowser(base).getJson('/self-service/errors?id=stub:500');

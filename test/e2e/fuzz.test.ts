@@ -35,6 +35,19 @@ const ROUTES: Array<[string, string]> = [
   ['GET', '/self-service/settings/api'],
   ['GET', '/self-service/settings/flows'],
   ['POST', '/self-service/settings'],
+  ['GET', '/self-service/registration/browser'],
+  ['GET', '/self-service/login/browser'],
+  ['GET', '/self-service/settings/browser'],
+  ['GET', '/self-service/logout/browser'],
+  ['GET', '/self-service/logout'],
+  ['GET', '/self-service/errors'],
+  ['GET', '/schemas'],
+  ['GET', '/schemas/{id}'],
+  ['GET', '/ui/login'],
+  ['GET', '/ui/registration'],
+  ['GET', '/ui/settings'],
+  ['GET', '/ui/error'],
+  ['GET', '/ui/welcome'],
   ['GET', '/health/alive'],
   ['GET', '/health/ready'],
   ['GET', '/admin/identities'],
@@ -139,7 +152,7 @@ const requests = () =>
     route: fc.constantFrom(...ROUTES),
     id: idLike(),
     query: fc.dictionary(
-      fc.constantFrom('flow', 'id', 'page_size', 'page_token', 'include_credential', 'active', 'refresh', 'credentials_identifier', 'x'),
+      fc.constantFrom('flow', 'id', 'page_size', 'page_token', 'include_credential', 'active', 'refresh', 'credentials_identifier', 'return_to', 'token', 'x'),
       fc.oneof(oneOfPool('flows'), fc.uuid(), printable(30), fc.integer({ min: -5, max: 1000 }).map(String), fc.constantFrom('true', 'false', 'password')),
       { maxKeys: 4 },
     ),
@@ -179,12 +192,16 @@ describe('fuzzing every endpoint', () => {
         if (r.authorization !== undefined) headers.authorization = r.authorization;
         if (r.sessionToken !== undefined) headers['x-session-token'] = r.sessionToken;
         const before = await snapshot();
-        const res = await fetch(`${base}${path}${query ? `?${query}` : ''}`, { method, headers, body: method === 'GET' ? undefined : r.body });
+        const res = await fetch(`${base}${path}${query ? `?${query}` : ''}`, { method, headers, body: method === 'GET' ? undefined : r.body, redirect: 'manual' });
         const text = await res.text();
         expect(res.status).toBeLessThan(500);
         expect(text).not.toMatch(INTERNALS);
-        if (text) expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-        if (res.status >= 400) {
+        // A browser is sent on with a 303 to an absolute URL; the UI's pages are HTML; everything else is JSON.
+        if (res.status === 303) expect(res.headers.get('location')).toMatch(/^https?:\/\//);
+        else if (text) expect(res.headers.get('content-type')).toBe(path.startsWith('/ui/') ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8');
+        if (res.status >= 400 && path.startsWith('/ui/')) {
+          expect(text).toMatch(/^<!doctype html>/);
+        } else if (res.status >= 400) {
           expect(isKratosShaped(res.status, JSON.parse(text))).toBe(true);
           expect(await snapshot()).toBe(before);
         }
