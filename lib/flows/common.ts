@@ -58,9 +58,17 @@ export interface FlowDeps {
   errors: SelfServiceErrorRepository;
 }
 
+/** A submit's `?flow=`: 400 when missing or malformed (Kratos's flow.GetFlowID). */
 export function parseFlowId(raw: string | undefined): string {
   const id = canonicalUuid(raw);
   if (!id) throw new BadRequestError('The flow query parameter is missing or malformed.');
+  return id;
+}
+
+/** A flow read's `?id=`: a malformed one is a flow that does not exist, 404, as Kratos answers (and Ory's UI expects). */
+export function readFlowId(raw: string | undefined): string {
+  const id = canonicalUuid(raw);
+  if (!id) throw new NotFoundError();
   return id;
 }
 
@@ -122,7 +130,7 @@ export const initUrl = (deps: FlowDeps, type: FlowType, mode: FlowMode) => `${de
  * only with the anti-CSRF cookie it was made with (403 otherwise, as Kratos).
  */
 export async function getFlowView(deps: FlowDeps, type: FlowType, rawId: string | undefined, request: FlowRequest, now: Date): Promise<FlowView> {
-  const flow = await deps.flows.get(parseFlowId(rawId));
+  const flow = await deps.flows.get(readFlowId(rawId));
   if (!flow || flow.type !== type) throw new NotFoundError();
   if (isExpired(flow, now)) throw new FlowGoneError(type, initUrl(deps, type, flow.mode));
   checkBrowserFlowCookie(flow, request);

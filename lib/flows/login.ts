@@ -7,7 +7,7 @@
 import { FlowAlreadyUsedError, IdentityDisabledError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { normalizeIdentifier } from '../identity/schema.js';
-import { sessionView } from '../session/model.js';
+import { sessionView, type Session } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
 import { messages, type UiText } from '../text/messages.js';
 import { events } from '../tracing/events.js';
@@ -50,8 +50,9 @@ export function createLoginFlows(deps: LoginDeps) {
   return {
     /** `GET /self-service/login/api`. */
     async init(request: FlowRequest, init: LoginInit, now: Date): Promise<FlowView> {
-      if (!init.refresh && (await hasSession(request, now))) throw new SessionAlreadyAvailableError('login');
-      const flow = await createFlow(deps, 'login', 'api', deps.lifespanMs, request, now, { refresh: init.refresh });
+      const session = await deps.sessionService.findActive(request.sessionToken, now);
+      if (!init.refresh && session) throw new SessionAlreadyAvailableError('login');
+      const flow = await createFlow(deps, 'login', 'api', deps.lifespanMs, request, now, { refresh: init.refresh, ...refreshing(init, session) });
       events.loginInitiated(flow.id, 'api', init.refresh);
       return render(deps, flow);
     },
@@ -60,12 +61,18 @@ export function createLoginFlows(deps: LoginDeps) {
     async initBrowser(request: FlowRequest, init: LoginInit, now: Date): Promise<FlowAnswer> {
       try {
         const returnTo = checkedReturnTo(init.returnTo);
-        if (!init.refresh && (await hasSession(request, now))) {
+        const session = await deps.sessionService.findActive(request.sessionToken, now);
+        if (!init.refresh && session) {
           if (request.browser.json) throw new SessionAlreadyAvailableError('login');
           return redirectAnswer(returnTo ?? deps.browser.defaultReturnUrl);
         }
         const csrf = csrfFor(request);
-        const flow = await createFlow(deps, 'login', 'browser', deps.lifespanMs, request, now, { refresh: init.refresh, returnTo, csrf: csrf.token });
+        const flow = await createFlow(deps, 'login', 'browser', deps.lifespanMs, request, now, {
+          refresh: init.refresh,
+          returnTo,
+          csrf: csrf.token,
+          ...refreshing(init, session),
+        });
         events.loginInitiated(flow.id, 'browser', init.refresh);
         const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
         return request.browser.json ? jsonAnswer(render(deps, flow, csrf.token), 200, setCookie) : redirectAnswer(flowUiUrl(deps, 'login', flow.id), setCookie);
@@ -97,8 +104,10 @@ export function createLoginFlows(deps: LoginDeps) {
     },
   };
 
-  async function hasSession(request: FlowRequest, now: Date) {
-    return (await deps.sessionService.findActive(request.sessionToken, now)) !== undefined;
+  /** A refresh beside a session asks only for the password: the identifier is the session's (Kratos's refresh form). */
+  function refreshing(init: LoginInit, session: Session | undefined): Partial<FlowRecord> {
+    const identifier = session?.identity.identifiers?.[0];
+    return init.refresh && identifier ? { refreshIdentifier: identifier } : {};
   }
 
   async function submit(

@@ -27,6 +27,8 @@ export interface FlowRecord {
   expiresAt: Date;
   /** Login: `refresh=true` was requested. */
   refresh?: boolean;
+  /** Login refreshing a session: the session's identifier, a hidden field the form carries (Kratos's refresh form). */
+  refreshIdentifier?: string;
   /** Settings: the identity the flow belongs to. */
   identityId?: string;
   /** Flow-level messages a new flow starts with (a replacement for an expired flow says why). */

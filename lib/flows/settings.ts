@@ -23,6 +23,7 @@ import {
   initUrl,
   invalid,
   parseFlowId,
+  readFlowId,
   render,
   savedUiOf,
   stringField,
@@ -53,8 +54,8 @@ export function createSettingsFlows(deps: SettingsDeps) {
 
   const identityView = (identity: Identity) => ({ identity: publicIdentity(identity, deps.publicBaseUrl) });
 
-  async function ownFlow(rawId: string | undefined, session: Session) {
-    const flow = await deps.flows.get(parseFlowId(rawId));
+  async function ownFlow(id: string, session: Session) {
+    const flow = await deps.flows.get(id);
     if (!flow || flow.type !== 'settings') throw new NotFoundError();
     if (flow.identityId !== session.identityId) throw new IdentityMismatchError();
     return flow;
@@ -101,7 +102,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
     /** `GET /self-service/settings/flows?id=`: the session's own flow (a browser flow with its CSRF cookie). */
     async get(rawId: string | undefined, request: FlowRequest, now: Date): Promise<FlowView> {
       const session = await sessionOf(request, now);
-      const flow = await ownFlow(rawId, session);
+      const flow = await ownFlow(readFlowId(rawId), session);
       if (isExpired(flow, now)) throw new FlowGoneError('settings', initUrl(deps, 'settings', flow.mode));
       checkBrowserFlowCookie(flow, request);
       return render(deps, flow, request.browser.csrfCookie, { ...savedUiOf(flow), ...identityView(session.identity) });
@@ -138,10 +139,10 @@ export function createSettingsFlows(deps: SettingsDeps) {
     now: Date,
     attempt: { flow?: FlowRecord; identityId?: string },
   ): Promise<FlowAnswer> {
-    parseFlowId(rawId);
+    const flowId = parseFlowId(rawId);
     const session = await sessionOf(request, now);
     attempt.identityId = session.identityId;
-    const own = await ownFlow(rawId, session);
+    const own = await ownFlow(flowId, session);
     attempt.flow = own;
     const flow = await checkSubmittable(deps, own, 'settings', deps.lifespanMs, request, now, {}, body);
     const fail = (flowMessages: UiText[], nodeMessages?: Record<string, UiText[]>) =>

@@ -36,11 +36,13 @@ function input(
 const csrfNode = (token: string) => input('default', { name: 'csrf_token', type: 'hidden', value: token, required: true });
 const submitNode = (label: UiText) => input('password', { name: 'method', type: 'submit', value: 'password' }, label);
 
-function loginNodes(schema: IdentitySchema, values: Record<string, unknown>, csrf: string): UiNode[] {
-  const identifier = typeof values.identifier === 'string' ? values.identifier : '';
+function loginNodes(schema: IdentitySchema, values: Record<string, unknown>, csrf: string, refreshIdentifier?: string): UiNode[] {
+  const identifier = refreshIdentifier ?? (typeof values.identifier === 'string' ? values.identifier : '');
   return [
     csrfNode(csrf),
-    input('default', { name: 'identifier', type: 'text', value: identifier, required: true }, schema.identifierLabel()),
+    refreshIdentifier
+      ? input('default', { name: 'identifier', type: 'hidden', value: refreshIdentifier, required: true })
+      : input('default', { name: 'identifier', type: 'text', value: identifier, required: true }, schema.identifierLabel()),
     input(
       'password',
       { name: 'password', type: 'password', required: true, autocomplete: 'current-password' },
@@ -107,7 +109,7 @@ export function renderFlow(
   const csrf = options.csrfToken ?? '';
   const nodes =
     flow.type === 'login'
-      ? loginNodes(schema, values, csrf)
+      ? loginNodes(schema, values, csrf, flow.refreshIdentifier)
       : flow.type === 'registration'
         ? registrationNodes(schema, values, csrf)
         : settingsNodes(csrf);

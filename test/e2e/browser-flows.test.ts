@@ -227,6 +227,9 @@ describe('registration and login in a browser', () => {
     expect(json.json.error.id).toBe('session_already_available');
     const refresh = await browser.getJson('/self-service/login/browser?refresh=true');
     expect(refresh.json.refresh).toBe(true);
+    // Kratos's refresh form asks only for the password: the identifier is the session's, hidden.
+    const identifier = refresh.json.ui.nodes.find((n: any) => n.attributes.name === 'identifier');
+    expect(identifier.attributes).toMatchObject({ type: 'hidden', value: email });
     const again = await browser.postForm(`/self-service/login?flow=${refresh.json.id}`, { csrf_token: nodeValue(refresh.json, 'csrf_token'), identifier: email, password: GOOD_PASSWORD, method: 'password' });
     expect(again.status).toBe(303);
     expect(again.setCookies.map((c) => c.name)).toContain(SESSION);

@@ -213,7 +213,7 @@ describe('flow lookup errors', () => {
     expectMatchesSchema('errorGeneric', submit.data);
   });
 
-  it('answers 400 when the flow parameter is missing or malformed', async () => {
+  it('answers a submit 400 when the flow parameter is missing or malformed, and a read 404 (as Kratos: no such flow)', async () => {
     for (const path of ['/self-service/registration', '/self-service/login?flow=not-a-uuid']) {
       const res = await request('POST', path, {
         headers: { 'Content-Type': 'application/json' },
@@ -230,9 +230,11 @@ describe('flow lookup errors', () => {
         },
       });
     }
-    const get = await request('GET', '/self-service/login/flows');
-    expect(get.status).toBe(400);
-    expect(get.json.error.reason).toBe('The flow query parameter is missing or malformed.');
+    for (const path of ['/self-service/login/flows', '/self-service/registration/flows?id=garbage']) {
+      const get = await request('GET', path);
+      expect(get.status).toBe(404);
+      expectMatchesSchema('errorGeneric', get.json);
+    }
   });
 
   describe('an expired flow, still stored because DynamoDB has not yet deleted it', () => {

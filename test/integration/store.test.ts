@@ -69,7 +69,7 @@ describe('flows', () => {
     expect(found.flow).toEqual(loginFlow);
     expect(found.credential).toEqual({
       hashedPassword: created.password!.hashedPassword,
-      identity: { ...created, identifiers: undefined, password: undefined, revision: 1, stateChangedAt: created.createdAt },
+      identity: { ...created, identifiers: [email], password: undefined, revision: 1, stateChangedAt: created.createdAt },
     });
     await expect(store.flows.getForPasswordLogin(loginFlow.id, 'nobody@example.com')).resolves.toEqual({ flow: loginFlow, credential: undefined });
   });

@@ -147,6 +147,7 @@ export function identitySnapshot(identity: Identity): unknown {
     createdAt: identity.createdAt.toISOString(),
     updatedAt: identity.updatedAt.toISOString(),
     stateChangedAt: (identity.stateChangedAt ?? identity.createdAt).toISOString(),
+    identifiers: identity.identifiers ?? identity.password?.identifiers ?? [],
   };
 }
 
@@ -181,6 +182,7 @@ function snapshotToIdentity(snapshot: Record<string, unknown>): Identity {
     createdAt: new Date(snapshot.createdAt as string),
     updatedAt: new Date(snapshot.updatedAt as string),
     stateChangedAt: snapshot.stateChangedAt ? new Date(snapshot.stateChangedAt as string) : undefined,
+    ...(Array.isArray(snapshot.identifiers) ? { identifiers: snapshot.identifiers as string[] } : {}),
   };
 }
 
@@ -217,6 +219,7 @@ export function flowToItem(flow: FlowRecord): Item {
   if (flow.identityId) item.identity_id = s(flow.identityId);
   if (flow.messages?.length) item.messages = json(flow.messages);
   if (flow.returnTo) item.return_to = s(flow.returnTo);
+  if (flow.refreshIdentifier) item.refresh_identifier = s(flow.refreshIdentifier);
   if (flow.csrfToken) item.csrf_token = s(flow.csrfToken);
   if (flow.ui) item.ui = json(flow.ui);
   return item;
@@ -236,6 +239,8 @@ export function itemToFlow(item: Item): FlowRecord {
   const identityId = optStr(item, 'identity_id');
   if (identityId) flow.identityId = identityId;
   if (item.messages) flow.messages = parse(item, 'messages') as FlowRecord['messages'];
+  const refreshIdentifier = optStr(item, 'refresh_identifier');
+  if (refreshIdentifier) flow.refreshIdentifier = refreshIdentifier;
   const returnTo = optStr(item, 'return_to');
   if (returnTo) flow.returnTo = returnTo;
   const csrfToken = optStr(item, 'csrf_token');
