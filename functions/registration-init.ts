@@ -2,8 +2,8 @@ import { appRegistration } from '../lib/app.js';
 import { flowRequestOf } from '../lib/http/request.js';
 import { httpFunction } from '../lib/http/stack.js';
 
-/** GET /self-service/registration/api: a new API registration flow. */
+/** GET /self-service/registration/api[?identity_schema=]: a new API registration flow. */
 export const handler = httpFunction({ route: '/self-service/registration/api' }, async (request) => ({
   status: 200,
-  body: await appRegistration().init(flowRequestOf(request), new Date()),
+  body: await appRegistration().init(flowRequestOf(request), new Date(), request.query.identity_schema),
 }));

@@ -13,7 +13,8 @@ import { createSettingsFlows } from './flows/settings.js';
 import { createBcryptHasher } from './hashing/bcrypt.js';
 import { createIdentityAdmin } from './identity/admin-service.js';
 import { createPasswordPolicy } from './identity/password-policy.js';
-import { getDefaultSchema } from './identity/schema.js';
+import { builtinSchema, SchemaRegistry } from './identity/schema.js';
+import { loadSchemaRegistry } from './identity/schemas.js';
 import { createSessionAdmin } from './session/admin-service.js';
 import { createSessionService } from './session/service.js';
 import { createDynamoClient } from './store/dynamodb/client.js';
@@ -21,10 +22,11 @@ import { createSessionRepository } from './store/dynamodb/session-repository.js'
 import { createDynamoStore, type Store } from './store/dynamodb/store.js';
 import { tableReads } from './store/dynamodb/toolkit.js';
 
-/** One configuration and store, and what has been built over them. */
+/** One configuration, store and set of identity schemas, and what has been built over them. */
 interface Base {
   config: Config;
   store: Store;
+  schemas: SchemaRegistry;
   built: Map<string, unknown>;
 }
 
@@ -40,7 +42,7 @@ const sessionServiceOf = (b: Base) => once(b, 'sessionService', () => createSess
 const flowDepsOf = (b: Base) => ({
   flows: b.store.flows,
   errors: b.store.errors,
-  schema: getDefaultSchema(),
+  schemas: b.schemas,
   publicBaseUrl: b.config.publicBaseUrl,
   browser: b.config.browser,
   sessionService: sessionServiceOf(b),
@@ -65,16 +67,24 @@ const settingsOf = (b: Base) =>
 const logoutOf = (b: Base) =>
   once(b, 'logout', () => createBrowserLogout({ browser: b.config.browser, errors: b.store.errors, publicBaseUrl: b.config.publicBaseUrl, sessionService: sessionServiceOf(b) }));
 const identityAdminOf = (b: Base) =>
-  once(b, 'identityAdmin', () => createIdentityAdmin({ identities: b.store.identities, sessions: b.store.sessions, schema: getDefaultSchema(), hasher: hasherOf(b) }));
+  once(b, 'identityAdmin', () => createIdentityAdmin({ identities: b.store.identities, sessions: b.store.sessions, schemas: b.schemas, hasher: hasherOf(b) }));
 const sessionAdminOf = (b: Base) =>
   once(b, 'sessionAdmin', () => createSessionAdmin({ sessions: b.store.sessions, identities: b.store.identities, sessionLifespanMs: b.config.sessionLifespanMs }));
 
-/** Everything, wired at once over `store` (by default DynamoDB as configured). */
-export function createApp(config: Config, store: Store = createDynamoStore(createDynamoClient(config.dynamodb), config.dynamodb.tableName)) {
-  const base: Base = { config, store, built: new Map() };
+/**
+ * Everything, wired at once over `store` (by default DynamoDB as configured) and `schemas` (by default the built-in
+ * schema; tests of configured schemas load theirs with loadSchemaRegistry).
+ */
+export function createApp(
+  config: Config,
+  store: Store = createDynamoStore(createDynamoClient(config.dynamodb), config.dynamodb.tableName),
+  schemas: SchemaRegistry = new SchemaRegistry([builtinSchema()], 'default'),
+) {
+  const base: Base = { config, store, schemas, built: new Map() };
   return {
     config,
     store,
+    schemas,
     sessionService: sessionServiceOf(base),
     login: loginOf(base),
     registration: registrationOf(base),
@@ -113,12 +123,52 @@ export function appSessions() {
   return sessions;
 }
 
-const coldStart = (): Base => (base ??= { config: getConfig(), store: appStore(), built: new Map([['sessionService', appSessions()]]) });
+let schemas: Promise<SchemaRegistry> | undefined;
+/**
+ * This cold start's identity schemas, loaded once (an `https://` one fetched then); a load that fails is retried by
+ * the next request, and its ConfigError names the schema.
+ */
+export function appSchemas(): Promise<SchemaRegistry> {
+  schemas ??= loadSchemaRegistry(getConfig().identity).catch((error: unknown) => {
+    schemas = undefined;
+    throw error;
+  });
+  return schemas;
+}
 
-export const appLogin = () => loginOf(coldStart());
-export const appRegistration = () => registrationOf(coldStart());
-export const appSettings = () => settingsOf(coldStart());
-export const appBrowserLogout = () => logoutOf(coldStart());
+const coldStart = async (): Promise<Base> => {
+  const registry = await appSchemas();
+  base ??= { config: getConfig(), store: appStore(), schemas: registry, built: new Map([['sessionService', appSessions()]]) };
+  return base;
+};
+
+/**
+ * A service whose every method first waits for the cold start (the identity schemas) and then calls the real one;
+ * handlers call `appLogin().submit(...)` as if it were built already. Only for services whose methods all return
+ * promises.
+ */
+function afterColdStart<T extends object>(make: (base: Base) => T): () => T {
+  let ready: Promise<T> | undefined;
+  const service = new Proxy({} as T, {
+    get: (_, name) => async (...args: unknown[]) => {
+      ready ??= coldStart().then(make).catch((error: unknown) => {
+        ready = undefined;
+        throw error;
+      });
+      const target = (await ready) as Record<string | symbol, (...a: unknown[]) => unknown>;
+      return target[name](...args);
+    },
+  });
+  return () => service;
+}
+
+export const appLogin = afterColdStart(loginOf);
+export const appRegistration = afterColdStart(registrationOf);
+export const appSettings = afterColdStart(settingsOf);
+export const appBrowserLogout = afterColdStart(logoutOf);
+export const appIdentityAdmin = afterColdStart(identityAdminOf);
 export const appErrors = () => appStore().errors;
-export const appIdentityAdmin = () => identityAdminOf(coldStart());
-export const appSessionAdmin = () => sessionAdminOf(coldStart());
+let sessionAdmin: ReturnType<typeof createSessionAdmin> | undefined;
+/** Session administration needs no identity schema: built without waiting for them. */
+export const appSessionAdmin = () =>
+  (sessionAdmin ??= createSessionAdmin({ sessions: appStore().sessions, identities: appStore().identities, sessionLifespanMs: getConfig().sessionLifespanMs }));

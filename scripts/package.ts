@@ -8,9 +8,11 @@
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { loadIdentityConfig } from '../lib/config/identity.js';
+import { PACKAGED_SCHEMAS_FILE, schemaFilePath } from '../lib/identity/schemas.js';
 import { OTEL_API_GLOBAL_KEY } from '../lib/tracing/shared-api.js';
 import { PROJECT_ROOT } from './local-stack.js';
 
@@ -85,6 +87,20 @@ export async function buildTracingSdk(outdir = BUNDLE_DIR): Promise<BundleInfo> 
   return { name: TRACING_SDK_BUNDLE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
 }
 
+/**
+ * The `file://` identity schemas of IDENTITY_SCHEMAS (as set when packaging, as at deploy), by URL, written beside the
+ * bundles: a Lambda zip has no project files, so a deployed function reads its schemas from there.
+ */
+export function packageIdentitySchemas(env = process.env, outdir = BUNDLE_DIR): BundleInfo {
+  const shipped: Record<string, unknown> = {};
+  for (const { url } of loadIdentityConfig(env).schemas) {
+    if (url.startsWith('file://')) shipped[url] = JSON.parse(readFileSync(schemaFilePath(url, env.INIT_CWD || process.cwd()), 'utf8'));
+  }
+  const file = path.join(outdir, PACKAGED_SCHEMAS_FILE);
+  writeFileSync(file, `${JSON.stringify(shipped)}\n`);
+  return { name: PACKAGED_SCHEMAS_FILE.replace(/\.json$/, ''), file, bytes: statSync(file).size };
+}
+
 /** Builds the functions' bundles, and the tracing SDK's file they require when tracing is on. */
 export async function buildBundles(names: string[] = functionNames()): Promise<BundleInfo[]> {
   const infos: BundleInfo[] = [];
@@ -103,7 +119,8 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 
 async function main(): Promise<void> {
   const bundles = await buildBundles();
-  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${TRACING_SDK_BUNDLE} ships beside each):`);
+  bundles.push(packageIdentitySchemas());
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${TRACING_SDK_BUNDLE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;
   console.log('\nserverless package (one zip per function, no AWS credentials needed):');

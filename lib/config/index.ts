@@ -5,6 +5,7 @@
  * admin key) is read by them alone (`admin.ts`), so a bad admin setting cannot stop the public API.
  */
 import { loadBrowserConfig, type BrowserConfig } from './browser.js';
+import { loadIdentityConfig, type IdentityConfig } from './identity.js';
 import { loadTracingConfig, type TracingConfig } from './tracing.js';
 import {
   ConfigError,
@@ -35,6 +36,7 @@ export interface Config {
   logLevel: LogLevelSetting;
   tracing: TracingConfig;
   browser: BrowserConfig;
+  identity: IdentityConfig;
   dynamodb: { endpoint?: string; tableName: string; region: string };
 }
 
@@ -58,6 +60,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     tracing: loadTracingConfig(env),
     browser: loadBrowserConfig(env, publicBaseUrl),
+    identity: loadIdentityConfig(env),
     dynamodb: {
       endpoint: readUrl(env, 'DYNAMODB_ENDPOINT'),
       tableName,

@@ -14,7 +14,7 @@ import {
   NotFoundError,
   type CsrfFailure,
 } from '../errors/index.js';
-import type { IdentitySchema } from '../identity/schema.js';
+import type { IdentitySchema, SchemaRegistry } from '../identity/schema.js';
 import type { ClientInfo } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
 import { canonicalUuid } from '../util/ids.js';
@@ -52,7 +52,7 @@ export interface FlowRequest extends ClientInfo {
 
 export interface FlowDeps {
   flows: FlowRepository;
-  schema: IdentitySchema;
+  schemas: SchemaRegistry;
   publicBaseUrl: string;
   browser: BrowserConfig;
   errors: SelfServiceErrorRepository;
@@ -109,7 +109,12 @@ export async function createFlow(
 
 /** The flow as Kratos serialises it; a browser flow's `csrf_token` node carries the cookie's token `csrf` masked afresh. */
 export function render(deps: FlowDeps, flow: FlowRecord, csrf?: string, options: RenderOptions = {}): FlowView {
-  return renderFlow(flow, deps.schema, deps.publicBaseUrl, { ...options, csrfToken: flow.mode === 'browser' && csrf ? maskCsrfToken(csrf) : '' });
+  return renderFlow(flow, schemaOf(deps, flow), deps.publicBaseUrl, { ...options, csrfToken: flow.mode === 'browser' && csrf ? maskCsrfToken(csrf) : '' });
+}
+
+/** The identity schema a flow renders and validates with: its own (registration's `identity_schema`, settings' identity's), else the default. */
+export function schemaOf(deps: Pick<FlowDeps, 'schemas'>, flow: Pick<FlowRecord, 'schemaId'>): IdentitySchema {
+  return deps.schemas.get(flow.schemaId) ?? deps.schemas.default;
 }
 
 /** What a browser flow's last failed submit left on it (values, messages), to render when the UI reads it back. */

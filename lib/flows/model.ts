@@ -31,6 +31,8 @@ export interface FlowRecord {
   refreshIdentifier?: string;
   /** Settings: the identity the flow belongs to. */
   identityId?: string;
+  /** Registration (`identity_schema`) and settings (the identity's): the identity schema; unset = the default. */
+  schemaId?: string;
   /** Flow-level messages a new flow starts with (a replacement for an expired flow says why). */
   messages?: UiText[];
   /** Browser flows: where to send the browser once done (checked against the allow list when the flow was made). */
@@ -47,6 +49,9 @@ export interface UiNodeAttributes {
   value?: unknown;
   required?: boolean;
   autocomplete?: string;
+  pattern?: string;
+  /** An `enum` trait's values: a UI renders a select. */
+  options?: { value: unknown }[];
   disabled: boolean;
   node_type: 'input';
 }

@@ -4,7 +4,7 @@
  * and session and completing the flow.
  */
 import { randomUUID } from 'node:crypto';
-import { DuplicateIdentifierError, FlowAlreadyUsedError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
+import { BadRequestError, DuplicateIdentifierError, FlowAlreadyUsedError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { publicIdentity, type Identity } from '../identity/model.js';
 import type { PasswordPolicy } from '../identity/password-policy.js';
@@ -23,6 +23,7 @@ import {
   invalid,
   parseFlowId,
   render,
+  schemaOf,
   stringField,
   type FlowDeps,
   type FlowRequest,
@@ -41,24 +42,26 @@ export interface RegistrationDeps extends FlowDeps {
 
 export function createRegistrationFlows(deps: RegistrationDeps) {
   return {
-    /** `GET /self-service/registration/api`. */
-    async init(request: FlowRequest, now: Date): Promise<FlowView> {
+    /** `GET /self-service/registration/api[?identity_schema=]`. */
+    async init(request: FlowRequest, now: Date, identitySchema?: string): Promise<FlowView> {
+      const schemaId = selectableSchema(identitySchema);
       if (await hasActiveSession(deps.sessionService, request, now)) throw new SessionAlreadyAvailableError('registration');
-      const flow = await createFlow(deps, 'registration', 'api', deps.lifespanMs, request, now);
+      const flow = await createFlow(deps, 'registration', 'api', deps.lifespanMs, request, now, schemaId ? { schemaId } : {});
       events.registrationInitiated(flow.id, 'api');
       return render(deps, flow);
     },
 
     /** `GET /self-service/registration/browser`: 303 to the registration UI with the flow, or the flow for a JSON request. */
-    async initBrowser(request: FlowRequest, rawReturnTo: string | undefined, now: Date): Promise<FlowAnswer> {
+    async initBrowser(request: FlowRequest, rawReturnTo: string | undefined, now: Date, identitySchema?: string): Promise<FlowAnswer> {
       try {
+        const schemaId = selectableSchema(identitySchema);
         const returnTo = checkReturnTo(rawReturnTo, deps.browser.allowedReturnUrls, deps.browser.defaultReturnUrl);
         if (await hasActiveSession(deps.sessionService, request, now)) {
           if (request.browser.json) throw new SessionAlreadyAvailableError('registration');
           return redirectAnswer(returnTo ?? deps.browser.defaultReturnUrl);
         }
         const csrf = csrfFor(request);
-        const flow = await createFlow(deps, 'registration', 'browser', deps.lifespanMs, request, now, { returnTo, csrf: csrf.token });
+        const flow = await createFlow(deps, 'registration', 'browser', deps.lifespanMs, request, now, { returnTo, csrf: csrf.token, ...(schemaId ? { schemaId } : {}) });
         events.registrationInitiated(flow.id, 'browser');
         const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
         return request.browser.json
@@ -85,6 +88,15 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
       }
     },
   };
+
+  /** `?identity_schema=`: the default, or a schema marked `selfservice_selectable` (Kratos's rule); 400 otherwise. */
+  function selectableSchema(requested: string | undefined): string | undefined {
+    if (!requested || requested === deps.schemas.defaultId) return undefined;
+    const schema = deps.schemas.get(requested);
+    if (!schema) throw new BadRequestError(`Requested identity schema ${JSON.stringify(requested)} does not exist.`);
+    if (!schema.selectable) throw new BadRequestError(`Requested identity schema ${JSON.stringify(requested)} is not enabled for self-service flows.`);
+    return schema.id;
+  }
 
   async function submit(
     rawFlowId: string | undefined,
@@ -113,21 +125,22 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     const nodeMessages: Record<string, UiText[]> = {};
     const flowMessages: UiText[] = [];
     if (!password) nodeMessages.password = [messages.required('password')];
-    for (const violation of deps.schema.validate(traits)) {
+    const schema = schemaOf(deps, flow);
+    for (const violation of schema.validate(traits)) {
       if (violation.node) (nodeMessages[violation.node] ??= []).push(violation.message);
       else flowMessages.push(violation.message);
     }
     if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages);
 
     const validTraits = traits as Record<string, unknown>;
-    const identifiers = deps.schema.passwordIdentifiers(validTraits);
+    const identifiers = schema.passwordIdentifiers(validTraits);
     const violation = await deps.passwordPolicy(password!, identifiers);
     if (violation) throw fail([], { password: [violation] });
 
     const hashedPassword = await deps.hasher.hash(password!);
     const identity: Identity = {
       id: randomUUID(),
-      schemaId: deps.schema.id,
+      schemaId: schema.id,
       state: 'active',
       traits: validTraits,
       metadataPublic: null,

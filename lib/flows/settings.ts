@@ -3,7 +3,16 @@
  * browser (`browser`: cookies, CSRF, redirects). Requires an active session, and a recent one (privileged session
  * max age) for the change itself.
  */
-import { FlowGoneError, IdentityMismatchError, KratosError, NotFoundError, SessionInactiveError, SessionRefreshRequiredError } from '../errors/index.js';
+import {
+  ConcurrentUpdateError,
+  DuplicateIdentifierError,
+  FlowGoneError,
+  IdentityMismatchError,
+  KratosError,
+  NotFoundError,
+  SessionInactiveError,
+  SessionRefreshRequiredError,
+} from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { publicIdentity, type Identity } from '../identity/model.js';
 import type { PasswordPolicy } from '../identity/password-policy.js';
@@ -26,6 +35,7 @@ import {
   readFlowId,
   render,
   savedUiOf,
+  schemaOf,
   stringField,
   type FlowDeps,
   type FlowRequest,
@@ -69,7 +79,11 @@ export function createSettingsFlows(deps: SettingsDeps) {
     /** `GET /self-service/settings/api`. */
     async init(request: FlowRequest, now: Date): Promise<FlowView> {
       const session = await sessionOf(request, now);
-      const flow = await createFlow(deps, 'settings', 'api', deps.lifespanMs, request, now, { identityId: session.identityId, state: 'show_form' });
+      const flow = await createFlow(deps, 'settings', 'api', deps.lifespanMs, request, now, {
+        identityId: session.identityId,
+        schemaId: session.identity.schemaId,
+        state: 'show_form',
+      });
       return render(deps, flow, undefined, identityView(session.identity));
     },
 
@@ -85,6 +99,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
         const csrf = csrfFor(request);
         const flow = await createFlow(deps, 'settings', 'browser', deps.lifespanMs, request, now, {
           identityId: session.identityId,
+          schemaId: session.identity.schemaId,
           state: 'show_form',
           returnTo,
           csrf: csrf.token,
@@ -145,32 +160,72 @@ export function createSettingsFlows(deps: SettingsDeps) {
     const own = await ownFlow(flowId, session);
     attempt.flow = own;
     const flow = await checkSubmittable(deps, own, 'settings', deps.lifespanMs, request, now, {}, body);
-    const fail = (flowMessages: UiText[], nodeMessages?: Record<string, UiText[]>) =>
-      invalid(deps, flow, request, failedWith({}, flowMessages, nodeMessages), identityView(session.identity));
-
-    if (body.method !== 'password') throw fail([messages.generic('Only the "password" method can be used to change settings here.')]);
-    if (now.getTime() - session.authenticatedAt.getTime() > deps.privilegedMaxAgeMs) throw new SessionRefreshRequiredError();
-    const password = stringField(body, 'password');
-    if (!password) throw fail([], { password: [messages.required('password')] });
+    const fail = (flowMessages: UiText[], nodeMessages?: Record<string, UiText[]>, values: Record<string, unknown> = {}) =>
+      invalid(deps, flow, request, failedWith(values, flowMessages, nodeMessages), identityView(session.identity));
+    const privileged = () => now.getTime() - session.authenticatedAt.getTime() <= deps.privilegedMaxAgeMs;
 
     const identity = await deps.identities.getWithCredentials(session.identityId);
     if (!identity) throw new SessionInactiveError();
-    const violation = await deps.passwordPolicy(password, identity.identifiers ?? []);
-    if (violation) throw fail([], { password: [violation] });
-    const current = identity.password?.hashedPassword;
-    if (current && (await deps.hasher.compare(password, current))) throw fail([], { password: [messages.passwordSameAsOld()] });
-
-    const hashedPassword = await deps.hasher.hash(password);
-    const identifiers = identity.identifiers ?? [];
-    const stored = await deps.identities.update(
-      { ...identity, updatedAt: now, password: { identifiers, hashedPassword, createdAt: identity.password?.createdAt ?? now, updatedAt: now } },
-      identity,
-    );
+    let stored: Identity;
+    let method: 'password' | 'profile';
+    if (body.method === 'profile') {
+      method = 'profile';
+      // Kratos's profile method: the traits, validated against the identity's schema; changing an identifier (a
+      // credential) needs a recent login, and moves its uniqueness claim in the same transaction.
+      const traits = body.traits === undefined || body.traits === null ? {} : body.traits;
+      const values = { traits };
+      const schema = schemaOf(deps, flow);
+      const nodeMessages: Record<string, UiText[]> = {};
+      const flowMessages: UiText[] = [];
+      for (const violation of schema.validate(traits)) {
+        if (violation.node) (nodeMessages[violation.node] ??= []).push(violation.message);
+        else flowMessages.push(violation.message);
+      }
+      if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages, values);
+      const validTraits = traits as Record<string, unknown>;
+      const identifiers = schema.passwordIdentifiers(validTraits);
+      const before = identity.identifiers ?? [];
+      const identifiersChanged = identifiers.length !== before.length || identifiers.some((id) => !before.includes(id));
+      if (identifiersChanged && !privileged()) throw new SessionRefreshRequiredError();
+      try {
+        stored = await deps.identities.update(
+          {
+            ...identity,
+            traits: validTraits,
+            identifiers,
+            updatedAt: now,
+            password: identity.password ? { ...identity.password, identifiers } : undefined,
+          },
+          identity,
+        );
+      } catch (error) {
+        if (error instanceof DuplicateIdentifierError) throw fail([messages.duplicateCredentials()], {}, values);
+        if (error instanceof ConcurrentUpdateError) throw fail([messages.generic(error.reason!)], {}, values);
+        throw error;
+      }
+    } else if (body.method === 'password') {
+      method = 'password';
+      if (!privileged()) throw new SessionRefreshRequiredError();
+      const password = stringField(body, 'password');
+      if (!password) throw fail([], { password: [messages.required('password')] });
+      const violation = await deps.passwordPolicy(password, identity.identifiers ?? []);
+      if (violation) throw fail([], { password: [violation] });
+      const current = identity.password?.hashedPassword;
+      if (current && (await deps.hasher.compare(password, current))) throw fail([], { password: [messages.passwordSameAsOld()] });
+      const hashedPassword = await deps.hasher.hash(password);
+      const identifiers = identity.identifiers ?? [];
+      stored = await deps.identities.update(
+        { ...identity, updatedAt: now, password: { identifiers, hashedPassword, createdAt: identity.password?.createdAt ?? now, updatedAt: now } },
+        identity,
+      );
+    } else {
+      throw fail([{ id: 4010004, text: 'Could not find a strategy to update your settings. Did you fill out the form correctly?', type: 'error' }]);
+    }
     await deps.sessions.refreshIdentity(stored);
     const saved = failedWith({}, [messages.settingsSaved()]);
     await deps.flows.markSucceeded(flow.id, saved);
     events.identityUpdated(stored.id);
-    events.settingsSucceeded(flow.id, flow.mode, stored.id, 'password');
+    events.settingsSucceeded(flow.id, flow.mode, stored.id, method);
     const succeeded = { ...flow, state: 'success' as const, messages: [], ui: undefined };
     const view = render(deps, succeeded, request.browser.csrfCookie, { ...saved, ...identityView(stored) });
     if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(afterSuccessUrl(deps, flow, 'settings', flowUiUrl(deps, 'settings', flow.id)));

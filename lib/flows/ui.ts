@@ -20,14 +20,16 @@ export interface RenderOptions {
 
 function input(
   group: UiNode['group'],
-  attributes: Omit<UiNodeAttributes, 'disabled' | 'node_type'>,
+  attributes: Omit<UiNodeAttributes, 'disabled' | 'node_type'> & { disabled?: boolean },
   label?: UiText,
 ): UiNode {
   const attrs: UiNodeAttributes = { name: attributes.name, type: attributes.type } as UiNodeAttributes;
   if (attributes.value !== undefined) attrs.value = attributes.value;
   if (attributes.required) attrs.required = true;
   if (attributes.autocomplete) attrs.autocomplete = attributes.autocomplete;
-  attrs.disabled = false;
+  if (attributes.pattern) attrs.pattern = attributes.pattern;
+  if (attributes.options) attrs.options = attributes.options;
+  attrs.disabled = attributes.disabled === true;
   attrs.node_type = 'input';
   return { type: 'input', group, attributes: attrs, messages: [], meta: label ? { label } : {} };
 }
@@ -52,6 +54,7 @@ function loginNodes(schema: IdentitySchema, values: Record<string, unknown>, csr
   ];
 }
 
+/** A node per trait of the schema, in schema order (Kratos's NewInputFieldFromSchema). */
 function traitNodes(schema: IdentitySchema, traits: unknown, group: UiNode['group']): UiNode[] {
   return schema.fields.map((field) =>
     input(
@@ -61,9 +64,12 @@ function traitNodes(schema: IdentitySchema, traits: unknown, group: UiNode['grou
         type: field.inputType,
         value: readPath(traits, field.path),
         required: field.required,
-        autocomplete: field.inputType === 'email' ? 'email' : undefined,
+        autocomplete: field.autocomplete,
+        pattern: field.pattern,
+        options: field.options?.map((value) => ({ value })),
+        disabled: field.disabled,
       },
-      field.title ? messages.labelFromSchema(field.title) : undefined,
+      field.title ? messages.labelFromSchema(field.title, field.name) : undefined,
     ),
   );
 }
@@ -86,10 +92,12 @@ function registrationNodes(schema: IdentitySchema, values: Record<string, unknow
   ];
 }
 
-/** Settings: only the password method is offered here (profile changes go through the admin API). */
-function settingsNodes(csrf: string): UiNode[] {
+/** Settings: the profile method (every trait, filled with the identity's, and its Save), then the password method. */
+function settingsNodes(schema: IdentitySchema, traits: unknown, csrf: string): UiNode[] {
   return [
     csrfNode(csrf),
+    ...traitNodes(schema, traits, 'profile'),
+    input('profile', { name: 'method', type: 'submit', value: 'profile' }, messages.labelSave()),
     input(
       'password',
       { name: 'password', type: 'password', required: true, autocomplete: 'new-password' },
@@ -112,7 +120,7 @@ export function renderFlow(
       ? loginNodes(schema, values, csrf, flow.refreshIdentifier)
       : flow.type === 'registration'
         ? registrationNodes(schema, values, csrf)
-        : settingsNodes(csrf);
+        : settingsNodes(schema, (values.traits ?? (options.identity as { traits?: unknown } | undefined)?.traits), csrf);
   for (const node of nodes) {
     const extra = options.nodeMessages?.[node.attributes.name];
     if (extra && node.attributes.type !== 'submit') node.messages.push(...extra);
@@ -133,6 +141,7 @@ export function renderFlow(
     issued_at: flow.issuedAt.toISOString(),
     request_url: flow.requestUrl,
     ...(flow.returnTo ? { return_to: flow.returnTo } : {}),
+    ...(flow.type === 'registration' && flow.schemaId ? { identity_schema: flow.schemaId } : {}),
     ui,
   };
   if (flow.type === 'login') {

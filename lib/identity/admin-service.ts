@@ -12,7 +12,7 @@ import type { Page } from '../store/page.js';
 import { events } from '../tracing/events.js';
 import { canonicalUuid } from '../util/ids.js';
 import type { IdentityRepository, IdentitySessionCopies } from './repository.js';
-import { normalizeIdentifier, type IdentitySchema } from './schema.js';
+import { normalizeIdentifier, type IdentitySchema, type SchemaRegistry } from './schema.js';
 
 export const MAX_IMPORT_BCRYPT_COST = 15;
 
@@ -24,12 +24,12 @@ const DENIED_PATCH_ROOTS = new Set(['id', 'credentials', 'state_changed_at']);
 export interface IdentityAdminDeps {
   identities: IdentityRepository;
   sessions: IdentitySessionCopies;
-  schema: IdentitySchema;
+  schemas: SchemaRegistry;
   hasher: PasswordHasher;
 }
 
 interface ParsedBody {
-  schemaId: string;
+  schema: IdentitySchema;
   traits: Record<string, unknown>;
   state: IdentityState;
   metadataPublic: unknown;
@@ -50,7 +50,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 export function createIdentityAdmin(deps: IdentityAdminDeps) {
-  const { schema, hasher } = deps;
+  const { schemas, hasher } = deps;
 
   async function passwordHashFrom(credentials: unknown): Promise<string | undefined> {
     if (credentials === undefined || credentials === null) return undefined;
@@ -91,7 +91,8 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       if (!CREATE_KEYS.has(key)) throw new BadRequestError(`json: unknown field "${key}"`);
     }
     if (typeof body.schema_id !== 'string' || body.schema_id === '') throw new BadRequestError('schema_id is required');
-    if (body.schema_id !== schema.id) throw new BadRequestError(`The identity schema "${body.schema_id}" does not exist.`);
+    const schema = schemas.get(body.schema_id);
+    if (!schema) throw new BadRequestError(`The identity schema "${body.schema_id}" does not exist.`);
     if (!isPlainObject(body.traits)) throw new BadRequestError('traits must be an object');
     const violations = schema.validate(body.traits);
     if (violations.length > 0) {
@@ -103,7 +104,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
     const state = body.state ?? 'active';
     if (state !== 'active' && state !== 'inactive') throw new BadRequestError('state must be "active" or "inactive"');
     return {
-      schemaId: body.schema_id,
+      schema,
       traits: body.traits,
       state,
       metadataPublic: body.metadata_public ?? null,
@@ -113,7 +114,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
   }
 
   function build(parsed: ParsedBody, now: Date, previous?: Identity): Identity {
-    const identifiers = schema.passwordIdentifiers(parsed.traits);
+    const identifiers = parsed.schema.passwordIdentifiers(parsed.traits);
     const password = parsed.passwordHash
       ? { identifiers, hashedPassword: parsed.passwordHash, createdAt: previous?.password?.createdAt ?? now, updatedAt: now }
       : previous?.password
@@ -121,7 +122,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
         : undefined;
     return {
       id: previous?.id ?? randomUUID(),
-      schemaId: parsed.schemaId,
+      schemaId: parsed.schema.id,
       state: parsed.state,
       traits: parsed.traits,
       metadataPublic: parsed.metadataPublic,

@@ -1,31 +1,52 @@
 /**
- * The identity schema: which traits exist, how they render as ui nodes, how submitted traits are validated,
- * and which trait values are password identifiers. Only the JSON Schema keywords identity schemas use are
- * supported (type, properties, required, additionalProperties, minLength, maxLength, format: email).
+ * An identity schema: validation of traits with a real JSON Schema implementation (ajv, draft-07, with formats),
+ * its errors in Kratos's message ids and texts on the right nodes (ui/container's translation), the trait fields
+ * flows render (schema order, nested objects as `traits.name.first`, enums with options, booleans as checkboxes,
+ * `title` as the label), and what Kratos's `ory.sh/kratos` extension marks: password identifiers, verifiable and
+ * recovery addresses.
  */
-import defaultSchema from '../../kratos/identity.schema.json' with { type: 'json' };
+import AjvModule, { type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { FormatsPluginOptions } from 'ajv-formats';
+import defaultSchemaDocument from '../../kratos/identity.schema.json' with { type: 'json' };
 import { messages, type UiText } from '../text/messages.js';
 
-interface JsonSchema {
+export interface JsonSchema {
+  $schema?: string;
   type?: string | string[];
   title?: string;
   format?: string;
-  minLength?: number;
-  maxLength?: number;
+  pattern?: string;
+  enum?: unknown[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
-  additionalProperties?: boolean;
-  'ory.sh/kratos'?: { credentials?: { password?: { identifier?: boolean } } };
+  disableFormField?: boolean;
+  'ory.sh/kratos'?: {
+    credentials?: { password?: { identifier?: boolean } };
+    verification?: { via?: string };
+    recovery?: { via?: string };
+  };
+  [keyword: string]: unknown;
 }
 
+export type TraitInputType = 'text' | 'email' | 'tel' | 'number' | 'checkbox' | 'date' | 'datetime-local' | 'url';
+
 export interface TraitField {
-  /** Node name, e.g. `traits.email`. */
+  /** Node name, e.g. `traits.name.first`. */
   name: string;
   path: string[];
-  inputType: 'email' | 'text' | 'number' | 'checkbox';
+  inputType: TraitInputType;
+  autocomplete?: 'email' | 'tel' | 'url';
   required: boolean;
   title?: string;
+  pattern?: string;
+  /** An `enum`: the values a UI offers as a select. */
+  options?: unknown[];
+  disabled: boolean;
   passwordIdentifier: boolean;
+  /** `verification.via` / `recovery.via`: this trait is an address of that kind (`email`). */
+  verificationVia?: string;
+  recoveryVia?: string;
 }
 
 export interface TraitViolation {
@@ -34,114 +55,198 @@ export interface TraitViolation {
   message: UiText;
 }
 
-export const DEFAULT_SCHEMA_ID = 'default';
+/** A schema that cannot be used, named (the caller turns it into a configuration error). */
+export class SchemaError extends Error {
+  override name = 'SchemaError';
+}
+
+// ajv and ajv-formats are CommonJS with `exports.default`; from ESM the class sits on `.default`.
+type AjvInstance = InstanceType<typeof AjvModule.default>;
+const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (options: Options) => AjvInstance;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: AjvInstance, options?: FormatsPluginOptions) => void;
+
+/** E.164-like: an optional +, then digits with the separators people type. */
+const TEL = /^\+?[0-9][0-9 ().-]{3,30}$/;
+
+function newAjv(): AjvInstance {
+  const ajv = new Ajv({ allErrors: true, strict: false, strictSchema: false });
+  addFormats(ajv);
+  ajv.addFormat('tel', TEL);
+  // Not strict: Kratos's own keywords (`ory.sh/kratos`, `disableFormField`) are not JSON Schema and ajv would refuse
+  // to register a keyword with a dot or a slash in its name; ignored by the validator, read by this file.
+  return ajv;
+}
+
+const typeOf = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value;
+
+const dotted = (pointer: string): string =>
+  pointer
+    .split('/')
+    .slice(1)
+    .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+
+/** ajv's error as the message Kratos shows for it (ui/container translateValidationError). */
+function translate(error: ErrorObject, data: unknown): UiText {
+  const p = error.params as Record<string, unknown>;
+  const value = error.instancePath.split('/').slice(1).reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], data);
+  switch (error.keyword) {
+    case 'minLength':
+      return messages.minLength(p.limit as number, [...String(value)].length);
+    case 'maxLength':
+      return messages.maxLength(p.limit as number, [...String(value)].length);
+    case 'pattern':
+      return messages.invalidFormat(String(p.pattern));
+    case 'minimum':
+      return p.comparison === '>' ? messages.exclusiveMinimum(p.limit as number, value as number) : messages.minimum(p.limit as number, value as number);
+    case 'exclusiveMinimum':
+      return messages.exclusiveMinimum(p.limit as number, value as number);
+    case 'maximum':
+      return p.comparison === '<' ? messages.exclusiveMaximum(p.limit as number, value as number) : messages.maximum(p.limit as number, value as number);
+    case 'exclusiveMaximum':
+      return messages.exclusiveMaximum(p.limit as number, value as number);
+    case 'multipleOf':
+      return messages.multipleOf(p.multipleOf as number, value as number);
+    case 'maxItems':
+      return messages.maxItems(p.limit as number, (value as unknown[]).length);
+    case 'minItems':
+      return messages.minItems(p.limit as number, (value as unknown[]).length);
+    case 'uniqueItems':
+      return messages.uniqueItems(p.j as number, p.i as number);
+    case 'type':
+      return messages.wrongType(String(p.type).split(','), typeOf(value));
+    case 'const':
+      return messages.constant(p.allowedValue);
+    case 'enum':
+      return messages.generic(`value must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`);
+    case 'format': {
+      const format = String(p.format);
+      if (format === 'email') return messages.invalidEmail(String(value));
+      if (format === 'tel') return messages.invalidPhone(String(value));
+      return messages.generic(`${JSON.stringify(value)} is not valid ${JSON.stringify(format)}`);
+    }
+    case 'additionalProperties':
+      return messages.generic(`additionalProperties ${JSON.stringify(p.additionalProperty)} not allowed`);
+    default:
+      return messages.generic(error.message ?? 'the value is not valid');
+  }
+}
 
 export class IdentitySchema {
-  readonly fields: TraitField[];
-  private readonly traits: JsonSchema;
+  readonly fields: TraitField[] = [];
+  private validator?: ValidateFunction;
 
+  /**
+   * `document`: the JSON Schema itself, as `GET /schemas/{id}` serves it; `selectable`: registration may ask for it.
+   * Throws SchemaError when it cannot be used.
+   */
   constructor(
     readonly id: string,
-    /** The JSON Schema document itself, as `GET /schemas/{id}` serves it. */
     readonly document: JsonSchema,
+    readonly selectable = false,
   ) {
-    const schema = document;
-    const traits = schema.properties?.traits;
-    if (!traits || traits.type !== 'object') throw new Error(`identity schema ${id} has no traits object`);
-    this.traits = traits;
-    this.fields = [];
+    if (!document || typeof document !== 'object' || Array.isArray(document)) throw new SchemaError(`identity schema "${id}" is not a JSON object`);
+    if (document.$schema && !/draft-07/.test(document.$schema)) {
+      throw new SchemaError(`identity schema "${id}" declares ${document.$schema}; identity schemas are JSON Schema draft-07, as Kratos's`);
+    }
+    const traits = document.properties?.traits;
+    if (!traits || traits.type !== 'object') throw new SchemaError(`identity schema "${id}" has no "traits" object`);
+    try {
+      this.validator = newAjv().compile(document);
+    } catch (error) {
+      throw new SchemaError(`identity schema "${id}" does not compile: ${error instanceof Error ? error.message : String(error)}`);
+    }
     this.collect(traits, []);
     if (!this.fields.some((f) => f.passwordIdentifier)) {
-      throw new Error(`identity schema ${id} marks no trait as a password identifier`);
+      throw new SchemaError(`identity schema "${id}" marks no trait as a password identifier ("ory.sh/kratos": {"credentials": {"password": {"identifier": true}}})`);
     }
   }
 
   private collect(schema: JsonSchema, path: string[]): void {
     for (const [key, property] of Object.entries(schema.properties ?? {})) {
       const childPath = [...path, key];
-      const type = Array.isArray(property.type) ? property.type[0] : property.type;
+      const type = Array.isArray(property.type) ? property.type.find((t) => t !== 'null') : property.type;
       if (type === 'object') {
         this.collect(property, childPath);
         continue;
       }
+      if (type === 'array') continue; // no form field for lists (Kratos renders none either)
+      const extension = property['ory.sh/kratos'];
+      const byFormat: Partial<Record<string, [TraitInputType, TraitField['autocomplete']?]>> = {
+        email: ['email', 'email'],
+        tel: ['tel', 'tel'],
+        date: ['date'],
+        'date-time': ['datetime-local'],
+        uri: ['url', 'url'],
+      };
+      const [inputType, autocomplete] = (property.format && byFormat[property.format]) || [
+        type === 'number' || type === 'integer' ? 'number' : type === 'boolean' ? 'checkbox' : 'text',
+      ];
       this.fields.push({
         name: ['traits', ...childPath].join('.'),
         path: childPath,
-        inputType:
-          property.format === 'email'
-            ? 'email'
-            : type === 'number' || type === 'integer'
-              ? 'number'
-              : type === 'boolean'
-                ? 'checkbox'
-                : 'text',
+        inputType,
+        autocomplete,
         required: (schema.required ?? []).includes(key),
         title: property.title,
-        passwordIdentifier: property['ory.sh/kratos']?.credentials?.password?.identifier === true,
+        pattern: property.pattern,
+        options: Array.isArray(property.enum) ? property.enum.slice(0, 500) : undefined,
+        disabled: property.disableFormField === true,
+        passwordIdentifier: extension?.credentials?.password?.identifier === true,
+        verificationVia: extension?.verification?.via,
+        recoveryVia: extension?.recovery?.via,
       });
     }
   }
 
-  /** Validates submitted traits. Returns every violation; an empty list means the traits are valid. */
+  /** Validates submitted traits. Every violation, each on its field's node when there is one; none = valid. */
   validate(traits: unknown): TraitViolation[] {
-    const violations: TraitViolation[] = [];
-    this.validateValue(traits ?? {}, this.traits, ['traits'], violations);
-    return violations;
-  }
-
-  private validateValue(value: unknown, schema: JsonSchema, path: string[], out: TraitViolation[]): void {
-    const node = path.join('.');
-    const allowed = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
-    const actual = jsonType(value);
-    if (allowed.length > 0 && !allowed.includes(actual) && !(actual === 'integer' && allowed.includes('number'))) {
-      out.push({ node: path.length > 1 ? node : undefined, message: messages.wrongType(allowed, actual) });
-      return;
-    }
-    if (actual === 'object') {
-      const object = value as Record<string, unknown>;
-      for (const key of schema.required ?? []) {
-        if (object[key] === undefined || object[key] === null) {
-          out.push({ node: [...path, key].join('.'), message: messages.required(key) });
-        }
+    const data = { traits: traits ?? {} };
+    if (this.validator!(data)) return [];
+    const names = new Set(this.fields.map((f) => f.name));
+    const out: TraitViolation[] = [];
+    for (const error of this.validator!.errors ?? []) {
+      if (error.keyword === 'required') {
+        const missing = String((error.params as { missingProperty: string }).missingProperty);
+        const node = [dotted(error.instancePath), missing].filter(Boolean).join('.');
+        out.push({ node: names.has(node) ? node : undefined, message: messages.required(missing) });
+        continue;
       }
-      for (const [key, child] of Object.entries(object)) {
-        const childSchema = schema.properties?.[key];
-        if (childSchema) {
-          if (child !== undefined && child !== null) this.validateValue(child, childSchema, [...path, key], out);
-        } else if (schema.additionalProperties === false) {
-          out.push({ message: messages.generic(`additionalProperties "${key}" not allowed`) });
-        }
-      }
-      return;
+      const node = dotted(error.instancePath);
+      out.push({ node: names.has(node) ? node : undefined, message: translate(error, data) });
     }
-    if (actual === 'string') {
-      const text = value as string;
-      const length = [...text].length;
-      if (schema.minLength !== undefined && length < schema.minLength) {
-        out.push({ node, message: messages.minLength(schema.minLength, length) });
-      } else if (schema.maxLength !== undefined && length > schema.maxLength) {
-        out.push({ node, message: messages.maxLength(schema.maxLength, length) });
-      } else if (schema.format === 'email' && !isEmail(text)) {
-        out.push({ node, message: messages.invalidEmail(text) });
-      }
-    }
+    return out;
   }
 
   /** The password identifiers of valid traits, trimmed and lower-cased (`A@B.c` and `a@b.c` are one account). */
   passwordIdentifiers(traits: Record<string, unknown>): string[] {
-    const identifiers = new Set<string>();
-    for (const field of this.fields) {
-      if (!field.passwordIdentifier) continue;
+    return this.valuesOf(traits, (f) => f.passwordIdentifier).map(normalizeIdentifier);
+  }
+
+  /** The addresses `verification.via: email` marks, lower-cased. */
+  verifiableAddresses(traits: Record<string, unknown>): string[] {
+    return this.valuesOf(traits, (f) => f.verificationVia === 'email').map(normalizeIdentifier);
+  }
+
+  /** The addresses `recovery.via: email` marks, lower-cased. */
+  recoveryAddresses(traits: Record<string, unknown>): string[] {
+    return this.valuesOf(traits, (f) => f.recoveryVia === 'email').map(normalizeIdentifier);
+  }
+
+  private valuesOf(traits: Record<string, unknown>, which: (field: TraitField) => boolean): string[] {
+    const values = new Set<string>();
+    for (const field of this.fields.filter(which)) {
       const value = readPath(traits, field.path);
-      if (typeof value === 'string' && value.trim() !== '') identifiers.add(normalizeIdentifier(value));
+      if (typeof value === 'string' && value.trim() !== '') values.add(value);
     }
-    return [...identifiers];
+    return [...values];
   }
 
   /** The label of the login identifier node: the identifier trait's title when there is exactly one. */
   identifierLabel(): UiText {
     const titled = this.fields.filter((f) => f.passwordIdentifier);
-    return titled.length === 1 && titled[0].title ? messages.labelFromSchema(titled[0].title) : messages.labelId();
+    return titled.length === 1 && titled[0].title ? messages.labelFromSchema(titled[0].title, 'identifier') : messages.labelId();
   }
 }
 
@@ -150,41 +255,49 @@ export function normalizeIdentifier(identifier: string): string {
 }
 
 export function readPath(object: unknown, path: string[]): unknown {
-  let current: unknown = object;
+  let node = object;
   for (const key of path) {
-    if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
-    current = (current as Record<string, unknown>)[key];
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined;
+    node = (node as Record<string, unknown>)[key];
   }
-  return current;
+  return node;
 }
 
-function jsonType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return typeof value;
+/** The identity schemas of a deployment: the default, and every other by id. */
+export class SchemaRegistry {
+  private readonly byId: Map<string, IdentitySchema>;
+
+  constructor(
+    schemas: IdentitySchema[],
+    readonly defaultId: string,
+  ) {
+    this.byId = new Map(schemas.map((s) => [s.id, s]));
+    if (!this.byId.has(defaultId)) throw new SchemaError(`the default identity schema "${defaultId}" is not configured`);
+  }
+
+  get default(): IdentitySchema {
+    return this.byId.get(this.defaultId)!;
+  }
+
+  get(id: string | undefined): IdentitySchema | undefined {
+    return id === undefined ? this.default : this.byId.get(id);
+  }
+
+  list(): IdentitySchema[] {
+    return [...this.byId.values()];
+  }
+
+  /** `GET /schemas/{id}`: by id, or by the base64url of the id (what identities' `schema_url` carries). */
+  find(rawId: string): IdentitySchema | undefined {
+    const direct = this.byId.get(rawId);
+    if (direct) return direct;
+    if (!/^[A-Za-z0-9_-]+$/.test(rawId)) return undefined;
+    return this.byId.get(Buffer.from(rawId, 'base64url').toString('utf8'));
+  }
 }
 
-function isEmail(value: string): boolean {
-  // The shape RFC 5322 addr-spec parsers accept for ordinary addresses: one @, no spaces, a dotted or plain domain.
-  return /^[^\s@"(),:;<>[\\\]]+@[^\s@"(),:;<>[\\\]]+$/.test(value) && !value.includes('..') && value.length <= 320;
+/** Kratos's quickstart e-mail schema, built in: what a deployment gets without IDENTITY_SCHEMAS. */
+export function builtinSchema(id = 'default'): IdentitySchema {
+  return new IdentitySchema(id, defaultSchemaDocument as JsonSchema);
 }
 
-let defaultIdentitySchema: IdentitySchema | undefined;
-export function getDefaultSchema(): IdentitySchema {
-  defaultIdentitySchema ??= new IdentitySchema(DEFAULT_SCHEMA_ID, defaultSchema as JsonSchema);
-  return defaultIdentitySchema;
-}
-
-/** The identity schemas in use: `GET /schemas`. */
-export function listSchemas(): { id: string; schema: object }[] {
-  const schema = getDefaultSchema();
-  return [{ id: schema.id, schema: schema.document }];
-}
-
-/** `GET /schemas/{id}`: by id, or by the base64url of the id (what identities' `schema_url` carries). */
-export function findSchema(rawId: string): object | undefined {
-  const schema = getDefaultSchema();
-  const decoded = /^[A-Za-z0-9_-]+$/.test(rawId) ? Buffer.from(rawId, 'base64url').toString('utf8') : undefined;
-  return rawId === schema.id || decoded === schema.id ? schema.document : undefined;
-}

@@ -25,7 +25,18 @@ export const messages = {
     error(4000017, `length must be <= ${max}, but got ${actual}`, { max_length: max, actual_length: actual }),
   wrongType: (allowed: string[], actual: string) =>
     error(4000026, `expected ${allowed.join(' or ')}, but got ${actual}`, { allowed_types: allowed, actual_type: actual }),
-  invalidEmail: (value: string) => error(4000001, `"${value}" is not valid "email"`, { reason: `"${value}" is not valid "email"` }),
+  invalidFormat: (pattern: string) => error(4000004, `does not match pattern ${JSON.stringify(pattern)}`, { pattern }),
+  minimum: (minimum: number, actual: number) => error(4000018, `must be >= ${minimum} but found ${actual}`, { minimum, actual }),
+  exclusiveMinimum: (minimum: number, actual: number) => error(4000019, `must be > ${minimum} but found ${actual}`, { minimum, actual }),
+  maximum: (maximum: number, actual: number) => error(4000020, `must be <= ${maximum} but found ${actual}`, { maximum, actual }),
+  exclusiveMaximum: (maximum: number, actual: number) => error(4000021, `must be < ${maximum} but found ${actual}`, { maximum, actual }),
+  multipleOf: (base: number, actual: number) => error(4000022, `${actual} not multipleOf ${base}`, { base, actual }),
+  maxItems: (max: number, actual: number) => error(4000023, `maximum ${max} items allowed, but found ${actual} items`, { max_items: max, actual_items: actual }),
+  minItems: (min: number, actual: number) => error(4000024, `minimum ${min} items allowed, but found ${actual} items`, { min_items: min, actual_items: actual }),
+  uniqueItems: (a: number, b: number) => error(4000025, `items at index ${a} and ${b} are equal`, { index_a: a, index_b: b }),
+  constant: (expected: unknown) => error(4000029, `must be equal to constant ${typeof expected === 'string' ? expected : JSON.stringify(expected)}`, { expected }),
+  invalidEmail: (value: string) => error(4000040, 'Enter a valid email address', { value }),
+  invalidPhone: (value: string) => error(4000041, 'Enter a valid phone number', { value }),
   invalidCredentials: () =>
     error(
       4000006,
@@ -58,7 +69,7 @@ export const messages = {
   settingsSaved: (): UiText => ({ id: 1050001, text: 'Your changes have been saved!', type: 'success' }),
   labelPassword: () => info(1070001, 'Password'),
   labelId: () => info(1070004, 'ID'),
-  labelFromSchema: (title: string) => info(1070002, title, { title }),
+  labelFromSchema: (title: string, name: string) => info(1070002, title, { title, name }),
   labelSignInWithPassword: () => info(1010022, 'Sign in with password'),
   labelSignUp: () => info(1040001, 'Sign up'),
   labelSave: () => info(1070003, 'Save'),

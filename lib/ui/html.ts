@@ -40,7 +40,8 @@ main{max-width:28rem;margin:2.5rem auto;padding:1.5rem;background:var(--card);bo
 h1{font-size:1.5rem;margin:0 0 1rem}a{color:var(--accent)}p.lead{color:var(--muted);margin-top:-.5rem}
 .field{margin:0 0 1rem}label{display:block;font-weight:600;margin-bottom:.25rem}
 input[type=text],input[type=email],input[type=password],input[type=tel],input[type=number],input[type=url],input[type=date]{width:100%;padding:.55rem .65rem;font:inherit;color:inherit;background:transparent;border:1px solid var(--line);border-radius:.375rem}
-input[aria-invalid=true]{border-color:var(--error)}
+input[aria-invalid=true],select[aria-invalid=true]{border-color:var(--error)}
+select{width:100%;padding:.55rem .65rem;font:inherit;color:inherit;background:transparent;border:1px solid var(--line);border-radius:.375rem}
 :focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 button{font:inherit;font-weight:600;padding:.6rem 1rem;border:0;border-radius:.375rem;background:var(--accent);color:#fff;cursor:pointer;width:100%}
 .msg{margin:.35rem 0 0;font-size:.925rem}.msg.error{color:var(--error)}.msg.success{color:var(--ok)}.msg.info{color:var(--muted)}
@@ -93,11 +94,31 @@ export function flowMessages(messages: UiText[] | undefined): string {
 
 const INPUT_TYPES = new Set(['text', 'email', 'password', 'tel', 'number', 'url', 'date', 'datetime-local', 'checkbox', 'hidden', 'submit', 'button']);
 
+const GROUP_TITLES: Record<string, string> = { profile: 'Profile', password: 'Password' };
+
+/**
+ * The settings page, as Ory's UI lays it out: one form per method group (profile, password…), each with the
+ * `default` group's nodes (the CSRF token) and its own Save, so saving one never submits the other.
+ */
+export function groupedFlowForms(ui: UiContainerShape): string {
+  const shared = ui.nodes.filter((n) => n.group === 'default');
+  const groups = [...new Set(ui.nodes.filter((n) => n.group !== 'default').map((n) => n.group))];
+  const inError = (group: string) => ui.nodes.some((n) => n.group === group && n.messages.some((m) => m.type === 'error'));
+  const focused = groups.find(inError) ?? groups[0];
+  const forms = groups.map((group) => {
+    const title = GROUP_TITLES[group] ?? group;
+    const nodes = [...shared, ...ui.nodes.filter((n) => n.group === group)];
+    const focus = group === focused;
+    return `<h2 id="group-${escapeHtml(group)}">${escapeHtml(title)}</h2>\n${flowForm({ ...ui, messages: undefined, nodes }, { focus })}`;
+  });
+  return `${flowMessages(ui.messages)}${forms.join('\n')}`;
+}
+
 /** A flow's form: every node in order, posting to `ui.action`. The first field in error (else the first field) has focus. */
-export function flowForm(ui: UiContainerShape): string {
+export function flowForm(ui: UiContainerShape, options: { focus?: boolean } = {}): string {
   const fieldId = (name: string) => `field-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
   const visible = ui.nodes.filter((n) => n.type === 'input' && !['hidden', 'submit', 'button'].includes(String(n.attributes.type)));
-  const focus = visible.find((n) => n.messages.some((m) => m.type === 'error')) ?? visible[0];
+  const focus = options.focus === false ? undefined : (visible.find((n) => n.messages.some((m) => m.type === 'error')) ?? visible[0]);
   const parts: string[] = [];
   for (const node of ui.nodes) {
     const a = node.attributes;
@@ -147,6 +168,15 @@ export function flowForm(ui: UiContainerShape): string {
     ]
       .filter(Boolean)
       .join(' ');
+    const options = Array.isArray(a.options) ? (a.options as { value: unknown }[]) : undefined;
+    if (options) {
+      const choices = [a.required ? '' : '<option value=""></option>', ...options.map((o) => `<option value="${escapeHtml(o.value)}"${o.value === a.value ? ' selected' : ''}>${escapeHtml(o.value)}</option>`)].join('');
+      const selectAttrs = [`id="${id}"`, `name="${escapeHtml(name)}"`, a.required ? 'required' : '', a.disabled ? 'disabled' : '', invalid ? 'aria-invalid="true"' : '', describedBy ? `aria-describedby="${describedBy}"` : '', node === focus ? 'autofocus' : '']
+        .filter(Boolean)
+        .join(' ');
+      parts.push(`<div class="field"><label for="${id}">${escapeHtml(label)}</label><select ${selectAttrs}>${choices}</select>${messages}</div>`);
+      continue;
+    }
     parts.push(
       type === 'checkbox'
         ? `<div class="field"><input ${attrs}> <label for="${id}" style="display:inline">${escapeHtml(label)}</label>${messages}</div>`

@@ -14,7 +14,7 @@ import type { HttpRequest } from '../http/request.js';
 import type { HttpResult } from '../http/response.js';
 import type { Session } from '../session/model.js';
 import type { SignedIn } from './services.js';
-import { escapeHtml, flowForm, page, PAGE_HEADERS, type PageLinks, type UiContainerShape } from './html.js';
+import { escapeHtml, flowForm, groupedFlowForms, page, PAGE_HEADERS, type PageLinks, type UiContainerShape } from './html.js';
 
 type UiConfig = Pick<Config, 'browser' | 'publicBaseUrl'>;
 export type UiFlow = 'login' | 'registration' | 'settings';
@@ -43,7 +43,7 @@ function flowBody(flow: UiFlow, view: FlowView, config: UiConfig, extra: { signe
   const returnTo = typeof view.return_to === 'string' ? view.return_to : undefined;
   const lead =
     flow === 'settings' && extra.signedInAs
-      ? `<p class="lead">Signed in as ${escapeHtml(extra.signedInAs)}. Choose a new password.</p>`
+      ? `<p class="lead">Signed in as ${escapeHtml(extra.signedInAs)}. Change your profile or your password.</p>`
       : refresh
         ? '<p class="lead">Enter your password again to continue.</p>'
         : '';
@@ -53,7 +53,7 @@ function flowBody(flow: UiFlow, view: FlowView, config: UiConfig, extra: { signe
       : flow === 'registration'
         ? `<p class="links">Have an account? <a href="${escapeHtml(withQuery(config.browser.uiUrls.login, { return_to: returnTo }))}">Sign in</a></p>`
         : `<p class="links"><a href="${escapeHtml(config.browser.defaultReturnUrl)}">Back</a></p>`;
-  return `<h1>${heading}</h1>\n${lead}\n${flowForm(view.ui as unknown as UiContainerShape)}\n${links}`;
+  return `<h1>${heading}</h1>\n${lead}\n${flow === 'settings' ? groupedFlowForms(view.ui as unknown as UiContainerShape) : flowForm(view.ui as unknown as UiContainerShape)}\n${links}`;
 }
 
 export interface FlowPageServices {

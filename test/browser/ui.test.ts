@@ -49,6 +49,11 @@ async function signIn(password: string): Promise<void> {
   await page.waitForLoadState();
 }
 
+/** The settings page has one form per method; each has its own Save. */
+async function save(method: 'profile' | 'password'): Promise<void> {
+  await page.locator(`button[name="method"][value="${method}"]`).click();
+}
+
 describe('the self-service UI in Chromium', () => {
   it('signs up from the welcome page and shows who is signed in', async () => {
     await page.goto(`${base}/ui/welcome`);
@@ -93,7 +98,7 @@ describe('the self-service UI in Chromium', () => {
     await page.waitForURL(/\/ui\/settings\?flow=/);
     expect(await page.getByRole('main').textContent()).toContain(`Signed in as ${email}`);
     await page.getByLabel('Password').fill('short');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await save('password');
     await page.waitForURL(/\/ui\/settings\?flow=/);
     const field = page.getByLabel('Password');
     expect(await field.getAttribute('aria-invalid')).toBe('true');
@@ -104,7 +109,7 @@ describe('the self-service UI in Chromium', () => {
 
   it('changes the password; the new one signs in', async () => {
     await page.getByLabel('Password').fill(NEW_PASSWORD);
-    await page.getByRole('button', { name: 'Save' }).click();
+    await save('password');
     await page.waitForURL(/\/ui\/settings\?flow=/);
     expect(await page.getByRole('alert').textContent()).toContain('Your changes have been saved!');
 
@@ -129,5 +134,39 @@ describe('the self-service UI in Chromium', () => {
     await page.waitForURL(/\/ui\/error\?id=/);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Your request could not be verified');
     expect(await page.getByRole('alert').textContent()).toContain('security_csrf_violation');
+  });
+
+  it('changes the profile on the settings page: a bad e-mail is described at its field, a good one signs in', async () => {
+    await page.goto(`${base}/ui/login`);
+    await page.getByLabel('E-Mail').fill(email);
+    await page.getByLabel('Password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in with password' }).click();
+    await page.waitForURL(`${base}/ui/welcome`);
+    await page.getByRole('navigation').getByRole('link', { name: 'Account settings' }).click();
+    await page.waitForURL(/\/ui\/settings\?flow=/);
+    expect(await page.getByRole('heading', { level: 2 }).allTextContents()).toEqual(['Profile', 'Password']);
+    expect(await page.getByLabel('E-Mail').inputValue()).toBe(email);
+
+    await page.getByLabel('E-Mail').fill('not-an-address');
+    await save('profile');
+    await page.waitForURL(/\/ui\/settings\?flow=/);
+    const field = page.getByLabel('E-Mail');
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator(`#${await field.getAttribute('aria-describedby')}`).getAttribute('data-message-id')).toBe('4000040');
+
+    const renamed = uniqueEmail('chromium-renamed');
+    await page.getByLabel('E-Mail').fill(renamed);
+    await save('profile');
+    await page.waitForURL(/\/ui\/settings\?flow=/);
+    expect(await page.getByRole('alert').textContent()).toContain('Your changes have been saved!');
+    expect(await page.getByRole('main').textContent()).toContain(`Signed in as ${renamed}`);
+    await page.getByRole('navigation').getByRole('link', { name: 'Sign out' }).click();
+    await page.waitForURL(`${base}/ui/welcome`);
+    await page.goto(`${base}/ui/login`);
+    await page.getByLabel('E-Mail').fill(renamed);
+    await page.getByLabel('Password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in with password' }).click();
+    await page.waitForURL(`${base}/ui/welcome`);
+    expect(await page.getByRole('main').textContent()).toContain(`You are signed in as ${renamed}`);
   });
 });

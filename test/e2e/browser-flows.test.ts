@@ -193,7 +193,7 @@ describe('registration and login in a browser', () => {
     const shown = (await browser.getJson(`/self-service/registration/flows?id=${id}`)).json;
     const emailNode = shown.ui.nodes.find((n: any) => n.attributes.name === 'traits.email');
     expect(emailNode.attributes.value).toBe('not-an-email');
-    expect(emailNode.messages.map((m: any) => m.id)).toEqual([4000001]);
+    expect(emailNode.messages.map((m: any) => m.id)).toEqual([4000040]);
   });
 
   it('refuses a submit without the CSRF token: the error UI for a form post, 403 for JSON, traced as an error', async () => {

@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BUNDLE_DIR, buildBundles, functionNames, TRACING_SDK_BUNDLE, type BundleInfo } from '../../scripts/package.js';
-import { dynamoEndpoint, TEST_ENV } from '../support/env.js';
+import { BUNDLE_DIR, buildBundles, functionNames, packageIdentitySchemas, TRACING_SDK_BUNDLE, type BundleInfo } from '../../scripts/package.js';
+import { dynamoEndpoint, SCHEMA_ENV, TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
 import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
 
@@ -33,11 +33,12 @@ handler(JSON.parse(process.argv[2]), { awsRequestId: 'bundle-' + Date.now(), fun
 `;
 
 /** Copies one bundle into a fresh folder outside the project and invokes it there; stderr is kept. */
-function invokeAlone(name: string, event: Record<string, unknown>, env: Record<string, string> = {}, withSdk = true) {
+function invokeAlone(name: string, event: Record<string, unknown>, env: Record<string, string> = {}, withSdk = true, beside: string[] = []) {
   const dir = mkdtempSync(path.join(tmpdir(), `kratos-bundle-${name}-`));
   dirs.push(dir);
   cpSync(path.join(BUNDLE_DIR, `${name}.cjs`), path.join(dir, `${name}.cjs`));
   if (withSdk) cpSync(path.join(BUNDLE_DIR, TRACING_SDK_BUNDLE), path.join(dir, TRACING_SDK_BUNDLE));
+  for (const file of beside) cpSync(file, path.join(dir, path.basename(file)));
   const run = spawnSync(process.execPath, ['-e', HARNESS, path.join(dir, `${name}.cjs`), JSON.stringify(event)], {
     cwd: dir,
     env: {
@@ -158,6 +159,20 @@ describe('bundles loaded alone', () => {
     expect(result.statusCode).toBe(401);
     expect(result.headers.traceresponse).toBeUndefined();
     expect(bundles.map((b) => b.name)).toContain(TRACING_SDK_BUNDLE.replace(/\.cjs$/, ''));
+  });
+
+  it('serves the file:// identity schemas that `npm run package` shipped beside it, far from the files themselves', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'kratos-schemas-'));
+    dirs.push(outdir);
+    const packaged = packageIdentitySchemas({ ...SCHEMA_ENV, INIT_CWD: process.cwd() }, outdir);
+    const result = invokeAlone('schemas-list', v2('GET', '/schemas'), SCHEMA_ENV, true, [packaged.file]);
+    expect(result.statusCode).toBe(200);
+    expect(result.json.map((s: { id: string }) => s.id)).toEqual(['default', 'customer']);
+    expect(result.json[1].schema.title).toBe('Customer');
+    // Without the packaged file the relative paths lead nowhere: the cold start fails, naming the schema.
+    const missing = invokeAlone('schemas-list', v2('GET', '/schemas'), { ...SCHEMA_ENV, LOG_LEVEL: 'info' });
+    expect(missing.statusCode).toBe(500);
+    expect(missing.output).toContain('IDENTITY_SCHEMAS: schema \\"default\\" could not be read');
   });
 
   it('prints no warning on a first invocation: no Buffer() deprecation, no Node version notice', () => {

@@ -153,6 +153,13 @@ describe('npm start', () => {
     ['TRACING_PROVIDERS_OTLP_SERVER_URL', 'not a host', 'TRACING_PROVIDERS_OTLP_SERVER_URL must be host:port'],
     ['LOG_LEVEL', 'chatty', 'LOG_LEVEL must be one of debug, info, warn, error, silent, got "chatty"'],
     ['PORT', '99999', 'PORT must be a whole number from 1 to 65535, got "99999"'],
+    ['SECRETS_COOKIE', 'too-short', 'SECRETS_COOKIE must list secrets of at least 16 characters each'],
+    ['IDENTITY_SCHEMAS', '[{"id":"people","url":"file://./no/such.schema.json"}]', 'IDENTITY_SCHEMAS: schema "people" could not be read'],
+    [
+      'IDENTITY_SCHEMAS',
+      `[{"id":"people","url":"base64://${Buffer.from('{"type":"object","properties":{"traits":{"type":"object","properties":{"email":{"type":"string"}}}}}').toString('base64')}"}]`,
+      'IDENTITY_SCHEMAS: identity schema "people" marks no trait as a password identifier',
+    ],
   ])('refuses %s=%s before starting anything, in one line naming it', (name, value, message) => {
     const result = spawnSync(process.execPath, [START], { cwd: PROJECT_ROOT, env: userEnv(4433, { [name]: value }), encoding: 'utf8', timeout: 20_000 });
     expect(result.status).toBe(1);

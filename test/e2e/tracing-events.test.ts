@@ -81,7 +81,7 @@ describe("Kratos's span events", () => {
     const [failed] = await eventsOf(res, '/self-service/registration');
     expect(failed).toEqual({
       name: 'RegistrationFailed',
-      attributes: { SelfServiceFlowType: 'api', SelfServiceMethodUsed: 'password', Reason: expect.any(String), ErrorReason: expect.stringContaining('is not valid'), FlowID: init.json.id },
+      attributes: { SelfServiceFlowType: 'api', SelfServiceMethodUsed: 'password', Reason: expect.any(String), ErrorReason: expect.stringContaining('4000040: Enter a valid email address'), FlowID: init.json.id },
     });
     expect(failed.attributes.Reason).toBe(failed.attributes.ErrorReason);
     expect(JSON.stringify(failed)).not.toContain(typo);

@@ -11,6 +11,18 @@ export const TEST_ENV = {
 
 export const OFFLINE_LOG_LEVEL = 'info';
 
+/**
+ * The identity schemas the shared serverless-offline runs with, configured as an operator would: Kratos's quickstart
+ * schema as the default, and a selectable customer schema (nested name, an enum, a boolean, a phone, an integer).
+ */
+export const SCHEMA_ENV = {
+  IDENTITY_SCHEMAS: JSON.stringify([
+    { id: 'default', url: 'file://kratos/identity.schema.json' },
+    { id: 'customer', url: 'file://test/fixtures/customer.schema.json', selfservice_selectable: true },
+  ]),
+  IDENTITY_DEFAULT_SCHEMA_ID: 'default',
+};
+
 export function baseUrl(): string {
   const url = process.env.TEST_BASE_URL;
   if (!url) throw new Error('TEST_BASE_URL is not set: the Jest global setup did not run');

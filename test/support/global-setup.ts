@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../scripts/dynamodb-local.js';
 import { startDatabase, startOffline } from '../../scripts/local-stack.js';
-import { OFFLINE_LOG_LEVEL, TEST_ENV } from './env.js';
+import { OFFLINE_LOG_LEVEL, SCHEMA_ENV, TEST_ENV } from './env.js';
 import { startJaegerUdpReceiver } from './trace-receivers.js';
 
 export default async function globalSetup(): Promise<void> {
@@ -25,6 +25,7 @@ export default async function globalSetup(): Promise<void> {
       logFile: path.join(process.env.TEST_ARTIFACTS_DIR, 'offline-main.log'),
       env: {
         ...TEST_ENV,
+        ...SCHEMA_ENV,
         LOG_LEVEL: OFFLINE_LOG_LEVEL,
         DYNAMODB_ENDPOINT: database.endpoint,
         SERVE_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,

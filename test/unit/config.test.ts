@@ -31,6 +31,8 @@ describe('configuration from Kratos-named environment variables', () => {
       DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
       DYNAMODB_TABLE_NAME: 'identities',
       AWS_REGION: 'eu-west-1',
+      IDENTITY_SCHEMAS: '[{"id":"person","url":"file://schemas/person.json"},{"id":"org","url":"base64://e30=","selfservice_selectable":true}]',
+      IDENTITY_DEFAULT_SCHEMA_ID: 'org',
     });
     expect(config).toEqual({
       publicBaseUrl: 'https://id.example.com',
@@ -46,6 +48,13 @@ describe('configuration from Kratos-named environment variables', () => {
       tracing: expect.objectContaining({ provider: undefined, serviceName: 'kratos' }),
       browser: expect.objectContaining({ defaultReturnUrl: 'https://id.example.com/ui/welcome', sessionCookieName: 'ory_kratos_session', secureCookies: true }),
       dynamodb: { endpoint: 'http://127.0.0.1:8000', tableName: 'identities', region: 'eu-west-1' },
+      identity: {
+        defaultSchemaId: 'org',
+        schemas: [
+          { id: 'person', url: 'file://schemas/person.json', selfserviceSelectable: false },
+          { id: 'org', url: 'base64://e30=', selfserviceSelectable: true },
+        ],
+      },
     });
   });
 
@@ -63,6 +72,10 @@ describe('configuration from Kratos-named environment variables', () => {
     ['LOG_LEVEL', 'loud'],
     ['TRACING_PROVIDER', 'bogus'],
     ['TRACING_PROVIDERS_OTLP_SERVER_URL', 'not a host'],
+    ['IDENTITY_SCHEMAS', 'file://schema.json'],
+    ['IDENTITY_SCHEMAS', '[{"id":"a","url":"ftp://example.com/a.json"}]'],
+    ['IDENTITY_SCHEMAS', '[{"id":"a","url":"file://a.json"},{"id":"a","url":"file://b.json"}]'],
+    ['IDENTITY_DEFAULT_SCHEMA_ID', 'customer'],
   ])('stops the cold start on a bad %s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

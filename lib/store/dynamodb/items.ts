@@ -220,6 +220,7 @@ export function flowToItem(flow: FlowRecord): Item {
   if (flow.messages?.length) item.messages = json(flow.messages);
   if (flow.returnTo) item.return_to = s(flow.returnTo);
   if (flow.refreshIdentifier) item.refresh_identifier = s(flow.refreshIdentifier);
+  if (flow.schemaId) item.schema_id = s(flow.schemaId);
   if (flow.csrfToken) item.csrf_token = s(flow.csrfToken);
   if (flow.ui) item.ui = json(flow.ui);
   return item;
@@ -239,6 +240,8 @@ export function itemToFlow(item: Item): FlowRecord {
   const identityId = optStr(item, 'identity_id');
   if (identityId) flow.identityId = identityId;
   if (item.messages) flow.messages = parse(item, 'messages') as FlowRecord['messages'];
+  const schemaId = optStr(item, 'schema_id');
+  if (schemaId) flow.schemaId = schemaId;
   const refreshIdentifier = optStr(item, 'refresh_identifier');
   if (refreshIdentifier) flow.refreshIdentifier = refreshIdentifier;
   const returnTo = optStr(item, 'return_to');
