@@ -14,7 +14,7 @@ interface ZipkinSpan {
   name?: string;
 }
 
-export async function runRoundTrips(dynamoEndpoint: string): Promise<Record<string, number>> {
+export async function runRoundTrips(dynamoEndpoint: string, extraEnv: Record<string, string> = {}): Promise<Record<string, number>> {
   const zipkin = await httpSink('/api/v2/spans', 202, { keepJson: true });
   const worker = new Worker({
     name: 'round-trips',
@@ -24,6 +24,7 @@ export async function runRoundTrips(dynamoEndpoint: string): Promise<Record<stri
       ...lambdaRuntimeEnv(path.join(DIST, 'functions'), 'whoami'),
       TRACING_PROVIDER: 'zipkin',
       TRACING_PROVIDERS_ZIPKIN_SERVER_URL: zipkin.url,
+      ...extraEnv,
     },
   });
   try {

@@ -6,6 +6,7 @@
  * never builds a client. `createApp` wires everything at once over a given store (tests, benchmarks).
  */
 import { getConfig, type Config } from './config/index.js';
+import { createCodeFlows, type CodeFlowType } from './flows/code-flows.js';
 import { createLoginFlows } from './flows/login.js';
 import { createBrowserLogout } from './flows/logout.js';
 import { createRegistrationFlows } from './flows/registration.js';
@@ -48,10 +49,34 @@ const flowDepsOf = (b: Base) => ({
   sessionService: sessionServiceOf(b),
   hasher: hasherOf(b),
 });
-const loginOf = (b: Base) => once(b, 'login', () => createLoginFlows({ ...flowDepsOf(b), lifespanMs: b.config.loginFlowLifespanMs }));
+const loginOf = (b: Base) =>
+  once(b, 'login', () =>
+    createLoginFlows({ ...flowDepsOf(b), lifespanMs: b.config.loginFlowLifespanMs, throttle: { repository: b.store.throttle, config: b.config.loginThrottle } }),
+  );
+const codeFlowsOf = (b: Base, type: CodeFlowType) =>
+  once(b, type, () =>
+    createCodeFlows(
+      {
+        ...flowDepsOf(b),
+        identities: b.store.identities,
+        sessions: b.store.sessions,
+        recovery: b.config.recovery,
+        settingsLifespanMs: b.config.settingsFlowLifespanMs,
+        privilegedMaxAgeMs: b.config.privilegedSessionMaxAgeMs,
+      },
+      type,
+    ),
+  );
+const recoveryOf = (b: Base) => codeFlowsOf(b, 'recovery');
+const verificationOf = (b: Base) => codeFlowsOf(b, 'verification');
 const registrationOf = (b: Base) =>
   once(b, 'registration', () =>
-    createRegistrationFlows({ ...flowDepsOf(b), passwordPolicy: passwordPolicyOf(b), lifespanMs: b.config.registrationFlowLifespanMs }),
+    createRegistrationFlows({
+      ...flowDepsOf(b),
+      passwordPolicy: passwordPolicyOf(b),
+      lifespanMs: b.config.registrationFlowLifespanMs,
+      ...(b.config.recovery.verificationEnabled ? { verification: verificationOf(b) } : {}),
+    }),
   );
 const settingsOf = (b: Base) =>
   once(b, 'settings', () =>
@@ -89,6 +114,8 @@ export function createApp(
     login: loginOf(base),
     registration: registrationOf(base),
     settings: settingsOf(base),
+    recovery: recoveryOf(base),
+    verification: verificationOf(base),
     logout: logoutOf(base),
     identityAdmin: identityAdminOf(base),
     sessionAdmin: sessionAdminOf(base),
@@ -165,6 +192,8 @@ function afterColdStart<T extends object>(make: (base: Base) => T): () => T {
 export const appLogin = afterColdStart(loginOf);
 export const appRegistration = afterColdStart(registrationOf);
 export const appSettings = afterColdStart(settingsOf);
+export const appRecovery = afterColdStart(recoveryOf);
+export const appVerification = afterColdStart(verificationOf);
 export const appBrowserLogout = afterColdStart(logoutOf);
 export const appIdentityAdmin = afterColdStart(identityAdminOf);
 export const appErrors = () => appStore().errors;

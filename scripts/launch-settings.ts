@@ -43,6 +43,9 @@ export function readLaunchSettings(env: Env, invokedFrom = env.INIT_CWD || proce
     SERVE_PUBLIC_BASE_URL: readOptionalString(env, 'SERVE_PUBLIC_BASE_URL') ?? `http://127.0.0.1:${port}`,
     ...(generatedAdminKey ? { ADMIN_API_KEY: generatedAdminKey } : {}),
     ...(generatedCookieSecret ? { SECRETS_COOKIE: randomBytes(32).toString('base64url') } : {}),
+    // Recovery and verification on by default locally (the local inbox shows their mail), as Kratos's quickstart.
+    SELFSERVICE_FLOWS_RECOVERY_ENABLED: readOptionalString(env, 'SELFSERVICE_FLOWS_RECOVERY_ENABLED') ?? 'true',
+    SELFSERVICE_FLOWS_VERIFICATION_ENABLED: readOptionalString(env, 'SELFSERVICE_FLOWS_VERIFICATION_ENABLED') ?? 'true',
   };
   const effective = { ...env, ...functionEnv };
   loadConfig(effective);

@@ -103,6 +103,62 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
   return { baseUrl, process: child, output: () => output, stop };
 }
 
+export interface CourierOptions {
+  env: Record<string, string | undefined>;
+  /** Also append all of its output to this file. */
+  logFile?: string;
+  /** 'inherit' shows its log lines (npm start). */
+  stdio?: 'inherit' | 'pipe';
+}
+
+export interface RunningCourier {
+  process: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts the local courier (dist/scripts/courier-local.js): the courier function's handler, sweeping the queue. */
+export async function startCourier(options: CourierOptions): Promise<RunningCourier> {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'scripts', 'courier-local.js')], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let started = false;
+  child.on('message', (message) => void (started ||= message === 'started'));
+  let output = '';
+  const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  const collect = (to: NodeJS.WriteStream) => (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20000);
+    log?.write(chunk);
+    if (options.stdio === 'inherit') to.write(chunk);
+  };
+  child.stdout?.on('data', collect(process.stdout));
+  child.stderr?.on('data', collect(process.stderr));
+  child.once('exit', () => log?.end());
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!alive()) return resolve();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  const deadline = Date.now() + 30_000;
+  while (!started) {
+    if (!alive()) throw new Error(`the local courier exited before it started:\n${output}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the local courier did not start within 30 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { process: child, output: () => output, stop };
+}
+
 export interface LocalDatabase {
   endpoint: string;
   tableName: string;

@@ -3,7 +3,7 @@
  * browser goes afterwards (`selfservice.*`), the cookies (`secrets.cookie`, `session.cookie.name`, `cookies.*`), and
  * CORS for the public API (`serve.public.cors.*`). Part of the one configuration read at cold start.
  */
-import { ConfigError, readBoolean, readChoice, readInteger, readOptionalString, readString, readUrl, type Env } from './env.js';
+import { ConfigError, readBoolean, readChoice, readInteger, readList, readOptionalString, readString, readUrl, type Env } from './env.js';
 
 export type UiFlowName = 'login' | 'registration' | 'settings' | 'recovery' | 'verification' | 'error';
 export const UI_FLOW_NAMES: readonly UiFlowName[] = ['login', 'registration', 'settings', 'recovery', 'verification', 'error'];
@@ -36,7 +36,7 @@ export interface BrowserConfig {
   /** `selfservice.flows.<name>.ui_url`: our own pages under `<public base URL>/ui/` unless set. */
   uiUrls: Record<UiFlowName, string>;
   /** `selfservice.flows.<name>.after.default_browser_return_url`. */
-  afterReturnUrls: Partial<Record<'login' | 'registration' | 'settings' | 'logout', string>>;
+  afterReturnUrls: Partial<Record<'login' | 'registration' | 'settings' | 'logout' | 'verification', string>>;
   /**
    * `secrets.cookie` (falling back to `secrets.default`), comma-separated: the first seals session cookies, every one
    * opens them (rotation). Empty: no browser sessions (a cookie is neither issued nor read).
@@ -59,13 +59,6 @@ export interface BrowserConfig {
 
 /** Kratos rejects secrets shorter than this (`secrets.cookie` items: minLength 16). */
 export const MIN_SECRET_LENGTH = 16;
-
-function readList(env: Env, name: string): string[] {
-  return (readOptionalString(env, name) ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
-}
 
 function parseAllowedReturnUrl(name: string, raw: string): AllowedReturnUrl {
   const wildcard = /^(https?:\/\/)\*\./i.exec(raw);
@@ -98,7 +91,7 @@ export function loadBrowserConfig(env: Env, publicBaseUrl: string): BrowserConfi
   ) as Record<UiFlowName, string>;
   const defaultReturnUrl = readUrl(env, 'SELFSERVICE_DEFAULT_BROWSER_RETURN_URL', `${publicBaseUrl}/ui/welcome`)!;
   const afterReturnUrls: BrowserConfig['afterReturnUrls'] = {};
-  for (const name of ['login', 'registration', 'settings', 'logout'] as const) {
+  for (const name of ['login', 'registration', 'settings', 'logout', 'verification'] as const) {
     const value = readUrl(env, `SELFSERVICE_FLOWS_${name.toUpperCase()}_AFTER_DEFAULT_BROWSER_RETURN_URL`);
     if (value) afterReturnUrls[name] = value;
   }

@@ -107,3 +107,11 @@ export function readHostPort(env: Env, name: string, fallback: string): { host: 
   if (!match || port < 1 || port > 65535) throw new ConfigError(`${name} must be host:port, got "${raw}"`);
   return { host: match[1].replace(/^\[|\]$/g, ''), port };
 }
+
+/** A comma-separated list (empty when unset). */
+export function readList(env: Env, name: string): string[] {
+  return (readOptionalString(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}

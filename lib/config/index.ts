@@ -5,6 +5,9 @@
  * admin key) is read by them alone (`admin.ts`), so a bad admin setting cannot stop the public API.
  */
 import { loadBrowserConfig, type BrowserConfig } from './browser.js';
+import { loadCourierConfig, type CourierConfig } from './courier.js';
+import { loadRecoveryConfig, type RecoveryConfig } from './recovery.js';
+import { loadThrottleConfig, type ThrottleConfig } from './throttle.js';
 import { loadIdentityConfig, type IdentityConfig } from './identity.js';
 import { loadTracingConfig, type TracingConfig } from './tracing.js';
 import {
@@ -37,6 +40,11 @@ export interface Config {
   tracing: TracingConfig;
   browser: BrowserConfig;
   identity: IdentityConfig;
+  /** Recovery, verification and the `code` method. */
+  recovery: RecoveryConfig;
+  /** Failed-login throttling per identifier (and optionally per client address). */
+  loginThrottle: ThrottleConfig;
+  courier: CourierConfig;
   dynamodb: { endpoint?: string; tableName: string; region: string };
 }
 
@@ -61,6 +69,9 @@ export function loadConfig(env: Env = process.env): Config {
     tracing: loadTracingConfig(env),
     browser: loadBrowserConfig(env, publicBaseUrl),
     identity: loadIdentityConfig(env),
+    recovery: loadRecoveryConfig(env),
+    loginThrottle: loadThrottleConfig(env),
+    courier: loadCourierConfig(env),
     dynamodb: {
       endpoint: readUrl(env, 'DYNAMODB_ENDPOINT'),
       tableName,

@@ -86,9 +86,29 @@ export class KratosError extends Error {
     this.publicMessage = options.message;
   }
 
+  /** Headers the answer carries besides the body (none by default). */
+  get headers(): Record<string, string> {
+    return {};
+  }
+
   /** The answer's body. */
   body(requestId?: string): unknown {
     return errorEnvelope({ status: this.status, id: this.id, reason: this.reason, details: this.details, message: this.publicMessage, requestId });
+  }
+}
+
+/** Too many failed logins for an identifier (or a client address): 429 with `Retry-After`, until the lockout ends. */
+export class LoginThrottledError extends KratosError {
+  override name = 'LoginThrottledError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, {
+      reason: `Too many failed login attempts. Try again in ${retryAfterSeconds} seconds.`,
+      details: { retry_after_seconds: retryAfterSeconds },
+    });
+  }
+
+  override get headers(): Record<string, string> {
+    return { 'Retry-After': String(this.retryAfterSeconds) };
   }
 }
 
@@ -136,13 +156,13 @@ export class NoActiveSessionError extends KratosError {
 
 export class SessionAlreadyAvailableError extends KratosError {
   override name = 'SessionAlreadyAvailableError';
-  constructor(flow: 'login' | 'registration') {
+  constructor(flow: 'login' | 'registration' | 'recovery') {
     super(400, {
       id: 'session_already_available',
       reason:
         flow === 'login'
           ? 'A valid session was detected and thus login is not possible. Did you forget to set `?refresh=true`?'
-          : 'A valid session was detected and thus registration is not possible.',
+          : `A valid session was detected and thus ${flow} is not possible.`,
       message: 'you are already logged in',
     });
   }

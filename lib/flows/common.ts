@@ -185,7 +185,7 @@ export async function checkSubmittable(
     if (csrfReason) throw invalid(deps, flow, request, { values, messages: [messages.generic(csrfReason)], nodeMessages: {} });
   }
   // Login and registration flows are single use; a settings flow may be submitted again after a success.
-  if (type !== 'settings' && flow.state !== 'choose_method') {
+  if ((type === 'login' || type === 'registration') && flow.state !== 'choose_method') {
     throw invalid(deps, flow, request, { values, messages: [messages.flowAlreadyCompleted(type)], nodeMessages: {} });
   }
   return flow;

@@ -4,7 +4,9 @@
  * flow, and the identifier's claim with its login copy and password hash), one bcrypt compare (against a dummy hash
  * for an unknown identifier), and on success one transaction (session + flow completion).
  */
-import { FlowAlreadyUsedError, IdentityDisabledError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
+import type { ThrottleConfig } from '../config/throttle.js';
+import { FlowAlreadyUsedError, IdentityDisabledError, KratosError, LoginThrottledError, SessionAlreadyAvailableError } from '../errors/index.js';
+import { log } from '../log/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { normalizeIdentifier } from '../identity/schema.js';
 import { sessionView, type Session } from '../session/model.js';
@@ -30,11 +32,14 @@ import {
 import { newCsrfToken } from './csrf.js';
 import type { FlowRecord, FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
+import { addressThrottleKey, identifierThrottleKey, type ThrottleRepository } from './throttle.js';
 
 export interface LoginDeps extends FlowDeps {
   sessionService: SessionService;
   hasher: PasswordHasher;
   lifespanMs: number;
+  /** Failed-login throttling (off when its limits are 0). */
+  throttle?: { repository: ThrottleRepository; config: ThrottleConfig };
 }
 
 export interface LoginInit {
@@ -110,6 +115,31 @@ export function createLoginFlows(deps: LoginDeps) {
     return init.refresh && identifier ? { refreshIdentifier: identifier } : {};
   }
 
+  /**
+   * Reserves this attempt for the identifier (and, when configured, the client address); a locked one is refused
+   * with 429. Returns the identifier's counter key, which a successful login clears.
+   */
+  async function reserveAttempt(identifier: string, request: FlowRequest, now: Date): Promise<string | undefined> {
+    const throttle = deps.throttle;
+    if (!throttle) return undefined;
+    const { config, repository } = throttle;
+    const limits: { key: string; max: number; what: string }[] = [];
+    if (config.maxAttempts > 0) limits.push({ key: identifierThrottleKey(identifier), max: config.maxAttempts, what: 'identifier' });
+    if (config.perIpMaxAttempts > 0 && request.ipAddress) limits.push({ key: addressThrottleKey(request.ipAddress), max: config.perIpMaxAttempts, what: 'client address' });
+    const results = await Promise.all(limits.map((l) => repository.reserve(l.key, { max: l.max, windowMs: config.windowMs, lockoutMs: config.lockoutMs }, now)));
+    let retryAfterMs = 0;
+    results.forEach((result, i) => {
+      if (result.allowed) return;
+      retryAfterMs = Math.max(retryAfterMs, result.retryAfterMs);
+      if (result.lockedNow) {
+        // The key is a hash: the identifier (or address) itself never reaches the log.
+        log('warn', 'login throttled: too many failed attempts, locked out', { throttled: limits[i].what, key: limits[i].key.slice(0, 24), locked_for_s: Math.ceil(result.retryAfterMs / 1000) });
+      }
+    });
+    if (retryAfterMs > 0) throw new LoginThrottledError(Math.ceil(retryAfterMs / 1000));
+    return config.maxAttempts > 0 ? limits[0].key : undefined;
+  }
+
   async function submit(
     rawFlowId: string | undefined,
     body: Record<string, unknown>,
@@ -146,6 +176,9 @@ export function createLoginFlows(deps: LoginDeps) {
     if (!password) missing.password = [messages.required('password')];
     if (Object.keys(missing).length > 0) throw fail(undefined, missing);
 
+    // Each attempt is reserved before bcrypt runs, for known and unknown identifiers alike.
+    const throttleKey = await reserveAttempt(normalized, request, now);
+
     // Unknown identifiers cost one compare at the configured cost and answer exactly like a wrong password.
     const credential = found.credential;
     const hash = credential?.hashedPassword;
@@ -156,7 +189,7 @@ export function createLoginFlows(deps: LoginDeps) {
 
     const issued = deps.sessionService.issue(credential.identity, request, now);
     try {
-      await deps.flows.completeLogin(issued, { flowId: flow.id, now });
+      await deps.flows.completeLogin(issued, { flowId: flow.id, now }, throttleKey);
     } catch (error) {
       if (error instanceof FlowAlreadyUsedError) throw fail(messages.flowAlreadyCompleted('login'));
       throw error;

@@ -1,6 +1,6 @@
 import type { UiText } from '../text/messages.js';
 
-export type FlowType = 'login' | 'registration' | 'settings';
+export type FlowType = 'login' | 'registration' | 'settings' | 'recovery' | 'verification';
 /** Kratos's flow `type`: `api` for native apps (a session token), `browser` for browsers (cookies, CSRF, redirects). */
 export type FlowMode = 'api' | 'browser';
 
@@ -14,7 +14,18 @@ export interface SavedUi {
  * choose_method: open for a submit; passed_challenge: a login/registration submit succeeded (single use);
  * show_form / success: a settings flow before and after a successful change.
  */
-export type FlowState = 'choose_method' | 'passed_challenge' | 'show_form' | 'success';
+export type FlowState = 'choose_method' | 'sent_email' | 'passed_challenge' | 'show_form' | 'success';
+
+/** The code a recovery or verification flow sent: only its HMAC is kept, with whom it is for. */
+export interface SentCode {
+  /** HMAC-SHA256 of the flow id and the code, keyed with the first code secret. */
+  hmac: string;
+  expiresAt: Date;
+  /** The address it went to (lower-cased); the resend button carries it. */
+  address: string;
+  /** The identity it recovers or verifies; unset for an address nobody has (that code never works). */
+  identityId?: string;
+}
 
 /** What is stored of a flow; its ui is rendered from it (and the identity schema) on every answer. */
 export interface FlowRecord {
@@ -41,6 +52,14 @@ export interface FlowRecord {
   csrfToken?: string;
   /** Browser flows: what the last failed submit left to show. */
   ui?: SavedUi;
+  /** Recovery and verification: the method in use once a code was sent (`code`). */
+  active?: 'code';
+  /** Recovery and verification: the code sent, while one is outstanding. */
+  code?: SentCode;
+  /** Recovery and verification: how many codes were submitted to this flow. */
+  submissions?: number;
+  /** What the flow says comes next (recovery: the settings flow; registration: verification). */
+  continueWith?: Record<string, unknown>[];
 }
 
 export interface UiNodeAttributes {
@@ -52,13 +71,22 @@ export interface UiNodeAttributes {
   pattern?: string;
   /** An `enum` trait's values: a UI renders a select. */
   options?: { value: unknown }[];
+  maxlength?: number;
   disabled: boolean;
   node_type: 'input';
 }
 
+/** An anchor node (`type: "a"`): verification's "Continue" once done. */
+export interface UiAnchorAttributes {
+  id: string;
+  href: string;
+  title: UiText;
+  node_type: 'a';
+}
+
 export interface UiNode {
-  type: 'input';
-  group: 'default' | 'password' | 'profile';
+  type: 'input' | 'a';
+  group: 'default' | 'password' | 'profile' | 'code';
   attributes: UiNodeAttributes;
   messages: UiText[];
   meta: { label?: UiText };
@@ -66,7 +94,7 @@ export interface UiNode {
 
 export interface UiContainer {
   action: string;
-  method: 'POST';
+  method: 'POST' | 'GET';
   nodes: UiNode[];
   messages?: UiText[];
 }

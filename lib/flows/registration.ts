@@ -6,10 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, DuplicateIdentifierError, FlowAlreadyUsedError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
+import { addressesFor } from '../identity/addresses.js';
 import { publicIdentity, type Identity } from '../identity/model.js';
 import type { PasswordPolicy } from '../identity/password-policy.js';
 import { sessionView } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
+import type { CodeFlows } from './code-flows.js';
 import { jsonAnswer, redirectAnswer, type FlowAnswer } from './answer.js';
 import { afterSuccessUrl, browserFailure, flowUiUrl, forwardToErrorUi } from './browser.js';
 import {
@@ -38,6 +40,8 @@ export interface RegistrationDeps extends FlowDeps {
   hasher: PasswordHasher;
   passwordPolicy: PasswordPolicy;
   lifespanMs: number;
+  /** With verification on: the verification flow a new identity starts with (its code sent in the same write). */
+  verification?: Pick<CodeFlows, 'forRegistration'>;
 }
 
 export function createRegistrationFlows(deps: RegistrationDeps) {
@@ -148,12 +152,19 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
       createdAt: now,
       updatedAt: now,
       identifiers,
+      ...addressesFor(schema, validTraits, now),
       revision: 1,
       password: { identifiers, hashedPassword, createdAt: now, updatedAt: now },
     };
     const issued = deps.sessionService.issue(identity, request, now);
+    const verification = deps.verification?.forRegistration(identity, flow.mode, request, flow.returnTo, now);
     try {
-      await deps.flows.completeRegistration(identity, issued, { flowId: flow.id, now });
+      await deps.flows.completeRegistration(
+        identity,
+        issued,
+        { flowId: flow.id, now },
+        verification ? { flows: [verification.flow], messages: [verification.message] } : {},
+      );
     } catch (error) {
       if (error instanceof DuplicateIdentifierError) throw fail([messages.duplicateCredentials()]);
       if (error instanceof FlowAlreadyUsedError) throw fail([messages.flowAlreadyCompleted('registration')]);
@@ -172,13 +183,17 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
         session_token: issued.token,
         session,
         identity: publicView,
-        continue_with: [{ action: 'set_ory_session_token', ory_session_token: issued.token }],
+        continue_with: [{ action: 'set_ory_session_token', ory_session_token: issued.token }, ...(verification ? [verification.continueWith] : [])],
       });
     }
     const cookies = { session: { token: issued.token, expiresAt: issued.session.expiresAt } };
     const next = afterSuccessUrl(deps, flow, 'registration');
     return request.browser.json
-      ? jsonAnswer({ session, identity: publicView, continue_with: [{ action: 'redirect_browser_to', redirect_browser_to: next }] }, 200, cookies)
+      ? jsonAnswer(
+          { session, identity: publicView, continue_with: [...(verification ? [verification.continueWith] : []), { action: 'redirect_browser_to', redirect_browser_to: next }] },
+          200,
+          cookies,
+        )
       : redirectAnswer(next, cookies);
   }
 }

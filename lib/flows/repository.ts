@@ -1,6 +1,7 @@
 import type { Identity } from '../identity/model.js';
 import type { Session } from '../session/model.js';
-import type { FlowRecord, SavedUi } from './model.js';
+import type { CourierMessage } from '../courier/model.js';
+import type { FlowRecord, SavedUi, SentCode } from './model.js';
 
 /** A session about to be stored under the hash of its token. */
 export interface StoredSession {
@@ -40,10 +41,29 @@ export interface FlowRepository {
    * the flow's completion, all or nothing. DuplicateIdentifierError when an identifier is taken,
    * FlowAlreadyUsedError when the flow was used or expired meanwhile.
    */
-  completeRegistration(identity: Identity, session: StoredSession, completion: Completion): Promise<void>;
+  completeRegistration(identity: Identity, session: StoredSession, completion: Completion, after?: { flows?: FlowRecord[]; messages?: CourierMessage[] }): Promise<void>;
   /**
    * Login's one write: the session and the flow's completion, all or nothing (FlowAlreadyUsedError); refused
    * (ConcurrentUpdateError) if the identity changed since login read it, so no session carries a stale copy.
    */
-  completeLogin(session: StoredSession, completion: Completion): Promise<void>;
+  completeLogin(session: StoredSession, completion: Completion, clearThrottleKey?: string): Promise<void>;
+
+  /**
+   * Recovery and verification: records the code sent (state `sent_email`, submissions reset) and queues its message,
+   * all or nothing: the mail exists exactly when the flow says it was sent. FlowAlreadyUsedError when the flow was
+   * completed or expired meanwhile.
+   */
+  sendCode(flowId: string, code: SentCode, message: CourierMessage | undefined, ui: SavedUi, now: Date): Promise<void>;
+  /** A browser flow made without a browser (the admin's recovery link) takes the anti-CSRF token of the one that opens it. */
+  setCsrfToken(flowId: string, maskedToken: string): Promise<void>;
+  /** Counts one code submission; false once `max` were made (the flow takes no more codes, the right one included). */
+  countSubmission(flowId: string, max: number): Promise<boolean>;
+  /**
+   * Recovery's success: the flow passes its challenge only if the code is still the one outstanding (single use:
+   * of two submissions of one code, one wins), with the new session and the settings flow it leads to.
+   * FlowAlreadyUsedError otherwise.
+   */
+  completeRecovery(flowId: string, codeHmac: string, session: StoredSession, settings: FlowRecord, now: Date): Promise<void>;
+  /** Verification's success: the flow passes its challenge (same single-use rule) and the identity's address is verified. */
+  completeVerification(flowId: string, codeHmac: string, identity: Identity, previous: Identity, now: Date): Promise<void>;
 }

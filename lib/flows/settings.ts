@@ -14,6 +14,7 @@ import {
   SessionRefreshRequiredError,
 } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
+import { addressesFor } from '../identity/addresses.js';
 import { publicIdentity, type Identity } from '../identity/model.js';
 import type { PasswordPolicy } from '../identity/password-policy.js';
 import type { IdentityRepository } from '../identity/repository.js';
@@ -193,6 +194,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
             ...identity,
             traits: validTraits,
             identifiers,
+            ...addressesFor(schema, validTraits, now, identity),
             updatedAt: now,
             password: identity.password ? { ...identity.password, identifiers } : undefined,
           },

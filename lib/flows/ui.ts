@@ -16,6 +16,8 @@ export interface RenderOptions {
   identity?: Record<string, unknown>;
   /** The `csrf_token` node's value: a browser flow's masked token; empty for an API flow. */
   csrfToken?: string;
+  /** Verification once done: where its "Continue" goes (return_to, else the after-verification default). */
+  continueUrl?: string;
 }
 
 function input(
@@ -29,6 +31,7 @@ function input(
   if (attributes.autocomplete) attrs.autocomplete = attributes.autocomplete;
   if (attributes.pattern) attrs.pattern = attributes.pattern;
   if (attributes.options) attrs.options = attributes.options;
+  if (attributes.maxlength) attrs.maxlength = attributes.maxlength;
   attrs.disabled = attributes.disabled === true;
   attrs.node_type = 'input';
   return { type: 'input', group, attributes: attrs, messages: [], meta: label ? { label } : {} };
@@ -107,6 +110,40 @@ function settingsNodes(schema: IdentitySchema, traits: unknown, csrf: string): U
   ];
 }
 
+/**
+ * Recovery and verification by code (Kratos's strategy/code): the e-mail and Continue; once a code was sent, the code
+ * field, the method, Continue and "Resend code" (the address as its value); verification once done, an anchor on.
+ */
+function codeFlowNodes(flow: FlowRecord, values: Record<string, unknown>, csrf: string, continueUrl: string | undefined): UiNode[] {
+  const csrfInput = csrfNode(csrf);
+  if (flow.type === 'verification' && flow.state === 'passed_challenge') {
+    const anchor = {
+      type: 'a',
+      group: 'code',
+      attributes: { id: 'continue', href: continueUrl ?? '', title: messages.labelContinue(), node_type: 'a' },
+      messages: [],
+      meta: { label: messages.labelContinue() },
+    } as unknown as UiNode;
+    return [csrfInput, anchor];
+  }
+  const email = typeof values.email === 'string' ? values.email : undefined;
+  if (flow.state === 'choose_method') {
+    return [
+      csrfInput,
+      input('code', { name: 'email', type: 'email', value: email, required: true, autocomplete: 'email' }, messages.labelEmail()),
+      input('code', { name: 'method', type: 'submit', value: 'code' }, messages.labelContinue()),
+    ];
+  }
+  const codeLabel = flow.type === 'recovery' ? messages.labelRecoveryCode() : messages.labelVerificationCode();
+  return [
+    csrfInput,
+    input('code', { name: 'code', type: 'text', value: typeof values.code === 'string' ? values.code : undefined, required: true, pattern: '[0-9]+', maxlength: 6, autocomplete: 'one-time-code' }, codeLabel),
+    input('code', { name: 'method', type: 'hidden', value: 'code' }),
+    input('code', { name: 'method', type: 'submit', value: 'code' }, messages.labelContinue()),
+    input('code', { name: 'email', type: 'submit', value: flow.code?.address ?? email ?? '' }, messages.labelResendCode()),
+  ];
+}
+
 export function renderFlow(
   flow: FlowRecord,
   schema: IdentitySchema,
@@ -115,19 +152,23 @@ export function renderFlow(
 ): FlowView {
   const values = options.values ?? {};
   const csrf = options.csrfToken ?? '';
-  const nodes =
-    flow.type === 'login'
+  const codeFlow = flow.type === 'recovery' || flow.type === 'verification';
+  const nodes = codeFlow
+    ? codeFlowNodes(flow, values, csrf, options.continueUrl)
+    : flow.type === 'login'
       ? loginNodes(schema, values, csrf, flow.refreshIdentifier)
       : flow.type === 'registration'
         ? registrationNodes(schema, values, csrf)
         : settingsNodes(schema, (values.traits ?? (options.identity as { traits?: unknown } | undefined)?.traits), csrf);
   for (const node of nodes) {
     const extra = options.nodeMessages?.[node.attributes.name];
-    if (extra && node.attributes.type !== 'submit') node.messages.push(...extra);
+    if (extra && node.type === 'input' && node.attributes.type !== 'submit' && node.attributes.type !== 'hidden') node.messages.push(...extra);
   }
+  // Verification once done: Kratos turns the form into a GET to where "Continue" leads.
+  const done = flow.type === 'verification' && flow.state === 'passed_challenge';
   const ui: FlowView['ui'] = {
-    action: `${publicBaseUrl}/self-service/${flow.type}?flow=${flow.id}`,
-    method: 'POST',
+    action: done ? (options.continueUrl ?? '') : `${publicBaseUrl}/self-service/${flow.type}?flow=${flow.id}`,
+    method: done ? 'GET' : 'POST',
     nodes,
   };
   const flowMessages = [...(flow.messages ?? []), ...(options.messages ?? [])];
@@ -151,6 +192,8 @@ export function renderFlow(
     view.requested_aal = 'aal1';
   }
   if (flow.type === 'settings') view.identity = options.identity;
+  if (codeFlow && flow.active) view.active = flow.active;
+  if (flow.continueWith?.length) view.continue_with = flow.continueWith;
   view.state = flow.state;
   return view as FlowView;
 }

@@ -24,7 +24,7 @@ export function errorToResult(error: unknown, requestId: string | undefined): Ht
     return {
       status: error.status,
       unexpected: false,
-      headers: error.id ? { 'Ory-Error-Id': error.id } : {},
+      headers: { ...(error.id ? { 'Ory-Error-Id': error.id } : {}), ...error.headers },
       body: error.body(requestId),
     };
   }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, DuplicateIdentifierError, IdentityConflictError, NotFoundError } from '../errors/index.js';
 import { BCRYPT_MAX_PASSWORD_BYTES, bcryptCostOf, type PasswordHasher } from '../hashing/bcrypt.js';
+import { addressesFor } from './addresses.js';
 import { applyPatch, JsonPatchError, parsePointer } from './json-patch.js';
 import type { Identity, IdentityState } from './model.js';
 import type { Page } from '../store/page.js';
@@ -131,6 +132,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       updatedAt: now,
       stateChangedAt: previous && previous.state === parsed.state ? (previous.stateChangedAt ?? previous.createdAt) : now,
       identifiers,
+      ...addressesFor(parsed.schema, parsed.traits, now, previous),
       password,
       revision: previous?.revision ?? 1,
     };

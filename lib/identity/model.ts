@@ -8,6 +8,28 @@ export interface PasswordCredential {
   updatedAt: Date;
 }
 
+/** Kratos's verifiable address: one per trait marked `verification.via: email`. */
+export interface VerifiableAddress {
+  id: string;
+  value: string;
+  via: 'email';
+  verified: boolean;
+  /** Kratos's statuses: `pending` (nothing sent yet), `sent` (a code went out), `completed` (verified). */
+  status: 'pending' | 'sent' | 'completed';
+  verifiedAt?: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Kratos's recovery address: one per trait marked `recovery.via: email`. */
+export interface RecoveryAddress {
+  id: string;
+  value: string;
+  via: 'email';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 export interface Identity {
   id: string;
   schemaId: string;
@@ -22,6 +44,8 @@ export interface Identity {
   identifiers?: string[];
   /** Present on every identity with a password; `hashedPassword` only on privileged reads. */
   password?: PasswordCredential;
+  verifiableAddresses?: VerifiableAddress[];
+  recoveryAddresses?: RecoveryAddress[];
   /** Storage revision, bumped on every change; guards against lost updates. */
   revision?: number;
 }
@@ -35,6 +59,8 @@ export function publicIdentity(identity: Identity, publicBaseUrl: string): Recor
     state: identity.state,
     state_changed_at: (identity.stateChangedAt ?? identity.createdAt).toISOString(),
     traits: identity.traits,
+    ...(identity.verifiableAddresses ? { verifiable_addresses: identity.verifiableAddresses.map(verifiableAddressView) } : {}),
+    ...(identity.recoveryAddresses ? { recovery_addresses: identity.recoveryAddresses.map(recoveryAddressView) } : {}),
     metadata_public: identity.metadataPublic ?? null,
     created_at: identity.createdAt.toISOString(),
     updated_at: identity.updatedAt.toISOString(),
@@ -63,4 +89,31 @@ export function adminIdentity(identity: Identity, publicBaseUrl: string, include
     out.credentials = { password: credential };
   }
   return out;
+}
+
+export function verifiableAddressView(address: VerifiableAddress): Record<string, unknown> {
+  return {
+    id: address.id,
+    value: address.value,
+    verified: address.verified,
+    via: address.via,
+    status: address.status,
+    ...(address.verifiedAt ? { verified_at: address.verifiedAt.toISOString() } : {}),
+    created_at: address.createdAt.toISOString(),
+    updated_at: address.updatedAt.toISOString(),
+  };
+}
+
+export function recoveryAddressView(address: RecoveryAddress): Record<string, unknown> {
+  return { id: address.id, value: address.value, via: address.via, created_at: address.createdAt.toISOString(), updated_at: address.updatedAt.toISOString() };
+}
+
+/** Addresses as stored (JSON): dates as ISO strings. */
+export function addressesFromJson(raw: unknown): { verifiable?: VerifiableAddress[]; recovery?: RecoveryAddress[] } {
+  const value = (raw ?? {}) as { verifiable?: Record<string, unknown>[]; recovery?: Record<string, unknown>[] };
+  const dates = (a: Record<string, unknown>) => ({ createdAt: new Date(a.createdAt as string), updatedAt: new Date(a.updatedAt as string) });
+  return {
+    verifiable: value.verifiable?.map((a) => ({ ...(a as unknown as VerifiableAddress), ...dates(a), ...(a.verifiedAt ? { verifiedAt: new Date(a.verifiedAt as string) } : {}) })),
+    recovery: value.recovery?.map((a) => ({ ...(a as unknown as RecoveryAddress), ...dates(a) })),
+  };
 }

@@ -8,6 +8,8 @@ export interface IdentityRepository {
   getWithCredentials(id: string): Promise<Identity | undefined>;
   /** The id of the identity claiming a normalised identifier. */
   findIdByIdentifier(identifier: string): Promise<string | undefined>;
+  /** The id of the identity holding a (lower-cased) recovery or verifiable e-mail address. */
+  findIdByAddress(kind: 'recovery' | 'verification', value: string): Promise<string | undefined>;
   /** Identities in id order (keyset pagination). */
   list(page: PageRequest, withCredentials: boolean): Promise<Page<Identity>>;
   /** Writes a new identity and its identifier claims (DuplicateIdentifierError). */

@@ -24,6 +24,8 @@ export interface Session {
   devices: SessionDevice[];
   /** The identity as it was when the session was written or last refreshed; whoami answers from it. */
   identity: Identity;
+  /** How it was authenticated (Kratos's AMR method): a password login, or a recovery code. */
+  method?: 'password' | 'code_recovery';
   /** Storage key (hash of the token), set on sessions read from storage. */
   tokenHash?: string;
 }
@@ -41,7 +43,7 @@ export function sessionView(session: Session, now: Date, publicBaseUrl: string):
     authenticated_at: session.authenticatedAt.toISOString(),
     authenticator_assurance_level: 'aal1',
     authentication_methods: [
-      { method: 'password', aal: 'aal1', completed_at: session.authenticatedAt.toISOString() },
+      { method: session.method ?? 'password', aal: 'aal1', completed_at: session.authenticatedAt.toISOString() },
     ],
     issued_at: session.issuedAt.toISOString(),
     identity: publicIdentity(session.identity, publicBaseUrl),

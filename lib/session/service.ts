@@ -54,7 +54,7 @@ export function createSessionService(sessions: SessionRepository, config: Pick<C
   return {
     findActive,
 
-    issue(identity: Identity, client: ClientInfo, now: Date): IssuedSession {
+    issue(identity: Identity, client: ClientInfo, now: Date, method: Session['method'] = 'password'): IssuedSession {
       const token = newSessionToken();
       const session: Session = {
         id: randomUUID(),
@@ -65,6 +65,7 @@ export function createSessionService(sessions: SessionRepository, config: Pick<C
         expiresAt: new Date(now.getTime() + config.sessionLifespanMs),
         devices: [{ id: randomUUID(), ipAddress: client.ipAddress, userAgent: client.userAgent?.slice(0, 512) }],
         identity: { ...identity, password: undefined },
+        ...(method !== 'password' ? { method } : {}),
       };
       return { session, token, tokenHash: hashSessionToken(token) };
     },

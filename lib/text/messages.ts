@@ -56,11 +56,11 @@ export const messages = {
       actual_length: actual,
     }),
   passwordSameAsOld: () => error(4000039, 'The new password must be different from the old password.'),
-  flowAlreadyCompleted: (type: 'login' | 'registration' | 'settings') =>
-    error(type === 'login' ? 4010007 : 4040002, 'The request was already completed successfully and can not be retried.'),
-  flowExpired: (type: 'login' | 'registration' | 'settings', expiredAt: Date, now: Date) => {
+  flowAlreadyCompleted: (type: 'login' | 'registration' | 'settings' | 'recovery' | 'verification') =>
+    error({ login: 4010007, registration: 4040002, settings: 4040002, recovery: 4060001, verification: 4070001 }[type], 'The request was already completed successfully and can not be retried.'),
+  flowExpired: (type: 'login' | 'registration' | 'settings' | 'recovery' | 'verification', expiredAt: Date, now: Date) => {
     const ago = minutesAgo(expiredAt, now);
-    const id = { login: 4010001, registration: 4040001, settings: 4050001 }[type];
+    const id = { login: 4010001, registration: 4040001, settings: 4050001, recovery: 4060005, verification: 4070005 }[type];
     return error(id, `The ${type} flow expired ${ago} minutes ago, please try again.`, {
       expired_at: expiredAt.toISOString(),
       expired_at_unix: Math.floor(expiredAt.getTime() / 1000),
@@ -73,4 +73,23 @@ export const messages = {
   labelSignInWithPassword: () => info(1010022, 'Sign in with password'),
   labelSignUp: () => info(1040001, 'Sign up'),
   labelSave: () => info(1070003, 'Save'),
+  labelEmail: () => info(1070007, 'Email'),
+  labelResendCode: () => info(1070008, 'Resend code'),
+  labelContinue: () => info(1070009, 'Continue'),
+  labelRecoveryCode: () => info(1070010, 'Recovery code'),
+  labelVerificationCode: () => info(1070011, 'Verification code'),
+  recoveryCodeSent: (): UiText =>
+    info(1060003, 'An email containing a recovery code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.'),
+  recoverySucceeded: (privilegedMinutesLeft: number, privilegedSessionExpiresAt: Date): UiText => ({
+    id: 1060001,
+    text: `You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next ${privilegedMinutesLeft.toFixed(2)} minutes.`,
+    type: 'success',
+    context: { privileged_session_expires_at: privilegedSessionExpiresAt.toISOString() },
+  }),
+  recoveryCodeInvalid: () => error(4060006, 'The recovery code is invalid or has already been used. Please try again.'),
+  verificationCodeSent: (): UiText =>
+    info(1080003, 'An email containing a verification code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.'),
+  verificationSucceeded: (): UiText => ({ id: 1080002, text: 'You successfully verified your email address.', type: 'success' }),
+  verificationCodeInvalid: () => error(4070006, 'The verification code is invalid or has already been used. Please try again.'),
+  tooManySubmissions: () => error(4000001, 'The request was submitted too often. Please request another code.'),
 };

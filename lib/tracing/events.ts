@@ -97,6 +97,22 @@ export const events = {
       ...(settings.identityId ? { IdentityID: settings.identityId } : {}),
     }),
 
+  /** RecoverySucceeded / VerificationSucceeded (`recovery/hook.go`, `verification/hook.go`). */
+  codeFlowSucceeded: (flow: 'recovery' | 'verification', flowId: string, flowType: SelfServiceFlowType, identityId: string) =>
+    emit(flow === 'recovery' ? 'RecoverySucceeded' : 'VerificationSucceeded', { SelfServiceFlowType: flowType, IdentityID: identityId, SelfServiceMethodUsed: 'code', FlowID: flowId }),
+
+  /** RecoveryFailed / VerificationFailed (`recovery/error.go`, `verification/error.go`). */
+  codeFlowFailed: (flow: 'recovery' | 'verification', failed: { flowId?: string; flowType: SelfServiceFlowType | ''; reason: string }) =>
+    emit(flow === 'recovery' ? 'RecoveryFailed' : 'VerificationFailed', {
+      SelfServiceFlowType: failed.flowType,
+      SelfServiceMethodUsed: 'code',
+      ...failure(failed.reason),
+      FlowID: failed.flowId ?? NIL_UUID,
+    }),
+
+  recoveryInitiatedByAdmin: (flowId: string, flowType: SelfServiceFlowType, identityId: string) =>
+    emit('RecoveryInitiatedByAdmin', { SelfServiceFlowType: flowType, IdentityID: identityId, SelfServiceMethodUsed: 'code', FlowID: flowId }),
+
   sessionIssued: (identityId: string, sessionId: string) => emit('SessionIssued', { IdentityID: identityId, SessionID: sessionId, SessionAAL: 'aal1' }),
 
   /** Every session looked up from a request (whoami among them), before its activity is checked, as in Kratos. */
@@ -110,4 +126,12 @@ export const events = {
   identityCreated: (identityId: string) => emit('IdentityCreated', { IdentityID: identityId }),
   identityUpdated: (identityId: string) => emit('IdentityUpdated', { IdentityID: identityId }),
   identityDeleted: (identityId: string) => emit('IdentityDeleted', { IdentityID: identityId }),
+
+  /** A message handed to the mail server (`courier/courier_dispatcher.go`); never its recipient or content. */
+  courierMessageDispatched: (messageId: string, channel: string, templateType: string) =>
+    emit('CourierMessageDispatched', { CourierMessageID: messageId, CourierMessageChannel: channel, CourierMessageTemplateType: templateType }),
+
+  /** A message given up on after its last attempt failed. */
+  courierMessageAbandoned: (messageId: string, channel: string, templateType: string) =>
+    emit('CourierMessageAbandoned', { CourierMessageID: messageId, CourierMessageChannel: channel, CourierMessageTemplateType: templateType }),
 };

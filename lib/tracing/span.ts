@@ -61,3 +61,15 @@ export async function withSpan<T>(
 }
 
 export { SpanKind };
+
+/**
+ * The active span's context as a W3C `traceparent`, for work that continues later elsewhere (a queued courier
+ * message); undefined with tracing off or no valid span.
+ */
+export function currentTraceparent(): string | undefined {
+  const span = trace.getActiveSpan();
+  if (!span) return undefined;
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  if (!trace.isSpanContextValid(span.spanContext())) return undefined;
+  return `00-${traceId}-${spanId}-0${traceFlags & 1}`;
+}

@@ -16,10 +16,16 @@ import type { Session } from '../session/model.js';
 import type { SignedIn } from './services.js';
 import { escapeHtml, flowForm, groupedFlowForms, page, PAGE_HEADERS, type PageLinks, type UiContainerShape } from './html.js';
 
-type UiConfig = Pick<Config, 'browser' | 'publicBaseUrl'>;
-export type UiFlow = 'login' | 'registration' | 'settings';
+type UiConfig = Pick<Config, 'browser' | 'publicBaseUrl'> & Partial<Pick<Config, 'recovery'>>;
+export type UiFlow = 'login' | 'registration' | 'settings' | 'recovery' | 'verification';
 
-const TITLES: Record<UiFlow, string> = { login: 'Sign in', registration: 'Create an account', settings: 'Account settings' };
+const TITLES: Record<UiFlow, string> = {
+  login: 'Sign in',
+  registration: 'Create an account',
+  settings: 'Account settings',
+  recovery: 'Recover your account',
+  verification: 'Verify your e-mail address',
+};
 
 export function pageLinks(config: UiConfig, logoutUrl?: string): PageLinks {
   const { uiUrls, defaultReturnUrl } = config.browser;
@@ -47,9 +53,12 @@ function flowBody(flow: UiFlow, view: FlowView, config: UiConfig, extra: { signe
       : refresh
         ? '<p class="lead">Enter your password again to continue.</p>'
         : '';
+  const forgot = config.recovery?.recoveryEnabled ? ` · <a href="${escapeHtml(config.browser.uiUrls.recovery)}">Forgot your password?</a>` : '';
   const links =
     flow === 'login'
-      ? `<p class="links">No account yet? <a href="${escapeHtml(withQuery(config.browser.uiUrls.registration, { return_to: returnTo }))}">Create one</a></p>`
+      ? `<p class="links">No account yet? <a href="${escapeHtml(withQuery(config.browser.uiUrls.registration, { return_to: returnTo }))}">Create one</a>${forgot}</p>`
+      : flow === 'recovery' || flow === 'verification'
+        ? `<p class="links"><a href="${escapeHtml(config.browser.uiUrls.login)}">Back to sign in</a></p>`
       : flow === 'registration'
         ? `<p class="links">Have an account? <a href="${escapeHtml(withQuery(config.browser.uiUrls.login, { return_to: returnTo }))}">Sign in</a></p>`
         : `<p class="links"><a href="${escapeHtml(config.browser.defaultReturnUrl)}">Back</a></p>`;

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { baseUrl } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
+import { waitForMail } from '../support/smtp.js';
 
 /** CHROMIUM_PATH, else Debian's chromium on PATH (scripts/install-chromium.sh installs it). */
 function chromiumPath(): string {
@@ -168,5 +169,38 @@ describe('the self-service UI in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in with password' }).click();
     await page.waitForURL(`${base}/ui/welcome`);
     expect(await page.getByRole('main').textContent()).toContain(`You are signed in as ${renamed}`);
+  });
+
+  it('recovers the account from the sign-in page with the mailed code, then sets a new password', async () => {
+    const address = uniqueEmail('chromium-recover');
+    // Signed in still from the profile test: out first.
+    await page.getByRole('navigation').getByRole('link', { name: 'Sign out' }).click();
+    await page.waitForURL(`${base}/ui/welcome`);
+    await page.goto(`${base}/ui/registration`);
+    await page.getByLabel('E-Mail').fill(address);
+    await page.getByLabel('Password').fill(GOOD_PASSWORD);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.waitForURL(`${base}/ui/welcome`);
+    await page.getByRole('navigation').getByRole('link', { name: 'Sign out' }).click();
+    await page.waitForURL(`${base}/ui/welcome`);
+
+    await page.goto(`${base}/ui/login`);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.waitForURL(/\/ui\/recovery\?flow=/);
+    expect(await page.title()).toBe('Recover your account');
+    await page.getByLabel('Email').fill(address);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(/\/ui\/recovery\?flow=/);
+    expect(await page.getByRole('alert').textContent()).toContain('An email containing a recovery code has been sent');
+    const mail = await waitForMail(process.env.TEST_MAIL_DIR!, { to: address, subjectIncludes: 'recover access' }, 15_000);
+    const code = /\b(\d{6})\b/.exec(mail.subject ?? '')![1];
+    await page.getByLabel('Recovery code').fill(code);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(/\/ui\/settings\?flow=/);
+    expect(await page.getByRole('alert').textContent()).toContain('You successfully recovered your account');
+    await page.getByLabel('Password').fill('a password set after recovery 5');
+    await save('password');
+    await page.waitForURL(/\/ui\/settings\?flow=/);
+    expect(await page.getByRole('alert').textContent()).toContain('Your changes have been saved!');
   });
 });

@@ -48,6 +48,8 @@ function invokeAlone(name: string, event: Record<string, unknown>, env: Record<s
       SERVE_PUBLIC_BASE_URL: 'https://id.example.com',
       TRACING_PROVIDER: 'jaeger',
       TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${udp.port}`,
+      SELFSERVICE_FLOWS_RECOVERY_ENABLED: 'true',
+      SELFSERVICE_FLOWS_VERIFICATION_ENABLED: 'true',
       AWS_LAMBDA_FUNCTION_NAME: name,
       ...env,
     },
@@ -59,7 +61,7 @@ function invokeAlone(name: string, event: Record<string, unknown>, env: Record<s
   const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`${name} gave no answer:\n${run.stdout}\n${run.stderr}`);
   const result = JSON.parse(line.slice('RESULT '.length)) as { statusCode: number; headers: Record<string, string>; body: string };
-  const isJson = /json/.test(result.headers['Content-Type'] ?? '');
+  const isJson = /json/.test(result.headers?.['Content-Type'] ?? '');
   return { ...result, json: result.body && isJson ? JSON.parse(result.body) : undefined, output: run.stdout + run.stderr };
 }
 
@@ -82,6 +84,9 @@ function v2(method: string, route: string, options: { path?: string; query?: Rec
 const admin = { authorization: `Bearer ${TEST_ENV.ADMIN_API_KEY}` };
 const unknown = '00000000-0000-4000-8000-000000000000';
 const idParams = { params: { id: unknown }, path: `/admin/x/${unknown}` };
+
+/** The functions that are not HTTP endpoints, each with the test below that invokes its bundle. */
+const NOT_HTTP = ['courier'];
 
 /** Every function: the event it gets and the answer it must give on its own. */
 const CASES: Record<string, [ReturnType<typeof v2>, number]> = {
@@ -106,6 +111,19 @@ const CASES: Record<string, [ReturnType<typeof v2>, number]> = {
   'self-service-errors': [v2('GET', '/self-service/errors', { query: { id: 'stub:500' } }), 200],
   'schemas-list': [v2('GET', '/schemas'), 200],
   'schema-get': [v2('GET', '/schemas/{id}', { params: { id: 'ZGVmYXVsdA' }, path: '/schemas/ZGVmYXVsdA' }), 200],
+  'recovery-init': [v2('GET', '/self-service/recovery/api'), 200],
+  'recovery-browser-init': [v2('GET', '/self-service/recovery/browser'), 303],
+  'recovery-flow': [v2('GET', '/self-service/recovery/flows', { query: { id: unknown } }), 404],
+  'recovery-submit': [v2('POST', '/self-service/recovery', { query: { flow: unknown }, body: { method: 'code', email: 'nobody@example.com' } }), 404],
+  'recovery-link': [v2('GET', '/self-service/recovery', { query: { flow: unknown } }), 303],
+  'verification-init': [v2('GET', '/self-service/verification/api'), 200],
+  'verification-browser-init': [v2('GET', '/self-service/verification/browser'), 303],
+  'verification-flow': [v2('GET', '/self-service/verification/flows', { query: { id: unknown } }), 404],
+  'verification-submit': [v2('POST', '/self-service/verification', { query: { flow: unknown }, body: { method: 'code', code: '123456' } }), 404],
+  'verification-link': [v2('GET', '/self-service/verification', { query: { flow: unknown, code: '123456' } }), 303],
+  'ui-recovery': [v2('GET', '/ui/recovery'), 303],
+  'ui-verification': [v2('GET', '/ui/verification'), 303],
+  'admin-recovery-code': [v2('POST', '/admin/recovery/code', { headers: admin, body: { identity_id: unknown } }), 404],
   'ui-login': [v2('GET', '/ui/login'), 303],
   'ui-registration': [v2('GET', '/ui/registration'), 303],
   'ui-settings': [v2('GET', '/ui/settings'), 303],
@@ -137,7 +155,7 @@ async function rootSpanOf(result: { headers: Record<string, string> }, route: st
 
 describe('bundles loaded alone', () => {
   it('covers every function, each bundle under 1 MiB', () => {
-    expect(Object.keys(CASES).sort()).toEqual(functionNames());
+    expect([...Object.keys(CASES), ...NOT_HTTP].sort()).toEqual(functionNames());
     for (const bundle of bundles) expect(bundle.bytes).toBeLessThan(1024 * 1024);
   });
 
@@ -152,6 +170,15 @@ describe('bundles loaded alone', () => {
     const spans = await rootSpanOf(result, route);
     expect(spans.find((s) => s.name === route)?.tags).toMatchObject({ 'http.status_code': status, 'process.runtime.version': expect.stringMatching(/^24\./) });
     expect(udp.errors).toEqual([]);
+  });
+
+  it('courier: a scheduled event sweeps the queue; a stream batch of other items delivers nothing and fails no record', () => {
+    const scheduled = { version: '0', source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+    const swept = invokeAlone('courier', scheduled, { COURIER_SMTP_CONNECTION_URI: 'smtp://127.0.0.1:1/?disable_starttls=true' }) as unknown as { batchItemFailures: unknown[] };
+    expect(swept.batchItemFailures).toEqual([]);
+    const record = { eventSource: 'aws:dynamodb', eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: { pk: { S: 'FLOW#x' } } } };
+    const streamed = invokeAlone('courier', { Records: [record] }) as unknown as { batchItemFailures: unknown[]; outcomes: object };
+    expect(streamed).toMatchObject({ batchItemFailures: [], outcomes: {} });
   });
 
   it('with tracing off never loads the tracing SDK: whoami runs with no tracing-sdk.cjs beside it', () => {

@@ -71,8 +71,10 @@ describe('register, whoami, logout, login with @ory/kratos-client', () => {
     expect(registered.session_token).toMatch(/^ory_st_[A-Za-z0-9]{32}$/);
     expect(registered.identity!.traits).toEqual({ email });
     expect(registered.session!.identity!.id).toBe(registered.identity!.id);
+    // The suite's stack runs with verification on: registration sends a code and says where to enter it.
     expect(registered.continue_with).toEqual([
       { action: 'set_ory_session_token', ory_session_token: registered.session_token },
+      { action: 'show_verification_ui', flow: { id: expect.any(String), verifiable_address: email } },
     ]);
 
     const whoami = await api.toSession({ xSessionToken: registered.session_token });

@@ -157,8 +157,8 @@ describe('enumeration, sessions and CSRF (bcrypt cost 5, sessions living 3 s)', 
       expect(compares[0].tags['bcrypt.workfactor']).toBe(5);
       trees.push(tree.names);
     }
-    // The same DynamoDB calls too: one batched read, whether or not the identifier has an account.
-    expect(trees[0]).toEqual(['DynamoDB.BatchGetItem', 'bcrypt.compare']);
+    // The same DynamoDB calls too: one batched read and the throttle's reservation, whether or not the identifier has an account.
+    expect(trees[0]).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare']);
     expect(trees[1]).toEqual(trees[0]);
   });
 

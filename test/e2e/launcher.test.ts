@@ -74,6 +74,8 @@ async function expectStopsCompletely(started: Started, pid: number, port: number
   const processes = descendantsOf(pid);
   expect(processes.some((p) => p.args.includes('DynamoDBLocal.jar'))).toBe(true);
   expect(processes.some((p) => p.args.includes('offline start'))).toBe(true);
+  expect(processes.some((p) => p.args.includes('maildev'))).toBe(true); // the local inbox
+  expect(processes.some((p) => p.args.includes('courier-local'))).toBe(true);
   process.kill(pid, 'SIGTERM');
   // A process manager waits about this long before it gives up on a service (systemd's default is 90 s).
   const code = await new Promise<number | null | 'still running'>((resolve) => {
@@ -119,6 +121,11 @@ describe('npm start', () => {
       expect(first.output()).toMatch(/Admin: curl .*Authorization: Bearer [A-Za-z0-9_-]{32}/);
       expect(first.output()).toContain(`(data in ${path.join(from, 'data', 'local')})`);
       expect(existsSync(path.join(from, 'data', 'local'))).toBe(true);
+      // No COURIER_SMTP_CONNECTION_URI: a local inbox, its web UI's address printed, a page a browser can open.
+      const inboxUrl = /Mail: {2}(http:\/\/127\.0\.0\.1:\d+\/)/.exec(first.output())?.[1];
+      expect(inboxUrl).toBeDefined();
+      const inboxPage = await fetch(inboxUrl!, { headers: { accept: 'text/html' } });
+      expect([inboxPage.status, await inboxPage.text()]).toEqual([200, expect.stringContaining('MailDev')]);
       const registered = await post(base, `/self-service/registration?flow=${await flowId(base, 'registration')}`, {
         method: 'password',
         password: GOOD_PASSWORD,
@@ -126,6 +133,7 @@ describe('npm start', () => {
       });
       expect(registered.status).toBe(200);
       expect(await expectStopsCompletely(first, first.child.pid!, port)).toBe(0);
+      await expect(fetch(inboxUrl!)).rejects.toThrow(); // the inbox stopped with the launcher
 
       const second = await startUntilReady(process.execPath, [START], env);
       const login = await post(base, `/self-service/login?flow=${await flowId(base, 'login')}`, { method: 'password', identifier: email, password: GOOD_PASSWORD });

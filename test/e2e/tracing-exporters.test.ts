@@ -109,9 +109,9 @@ describe('exporters, decoded from the wire', () => {
         const { root, children, names } = treeOf(await traceOf(receiver!, res.traceId, '/self-service/login'), '/self-service/login');
         expect(root.format).toBe('jaeger-thrift-compact');
         expect(root.tags).toMatchObject({ 'http.method': 'POST', 'http.status_code': 400, error: true });
-        expect(names).toEqual(['DynamoDB.BatchGetItem', 'bcrypt.compare']);
+        expect(names).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare']);
         expect(children[0].tags['aws.dynamodb.table_names']).toContain('kratos-test');
-        expect(children[1].tags['bcrypt.workfactor']).toBe(4);
+        expect(children[2].tags['bcrypt.workfactor']).toBe(4);
         expect(receiver!.errors).toEqual([]);
       });
     } finally {

@@ -109,9 +109,9 @@ describe('the trees Kratos documents, joined to the caller', () => {
     expect(root.parentSpanId).toBe(parentId);
     expectRootTags(root, '/self-service/login', 'POST', 400);
     // One batched read (flow + the identifier's claim, which carries the hash), then the compare: no second read.
-    expect(names).toEqual(['DynamoDB.BatchGetItem', 'bcrypt.compare']);
+    expect(names).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare']);
     expectDynamoSpan(children[0], 'BatchGetItem');
-    expect(children[1].tags).toMatchObject({ 'bcrypt.workfactor': 4, 'hash.type': 'bcrypt' });
+    expect(children[2].tags).toMatchObject({ 'bcrypt.workfactor': 4, 'hash.type': 'bcrypt' });
   });
 
   it('failed login, unknown identifier: the dummy compare at the configured cost, same answer (B3 single join)', async () => {
@@ -127,11 +127,11 @@ describe('the trees Kratos documents, joined to the caller', () => {
     const { root, children, names } = treeOf(await traceOf(udp, traceId, '/self-service/login'), '/self-service/login');
     expect(root.parentSpanId).toBe(parentId);
     expectRootTags(root, '/self-service/login', 'POST', 400);
-    expect(names).toEqual(['DynamoDB.BatchGetItem', 'bcrypt.compare']);
-    expect(children[1].tags['bcrypt.workfactor']).toBe(4);
+    expect(names).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare']);
+    expect(children[2].tags['bcrypt.workfactor']).toBe(4);
   });
 
-  it('successful login: two round trips, the batched read and the session transaction, around the compare', async () => {
+  it('successful login: three round trips, the batched read, the throttle reservation and the session transaction, around the compare', async () => {
     const { email } = await registered();
     const flow = await call(base, 'GET', '/self-service/login/api');
     const res = await call(base, 'POST', `/self-service/login?flow=${flow.json.id}`, {
@@ -142,7 +142,7 @@ describe('the trees Kratos documents, joined to the caller', () => {
     const { root, names } = treeOf(await traceOf(udp, res.traceId, '/self-service/login'), '/self-service/login');
     expect(root.parentSpanId).toBeUndefined();
     expectRootTags(root, '/self-service/login', 'POST', 200);
-    expect(names).toEqual(['DynamoDB.BatchGetItem', 'bcrypt.compare', 'DynamoDB.TransactWriteItems']);
+    expect(names).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare', 'DynamoDB.TransactWriteItems']);
   });
 
   it('whoami: one DynamoDB read (Jaeger uber-trace-id join); without a session 401 and error=true', async () => {

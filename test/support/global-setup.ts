@@ -1,6 +1,8 @@
 /**
- * Starts what the integration and end-to-end tests share: one DynamoDB Local with the table, and one
- * serverless-offline serving every function against it (bcrypt cost 4), traced to a Jaeger UDP receiver.
+ * Starts what the integration and end-to-end tests share: one DynamoDB Local with the table, one
+ * serverless-offline serving every function against it (bcrypt cost 4), traced to a Jaeger UDP receiver, and the
+ * courier (the local runner) delivering to a real SMTP server that writes every mail into TEST_MAIL_DIR
+ * (read them with test/support/smtp.ts's waitForMail).
  * Everything exported and logged during the run lands in an artifacts folder that the global teardown
  * scans for secrets. Test files read the addresses from the environment, which Jest's workers inherit.
  */
@@ -8,8 +10,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../scripts/dynamodb-local.js';
-import { startDatabase, startOffline } from '../../scripts/local-stack.js';
+import { startCourier, startDatabase, startOffline, type RunningCourier } from '../../scripts/local-stack.js';
 import { OFFLINE_LOG_LEVEL, SCHEMA_ENV, TEST_ENV } from './env.js';
+import { startSmtpReceiver } from './smtp.js';
 import { startJaegerUdpReceiver } from './trace-receivers.js';
 
 export default async function globalSetup(): Promise<void> {
@@ -17,28 +20,35 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_ARTIFACTS_DIR = mkdtempSync(path.join(tmpdir(), 'kratos-test-artifacts-'));
   const database = await startDatabase({ DYNAMODB_TABLE_NAME: TEST_ENV.DYNAMODB_TABLE_NAME });
   const receiver = await startJaegerUdpReceiver();
+  const mail = await startSmtpReceiver();
   const port = await freePort();
   let offline;
+  let courier: RunningCourier | undefined;
   try {
-    offline = await startOffline({
-      port,
-      logFile: path.join(process.env.TEST_ARTIFACTS_DIR, 'offline-main.log'),
-      env: {
-        ...TEST_ENV,
-        ...SCHEMA_ENV,
-        LOG_LEVEL: OFFLINE_LOG_LEVEL,
-        DYNAMODB_ENDPOINT: database.endpoint,
-        SERVE_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-        TRACING_PROVIDER: 'jaeger',
-        TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${receiver.port}`,
-      },
-    });
+    const env = {
+      ...TEST_ENV,
+      ...SCHEMA_ENV,
+      LOG_LEVEL: OFFLINE_LOG_LEVEL,
+      DYNAMODB_ENDPOINT: database.endpoint,
+      SERVE_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      TRACING_PROVIDER: 'jaeger',
+      TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${receiver.port}`,
+      SELFSERVICE_FLOWS_RECOVERY_ENABLED: 'true',
+      SELFSERVICE_FLOWS_VERIFICATION_ENABLED: 'true',
+      COURIER_SMTP_CONNECTION_URI: mail.connectionUri,
+      COURIER_MESSAGE_RETRY_DELAY: '200ms',
+    };
+    offline = await startOffline({ port, logFile: path.join(process.env.TEST_ARTIFACTS_DIR, 'offline-main.log'), env });
+    courier = await startCourier({ env, logFile: path.join(process.env.TEST_ARTIFACTS_DIR, 'courier-main.log') });
   } catch (error) {
+    await offline?.stop();
+    await mail.close();
     await receiver.close();
     await database.stop();
     throw error;
   }
+  process.env.TEST_MAIL_DIR = mail.folder;
   process.env.TEST_DYNAMODB_ENDPOINT = database.endpoint;
   process.env.TEST_BASE_URL = offline.baseUrl;
-  (globalThis as Record<string, unknown>).__LOCAL_STACK__ = { database, offline, receiver };
+  (globalThis as Record<string, unknown>).__LOCAL_STACK__ = { database, offline, receiver, courier, mail };
 }

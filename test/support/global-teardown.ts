@@ -5,9 +5,10 @@
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { LocalDatabase, RunningOffline } from '../../scripts/local-stack.js';
+import type { LocalDatabase, RunningCourier, RunningOffline } from '../../scripts/local-stack.js';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
 import { TEST_ENV } from './env.js';
+import type { SmtpReceiver } from './smtp.js';
 import type { UdpSpanReceiver } from './trace-receivers.js';
 
 /** Every password a test sends (string literals given as passwords in the test sources, 8+ characters). */
@@ -35,9 +36,11 @@ export function findSecrets(text: string, passwords: string[]): string[] {
 
 export default async function globalTeardown(): Promise<void> {
   const stack = (globalThis as Record<string, unknown>).__LOCAL_STACK__ as
-    | { database: LocalDatabase; offline: RunningOffline; receiver: UdpSpanReceiver }
+    | { database: LocalDatabase; offline: RunningOffline; receiver: UdpSpanReceiver; courier?: RunningCourier; mail?: SmtpReceiver }
     | undefined;
+  await stack?.courier?.stop();
   await stack?.offline.stop();
+  await stack?.mail?.close();
   await stack?.receiver.close();
   await stack?.database.stop();
 
@@ -52,6 +55,7 @@ export default async function globalTeardown(): Promise<void> {
     for (const secret of new Set(findSecrets(text, passwords))) problems.push(`${file}: ${secret}`);
   }
   rmSync(dir, { recursive: true, force: true });
+  if (stack?.mail) rmSync(stack.mail.folder, { recursive: true, force: true });
   if (problems.length > 0) {
     throw new Error(`Secrets found in exported spans or logs:\n${problems.slice(0, 20).join('\n')}`);
   }

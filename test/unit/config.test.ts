@@ -48,6 +48,9 @@ describe('configuration from Kratos-named environment variables', () => {
       tracing: expect.objectContaining({ provider: undefined, serviceName: 'kratos' }),
       browser: expect.objectContaining({ defaultReturnUrl: 'https://id.example.com/ui/welcome', sessionCookieName: 'ory_kratos_session', secureCookies: true }),
       dynamodb: { endpoint: 'http://127.0.0.1:8000', tableName: 'identities', region: 'eu-west-1' },
+      courier: expect.objectContaining({ deliveryStrategy: 'smtp', ses: { region: 'eu-west-1' } }), // test/unit/courier-config.test.ts
+      recovery: expect.objectContaining({ recoveryEnabled: false, verificationEnabled: false }),
+      loginThrottle: { maxAttempts: 10, windowMs: 900_000, lockoutMs: 900_000, perIpMaxAttempts: 0 },
       identity: {
         defaultSchemaId: 'org',
         schemas: [

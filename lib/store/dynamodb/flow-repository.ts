@@ -2,14 +2,30 @@
 import { BatchGetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConcurrentUpdateError, FlowAlreadyUsedError } from '../../errors/index.js';
 import type { FlowRepository } from '../../flows/repository.js';
-import { claimToLoginCredential, flowToItem, itemToFlow, keys, sessionToItem, type Item } from './items.js';
+import { claimToLoginCredential, codeAttributes, flowToItem, itemToFlow, keys, messageToItem, sessionToItem, type Item } from './items.js';
 import { identityWrites } from './identity-repository.js';
-import { call, conditions, transact, transactionItems, untilProcessed, type TableReads } from './toolkit.js';
+import { call, conditionally, conditions, transact, transactionItems, untilProcessed, type Guarded, type TableReads } from './toolkit.js';
 
 const sessionCollision = () => new Error('session id collision');
+const flowCollision = () => new Error('flow id collision');
+const messageCollision = () => new Error('message id collision');
 
 export function createFlowRepository(client: DynamoDBClient, table: string, reads: TableReads): FlowRepository {
   const tx = transactionItems(table);
+  /** A code flow passes its challenge once, with the code outstanding, before it expires; the code is spent. */
+  const passChallenge = (flowId: string, codeHmac: string, now: Date): Guarded => ({
+    write: {
+      Update: {
+        TableName: table,
+        Key: keys.flow(flowId),
+        UpdateExpression: 'SET #state = :done REMOVE code_hmac, #ui',
+        ConditionExpression: 'attribute_exists(pk) AND #state = :sent AND code_hmac = :hmac AND expires_at_ms > :now',
+        ExpressionAttributeNames: { '#state': 'state', '#ui': 'ui' },
+        ExpressionAttributeValues: { ':done': { S: 'passed_challenge' }, ':sent': { S: 'sent_email' }, ':hmac': { S: codeHmac }, ':now': { N: String(now.getTime()) } },
+      },
+    },
+    onConditionFailed: () => new FlowAlreadyUsedError(),
+  });
   return {
     create: async (flow) => {
       await call(() => client.send(new PutItemCommand({ TableName: table, Item: flowToItem(flow), ...conditions.absent })));
@@ -64,19 +80,89 @@ export function createFlowRepository(client: DynamoDBClient, table: string, read
       return { flow: flowItem ? itemToFlow(flowItem) : undefined, credential: claimItem ? claimToLoginCredential(claimItem) : undefined };
     },
 
-    completeRegistration: (identity, { session, tokenHash }, { flowId, now }) =>
+    completeRegistration: (identity, { session, tokenHash }, { flowId, now }, after = {}) =>
       transact(client, [
         tx.completeFlow(flowId, now, () => new FlowAlreadyUsedError()),
         ...identityWrites(tx, identity),
         tx.put(sessionToItem(session, tokenHash), conditions.absent, sessionCollision),
+        ...(after.flows ?? []).map((flow) => tx.put(flowToItem(flow), conditions.absent, flowCollision)),
+        ...(after.messages ?? []).map((message) => tx.put(messageToItem(message), conditions.absent, messageCollision)),
       ]),
 
-    completeLogin: ({ session, tokenHash }, { flowId, now }) =>
+    setCsrfToken: async (flowId, maskedToken) => {
+      await call(() =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: keys.flow(flowId),
+            UpdateExpression: 'SET csrf_token = :token',
+            ...conditions.present,
+            ExpressionAttributeValues: { ':token': { S: maskedToken } },
+          }),
+        ),
+      );
+    },
+
+    sendCode: async (flowId, code, message, ui, now) => {
+      const attributes = codeAttributes(code);
+      const update: Guarded = {
+        write: {
+          Update: {
+            TableName: table,
+            Key: keys.flow(flowId),
+            UpdateExpression: 'SET #state = :sent, active = :code, code_hmac = :hmac, code = :data, submissions = :zero, #ui = :ui',
+            ConditionExpression: 'attribute_exists(pk) AND (#state = :open OR #state = :sent) AND expires_at_ms > :now',
+            ExpressionAttributeNames: { '#state': 'state', '#ui': 'ui' },
+            ExpressionAttributeValues: {
+              ':sent': { S: 'sent_email' },
+              ':open': { S: 'choose_method' },
+              ':code': { S: 'code' },
+              ':hmac': attributes.code_hmac,
+              ':data': attributes.code,
+              ':zero': { N: '0' },
+              ':ui': { S: JSON.stringify(ui) },
+              ':now': { N: String(now.getTime()) },
+            },
+          },
+        },
+        onConditionFailed: () => new FlowAlreadyUsedError(),
+      };
+      await transact(client, [update, ...(message ? [tx.put(messageToItem(message), conditions.absent, messageCollision)] : [])]);
+    },
+
+    countSubmission: async (flowId, max) => {
+      const counted = await conditionally(() =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: keys.flow(flowId),
+            UpdateExpression: 'ADD submissions :one',
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(submissions) OR submissions < :max)',
+            ExpressionAttributeValues: { ':one': { N: '1' }, ':max': { N: String(max) } },
+          }),
+        ),
+      );
+      return counted !== undefined;
+    },
+
+    completeRecovery: (flowId, codeHmac, { session, tokenHash }, settings, now) =>
+      transact(client, [
+        passChallenge(flowId, codeHmac, now),
+        tx.put(sessionToItem(session, tokenHash), conditions.absent, sessionCollision),
+        tx.put(flowToItem(settings), conditions.absent, flowCollision),
+      ]),
+
+    completeVerification: (flowId, codeHmac, identity, previous, now) =>
+      transact(client, [passChallenge(flowId, codeHmac, now), ...identityWrites(tx, identity, { previous })]),
+
+    completeLogin: ({ session, tokenHash }, { flowId, now }, clearThrottleKey) =>
       transact(client, [
         tx.completeFlow(flowId, now, () => new FlowAlreadyUsedError()),
         tx.put(sessionToItem(session, tokenHash), conditions.absent, sessionCollision),
         // The identity login read (its claim's copy) is still the identity's current revision.
         tx.check(keys.identity(session.identityId), conditions.revision(session.identity.revision), () => new ConcurrentUpdateError()),
+        // A successful login clears the identifier's failed attempts (in the same write: no extra call).
+        ...(clearThrottleKey ? [{ write: { Delete: { TableName: table, Key: keys.throttle(clearThrottleKey) } }, onConditionFailed: () => new ConcurrentUpdateError() }] : []),
       ]),
   };
 }

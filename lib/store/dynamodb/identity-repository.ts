@@ -4,10 +4,13 @@ import { ConcurrentUpdateError, DuplicateIdentifierError } from '../../errors/in
 import type { Identity } from '../../identity/model.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import {
+  addressClaimItem,
+  type AddressKind,
   IDENTITIES_COLLECTION,
   identifierClaimItem,
   identityToItem,
   itemToIdentity,
+  itemToIdentityAddresses,
   keys,
   PUBLIC_IDENTITY_ATTRIBUTES,
 } from './items.js';
@@ -44,8 +47,23 @@ export function identityWrites(
   for (const identifier of before) {
     if (!after.has(identifier)) writes.push(tx.delete(keys.identifier(identifier), conditions.claimedBy(identity.id), () => new ConcurrentUpdateError()));
   }
+  for (const kind of ADDRESS_KINDS) {
+    const had = new Set(change.previous ? addressesOf(change.previous, kind) : []);
+    const has = new Set(addressesOf(identity, kind));
+    for (const value of has) {
+      if (!had.has(value)) writes.push(tx.put(addressClaimItem(kind, value, identity.id), conditions.absent, () => new DuplicateIdentifierError()));
+    }
+    for (const value of had) {
+      if (!has.has(value)) writes.push(tx.delete(keys.address(kind, value), conditions.claimedBy(identity.id), () => new ConcurrentUpdateError()));
+    }
+  }
   return writes;
 }
+
+const ADDRESS_KINDS: AddressKind[] = ['recovery', 'verification'];
+
+export const addressesOf = (identity: Pick<Identity, 'verifiableAddresses' | 'recoveryAddresses'>, kind: AddressKind): string[] =>
+  ((kind === 'recovery' ? identity.recoveryAddresses : identity.verifiableAddresses) ?? []).map((a) => a.value);
 
 export function createIdentityRepository(client: DynamoDBClient, table: string, reads: TableReads): IdentityRepository {
   const tx = transactionItems(table);
@@ -61,6 +79,8 @@ export function createIdentityRepository(client: DynamoDBClient, table: string, 
     },
 
     findIdByIdentifier: async (identifier) => (await reads.getItem(keys.identifier(identifier), ['identity_id']))?.identity_id?.S,
+
+    findIdByAddress: async (kind, value) => (await reads.getItem(keys.address(kind, value), ['identity_id']))?.identity_id?.S,
 
     list: async (page, withCredentials) => {
       const result = await reads.queryPage(
@@ -85,12 +105,14 @@ export function createIdentityRepository(client: DynamoDBClient, table: string, 
     },
 
     delete: async (id) => {
-      const current = await reads.getItem(keys.identity(id), ['pk', 'identifiers', 'revision']);
+      const current = await reads.getItem(keys.identity(id), ['pk', 'identifiers', 'addresses', 'revision']);
       if (!current) return false;
       const identifiers = JSON.parse(current.identifiers?.S ?? '[]') as string[];
+      const stored = itemToIdentityAddresses(current);
       await transact(client, [
         tx.delete(keys.identity(id), conditions.revision(Number(current.revision?.N ?? 1)), () => new ConcurrentUpdateError()),
         ...identifiers.map((identifier) => tx.delete(keys.identifier(identifier), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
+        ...ADDRESS_KINDS.flatMap((kind) => addressesOf(stored, kind).map((value) => tx.delete(keys.address(kind, value), conditions.claimedBy(id), () => new ConcurrentUpdateError()))),
       ]);
       return true;
     },

@@ -7,11 +7,16 @@
  *   SESSION#<sha256(token)>            a session, with a snapshot of its identity (whoami is one read)
  *   FLOW#<id>                          a self-service flow (TTL-expired by DynamoDB, checked on read)
  *   ERROR#<id>                         a self-service error shown to a browser (TTL-expired)
- * gsi1 lists collections in id order (IDENTITIES, SESSIONS); gsi2 lists an identity's sessions.
+ *   ADDRESS#<kind>#email#<address>     uniqueness claim of a recovery or verifiable address -> identity id
+ *   MESSAGE#<id>                       a courier message: queued, then sent or abandoned (TTL-expired after)
+ *   THROTTLE#<key>                     a failed-login counter of a hashed identifier or address (TTL-expired)
+ * gsi1 lists collections in id order (IDENTITIES, SESSIONS) and queued messages by due time (COURIER#queued);
+ * gsi2 lists an identity's sessions.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { CourierMessage } from '../../courier/model.js';
 import type { FlowRecord } from '../../flows/model.js';
-import type { Identity } from '../../identity/model.js';
+import { addressesFromJson, type Identity } from '../../identity/model.js';
 import type { Session } from '../../session/model.js';
 
 export type Item = Record<string, AttributeValue>;
@@ -22,7 +27,19 @@ export const keys = {
   session: (tokenHash: string) => ({ pk: { S: `SESSION#${tokenHash}` } }),
   flow: (id: string) => ({ pk: { S: `FLOW#${id}` } }),
   error: (id: string) => ({ pk: { S: `ERROR#${id}` } }),
+  message: (id: string) => ({ pk: { S: `MESSAGE#${id}` } }),
+  /** A login throttle counter (its key already a hash: lib/flows/throttle.ts). */
+  throttle: (key: string) => ({ pk: { S: `THROTTLE#${key}` } }),
+  /** Which identity holds a recovery or verifiable address (unique, as Kratos's (via, value) indexes). */
+  address: (kind: AddressKind, value: string) => ({ pk: { S: `ADDRESS#${kind}#email#${value}` } }),
 };
+
+/** gsi1 partition of the courier's queue: only queued messages carry it (a sparse index), sorted by when they are due. */
+export const COURIER_QUEUE = 'COURIER#queued';
+/** How long a delivered or abandoned message is kept (TTL), for the operator to look at. */
+export const MESSAGE_RETENTION_SECONDS = 7 * 24 * 3600;
+
+export type AddressKind = 'recovery' | 'verification';
 
 export const IDENTITIES_COLLECTION = 'IDENTITIES';
 export const SESSIONS_COLLECTION = 'SESSIONS';
@@ -54,6 +71,7 @@ export const PUBLIC_IDENTITY_ATTRIBUTES = [
   'created_at',
   'updated_at',
   'identifiers',
+  'addresses',
   'password_created_at',
   'password_updated_at',
   'revision',
@@ -73,6 +91,7 @@ export function identityToItem(identity: Identity): Item {
     created_at: s(identity.createdAt.toISOString()),
     updated_at: s(identity.updatedAt.toISOString()),
     identifiers: json(identity.identifiers ?? identity.password?.identifiers ?? []),
+    addresses: json(addressesJson(identity)),
     revision: n(identity.revision ?? 1),
     gsi1pk: s(IDENTITIES_COLLECTION),
     gsi1sk: s(identity.id),
@@ -100,6 +119,9 @@ export function itemToIdentity(item: Item): Identity {
     identifiers,
     revision: Number(item.revision?.N ?? 1),
   };
+  const addresses = addressesFromJson(parse(item, 'addresses'));
+  if (addresses.verifiable) identity.verifiableAddresses = addresses.verifiable;
+  if (addresses.recovery) identity.recoveryAddresses = addresses.recovery;
   if (item.password_created_at) {
     identity.password = {
       identifiers,
@@ -148,7 +170,19 @@ export function identitySnapshot(identity: Identity): unknown {
     updatedAt: identity.updatedAt.toISOString(),
     stateChangedAt: (identity.stateChangedAt ?? identity.createdAt).toISOString(),
     identifiers: identity.identifiers ?? identity.password?.identifiers ?? [],
+    addresses: addressesJson(identity),
   };
+}
+
+/** What an identity item (and its snapshots) keep of its addresses; null for an identity from before addresses. */
+function addressesJson(identity: Identity): unknown {
+  if (!identity.verifiableAddresses && !identity.recoveryAddresses) return null;
+  return { verifiable: identity.verifiableAddresses ?? [], recovery: identity.recoveryAddresses ?? [] };
+}
+
+/** A claim of one address for an identity. */
+export function addressClaimItem(kind: AddressKind, value: string, identityId: string): Item {
+  return { ...keys.address(kind, value), kind: s(`address_${kind}`), identity_id: s(identityId) };
 }
 
 export function sessionToItem(session: Session, tokenHash: string): Item {
@@ -162,6 +196,7 @@ export function sessionToItem(session: Session, tokenHash: string): Item {
     issued_at: s(session.issuedAt.toISOString()),
     expires_at: s(session.expiresAt.toISOString()),
     devices: json(session.devices),
+    ...(session.method && session.method !== 'password' ? { method: s(session.method) } : {}),
     identity: json(identitySnapshot(session.identity)),
     ttl: n(epochSeconds(session.expiresAt)),
     gsi1pk: s(SESSIONS_COLLECTION),
@@ -183,7 +218,13 @@ function snapshotToIdentity(snapshot: Record<string, unknown>): Identity {
     updatedAt: new Date(snapshot.updatedAt as string),
     stateChangedAt: snapshot.stateChangedAt ? new Date(snapshot.stateChangedAt as string) : undefined,
     ...(Array.isArray(snapshot.identifiers) ? { identifiers: snapshot.identifiers as string[] } : {}),
+    ...snapshotAddresses(snapshot.addresses),
   };
+}
+
+function snapshotAddresses(raw: unknown): Pick<Identity, 'verifiableAddresses' | 'recoveryAddresses'> {
+  const addresses = addressesFromJson(raw);
+  return { ...(addresses.verifiable ? { verifiableAddresses: addresses.verifiable } : {}), ...(addresses.recovery ? { recoveryAddresses: addresses.recovery } : {}) };
 }
 
 export function itemToSession(item: Item): Session {
@@ -196,6 +237,7 @@ export function itemToSession(item: Item): Session {
     issuedAt: date(item, 'issued_at'),
     expiresAt: date(item, 'expires_at'),
     devices: (parse(item, 'devices') ?? []) as Session['devices'],
+    ...(optStr(item, 'method') === 'code_recovery' ? { method: 'code_recovery' as const } : {}),
     identity: snapshotToIdentity(parse(item, 'identity') as Record<string, unknown>),
   };
 }
@@ -223,7 +265,19 @@ export function flowToItem(flow: FlowRecord): Item {
   if (flow.schemaId) item.schema_id = s(flow.schemaId);
   if (flow.csrfToken) item.csrf_token = s(flow.csrfToken);
   if (flow.ui) item.ui = json(flow.ui);
+  if (flow.active) item.active = s(flow.active);
+  if (flow.code) Object.assign(item, codeAttributes(flow.code));
+  if (flow.submissions !== undefined) item.submissions = n(flow.submissions);
+  if (flow.continueWith?.length) item.continue_with = json(flow.continueWith);
   return item;
+}
+
+/** A sent code on its flow: the HMAC on its own (conditions compare it), the rest as JSON. */
+export function codeAttributes(code: NonNullable<FlowRecord['code']>): Item {
+  return {
+    code_hmac: s(code.hmac),
+    code: json({ expiresAt: code.expiresAt.toISOString(), address: code.address, identityId: code.identityId ?? null }),
+  };
 }
 
 export function itemToFlow(item: Item): FlowRecord {
@@ -249,5 +303,67 @@ export function itemToFlow(item: Item): FlowRecord {
   const csrfToken = optStr(item, 'csrf_token');
   if (csrfToken) flow.csrfToken = csrfToken;
   if (item.ui) flow.ui = parse(item, 'ui') as FlowRecord['ui'];
+  if (optStr(item, 'active') === 'code') flow.active = 'code';
+  const hmac = optStr(item, 'code_hmac');
+  if (hmac) {
+    const code = parse(item, 'code') as { expiresAt: string; address: string; identityId: string | null };
+    flow.code = { hmac, expiresAt: new Date(code.expiresAt), address: code.address, ...(code.identityId ? { identityId: code.identityId } : {}) };
+  }
+  if (item.submissions?.N !== undefined) flow.submissions = Number(item.submissions.N);
+  if (item.continue_with) flow.continueWith = parse(item, 'continue_with') as FlowRecord['continueWith'];
   return flow;
+}
+
+/** The queue's sort key: due time, then id (unique). */
+export const queueSortKey = (message: Pick<CourierMessage, 'nextAttemptAt' | 'id'>) => `${message.nextAttemptAt.toISOString()}#${message.id}`;
+
+export function messageToItem(message: CourierMessage): Item {
+  const item: Item = {
+    ...keys.message(message.id),
+    kind: s('message'),
+    id: s(message.id),
+    channel: s(message.channel),
+    recipient: s(message.recipient),
+    template_type: s(message.templateType),
+    template_data: json(message.templateData),
+    status: s(message.status),
+    send_count: n(message.sendCount),
+    created_at: s(message.createdAt.toISOString()),
+    updated_at: s(message.updatedAt.toISOString()),
+    next_attempt_at: s(message.nextAttemptAt.toISOString()),
+  };
+  if (message.status === 'queued') {
+    item.gsi1pk = s(COURIER_QUEUE);
+    item.gsi1sk = s(queueSortKey(message));
+  } else {
+    item.ttl = n(epochSeconds(message.updatedAt) + MESSAGE_RETENTION_SECONDS);
+  }
+  if (message.traceparent) item.traceparent = s(message.traceparent);
+  if (message.lastError) item.last_error = s(message.lastError);
+  return item;
+}
+
+export function itemToMessage(item: Item): CourierMessage {
+  const message: CourierMessage = {
+    id: str(item, 'id'),
+    channel: 'email',
+    recipient: str(item, 'recipient'),
+    templateType: str(item, 'template_type') as CourierMessage['templateType'],
+    templateData: parse(item, 'template_data') as CourierMessage['templateData'],
+    status: str(item, 'status') as CourierMessage['status'],
+    sendCount: Number(item.send_count?.N ?? '0'),
+    createdAt: date(item, 'created_at'),
+    updatedAt: date(item, 'updated_at'),
+    nextAttemptAt: date(item, 'next_attempt_at'),
+  };
+  const traceparent = optStr(item, 'traceparent');
+  if (traceparent) message.traceparent = traceparent;
+  const lastError = optStr(item, 'last_error');
+  if (lastError) message.lastError = lastError;
+  return message;
+}
+
+/** Just the addresses of an identity item (for deleting their claims). */
+export function itemToIdentityAddresses(item: Item): Pick<Identity, 'verifiableAddresses' | 'recoveryAddresses'> {
+  return snapshotAddresses(parse(item, 'addresses'));
 }

@@ -1,0 +1,9 @@
+import { appVerification } from '../lib/app.js';
+import { requireCookieSecret, respond } from '../lib/http/browser.js';
+import { flowRequestOf } from '../lib/http/request.js';
+import { httpFunction } from '../lib/http/stack.js';
+
+/** GET /self-service/verification/browser: a browser verification flow; 303 to the verification UI (or the flow, for JSON). */
+export const handler = httpFunction({ route: '/self-service/verification/browser', coldStart: requireCookieSecret }, async (request) =>
+  respond(await appVerification().init('browser', flowRequestOf(request), request.query.return_to, new Date())),
+);

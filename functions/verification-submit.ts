@@ -1,0 +1,9 @@
+import { appVerification } from '../lib/app.js';
+import { respond } from '../lib/http/browser.js';
+import { flowRequestOf, parseBody } from '../lib/http/request.js';
+import { httpFunction } from '../lib/http/stack.js';
+
+/** POST /self-service/verification?flow= with {method:"code", email} (sends a code) or {method:"code", code}. */
+export const handler = httpFunction({ route: '/self-service/verification' }, async (request) =>
+  respond(await appVerification().submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date())),
+);

@@ -1,0 +1,55 @@
+/**
+ * Recovery, verification and the `code` method that both use, Kratos-named: `selfservice.flows.recovery.*`,
+ * `selfservice.flows.verification.*`, `selfservice.methods.code.*`. Codes are kept only as an HMAC keyed with
+ * `secrets.default` (SECRETS_DEFAULT, else the cookie secret), so turning either flow on needs one.
+ */
+import { ConfigError, readBoolean, readChoice, readDuration, readInteger, readList, readOptionalString, type Env } from './env.js';
+
+export interface RecoveryConfig {
+  recoveryEnabled: boolean;
+  recoveryLifespanMs: number;
+  /** Mail Kratos's "invalid" template to an address that has no account (else stay silent). */
+  recoveryNotifyUnknownRecipients: boolean;
+  verificationEnabled: boolean;
+  verificationLifespanMs: number;
+  verificationNotifyUnknownRecipients: boolean;
+  codeEnabled: boolean;
+  codeLifespanMs: number;
+  maxSubmissions: number;
+  /** The HMAC keys of codes: the first signs, all verify (rotation). Empty when neither flow is on. */
+  codeSecrets: string[];
+}
+
+export function loadRecoveryConfig(env: Env): RecoveryConfig {
+  const recoveryEnabled = readBoolean(env, 'SELFSERVICE_FLOWS_RECOVERY_ENABLED', false);
+  const verificationEnabled = readBoolean(env, 'SELFSERVICE_FLOWS_VERIFICATION_ENABLED', false);
+  // Kratos's other strategy (`link`) is not built: `use` accepts only `code`, and says so.
+  readChoice(env, 'SELFSERVICE_FLOWS_RECOVERY_USE', ['code'] as const, 'code');
+  readChoice(env, 'SELFSERVICE_FLOWS_VERIFICATION_USE', ['code'] as const, 'code');
+  const codeEnabled = readBoolean(env, 'SELFSERVICE_METHODS_CODE_ENABLED', true);
+  for (const [on, name] of [
+    [recoveryEnabled, 'SELFSERVICE_FLOWS_RECOVERY_ENABLED'],
+    [verificationEnabled, 'SELFSERVICE_FLOWS_VERIFICATION_ENABLED'],
+  ] as const) {
+    if (on && !codeEnabled) throw new ConfigError(`${name}=true uses the code method, but SELFSERVICE_METHODS_CODE_ENABLED is false`);
+  }
+  const secretsName = readOptionalString(env, 'SECRETS_DEFAULT') ? 'SECRETS_DEFAULT' : 'SECRETS_COOKIE';
+  const codeSecrets = readList(env, secretsName);
+  if ((recoveryEnabled || verificationEnabled) && (codeSecrets.length === 0 || codeSecrets.some((secret) => secret.length < 16))) {
+    throw new ConfigError(
+      `recovery and verification keep codes as an HMAC keyed with SECRETS_DEFAULT (else SECRETS_COOKIE): set one, secrets of at least 16 characters separated by commas`,
+    );
+  }
+  return {
+    recoveryEnabled,
+    recoveryLifespanMs: readDuration(env, 'SELFSERVICE_FLOWS_RECOVERY_LIFESPAN', '1h'),
+    recoveryNotifyUnknownRecipients: readBoolean(env, 'SELFSERVICE_FLOWS_RECOVERY_NOTIFY_UNKNOWN_RECIPIENTS', false),
+    verificationEnabled,
+    verificationLifespanMs: readDuration(env, 'SELFSERVICE_FLOWS_VERIFICATION_LIFESPAN', '1h'),
+    verificationNotifyUnknownRecipients: readBoolean(env, 'SELFSERVICE_FLOWS_VERIFICATION_NOTIFY_UNKNOWN_RECIPIENTS', false),
+    codeEnabled,
+    codeLifespanMs: readDuration(env, 'SELFSERVICE_METHODS_CODE_CONFIG_LIFESPAN', '1h'),
+    maxSubmissions: readInteger(env, 'SELFSERVICE_METHODS_CODE_CONFIG_MAX_SUBMISSIONS', 5, 1, 100),
+    codeSecrets,
+  };
+}

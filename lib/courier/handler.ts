@@ -1,0 +1,103 @@
+/**
+ * The courier function (functions/courier.ts) and the local runner (scripts/courier-local.ts) share this: a DynamoDB
+ * Stream batch delivers the messages just queued (immediacy); any other event (the one-minute schedule) sweeps the
+ * queue and delivers every due message (retries, and whatever the stream missed). Each message is delivered once
+ * per claim (lib/courier/dispatcher.ts); a stream record whose delivery threw is reported back to Lambda
+ * (`batchItemFailures`) to be retried, the others are not.
+ */
+import { getConfig, type Config } from '../config/index.js';
+import { captureProcessWarnings, log, setLogLevel } from '../log/index.js';
+import { prepareTracing } from '../tracing/background.js';
+import { createDispatcher, type DeliveryOutcome, type Dispatcher } from './dispatcher.js';
+import type { CourierRepository, TableChange } from './repository.js';
+import { createMailSender, type MailSender } from './senders/index.js';
+
+/** Messages one sweep takes from the queue; the next sweep takes the rest. */
+export const SWEEP_LIMIT = 100;
+/** Deliveries in flight at once within one invocation. */
+const CONCURRENCY = 4;
+
+export interface CourierResult {
+  batchItemFailures: { itemIdentifier: string }[];
+  /** What happened to each message this invocation handled (for the local runner's log and the tests). */
+  outcomes?: Partial<Record<DeliveryOutcome, number>>;
+}
+
+export interface CourierWiring {
+  config: Config;
+  repository: CourierRepository;
+  /** By default the configured strategy's (SMTP or SES). */
+  sender?: MailSender;
+}
+
+const isStreamEvent = (event: unknown): event is { Records: (TableChange & { eventSource?: string })[] } =>
+  typeof event === 'object' && event !== null && Array.isArray((event as { Records?: unknown }).Records) &&
+  (event as { Records: { eventSource?: string }[] }).Records.every((r) => r?.eventSource === 'aws:dynamodb');
+
+async function inBatches<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+}
+
+/** The handler over `wire()`, called once, at the first invocation. */
+export function courierHandler(wire: () => CourierWiring) {
+  let dispatcher: Promise<{ dispatcher: Dispatcher; repository: CourierRepository }> | undefined;
+  const ready = () =>
+    (dispatcher ??= (async () => {
+      const { config, repository, sender } = wire();
+      return { repository, dispatcher: createDispatcher({ repository, config: config.courier, sender: sender ?? (await createMailSender(config.courier)) }) };
+    })().catch((error: unknown) => {
+      dispatcher = undefined;
+      throw error;
+    }));
+
+  return async function courier(event: unknown): Promise<CourierResult> {
+    const { dispatcher: courier, repository } = await ready();
+    const outcomes: Partial<Record<DeliveryOutcome, number>> = {};
+    const count = (outcome: DeliveryOutcome) => void (outcomes[outcome] = (outcomes[outcome] ?? 0) + 1);
+    const batchItemFailures: CourierResult['batchItemFailures'] = [];
+
+    if (isStreamEvent(event)) {
+      await inBatches(event.Records, async (record) => {
+        try {
+          const message = repository.queuedMessageOf(record);
+          if (message) count(await courier.deliver(message));
+        } catch (error) {
+          const id = record.dynamodb?.SequenceNumber;
+          log('error', 'courier: stream record failed, Lambda retries it', { error: error instanceof Error ? error.name : 'Error', sequence_number: id });
+          if (id) batchItemFailures.push({ itemIdentifier: id });
+        }
+      });
+      return { batchItemFailures, outcomes };
+    }
+
+    const due = await repository.listDue(new Date(), SWEEP_LIMIT);
+    let failed = 0;
+    await inBatches(due, async (message) => {
+      try {
+        count(await courier.deliver(message));
+      } catch (error) {
+        // The message stays queued (its lease runs out): a later sweep delivers it.
+        failed++;
+        log('error', 'courier: delivery failed unexpectedly', { message_id: message.id, error: error instanceof Error ? error.name : 'Error' });
+      }
+    });
+    if (failed > 0 && failed === due.length) throw new Error(`courier: all ${failed} deliveries of this sweep failed unexpectedly`);
+    return { batchItemFailures, outcomes };
+  };
+}
+
+/**
+ * The Lambda function: configuration read at the cold start (a bad COURIER_* value fails it, naming the variable),
+ * tracing set up as the HTTP functions set it up.
+ */
+export function courierFunction(wire: () => CourierWiring) {
+  const config = getConfig();
+  setLogLevel(config.logLevel);
+  captureProcessWarnings();
+  prepareTracing();
+  return courierHandler(wire);
+}

@@ -1,0 +1,63 @@
+/**
+ * What the courier delivers (Kratos's courier_messages): a message queued in the same DynamoDB transaction as the flow
+ * change that needs it, delivered later by the courier function (lib/courier/dispatcher.ts), never by the request.
+ */
+
+/** Kratos's template types (courier/template). */
+export type TemplateType = 'recovery_code_valid' | 'recovery_code_invalid' | 'verification_code_valid' | 'verification_code_invalid';
+
+/** `queued` until delivered (`sent`) or out of retries (`abandoned`); never deleted before either. */
+export type MessageStatus = 'queued' | 'sent' | 'abandoned';
+
+/** Kratos's template model keys, as its built-in templates read them. */
+export interface TemplateData {
+  to: string;
+  recovery_code?: string;
+  verification_code?: string;
+  verification_url?: string;
+  expires_in_minutes?: number;
+  identity_id?: string;
+  request_url?: string;
+}
+
+export interface CourierMessage {
+  id: string;
+  channel: 'email';
+  recipient: string;
+  templateType: TemplateType;
+  templateData: TemplateData;
+  status: MessageStatus;
+  /** Delivery attempts made so far. */
+  sendCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+  /** When the next attempt is due (the sweep picks up queued messages past it). */
+  nextAttemptAt: Date;
+  /** The W3C `traceparent` of the request that queued it: the courier's span joins that trace. */
+  traceparent?: string;
+  /** The last failure, for the operator (never the address or the code). */
+  lastError?: string;
+}
+
+/** A message to queue now: the flows put it in the same transaction as the change that needs it. */
+export function queuedMessage(
+  id: string,
+  templateType: TemplateType,
+  templateData: TemplateData,
+  now: Date,
+  traceparent: string | undefined,
+): CourierMessage {
+  return {
+    id,
+    channel: 'email',
+    recipient: templateData.to,
+    templateType,
+    templateData,
+    status: 'queued',
+    sendCount: 0,
+    createdAt: now,
+    updatedAt: now,
+    nextAttemptAt: now,
+    ...(traceparent ? { traceparent } : {}),
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * An identity's verifiable and recovery addresses, derived from its traits and its schema's `ory.sh/kratos`
+ * extensions (`verification.via: email`, `recovery.via: email`), as Kratos's schema extension does: an address the
+ * identity already had keeps its record (and its verified status); a new one starts `pending`, unverified.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Identity, RecoveryAddress, VerifiableAddress } from './model.js';
+import type { IdentitySchema } from './schema.js';
+
+export function addressesFor(
+  schema: IdentitySchema,
+  traits: Record<string, unknown>,
+  now: Date,
+  previous?: Pick<Identity, 'verifiableAddresses' | 'recoveryAddresses'>,
+): { verifiableAddresses: VerifiableAddress[]; recoveryAddresses: RecoveryAddress[] } {
+  const verifiableAddresses = schema.verifiableAddresses(traits).map(
+    (value): VerifiableAddress =>
+      previous?.verifiableAddresses?.find((a) => a.value === value) ?? {
+        id: randomUUID(),
+        value,
+        via: 'email',
+        verified: false,
+        status: 'pending',
+        createdAt: now,
+        updatedAt: now,
+      },
+  );
+  const recoveryAddresses = schema.recoveryAddresses(traits).map(
+    (value): RecoveryAddress =>
+      previous?.recoveryAddresses?.find((a) => a.value === value) ?? { id: randomUUID(), value, via: 'email', createdAt: now, updatedAt: now },
+  );
+  return { verifiableAddresses, recoveryAddresses };
+}
+
+/** The identity with `address` marked verified (Kratos: `verified: true`, status `completed`, `verified_at`). */
+export function withAddressVerified(identity: Identity, address: string, now: Date): Identity {
+  return {
+    ...identity,
+    updatedAt: now,
+    verifiableAddresses: identity.verifiableAddresses?.map((a) =>
+      a.value === address ? { ...a, verified: true, status: 'completed', verifiedAt: now, updatedAt: now } : a,
+    ),
+  };
+}
+
+/** The identity with `address` marked as having been sent a code (status `sent`, unless already verified). */
+export function withAddressSent(identity: Identity, address: string, now: Date): Identity {
+  return {
+    ...identity,
+    verifiableAddresses: identity.verifiableAddresses?.map((a) => (a.value === address && a.status === 'pending' ? { ...a, status: 'sent', updatedAt: now } : a)),
+  };
+}

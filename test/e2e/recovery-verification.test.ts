@@ -1,0 +1,288 @@
+/**
+ * Recovery and verification by code, end to end with the official SDK through serverless-offline; codes read from
+ * the mail the courier really delivered to the test's SMTP server. Happy paths, wrong codes, reuse, the submission
+ * limit, expiry, unknown addresses (the same answer, no mail), a race of one code, the admin's recovery code.
+ */
+import { flowIdOf, nodeValue, TestBrowser } from '../support/browser.js';
+import { baseUrl } from '../support/env.js';
+import { failure, frontendApi, GOOD_PASSWORD, identityApi, request, uniqueEmail } from '../support/http.js';
+import { expectMatchesSchema } from '../support/openapi.js';
+import { mailsIn, waitForMail } from '../support/smtp.js';
+
+/** The shared SMTP server's folder (the global setup starts it; the courier delivers there). */
+function mailDir(): string {
+  const dir = process.env.TEST_MAIL_DIR;
+  if (!dir) throw new Error('TEST_MAIL_DIR is not set: the Jest global setup did not run');
+  return dir;
+}
+
+/** The `count`-th mail to `to` whose subject includes `subjectIncludes`, once it arrived. */
+async function nthMail(to: string, subjectIncludes: string, count: number, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await mailsIn(mailDir(), { to, subjectIncludes });
+    if (found.length >= count) return found[count - 1];
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} mails to ${to} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const frontend = frontendApi();
+const admin = identityApi();
+
+async function register(email = uniqueEmail('recover')) {
+  const { data: flow } = await frontend.createNativeRegistrationFlow();
+  const { data } = await frontend.updateRegistrationFlow({ flow: flow.id, updateRegistrationFlowBody: { method: 'password', password: GOOD_PASSWORD, traits: { email } } });
+  return { email, data };
+}
+
+const codeIn = (text: string) => /\b(\d{6})\b/.exec(text)?.[1];
+
+async function mailedCode(to: string, subjectIncludes: string): Promise<string> {
+  const mail = await waitForMail(mailDir(), { to, subjectIncludes }, 15_000);
+  const code = codeIn(mail.subject ?? '') ?? codeIn(mail.text ?? '');
+  if (!code) throw new Error(`no code in the mail to ${to}: ${mail.subject}`);
+  return code;
+}
+
+async function recoveryFlowSentTo(email: string) {
+  const { data: flow } = await frontend.createNativeRecoveryFlow();
+  const { data: sent } = await frontend.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', email } });
+  return sent;
+}
+
+/** What the answer says, without what differs by nature between two flows (ids, times, the address typed). */
+function shape(flow: any) {
+  return {
+    state: flow.state,
+    active: flow.active,
+    messages: flow.ui.messages,
+    nodes: flow.ui.nodes.map((n: any) => [n.group, n.attributes.name, n.attributes.type, n.meta.label?.id]),
+  };
+}
+
+describe('recovery by code', () => {
+  it('mails a code to a known address and, with it, signs in and opens a privileged settings flow', async () => {
+    const { email } = await register();
+    const sent = await recoveryFlowSentTo(email.toUpperCase());
+    expectMatchesSchema('recoveryFlow', sent);
+    expect(sent.state).toBe('sent_email');
+    expect(sent.ui.messages?.map((m) => m.id)).toEqual([1060003]);
+    expect(sent.ui.nodes.find((n: any) => n.attributes.name === 'code')?.attributes).toMatchObject({ type: 'text', required: true, pattern: '[0-9]+', maxlength: 6, autocomplete: 'one-time-code' });
+
+    const code = await mailedCode(email, 'to recover access to your account');
+    const { data: done, status } = await frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', code } });
+    expect(status).toBe(200);
+    expectMatchesSchema('recoveryFlow', done);
+    expect(done.state).toBe('passed_challenge');
+    const token = (done.continue_with?.find((c: any) => c.action === 'set_ory_session_token') as any)?.ory_session_token;
+    const settingsUi = done.continue_with?.find((c: any) => c.action === 'show_settings_ui') as any;
+    expect(token).toMatch(/^ory_st_/);
+    expect(settingsUi.flow.id).toBeDefined();
+
+    const { data: session } = await frontend.toSession({ xSessionToken: token });
+    expect(session.identity!.traits.email).toBe(email);
+    expect(session.authentication_methods?.map((m) => m.method)).toEqual(['code_recovery']);
+    const { data: settings } = await frontend.getSettingsFlow({ id: settingsUi.flow.id, xSessionToken: token });
+    expect(settings.ui.messages?.map((m) => m.id)).toEqual([1060001]);
+    // The session is fresh, so the password can be changed at once; the new one signs in.
+    const newPassword = 'a recovered passphrase 77';
+    await frontend.updateSettingsFlow({ flow: settings.id, xSessionToken: token, updateSettingsFlowBody: { method: 'password', password: newPassword } });
+    const { data: login } = await frontend.createNativeLoginFlow();
+    expect((await frontend.updateLoginFlow({ flow: login.id, updateLoginFlowBody: { method: 'password', identifier: email, password: newPassword } })).status).toBe(200);
+
+    // The code is spent: the flow is done, and the same code again is refused.
+    const again = await failure(frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', code } }));
+    expect(again.status).toBe(400);
+    expect(again.data.ui.messages.map((m: any) => m.id)).toEqual([4060001]);
+  });
+
+  it('answers an unknown address exactly as a known one, and mails nothing', async () => {
+    const { email } = await register();
+    const nobody = uniqueEmail('nobody');
+    const known = await recoveryFlowSentTo(email);
+    const unknown = await recoveryFlowSentTo(nobody);
+    expect(shape(unknown)).toEqual(shape(known));
+    await mailedCode(email, 'recover access');
+    // The known address's mail came; by then the unknown one's would have too.
+    await expect(waitForMail(mailDir(), { to: nobody }, 1500)).rejects.toThrow();
+    const res = await frontend.updateRecoveryFlow({ flow: unknown.id, updateRecoveryFlowBody: { method: 'code', code: '123456' } });
+    expect(res.data.ui.messages?.map((m) => m.id)).toEqual([4060006]);
+  });
+
+  it('refuses a wrong code (4060006), then every code once the submissions are used up, the right one included', async () => {
+    const { email } = await register();
+    const sent = await recoveryFlowSentTo(email);
+    const code = await mailedCode(email, 'recover access');
+    const wrong = code === '000000' ? '111111' : '000000';
+    const first = await frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', code: wrong } });
+    expect(first.status).toBe(200);
+    expectMatchesSchema('recoveryFlow', first.data);
+    expect(first.data.state).toBe('sent_email');
+    expect(first.data.ui.messages?.map((m) => [m.id, m.text])).toEqual([[4060006, 'The recovery code is invalid or has already been used. Please try again.']]);
+    for (let i = 1; i < 5; i += 1) await frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', code: wrong } });
+    const blocked = await failure(frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', code } }));
+    expect(blocked.status).toBe(400);
+    expectMatchesSchema('recoveryFlow', blocked.data);
+    expect(blocked.data.id).not.toBe(sent.id);
+    expect(blocked.data.state).toBe('choose_method');
+    expect(blocked.data.ui.messages.map((m: any) => m.text)).toEqual(['The request was submitted too often. Please request another code.']);
+  });
+
+  it('lets only one of two simultaneous submissions of the right code sign in', async () => {
+    const { email, data } = await register();
+    const sent = await recoveryFlowSentTo(email);
+    const code = await mailedCode(email, 'recover access');
+    const results = await Promise.all([0, 1, 2].map(() => frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', code } }).catch((e) => e.response)));
+    const signedIn = results.filter((r) => r.data.continue_with?.some((c: any) => c.action === 'set_ory_session_token'));
+    expect(signedIn).toHaveLength(1);
+    // The others were told the code is spent (the flow is done, or the code no longer the one outstanding).
+    for (const other of results.filter((r) => !signedIn.includes(r))) expect(other.data.ui.messages.map((m: any) => m.id)).toEqual([expect.any(Number)]);
+    const { data: sessions } = await admin.listIdentitySessions({ id: data.identity.id });
+    // The registration's session and the recovery's: one each.
+    expect(sessions).toHaveLength(2);
+  });
+
+  it("makes a code for an identity through the admin API; it works once, and not after it expired", async () => {
+    const { email, data } = await register();
+    const identityId = data.identity.id;
+    const { data: made, status } = await admin.createRecoveryCodeForIdentity({ createRecoveryCodeForIdentityBody: { identity_id: identityId, flow_type: 'api' } });
+    expect(status).toBe(201);
+    expectMatchesSchema('recoveryCodeForIdentity', made);
+    const flowId = new URL(made.recovery_link).searchParams.get('flow')!;
+    const { data: done } = await frontend.updateRecoveryFlow({ flow: flowId, updateRecoveryFlowBody: { method: 'code', code: made.recovery_code } });
+    expect(done.state).toBe('passed_challenge');
+    const token = (done.continue_with?.[0] as any).ory_session_token;
+    expect((await frontend.toSession({ xSessionToken: token })).data.identity!.traits.email).toBe(email);
+
+    const { data: short } = await admin.createRecoveryCodeForIdentity({ createRecoveryCodeForIdentityBody: { identity_id: identityId, flow_type: 'api', expires_in: '1s' } });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const expired = await failure(
+      frontend.updateRecoveryFlow({ flow: new URL(short.recovery_link).searchParams.get('flow')!, updateRecoveryFlowBody: { method: 'code', code: short.recovery_code } }),
+    );
+    expect(expired.status).toBe(410);
+
+    const unknownIdentity = await failure(admin.createRecoveryCodeForIdentity({ createRecoveryCodeForIdentityBody: { identity_id: '00000000-0000-4000-8000-000000000000' } }));
+    expect(unknownIdentity.status).toBe(404);
+    const bad = await failure(admin.createRecoveryCodeForIdentity({ createRecoveryCodeForIdentityBody: { identity_id: identityId, expires_in: 'soon' } }));
+    expect(bad.status).toBe(400);
+  });
+
+  it('refuses a malformed address on its node, and a session holder', async () => {
+    const { data: flow } = await frontend.createNativeRecoveryFlow();
+    const res = await failure(frontend.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', email: 'not-an-address' } }));
+    expect(res.status).toBe(400);
+    expect(res.data.ui.nodes.find((n: any) => n.attributes.name === 'email').messages.map((m: any) => m.id)).toEqual([4000040]);
+    const { data } = await register();
+    const signedIn = await request('GET', '/self-service/recovery/api', { headers: { 'X-Session-Token': data.session_token! } });
+    expect(signedIn.status).toBe(400);
+    expect(signedIn.json.error.id).toBe('session_already_available');
+  });
+});
+
+describe('verification by code', () => {
+  it('registration sends a code and says where to enter it; the code verifies the address', async () => {
+    const { email, data } = await register(uniqueEmail('verify'));
+    const next = data.continue_with?.find((c: any) => c.action === 'show_verification_ui') as any;
+    expect(next.flow).toMatchObject({ verifiable_address: email });
+    expect(data.identity.verifiable_addresses).toEqual([expect.objectContaining({ value: email, verified: false, via: 'email' })]);
+    const { data: flow } = await frontend.getVerificationFlow({ id: next.flow.id });
+    expectMatchesSchema('verificationFlow', flow);
+    expect(flow.state).toBe('sent_email');
+
+    const mail = await waitForMail(mailDir(), { to: email, subjectIncludes: 'to verify your account' }, 15_000);
+    const code = codeIn(mail.subject ?? '')!;
+    expect(mail.text).toContain(`/self-service/verification?code=${code}&flow=${next.flow.id}`);
+
+    const wrong = await frontend.updateVerificationFlow({ flow: flow.id, updateVerificationFlowBody: { method: 'code', code: code === '000000' ? '111111' : '000000' } });
+    expect(wrong.data.ui.messages?.map((m) => m.id)).toEqual([4070006]);
+    const { data: done } = await frontend.updateVerificationFlow({ flow: flow.id, updateVerificationFlowBody: { method: 'code', code } });
+    expectMatchesSchema('verificationFlow', done);
+    expect(done.state).toBe('passed_challenge');
+    expect(done.ui.messages?.map((m) => m.id)).toEqual([1080002]);
+    expect(done.ui.method).toBe('GET');
+    expect(done.ui.nodes.find((n: any) => n.type === 'a')?.attributes).toMatchObject({ id: 'continue' });
+
+    const { data: identity } = await admin.getIdentity({ id: data.identity.id });
+    expect(identity.verifiable_addresses).toEqual([expect.objectContaining({ value: email, verified: true, status: 'completed', verified_at: expect.any(String) })]);
+    const whoami = await frontend.toSession({ xSessionToken: data.session_token! });
+    expect(whoami.data.identity!.verifiable_addresses?.[0].verified).toBe(true);
+  });
+
+  it('sends a new code on request, to a known address only, with the same answer for an unknown one', async () => {
+    const { email } = await register(uniqueEmail('verify-again'));
+    await waitForMail(mailDir(), { to: email, subjectIncludes: 'verify' }, 15_000);
+    const { data: flow } = await frontend.createNativeVerificationFlow();
+    const { data: sent } = await frontend.updateVerificationFlow({ flow: flow.id, updateVerificationFlowBody: { method: 'code', email } });
+    expect(sent.state).toBe('sent_email');
+    expect(sent.ui.messages?.map((m) => m.id)).toEqual([1080003]);
+    const { data: other } = await frontend.createNativeVerificationFlow();
+    const { data: unknown } = await frontend.updateVerificationFlow({ flow: other.id, updateVerificationFlowBody: { method: 'code', email: uniqueEmail('verify-nobody') } });
+    expect(shape(unknown)).toEqual(shape(sent));
+    const second = await nthMail(email, 'verify', 2);
+    const code = codeIn(second.subject ?? '')!;
+    const { data: done } = await frontend.updateVerificationFlow({ flow: flow.id, updateVerificationFlowBody: { method: 'code', code } });
+    expect(done.state).toBe('passed_challenge');
+  });
+});
+
+describe('recovery and verification in a browser (form posts, cookies, redirects)', () => {
+  const ui = (name: string) => `${baseUrl()}/ui/${name}`;
+
+  it('recovers by form posts: CSRF checked, 303s to the UI, the session cookie and the settings UI at the end', async () => {
+    const { email } = await register();
+    const browser = new TestBrowser(baseUrl());
+    const init = await browser.get('/self-service/recovery/browser');
+    expect(init.status).toBe(303);
+    expect(init.location).toMatch(new RegExp(`^${ui('recovery')}\\?flow=`));
+    const flowId = flowIdOf(init.location);
+    const { json: flow } = await browser.getJson(`/self-service/recovery/flows?id=${flowId}`);
+    expectMatchesSchema('recoveryFlow', flow);
+    const csrf = nodeValue(flow, 'csrf_token');
+
+    const forged = await browser.postForm(`/self-service/recovery?flow=${flowId}`, { method: 'code', email });
+    expect(forged.status).toBe(303);
+    expect(forged.location).toMatch(new RegExp(`^${ui('error')}\\?id=`));
+
+    const sent = await browser.postForm(`/self-service/recovery?flow=${flowId}`, { csrf_token: csrf, method: 'code', email });
+    expect(sent.status).toBe(303);
+    expect(sent.location).toBe(`${ui('recovery')}?flow=${flowId}`);
+    const { json: shown } = await browser.getJson(`/self-service/recovery/flows?id=${flowId}`);
+    expect(shown.state).toBe('sent_email');
+    expect(shown.ui.messages.map((m: any) => m.id)).toEqual([1060003]);
+    expect(nodeValue(shown, 'email')).toBe(email);
+
+    const code = await mailedCode(email, 'recover access');
+    const done = await browser.postForm(`/self-service/recovery?flow=${flowId}`, { csrf_token: nodeValue(shown, 'csrf_token'), method: 'code', code });
+    expect(done.status).toBe(303);
+    expect(done.location).toMatch(new RegExp(`^${ui('settings')}\\?flow=`));
+    expect(browser.cookie('ory_kratos_session')).toBeDefined();
+    const { json: settings } = await browser.getJson(`/self-service/settings/flows?id=${flowIdOf(done.location)}`);
+    expect(settings.ui.messages.map((m: any) => m.id)).toEqual([1060001]);
+    const { json: whoami } = await browser.getJson('/sessions/whoami');
+    expect(whoami.identity.traits.email).toBe(email);
+  });
+
+  it('follows the mailed verification link: the code is filled in on the verification UI, and verifies by form post', async () => {
+    const browser = new TestBrowser(baseUrl());
+    const init = await browser.get('/self-service/registration/browser');
+    const { json: flow } = await browser.getJson(`/self-service/registration/flows?id=${flowIdOf(init.location)}`);
+    const email = uniqueEmail('verify-browser');
+    await browser.postForm(`/self-service/registration?flow=${flow.id}`, { csrf_token: nodeValue(flow, 'csrf_token'), method: 'password', password: GOOD_PASSWORD, 'traits.email': email });
+    const mail = await waitForMail(mailDir(), { to: email, subjectIncludes: 'verify' }, 15_000);
+    const link = /(http\S+\/self-service\/verification\?code=\d{6}&flow=[0-9a-f-]+)/.exec(mail.text ?? '')![1];
+    const opened = await browser.get(link);
+    expect(opened.status).toBe(303);
+    expect(opened.location).toMatch(new RegExp(`^${ui('verification')}\\?flow=`));
+    const { json: verification } = await browser.getJson(`/self-service/verification/flows?id=${flowIdOf(opened.location)}`);
+    const code = nodeValue(verification, 'code');
+    expect(link).toContain(`code=${code}`);
+    const done = await browser.postForm(`/self-service/verification?flow=${verification.id}`, { csrf_token: nodeValue(verification, 'csrf_token'), method: 'code', code });
+    expect(done.status).toBe(303);
+    const { json: shown } = await browser.getJson(`/self-service/verification/flows?id=${verification.id}`);
+    expect(shown.state).toBe('passed_challenge');
+    expect(shown.ui.messages.map((m: any) => m.id)).toEqual([1080002]);
+    const { json: whoami } = await browser.getJson('/sessions/whoami');
+    expect(whoami.identity.verifiable_addresses[0]).toMatchObject({ value: email, verified: true, status: 'completed' });
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * Per-identifier login throttling through serverless-offline (its own instance: 3 attempts per minute, a 20 s
+ * lockout), counted in DynamoDB so every function instance shares it; spans from the Jaeger agent receiver.
+ */
+import { createApp } from '../../lib/app.js';
+import type { FlowRequest } from '../../lib/flows/common.js';
+import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
+import { createDynamoStore } from '../../lib/store/dynamodb/store.js';
+import type { RunningOffline } from '../../scripts/local-stack.js';
+import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
+import { expectMatchesSchema } from '../support/openapi.js';
+import { testConfig } from '../support/store.js';
+import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
+import { call, startTracedOffline, traceOf, treeOf } from '../support/traced-stack.js';
+
+const MAX = 3;
+// Long enough that the 50-request flood below (slow to start on serverless-offline) stays within one lockout.
+const LOCKOUT_S = 20;
+let offline: RunningOffline;
+let udp: UdpSpanReceiver;
+
+beforeAll(async () => {
+  udp = await startJaegerUdpReceiver();
+  offline = await startTracedOffline({
+    TRACING_PROVIDER: 'jaeger',
+    TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${udp.port}`,
+    SELFSERVICE_FLOWS_LOGIN_THROTTLE_MAX_ATTEMPTS: String(MAX),
+    SELFSERVICE_FLOWS_LOGIN_THROTTLE_WINDOW: '1m',
+    SELFSERVICE_FLOWS_LOGIN_THROTTLE_LOCKOUT_DURATION: `${LOCKOUT_S}s`,
+  });
+}, 120_000);
+afterAll(async () => {
+  await offline?.stop();
+  await udp?.close();
+});
+
+const base = () => offline.baseUrl;
+
+async function register(email: string) {
+  const flow = await call(base(), 'GET', '/self-service/registration/api');
+  const res = await call(base(), 'POST', `/self-service/registration?flow=${flow.json.id}`, { json: { method: 'password', password: GOOD_PASSWORD, traits: { email } } });
+  expect(res.status).toBe(200);
+}
+
+async function login(identifier: string, password: string) {
+  const flow = await call(base(), 'GET', '/self-service/login/api');
+  return call(base(), 'POST', `/self-service/login?flow=${flow.json.id}`, { json: { method: 'password', identifier, password } });
+}
+
+const WRONG = 'definitely not it 1';
+
+describe('login throttling per identifier', () => {
+  it('locks an identifier out after the limit (429, Retry-After), the right password too, until the lockout ends; a bystander is unaffected', async () => {
+    const email = uniqueEmail('throttled');
+    const bystander = uniqueEmail('bystander');
+    await register(email);
+    await register(bystander);
+    for (let i = 0; i < MAX; i += 1) expect((await login(email, WRONG)).status).toBe(400);
+    const locked = await login(email.toUpperCase(), GOOD_PASSWORD);
+    expect(locked.status).toBe(429);
+    expectMatchesSchema('errorGeneric', locked.json);
+    expect(locked.json.error).toMatchObject({ code: 429, status: 'Too Many Requests' });
+    const retryAfter = Number(locked.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(LOCKOUT_S);
+    expect((await login(email, GOOD_PASSWORD)).status).toBe(429);
+    expect((await login(bystander, GOOD_PASSWORD)).status).toBe(200);
+
+    await new Promise((resolve) => setTimeout(resolve, (retryAfter + 0.5) * 1000));
+    expect((await login(email, GOOD_PASSWORD)).status).toBe(200);
+    // The success cleared the count: the full allowance again.
+    for (let i = 0; i < MAX; i += 1) expect((await login(email, WRONG)).status).toBe(400);
+    expect((await login(email, WRONG)).status).toBe(429);
+  }, 120_000);
+
+  it('throttles an unknown identifier exactly as a known one', async () => {
+    const known = uniqueEmail('known');
+    const unknown = uniqueEmail('unknown');
+    await register(known);
+    const statuses = async (identifier: string) => {
+      const out: number[] = [];
+      for (let i = 0; i < MAX + 2; i += 1) out.push((await login(identifier, WRONG)).status);
+      return out;
+    };
+    const [a, b] = [await statuses(known), await statuses(unknown)];
+    expect(a).toEqual([400, 400, 400, 429, 429]);
+    expect(b).toEqual(a);
+  }, 60_000);
+
+  it('makes the same DynamoDB calls for known and unknown identifiers: one more than the login read, no more', async () => {
+    const known = uniqueEmail('spans-known');
+    await register(known);
+    const names = [];
+    for (const identifier of [known, uniqueEmail('spans-unknown')]) {
+      const res = await login(identifier, WRONG);
+      names.push(treeOf(await traceOf(udp, res.traceId, '/self-service/login'), '/self-service/login').names);
+    }
+    expect(names[0]).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare']);
+    expect(names[1]).toEqual(names[0]);
+    // A refused attempt compares nothing.
+    for (let i = 1; i < MAX; i += 1) await login(known, WRONG);
+    const refused = await login(known, GOOD_PASSWORD);
+    expect(refused.status).toBe(429);
+    const tree = treeOf(await traceOf(udp, refused.traceId, '/self-service/login'), '/self-service/login');
+    expect(tree.names.filter((n) => n === 'bcrypt.compare')).toEqual([]);
+    expect(tree.root.tags).toMatchObject({ 'http.status_code': 429, error: true });
+    // Kratos's LoginFailed event says why, with no identifier in it.
+    const failed = tree.root.events?.find((e) => e.name === 'LoginFailed');
+    expect(failed?.attributes).toMatchObject({ ErrorReason: expect.stringContaining('Too many failed login attempts') });
+    expect(JSON.stringify(tree.root.events)).not.toContain(known);
+  }, 60_000);
+
+  it('buys at most MAX bcrypt compares with 50 concurrent wrong guesses', async () => {
+    const email = uniqueEmail('flood');
+    await register(email);
+    // serverless-offline starts a worker per concurrent request; 50 cold starts at once on 2 cores outlast the
+    // function timeout. Bring them up first, ten more at a time (a submit to no flow is refused before any throttling), then race.
+    for (const width of [10, 20, 30, 40, 50]) {
+      await Promise.all(Array.from({ length: width }, () => call(base(), 'POST', '/self-service/login?flow=00000000-0000-4000-8000-000000000000', { json: { method: 'password' } })));
+    }
+    const flows = [];
+    for (let i = 0; i < 50; i += 1) flows.push((await call(base(), 'GET', '/self-service/login/api')).json.id as string);
+    const results = await Promise.all(
+      flows.map((flow) => call(base(), 'POST', `/self-service/login?flow=${flow}`, { json: { method: 'password', identifier: email, password: WRONG } })),
+    );
+    expect(results.filter((r) => r.status === 400)).toHaveLength(MAX);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(50 - MAX);
+    let compares = 0;
+    for (const res of results) {
+      const spans = await traceOf(udp, res.traceId, '/self-service/login');
+      compares += spans.filter((s) => s.name === 'bcrypt.compare').length;
+    }
+    expect(compares).toBe(MAX);
+  }, 120_000);
+});
+
+describe('login throttling per client address (in-process, over DynamoDB Local)', () => {
+  it('limits failed logins from one address across identifiers, and leaves other addresses alone', async () => {
+    const config = testConfig({ SELFSERVICE_FLOWS_LOGIN_THROTTLE_MAX_ATTEMPTS: '100', SELFSERVICE_FLOWS_LOGIN_THROTTLE_PER_IP_MAX_ATTEMPTS: '2' });
+    const client = createDynamoClient(config.dynamodb);
+    const app = createApp(config, createDynamoStore(client, config.dynamodb.tableName));
+    const from = (ipAddress: string): FlowRequest => ({
+      requestUrl: 'http://127.0.0.1/self-service/login/api',
+      hasCookie: false,
+      ipAddress: `${ipAddress}`,
+      browser: { anyCookie: false, ajax: false, json: true },
+    });
+    const attempt = async (ip: string) => {
+      const flow = await app.login.init(from(ip), { refresh: false }, new Date());
+      return app.login
+        .submit(flow.id, { method: 'password', identifier: uniqueEmail('stuffing'), password: WRONG }, from(ip), new Date())
+        .then(() => 'ok', (error: Error) => error.name);
+    };
+    const address = `203.0.113.${Math.floor(Math.random() * 250)}-${Date.now()}`;
+    expect([await attempt(address), await attempt(address), await attempt(address)]).toEqual(['FlowValidationError', 'FlowValidationError', 'LoginThrottledError']);
+    expect(await attempt(`${address}-other`)).toBe('FlowValidationError');
+    client.destroy();
+  });
+});
