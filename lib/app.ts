@@ -189,13 +189,13 @@ function afterColdStart<T extends object>(make: (base: Base) => T): () => T {
   return () => service;
 }
 
-export const appLogin = afterColdStart(loginOf);
-export const appRegistration = afterColdStart(registrationOf);
-export const appSettings = afterColdStart(settingsOf);
-export const appRecovery = afterColdStart(recoveryOf);
-export const appVerification = afterColdStart(verificationOf);
-export const appBrowserLogout = afterColdStart(logoutOf);
-export const appIdentityAdmin = afterColdStart(identityAdminOf);
+export const appLogin = /* @__PURE__ */ afterColdStart(loginOf);
+export const appRegistration = /* @__PURE__ */ afterColdStart(registrationOf);
+export const appSettings = /* @__PURE__ */ afterColdStart(settingsOf);
+export const appRecovery = /* @__PURE__ */ afterColdStart(recoveryOf);
+export const appVerification = /* @__PURE__ */ afterColdStart(verificationOf);
+export const appBrowserLogout = /* @__PURE__ */ afterColdStart(logoutOf);
+export const appIdentityAdmin = /* @__PURE__ */ afterColdStart(identityAdminOf);
 export const appErrors = () => appStore().errors;
 let sessionAdmin: ReturnType<typeof createSessionAdmin> | undefined;
 /** Session administration needs no identity schema: built without waiting for them. */

@@ -64,8 +64,25 @@ module.exports = api;`,
   },
 };
 
+/**
+ * Packages that do nothing when imported, marked so for esbuild: they are CommonJS without a `sideEffects` field,
+ * so a bundle would keep them wherever a module merely imports them (whoami's reaches the identity schemas through
+ * lib/app.ts, never validating anything) and ajv alone is 100 KiB.
+ */
+const PURE_PACKAGES = /^(ajv|ajv-formats|fast-json-patch)$/;
+const purePackages: Plugin = {
+  name: 'pure-packages',
+  setup(builder) {
+    builder.onResolve({ filter: PURE_PACKAGES }, async (args) => {
+      if (args.pluginData === 'pure-packages') return undefined;
+      const resolved = await builder.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'pure-packages' });
+      return resolved.errors.length > 0 ? undefined : { path: resolved.path, sideEffects: false };
+    });
+  },
+};
+
 /** How a function of this project becomes a Lambda bundle. */
-export const FUNCTION_BUNDLE_OPTIONS = { ...LAMBDA_BUNDLE_OPTIONS, plugins: [tracingSdkApart] } satisfies BuildOptions;
+export const FUNCTION_BUNDLE_OPTIONS = { ...LAMBDA_BUNDLE_OPTIONS, plugins: [tracingSdkApart, purePackages] } satisfies BuildOptions;
 
 export interface BundleInfo {
   name: string;

@@ -17,7 +17,7 @@ import { normalizeIdentifier, type IdentitySchema, type SchemaRegistry } from '.
 
 export const MAX_IMPORT_BCRYPT_COST = 15;
 
-const CREATE_KEYS = new Set(['schema_id', 'traits', 'state', 'metadata_public', 'metadata_admin', 'credentials']);
+const CREATE_KEYS = new Set(['schema_id', 'traits', 'state', 'metadata_public', 'metadata_admin', 'credentials', 'verifiable_addresses', 'recovery_addresses']);
 /** Fields of the admin form a JSON Patch may change; `/id` and `/credentials` are refused as by Kratos. */
 const PATCHABLE = new Set(['schema_id', 'traits', 'state', 'metadata_public', 'metadata_admin']);
 const DENIED_PATCH_ROOTS = new Set(['id', 'credentials', 'state_changed_at']);
@@ -37,6 +37,22 @@ interface ParsedBody {
   metadataAdmin: unknown;
   /** A new password credential: a bcrypt hash ready to store. */
   passwordHash?: string;
+  /** Addresses imported as verified (Kratos: only those the schema's traits also hold count). */
+  verifiedAddresses: string[];
+}
+
+/**
+ * Kratos's `verifiable_addresses` on create/update: a way to import verified addresses. The addresses themselves
+ * always follow the traits; an entry marked `verified: true` marks the matching one verified.
+ */
+function verifiedAddressesOf(raw: unknown): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new BadRequestError('verifiable_addresses must be an array');
+  return raw.map((entry) => {
+    if (!isPlainObject(entry) || typeof entry.value !== 'string') throw new BadRequestError('every verifiable address needs a "value"');
+    if (entry.via !== undefined && entry.via !== 'email') throw new BadRequestError('verifiable addresses are "via": "email" here');
+    return entry.verified === true ? normalizeIdentifier(entry.value) : '';
+  }).filter(Boolean);
 }
 
 /** An identity id from a path: anything but a UUID names no identity (404, as Kratos). */
@@ -111,6 +127,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       metadataPublic: body.metadata_public ?? null,
       metadataAdmin: body.metadata_admin ?? null,
       passwordHash: await passwordHashFrom(body.credentials),
+      verifiedAddresses: verifiedAddressesOf(body.verifiable_addresses),
     };
   }
 
@@ -132,7 +149,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       updatedAt: now,
       stateChangedAt: previous && previous.state === parsed.state ? (previous.stateChangedAt ?? previous.createdAt) : now,
       identifiers,
-      ...addressesFor(parsed.schema, parsed.traits, now, previous),
+      ...importVerified(addressesFor(parsed.schema, parsed.traits, now, previous), parsed.verifiedAddresses, now),
       password,
       revision: previous?.revision ?? 1,
     };
@@ -235,3 +252,13 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
   };
 }
 export type IdentityAdmin = ReturnType<typeof createIdentityAdmin>;
+
+function importVerified<T extends { verifiableAddresses: Identity['verifiableAddresses'] }>(addresses: T, verified: string[], now: Date): T {
+  if (verified.length === 0) return addresses;
+  return {
+    ...addresses,
+    verifiableAddresses: addresses.verifiableAddresses?.map((a) =>
+      verified.includes(a.value) && !a.verified ? { ...a, verified: true, status: 'completed' as const, verifiedAt: now, updatedAt: now } : a,
+    ),
+  };
+}

@@ -62,13 +62,17 @@ export class SchemaError extends Error {
 
 // ajv and ajv-formats are CommonJS with `exports.default`; from ESM the class sits on `.default`.
 type AjvInstance = InstanceType<typeof AjvModule.default>;
-const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (options: Options) => AjvInstance;
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: AjvInstance, options?: FormatsPluginOptions) => void;
+// Read when a validator is made, not at module load: a bundle that imports this file for its types alone (whoami's,
+// through lib/app.ts) then leaves ajv out.
+const ajvClass = () => ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (options: Options) => AjvInstance;
+const addFormats = (ajv: AjvInstance) =>
+  (((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: AjvInstance, options?: FormatsPluginOptions) => void)(ajv);
 
 /** E.164-like: an optional +, then digits with the separators people type. */
 const TEL = /^\+?[0-9][0-9 ().-]{3,30}$/;
 
 function newAjv(): AjvInstance {
+  const Ajv = ajvClass();
   const ajv = new Ajv({ allErrors: true, strict: false, strictSchema: false });
   addFormats(ajv);
   ajv.addFormat('tel', TEL);

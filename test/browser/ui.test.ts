@@ -55,6 +55,17 @@ async function save(method: 'profile' | 'password'): Promise<void> {
   await page.locator(`button[name="method"][value="${method}"]`).click();
 }
 
+/** From a signed-in page (the tests before left one): sign out, then sign up as `address`. */
+async function signOutAndSignUp(address: string): Promise<void> {
+  await page.getByRole('navigation').getByRole('link', { name: 'Sign out' }).click();
+  await page.waitForURL(`${base}/ui/welcome`);
+  await page.goto(`${base}/ui/registration`);
+  await page.getByLabel('E-Mail').fill(address);
+  await page.getByLabel('Password').fill(GOOD_PASSWORD);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.waitForURL(`${base}/ui/welcome`);
+}
+
 describe('the self-service UI in Chromium', () => {
   it('signs up from the welcome page and shows who is signed in', async () => {
     await page.goto(`${base}/ui/welcome`);
@@ -173,14 +184,7 @@ describe('the self-service UI in Chromium', () => {
 
   it('recovers the account from the sign-in page with the mailed code, then sets a new password', async () => {
     const address = uniqueEmail('chromium-recover');
-    // Signed in still from the profile test: out first.
-    await page.getByRole('navigation').getByRole('link', { name: 'Sign out' }).click();
-    await page.waitForURL(`${base}/ui/welcome`);
-    await page.goto(`${base}/ui/registration`);
-    await page.getByLabel('E-Mail').fill(address);
-    await page.getByLabel('Password').fill(GOOD_PASSWORD);
-    await page.getByRole('button', { name: 'Sign up' }).click();
-    await page.waitForURL(`${base}/ui/welcome`);
+    await signOutAndSignUp(address);
     await page.getByRole('navigation').getByRole('link', { name: 'Sign out' }).click();
     await page.waitForURL(`${base}/ui/welcome`);
 
@@ -202,5 +206,22 @@ describe('the self-service UI in Chromium', () => {
     await save('password');
     await page.waitForURL(/\/ui\/settings\?flow=/);
     expect(await page.getByRole('alert').textContent()).toContain('Your changes have been saved!');
+  });
+
+  it('verifies the e-mail address from the mailed link: the code is filled in, Continue confirms it', async () => {
+    const address = uniqueEmail('chromium-verify');
+    await signOutAndSignUp(address);
+    const mail = await waitForMail(process.env.TEST_MAIL_DIR!, { to: address, subjectIncludes: 'verify your account' }, 15_000);
+    const link = /(http\S+\/self-service\/verification\?code=\d{6}&flow=[0-9a-f-]+)/.exec(mail.text ?? '')![1];
+    await page.goto(link);
+    await page.waitForURL(/\/ui\/verification\?flow=/);
+    expect(await page.title()).toBe('Verify your e-mail address');
+    expect(await page.getByLabel('Verification code').inputValue()).toMatch(/^\d{6}$/);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(/\/ui\/verification\?flow=/);
+    expect(await page.getByRole('alert').textContent()).toContain('You successfully verified your email address.');
+    await page.getByRole('link', { name: 'Continue' }).click();
+    await page.waitForURL(`${base}/ui/welcome`);
+    expect(await page.getByRole('main').textContent()).toContain(`You are signed in as ${address}`);
   });
 });

@@ -3,10 +3,15 @@
  * the mail the courier really delivered to the test's SMTP server. Happy paths, wrong codes, reuse, the submission
  * limit, expiry, unknown addresses (the same answer, no mail), a race of one code, the admin's recovery code.
  */
+import { createApp } from '../../lib/app.js';
+import type { FlowRequest } from '../../lib/flows/common.js';
+import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
+import { createDynamoStore } from '../../lib/store/dynamodb/store.js';
 import { flowIdOf, nodeValue, TestBrowser } from '../support/browser.js';
 import { baseUrl } from '../support/env.js';
 import { failure, frontendApi, GOOD_PASSWORD, identityApi, request, uniqueEmail } from '../support/http.js';
 import { expectMatchesSchema } from '../support/openapi.js';
+import { testConfig } from '../support/store.js';
 import { mailsIn, waitForMail } from '../support/smtp.js';
 
 /** The shared SMTP server's folder (the global setup starts it; the courier delivers there). */
@@ -209,6 +214,25 @@ describe('verification by code', () => {
     expect(whoami.data.identity!.verifiable_addresses?.[0].verified).toBe(true);
   });
 
+  it('imports an address as verified through the admin API, as Kratos: only one the traits hold', async () => {
+    const email = uniqueEmail('imported');
+    const { data: created } = await admin.createIdentity({
+      createIdentityBody: {
+        schema_id: 'default',
+        traits: { email },
+        verifiable_addresses: [
+          { value: email.toUpperCase(), verified: true, via: 'email', status: 'completed' },
+          { value: uniqueEmail('not-in-traits'), verified: true, via: 'email', status: 'completed' },
+        ],
+      },
+    });
+    expectMatchesSchema('identity', created);
+    expect(created.verifiable_addresses).toEqual([expect.objectContaining({ value: email, verified: true, status: 'completed' })]);
+    expect(created.recovery_addresses).toEqual([expect.objectContaining({ value: email, via: 'email' })]);
+    const bad = await failure(admin.createIdentity({ createIdentityBody: { schema_id: 'default', traits: { email: uniqueEmail('bad') }, verifiable_addresses: 'x' as never } }));
+    expect(bad.status).toBe(400);
+  });
+
   it('sends a new code on request, to a known address only, with the same answer for an unknown one', async () => {
     const { email } = await register(uniqueEmail('verify-again'));
     await waitForMail(mailDir(), { to: email, subjectIncludes: 'verify' }, 15_000);
@@ -263,6 +287,24 @@ describe('recovery and verification in a browser (form posts, cookies, redirects
     expect(whoami.identity.traits.email).toBe(email);
   });
 
+  it("opens the admin's recovery link in a browser: the flow gets the browser's CSRF cookie, and the code signs in", async () => {
+    const { email, data } = await register();
+    const { data: made } = await admin.createRecoveryCodeForIdentity({ createRecoveryCodeForIdentityBody: { identity_id: data.identity.id } });
+    const browser = new TestBrowser(baseUrl());
+    const opened = await browser.get(made.recovery_link);
+    expect(opened.status).toBe(303);
+    expect(opened.location).toMatch(new RegExp(`^${ui('recovery')}\\?flow=`));
+    expect(browser.cookieStartingWith('csrf_token_')).toBeDefined();
+    const { json: flow, status } = await browser.getJson(`/self-service/recovery/flows?id=${flowIdOf(opened.location)}`);
+    expect(status).toBe(200);
+    expect(flow.type).toBe('browser');
+    expect(flow.state).toBe('sent_email');
+    const done = await browser.postForm(`/self-service/recovery?flow=${flow.id}`, { csrf_token: nodeValue(flow, 'csrf_token'), method: 'code', code: made.recovery_code });
+    expect(done.status).toBe(303);
+    expect(done.location).toMatch(new RegExp(`^${ui('settings')}\\?flow=`));
+    expect((await browser.getJson('/sessions/whoami')).json.identity.traits.email).toBe(email);
+  });
+
   it('follows the mailed verification link: the code is filled in on the verification UI, and verifies by form post', async () => {
     const browser = new TestBrowser(baseUrl());
     const init = await browser.get('/self-service/registration/browser');
@@ -284,5 +326,28 @@ describe('recovery and verification in a browser (form posts, cookies, redirects
     expect(shown.ui.messages.map((m: any) => m.id)).toEqual([1080002]);
     const { json: whoami } = await browser.getJson('/sessions/whoami');
     expect(whoami.identity.verifiable_addresses[0]).toMatchObject({ value: email, verified: true, status: 'completed' });
+  });
+});
+
+describe('a code that outlived its lifespan (in-process, the suite\'s courier delivering)', () => {
+  it('is refused as invalid while its flow is still open', async () => {
+    const config = testConfig({ SELFSERVICE_FLOWS_RECOVERY_ENABLED: 'true', SELFSERVICE_METHODS_CODE_CONFIG_LIFESPAN: '1s' });
+    const client = createDynamoClient(config.dynamodb);
+    const app = createApp(config, createDynamoStore(client, config.dynamodb.tableName));
+    const api: FlowRequest = { requestUrl: 'http://127.0.0.1/self-service/recovery/api', hasCookie: false, browser: { anyCookie: false, ajax: false, json: true } };
+    try {
+      const { email } = await register();
+      const init = await app.recovery.init('api', api, undefined, new Date());
+      const flow = init.body as { id: string };
+      await app.recovery.submit(flow.id, { method: 'code', email }, api, new Date());
+      const code = await mailedCode(email, 'recover access');
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      const late = await app.recovery.submit(flow.id, { method: 'code', code }, api, new Date());
+      expect(late.status).toBe(200);
+      expect((late.body as any).state).toBe('sent_email');
+      expect((late.body as any).ui.messages.map((m: any) => m.id)).toEqual([4060006]);
+    } finally {
+      client.destroy();
+    }
   });
 });

