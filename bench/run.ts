@@ -15,6 +15,7 @@ import { round } from './lib/stats.js';
 import { Worker } from './lib/workers.js';
 import { DIST, PASSWORD, ROOT, TABLE, WORKER, functionEnv } from './lib/env.js';
 import { runLoginFloor } from './login-floor.js';
+import { runRecoveryTiming } from './recovery-timing.js';
 import { runRoundTrips } from './round-trips.js';
 import { runWarm } from './warm.js';
 
@@ -28,8 +29,8 @@ interface Result {
 
 const quick = process.argv.includes('--quick');
 const SIZE = quick
-  ? { rounds: 2, batch: 50, warmup: 50, hanging: 3, coldRuns: 3, floor: 3, encode: 200 }
-  : { rounds: 16, batch: 200, warmup: 1000, hanging: 10, coldRuns: 30, floor: 20, encode: 2000 };
+  ? { rounds: 2, batch: 50, warmup: 50, hanging: 3, coldRuns: 3, floor: 3, encode: 200, recovery: 10 }
+  : { rounds: 16, batch: 200, warmup: 1000, hanging: 10, coldRuns: 30, floor: 20, encode: 2000, recovery: 200 };
 
 const results: Result[] = [];
 const info = (name: string, unit: string, value: number | null, digits = 3) =>
@@ -96,6 +97,9 @@ async function main(): Promise<void> {
     log(`Jaeger exporter encoding: ${SIZE.encode} whoami and login traces`);
     const encode = await runExporterEncode(SIZE.encode);
 
+    log(`recovery submit, known and unknown address: ${SIZE.recovery} each`);
+    const recovery = await runRecoveryTiming(db.endpoint, SIZE.recovery);
+
     // 4. Login floor.
     log(`login at bcrypt cost 12: ${SIZE.floor} logins and compares`);
     const floor = await runLoginFloor(db.endpoint, SIZE.floor);
@@ -145,6 +149,9 @@ async function main(): Promise<void> {
     below('cold start ours (jaeger) / instrumentation-aws-lambda', 'ratio', cold.medianMs.ours / cold.medianMs['otel-lambda'], 1);
     atMost('whoami bundle size', 'KiB', cold.bundleBytes.whoami / 1024, 600, 1);
 
+    info('recovery submit (known address) median', 'ms', recovery.knownMs, 2);
+    info('recovery submit (unknown address) median', 'ms', recovery.unknownMs, 2);
+    atMost('recovery submit |unknown - known| / known', 'ratio', Math.abs(recovery.unknownMs - recovery.knownMs) / recovery.knownMs, 0.1);
     info('login submit at cost 12 median', 'ms', floor.loginMs, 1);
     info('bcryptjs compare at cost 12 median', 'ms', floor.bcryptjsMs, 1);
     atMost('login submit / bcryptjs compare (cost 12)', 'ratio', floor.loginMs / floor.bcryptjsMs, 1.1);

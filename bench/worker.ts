@@ -27,6 +27,8 @@ const FUNCTIONS = {
   'login-submit': { method: 'POST', path: '/self-service/login' },
   whoami: { method: 'GET', path: '/sessions/whoami' },
   logout: { method: 'DELETE', path: '/self-service/logout/api' },
+  'recovery-init': { method: 'GET', path: '/self-service/recovery/api' },
+  'recovery-submit': { method: 'POST', path: '/self-service/recovery' },
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 
@@ -175,6 +177,26 @@ const COMMANDS: Record<string, (args: any) => Promise<unknown>> = {
     ];
     for (let i = 0; i < n; i++) {
       for (const step of i % 2 ? steps : [...steps].reverse()) await step();
+    }
+    return samples;
+  },
+
+  /**
+   * Recovery's e-mail submit for an address with an account and one without, alternated, each on a fresh flow made
+   * outside the timing: the answers must not tell them apart, nor may the time taken.
+   */
+  'recovery-timing': async ({ n, email }: { n: number; email: string }) => {
+    const samples = { known: [] as number[], unknown: [] as number[] };
+    const submit = async (address: string) => {
+      const flow = expectStatus(await invoke('recovery-init'), 200, 'recovery init');
+      return expectStatus(await invoke('recovery-submit', { query: { flow: flow.json.id }, body: { method: 'code', email: address } }), 200, 'recovery submit').ms;
+    };
+    for (let i = 0; i < n; i++) {
+      const order = i % 2 ? (['known', 'unknown'] as const) : (['unknown', 'known'] as const);
+      for (const kind of order) {
+        samples[kind].push(await submit(kind === 'known' ? email : `nobody-${randomUUID().slice(0, 8)}@example.com`));
+        await settle();
+      }
     }
     return samples;
   },

@@ -224,6 +224,21 @@ export class FlowExpiredError extends KratosError {
   }
 }
 
+/** A flow that cannot go on was replaced by a new one carrying the message (Kratos's flow.ReplacedError): 410. */
+export class FlowReplacedError extends KratosError {
+  override name = 'FlowReplacedError';
+  constructor(
+    reason: string,
+    readonly useFlowId: string,
+  ) {
+    super(410, { id: 'self_service_flow_replaced', reason, message: 'self-service flow replaced' });
+  }
+
+  override body(requestId?: string): unknown {
+    return { ...(super.body(requestId) as object), use_flow_id: this.useFlowId };
+  }
+}
+
 /** An identity changed between a read and the write that depended on it. */
 export class ConcurrentUpdateError extends KratosError {
   override name = 'ConcurrentUpdateError';

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { parseDuration } from '../config/env.js';
 import type { RecoveryConfig } from '../config/recovery.js';
 import { queuedMessage, type CourierMessage, type TemplateType } from '../courier/model.js';
-import { BadRequestError, FlowAlreadyUsedError, FlowGoneError, KratosError, NotFoundError, SessionAlreadyAvailableError } from '../errors/index.js';
+import { BadRequestError, FlowAlreadyUsedError, FlowGoneError, FlowReplacedError, KratosError, NotFoundError, SessionAlreadyAvailableError } from '../errors/index.js';
 import { withAddressVerified } from '../identity/addresses.js';
 import type { Identity } from '../identity/model.js';
 import type { IdentityRepository } from '../identity/repository.js';
@@ -206,13 +206,33 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
     const code = stringField(body, 'code');
     const values = email !== undefined ? { email } : {};
     const flow = await checkSubmittable(deps, loaded, type, lifespanMs, request, now, values, body);
-    if (flow.state === 'passed_challenge') throw invalid(deps, flow, request, failedWith(values, [messages.flowAlreadyCompleted(type)]));
-    if (body.method !== undefined && body.method !== 'code') {
-      throw invalid(deps, flow, request, failedWith(values, [{ id: 4000001, text: `Could not find a strategy to ${type === 'recovery' ? 'recover your account with' : 'verify your account with'}. Did you fill out the form correctly?`, type: 'error' }]));
-    }
+    if (body.method !== undefined && body.method !== 'code') throw invalid(deps, flow, request, failedWith(values, [messages.noCodeStrategy(type)]));
+    if (flow.state === 'passed_challenge') return alreadyDone(flow, email, request, now);
     // Kratos: an e-mail (re)sends a code; a code without one is checked against the one sent.
     if (email !== undefined || flow.state === 'choose_method') return sendCode(flow, email ?? '', request, now);
     return checkCode(flow, code ?? '', request, now);
+  }
+
+  /**
+   * A submit to a flow that passed its challenge, as Kratos answers it: recovery takes it as a code that no longer
+   * works (4060006); verification replaces the flow with a new one saying it was done (4070002): a browser is sent
+   * to the new flow, JSON gets 410 `self_service_flow_replaced` naming it.
+   */
+  async function alreadyDone(flow: FlowRecord, email: string | undefined, request: FlowRequest, now: Date): Promise<FlowAnswer> {
+    if (type === 'recovery') {
+      if (email !== undefined) throw invalid(deps, flow, request, failedWith({ email }, [messages.flowAlreadyCompleted(type)]));
+      const saved = failedWith({}, [invalidCode()]);
+      if (flow.mode === 'browser') await deps.flows.saveUi(flow.id, saved);
+      return flowAnswer(flow, request, saved);
+    }
+    const message = messages.flowAlreadyCompleted(type);
+    const replacement = await createFlow(deps, type, flow.mode, lifespanMs, { requestUrl: flow.requestUrl }, now, {
+      messages: [message],
+      ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
+      ...(flow.mode === 'browser' && request.browser.csrfCookie ? { csrf: request.browser.csrfCookie } : {}),
+    });
+    if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(flowUiUrl(deps, type, replacement.id));
+    throw new FlowReplacedError(message.text, replacement.id);
   }
 
   async function sendCode(flow: FlowRecord, rawEmail: string, request: FlowRequest, now: Date): Promise<FlowAnswer> {
@@ -239,7 +259,9 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
       events.codeFlowFailed(type, { flowId: flow.id, flowType: flow.mode, reason: `${saved.messages[0].id}: ${saved.messages[0].text}` });
       return flowAnswer(flow, request, saved);
     };
-    if (!code.trim()) throw invalid(deps, flow, request, failedWith({}, [], { code: [messages.required('code')] }));
+    // Kratos: verification without a code nor an address asks for the address; recovery takes an empty code as a
+    // wrong one (it counts as a submission).
+    if (!code.trim() && type === 'verification') throw invalid(deps, flow, request, failedWith({}, [], { email: [messages.required('email')] }));
     if (!(await deps.flows.countSubmission(flow.id, cfg.maxSubmissions))) {
       // Kratos replaces a flow submitted too often: the new one says why and takes a new address.
       const replacement = await createFlow(deps, type, flow.mode, lifespanMs, { requestUrl: flow.requestUrl }, now, {

@@ -157,7 +157,9 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
       password: { identifiers, hashedPassword, createdAt: now, updatedAt: now },
     };
     const issued = deps.sessionService.issue(identity, request, now);
-    const verification = deps.verification?.forRegistration(identity, flow.mode, request, flow.returnTo, now);
+    // With verification on this is Kratos's quickstart (hooks `session` and `show_verification_ui`): the verification
+    // flow leads on to where registration would have; a browser form post is sent to it first.
+    const verification = deps.verification?.forRegistration(identity, flow.mode, request, flow.mode === 'browser' ? afterSuccessUrl(deps, flow, 'registration') : flow.returnTo, now);
     try {
       await deps.flows.completeRegistration(
         identity,
@@ -194,7 +196,7 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
           200,
           cookies,
         )
-      : redirectAnswer(next, cookies);
+      : redirectAnswer((verification?.continueWith.flow as { url?: string } | undefined)?.url ?? next, cookies);
   }
 }
 export type RegistrationFlows = ReturnType<typeof createRegistrationFlows>;

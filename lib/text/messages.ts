@@ -57,7 +57,7 @@ export const messages = {
     }),
   passwordSameAsOld: () => error(4000039, 'The new password must be different from the old password.'),
   flowAlreadyCompleted: (type: 'login' | 'registration' | 'settings' | 'recovery' | 'verification') =>
-    error({ login: 4010007, registration: 4040002, settings: 4040002, recovery: 4060001, verification: 4070001 }[type], 'The request was already completed successfully and can not be retried.'),
+    error({ login: 4010007, registration: 4040002, settings: 4040002, recovery: 4060001, verification: 4070002 }[type], 'The request was already completed successfully and can not be retried.'),
   flowExpired: (type: 'login' | 'registration' | 'settings' | 'recovery' | 'verification', expiredAt: Date, now: Date) => {
     const ago = minutesAgo(expiredAt, now);
     const id = { login: 4010001, registration: 4040001, settings: 4050001, recovery: 4060005, verification: 4070005 }[type];
@@ -84,12 +84,21 @@ export const messages = {
     id: 1060001,
     text: `You successfully recovered your account. Please change your password or set up an alternative login method (e.g. social sign in) within the next ${privilegedMinutesLeft.toFixed(2)} minutes.`,
     type: 'success',
-    context: { privileged_session_expires_at: privilegedSessionExpiresAt.toISOString() },
+    // Kratos's keys (text/message_recovery.go); Ory's UI formats the minutes from the Unix one.
+    context: {
+      privilegedSessionExpiresAt: privilegedSessionExpiresAt.toISOString(),
+      privileged_session_expires_at: privilegedSessionExpiresAt.toISOString(),
+      privileged_session_expires_at_unix: Math.floor(privilegedSessionExpiresAt.getTime() / 1000),
+    },
   }),
   recoveryCodeInvalid: () => error(4060006, 'The recovery code is invalid or has already been used. Please try again.'),
   verificationCodeSent: (): UiText =>
     info(1080003, 'An email containing a verification code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.'),
   verificationSucceeded: (): UiText => ({ id: 1080002, text: 'You successfully verified your email address.', type: 'success' }),
   verificationCodeInvalid: () => error(4070006, 'The verification code is invalid or has already been used. Please try again.'),
-  tooManySubmissions: () => error(4000001, 'The request was submitted too often. Please request another code.'),
+  tooManySubmissions: () => error(4000001, 'The request was submitted too often. Please request another code.', { reason: 'The request was submitted too often. Please request another code.' }),
+  noCodeStrategy: (type: 'recovery' | 'verification') =>
+    type === 'recovery'
+      ? error(4010005, 'Could not find a strategy to recover your account with. Did you fill out the form correctly?')
+      : error(4010006, 'Could not find a strategy to verify your account with. Did you fill out the form correctly?'),
 };

@@ -90,16 +90,21 @@ describe('recovery by code', () => {
     expect(session.authentication_methods?.map((m) => m.method)).toEqual(['code_recovery']);
     const { data: settings } = await frontend.getSettingsFlow({ id: settingsUi.flow.id, xSessionToken: token });
     expect(settings.ui.messages?.map((m) => m.id)).toEqual([1060001]);
+    // Kratos's context keys: Ory's UI formats the minutes left from the Unix one.
+    expect(settings.ui.messages?.[0].context).toMatchObject({ privileged_session_expires_at: expect.any(String), privileged_session_expires_at_unix: expect.any(Number) });
     // The session is fresh, so the password can be changed at once; the new one signs in.
     const newPassword = 'a recovered passphrase 77';
     await frontend.updateSettingsFlow({ flow: settings.id, xSessionToken: token, updateSettingsFlowBody: { method: 'password', password: newPassword } });
     const { data: login } = await frontend.createNativeLoginFlow();
     expect((await frontend.updateLoginFlow({ flow: login.id, updateLoginFlowBody: { method: 'password', identifier: email, password: newPassword } })).status).toBe(200);
 
-    // The code is spent: the flow is done, and the same code again is refused.
-    const again = await failure(frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', code } }));
-    expect(again.status).toBe(400);
-    expect(again.data.ui.messages.map((m: any) => m.id)).toEqual([4060001]);
+    // The code is spent: the same code again is an invalid code (as Kratos answers a done flow), and signs no one in.
+    const again = await frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', code } });
+    expect(again.data.ui.messages?.map((m) => m.id)).toEqual([4060006]);
+    expect(again.data.continue_with).toBeUndefined();
+    // A method this flow does not have: Kratos's 4010005.
+    const other = await failure(frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'link' as never, email } }));
+    expect(other.data.ui.messages.map((m: any) => m.id)).toEqual([4010005]);
   });
 
   it('answers an unknown address exactly as a known one, and mails nothing', async () => {
@@ -207,6 +212,13 @@ describe('verification by code', () => {
     expect(done.ui.messages?.map((m) => m.id)).toEqual([1080002]);
     expect(done.ui.method).toBe('GET');
     expect(done.ui.nodes.find((n: any) => n.type === 'a')?.attributes).toMatchObject({ id: 'continue' });
+
+    // Done: another submit replaces the flow with one saying so (Kratos: 410 self_service_flow_replaced, 4070002).
+    const retry = await failure(frontend.updateVerificationFlow({ flow: flow.id, updateVerificationFlowBody: { method: 'code', code } }));
+    expect(retry.status).toBe(410);
+    expect(retry.data.error.id).toBe('self_service_flow_replaced');
+    const { data: replacement } = await frontend.getVerificationFlow({ id: retry.data.use_flow_id });
+    expect(replacement.ui.messages?.map((m) => m.id)).toEqual([4070002]);
 
     const { data: identity } = await admin.getIdentity({ id: data.identity.id });
     expect(identity.verifiable_addresses).toEqual([expect.objectContaining({ value: email, verified: true, status: 'completed', verified_at: expect.any(String) })]);
