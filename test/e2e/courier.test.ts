@@ -9,13 +9,17 @@ import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CourierMessage, TemplateType } from '../../lib/courier/model.js';
+import { createApp } from '../../lib/app.js';
+import type { FlowRequest } from '../../lib/flows/common.js';
 import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
+import { createDynamoStore } from '../../lib/store/dynamodb/store.js';
 import { createCourierRepository } from '../../lib/store/dynamodb/courier-repository.js';
 import { keys, messageToItem } from '../../lib/store/dynamodb/items.js';
 import { ensureTable } from '../../lib/store/dynamodb/table.js';
 import { freePort } from '../../scripts/dynamodb-local.js';
 import { startCourier, type RunningCourier } from '../../scripts/local-stack.js';
 import { dynamoEndpoint, TEST_ENV } from '../support/env.js';
+import { testConfig } from '../support/store.js';
 import { mailsIn, startSmtpReceiver, testMailDir, waitForMail, type SmtpReceiver } from '../support/smtp.js';
 import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
 
@@ -177,6 +181,35 @@ describe('the courier', () => {
       CourierMessageTemplateType: 'recovery_code_valid',
     });
     for (const span of attempts) for (const secret of [to, message.templateData.recovery_code!]) expect(span.raw).not.toContain(secret);
+  });
+
+  it('answers a recovery request as usual while SMTP is down; its mail arrives once SMTP is back', async () => {
+    const table = await ownTable('down');
+    const port = await freePort(); // nothing listens here yet
+    await courierOn(table, port, { COURIER_MESSAGE_RETRIES: '20' });
+    const config = testConfig({ DYNAMODB_TABLE_NAME: table, SELFSERVICE_FLOWS_RECOVERY_ENABLED: 'true' });
+    const client = createDynamoClient(config.dynamodb);
+    const app = createApp(config, createDynamoStore(client, table));
+    const request: FlowRequest = { requestUrl: 'http://127.0.0.1/self-service/recovery/api', hasCookie: false, browser: { anyCookie: false, ajax: false, json: true } };
+    try {
+      const to = recipient('down');
+      await app.identityAdmin.create({ schema_id: 'default', traits: { email: to } }, new Date());
+      const flow = (await app.recovery.init('api', request, undefined, new Date())).body as { id: string };
+      // The request never talks to SMTP: it queues the mail with the flow's change and answers.
+      const answer = await app.recovery.submit(flow.id, { method: 'code', email: to }, request, new Date());
+      expect(answer.status).toBe(200);
+      expect((answer.body as { state: string }).state).toBe('sent_email');
+      await sleep(1000);
+      const smtp = await startSmtpReceiver({ port });
+      receivers.push(smtp);
+      const mail = await waitForMail(smtp.folder, { to, subjectIncludes: 'to recover access to your account' }, 15_000);
+      const code = /\b(\d{6})\b/.exec(mail.subject ?? '')![1];
+      secrets.push(to, code);
+      const done = await app.recovery.submit(flow.id, { method: 'code', code }, request, new Date());
+      expect((done.body as { state: string }).state).toBe('passed_challenge');
+    } finally {
+      client.destroy();
+    }
   });
 
   it('abandons a message after its retries, logs an error line, and goes on delivering', async () => {
