@@ -47,6 +47,9 @@ import { checkReturnTo } from './return-to.js';
 
 export type CodeFlowType = 'recovery' | 'verification';
 
+/** The longest an admin's recovery code may live: a year. */
+const MAX_ADMIN_CODE_LIFESPAN_MS = 8760 * 3_600_000;
+
 export interface CodeFlowDeps extends FlowDeps {
   identities: IdentityRepository;
   sessions: SessionRepository;
@@ -56,7 +59,18 @@ export interface CodeFlowDeps extends FlowDeps {
   privilegedMaxAgeMs: number;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/**
+ * An e-mail address as far as sending a code needs: at most 320 characters (RFC 5321's limit), one `@`, no space,
+ * a dot inside the domain. Checked without a backtracking pattern: the input is the caller's, of any length.
+ */
+function looksLikeEmail(value: string): boolean {
+  if (value.length > 320 || /\s/.test(value)) return false;
+  const at = value.indexOf('@');
+  if (at <= 0 || at !== value.lastIndexOf('@')) return false;
+  const domain = value.slice(at + 1);
+  const dot = domain.lastIndexOf('.');
+  return dot > 0 && dot < domain.length - 1;
+}
 
 export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
   const cfg = deps.recovery;
@@ -208,7 +222,9 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
     const flow = await checkSubmittable(deps, loaded, type, lifespanMs, request, now, values, body);
     if (body.method !== undefined && body.method !== 'code') throw invalid(deps, flow, request, failedWith(values, [messages.noCodeStrategy(type)]));
     if (flow.state === 'passed_challenge') return alreadyDone(flow, email, request, now);
-    // Kratos: an e-mail (re)sends a code; a code without one is checked against the one sent.
+    // Kratos: recovery takes an e-mail as a resend first; verification checks a code first.
+    const hasCode = code !== undefined && code.trim() !== '';
+    if (flow.state === 'sent_email' && type === 'verification' && hasCode) return checkCode(flow, code, request, now);
     if (email !== undefined || flow.state === 'choose_method') return sendCode(flow, email ?? '', request, now);
     return checkCode(flow, code ?? '', request, now);
   }
@@ -238,7 +254,7 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
   async function sendCode(flow: FlowRecord, rawEmail: string, request: FlowRequest, now: Date): Promise<FlowAnswer> {
     const values = { email: rawEmail };
     if (!rawEmail.trim()) throw invalid(deps, flow, request, failedWith(values, [], { email: [messages.required('email')] }));
-    if (!EMAIL.test(rawEmail.trim())) throw invalid(deps, flow, request, failedWith(values, [], { email: [messages.invalidEmail(rawEmail)] }));
+    if (!looksLikeEmail(rawEmail.trim())) throw invalid(deps, flow, request, failedWith(values, [], { email: [messages.invalidEmail(rawEmail)] }));
     const address = normalizeIdentifier(rawEmail);
     const identityId = await deps.identities.findIdByAddress(addressKind, address);
     const { sent, message } = codeFor(flow.id, address, identityId, now, flow.requestUrl);
@@ -249,7 +265,7 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
       if (error instanceof FlowAlreadyUsedError) throw invalid(deps, flow, request, failedWith(values, [messages.flowAlreadyCompleted(type)]));
       throw error;
     }
-    return flowAnswer({ ...flow, state: 'sent_email', active: 'code', code: sent, submissions: 0 }, request, saved);
+    return flowAnswer({ ...flow, state: 'sent_email', active: 'code', code: sent, submissions: flow.submissions ?? 0 }, request, saved);
   }
 
   async function checkCode(flow: FlowRecord, code: string, request: FlowRequest, now: Date): Promise<FlowAnswer> {
@@ -277,8 +293,12 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
     if (!sent?.identityId || !hmac) return wrong();
     const identity = await deps.identities.getWithCredentials(sent.identityId);
     if (!identity || identity.state !== 'active') return wrong();
+    // The code went to an address; once the identity no longer has it, the code is worth nothing (Kratos deletes a
+    // code with its address). The admin's codes name the identity only.
+    const held = (type === 'recovery' ? identity.recoveryAddresses : identity.verifiableAddresses) ?? [];
+    if (sent.address && !held.some((a) => a.value === sent.address)) return wrong();
     try {
-      return type === 'recovery' ? await recovered(flow, hmac, identity, request, now) : await verified(flow, hmac, identity, sent.address, request, now);
+      return type === 'recovery' ? await recovered(flow, hmac, identity, sent.address, request, now) : await verified(flow, hmac, identity, sent.address, request, now);
     } catch (error) {
       // The code was spent by a submission that won the race, or the flow expired meanwhile.
       if (error instanceof FlowAlreadyUsedError) return wrong();
@@ -286,8 +306,11 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
     }
   }
 
-  async function recovered(flow: FlowRecord, hmac: string, identity: Identity, request: FlowRequest, now: Date): Promise<FlowAnswer> {
-    const issued = deps.sessionService.issue(identity, request, now, 'code_recovery');
+  async function recovered(flow: FlowRecord, hmac: string, identity: Identity, address: string, request: FlowRequest, now: Date): Promise<FlowAnswer> {
+    // Kratos (markRecoveryAddressVerified): a code that reached an address proves it, so a verifiable one is verified.
+    const verifies = identity.verifiableAddresses?.some((a) => a.value === address && !a.verified) ?? false;
+    const next = verifies ? { ...withAddressVerified(identity, address, now), revision: (identity.revision ?? 1) + 1 } : identity;
+    const issued = deps.sessionService.issue(next, request, now, 'code_recovery');
     const privilegedUntil = new Date(now.getTime() + deps.privilegedMaxAgeMs);
     const csrf = flow.mode === 'browser' ? csrfFor(request) : undefined;
     const settings: FlowRecord = {
@@ -304,7 +327,8 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
       ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
       ...(csrf ? { csrfToken: maskCsrfToken(csrf.token) } : {}),
     };
-    await deps.flows.completeRecovery(flow.id, hmac, issued, settings, now);
+    await deps.flows.completeRecovery(flow.id, hmac, issued, settings, now, verifies ? { next, previous: identity } : undefined);
+    if (verifies) await deps.sessions.refreshIdentity(next);
     events.sessionIssued(identity.id, issued.session.id);
     events.codeFlowSucceeded('recovery', flow.id, flow.mode, identity.id);
     const settingsUrl = flowUiUrl(deps, 'settings', settings.id);
@@ -377,7 +401,7 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
       let expiresInMs = cfg.codeLifespanMs;
       if (body.expires_in !== undefined) {
         const parsed = typeof body.expires_in === 'string' ? parseDuration(body.expires_in) : undefined;
-        if (!parsed || parsed <= 0) throw new BadRequestError('expires_in must be a duration such as "1h" or "15m"');
+        if (!parsed || parsed <= 0 || parsed > MAX_ADMIN_CODE_LIFESPAN_MS) throw new BadRequestError('expires_in must be a duration such as "1h" or "15m", at most "8760h"');
         expiresInMs = parsed;
       }
       const identity = await deps.identities.get(identityId);

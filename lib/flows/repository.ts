@@ -63,7 +63,7 @@ export interface FlowRepository {
    * of two submissions of one code, one wins), with the new session and the settings flow it leads to.
    * FlowAlreadyUsedError otherwise.
    */
-  completeRecovery(flowId: string, codeHmac: string, session: StoredSession, settings: FlowRecord, now: Date): Promise<void>;
+  completeRecovery(flowId: string, codeHmac: string, session: StoredSession, settings: FlowRecord, now: Date, identityChange?: { next: Identity; previous: Identity }): Promise<void>;
   /** Verification's success: the flow passes its challenge (same single-use rule) and the identity's address is verified. */
   completeVerification(flowId: string, codeHmac: string, identity: Identity, previous: Identity, now: Date): Promise<void>;
 }

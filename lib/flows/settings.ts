@@ -187,14 +187,19 @@ export function createSettingsFlows(deps: SettingsDeps) {
       const identifiers = schema.passwordIdentifiers(validTraits);
       const before = identity.identifiers ?? [];
       const identifiersChanged = identifiers.length !== before.length || identifiers.some((id) => !before.includes(id));
-      if (identifiersChanged && !privileged()) throw new SessionRefreshRequiredError();
+      const addresses = addressesFor(schema, validTraits, now, identity);
+      // Kratos (identity manager's requiresPrivilegedAccess): a changed recovery or verifiable address is as
+      // sensitive as a changed identifier: whoever controls it can recover the account.
+      const sameValues = (a: { value: string }[] | undefined, b: { value: string }[]) => (a ?? []).length === b.length && b.every((x) => (a ?? []).some((y) => y.value === x.value));
+      const addressesChanged = !sameValues(identity.recoveryAddresses, addresses.recoveryAddresses) || !sameValues(identity.verifiableAddresses, addresses.verifiableAddresses);
+      if ((identifiersChanged || addressesChanged) && !privileged()) throw new SessionRefreshRequiredError();
       try {
         stored = await deps.identities.update(
           {
             ...identity,
             traits: validTraits,
             identifiers,
-            ...addressesFor(schema, validTraits, now, identity),
+            ...addresses,
             updatedAt: now,
             password: identity.password ? { ...identity.password, identifiers } : undefined,
           },

@@ -120,6 +120,7 @@ describe('the courier', () => {
     });
     expect(item.send_count.N).toBe('1');
     expect(item.gsi1pk).toBeUndefined(); // out of the queue
+    expect(item.template_data).toBeUndefined(); // the code is not kept once delivered
     expect(Number(item.ttl.N)).toBeGreaterThan(Date.now() / 1000);
     await sleep(1000); // a few more sweeps: still one mail
     expect(await mailsIn(testMailDir(), { to })).toHaveLength(1);

@@ -226,3 +226,47 @@ describe('the settings profile method on an old session', () => {
     expect((await frontend.toSession({ xSessionToken: issued.token })).data.identity!.traits.email).toBe(email);
   });
 });
+
+describe('a recovery address change on an old session (in-process, over DynamoDB Local)', () => {
+  it('needs a fresh login even when the address is no identifier, as Kratos', async () => {
+    const staff = {
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'object',
+      properties: {
+        traits: {
+          type: 'object',
+          properties: {
+            username: { type: 'string', 'ory.sh/kratos': { credentials: { password: { identifier: true } } } },
+            email: { type: 'string', format: 'email', 'ory.sh/kratos': { recovery: { via: 'email' } } },
+            team: { type: 'string' },
+          },
+          required: ['username'],
+        },
+      },
+    };
+    const env = { IDENTITY_SCHEMAS: JSON.stringify([{ id: 'staff', url: `base64://${Buffer.from(JSON.stringify(staff)).toString('base64')}` }]) };
+    const config = testConfig(env);
+    const client = createDynamoClient(config.dynamodb);
+    try {
+      const store = createDynamoStore(client, config.dynamodb.tableName);
+      const app = createApp(config, store, await loadSchemaRegistry(config.identity));
+      const username = `staff-${randomUUID().slice(0, 8)}`;
+      const email = uniqueEmail('staff');
+      const created = await app.identityAdmin.create({ schema_id: 'staff', traits: { username, email, team: 'a' }, credentials: { password: { config: { password: GOOD_PASSWORD } } } }, new Date());
+      expect(created.recoveryAddresses?.map((a) => a.value)).toEqual([email]);
+      const stored = await store.identities.getWithCredentials(created.id);
+      const issued = app.sessionService.issue(stored!, {}, new Date(Date.now() - 2 * 3600_000));
+      const loginFlow = randomUUID();
+      await store.flows.create({ id: loginFlow, type: 'login', mode: 'api', state: 'choose_method', requestUrl: 'http://x/', issuedAt: new Date(), expiresAt: new Date(Date.now() + 3600_000) });
+      await store.flows.completeLogin({ session: { ...issued.session, expiresAt: new Date(Date.now() + 3600_000) }, tokenHash: issued.tokenHash }, { flowId: loginFlow, now: new Date() });
+      const request = { requestUrl: 'http://127.0.0.1/self-service/settings/api', sessionToken: issued.token, hasCookie: false, browser: { anyCookie: false, ajax: false, json: true } };
+      const flow = await app.settings.init(request, new Date());
+      const submit = (traits: Record<string, unknown>) => app.settings.submit(flow.id, { method: 'profile', traits }, request, new Date()).then((a) => a.status, (e: Error) => e.name);
+      expect(await submit({ username, email, team: 'b' })).toBe(200);
+      expect(await submit({ username, email: uniqueEmail('attacker'), team: 'b' })).toBe('SessionRefreshRequiredError');
+      expect((await store.identities.get(created.id))!.recoveryAddresses?.map((a) => a.value)).toEqual([email]);
+    } finally {
+      client.destroy();
+    }
+  });
+});

@@ -178,6 +178,49 @@ describe('recovery by code', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('gives no new guesses with a resent code, and kills a code whose address the identity no longer has', async () => {
+    const { email, data } = await register();
+    const sent = await recoveryFlowSentTo(email);
+    const first = await mailedCode(email, 'recover access');
+    const wrong = first === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 3; i += 1) await frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', code: wrong } });
+    await frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', email } });
+    const second = codeIn((await nthMail(email, 'recover access', 2)).subject ?? '')!;
+    for (let i = 0; i < 2; i += 1) await frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', code: wrong } });
+    const blocked = await failure(frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', code: second } }));
+    expect(blocked.status).toBe(400);
+    expect(blocked.data.ui.messages.map((m: any) => m.text)).toEqual(['The request was submitted too often. Please request another code.']);
+
+    // A code mailed to an address the identity then gives up (an admin changes it) no longer works.
+    const other = await recoveryFlowSentTo(email);
+    const code = codeIn((await nthMail(email, 'recover access', 3)).subject ?? '')!;
+    await admin.updateIdentity({ id: data.identity.id, updateIdentityBody: { schema_id: 'default', state: 'active', traits: { email: uniqueEmail('moved') } } });
+    const dead = await frontend.updateRecoveryFlow({ flow: other.id, updateRecoveryFlowBody: { method: 'code', code } });
+    expect(dead.data.ui.messages?.map((m) => m.id)).toEqual([4060006]);
+    expect(dead.data.continue_with).toBeUndefined();
+  });
+
+  it('verifies the address the recovery code reached; refuses an admin code lifespan over a year', async () => {
+    const { email, data } = await register();
+    const sent = await recoveryFlowSentTo(email);
+    // Registration's verification mail came first; the recovery code is in the other one.
+    const code = await mailedCode(email, 'recover access');
+    const { data: done } = await frontend.updateRecoveryFlow({ flow: sent.id, updateRecoveryFlowBody: { method: 'code', code } });
+    const token = (done.continue_with?.[0] as any).ory_session_token;
+    expect((await frontend.toSession({ xSessionToken: token })).data.identity!.verifiable_addresses?.[0]).toMatchObject({ value: email, verified: true, status: 'completed' });
+    expect((await admin.getIdentity({ id: data.identity.id })).data.verifiable_addresses?.[0].verified).toBe(true);
+    const tooLong = await failure(admin.createRecoveryCodeForIdentity({ createRecoveryCodeForIdentityBody: { identity_id: data.identity.id, expires_in: '9999999999h' } }));
+    expect(tooLong.status).toBe(400);
+  });
+
+  it('refuses an address of any length quickly, on its node (no backtracking pattern)', async () => {
+    const { data: flow } = await frontend.createNativeRecoveryFlow();
+    const hostile = `a@${'.'.repeat(200_000)} x`;
+    const res = await failure(frontend.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', email: hostile } }));
+    expect(res.status).toBe(400);
+    expect(res.data.ui.nodes.find((n: any) => n.attributes.name === 'email').messages.map((m: any) => m.id)).toEqual([4000040]);
+  });
+
   it('refuses a malformed address on its node, and a session holder', async () => {
     const { data: flow } = await frontend.createNativeRecoveryFlow();
     const res = await failure(frontend.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', email: 'not-an-address' } }));
@@ -243,6 +286,15 @@ describe('verification by code', () => {
     expect(created.recovery_addresses).toEqual([expect.objectContaining({ value: email, via: 'email' })]);
     const bad = await failure(admin.createIdentity({ createIdentityBody: { schema_id: 'default', traits: { email: uniqueEmail('bad') }, verifiable_addresses: 'x' as never } }));
     expect(bad.status).toBe(400);
+  });
+
+  it('checks a code before an address, as Kratos: {code, email} verifies', async () => {
+    const { email } = await register(uniqueEmail('verify-order'));
+    const { data: flow } = await frontend.createNativeVerificationFlow();
+    await frontend.updateVerificationFlow({ flow: flow.id, updateVerificationFlowBody: { method: 'code', email } });
+    const code = codeIn((await nthMail(email, 'verify', 2)).subject ?? '')!;
+    const { data: done } = await frontend.updateVerificationFlow({ flow: flow.id, updateVerificationFlowBody: { method: 'code', code, email } });
+    expect(done.state).toBe('passed_challenge');
   });
 
   it('sends a new code on request, to a known address only, with the same answer for an unknown one', async () => {

@@ -31,7 +31,8 @@ export function createCourierRepository(client: DynamoDBClient, table: string): 
 
   const finished = (status: 'sent' | 'abandoned', now: Date, error?: string) => ({
     set: `#status = :done, updated_at = :now, #ttl = :ttl${error ? ', last_error = :error' : ''}`,
-    remove: 'gsi1pk, gsi1sk, lease_until',
+    // The template data holds the code: once the message is done with, it goes (codes are kept only as an HMAC).
+    remove: 'gsi1pk, gsi1sk, lease_until, template_data',
     values: {
       ':done': { S: status },
       ':now': { S: now.toISOString() },

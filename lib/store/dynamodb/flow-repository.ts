@@ -111,7 +111,8 @@ export function createFlowRepository(client: DynamoDBClient, table: string, read
           Update: {
             TableName: table,
             Key: keys.flow(flowId),
-            UpdateExpression: 'SET #state = :sent, active = :code, code_hmac = :hmac, code = :data, submissions = :zero, #ui = :ui',
+            // Submissions are not reset by a resend (as Kratos's submit count): a new code buys no new guesses.
+            UpdateExpression: 'SET #state = :sent, active = :code, code_hmac = :hmac, code = :data, submissions = if_not_exists(submissions, :zero), #ui = :ui',
             ConditionExpression: 'attribute_exists(pk) AND (#state = :open OR #state = :sent) AND expires_at_ms > :now',
             ExpressionAttributeNames: { '#state': 'state', '#ui': 'ui' },
             ExpressionAttributeValues: {
@@ -151,11 +152,12 @@ export function createFlowRepository(client: DynamoDBClient, table: string, read
       return counted !== undefined;
     },
 
-    completeRecovery: (flowId, codeHmac, { session, tokenHash }, settings, now) =>
+    completeRecovery: (flowId, codeHmac, { session, tokenHash }, settings, now, identityChange) =>
       transact(client, [
         passChallenge(flowId, codeHmac, now),
         tx.put(sessionToItem(session, tokenHash), conditions.absent, sessionCollision),
         tx.put(flowToItem(settings), conditions.absent, flowCollision),
+        ...(identityChange ? identityWrites(tx, identityChange.next, { previous: identityChange.previous }) : []),
       ]),
 
     completeVerification: (flowId, codeHmac, identity, previous, now) =>

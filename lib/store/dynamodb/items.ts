@@ -349,7 +349,8 @@ export function itemToMessage(item: Item): CourierMessage {
     channel: 'email',
     recipient: str(item, 'recipient'),
     templateType: str(item, 'template_type') as CourierMessage['templateType'],
-    templateData: parse(item, 'template_data') as CourierMessage['templateData'],
+    // A sent or abandoned message keeps no template data (it held the code).
+    templateData: (parse(item, 'template_data') ?? { to: str(item, 'recipient') }) as CourierMessage['templateData'],
     status: str(item, 'status') as CourierMessage['status'],
     sendCount: Number(item.send_count?.N ?? '0'),
     createdAt: date(item, 'created_at'),

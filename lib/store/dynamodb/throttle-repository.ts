@@ -79,8 +79,15 @@ async function conditionalPut(client: DynamoDBClient, table: string, item: Item,
         new PutItemCommand({
           TableName: table,
           Item: item,
-          ConditionExpression: 'attempts = :attempts AND window_ends_at = :end',
-          ExpressionAttributeValues: { ':attempts': old.attempts ?? { N: '0' }, ':end': old.window_ends_at ?? { N: '0' } },
+          // Unchanged since it was read, lockout included: a lock written meanwhile is not overwritten.
+          ConditionExpression: old.locked_until
+            ? 'attempts = :attempts AND window_ends_at = :end AND locked_until = :lock'
+            : 'attempts = :attempts AND window_ends_at = :end AND attribute_not_exists(locked_until)',
+          ExpressionAttributeValues: {
+            ':attempts': old.attempts ?? { N: '0' },
+            ':end': old.window_ends_at ?? { N: '0' },
+            ...(old.locked_until ? { ':lock': old.locked_until } : {}),
+          },
         }),
       ),
     );
