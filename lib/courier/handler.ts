@@ -16,6 +16,11 @@ import { createMailSender, type MailSender } from './senders/index.js';
 export const SWEEP_LIMIT = 100;
 /** Deliveries in flight at once within one invocation. */
 const CONCURRENCY = 4;
+/**
+ * A sweep starts no delivery after this long: one that starts before still ends (at SMTP's timeouts, 40 s) inside the
+ * function's 60 s, so a timeout never kills a delivery between the mail leaving and the message being marked sent.
+ */
+const SWEEP_BUDGET_MS = 15_000;
 
 export interface CourierResult {
   batchItemFailures: { itemIdentifier: string }[];
@@ -34,10 +39,11 @@ const isStreamEvent = (event: unknown): event is { Records: (TableChange & { eve
   typeof event === 'object' && event !== null && Array.isArray((event as { Records?: unknown }).Records) &&
   (event as { Records: { eventSource?: string }[] }).Records.every((r) => r?.eventSource === 'aws:dynamodb');
 
-async function inBatches<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+async function inBatches<T>(items: T[], work: (item: T) => Promise<void>, deadline = Infinity): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) await work(items[next++]);
+    // What is left when the deadline passes stays queued, unclaimed: the next sweep takes it.
+    while (next < items.length && Date.now() < deadline) await work(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
 }
@@ -74,7 +80,8 @@ export function courierHandler(wire: () => CourierWiring) {
       return { batchItemFailures, outcomes };
     }
 
-    const due = await repository.listDue(new Date(), SWEEP_LIMIT);
+    const started = Date.now();
+    const due = await repository.listDue(new Date(started), SWEEP_LIMIT);
     let failed = 0;
     await inBatches(due, async (message) => {
       try {
@@ -84,7 +91,7 @@ export function courierHandler(wire: () => CourierWiring) {
         failed++;
         log('error', 'courier: delivery failed unexpectedly', { message_id: message.id, error: error instanceof Error ? error.name : 'Error' });
       }
-    });
+    }, started + SWEEP_BUDGET_MS);
     if (failed > 0 && failed === due.length) throw new Error(`courier: all ${failed} deliveries of this sweep failed unexpectedly`);
     return { batchItemFailures, outcomes };
   };

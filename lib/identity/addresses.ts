@@ -42,11 +42,3 @@ export function withAddressVerified(identity: Identity, address: string, now: Da
     ),
   };
 }
-
-/** The identity with `address` marked as having been sent a code (status `sent`, unless already verified). */
-export function withAddressSent(identity: Identity, address: string, now: Date): Identity {
-  return {
-    ...identity,
-    verifiableAddresses: identity.verifiableAddresses?.map((a) => (a.value === address && a.status === 'pending' ? { ...a, status: 'sent', updatedAt: now } : a)),
-  };
-}
