@@ -51,7 +51,12 @@ const flowDepsOf = (b: Base) => ({
 });
 const loginOf = (b: Base) =>
   once(b, 'login', () =>
-    createLoginFlows({ ...flowDepsOf(b), lifespanMs: b.config.loginFlowLifespanMs, throttle: { repository: b.store.throttle, config: b.config.loginThrottle } }),
+    createLoginFlows({
+      ...flowDepsOf(b),
+      lifespanMs: b.config.loginFlowLifespanMs,
+      // Counter keys are HMACs with the first server secret there is (SECRETS_DEFAULT, else the cookie secret).
+      throttle: { repository: b.store.throttle, config: b.config.loginThrottle, keySecret: b.config.recovery.codeSecrets[0] ?? b.config.browser.cookieSecrets[0] },
+    }),
   );
 const codeFlowsOf = (b: Base, type: CodeFlowType) =>
   once(b, type, () =>

@@ -39,7 +39,7 @@ export interface LoginDeps extends FlowDeps {
   hasher: PasswordHasher;
   lifespanMs: number;
   /** Failed-login throttling (off when its limits are 0). */
-  throttle?: { repository: ThrottleRepository; config: ThrottleConfig };
+  throttle?: { repository: ThrottleRepository; config: ThrottleConfig; keySecret?: string };
 }
 
 export interface LoginInit {
@@ -124,8 +124,10 @@ export function createLoginFlows(deps: LoginDeps) {
     if (!throttle) return undefined;
     const { config, repository } = throttle;
     const limits: { key: string; max: number; what: string }[] = [];
-    if (config.maxAttempts > 0) limits.push({ key: identifierThrottleKey(identifier), max: config.maxAttempts, what: 'identifier' });
-    if (config.perIpMaxAttempts > 0 && request.ipAddress) limits.push({ key: addressThrottleKey(request.ipAddress), max: config.perIpMaxAttempts, what: 'client address' });
+    if (config.maxAttempts > 0) limits.push({ key: identifierThrottleKey(identifier, throttle.keySecret), max: config.maxAttempts, what: 'identifier' });
+    if (config.perIpMaxAttempts > 0 && request.ipAddress) {
+      limits.push({ key: addressThrottleKey(request.ipAddress, throttle.keySecret), max: config.perIpMaxAttempts, what: 'client address' });
+    }
     const results = await Promise.all(limits.map((l) => repository.reserve(l.key, { max: l.max, windowMs: config.windowMs, lockoutMs: config.lockoutMs }, now)));
     let retryAfterMs = 0;
     results.forEach((result, i) => {

@@ -4,7 +4,7 @@
  * once, at most `maxAttempts` compares happen per window; past it the identifier is locked out (429) for the lockout
  * duration, the right password included. Known and unknown identifiers are counted alike.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 export interface ThrottleLimit {
   max: number;
@@ -19,8 +19,15 @@ export interface ThrottleRepository {
   reserve(key: string, limit: ThrottleLimit, now: Date): Promise<Reservation>;
 }
 
-/** The stored key of an identifier's counter: a hash, so no identifier is stored in clear. */
-export const identifierThrottleKey = (normalizedIdentifier: string) => `login#${createHash('sha256').update(normalizedIdentifier).digest('hex')}`;
+/**
+ * A counter's stored key: an HMAC of the identifier (or address) keyed with a server secret when one is configured,
+ * so neither the table nor a log line gives it away, not even to a dictionary; a plain SHA-256 without one.
+ */
+const digest = (value: string, secret: string | undefined) =>
+  (secret ? createHmac('sha256', secret) : createHash('sha256')).update(value).digest('hex');
+
+/** The stored key of an identifier's counter. */
+export const identifierThrottleKey = (normalizedIdentifier: string, secret?: string) => `login#${digest(normalizedIdentifier, secret)}`;
 
 /** The stored key of a client address's counter. */
-export const addressThrottleKey = (ip: string) => `ip#${createHash('sha256').update(ip).digest('hex')}`;
+export const addressThrottleKey = (ip: string, secret?: string) => `ip#${digest(ip, secret)}`;

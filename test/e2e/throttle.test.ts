@@ -9,6 +9,7 @@ import type { FlowRequest } from '../../lib/flows/common.js';
 import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
 import { createDynamoStore } from '../../lib/store/dynamodb/store.js';
 import type { RunningOffline } from '../../scripts/local-stack.js';
+import { TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
 import { expectMatchesSchema } from '../support/openapi.js';
 import { testConfig } from '../support/store.js';
@@ -140,7 +141,7 @@ describe('login throttling per identifier', () => {
     // The counter itself: exactly MAX reservations were granted, however many guesses raced for them.
     const config = testConfig();
     const client = createDynamoClient(config.dynamodb);
-    const item = await client.send(new GetItemCommand({ TableName: config.dynamodb.tableName, Key: { pk: { S: `THROTTLE#${identifierThrottleKey(email)}` } }, ConsistentRead: true }));
+    const item = await client.send(new GetItemCommand({ TableName: config.dynamodb.tableName, Key: { pk: { S: `THROTTLE#${identifierThrottleKey(email, TEST_ENV.SECRETS_COOKIE)}` } }, ConsistentRead: true }));
     client.destroy();
     expect(Number(item.Item?.attempts?.N)).toBe(MAX);
     expect(Number(item.Item?.locked_until?.N)).toBeGreaterThan(Date.now());
