@@ -286,7 +286,10 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
         ...(flow.mode === 'browser' && request.browser.csrfCookie ? { csrf: request.browser.csrfCookie } : {}),
       });
       if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(flowUiUrl(deps, type, replacement.id));
-      return jsonAnswer(view(replacement, request.browser.csrfCookie), 400);
+      // Kratos: 400 with the reason, and where to go on (`show_<type>_ui` with the new flow) in the error's details.
+      throw new BadRequestError(messages.tooManySubmissions().text, {
+        details: { continue_with: [{ action: `show_${type}_ui`, flow: { id: replacement.id, url: flowUiUrl(deps, type, replacement.id) } }] },
+      });
     }
     const sent = flow.code;
     const hmac = sent && sent.expiresAt.getTime() > now.getTime() ? matchingHmac(cfg.codeSecrets, flow.id, code.trim(), sent.hmac) : undefined;
