@@ -92,6 +92,7 @@ const settingsOf = (b: Base) =>
       passwordPolicy: passwordPolicyOf(b),
       lifespanMs: b.config.settingsFlowLifespanMs,
       privilegedMaxAgeMs: b.config.privilegedSessionMaxAgeMs,
+      ...(b.config.recovery.verificationEnabled ? { verification: verificationOf(b) } : {}),
     }),
   );
 const logoutOf = (b: Base) =>

@@ -364,11 +364,12 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
     submit,
 
     /**
-     * Registration with verification on: the verification flow for the identity's first verifiable address, its
-     * code already sent (state `sent_email`), and the message; registration stores both in its own transaction.
+     * Verification on, an identity with a new verifiable `address` (registration: its first; settings: one the
+     * profile change added): the verification flow, its code already sent (state `sent_email`), the message, and the
+     * identity with that address marked `sent`; the caller stores all of them in its own transaction (Kratos's
+     * verification hook after registration and settings).
      */
-    forRegistration(identity: Identity, mode: FlowMode, request: FlowRequest, returnTo: string | undefined, now: Date) {
-      const address = identity.verifiableAddresses?.[0]?.value;
+    forAddress(identity: Identity, address: string | undefined, mode: FlowMode, request: FlowRequest, returnTo: string | undefined, now: Date) {
       if (!enabled || !address) return undefined;
       const id = randomUUID();
       const { sent, message } = codeFor(id, address, identity.id, now, request.requestUrl);
@@ -391,7 +392,11 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
         action: 'show_verification_ui',
         flow: { id, verifiable_address: address, ...(mode === 'browser' ? { url: flowUiUrl(deps, 'verification', id) } : {}) },
       };
-      return { flow, message: message!, continueWith };
+      const marked: Identity = {
+        ...identity,
+        verifiableAddresses: identity.verifiableAddresses?.map((a) => (a.value === address && a.status === 'pending' ? { ...a, status: 'sent' as const, updatedAt: now } : a)),
+      };
+      return { flow, message: message!, continueWith, identity: marked };
     },
 
     /** `POST /admin/recovery/code`: a recovery flow whose code the admin hands over (nothing is mailed). */

@@ -41,7 +41,7 @@ export interface RegistrationDeps extends FlowDeps {
   passwordPolicy: PasswordPolicy;
   lifespanMs: number;
   /** With verification on: the verification flow a new identity starts with (its code sent in the same write). */
-  verification?: Pick<CodeFlows, 'forRegistration'>;
+  verification?: Pick<CodeFlows, 'forAddress'>;
 }
 
 export function createRegistrationFlows(deps: RegistrationDeps) {
@@ -156,13 +156,21 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
       revision: 1,
       password: { identifiers, hashedPassword, createdAt: now, updatedAt: now },
     };
-    const issued = deps.sessionService.issue(identity, request, now);
     // With verification on this is Kratos's quickstart (hooks `session` and `show_verification_ui`): the verification
     // flow leads on to where registration would have; a browser form post is sent to it first.
-    const verification = deps.verification?.forRegistration(identity, flow.mode, request, flow.mode === 'browser' ? afterSuccessUrl(deps, flow, 'registration') : flow.returnTo, now);
+    const verification = deps.verification?.forAddress(
+      identity,
+      identity.verifiableAddresses?.[0]?.value,
+      flow.mode,
+      request,
+      flow.mode === 'browser' ? afterSuccessUrl(deps, flow, 'registration') : flow.returnTo,
+      now,
+    );
+    const stored = verification?.identity ?? identity;
+    const issued = deps.sessionService.issue(stored, request, now);
     try {
       await deps.flows.completeRegistration(
-        identity,
+        stored,
         issued,
         { flowId: flow.id, now },
         verification ? { flows: [verification.flow], messages: [verification.message] } : {},
@@ -179,7 +187,7 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     events.sessionIssued(identity.id, issued.session.id);
     events.loginSucceeded({ flowId: flow.id, flowType: flow.mode, identityId: identity.id, sessionId: issued.session.id, refresh: false, requestedAal: '' });
     const session = sessionView(issued.session, now, deps.publicBaseUrl);
-    const publicView = publicIdentity(identity, deps.publicBaseUrl);
+    const publicView = publicIdentity(stored, deps.publicBaseUrl);
     if (flow.mode === 'api') {
       return jsonAnswer({
         session_token: issued.token,

@@ -64,6 +64,12 @@ export interface FlowRepository {
    * FlowAlreadyUsedError otherwise.
    */
   completeRecovery(flowId: string, codeHmac: string, session: StoredSession, settings: FlowRecord, now: Date, identityChange?: { next: Identity; previous: Identity }): Promise<void>;
+  /**
+   * An identity change with what it sets off, all or nothing: a settings change that adds a verifiable address, and
+   * the verification flow and message for it. As IdentityRepository.update (ConcurrentUpdateError,
+   * DuplicateIdentifierError); returns the stored identity.
+   */
+  updateIdentityWith(next: Identity, previous: Identity, after: { flows?: FlowRecord[]; messages?: CourierMessage[] }): Promise<Identity>;
   /** Verification's success: the flow passes its challenge (same single-use rule) and the identity's address is verified. */
   completeVerification(flowId: string, codeHmac: string, identity: Identity, previous: Identity, now: Date): Promise<void>;
 }

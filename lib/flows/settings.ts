@@ -15,6 +15,7 @@ import {
 } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { addressesFor } from '../identity/addresses.js';
+import type { CodeFlows } from './code-flows.js';
 import { publicIdentity, type Identity } from '../identity/model.js';
 import type { PasswordPolicy } from '../identity/password-policy.js';
 import type { IdentityRepository } from '../identity/repository.js';
@@ -54,6 +55,8 @@ export interface SettingsDeps extends FlowDeps {
   passwordPolicy: PasswordPolicy;
   lifespanMs: number;
   privilegedMaxAgeMs: number;
+  /** With verification on: a profile change that adds a verifiable address sends it a code (Kratos's verifier hook). */
+  verification?: Pick<CodeFlows, 'forAddress'>;
 }
 
 export function createSettingsFlows(deps: SettingsDeps) {
@@ -193,18 +196,22 @@ export function createSettingsFlows(deps: SettingsDeps) {
       const sameValues = (a: { value: string }[] | undefined, b: { value: string }[]) => (a ?? []).length === b.length && b.every((x) => (a ?? []).some((y) => y.value === x.value));
       const addressesChanged = !sameValues(identity.recoveryAddresses, addresses.recoveryAddresses) || !sameValues(identity.verifiableAddresses, addresses.verifiableAddresses);
       if ((identifiersChanged || addressesChanged) && !privileged()) throw new SessionRefreshRequiredError();
+      const changed: Identity = {
+        ...identity,
+        traits: validTraits,
+        identifiers,
+        ...addresses,
+        updatedAt: now,
+        password: identity.password ? { ...identity.password, identifiers } : undefined,
+      };
+      // An address this change adds is sent a code, its flow and mail written with the change (only a new one: an
+      // unchanged unverified address is not mailed again on every save).
+      const added = addresses.verifiableAddresses.find((a) => !identity.verifiableAddresses?.some((b) => b.value === a.value));
+      const verification = deps.verification?.forAddress(changed, added?.value, flow.mode, request, undefined, now);
       try {
-        stored = await deps.identities.update(
-          {
-            ...identity,
-            traits: validTraits,
-            identifiers,
-            ...addresses,
-            updatedAt: now,
-            password: identity.password ? { ...identity.password, identifiers } : undefined,
-          },
-          identity,
-        );
+        stored = verification
+          ? await deps.flows.updateIdentityWith(verification.identity, identity, { flows: [verification.flow], messages: [verification.message] })
+          : await deps.identities.update(changed, identity);
       } catch (error) {
         if (error instanceof DuplicateIdentifierError) throw fail([messages.duplicateCredentials()], {}, values);
         if (error instanceof ConcurrentUpdateError) throw fail([messages.generic(error.reason!)], {}, values);

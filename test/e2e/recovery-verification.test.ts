@@ -297,6 +297,26 @@ describe('verification by code', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('sends a code to an address a profile change adds (and only then), and the code verifies it', async () => {
+    const { email, data } = await register(uniqueEmail('verify-moved'));
+    expect(data.identity.verifiable_addresses?.[0]).toMatchObject({ value: email, status: 'sent' });
+    const token = data.session_token!;
+    const { data: flow } = await frontend.createNativeSettingsFlow({ xSessionToken: token });
+    const moved = uniqueEmail('verify-moved-to');
+    const { data: saved } = await frontend.updateSettingsFlow({ flow: flow.id, xSessionToken: token, updateSettingsFlowBody: { method: 'profile', traits: { email: moved } } });
+    expect(saved.identity.verifiable_addresses).toEqual([expect.objectContaining({ value: moved, verified: false, status: 'sent' })]);
+    const mail = await waitForMail(mailDir(), { to: moved, subjectIncludes: 'verify your account' }, 15_000);
+    const flowId = /flow=([0-9a-f-]+)/.exec(mail.text ?? '')![1];
+    const { data: done } = await frontend.updateVerificationFlow({ flow: flowId, updateVerificationFlowBody: { method: 'code', code: codeIn(mail.subject ?? '')! } });
+    expect(done.state).toBe('passed_challenge');
+    expect((await frontend.toSession({ xSessionToken: token })).data.identity!.verifiable_addresses?.[0]).toMatchObject({ value: moved, verified: true });
+    // Saving the profile again without a new address mails nothing more.
+    const { data: again } = await frontend.createNativeSettingsFlow({ xSessionToken: token });
+    await frontend.updateSettingsFlow({ flow: again.id, xSessionToken: token, updateSettingsFlowBody: { method: 'profile', traits: { email: moved, name: { first: 'Ada' } } } });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await mailsIn(mailDir(), { to: moved })).toHaveLength(1);
+  });
+
   it('checks a code before an address, as Kratos: {code, email} verifies', async () => {
     const { email } = await register(uniqueEmail('verify-order'));
     const { data: flow } = await frontend.createNativeVerificationFlow();

@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { BatchGetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConcurrentUpdateError, FlowAlreadyUsedError } from '../../errors/index.js';
 import type { FlowRepository } from '../../flows/repository.js';
+import type { Identity } from '../../identity/model.js';
 import { claimToLoginCredential, codeAttributes, flowToItem, itemToFlow, keys, messageToItem, sessionToItem, type Item } from './items.js';
-import { identityWrites } from './identity-repository.js';
+import { identifiersOf, identityWrites } from './identity-repository.js';
 import { call, conditionally, conditions, transact, transactionItems, untilProcessed, type Guarded, type TableReads } from './toolkit.js';
 
 const sessionCollision = () => new Error('session id collision');
@@ -159,6 +160,17 @@ export function createFlowRepository(client: DynamoDBClient, table: string, read
         tx.put(flowToItem(settings), conditions.absent, flowCollision),
         ...(identityChange ? identityWrites(tx, identityChange.next, { previous: identityChange.previous }) : []),
       ]),
+
+    updateIdentityWith: async (next, previous, after) => {
+      const stored: Identity = { ...next, identifiers: [...new Set(identifiersOf(next))], revision: (previous.revision ?? 1) + 1 };
+      if (stored.password && !stored.password.hashedPassword) throw new Error('an identity update must carry the password hash it keeps');
+      await transact(client, [
+        ...identityWrites(tx, stored, { previous }),
+        ...(after.flows ?? []).map((flow) => tx.put(flowToItem(flow), conditions.absent, flowCollision)),
+        ...(after.messages ?? []).map((message) => tx.put(messageToItem(message), conditions.absent, messageCollision)),
+      ]);
+      return stored;
+    },
 
     completeVerification: (flowId, codeHmac, identity, previous, now) =>
       transact(client, [passChallenge(flowId, codeHmac, now), ...identityWrites(tx, identity, { previous })]),
