@@ -38,14 +38,14 @@ export const LAMBDA_BUNDLE_OPTIONS = {
 } satisfies BuildOptions;
 
 /** The tracing SDK's file, beside every function bundle. */
-export const TRACING_SDK_BUNDLE = 'tracing-sdk.cjs';
+export const SDK_BUNDLE_FILE = 'tracing-sdk.cjs';
 
 /** In a function bundle, lib/tracing/provider.ts's on-demand import of ./sdk.js becomes a require of that file. */
 const tracingSdkApart: Plugin = {
   name: 'tracing-sdk-apart',
   setup(builder) {
     builder.onResolve({ filter: /^\.\/sdk\.js$/ }, (args) =>
-      args.importer.endsWith(path.join('lib', 'tracing', 'provider.ts')) ? { path: `./${TRACING_SDK_BUNDLE}`, external: true } : undefined,
+      args.importer.endsWith(path.join('lib', 'tracing', 'provider.ts')) ? { path: `./${SDK_BUNDLE_FILE}`, external: true } : undefined,
     );
   },
 };
@@ -57,7 +57,7 @@ const functionsOtelApi: Plugin = {
     builder.onResolve({ filter: /^@opentelemetry\/api$/ }, () => ({ path: 'opentelemetry-api', namespace: 'function-bundle' }));
     builder.onLoad({ filter: /.*/, namespace: 'function-bundle' }, () => ({
       contents: `const api = globalThis[Symbol.for(${JSON.stringify(OTEL_API_GLOBAL_KEY)})];
-if (!api) throw new Error('${TRACING_SDK_BUNDLE} is loaded by a function bundle, which hands it the OpenTelemetry API');
+if (!api) throw new Error('${SDK_BUNDLE_FILE} is loaded by a function bundle, which hands it the OpenTelemetry API');
 module.exports = api;`,
       loader: 'js',
     }));
@@ -99,9 +99,9 @@ export function functionNames(): string[] {
 
 /** Builds the tracing SDK's file; its size. */
 export async function buildTracingSdk(outdir = BUNDLE_DIR): Promise<BundleInfo> {
-  const file = path.join(outdir, TRACING_SDK_BUNDLE);
+  const file = path.join(outdir, SDK_BUNDLE_FILE);
   await build({ ...LAMBDA_BUNDLE_OPTIONS, plugins: [functionsOtelApi], entryPoints: [path.join(PROJECT_ROOT, 'lib', 'tracing', 'sdk.ts')], outfile: file });
-  return { name: TRACING_SDK_BUNDLE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
+  return { name: SDK_BUNDLE_FILE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
 }
 
 /**
@@ -137,7 +137,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 async function main(): Promise<void> {
   const bundles = await buildBundles();
   bundles.push(packageIdentitySchemas());
-  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${TRACING_SDK_BUNDLE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;
   console.log('\nserverless package (one zip per function, no AWS credentials needed):');

@@ -52,16 +52,16 @@ export function open(value: string | undefined, secrets: readonly string[], purp
   return undefined;
 }
 
-const SESSION_PURPOSE = 'session-cookie';
+const SEAL_PURPOSE_SESSION = 'session-cookie';
 
 /** The cookie value for a session token that expires at `expiresAt`. */
 export function sealSessionCookie(token: string, expiresAt: Date, secret: string): string {
-  return seal({ t: token, e: Math.floor(expiresAt.getTime() / 1000) }, secret, SESSION_PURPOSE);
+  return seal({ t: token, e: Math.floor(expiresAt.getTime() / 1000) }, secret, SEAL_PURPOSE_SESSION);
 }
 
 /** The session token a cookie value holds, when it opens with one of `secrets` and has not expired. */
 export function openSessionCookie(value: string | undefined, secrets: readonly string[], now: Date): string | undefined {
-  const payload = open(value, secrets, SESSION_PURPOSE) as { t?: unknown; e?: unknown } | undefined;
+  const payload = open(value, secrets, SEAL_PURPOSE_SESSION) as { t?: unknown; e?: unknown } | undefined;
   if (!payload || typeof payload.t !== 'string' || typeof payload.e !== 'number') return undefined;
   return payload.e * 1000 > now.getTime() ? payload.t : undefined;
 }

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BUNDLE_DIR, buildBundles, functionNames, packageIdentitySchemas, TRACING_SDK_BUNDLE, type BundleInfo } from '../../scripts/package.js';
+import { BUNDLE_DIR, buildBundles, functionNames, packageIdentitySchemas, SDK_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
 import { dynamoEndpoint, SCHEMA_ENV, TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
 import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
@@ -37,7 +37,7 @@ function invokeAlone(name: string, event: Record<string, unknown>, env: Record<s
   const dir = mkdtempSync(path.join(tmpdir(), `kratos-bundle-${name}-`));
   dirs.push(dir);
   cpSync(path.join(BUNDLE_DIR, `${name}.cjs`), path.join(dir, `${name}.cjs`));
-  if (withSdk) cpSync(path.join(BUNDLE_DIR, TRACING_SDK_BUNDLE), path.join(dir, TRACING_SDK_BUNDLE));
+  if (withSdk) cpSync(path.join(BUNDLE_DIR, SDK_BUNDLE_FILE), path.join(dir, SDK_BUNDLE_FILE));
   for (const file of beside) cpSync(file, path.join(dir, path.basename(file)));
   const run = spawnSync(process.execPath, ['-e', HARNESS, path.join(dir, `${name}.cjs`), JSON.stringify(event)], {
     cwd: dir,
@@ -185,7 +185,7 @@ describe('bundles loaded alone', () => {
     const result = invokeAlone('whoami', v2('GET', '/sessions/whoami'), { TRACING_PROVIDER: '' }, false);
     expect(result.statusCode).toBe(401);
     expect(result.headers.traceresponse).toBeUndefined();
-    expect(bundles.map((b) => b.name)).toContain(TRACING_SDK_BUNDLE.replace(/\.cjs$/, ''));
+    expect(bundles.map((b) => b.name)).toContain(SDK_BUNDLE_FILE.replace(/\.cjs$/, ''));
   });
 
   it('serves the file:// identity schemas that `npm run package` shipped beside it, far from the files themselves', () => {
