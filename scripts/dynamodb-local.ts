@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { stopProcess } from './processes.js';
 
 export interface RunningDynamoDb {
   endpoint: string;
@@ -97,16 +98,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Ru
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const endpoint = `http://127.0.0.1:${port}`;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+  const stop = () => stopProcess(child);
   try {
     await waitUntilServing(endpoint, child, 30_000, () => output);
   } catch (error) {

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './dynamodb-local.js';
+import { stopProcess } from './processes.js';
 
 export interface RunningInbox {
   /** The web UI, for a person to open. */
@@ -41,16 +42,7 @@ export async function startLocalInbox(): Promise<RunningInbox> {
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const webUrl = `http://127.0.0.1:${webPort}/`;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+  const stop = () => stopProcess(child);
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the local inbox (MailDev) exited with code ${child.exitCode}:\n${output}`);

@@ -11,6 +11,7 @@ import { ServiceUnavailableError } from '../lib/errors/index.js';
 import { createDynamoClient, translateStorageError } from '../lib/store/dynamodb/client.js';
 import { ensureTable } from '../lib/store/dynamodb/table.js';
 import { freePort, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local.js';
+import { isRunning, stopProcess } from './processes.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -76,24 +77,9 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
   child.stderr?.on('data', collect);
   child.once('exit', () => log?.end());
   const baseUrl = `http://127.0.0.1:${options.port}`;
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (!alive()) return resolve();
-      const kill = (signal: NodeJS.Signals) => {
-        try {
-          process.kill(-child.pid!, signal); // the whole group: serverless and anything it started
-        } catch {
-          child.kill(signal);
-        }
-      };
-      const timer = setTimeout(() => kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      kill('SIGTERM');
-    });
+  const alive = () => isRunning(child);
+  // The whole group: serverless and anything it started.
+  const stop = () => stopProcess(child, { group: true });
   try {
     await waitForHttp(`${baseUrl}/health/alive`, 60_000, alive, () => output);
   } catch (error) {
@@ -136,17 +122,8 @@ export async function startCourier(options: CourierOptions): Promise<RunningCour
   child.stdout?.on('data', collect(process.stdout));
   child.stderr?.on('data', collect(process.stderr));
   child.once('exit', () => log?.end());
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (!alive()) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+  const alive = () => isRunning(child);
+  const stop = () => stopProcess(child);
   const deadline = Date.now() + 30_000;
   while (!started) {
     if (!alive()) throw new Error(`the local courier exited before it started:\n${output}`);

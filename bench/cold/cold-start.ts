@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { buildBundles, FUNCTION_BUNDLE_OPTIONS, LAMBDA_BUNDLE_OPTIONS, TRACING_SDK_BUNDLE } from '../../scripts/package.js';
+import { buildBundles, FUNCTION_BUNDLE_OPTIONS, LAMBDA_BUNDLE_OPTIONS, SDK_BUNDLE_FILE } from '../../scripts/package.js';
 import { httpEvent, lambdaRuntimeEnv, xrayTraceHeader } from '../lib/lambda.js';
 import { httpSink, udpSink } from '../lib/sinks.js';
 import { median, rotate } from '../lib/stats.js';
@@ -85,7 +85,7 @@ function coldRun(dir: string, run: Run): Promise<number> {
 export async function runColdStart(options: { dynamoEndpoint: string; token: string; runs: number; log(line: string): void }): Promise<ColdStartResults> {
   const built = await buildBundles(['whoami']);
   const whoami = built.find((b) => b.name === 'whoami')!;
-  const sdk = built.find((b) => `${b.name}.cjs` === TRACING_SDK_BUNDLE)!;
+  const sdk = built.find((b) => `${b.name}.cjs` === SDK_BUNDLE_FILE)!;
   const dir = mkdtempSync(path.join(tmpdir(), 'kratos-bench-cold-'));
   const jaeger = await udpSink();
   const otlp = await httpSink('/v1/traces', 200);
@@ -93,7 +93,7 @@ export async function runColdStart(options: { dynamoEndpoint: string; token: str
   const peerJaeger = await udpSink();
   try {
     copyFileSync(whoami.file, path.join(dir, 'whoami.cjs'));
-    copyFileSync(sdk.file, path.join(dir, TRACING_SDK_BUNDLE));
+    copyFileSync(sdk.file, path.join(dir, SDK_BUNDLE_FILE));
     copyFileSync(path.join(ROOT, 'bench', 'cold', 'harness.cjs'), path.join(dir, 'harness.cjs'));
     const bundleBytes: Record<string, number> = {
       whoami: whoami.bytes,

@@ -41,7 +41,7 @@ import {
   type FlowDeps,
   type FlowRequest,
 } from './common.js';
-import { maskCsrfToken } from './csrf.js';
+import { maskCsrfToken, verifyCsrfToken } from './csrf.js';
 import { isExpired, type FlowMode, type FlowRecord, type FlowView, type SavedUi } from './model.js';
 import { checkReturnTo } from './return-to.js';
 
@@ -169,7 +169,7 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
         return redirectAnswer(initUrl(deps, type, 'browser'));
       }
       const extra: Partial<FlowAnswer> = {};
-      if (flow.mode === 'browser' && !checkCookie(flow, request)) {
+      if (flow.mode === 'browser' && !verifyCsrfToken(request.browser.csrfCookie, flow.csrfToken)) {
         const csrf = csrfFor(request);
         await deps.flows.setCsrfToken(flow.id, maskCsrfToken(csrf.token));
         if (csrf.isNew) extra.csrfToken = csrf.token;
@@ -182,15 +182,6 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
       throw error;
     }
   }
-
-  const checkCookie = (flow: FlowRecord, request: FlowRequest) => {
-    try {
-      checkBrowserFlowCookie(flow, request);
-      return true;
-    } catch {
-      return false;
-    }
-  };
 
   async function submit(rawId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date): Promise<FlowAnswer> {
     const attempt: { flow?: FlowRecord } = {};
@@ -229,6 +220,14 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
     return checkCode(flow, code ?? '', request, now);
   }
 
+  /** A new flow in place of one that cannot go on (same mode and return_to), saying why. */
+  const replace = (flow: FlowRecord, message: UiText, request: FlowRequest, now: Date) =>
+    createFlow(deps, type, flow.mode, lifespanMs, { requestUrl: flow.requestUrl }, now, {
+      messages: [message],
+      ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
+      ...(flow.mode === 'browser' && request.browser.csrfCookie ? { csrf: request.browser.csrfCookie } : {}),
+    });
+
   /**
    * A submit to a flow that passed its challenge, as Kratos answers it: recovery takes it as a code that no longer
    * works (4060006); verification replaces the flow with a new one saying it was done (4070002): a browser is sent
@@ -242,11 +241,7 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
       return flowAnswer(flow, request, saved);
     }
     const message = messages.flowAlreadyCompleted(type);
-    const replacement = await createFlow(deps, type, flow.mode, lifespanMs, { requestUrl: flow.requestUrl }, now, {
-      messages: [message],
-      ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
-      ...(flow.mode === 'browser' && request.browser.csrfCookie ? { csrf: request.browser.csrfCookie } : {}),
-    });
+    const replacement = await replace(flow, message, request, now);
     if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(flowUiUrl(deps, type, replacement.id));
     throw new FlowReplacedError(message.text, replacement.id);
   }
@@ -280,11 +275,7 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
     if (!code.trim() && type === 'verification') throw invalid(deps, flow, request, failedWith({}, [], { email: [messages.required('email')] }));
     if (!(await deps.flows.countSubmission(flow.id, cfg.maxSubmissions))) {
       // Kratos replaces a flow submitted too often: the new one says why and takes a new address.
-      const replacement = await createFlow(deps, type, flow.mode, lifespanMs, { requestUrl: flow.requestUrl }, now, {
-        messages: [messages.tooManySubmissions()],
-        ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
-        ...(flow.mode === 'browser' && request.browser.csrfCookie ? { csrf: request.browser.csrfCookie } : {}),
-      });
+      const replacement = await replace(flow, messages.tooManySubmissions(), request, now);
       if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(flowUiUrl(deps, type, replacement.id));
       // Kratos: 400 with the reason, and where to go on (`show_<type>_ui` with the new flow) in the error's details.
       throw new BadRequestError(messages.tooManySubmissions().text, {
@@ -437,4 +428,3 @@ export function createCodeFlows(deps: CodeFlowDeps, type: CodeFlowType) {
 }
 
 export type CodeFlows = ReturnType<typeof createCodeFlows>;
-export type { UiText };

@@ -7,9 +7,8 @@ import { PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk
 import type { Reservation, ThrottleRepository } from '../../flows/throttle.js';
 import { translateStorageError } from './client.js';
 import { keys, type Item } from './items.js';
-import { call } from './toolkit.js';
+import { conditionally, isConditionFailure } from './toolkit.js';
 
-const isConditionFailure = (error: unknown): error is Error & { Item?: Item } => error instanceof Error && error.name === 'ConditionalCheckFailedException';
 const seconds = (ms: number) => String(Math.ceil(ms / 1000));
 
 export function createThrottleRepository(client: DynamoDBClient, table: string): ThrottleRepository {
@@ -73,48 +72,38 @@ export function createThrottleRepository(client: DynamoDBClient, table: string):
 }
 
 async function conditionalPut(client: DynamoDBClient, table: string, item: Item, old: Item): Promise<boolean> {
-  try {
-    await call(() =>
-      client.send(
-        new PutItemCommand({
-          TableName: table,
-          Item: item,
-          // Unchanged since it was read, lockout included: a lock written meanwhile is not overwritten.
-          ConditionExpression: old.locked_until
-            ? 'attempts = :attempts AND window_ends_at = :end AND locked_until = :lock'
-            : 'attempts = :attempts AND window_ends_at = :end AND attribute_not_exists(locked_until)',
-          ExpressionAttributeValues: {
-            ':attempts': old.attempts ?? { N: '0' },
-            ':end': old.window_ends_at ?? { N: '0' },
-            ...(old.locked_until ? { ':lock': old.locked_until } : {}),
-          },
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  const put = await conditionally(() =>
+    client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: item,
+        // Unchanged since it was read, lockout included: a lock written meanwhile is not overwritten.
+        ConditionExpression: old.locked_until
+          ? 'attempts = :attempts AND window_ends_at = :end AND locked_until = :lock'
+          : 'attempts = :attempts AND window_ends_at = :end AND attribute_not_exists(locked_until)',
+        ExpressionAttributeValues: {
+          ':attempts': old.attempts ?? { N: '0' },
+          ':end': old.window_ends_at ?? { N: '0' },
+          ...(old.locked_until ? { ':lock': old.locked_until } : {}),
+        },
+      }),
+    ),
+  );
+  return put !== undefined;
 }
 
 async function conditionalLock(client: DynamoDBClient, table: string, key: Item, until: number, now: number): Promise<boolean> {
-  try {
-    await call(() =>
-      client.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: key,
-          UpdateExpression: 'SET locked_until = :until, #ttl = :ttl',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(locked_until) OR locked_until <= :now)',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':until': { N: String(until) }, ':ttl': { N: seconds(until) }, ':now': { N: String(now) } },
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  const locked = await conditionally(() =>
+    client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: 'SET locked_until = :until, #ttl = :ttl',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(locked_until) OR locked_until <= :now)',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':until': { N: String(until) }, ':ttl': { N: seconds(until) }, ':now': { N: String(now) } },
+      }),
+    ),
+  );
+  return locked !== undefined;
 }

@@ -22,7 +22,8 @@ export async function call<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-const isConditionFailure = (error: unknown) => error instanceof Error && error.name === 'ConditionalCheckFailedException';
+/** A conditional write refused by its condition (with the item as it was, when the write asked for ALL_OLD). */
+export const isConditionFailure = (error: unknown): error is Error & { Item?: Item } => error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 /** A single conditional write: its output when it was made, undefined when its condition failed. */
 export async function conditionally<T extends object>(work: () => Promise<T>): Promise<T | undefined> {
