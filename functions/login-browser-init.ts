@@ -1,6 +1,5 @@
 import { appLogin } from '../lib/app.js';
-import { requireCookieSecret, respond } from '../lib/http/browser.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf, requireCookieSecret, respond } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/login/browser: a browser login flow; 303 to the login UI (or the flow, for a JSON request). */

@@ -1,5 +1,5 @@
 import { appLogin } from '../lib/app.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/login/api: a new API login flow (`refresh=true` allows one beside a session). */

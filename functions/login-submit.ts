@@ -1,6 +1,6 @@
 import { appLogin } from '../lib/app.js';
-import { respond } from '../lib/http/browser.js';
-import { flowRequestOf, parseBody } from '../lib/http/request.js';
+import { flowRequestOf, respond } from '../lib/http/browser.js';
+import { parseBody } from '../lib/http/request.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** POST /self-service/login?flow=: log in with identifier and password; a session token (API) or cookie (browser). */

@@ -1,6 +1,5 @@
 import { appBrowserLogout } from '../lib/app.js';
-import { respond } from '../lib/http/browser.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf, respond } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/logout/browser[?return_to=]: the URL and token that log the request's session out (401 without one). */

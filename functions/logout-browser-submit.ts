@@ -1,6 +1,5 @@
 import { appBrowserLogout } from '../lib/app.js';
-import { respond } from '../lib/http/browser.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf, respond } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/logout?token=&return_to=: logs the browser out; 303 to return_to or the default (204 for JSON). */

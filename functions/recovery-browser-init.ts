@@ -1,6 +1,5 @@
 import { appRecovery } from '../lib/app.js';
-import { requireCookieSecret, respond } from '../lib/http/browser.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf, requireCookieSecret, respond } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/recovery/browser: a browser recovery flow; 303 to the recovery UI (or the flow, for JSON). */

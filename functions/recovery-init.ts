@@ -1,6 +1,5 @@
 import { appRecovery } from '../lib/app.js';
-import { respond } from '../lib/http/browser.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf, respond } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/recovery/api: a new API recovery flow (400 when recovery is disabled). */

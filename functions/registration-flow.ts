@@ -1,5 +1,5 @@
 import { appRegistration } from '../lib/app.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/registration/flows?id=: a registration flow by id (a browser flow only with its anti-CSRF cookie). */

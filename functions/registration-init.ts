@@ -1,5 +1,5 @@
 import { appRegistration } from '../lib/app.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/registration/api[?identity_schema=]: a new API registration flow. */

@@ -1,6 +1,6 @@
 import { appRegistration } from '../lib/app.js';
-import { respond } from '../lib/http/browser.js';
-import { flowRequestOf, parseBody } from '../lib/http/request.js';
+import { flowRequestOf, respond } from '../lib/http/browser.js';
+import { parseBody } from '../lib/http/request.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** POST /self-service/registration?flow=: register with a password; answers with the new session (token or cookie). */

@@ -1,6 +1,5 @@
 import { appSettings } from '../lib/app.js';
-import { requireCookieSecret, respond } from '../lib/http/browser.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf, requireCookieSecret, respond } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/settings/browser: a browser settings flow; 303 to the settings UI, or to the login UI without a session. */

@@ -1,5 +1,5 @@
 import { appSettings } from '../lib/app.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/settings/flows?id=: the session's settings flow by id. */

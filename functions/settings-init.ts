@@ -1,5 +1,5 @@
 import { appSettings } from '../lib/app.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/settings/api: a settings flow for the session's identity (401 without a session). */

@@ -1,5 +1,5 @@
 import { appConfig, appSessions, appSettings } from '../lib/app.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 import { flowPage } from '../lib/ui/pages.js';
 import { signedInLookup } from '../lib/ui/services.js';

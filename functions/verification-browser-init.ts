@@ -1,6 +1,5 @@
 import { appVerification } from '../lib/app.js';
-import { requireCookieSecret, respond } from '../lib/http/browser.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf, requireCookieSecret, respond } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/verification/browser: a browser verification flow; 303 to the verification UI (or the flow, for JSON). */

@@ -1,6 +1,5 @@
 import { appVerification } from '../lib/app.js';
-import { respond } from '../lib/http/browser.js';
-import { flowRequestOf } from '../lib/http/request.js';
+import { flowRequestOf, respond } from '../lib/http/browser.js';
 import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/verification?flow=[&code=]: a link into a verification flow (e-mailed, or made by the admin API); 303 to its UI. */

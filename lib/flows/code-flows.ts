@@ -14,7 +14,7 @@ import { BadRequestError, FlowAlreadyUsedError, FlowGoneError, FlowReplacedError
 import { withAddressVerified } from '../identity/addresses.js';
 import type { Identity } from '../identity/model.js';
 import type { IdentityRepository } from '../identity/repository.js';
-import { normalizeIdentifier } from '../identity/schema.js';
+import { normalizeIdentifier } from '../identity/identifier.js';
 import type { SessionRepository } from '../session/repository.js';
 import type { SessionService } from '../session/service.js';
 import { messages, type UiText } from '../text/messages.js';

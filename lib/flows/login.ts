@@ -8,7 +8,7 @@ import type { ThrottleConfig } from '../config/throttle.js';
 import { FlowAlreadyUsedError, IdentityDisabledError, KratosError, LoginThrottledError, SessionAlreadyAvailableError } from '../errors/index.js';
 import { log } from '../log/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
-import { normalizeIdentifier } from '../identity/schema.js';
+import { normalizeIdentifier } from '../identity/identifier.js';
 import { sessionView, type Session } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
 import { messages, type UiText } from '../text/messages.js';

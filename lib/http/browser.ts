@@ -4,12 +4,12 @@
  */
 import { ConfigError, getConfig, type Config } from '../config/index.js';
 import { isCsrfToken } from '../flows/csrf.js';
-import type { BrowserRequest } from '../flows/common.js';
+import type { BrowserRequest, FlowRequest } from '../flows/common.js';
 import type { FlowAnswer } from '../flows/answer.js';
 import { openSessionCookie, sealSessionCookie } from '../session/cookie.js';
 import { CSRF_COOKIE_MAX_AGE, csrfCookieName, parseCookies, setCookie } from './cookies.js';
 import { isJsonRequest } from './negotiate.js';
-import type { HttpRequest } from './request.js';
+import { requestUrlOf, type HttpRequest } from './request.js';
 import type { HttpResult } from './response.js';
 
 type BrowserSettings = Pick<Config, 'browser' | 'publicBaseUrl'>;
@@ -84,4 +84,19 @@ export function requireCookieSecret(): void {
   if (getConfig().browser.cookieSecrets.length === 0) {
     throw new ConfigError('SECRETS_COOKIE must be set for browser flows: at least one secret of 16 characters or more (comma-separated to rotate)');
   }
+}
+
+/** What the flows need to know about the caller: its session (header, cookie, bearer), its cookies and what it accepts. */
+export function flowRequestOf(request: HttpRequest): FlowRequest {
+  const config = getConfig();
+  const { hasCookie, ...browser } = browserRequestOf(request, config);
+  return {
+    requestUrl: requestUrlOf(request),
+    sessionToken: sessionTokenOf(request, config),
+    origin: request.headers.origin || undefined,
+    hasCookie,
+    userAgent: request.headers['user-agent'],
+    ipAddress: request.sourceIp,
+    browser,
+  };
 }

@@ -3,10 +3,7 @@
  * Header names are lower-cased here (REST keeps the caller's case); bodies are decoded here.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { getConfig } from '../config/index.js';
 import { BadRequestError } from '../errors/index.js';
-import type { FlowRequest } from '../flows/common.js';
-import { browserRequestOf, sessionTokenOf } from './browser.js';
 import { lowerCaseHeaders, requestOrigin } from '../util/headers.js';
 
 export type LambdaHttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
@@ -138,19 +135,4 @@ export function requestUrlOf(request: HttpRequest): string {
   const { scheme, host } = requestOrigin(request.headers);
   const query = new URLSearchParams(request.query).toString();
   return `${scheme}://${host}${request.path}${query ? `?${query}` : ''}`;
-}
-
-/** What the flows need to know about the caller: its session (header, cookie, bearer), its cookies and what it accepts. */
-export function flowRequestOf(request: HttpRequest): FlowRequest {
-  const config = getConfig();
-  const { hasCookie, ...browser } = browserRequestOf(request, config);
-  return {
-    requestUrl: requestUrlOf(request),
-    sessionToken: sessionTokenOf(request, config),
-    origin: request.headers.origin || undefined,
-    hasCookie,
-    userAgent: request.headers['user-agent'],
-    ipAddress: request.sourceIp,
-    browser,
-  };
 }

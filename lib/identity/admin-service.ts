@@ -5,19 +5,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, DuplicateIdentifierError, IdentityConflictError, NotFoundError } from '../errors/index.js';
-import { BCRYPT_MAX_PASSWORD_BYTES, bcryptCostOf, type PasswordHasher } from '../hashing/bcrypt.js';
+import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { addressesFor } from './addresses.js';
+import { decodeIdentityBody, type IdentityBody } from './admin-body.js';
+import { normalizeIdentifier } from './identifier.js';
 import { applyPatch, JsonPatchError, parsePointer } from './json-patch.js';
-import type { Identity, IdentityState } from './model.js';
-import type { Page } from '../store/page.js';
+import type { Identity } from './model.js';
+import type { Page } from '../util/page.js';
 import { events } from '../tracing/events.js';
 import { canonicalUuid } from '../util/ids.js';
 import type { IdentityRepository, IdentitySessionCopies } from './repository.js';
-import { normalizeIdentifier, type IdentitySchema, type SchemaRegistry } from './schema.js';
+import type { SchemaRegistry } from './schema.js';
 
-export const MAX_IMPORT_BCRYPT_COST = 15;
-
-const CREATE_KEYS = new Set(['schema_id', 'traits', 'state', 'metadata_public', 'metadata_admin', 'credentials', 'verifiable_addresses', 'recovery_addresses']);
 /** Fields of the admin form a JSON Patch may change; `/id` and `/credentials` are refused as by Kratos. */
 const PATCHABLE = new Set(['schema_id', 'traits', 'state', 'metadata_public', 'metadata_admin']);
 const DENIED_PATCH_ROOTS = new Set(['id', 'credentials', 'state_changed_at']);
@@ -29,32 +28,6 @@ export interface IdentityAdminDeps {
   hasher: PasswordHasher;
 }
 
-interface ParsedBody {
-  schema: IdentitySchema;
-  traits: Record<string, unknown>;
-  state: IdentityState;
-  metadataPublic: unknown;
-  metadataAdmin: unknown;
-  /** A new password credential: a bcrypt hash ready to store. */
-  passwordHash?: string;
-  /** Addresses imported as verified (Kratos: only those the schema's traits also hold count). */
-  verifiedAddresses: string[];
-}
-
-/**
- * Kratos's `verifiable_addresses` on create/update: a way to import verified addresses. The addresses themselves
- * always follow the traits; an entry marked `verified: true` marks the matching one verified.
- */
-function verifiedAddressesOf(raw: unknown): string[] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw new BadRequestError('verifiable_addresses must be an array');
-  return raw.map((entry) => {
-    if (!isPlainObject(entry) || typeof entry.value !== 'string') throw new BadRequestError('every verifiable address needs a "value"');
-    if (entry.via !== undefined && entry.via !== 'email') throw new BadRequestError('verifiable addresses are "via": "email" here');
-    return entry.verified === true ? normalizeIdentifier(entry.value) : '';
-  }).filter(Boolean);
-}
-
 /** An identity id from a path: anything but a UUID names no identity (404, as Kratos). */
 function parseIdentityId(raw: string | undefined): string {
   const id = canonicalUuid(raw);
@@ -62,73 +35,16 @@ function parseIdentityId(raw: string | undefined): string {
   return id;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+/** A decoded body with its password ready to store. */
+type ParsedBody = Omit<IdentityBody, 'password'> & { passwordHash?: string };
 
 export function createIdentityAdmin(deps: IdentityAdminDeps) {
   const { schemas, hasher } = deps;
 
-  async function passwordHashFrom(credentials: unknown): Promise<string | undefined> {
-    if (credentials === undefined || credentials === null) return undefined;
-    if (!isPlainObject(credentials)) throw new BadRequestError('credentials must be an object');
-    for (const type of Object.keys(credentials)) {
-      if (type !== 'password') throw new BadRequestError(`Importing "${type}" credentials is not supported; only "password" is.`);
-    }
-    const password = credentials.password;
-    if (password === undefined || password === null) return undefined;
-    const config = isPlainObject(password) ? password.config : undefined;
-    if (!isPlainObject(config)) throw new BadRequestError('credentials.password.config must be an object');
-    const clear = config.password;
-    const hashed = config.hashed_password;
-    if ((clear === undefined) === (hashed === undefined)) {
-      throw new BadRequestError('credentials.password.config needs exactly one of "password" and "hashed_password"');
-    }
-    if (clear !== undefined) {
-      if (typeof clear !== 'string' || clear === '') throw new BadRequestError('credentials.password.config.password must be a non-empty string');
-      const bytes = Buffer.byteLength(clear, 'utf8');
-      // bcrypt reads 72 bytes; a longer password would be silently truncated, so it is refused instead.
-      if (bytes > BCRYPT_MAX_PASSWORD_BYTES) {
-        throw new BadRequestError(`The password must be at most ${BCRYPT_MAX_PASSWORD_BYTES} characters long, but got ${bytes}.`);
-      }
-      return hasher.hash(clear);
-    }
-    const cost = typeof hashed === 'string' ? bcryptCostOf(hashed) : undefined;
-    if (cost === undefined || cost < 4 || cost > MAX_IMPORT_BCRYPT_COST) {
-      throw new BadRequestError(
-        `The hashed password is not a supported bcrypt hash: only $2a$, $2b$ and $2y$ hashes with a cost from 4 to ${MAX_IMPORT_BCRYPT_COST} can be imported.`,
-      );
-    }
-    return hashed as string;
-  }
-
+  /** The body decoded (lib/identity/admin-body.ts), its clear-text password hashed at the configured cost (no policy, as Kratos). */
   async function parseBody(body: unknown, mode: 'create' | 'replace'): Promise<ParsedBody> {
-    if (!isPlainObject(body)) throw new BadRequestError('The request body must be a JSON object.');
-    for (const key of Object.keys(body)) {
-      if (!CREATE_KEYS.has(key)) throw new BadRequestError(`json: unknown field "${key}"`);
-    }
-    if (typeof body.schema_id !== 'string' || body.schema_id === '') throw new BadRequestError('schema_id is required');
-    const schema = schemas.get(body.schema_id);
-    if (!schema) throw new BadRequestError(`The identity schema "${body.schema_id}" does not exist.`);
-    if (!isPlainObject(body.traits)) throw new BadRequestError('traits must be an object');
-    const violations = schema.validate(body.traits);
-    if (violations.length > 0) {
-      throw new BadRequestError(
-        `The traits are invalid: ${violations.map((v) => `${v.node ?? 'traits'}: ${v.message.text}`).join('; ')}`,
-      );
-    }
-    if (mode === 'replace' && body.state === undefined) throw new BadRequestError('state is required');
-    const state = body.state ?? 'active';
-    if (state !== 'active' && state !== 'inactive') throw new BadRequestError('state must be "active" or "inactive"');
-    return {
-      schema,
-      traits: body.traits,
-      state,
-      metadataPublic: body.metadata_public ?? null,
-      metadataAdmin: body.metadata_admin ?? null,
-      passwordHash: await passwordHashFrom(body.credentials),
-      verifiedAddresses: verifiedAddressesOf(body.verifiable_addresses),
-    };
+    const { password, ...decoded } = decodeIdentityBody(body, schemas, mode);
+    return { ...decoded, passwordHash: password && ('hash' in password ? password.hash : await hasher.hash(password.clear)) };
   }
 
   function build(parsed: ParsedBody, now: Date, previous?: Identity): Identity {

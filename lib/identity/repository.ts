@@ -1,4 +1,4 @@
-import type { Page, PageRequest } from '../store/page.js';
+import type { Page, PageRequest } from '../util/page.js';
 import type { Identity } from './model.js';
 
 export interface IdentityRepository {

@@ -10,6 +10,7 @@ import addFormatsModule from 'ajv-formats';
 import type { FormatsPluginOptions } from 'ajv-formats';
 import defaultSchemaDocument from '../../kratos/identity.schema.json' with { type: 'json' };
 import { messages, type UiText } from '../text/messages.js';
+import { normalizeIdentifier } from './identifier.js';
 
 export interface JsonSchema {
   $schema?: string;
@@ -252,10 +253,6 @@ export class IdentitySchema {
     const titled = this.fields.filter((f) => f.passwordIdentifier);
     return titled.length === 1 && titled[0].title ? messages.labelFromSchema(titled[0].title, 'identifier') : messages.labelId();
   }
-}
-
-export function normalizeIdentifier(identifier: string): string {
-  return identifier.trim().toLowerCase();
 }
 
 export function readPath(object: unknown, path: string[]): unknown {

@@ -1,7 +1,7 @@
 /** The admin API for sessions: list (all, or an identity's), get, revoke one or all, extend. */
 import { BadRequestError, NotFoundError } from '../errors/index.js';
 import type { IdentityRepository } from '../identity/repository.js';
-import type { Page } from '../store/page.js';
+import type { Page } from '../util/page.js';
 import { events } from '../tracing/events.js';
 import { canonicalUuid } from '../util/ids.js';
 import type { Session } from './model.js';

@@ -1,5 +1,5 @@
 import type { IdentitySessionCopies } from '../identity/repository.js';
-import type { Page, PageRequest } from '../store/page.js';
+import type { Page, PageRequest } from '../util/page.js';
 import type { Session } from './model.js';
 
 export interface SessionListRequest extends PageRequest {

@@ -8,35 +8,12 @@
  * background; the first request waits for whatever is left of it.
  */
 import * as otelApi from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
 import { getConfig } from '../config/index.js';
-import type { TracingConfig } from '../config/tracing.js';
 import { log } from '../log/index.js';
 import { OTEL_API_GLOBAL_KEY } from './shared-api.js';
+import type { Tracing } from './types.js';
 
-export type Headers = Record<string, string>;
-
-/** How the SDK side logs: through the function's logger. */
-export interface TracingLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string): void;
-}
-
-export interface Tracing {
-  config: TracingConfig;
-  /**
-   * The caller's context: W3C Trace Context, then Jaeger, then B3 (W3C wins when several are sent), with W3C baggage;
-   * when none of them is present, X-Ray's (`X-Amzn-Trace-Id`, the Lambda context's `xRayTraceId`, `_X_AMZN_TRACE_ID`).
-   */
-  extract(headers: Headers, xRayTraceId?: string): Context;
-  /** Whether a trace the head sampler left out is exported anyway: it failed or was slow (tail decision). */
-  tailKeeps(status: number, durationMs: number): boolean;
-  /**
-   * Exports what one invocation recorded of its trace (the sampled spans, or all of them when the tail decision kept
-   * the trace); never throws, never takes longer than the flush timeout.
-   */
-  flush(traceId: string, keepUnsampled: boolean): Promise<void>;
-}
+export type { Headers, Tracing, TracingLogger } from './types.js';
 
 let lastWarning = 0;
 function warn(message: string): void {

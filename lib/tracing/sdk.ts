@@ -37,7 +37,7 @@ import { ConsoleTreeExporter } from './console-exporter.js';
 import { JaegerExporter } from './jaeger/exporter.js';
 import type { TracingConfig } from '../config/tracing.js';
 import { VERSION } from '../util/version.js';
-import type { Headers, Tracing, TracingLogger } from './provider.js';
+import type { Headers, Tracing, TracingLogger } from './types.js';
 
 let warn: (message: string) => void = () => {};
 

@@ -1,6 +1,7 @@
 /**
- * The layout the README describes, checked on the sources: no folder of lib/ depends on a folder that depends
- * back on it, DynamoDB is spoken only in lib/store/dynamodb, the OpenTelemetry SDK is imported only in lib/tracing.
+ * The layout the README and ARCHITECTURE.md describe, checked on the sources: no folder of lib/ depends on a folder
+ * that depends back on it, no file imports a file that imports it back (however far round), DynamoDB is spoken only
+ * in lib/store/dynamodb, the OpenTelemetry SDK is imported only in lib/tracing.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,11 @@ const files = sources(LIB).map((file) => {
   const statements = [...readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*((?:import|export)[^'"]*?)from\s+'([^']+)'|import\('([^']+)'\)/g)];
   return {
     file,
+    /** The project files it imports (relative specifiers resolved to their .ts sources). */
+    fileImports: statements
+      .map((m) => m[2] ?? m[3])
+      .filter((s) => s.startsWith('.'))
+      .map((s) => path.resolve(path.dirname(file), s.replace(/\.js$/, '.ts'))),
     folder: path.relative(PROJECT_ROOT, path.dirname(file)),
     /** Every module named, type-only imports included (they are dependencies of the folder too). */
     imports: statements.map((m) => m[2] ?? m[3]),
@@ -41,19 +47,37 @@ function folderGraph(): Map<string, Set<string>> {
   return graph;
 }
 
+/** The cycles a depth-first walk finds (one per edge back into the walk's own path; linear in the graph's size). */
 function cycles(graph: Map<string, Set<string>>): string[] {
-  const found: string[] = [];
-  const visit = (node: string, trail: string[]) => {
+  const found = new Set<string>();
+  const state = new Map<string, 'open' | 'done'>();
+  const trail: string[] = [];
+  const visit = (node: string) => {
+    state.set(node, 'open');
+    trail.push(node);
     for (const next of graph.get(node) ?? []) {
-      if (trail.includes(next)) found.push([...trail.slice(trail.indexOf(next)), next].join(' -> '));
-      else visit(next, [...trail, next]);
+      if (state.get(next) === 'open') found.add([...trail.slice(trail.indexOf(next)), next].join(' -> '));
+      else if (!state.has(next)) visit(next);
     }
+    trail.pop();
+    state.set(node, 'done');
   };
-  for (const node of graph.keys()) visit(node, [node]);
-  return [...new Set(found)];
+  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  return [...found];
+}
+
+/** file -> the files of lib/ it imports */
+function fileGraph(): Map<string, Set<string>> {
+  return new Map(files.map(({ file, fileImports }) => [path.relative(PROJECT_ROOT, file), new Set(fileImports.map((f) => path.relative(PROJECT_ROOT, f)))]));
 }
 
 describe('the layout of lib/', () => {
+  it('has no file-level import cycles (import type included: a cycle of types is still a knot to untie)', () => {
+    const graph = fileGraph();
+    expect(graph.size).toBeGreaterThan(50);
+    expect(cycles(graph)).toEqual([]);
+  });
+
   it('has no folder cycles', () => {
     const graph = folderGraph();
     expect(graph.size).toBeGreaterThan(5);

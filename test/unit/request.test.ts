@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { BadRequestError } from '../../lib/errors/index.js';
-import { sessionTokenOf } from '../../lib/http/browser.js';
-import { flowRequestOf, parseBody, toHttpRequest, type HttpRequest } from '../../lib/http/request.js';
+import { flowRequestOf, sessionTokenOf } from '../../lib/http/browser.js';
+import { parseBody, toHttpRequest, type HttpRequest } from '../../lib/http/request.js';
 
 const v2 = (over: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 =>
   ({

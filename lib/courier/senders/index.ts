@@ -3,21 +3,9 @@
  * The SDK of each is loaded only when its strategy is chosen.
  */
 import type { CourierConfig } from '../../config/courier.js';
+import type { MailSender } from './mail.js';
 
-export interface OutgoingMail {
-  to: string;
-  /** `Name <address>` or a bare address. */
-  from: { name?: string; address: string };
-  subject: string;
-  text: string;
-  html: string;
-  headers: Record<string, string>;
-}
-
-export interface MailSender {
-  /** Resolves once the server or service accepted the mail; rejects with its error otherwise. */
-  send(mail: OutgoingMail): Promise<void>;
-}
+export type { MailSender, OutgoingMail } from './mail.js';
 
 export async function createMailSender(config: CourierConfig): Promise<MailSender> {
   if (config.deliveryStrategy === 'ses') {

@@ -1,7 +1,7 @@
 /** Amazon SES delivery (SESv2 SendEmail) in the function's region, with the Lambda role's credentials. */
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { CourierConfig } from '../../config/courier.js';
-import type { MailSender } from './index.js';
+import type { MailSender } from './mail.js';
 
 const quoted = (name: string) => `"${name.replace(/["\\]/g, '\\$&')}"`;
 

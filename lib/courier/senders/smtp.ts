@@ -2,7 +2,7 @@
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { CourierConfig, SmtpConnection } from '../../config/courier.js';
-import type { MailSender } from './index.js';
+import type { MailSender } from './mail.js';
 
 /** Kratos dials with a 10 s timeout; a courier invocation must not hang on a dead server either. */
 const CONNECT_TIMEOUT_MS = 10_000;
