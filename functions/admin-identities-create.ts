@@ -5,7 +5,7 @@ import { adminIdentity } from '../lib/identity/model.js';
 
 /** POST /admin/identities: create or import an identity (201 + Location). */
 export const handler = adminFunction('/admin/identities', async (request) => {
-  const identity = await appIdentityAdmin().create(parseBody(request), new Date());
+  const identity = await (await appIdentityAdmin()).create(parseBody(request), new Date());
   return {
     status: 201,
     headers: { Location: `${appConfig().publicBaseUrl}/admin/identities/${identity.id}` },

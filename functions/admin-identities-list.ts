@@ -6,7 +6,7 @@ import { adminIdentity } from '../lib/identity/model.js';
 export const handler = adminFunction('/admin/identities', async (request) => {
   const paging = pagingOf(request);
   const withCredentials = request.query.include_credential?.split(',').includes('password') ?? false;
-  const page = await appIdentityAdmin().list({ ...paging, credentialsIdentifier: request.query.credentials_identifier, withCredentials });
+  const page = await (await appIdentityAdmin()).list({ ...paging, credentialsIdentifier: request.query.credentials_identifier, withCredentials });
   return {
     status: 200,
     headers: { Link: linkHeader(appConfig().publicBaseUrl, request, paging.pageSize, page.next) },

@@ -3,6 +3,6 @@ import { adminFunction } from '../lib/http/admin.js';
 
 /** DELETE /admin/identities/{id}: the identity, its identifier claims and its sessions (204). */
 export const handler = adminFunction('/admin/identities/{id}', async (request) => {
-  await appIdentityAdmin().delete(request.params.id);
+  await (await appIdentityAdmin()).delete(request.params.id);
   return { status: 204 };
 });

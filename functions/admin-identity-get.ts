@@ -5,6 +5,6 @@ import { adminIdentity } from '../lib/identity/model.js';
 /** GET /admin/identities/{id} (`include_credential=password` adds the hash). */
 export const handler = adminFunction('/admin/identities/{id}', async (request) => {
   const withCredentials = request.query.include_credential?.split(',').includes('password') ?? false;
-  const identity = await appIdentityAdmin().get(request.params.id, withCredentials);
+  const identity = await (await appIdentityAdmin()).get(request.params.id, withCredentials);
   return { status: 200, body: adminIdentity(identity, appConfig().publicBaseUrl, withCredentials) };
 });

@@ -5,6 +5,6 @@ import { adminIdentity } from '../lib/identity/model.js';
 
 /** PATCH /admin/identities/{id}: RFC 6902 JSON Patch; `/id` and `/credentials` are refused. */
 export const handler = adminFunction('/admin/identities/{id}', async (request) => {
-  const identity = await appIdentityAdmin().patch(request.params.id, parseJsonBody(request), new Date());
+  const identity = await (await appIdentityAdmin()).patch(request.params.id, parseJsonBody(request), new Date());
   return { status: 200, body: adminIdentity(identity, appConfig().publicBaseUrl) };
 });

@@ -5,6 +5,6 @@ import { adminIdentity } from '../lib/identity/model.js';
 
 /** PUT /admin/identities/{id}: replace traits, state and metadata (and optionally the password). */
 export const handler = adminFunction('/admin/identities/{id}', async (request) => {
-  const identity = await appIdentityAdmin().replace(request.params.id, parseBody(request), new Date());
+  const identity = await (await appIdentityAdmin()).replace(request.params.id, parseBody(request), new Date());
   return { status: 200, body: adminIdentity(identity, appConfig().publicBaseUrl) };
 });

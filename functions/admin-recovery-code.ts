@@ -1,9 +1,9 @@
-import { appRecovery } from '../lib/app.js';
+import { appRecoveryCodeAdmin } from '../lib/app.js';
 import { adminFunction } from '../lib/http/admin.js';
 import { parseBody } from '../lib/http/request.js';
 
 /** POST /admin/recovery/code: a recovery code and link for an identity (Kratos's createRecoveryCodeForIdentity). */
 export const handler = adminFunction('/admin/recovery/code', async (request) => ({
   status: 201,
-  body: await appRecovery().adminCode(parseBody(request), new Date()),
+  body: await appRecoveryCodeAdmin().create(parseBody(request), new Date()),
 }));

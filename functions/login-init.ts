@@ -5,5 +5,5 @@ import { httpFunction } from '../lib/http/stack.js';
 /** GET /self-service/login/api: a new API login flow (`refresh=true` allows one beside a session). */
 export const handler = httpFunction({ route: '/self-service/login/api' }, async (request) => ({
   status: 200,
-  body: await appLogin().init(flowRequestOf(request), { refresh: request.query.refresh === 'true' }, new Date()),
+  body: await (await appLogin()).init(flowRequestOf(request), { refresh: request.query.refresh === 'true' }, new Date()),
 }));

@@ -4,5 +4,5 @@ import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/logout/browser[?return_to=]: the URL and token that log the request's session out (401 without one). */
 export const handler = httpFunction({ route: '/self-service/logout/browser' }, async (request) =>
-  respond(await appBrowserLogout().create(flowRequestOf(request), request.query.return_to, new Date())),
+  respond(await (await appBrowserLogout()).create(flowRequestOf(request), request.query.return_to, new Date())),
 );

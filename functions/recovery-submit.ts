@@ -5,5 +5,5 @@ import { httpFunction } from '../lib/http/stack.js';
 
 /** POST /self-service/recovery?flow= with {method:"code", email} (sends a code) or {method:"code", code}. */
 export const handler = httpFunction({ route: '/self-service/recovery' }, async (request) =>
-  respond(await appRecovery().submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date())),
+  respond(await (await appRecovery()).submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date())),
 );

@@ -5,5 +5,5 @@ import { httpFunction } from '../lib/http/stack.js';
 
 /** POST /self-service/registration?flow=: register with a password; answers with the new session (token or cookie). */
 export const handler = httpFunction({ route: '/self-service/registration' }, async (request) =>
-  respond(await appRegistration().submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date())),
+  respond(await (await appRegistration()).submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date())),
 );

@@ -5,5 +5,5 @@ import { httpFunction } from '../lib/http/stack.js';
 /** GET /self-service/settings/flows?id=: the session's settings flow by id. */
 export const handler = httpFunction({ route: '/self-service/settings/flows' }, async (request) => ({
   status: 200,
-  body: await appSettings().get(request.query.id, flowRequestOf(request), new Date()),
+  body: await (await appSettings()).get(request.query.id, flowRequestOf(request), new Date()),
 }));

@@ -5,5 +5,5 @@ import { httpFunction } from '../lib/http/stack.js';
 
 /** POST /self-service/settings?flow= with {method:"password", password}: changes the password. */
 export const handler = httpFunction({ route: '/self-service/settings' }, async (request) =>
-  respond(await appSettings().submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date())),
+  respond(await (await appSettings()).submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date())),
 );

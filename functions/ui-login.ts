@@ -6,7 +6,7 @@ import { signedInLookup } from '../lib/ui/services.js';
 
 /** GET /ui/login?flow=: the login page of the self-service UI (without a flow, it starts one). */
 export const handler = httpFunction({ route: '/ui/login' }, async (request) => {
-  const flows = appLogin();
+  const flows = await appLogin();
   const services = { get: flows.get, signedIn: signedInLookup(appSessions(), appConfig().publicBaseUrl) };
   return flowPage('login', request, flowRequestOf(request), services, appConfig(), new Date());
 });

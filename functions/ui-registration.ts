@@ -6,7 +6,7 @@ import { signedInLookup } from '../lib/ui/services.js';
 
 /** GET /ui/registration?flow=: the registration page of the self-service UI (without a flow, it starts one). */
 export const handler = httpFunction({ route: '/ui/registration' }, async (request) => {
-  const flows = appRegistration();
+  const flows = await appRegistration();
   const services = { get: flows.get, signedIn: signedInLookup(appSessions(), appConfig().publicBaseUrl) };
   return flowPage('registration', request, flowRequestOf(request), services, appConfig(), new Date());
 });

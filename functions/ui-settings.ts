@@ -6,7 +6,7 @@ import { signedInLookup } from '../lib/ui/services.js';
 
 /** GET /ui/settings?flow=: the settings page of the self-service UI (without a flow, it starts one). */
 export const handler = httpFunction({ route: '/ui/settings' }, async (request) => {
-  const flows = appSettings();
+  const flows = await appSettings();
   const services = { get: flows.get, signedIn: signedInLookup(appSessions(), appConfig().publicBaseUrl) };
   return flowPage('settings', request, flowRequestOf(request), services, appConfig(), new Date());
 });

@@ -6,7 +6,7 @@ import { signedInLookup } from '../lib/ui/services.js';
 
 /** GET /ui/verification?flow=: the verification page of the self-service UI (without a flow, it starts one). */
 export const handler = httpFunction({ route: '/ui/verification' }, async (request) => {
-  const flows = appVerification();
+  const flows = await appVerification();
   const services = { get: flows.get, signedIn: signedInLookup(appSessions(), appConfig().publicBaseUrl) };
   return flowPage('verification', request, flowRequestOf(request), services, appConfig(), new Date());
 });

@@ -4,5 +4,5 @@ import { httpFunction } from '../lib/http/stack.js';
 
 /** GET /self-service/verification/browser: a browser verification flow; 303 to the verification UI (or the flow, for JSON). */
 export const handler = httpFunction({ route: '/self-service/verification/browser', coldStart: requireCookieSecret }, async (request) =>
-  respond(await appVerification().init('browser', flowRequestOf(request), request.query.return_to, new Date())),
+  respond(await (await appVerification()).init('browser', flowRequestOf(request), request.query.return_to, new Date())),
 );

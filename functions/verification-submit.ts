@@ -5,5 +5,5 @@ import { httpFunction } from '../lib/http/stack.js';
 
 /** POST /self-service/verification?flow= with {method:"code", email} (sends a code) or {method:"code", code}. */
 export const handler = httpFunction({ route: '/self-service/verification' }, async (request) =>
-  respond(await appVerification().submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date())),
+  respond(await (await appVerification()).submit(request.query.flow, parseBody(request), flowRequestOf(request), new Date())),
 );

@@ -1,17 +1,26 @@
 /**
- * The composition root: configuration, storage, hashing and the flows wired together, each piece built at its
- * first use and once per cold start (nothing in lib/ imports this file). A function asks only for what it uses
- * (`appSessions()`, `appLogin()`, ...), and since each of those reaches only its own factories, a bundle keeps only
- * that: whoami's holds no bcrypt, no flows, no admin code. A function that never touches DynamoDB (health/alive)
- * never builds a client. `createApp` wires everything at once over a given store (tests, benchmarks).
+ * The composition root: configuration, storage, identity schemas, methods, hooks and services wired together
+ * (nothing in lib/ imports this file).
+ *
+ * - `createApp(config, store, schemas, options)` builds everything at once over a given store (tests, benchmarks).
+ * - The functions use one accessor each (`appLogin()`, `appSessions()`, ...): built at its first use, once per cold
+ *   start, from what that service needs alone. Each reaches only its own builders, so a bundle keeps only those:
+ *   whoami's has no bcrypt, no flows, no admin code; a function that never touches DynamoDB (health/alive) never
+ *   builds a client.
  */
 import { getConfig, type Config } from './config/index.js';
-import { createCodeFlows, type CodeFlowType } from './flows/code-flows.js';
+import type { FlowDeps } from './flows/common.js';
+import type { SelfServiceErrorRepository } from './flows/errors.js';
 import { createLoginFlows } from './flows/login.js';
 import { createBrowserLogout } from './flows/logout.js';
+import { createRecoveryFlows } from './flows/recovery.js';
 import { createRegistrationFlows } from './flows/registration.js';
 import { createSettingsFlows } from './flows/settings.js';
+import type { Strategy } from './flows/strategy.js';
+import { createLoginThrottle } from './flows/throttle.js';
+import { createVerificationFlows } from './flows/verification.js';
 import { createBcryptHasher } from './hashing/bcrypt.js';
+import { createHookRunner } from './hooks/index.js';
 import { createIdentityAdmin } from './identity/admin-service.js';
 import { createPasswordPolicy } from './identity/password-policy.js';
 import { builtinSchema, SchemaRegistry } from './identity/schema.js';
@@ -20,87 +29,104 @@ import { createSessionAdmin } from './session/admin-service.js';
 import { createSessionService } from './session/service.js';
 import { createDynamoClient } from './store/dynamodb/client.js';
 import { createSessionRepository } from './store/dynamodb/session-repository.js';
-import { createDynamoStore, type Store } from './store/dynamodb/store.js';
+import { createDynamoStore } from './store/dynamodb/store.js';
 import { tableReads } from './store/dynamodb/toolkit.js';
+import type { Store } from './store/store.js';
+import { createRecoveryCodeAdmin } from './strategies/code/admin.js';
+import { createVerificationSender } from './strategies/code/verification-sender.js';
+import { createStrategies } from './strategies/index.js';
 
-/** One configuration, store and set of identity schemas, and what has been built over them. */
+/** What every service is built over. */
 interface Base {
   config: Config;
   store: Store;
   schemas: SchemaRegistry;
-  built: Map<string, unknown>;
+  /** Methods besides the built-in ones (a test's own). */
+  extraStrategies: readonly Strategy[];
 }
 
-const once = <T>(base: Base, name: string, make: () => T): T => {
-  if (!base.built.has(name)) base.built.set(name, make());
-  return base.built.get(name) as T;
-};
+/** What the self-service flows share: the session service, the enabled methods, the hook runner. */
+function flowParts(base: Base) {
+  const { config, store } = base;
+  const sessionService = createSessionService(store.sessions, config);
+  const verification = config.recovery.verificationEnabled
+    ? createVerificationSender({ config: config.recovery, publicBaseUrl: config.publicBaseUrl, flows: store.flows, courier: store.courier })
+    : undefined;
+  const hooks = createHookRunner(config.selfservice, { sessionService, sessions: store.sessions, browser: config.browser, verification });
+  // Failed-attempt counter keys are HMACs with the first server secret there is (SECRETS_DEFAULT, else the cookie secret).
+  const throttleSecret = config.recovery.codeSecrets[0] ?? config.browser.cookieSecrets[0];
+  const strategies = createStrategies(
+    config.selfservice.enabledMethods,
+    {
+      publicBaseUrl: config.publicBaseUrl,
+      recovery: config.recovery,
+      hasher: createBcryptHasher(config.bcryptCost),
+      passwordPolicy: createPasswordPolicy({ minLength: config.minPasswordLength, identifierSimilarityCheck: config.identifierSimilarityCheck }),
+      throttle: createLoginThrottle(store.throttle, config.loginThrottle, throttleSecret),
+      flows: store.flows,
+      identities: store.identities,
+      passwords: store.passwords,
+      codes: store.codes,
+      courier: store.courier,
+      commit: store.commit,
+    },
+    base.extraStrategies,
+  );
+  const deps: FlowDeps = { flows: store.flows, errors: store.errors, schemas: base.schemas, publicBaseUrl: config.publicBaseUrl, browser: config.browser, strategies };
+  return { ...deps, sessionService, hooks, commit: store.commit };
+}
+type FlowParts = ReturnType<typeof flowParts>;
 
-const hasherOf = (b: Base) => once(b, 'hasher', () => createBcryptHasher(b.config.bcryptCost));
-const passwordPolicyOf = (b: Base) =>
-  once(b, 'passwordPolicy', () => createPasswordPolicy({ minLength: b.config.minPasswordLength, identifierSimilarityCheck: b.config.identifierSimilarityCheck }));
-const sessionServiceOf = (b: Base) => once(b, 'sessionService', () => createSessionService(b.store.sessions, b.config));
-const flowDepsOf = (b: Base) => ({
-  flows: b.store.flows,
-  errors: b.store.errors,
-  schemas: b.schemas,
-  publicBaseUrl: b.config.publicBaseUrl,
-  browser: b.config.browser,
-  sessionService: sessionServiceOf(b),
-  hasher: hasherOf(b),
-});
-const loginOf = (b: Base) =>
-  once(b, 'login', () =>
-    createLoginFlows({
-      ...flowDepsOf(b),
-      lifespanMs: b.config.loginFlowLifespanMs,
-      // Counter keys are HMACs with the first server secret there is (SECRETS_DEFAULT, else the cookie secret).
-      throttle: { repository: b.store.throttle, config: b.config.loginThrottle, keySecret: b.config.recovery.codeSecrets[0] ?? b.config.browser.cookieSecrets[0] },
-    }),
-  );
-const codeFlowsOf = (b: Base, type: CodeFlowType) =>
-  once(b, type, () =>
-    createCodeFlows(
-      {
-        ...flowDepsOf(b),
-        identities: b.store.identities,
-        sessions: b.store.sessions,
-        recovery: b.config.recovery,
-        settingsLifespanMs: b.config.settingsFlowLifespanMs,
-        privilegedMaxAgeMs: b.config.privilegedSessionMaxAgeMs,
-      },
-      type,
-    ),
-  );
-const recoveryOf = (b: Base) => codeFlowsOf(b, 'recovery');
-const verificationOf = (b: Base) => codeFlowsOf(b, 'verification');
-const registrationOf = (b: Base) =>
-  once(b, 'registration', () =>
-    createRegistrationFlows({
-      ...flowDepsOf(b),
-      passwordPolicy: passwordPolicyOf(b),
-      lifespanMs: b.config.registrationFlowLifespanMs,
-      ...(b.config.recovery.verificationEnabled ? { verification: verificationOf(b) } : {}),
-    }),
-  );
-const settingsOf = (b: Base) =>
-  once(b, 'settings', () =>
-    createSettingsFlows({
-      ...flowDepsOf(b),
-      identities: b.store.identities,
-      sessions: b.store.sessions,
-      passwordPolicy: passwordPolicyOf(b),
-      lifespanMs: b.config.settingsFlowLifespanMs,
-      privilegedMaxAgeMs: b.config.privilegedSessionMaxAgeMs,
-      ...(b.config.recovery.verificationEnabled ? { verification: verificationOf(b) } : {}),
-    }),
-  );
-const logoutOf = (b: Base) =>
-  once(b, 'logout', () => createBrowserLogout({ browser: b.config.browser, errors: b.store.errors, publicBaseUrl: b.config.publicBaseUrl, sessionService: sessionServiceOf(b) }));
-const identityAdminOf = (b: Base) =>
-  once(b, 'identityAdmin', () => createIdentityAdmin({ identities: b.store.identities, sessions: b.store.sessions, schemas: b.schemas, hasher: hasherOf(b) }));
-const sessionAdminOf = (b: Base) =>
-  once(b, 'sessionAdmin', () => createSessionAdmin({ sessions: b.store.sessions, identities: b.store.identities, sessionLifespanMs: b.config.sessionLifespanMs }));
+const buildLogin = (base: Base, parts: FlowParts = flowParts(base)) =>
+  createLoginFlows({ ...parts, sessions: base.store.sessions, identities: base.store.identities, lifespanMs: base.config.loginFlowLifespanMs });
+
+const buildRegistration = (base: Base, parts: FlowParts = flowParts(base)) =>
+  createRegistrationFlows({ ...parts, identities: base.store.identities, lifespanMs: base.config.registrationFlowLifespanMs });
+
+const buildSettings = (base: Base, parts: FlowParts = flowParts(base)) =>
+  createSettingsFlows({
+    ...parts,
+    identities: base.store.identities,
+    sessions: base.store.sessions,
+    lifespanMs: base.config.settingsFlowLifespanMs,
+    privilegedMaxAgeMs: base.config.privilegedSessionMaxAgeMs,
+  });
+
+const buildRecovery = (base: Base, parts: FlowParts = flowParts(base)) =>
+  createRecoveryFlows({
+    ...parts,
+    identities: base.store.identities,
+    sessions: base.store.sessions,
+    enabled: base.config.recovery.recoveryEnabled,
+    lifespanMs: base.config.recovery.recoveryLifespanMs,
+    settingsLifespanMs: base.config.settingsFlowLifespanMs,
+    privilegedMaxAgeMs: base.config.privilegedSessionMaxAgeMs,
+  });
+
+const buildVerification = (base: Base, parts: FlowParts = flowParts(base)) =>
+  createVerificationFlows({
+    ...parts,
+    identities: base.store.identities,
+    sessions: base.store.sessions,
+    enabled: base.config.recovery.verificationEnabled,
+    lifespanMs: base.config.recovery.verificationLifespanMs,
+  });
+
+const buildBrowserLogout = (base: Base, parts: FlowParts = flowParts(base)) =>
+  createBrowserLogout({ browser: base.config.browser, errors: base.store.errors, publicBaseUrl: base.config.publicBaseUrl, sessionService: parts.sessionService });
+
+const buildIdentityAdmin = (base: Base) =>
+  createIdentityAdmin({ identities: base.store.identities, sessions: base.store.sessions, commit: base.store.commit, schemas: base.schemas, hasher: createBcryptHasher(base.config.bcryptCost) });
+
+const buildSessionAdmin = (store: Store, config: Config) => createSessionAdmin({ sessions: store.sessions, identities: store.identities, sessionLifespanMs: config.sessionLifespanMs });
+
+const buildRecoveryCodeAdmin = (store: Store, config: Config) =>
+  createRecoveryCodeAdmin({ config: config.recovery, publicBaseUrl: config.publicBaseUrl, flows: store.flows, identities: store.identities });
+
+export interface AppOptions {
+  /** Sign-in methods besides the built-in ones (they are served whatever the configuration says). */
+  strategies?: Strategy[];
+}
 
 /**
  * Everything, wired at once over `store` (by default DynamoDB as configured) and `schemas` (by default the built-in
@@ -110,32 +136,32 @@ export function createApp(
   config: Config,
   store: Store = createDynamoStore(createDynamoClient(config.dynamodb), config.dynamodb.tableName),
   schemas: SchemaRegistry = new SchemaRegistry([builtinSchema()], 'default'),
+  options: AppOptions = {},
 ) {
-  const base: Base = { config, store, schemas, built: new Map() };
+  const base: Base = { config, store, schemas, extraStrategies: options.strategies ?? [] };
+  const parts = flowParts(base);
   return {
     config,
     store,
     schemas,
-    sessionService: sessionServiceOf(base),
-    login: loginOf(base),
-    registration: registrationOf(base),
-    settings: settingsOf(base),
-    recovery: recoveryOf(base),
-    verification: verificationOf(base),
-    logout: logoutOf(base),
-    identityAdmin: identityAdminOf(base),
-    sessionAdmin: sessionAdminOf(base),
+    strategies: parts.strategies,
+    sessionService: parts.sessionService,
+    login: buildLogin(base, parts),
+    registration: buildRegistration(base, parts),
+    settings: buildSettings(base, parts),
+    recovery: buildRecovery(base, parts),
+    verification: buildVerification(base, parts),
+    logout: buildBrowserLogout(base, parts),
+    identityAdmin: buildIdentityAdmin(base),
+    sessionAdmin: buildSessionAdmin(store, config),
+    recoveryCodeAdmin: buildRecoveryCodeAdmin(store, config),
   };
 }
 export type App = ReturnType<typeof createApp>;
 
-// This cold start's pieces. Sessions are built on their repository alone: whoami and logout, which need nothing
-// else, then bundle none of the other repositories (nor the DynamoDB commands only they send).
-let dynamo: { client: ReturnType<typeof createDynamoClient>; table: string } | undefined;
-let store: Store | undefined;
-let sessions: ReturnType<typeof createSessionService> | undefined;
-let base: Base | undefined;
+// This cold start's pieces, each built at its first use.
 
+let dynamo: { client: ReturnType<typeof createDynamoClient>; table: string } | undefined;
 const coldDynamo = () => {
   if (!dynamo) {
     const { dynamodb } = getConfig();
@@ -146,8 +172,16 @@ const coldDynamo = () => {
 
 export const appConfig = (): Config => getConfig();
 
+let store: Store | undefined;
 export const appStore = (): Store => (store ??= createDynamoStore(coldDynamo().client, coldDynamo().table));
 
+export const appErrors = (): SelfServiceErrorRepository => appStore().errors;
+
+let sessions: ReturnType<typeof createSessionService> | undefined;
+/**
+ * Sessions built on their repository alone: whoami and logout, which need nothing else, then bundle none of the other
+ * repositories (nor the DynamoDB commands only they send).
+ */
 export function appSessions() {
   if (!sessions) {
     const { client, table } = coldDynamo();
@@ -169,41 +203,33 @@ export function appSchemas(): Promise<SchemaRegistry> {
   return schemas;
 }
 
-const coldStart = async (): Promise<Base> => {
-  const registry = await appSchemas();
-  base ??= { config: getConfig(), store: appStore(), schemas: registry, built: new Map([['sessionService', appSessions()]]) };
-  return base;
-};
+const coldBase = async (): Promise<Base> => ({ config: getConfig(), store: appStore(), schemas: await appSchemas(), extraStrategies: [] });
 
-/**
- * A service whose every method first waits for the cold start (the identity schemas) and then calls the real one;
- * handlers call `appLogin().submit(...)` as if it were built already. Only for services whose methods all return
- * promises.
- */
-function afterColdStart<T extends object>(make: (base: Base) => T): () => T {
-  let ready: Promise<T> | undefined;
-  const service = new Proxy({} as T, {
-    get: (_, name) => async (...args: unknown[]) => {
-      ready ??= coldStart().then(make).catch((error: unknown) => {
-        ready = undefined;
-        throw error;
-      });
-      const target = (await ready) as Record<string | symbol, (...a: unknown[]) => unknown>;
-      return target[name](...args);
-    },
-  });
-  return () => service;
-}
+let login: ReturnType<typeof buildLogin> | undefined;
+export const appLogin = async () => (login ??= buildLogin(await coldBase()));
 
-export const appLogin = /* @__PURE__ */ afterColdStart(loginOf);
-export const appRegistration = /* @__PURE__ */ afterColdStart(registrationOf);
-export const appSettings = /* @__PURE__ */ afterColdStart(settingsOf);
-export const appRecovery = /* @__PURE__ */ afterColdStart(recoveryOf);
-export const appVerification = /* @__PURE__ */ afterColdStart(verificationOf);
-export const appBrowserLogout = /* @__PURE__ */ afterColdStart(logoutOf);
-export const appIdentityAdmin = /* @__PURE__ */ afterColdStart(identityAdminOf);
-export const appErrors = () => appStore().errors;
-let sessionAdmin: ReturnType<typeof createSessionAdmin> | undefined;
+let registration: ReturnType<typeof buildRegistration> | undefined;
+export const appRegistration = async () => (registration ??= buildRegistration(await coldBase()));
+
+let settings: ReturnType<typeof buildSettings> | undefined;
+export const appSettings = async () => (settings ??= buildSettings(await coldBase()));
+
+let recovery: ReturnType<typeof buildRecovery> | undefined;
+export const appRecovery = async () => (recovery ??= buildRecovery(await coldBase()));
+
+let verification: ReturnType<typeof buildVerification> | undefined;
+export const appVerification = async () => (verification ??= buildVerification(await coldBase()));
+
+let browserLogout: ReturnType<typeof buildBrowserLogout> | undefined;
+export const appBrowserLogout = async () => (browserLogout ??= buildBrowserLogout(await coldBase()));
+
+let identityAdmin: ReturnType<typeof buildIdentityAdmin> | undefined;
+export const appIdentityAdmin = async () => (identityAdmin ??= buildIdentityAdmin(await coldBase()));
+
+let sessionAdmin: ReturnType<typeof buildSessionAdmin> | undefined;
 /** Session administration needs no identity schema: built without waiting for them. */
-export const appSessionAdmin = () =>
-  (sessionAdmin ??= createSessionAdmin({ sessions: appStore().sessions, identities: appStore().identities, sessionLifespanMs: getConfig().sessionLifespanMs }));
+export const appSessionAdmin = () => (sessionAdmin ??= buildSessionAdmin(appStore(), getConfig()));
+
+let recoveryCodeAdmin: ReturnType<typeof buildRecoveryCodeAdmin> | undefined;
+export const appRecoveryCodeAdmin = () => (recoveryCodeAdmin ??= buildRecoveryCodeAdmin(appStore(), getConfig()));
+

@@ -12,7 +12,7 @@ const config = loadConfig();
 const client = createDynamoClient(config.dynamodb);
 try {
   const store = createDynamoStore(client, config.dynamodb.tableName);
-  const report = await backfillAddresses(store.identities, await loadSchemaRegistry(config.identity), new Date());
+  const report = await backfillAddresses(store, await loadSchemaRegistry(config.identity), new Date());
   console.log(`identities scanned ${report.scanned}, given their addresses ${report.updated}`);
   if (report.conflicts.length) console.log(`address held by another identity (left unchanged): ${report.conflicts.join(', ')}`);
   if (report.unknownSchema.length) console.log(`schema not configured (left unchanged): ${report.unknownSchema.join(', ')}`);

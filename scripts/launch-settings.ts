@@ -9,6 +9,8 @@ import path from 'node:path';
 import { loadAdminConfig } from '../lib/config/admin.js';
 import { ConfigError, readInteger, readOptionalString, readString, type Env } from '../lib/config/env.js';
 import { loadConfig } from '../lib/config/index.js';
+import { checkHooks } from '../lib/hooks/index.js';
+import { checkMethods } from '../lib/strategies/index.js';
 
 export interface LaunchSettings {
   host: string;
@@ -48,7 +50,10 @@ export function readLaunchSettings(env: Env, invokedFrom = env.INIT_CWD || proce
     SELFSERVICE_FLOWS_VERIFICATION_ENABLED: readOptionalString(env, 'SELFSERVICE_FLOWS_VERIFICATION_ENABLED') ?? 'true',
   };
   const effective = { ...env, ...functionEnv };
-  loadConfig(effective);
+  const config = loadConfig(effective);
+  // What a cold start checks once the flows are built: every method and hook switched on is one this build has.
+  checkMethods(config.selfservice.enabledMethods);
+  checkHooks(config.selfservice);
   loadAdminConfig(effective);
   return { host, port, dataPath, dynamoLocalPort, functionEnv, generatedAdminKey, generatedCookieSecret };
 }

@@ -7,6 +7,7 @@
 import { loadBrowserConfig, type BrowserConfig } from './browser.js';
 import { loadCourierConfig, type CourierConfig } from './courier.js';
 import { loadRecoveryConfig, type RecoveryConfig } from './recovery.js';
+import { loadSelfServiceConfig, type SelfServiceConfig } from './selfservice.js';
 import { loadThrottleConfig, type ThrottleConfig } from './throttle.js';
 import { loadIdentityConfig, type IdentityConfig } from './identity.js';
 import { loadTracingConfig, type TracingConfig } from './tracing.js';
@@ -44,6 +45,8 @@ export interface Config {
   recovery: RecoveryConfig;
   /** Failed-login throttling per identifier (and optionally per client address). */
   loginThrottle: ThrottleConfig;
+  /** The sign-in methods switched on, and the hooks of each flow. */
+  selfservice: SelfServiceConfig;
   courier: CourierConfig;
   dynamodb: { endpoint?: string; tableName: string; region: string };
 }
@@ -71,6 +74,7 @@ export function loadConfig(env: Env = process.env): Config {
     identity: loadIdentityConfig(env),
     recovery: loadRecoveryConfig(env),
     loginThrottle: loadThrottleConfig(env),
+    selfservice: loadSelfServiceConfig(env),
     courier: loadCourierConfig(env),
     dynamodb: {
       endpoint: readUrl(env, 'DYNAMODB_ENDPOINT'),

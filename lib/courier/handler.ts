@@ -9,7 +9,7 @@ import { getConfig, type Config } from '../config/index.js';
 import { captureProcessWarnings, log, setLogLevel } from '../log/index.js';
 import { prepareTracing } from '../tracing/background.js';
 import { createDispatcher, type DeliveryOutcome, type Dispatcher } from './dispatcher.js';
-import type { CourierRepository, TableChange } from './repository.js';
+import type { CourierRepository, CourierStream, TableChange } from './repository.js';
 import { createMailSender, type MailSender } from './senders/index.js';
 
 /** Messages one sweep takes from the queue; the next sweep takes the rest. */
@@ -31,6 +31,8 @@ export interface CourierResult {
 export interface CourierWiring {
   config: Config;
   repository: CourierRepository;
+  /** The table's change stream (the DynamoDB store's); without one, only sweeps deliver. */
+  stream?: CourierStream;
   /** By default the configured strategy's (SMTP or SES). */
   sender?: MailSender;
 }
@@ -50,18 +52,18 @@ async function inBatches<T>(items: T[], work: (item: T) => Promise<void>, deadli
 
 /** The handler over `wire()`, called once, at the first invocation. */
 export function courierHandler(wire: () => CourierWiring) {
-  let dispatcher: Promise<{ dispatcher: Dispatcher; repository: CourierRepository }> | undefined;
+  let dispatcher: Promise<{ dispatcher: Dispatcher; repository: CourierRepository; stream?: CourierStream }> | undefined;
   const ready = () =>
     (dispatcher ??= (async () => {
-      const { config, repository, sender } = wire();
-      return { repository, dispatcher: createDispatcher({ repository, config: config.courier, sender: sender ?? (await createMailSender(config.courier)) }) };
+      const { config, repository, stream, sender } = wire();
+      return { repository, stream, dispatcher: createDispatcher({ repository, config: config.courier, sender: sender ?? (await createMailSender(config.courier)) }) };
     })().catch((error: unknown) => {
       dispatcher = undefined;
       throw error;
     }));
 
   return async function courier(event: unknown): Promise<CourierResult> {
-    const { dispatcher: courier, repository } = await ready();
+    const { dispatcher: courier, repository, stream } = await ready();
     const outcomes: Partial<Record<DeliveryOutcome, number>> = {};
     const count = (outcome: DeliveryOutcome) => void (outcomes[outcome] = (outcomes[outcome] ?? 0) + 1);
     const batchItemFailures: CourierResult['batchItemFailures'] = [];
@@ -69,7 +71,7 @@ export function courierHandler(wire: () => CourierWiring) {
     if (isStreamEvent(event)) {
       await inBatches(event.Records, async (record) => {
         try {
-          const message = repository.queuedMessageOf(record);
+          const message = stream?.queuedMessageOf(record);
           if (message) count(await courier.deliver(message));
         } catch (error) {
           const id = record.dynamodb?.SequenceNumber;

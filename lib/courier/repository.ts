@@ -3,6 +3,7 @@
  * flow's own transaction; the courier claims it (a lease, so two couriers never send it at the same moment), and
  * marks it sent, due again later, or abandoned. Every mark applies only to the attempt that claimed it.
  */
+import type { Writes } from '../util/writes.js';
 import type { CourierMessage } from './model.js';
 
 /** One change of the table as its change stream delivers it (a DynamoDB Stream record). */
@@ -12,6 +13,13 @@ export interface TableChange {
 }
 
 export interface CourierRepository {
+  /** Queues a message, as part of the change that needs it sent (so the mail exists exactly when the change does). */
+  queue(message: CourierMessage): Writes;
+  /**
+   * Stands in for `queue` where no message goes out (a code for an address nobody has): it writes nothing but costs
+   * what queueing costs, so both answers take the same work.
+   */
+  placeholder(): Writes;
   /** Queued messages due at `now`, the longest waiting first, at most `limit`. */
   listDue(now: Date, limit: number): Promise<CourierMessage[]>;
   get(id: string): Promise<CourierMessage | undefined>;
@@ -27,6 +35,10 @@ export interface CourierRepository {
   markRetry(claimed: CourierMessage, now: Date, error: string, nextAttemptAt: Date): Promise<boolean>;
   /** Out of attempts: out of the queue, kept for MESSAGE_RETENTION_SECONDS. */
   markAbandoned(claimed: CourierMessage, now: Date, error: string): Promise<boolean>;
+}
+
+/** The table's change stream, as the courier reads it (DynamoDB Streams: only the DynamoDB store has one). */
+export interface CourierStream {
   /** The queued message a newly inserted item is, if it is one. */
   queuedMessageOf(change: TableChange): CourierMessage | undefined;
 }

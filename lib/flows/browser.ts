@@ -10,7 +10,7 @@ import { storeSelfServiceError } from './errors.js';
 import type { FlowRecord, FlowType, SavedUi } from './model.js';
 
 /** `<ui_url>?flow=<id>`. */
-export const flowUiUrl = (deps: FlowDeps, type: FlowType, flowId: string) => withQuery(deps.browser.uiUrls[type], { flow: flowId });
+export const flowUiUrl = (deps: Pick<FlowDeps, 'browser'>, type: FlowType, flowId: string) => withQuery(deps.browser.uiUrls[type], { flow: flowId });
 
 /** After a success: the flow's return_to, else `selfservice.flows.<type>.after.default_browser_return_url`, else the default. */
 export function afterSuccessUrl(deps: Pick<FlowDeps, 'browser'>, flow: Pick<FlowRecord, 'returnTo'>, type: 'login' | 'registration' | 'settings' | 'logout', fallback?: string): string {

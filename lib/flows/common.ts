@@ -15,7 +15,6 @@ import {
   type CsrfFailure,
 } from '../errors/index.js';
 import type { IdentitySchema, SchemaRegistry } from '../identity/schema.js';
-import type { ClientInfo } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
 import { canonicalUuid } from '../util/ids.js';
 import { messages, type UiText } from '../text/messages.js';
@@ -23,32 +22,11 @@ import { maskCsrfToken, newCsrfToken, verifyCsrfToken } from './csrf.js';
 import type { SelfServiceErrorRepository } from './errors.js';
 import { isExpired, type FlowMode, type FlowRecord, type FlowType, type FlowView, type SavedUi } from './model.js';
 import type { FlowRepository } from './repository.js';
+import type { FlowRequest } from './request.js';
+import { strategiesFor, type Strategies } from './strategy.js';
 import { renderFlow, type RenderOptions } from './ui.js';
 
-/** What a browser request carries besides the session (lib/http/browser.ts reads it from the HTTP request). */
-export interface BrowserRequest {
-  /** The token of the anti-CSRF cookie; undefined when there is none (or it is malformed). */
-  csrfCookie?: string;
-  /** Whether the request had a Cookie header at all (for the CSRF error's reason). */
-  anyCookie: boolean;
-  /** `X-CSRF-Token`. */
-  csrfHeader?: string;
-  /** `Sec-Fetch-Mode` says a script made the request (for the CSRF error's hint). */
-  ajax: boolean;
-  /** Kratos's IsJSONRequest: answer with JSON (`Accept` negotiates to it, or a JSON body), not with redirects. */
-  json: boolean;
-}
-
-/** What a flow endpoint knows about the caller. */
-export interface FlowRequest extends ClientInfo {
-  requestUrl: string;
-  /** The session token: X-Session-Token, then the session cookie, then Authorization: Bearer (Kratos's order). */
-  sessionToken?: string;
-  origin?: string;
-  /** A cookie other than Cloudflare's (`__cf*`, `_cf*`, `cf_*`), which Kratos ignores. */
-  hasCookie: boolean;
-  browser: BrowserRequest;
-}
+export type { BrowserRequest, FlowRequest } from './request.js';
 
 export interface FlowDeps {
   flows: FlowRepository;
@@ -56,6 +34,8 @@ export interface FlowDeps {
   publicBaseUrl: string;
   browser: BrowserConfig;
   errors: SelfServiceErrorRepository;
+  /** The enabled sign-in methods, in the order their nodes appear. */
+  strategies: Strategies;
 }
 
 /** A submit's `?flow=`: 400 when missing or malformed (Kratos's flow.GetFlowID). */
@@ -107,9 +87,13 @@ export async function createFlow(
   return flow;
 }
 
-/** The flow as Kratos serialises it; a browser flow's `csrf_token` node carries the cookie's token `csrf` masked afresh. */
+/**
+ * The flow as Kratos serialises it, with the nodes of every enabled method serving its type; a browser flow's
+ * `csrf_token` node carries the cookie's token `csrf` masked afresh.
+ */
 export function render(deps: FlowDeps, flow: FlowRecord, csrf?: string, options: RenderOptions = {}): FlowView {
-  return renderFlow(flow, schemaOf(deps, flow), deps.publicBaseUrl, { ...options, csrfToken: flow.mode === 'browser' && csrf ? maskCsrfToken(csrf) : '' });
+  const sources = strategiesFor(deps.strategies, flow.type).map((strategy) => strategy[flow.type]);
+  return renderFlow(flow, schemaOf(deps, flow), deps.publicBaseUrl, sources, { ...options, csrfToken: flow.mode === 'browser' && csrf ? maskCsrfToken(csrf) : '' });
 }
 
 /** The identity schema a flow renders and validates with: its own (registration's `identity_schema`, settings' identity's), else the default. */
@@ -202,6 +186,17 @@ export const failedWith = (values: Record<string, unknown>, flowMessages: UiText
   messages: flowMessages,
   nodeMessages,
 });
+
+/** A schema's verdict on traits as a flow shows it: each message on its trait's node, the rest on the flow. */
+export function traitMessages(schema: IdentitySchema, traits: unknown): { flowMessages: UiText[]; nodeMessages: Record<string, UiText[]> } {
+  const nodeMessages: Record<string, UiText[]> = {};
+  const flowMessages: UiText[] = [];
+  for (const violation of schema.validate(traits)) {
+    if (violation.node) (nodeMessages[violation.node] ??= []).push(violation.message);
+    else flowMessages.push(violation.message);
+  }
+  return { flowMessages, nodeMessages };
+}
 
 export function stringField(body: Record<string, unknown>, name: string): string | undefined {
   const value = body[name];

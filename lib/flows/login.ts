@@ -1,18 +1,18 @@
 /**
- * The login flow for the password method, for native apps (`api`: a session token) and browsers (`browser`: a
- * session cookie, CSRF, redirects). Storage round trips on submit, whatever the identifier: one batched read (the
- * flow, and the identifier's claim with its login copy and password hash), one bcrypt compare (against a dummy hash
- * for an unknown identifier), and on success one transaction (session + flow completion).
+ * The login flow, for native apps (`api`: a session token) and browsers (`browser`: a session cookie, CSRF,
+ * redirects). It names no method: the form shows every enabled login strategy's nodes, a submit goes to the one its
+ * `method` names, and whatever it proves, the flow checks the identity is active, issues the session and completes
+ * itself in one transaction (the session, the flow's single use, the identity still at the revision read, and what
+ * the method writes with it), then runs the after hooks and answers.
  */
-import type { ThrottleConfig } from '../config/throttle.js';
-import { FlowAlreadyUsedError, IdentityDisabledError, KratosError, LoginThrottledError, SessionAlreadyAvailableError } from '../errors/index.js';
-import { log } from '../log/index.js';
-import type { PasswordHasher } from '../hashing/bcrypt.js';
-import { normalizeIdentifier } from '../identity/identifier.js';
-import { sessionView, type Session } from '../session/model.js';
+import { FlowAlreadyUsedError, IdentityDisabledError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
+import type { IdentityRepository } from '../identity/repository.js';
+import { assuranceLevelOf, sessionView, type Session } from '../session/model.js';
+import type { SessionRepository } from '../session/repository.js';
 import type { SessionService } from '../session/service.js';
 import { messages, type UiText } from '../text/messages.js';
 import { events } from '../tracing/events.js';
+import type { Committer } from '../util/writes.js';
 import { jsonAnswer, redirectAnswer, type FlowAnswer } from './answer.js';
 import { afterSuccessUrl, browserFailure, flowUiUrl, forwardToErrorUi } from './browser.js';
 import {
@@ -30,16 +30,18 @@ import {
   type FlowRequest,
 } from './common.js';
 import { newCsrfToken } from './csrf.js';
+import type { AfterContext, HookRunner } from './hooks.js';
 import type { FlowRecord, FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
-import { addressThrottleKey, identifierThrottleKey, type ThrottleRepository } from './throttle.js';
+import { strategyNamed } from './strategy.js';
 
 export interface LoginDeps extends FlowDeps {
   sessionService: SessionService;
-  hasher: PasswordHasher;
+  sessions: Pick<SessionRepository, 'add'>;
+  identities: Pick<IdentityRepository, 'unchanged'>;
+  commit: Committer['commit'];
+  hooks: HookRunner;
   lifespanMs: number;
-  /** Failed-login throttling (off when its limits are 0). */
-  throttle?: { repository: ThrottleRepository; config: ThrottleConfig; keySecret?: string };
 }
 
 export interface LoginInit {
@@ -47,6 +49,13 @@ export interface LoginInit {
   refresh: boolean;
   /** `return_to` as the caller sent it (browser flows). */
   returnTo?: string;
+}
+
+/** What a failed submit got to know, for its event. */
+interface Attempt {
+  flow?: FlowRecord;
+  method?: string;
+  identityId?: string;
 }
 
 export function createLoginFlows(deps: LoginDeps) {
@@ -58,6 +67,7 @@ export function createLoginFlows(deps: LoginDeps) {
       const session = await deps.sessionService.findActive(request.sessionToken, now);
       if (!init.refresh && session) throw new SessionAlreadyAvailableError('login');
       const flow = await createFlow(deps, 'login', 'api', deps.lifespanMs, request, now, { refresh: init.refresh, ...refreshing(init, session) });
+      await deps.hooks.before({ flowType: 'login', flow, request, now });
       events.loginInitiated(flow.id, 'api', init.refresh);
       return render(deps, flow);
     },
@@ -78,6 +88,7 @@ export function createLoginFlows(deps: LoginDeps) {
           csrf: csrf.token,
           ...refreshing(init, session),
         });
+        await deps.hooks.before({ flowType: 'login', flow, request, now });
         events.loginInitiated(flow.id, 'browser', init.refresh);
         const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
         return request.browser.json ? jsonAnswer(render(deps, flow, csrf.token), 200, setCookie) : redirectAnswer(flowUiUrl(deps, 'login', flow.id), setCookie);
@@ -91,13 +102,14 @@ export function createLoginFlows(deps: LoginDeps) {
 
     /** `POST /self-service/login?flow=`. */
     async submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date): Promise<FlowAnswer> {
-      const attempt: { flow?: FlowRecord; identityId?: string } = {};
+      const attempt: Attempt = {};
       try {
         return await submit(rawFlowId, body, request, now, attempt);
       } catch (error) {
         events.loginFailed({
           flowId: attempt.flow?.id,
           flowType: attempt.flow?.mode ?? '',
+          method: attempt.method ?? '',
           refresh: attempt.flow?.refresh ?? false,
           reason: failureReason(error),
           identityId: attempt.identityId,
@@ -109,105 +121,71 @@ export function createLoginFlows(deps: LoginDeps) {
     },
   };
 
-  /** A refresh beside a session asks only for the password: the identifier is the session's (Kratos's refresh form). */
+  /** A refresh beside a session asks only for the secret: the identifier is the session's (Kratos's refresh form). */
   function refreshing(init: LoginInit, session: Session | undefined): Partial<FlowRecord> {
     const identifier = session?.identity.identifiers?.[0];
     return init.refresh && identifier ? { refreshIdentifier: identifier } : {};
   }
 
-  /**
-   * Reserves this attempt for the identifier (and, when configured, the client address); a locked one is refused
-   * with 429. Returns the identifier's counter key, which a successful login clears.
-   */
-  async function reserveAttempt(identifier: string, request: FlowRequest, now: Date): Promise<string | undefined> {
-    const throttle = deps.throttle;
-    if (!throttle) return undefined;
-    const { config, repository } = throttle;
-    const limits: { key: string; max: number; what: string }[] = [];
-    if (config.maxAttempts > 0) limits.push({ key: identifierThrottleKey(identifier, throttle.keySecret), max: config.maxAttempts, what: 'identifier' });
-    if (config.perIpMaxAttempts > 0 && request.ipAddress) {
-      limits.push({ key: addressThrottleKey(request.ipAddress, throttle.keySecret), max: config.perIpMaxAttempts, what: 'client address' });
-    }
-    const results = await Promise.all(limits.map((l) => repository.reserve(l.key, { max: l.max, windowMs: config.windowMs, lockoutMs: config.lockoutMs }, now)));
-    let retryAfterMs = 0;
-    results.forEach((result, i) => {
-      if (result.allowed) return;
-      retryAfterMs = Math.max(retryAfterMs, result.retryAfterMs);
-      if (result.lockedNow) {
-        // The key is a hash: the identifier (or address) itself never reaches the log.
-        log('warn', 'login throttled: too many failed attempts, locked out', { throttled: limits[i].what, key: limits[i].key.slice(0, 24), locked_for_s: Math.ceil(result.retryAfterMs / 1000) });
-      }
-    });
-    if (retryAfterMs > 0) throw new LoginThrottledError(Math.ceil(retryAfterMs / 1000));
-    return config.maxAttempts > 0 ? limits[0].key : undefined;
-  }
-
-  async function submit(
-    rawFlowId: string | undefined,
-    body: Record<string, unknown>,
-    request: FlowRequest,
-    now: Date,
-    attempt: { flow?: FlowRecord; identityId?: string },
-  ): Promise<FlowAnswer> {
+  async function submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date, attempt: Attempt): Promise<FlowAnswer> {
     const flowId = parseFlowId(rawFlowId);
-    const identifier = stringField(body, 'identifier');
-    const password = stringField(body, 'password');
-    const values = { identifier: identifier ?? '' };
-    const normalized = identifier ? normalizeIdentifier(identifier) : '';
-
-    const found = normalized
-      ? await deps.flows.getForPasswordLogin(flowId, normalized)
-      : { flow: await deps.flows.get(flowId), credential: undefined };
+    const strategy = strategyNamed(deps.strategies, 'login', body.method);
+    attempt.method = strategy?.id;
+    // Every method's form shares the identifier: it is what a failed submit echoes, whichever method failed.
+    const values = { identifier: stringField(body, 'identifier') ?? '' };
+    const found = strategy?.login.readFlow ? await strategy.login.readFlow(flowId, body) : { flow: await deps.flows.get(flowId) };
     // Known before it is checked, so that a failed check is answered as its kind of flow (a browser's: redirects).
     if (found.flow?.type === 'login') attempt.flow = found.flow;
     const flow = await checkSubmittable(deps, found.flow, 'login', deps.lifespanMs, request, now, values, body);
-    const fail = (flowMessage?: UiText, nodeMessages?: Record<string, UiText[]>) =>
-      invalid(deps, flow, request, failedWith(values, flowMessage ? [flowMessage] : [], nodeMessages));
+    const fail = (flowMessages: UiText[] = [], nodeMessages?: Record<string, UiText[]>, echoed: Record<string, unknown> = values) =>
+      invalid(deps, flow, request, failedWith(echoed, flowMessages, nodeMessages));
 
     const previous = await deps.sessionService.findActive(request.sessionToken, now);
     if (!flow.refresh && previous) {
       // A browser that is signed in already goes where it was going; anyone else is told.
       if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(afterSuccessUrl(deps, flow, 'login'));
-      throw fail(messages.generic(new SessionAlreadyAvailableError('login').reason!));
+      throw fail([messages.generic(new SessionAlreadyAvailableError('login').reason!)]);
     }
-    if (body.method !== 'password') {
-      throw fail({ id: 4010002, text: 'Could not find a strategy to log you in with. Did you fill out the form correctly?', type: 'error' });
-    }
-    const missing: Record<string, UiText[]> = {};
-    if (!normalized) missing.identifier = [messages.required('identifier')];
-    if (!password) missing.password = [messages.required('password')];
-    if (Object.keys(missing).length > 0) throw fail(undefined, missing);
+    if (!strategy) throw fail([messages.noLoginStrategy()]);
 
-    // Each attempt is reserved before bcrypt runs, for known and unknown identifiers alike.
-    const throttleKey = await reserveAttempt(normalized, request, now);
+    const proof = await strategy.login.authenticate({ flow, body, request, now, read: found.read, fail });
+    attempt.identityId = proof.identity.id;
+    if (proof.identity.state !== 'active') throw new IdentityDisabledError();
 
-    // Unknown identifiers cost one compare at the configured cost and answer exactly like a wrong password.
-    const credential = found.credential;
-    const hash = credential?.hashedPassword;
-    const matches = hash ? await deps.hasher.compare(password!, hash) : await deps.hasher.compareWithDummy(password!);
-    if (!credential || !matches) throw fail(messages.invalidCredentials());
-    attempt.identityId = credential.identity.id;
-    if (credential.identity.state !== 'active') throw new IdentityDisabledError();
-
-    const issued = deps.sessionService.issue(credential.identity, request, now);
+    const issued = deps.sessionService.issue(proof.identity, request, now, [{ method: strategy.id, aal: strategy.login.aal, completedAt: now }]);
+    const hooked: AfterContext = { flowType: 'login', method: strategy.id, flow, request, now, identity: proof.identity, session: issued, writes: [], continueWith: [] };
+    await deps.hooks.prepare(hooked);
     try {
-      await deps.flows.completeLogin(issued, { flowId: flow.id, now }, throttleKey);
+      await deps.commit(
+        deps.flows.complete(flow.id, now),
+        deps.sessions.add(issued.session, issued.tokenHash),
+        // The identity the method read (its claim's copy) is still the identity's current revision.
+        deps.identities.unchanged(proof.identity.id, proof.identity.revision),
+        ...(proof.writes ?? []),
+        ...hooked.writes,
+      );
     } catch (error) {
-      if (error instanceof FlowAlreadyUsedError) throw fail(messages.flowAlreadyCompleted('login'));
+      if (error instanceof FlowAlreadyUsedError) throw fail([messages.flowAlreadyCompleted('login')]);
       throw error;
     }
-    events.sessionIssued(issued.session.identityId, issued.session.id);
+    events.sessionIssued(issued.session.identityId, issued.session.id, assuranceLevelOf(issued.session.amr));
     events.loginSucceeded({
       flowId: flow.id,
       flowType: flow.mode,
       identityId: issued.session.identityId,
       sessionId: issued.session.id,
+      method: strategy.id,
       refresh: flow.refresh ?? false,
       requestedAal: 'aal1',
     });
+    await deps.hooks.committed(hooked);
     const session = sessionView(issued.session, now, deps.publicBaseUrl);
     if (flow.mode === 'api') {
-      return jsonAnswer({ session_token: issued.token, session, continue_with: [{ action: 'set_ory_session_token', ory_session_token: issued.token }] });
+      return jsonAnswer({
+        session_token: issued.token,
+        session,
+        continue_with: [{ action: 'set_ory_session_token', ory_session_token: issued.token }, ...hooked.continueWith],
+      });
     }
     // A browser gets the session as a cookie, never its token; signing in as someone else rotates the CSRF token.
     const cookies = {
@@ -216,8 +194,8 @@ export function createLoginFlows(deps: LoginDeps) {
     };
     const next = afterSuccessUrl(deps, flow, 'login');
     return request.browser.json
-      ? jsonAnswer({ session, continue_with: [{ action: 'redirect_browser_to', redirect_browser_to: next }] }, 200, cookies)
-      : redirectAnswer(next, cookies);
+      ? jsonAnswer({ session, continue_with: [...hooked.continueWith, { action: 'redirect_browser_to', redirect_browser_to: next }] }, 200, cookies)
+      : redirectAnswer(hooked.browserRedirect ?? next, cookies);
   }
 }
 export type LoginFlows = ReturnType<typeof createLoginFlows>;

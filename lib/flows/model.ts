@@ -84,9 +84,15 @@ export interface UiAnchorAttributes {
   node_type: 'a';
 }
 
+/**
+ * Kratos's node groups: `default` (shared by every method: csrf_token, identifier, traits of a profile-first form),
+ * and one per method (`password`, `profile`, `code`, later `oidc`, `totp`, `lookup_secret`, `webauthn`, `passkey`).
+ */
+export type NodeGroup = string;
+
 export interface UiNode {
   type: 'input' | 'a';
-  group: 'default' | 'password' | 'profile' | 'code';
+  group: NodeGroup;
   attributes: UiNodeAttributes;
   messages: UiText[];
   meta: { label?: UiText };

@@ -1,17 +1,18 @@
 /**
- * The registration flow for the password method (one step, Kratos's `session` after-hook on), for native apps and
- * browsers. Storage round trips on submit: one read of the flow, one transaction writing identity, identifier claims
- * and session and completing the flow.
+ * The registration flow (one step), for native apps and browsers. It names no method: the form shows every enabled
+ * registration strategy's nodes, a submit goes to the one its `method` names, and the identity it makes is stored
+ * with whatever the after hooks add (Kratos's `session` hook: its first session; the verifier: a verification flow
+ * and its code) and the flow's single use, in one transaction: concurrent registrations of one identifier yield one
+ * identity.
  */
-import { randomUUID } from 'node:crypto';
 import { BadRequestError, DuplicateIdentifierError, FlowAlreadyUsedError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
-import type { PasswordHasher } from '../hashing/bcrypt.js';
-import { addressesFor } from '../identity/addresses.js';
-import { publicIdentity, type Identity } from '../identity/model.js';
-import type { PasswordPolicy } from '../identity/password-policy.js';
+import { publicIdentity } from '../identity/model.js';
+import type { IdentityRepository } from '../identity/repository.js';
 import { sessionView } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
-import type { CodeFlows } from './code-flows.js';
+import { messages, type UiText } from '../text/messages.js';
+import { events } from '../tracing/events.js';
+import type { Committer } from '../util/writes.js';
 import { jsonAnswer, redirectAnswer, type FlowAnswer } from './answer.js';
 import { afterSuccessUrl, browserFailure, flowUiUrl, forwardToErrorUi } from './browser.js';
 import {
@@ -26,22 +27,25 @@ import {
   parseFlowId,
   render,
   schemaOf,
-  stringField,
   type FlowDeps,
   type FlowRequest,
 } from './common.js';
-import { messages, type UiText } from '../text/messages.js';
-import { events } from '../tracing/events.js';
+import type { AfterContext, HookRunner } from './hooks.js';
 import type { FlowRecord, FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
+import { strategyNamed } from './strategy.js';
 
 export interface RegistrationDeps extends FlowDeps {
   sessionService: SessionService;
-  hasher: PasswordHasher;
-  passwordPolicy: PasswordPolicy;
+  identities: Pick<IdentityRepository, 'create'>;
+  commit: Committer['commit'];
+  hooks: HookRunner;
   lifespanMs: number;
-  /** With verification on: the verification flow a new identity starts with (its code sent in the same write). */
-  verification?: Pick<CodeFlows, 'forAddress'>;
+}
+
+interface Attempt {
+  flow?: FlowRecord;
+  method?: string;
 }
 
 export function createRegistrationFlows(deps: RegistrationDeps) {
@@ -51,6 +55,7 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
       const schemaId = selectableSchema(identitySchema);
       if (await hasActiveSession(deps.sessionService, request, now)) throw new SessionAlreadyAvailableError('registration');
       const flow = await createFlow(deps, 'registration', 'api', deps.lifespanMs, request, now, schemaId ? { schemaId } : {});
+      await deps.hooks.before({ flowType: 'registration', flow, request, now });
       events.registrationInitiated(flow.id, 'api');
       return render(deps, flow);
     },
@@ -66,6 +71,7 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
         }
         const csrf = csrfFor(request);
         const flow = await createFlow(deps, 'registration', 'browser', deps.lifespanMs, request, now, { returnTo, csrf: csrf.token, ...(schemaId ? { schemaId } : {}) });
+        await deps.hooks.before({ flowType: 'registration', flow, request, now });
         events.registrationInitiated(flow.id, 'browser');
         const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
         return request.browser.json
@@ -81,11 +87,11 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
 
     /** `POST /self-service/registration?flow=`. */
     async submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date): Promise<FlowAnswer> {
-      const attempt: { flow?: FlowRecord } = {};
+      const attempt: Attempt = {};
       try {
         return await submit(rawFlowId, body, request, now, attempt);
       } catch (error) {
-        events.registrationFailed(attempt.flow?.id, attempt.flow?.mode ?? '', failureReason(error));
+        events.registrationFailed(attempt.flow?.id, attempt.flow?.mode ?? '', attempt.method ?? '', failureReason(error));
         const answer = await browserFailure(deps, 'registration', attempt.flow, error, request, now);
         if (answer) return answer;
         throw error;
@@ -102,109 +108,57 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     return schema.id;
   }
 
-  async function submit(
-    rawFlowId: string | undefined,
-    body: Record<string, unknown>,
-    request: FlowRequest,
-    now: Date,
-    attempt: { flow?: FlowRecord },
-  ): Promise<FlowAnswer> {
+  async function submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date, attempt: Attempt): Promise<FlowAnswer> {
     const flowId = parseFlowId(rawFlowId);
-    const traits = body.traits === undefined || body.traits === null ? {} : body.traits;
-    const values = { traits };
+    const strategy = strategyNamed(deps.strategies, 'registration', body.method);
+    attempt.method = strategy?.id;
+    // Every method's form shares the traits: they are what a failed submit echoes.
+    const values = { traits: body.traits === undefined || body.traits === null ? {} : body.traits };
     const loaded = await deps.flows.get(flowId);
     if (loaded?.type === 'registration') attempt.flow = loaded;
     const flow = await checkSubmittable(deps, loaded, 'registration', deps.lifespanMs, request, now, values, body);
-    const fail = (flowMessages: UiText[], nodeMessages?: Record<string, UiText[]>) => invalid(deps, flow, request, failedWith(values, flowMessages, nodeMessages));
+    const fail = (flowMessages: UiText[] = [], nodeMessages?: Record<string, UiText[]>, echoed: Record<string, unknown> = values) =>
+      invalid(deps, flow, request, failedWith(echoed, flowMessages, nodeMessages));
 
     if (await hasActiveSession(deps.sessionService, request, now)) {
       if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(afterSuccessUrl(deps, flow, 'registration'));
       throw new SessionAlreadyAvailableError('registration');
     }
-    if (body.method !== 'password') {
-      throw fail([{ id: 4010003, text: 'Could not find a strategy to sign you up with. Did you fill out the form correctly?', type: 'error' }]);
-    }
+    if (!strategy) throw fail([messages.noRegistrationStrategy()]);
 
-    const password = stringField(body, 'password');
-    const nodeMessages: Record<string, UiText[]> = {};
-    const flowMessages: UiText[] = [];
-    if (!password) nodeMessages.password = [messages.required('password')];
-    const schema = schemaOf(deps, flow);
-    for (const violation of schema.validate(traits)) {
-      if (violation.node) (nodeMessages[violation.node] ??= []).push(violation.message);
-      else flowMessages.push(violation.message);
-    }
-    if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages);
-
-    const validTraits = traits as Record<string, unknown>;
-    const identifiers = schema.passwordIdentifiers(validTraits);
-    const violation = await deps.passwordPolicy(password!, identifiers);
-    if (violation) throw fail([], { password: [violation] });
-
-    const hashedPassword = await deps.hasher.hash(password!);
-    const identity: Identity = {
-      id: randomUUID(),
-      schemaId: schema.id,
-      state: 'active',
-      traits: validTraits,
-      metadataPublic: null,
-      metadataAdmin: null,
-      createdAt: now,
-      updatedAt: now,
-      identifiers,
-      ...addressesFor(schema, validTraits, now),
-      revision: 1,
-      password: { identifiers, hashedPassword, createdAt: now, updatedAt: now },
-    };
-    // With verification on this is Kratos's quickstart (hooks `session` and `show_verification_ui`): the verification
-    // flow leads on to where registration would have; a browser form post is sent to it first.
-    const verification = deps.verification?.forAddress(
-      identity,
-      identity.verifiableAddresses?.[0]?.value,
-      flow.mode,
-      request,
-      flow.mode === 'browser' ? afterSuccessUrl(deps, flow, 'registration') : flow.returnTo,
-      now,
-    );
-    const stored = verification?.identity ?? identity;
-    const issued = deps.sessionService.issue(stored, request, now);
+    const { identity } = await strategy.registration.register({ flow, body, request, now, fail, schema: schemaOf(deps, flow) });
+    // The hooks (Kratos's quickstart: the verifier, `session`, `show_verification_ui`) may change the identity before
+    // it is stored (an address marked `sent`), and add what they write to this transaction.
+    const hooked: AfterContext = { flowType: 'registration', method: strategy.id, flow, request, now, identity, writes: [], continueWith: [] };
+    await deps.hooks.prepare(hooked);
     try {
-      await deps.flows.completeRegistration(
-        stored,
-        issued,
-        { flowId: flow.id, now },
-        verification ? { flows: [verification.flow], messages: [verification.message] } : {},
-      );
+      await deps.commit(deps.flows.complete(flow.id, now), deps.identities.create(hooked.identity), ...hooked.writes);
     } catch (error) {
       if (error instanceof DuplicateIdentifierError) throw fail([messages.duplicateCredentials()]);
       if (error instanceof FlowAlreadyUsedError) throw fail([messages.flowAlreadyCompleted('registration')]);
       throw error;
     }
-    // What Kratos's persister and hooks emit, in their order: the identity, the registration, the session it issues
-    // and the login that session stands for.
+    // What Kratos's persister and hooks emit, in their order: the identity, the registration, then what the hooks
+    // did (the session issued, and the login it stands for).
     events.identityCreated(identity.id);
-    events.registrationSucceeded(flow.id, flow.mode, identity.id);
-    events.sessionIssued(identity.id, issued.session.id);
-    events.loginSucceeded({ flowId: flow.id, flowType: flow.mode, identityId: identity.id, sessionId: issued.session.id, refresh: false, requestedAal: '' });
-    const session = sessionView(issued.session, now, deps.publicBaseUrl);
-    const publicView = publicIdentity(stored, deps.publicBaseUrl);
+    events.registrationSucceeded(flow.id, flow.mode, identity.id, strategy.id);
+    await deps.hooks.committed(hooked);
+
+    const issued = hooked.session;
+    const session = issued ? sessionView(issued.session, now, deps.publicBaseUrl) : undefined;
+    const publicView = publicIdentity(hooked.identity, deps.publicBaseUrl);
     if (flow.mode === 'api') {
       return jsonAnswer({
-        session_token: issued.token,
-        session,
+        ...(issued ? { session_token: issued.token, session } : {}),
         identity: publicView,
-        continue_with: [{ action: 'set_ory_session_token', ory_session_token: issued.token }, ...(verification ? [verification.continueWith] : [])],
+        continue_with: [...(issued ? [{ action: 'set_ory_session_token', ory_session_token: issued.token }] : []), ...hooked.continueWith],
       });
     }
-    const cookies = { session: { token: issued.token, expiresAt: issued.session.expiresAt } };
+    const cookies = issued ? { session: { token: issued.token, expiresAt: issued.session.expiresAt } } : {};
     const next = afterSuccessUrl(deps, flow, 'registration');
     return request.browser.json
-      ? jsonAnswer(
-          { session, identity: publicView, continue_with: [...(verification ? [verification.continueWith] : []), { action: 'redirect_browser_to', redirect_browser_to: next }] },
-          200,
-          cookies,
-        )
-      : redirectAnswer((verification?.continueWith.flow as { url?: string } | undefined)?.url ?? next, cookies);
+      ? jsonAnswer({ ...(session ? { session } : {}), identity: publicView, continue_with: [...hooked.continueWith, { action: 'redirect_browser_to', redirect_browser_to: next }] }, 200, cookies)
+      : redirectAnswer(hooked.browserRedirect ?? next, cookies);
   }
 }
 export type RegistrationFlows = ReturnType<typeof createRegistrationFlows>;

@@ -1,11 +1,13 @@
 /**
- * Renders flows as Kratos serialises them: ui nodes in Kratos's order, submitted values echoed back (never a
- * password), messages on their nodes or on the flow.
+ * Renders flows as Kratos serialises them: the anti-CSRF node, then every serving strategy's nodes in registry order
+ * (a `default` group node two methods share, the identifier say, appears once), submitted values echoed back (never
+ * a password), messages on their nodes or on the flow. The node builders the strategies use are here too.
  */
 import type { IdentitySchema } from '../identity/schema.js';
 import { readPath } from '../identity/schema.js';
 import { messages, type UiText } from '../text/messages.js';
-import type { FlowRecord, FlowView, UiNode, UiNodeAttributes } from './model.js';
+import type { FlowRecord, FlowView, NodeGroup, UiNode, UiNodeAttributes } from './model.js';
+import type { NodeContext } from './strategy.js';
 
 export interface RenderOptions {
   /** Submitted values to echo into node values (passwords are never echoed). */
@@ -20,11 +22,12 @@ export interface RenderOptions {
   continueUrl?: string;
 }
 
-function input(
-  group: UiNode['group'],
-  attributes: Omit<UiNodeAttributes, 'disabled' | 'node_type'> & { disabled?: boolean },
-  label?: UiText,
-): UiNode {
+/** Something that renders nodes for a flow: a strategy's part for the flow's type. */
+export interface NodeSource {
+  nodes(ctx: NodeContext): UiNode[];
+}
+
+export function input(group: NodeGroup, attributes: Omit<UiNodeAttributes, 'disabled' | 'node_type'> & { disabled?: boolean }, label?: UiText): UiNode {
   const attrs: UiNodeAttributes = { name: attributes.name, type: attributes.type } as UiNodeAttributes;
   if (attributes.value !== undefined) attrs.value = attributes.value;
   if (attributes.required) attrs.required = true;
@@ -37,28 +40,19 @@ function input(
   return { type: 'input', group, attributes: attrs, messages: [], meta: label ? { label } : {} };
 }
 
-// API flows carry an empty CSRF token: native clients are protected by refusing cookies and Origin instead.
-const csrfNode = (token: string) => input('default', { name: 'csrf_token', type: 'hidden', value: token, required: true });
-const submitNode = (label: UiText) => input('password', { name: 'method', type: 'submit', value: 'password' }, label);
-
-function loginNodes(schema: IdentitySchema, values: Record<string, unknown>, csrf: string, refreshIdentifier?: string): UiNode[] {
-  const identifier = refreshIdentifier ?? (typeof values.identifier === 'string' ? values.identifier : '');
-  return [
-    csrfNode(csrf),
-    refreshIdentifier
-      ? input('default', { name: 'identifier', type: 'hidden', value: refreshIdentifier, required: true })
-      : input('default', { name: 'identifier', type: 'text', value: identifier, required: true }, schema.identifierLabel()),
-    input(
-      'password',
-      { name: 'password', type: 'password', required: true, autocomplete: 'current-password' },
-      messages.labelPassword(),
-    ),
-    submitNode(messages.labelSignInWithPassword()),
-  ];
+/** An anchor node (`type: "a"`), e.g. verification's "Continue" once done. */
+export function anchor(group: NodeGroup, id: string, href: string, title: UiText): UiNode {
+  return { type: 'a', group, attributes: { id, href, title, node_type: 'a' }, messages: [], meta: { label: title } } as unknown as UiNode;
 }
 
+/** A method's submit button: `method=<id>`, in its group. */
+export const submitNode = (group: NodeGroup, method: string, label: UiText) => input(group, { name: 'method', type: 'submit', value: method }, label);
+
+// API flows carry an empty CSRF token: native clients are protected by refusing cookies and Origin instead.
+const csrfNode = (token: string) => input('default', { name: 'csrf_token', type: 'hidden', value: token, required: true });
+
 /** A node per trait of the schema, in schema order (Kratos's NewInputFieldFromSchema). */
-function traitNodes(schema: IdentitySchema, traits: unknown, group: UiNode['group']): UiNode[] {
+export function traitNodes(schema: IdentitySchema, traits: unknown, group: NodeGroup): UiNode[] {
   return schema.fields.map((field) =>
     input(
       group,
@@ -77,89 +71,29 @@ function traitNodes(schema: IdentitySchema, traits: unknown, group: UiNode['grou
   );
 }
 
-function registrationNodes(schema: IdentitySchema, values: Record<string, unknown>, csrf: string): UiNode[] {
-  const traits = traitNodes(schema, values.traits, 'password');
-  // Kratos puts the password right after the identifier trait(s), then the remaining traits in schema order.
-  const identifierNames = new Set(schema.fields.filter((f) => f.passwordIdentifier).map((f) => f.name));
-  const password = input(
-    'password',
-    { name: 'password', type: 'password', required: true, autocomplete: 'new-password' },
-    messages.labelPassword(),
-  );
-  return [
-    csrfNode(csrf),
-    ...traits.filter((n) => identifierNames.has(n.attributes.name)),
-    password,
-    ...traits.filter((n) => !identifierNames.has(n.attributes.name)),
-    submitNode(messages.labelSignUp()),
-  ];
-}
-
-/** Settings: the profile method (every trait, filled with the identity's, and its Save), then the password method. */
-function settingsNodes(schema: IdentitySchema, traits: unknown, csrf: string): UiNode[] {
-  return [
-    csrfNode(csrf),
-    ...traitNodes(schema, traits, 'profile'),
-    input('profile', { name: 'method', type: 'submit', value: 'profile' }, messages.labelSave()),
-    input(
-      'password',
-      { name: 'password', type: 'password', required: true, autocomplete: 'new-password' },
-      messages.labelPassword(),
-    ),
-    input('password', { name: 'method', type: 'submit', value: 'password' }, messages.labelSave()),
-  ];
-}
-
-/**
- * Recovery and verification by code (Kratos's strategy/code): the e-mail and Continue; once a code was sent, the code
- * field, the method, Continue and "Resend code" (the address as its value); verification once done, an anchor on.
- */
-function codeFlowNodes(flow: FlowRecord, values: Record<string, unknown>, csrf: string, continueUrl: string | undefined): UiNode[] {
-  const csrfInput = csrfNode(csrf);
-  if (flow.type === 'verification' && flow.state === 'passed_challenge') {
-    const anchor = {
-      type: 'a',
-      group: 'code',
-      attributes: { id: 'continue', href: continueUrl ?? '', title: messages.labelContinue(), node_type: 'a' },
-      messages: [],
-      meta: { label: messages.labelContinue() },
-    } as unknown as UiNode;
-    return [csrfInput, anchor];
+/** Nodes of several sources in order, a `default` group node appearing once (Kratos's Nodes.Upsert by name). */
+function merged(parts: UiNode[][]): UiNode[] {
+  const seen = new Set<string>();
+  const out: UiNode[] = [];
+  for (const node of parts.flat()) {
+    const shared = node.group === 'default' && node.type === 'input';
+    if (shared && seen.has(node.attributes.name)) continue;
+    if (shared) seen.add(node.attributes.name);
+    out.push(node);
   }
-  const email = typeof values.email === 'string' ? values.email : undefined;
-  if (flow.state === 'choose_method') {
-    return [
-      csrfInput,
-      input('code', { name: 'email', type: 'email', value: email, required: true, autocomplete: 'email' }, messages.labelEmail()),
-      input('code', { name: 'method', type: 'submit', value: 'code' }, messages.labelContinue()),
-    ];
-  }
-  const codeLabel = flow.type === 'recovery' ? messages.labelRecoveryCode() : messages.labelVerificationCode();
-  return [
-    csrfInput,
-    input('code', { name: 'code', type: 'text', value: typeof values.code === 'string' ? values.code : undefined, required: true, pattern: '[0-9]+', maxlength: 6, autocomplete: 'one-time-code' }, codeLabel),
-    input('code', { name: 'method', type: 'hidden', value: 'code' }),
-    input('code', { name: 'method', type: 'submit', value: 'code' }, messages.labelContinue()),
-    input('code', { name: 'email', type: 'submit', value: flow.code?.address ?? email ?? '' }, messages.labelResendCode()),
-  ];
+  return out;
 }
 
-export function renderFlow(
-  flow: FlowRecord,
-  schema: IdentitySchema,
-  publicBaseUrl: string,
-  options: RenderOptions = {},
-): FlowView {
+export function renderFlow(flow: FlowRecord, schema: IdentitySchema, publicBaseUrl: string, sources: readonly NodeSource[], options: RenderOptions = {}): FlowView {
   const values = options.values ?? {};
-  const csrf = options.csrfToken ?? '';
-  const codeFlow = flow.type === 'recovery' || flow.type === 'verification';
-  const nodes = codeFlow
-    ? codeFlowNodes(flow, values, csrf, options.continueUrl)
-    : flow.type === 'login'
-      ? loginNodes(schema, values, csrf, flow.refreshIdentifier)
-      : flow.type === 'registration'
-        ? registrationNodes(schema, values, csrf)
-        : settingsNodes(schema, (values.traits ?? (options.identity as { traits?: unknown } | undefined)?.traits), csrf);
+  const ctx: NodeContext = {
+    flow,
+    schema,
+    values,
+    traits: values.traits ?? (options.identity as { traits?: unknown } | undefined)?.traits,
+    continueUrl: options.continueUrl,
+  };
+  const nodes = merged([[csrfNode(options.csrfToken ?? '')], ...sources.map((source) => source.nodes(ctx))]);
   for (const node of nodes) {
     const extra = options.nodeMessages?.[node.attributes.name];
     if (extra && node.type === 'input' && node.attributes.type !== 'submit' && node.attributes.type !== 'hidden') node.messages.push(...extra);
@@ -192,7 +126,7 @@ export function renderFlow(
     view.requested_aal = 'aal1';
   }
   if (flow.type === 'settings') view.identity = options.identity;
-  if (codeFlow && flow.active) view.active = flow.active;
+  if ((flow.type === 'recovery' || flow.type === 'verification') && flow.active) view.active = flow.active;
   if (flow.continueWith?.length) view.continue_with = flow.continueWith;
   view.state = flow.state;
   return view as FlowView;

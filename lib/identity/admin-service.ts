@@ -10,8 +10,9 @@ import { addressesFor } from './addresses.js';
 import { decodeIdentityBody, type IdentityBody } from './admin-body.js';
 import { normalizeIdentifier } from './identifier.js';
 import { applyPatch, JsonPatchError, parsePointer } from './json-patch.js';
-import type { Identity } from './model.js';
+import { revised, type Identity } from './model.js';
 import type { Page } from '../util/page.js';
+import type { Committer } from '../util/writes.js';
 import { events } from '../tracing/events.js';
 import { canonicalUuid } from '../util/ids.js';
 import type { IdentityRepository, IdentitySessionCopies } from './repository.js';
@@ -23,6 +24,7 @@ const DENIED_PATCH_ROOTS = new Set(['id', 'credentials', 'state_changed_at']);
 
 export interface IdentityAdminDeps {
   identities: IdentityRepository;
+  commit: Committer['commit'];
   sessions: IdentitySessionCopies;
   schemas: SchemaRegistry;
   hasher: PasswordHasher;
@@ -74,7 +76,8 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
   async function save(next: Identity, previous: Identity): Promise<Identity> {
     let stored: Identity;
     try {
-      stored = await deps.identities.update(next, previous);
+      stored = revised(next, previous);
+      await deps.commit(deps.identities.update(stored, previous));
     } catch (error) {
       if (error instanceof DuplicateIdentifierError) throw new IdentityConflictError();
       throw error;
@@ -109,7 +112,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
     async create(body: unknown, now: Date): Promise<Identity> {
       const identity = build(await parseBody(body, 'create'), now);
       try {
-        await deps.identities.create(identity);
+        await deps.commit(deps.identities.create(identity));
       } catch (error) {
         if (error instanceof DuplicateIdentifierError) throw new IdentityConflictError();
         throw error;

@@ -5,7 +5,9 @@
  * same transaction. Run once after upgrading (`npm run backfill-addresses`); it is idempotent.
  */
 import { ConcurrentUpdateError, DuplicateIdentifierError } from '../errors/index.js';
+import type { Committer } from '../util/writes.js';
 import { addressesFor } from './addresses.js';
+import { revised } from './model.js';
 import type { IdentityRepository } from './repository.js';
 import type { SchemaRegistry } from './schema.js';
 
@@ -18,7 +20,8 @@ export interface BackfillReport {
   unknownSchema: string[];
 }
 
-export async function backfillAddresses(identities: IdentityRepository, schemas: SchemaRegistry, now: Date): Promise<BackfillReport> {
+export async function backfillAddresses(store: Committer & { identities: IdentityRepository }, schemas: SchemaRegistry, now: Date): Promise<BackfillReport> {
+  const { identities } = store;
   const report: BackfillReport = { scanned: 0, updated: 0, conflicts: [], unknownSchema: [] };
   let after: string | undefined;
   do {
@@ -32,7 +35,7 @@ export async function backfillAddresses(identities: IdentityRepository, schemas:
         continue;
       }
       try {
-        await identities.update({ ...identity, ...addressesFor(schema, identity.traits, now, identity) }, identity);
+        await store.commit(identities.update(revised({ ...identity, ...addressesFor(schema, identity.traits, now, identity) }, identity), identity));
         report.updated += 1;
       } catch (error) {
         if (error instanceof DuplicateIdentifierError) report.conflicts.push(identity.id);

@@ -50,6 +50,40 @@ export interface Identity {
   revision?: number;
 }
 
+/**
+ * The identity to store in place of `previous`: its identifiers without repeats, the next revision. A change with a
+ * password must carry the hash it keeps (a privileged read's), or the stored hash would be lost.
+ */
+export function revised(next: Identity, previous: Pick<Identity, 'revision'>): Identity {
+  if (next.password && !next.password.hashedPassword) throw new Error('an identity change must carry the password hash it keeps (read it with getWithCredentials)');
+  return { ...next, identifiers: [...new Set(identifiersOf(next))], revision: (previous.revision ?? 1) + 1 };
+}
+
+/** Its normalised password identifiers (the claims it holds). */
+export const identifiersOf = (identity: Pick<Identity, 'identifiers' | 'password'>): string[] => identity.identifiers ?? identity.password?.identifiers ?? [];
+
+/**
+ * The copy of an identity that its sessions and its identifier claims carry (whoami and a password login answer from
+ * it): never its password, nor its admin metadata; optional fields settled as a stored copy reads back.
+ */
+export function sessionCopyOf(identity: Identity): Identity {
+  return {
+    id: identity.id,
+    schemaId: identity.schemaId,
+    state: identity.state,
+    traits: identity.traits,
+    metadataPublic: identity.metadataPublic ?? null,
+    metadataAdmin: null,
+    createdAt: identity.createdAt,
+    updatedAt: identity.updatedAt,
+    stateChangedAt: identity.stateChangedAt ?? identity.createdAt,
+    identifiers: identifiersOf(identity),
+    ...(identity.verifiableAddresses || identity.recoveryAddresses
+      ? { verifiableAddresses: identity.verifiableAddresses ?? [], recoveryAddresses: identity.recoveryAddresses ?? [] }
+      : {}),
+  };
+}
+
 /** The identity as the public API shows it (no credentials, no admin metadata). */
 export function publicIdentity(identity: Identity, publicBaseUrl: string): Record<string, unknown> {
   return {

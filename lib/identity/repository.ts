@@ -1,6 +1,12 @@
 import type { Page, PageRequest } from '../util/page.js';
+import type { Writes } from '../util/writes.js';
 import type { Identity } from './model.js';
 
+/**
+ * Identities and their claims: one per normalised identifier (which carries what a password login reads) and one
+ * per recovery or verifiable address, each unique across identities and rewritten by every write of the identity.
+ * Writes are prepared here and committed by whoever composes the change (lib/util/writes.ts).
+ */
 export interface IdentityRepository {
   /** The identity without its password hash, or undefined. */
   get(id: string): Promise<Identity | undefined>;
@@ -12,14 +18,17 @@ export interface IdentityRepository {
   findIdByAddress(kind: 'recovery' | 'verification', value: string): Promise<string | undefined>;
   /** Identities in id order (keyset pagination). */
   list(page: PageRequest, withCredentials: boolean): Promise<Page<Identity>>;
-  /** Writes a new identity and its identifier claims (DuplicateIdentifierError). */
-  create(identity: Identity): Promise<void>;
+  /** A new identity and its claims; on commit DuplicateIdentifierError when an identifier or address is taken. */
+  create(identity: Identity): Writes;
   /**
-   * Replaces `previous` with `next` if nobody changed it meanwhile (ConcurrentUpdateError otherwise), moving
-   * identifier claims atomically (DuplicateIdentifierError). Returns the stored identity.
+   * `next` (made with `revised(next, previous)`) in place of `previous` if nobody changed it meanwhile (on commit
+   * ConcurrentUpdateError otherwise), claims moved with it (DuplicateIdentifierError). `next` carries the password
+   * hash it keeps: read `previous` with getWithCredentials.
    */
-  update(next: Identity, previous: Identity): Promise<Identity>;
-  /** Deletes the identity and its identifier claims; false when there was none. */
+  update(next: Identity, previous: Identity): Writes;
+  /** Nothing but a check: the identity is still at `revision` (on commit ConcurrentUpdateError otherwise). */
+  unchanged(identityId: string, revision: number | undefined): Writes;
+  /** Deletes the identity and its claims; false when there was none. */
   delete(id: string): Promise<boolean>;
 }
 

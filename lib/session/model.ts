@@ -13,6 +13,17 @@ export interface SessionDevice {
   userAgent?: string;
 }
 
+/** Kratos's authenticator assurance levels: aal1 one factor, aal2 a second one too (aal0: none recorded). */
+export type AssuranceLevel = 'aal0' | 'aal1' | 'aal2';
+
+/** One entry of a session's AMR (Kratos's `authentication_methods`): how, at what level, and when it was proven. */
+export interface AuthenticationMethod {
+  /** Kratos's method name: `password`, `code_recovery`, and (with their strategies) `totp`, `webauthn`, ... */
+  method: string;
+  aal: 'aal1' | 'aal2';
+  completedAt: Date;
+}
+
 export interface Session {
   id: string;
   /** Stored `active` flag: false once revoked (logout or admin). */
@@ -24,8 +35,8 @@ export interface Session {
   devices: SessionDevice[];
   /** The identity as it was when the session was written or last refreshed; whoami answers from it. */
   identity: Identity;
-  /** How it was authenticated (Kratos's AMR method): a password login, or a recovery code. */
-  method?: 'password' | 'code_recovery';
+  /** How it was authenticated, factor by factor (Kratos's AMR); its assurance level follows from it. */
+  amr: AuthenticationMethod[];
   /** Storage key (hash of the token), set on sessions read from storage. */
   tokenHash?: string;
 }
@@ -35,16 +46,20 @@ export function isSessionActive(session: Session, now: Date): boolean {
   return session.active && session.expiresAt.getTime() > now.getTime() && session.identity.state === 'active';
 }
 
+/** Kratos's rule (session.SetAuthenticatorAssuranceLevel): aal2 once the AMR holds an aal1 and an aal2 factor. */
+export function assuranceLevelOf(amr: AuthenticationMethod[]): AssuranceLevel {
+  if (amr.length === 0) return 'aal0';
+  return amr.some((m) => m.aal === 'aal1') && amr.some((m) => m.aal === 'aal2') ? 'aal2' : 'aal1';
+}
+
 export function sessionView(session: Session, now: Date, publicBaseUrl: string): Record<string, unknown> {
   return {
     id: session.id,
     active: isSessionActive(session, now),
     expires_at: session.expiresAt.toISOString(),
     authenticated_at: session.authenticatedAt.toISOString(),
-    authenticator_assurance_level: 'aal1',
-    authentication_methods: [
-      { method: session.method ?? 'password', aal: 'aal1', completed_at: session.authenticatedAt.toISOString() },
-    ],
+    authenticator_assurance_level: assuranceLevelOf(session.amr),
+    authentication_methods: session.amr.map((m) => ({ method: m.method, aal: m.aal, completed_at: m.completedAt.toISOString() })),
     issued_at: session.issuedAt.toISOString(),
     identity: publicIdentity(session.identity, publicBaseUrl),
     devices: session.devices.map((d) => ({

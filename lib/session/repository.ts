@@ -1,5 +1,6 @@
 import type { IdentitySessionCopies } from '../identity/repository.js';
 import type { Page, PageRequest } from '../util/page.js';
+import type { Writes } from '../util/writes.js';
 import type { Session } from './model.js';
 
 export interface SessionListRequest extends PageRequest {
@@ -9,6 +10,8 @@ export interface SessionListRequest extends PageRequest {
 }
 
 export interface SessionRepository extends IdentitySessionCopies {
+  /** A new session, stored under the hash of its token (the token itself is never stored). */
+  add(session: Session, tokenHash: string): Writes;
   /** Sessions are addressed by a hash of their token; the token itself is never stored. */
   getByTokenHash(tokenHash: string): Promise<Session | undefined>;
   getById(id: string): Promise<Session | undefined>;

@@ -1,9 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import { NoActiveSessionError, SessionTokenNotFoundError } from '../errors/index.js';
-import type { Identity } from '../identity/model.js';
+import { sessionCopyOf, type Identity } from '../identity/model.js';
 import { events } from '../tracing/events.js';
-import { isSessionActive, type ClientInfo, type Session } from './model.js';
+import { isSessionActive, type AuthenticationMethod, type ClientInfo, type Session } from './model.js';
 import type { SessionRepository } from './repository.js';
 
 const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -54,7 +54,8 @@ export function createSessionService(sessions: SessionRepository, config: Pick<C
   return {
     findActive,
 
-    issue(identity: Identity, client: ClientInfo, now: Date, method: Session['method'] = 'password'): IssuedSession {
+    /** A new session for `identity`, proven by `amr` (by default one password factor, completed now). */
+    issue(identity: Identity, client: ClientInfo, now: Date, amr: AuthenticationMethod[] = [{ method: 'password', aal: 'aal1', completedAt: now }]): IssuedSession {
       const token = newSessionToken();
       const session: Session = {
         id: randomUUID(),
@@ -64,8 +65,8 @@ export function createSessionService(sessions: SessionRepository, config: Pick<C
         issuedAt: now,
         expiresAt: new Date(now.getTime() + config.sessionLifespanMs),
         devices: [{ id: randomUUID(), ipAddress: client.ipAddress, userAgent: client.userAgent?.slice(0, 512) }],
-        identity: { ...identity, password: undefined },
-        ...(method !== 'password' ? { method } : {}),
+        identity: sessionCopyOf(identity),
+        amr,
       };
       return { session, token, tokenHash: hashSessionToken(token) };
     },

@@ -97,7 +97,10 @@ export const messages = {
   verificationSucceeded: (): UiText => ({ id: 1080002, text: 'You successfully verified your email address.', type: 'success' }),
   verificationCodeInvalid: () => error(4070006, 'The verification code is invalid or has already been used. Please try again.'),
   tooManySubmissions: () => error(4000001, 'The request was submitted too often. Please request another code.', { reason: 'The request was submitted too often. Please request another code.' }),
-  noCodeStrategy: (type: 'recovery' | 'verification') =>
+  noLoginStrategy: () => error(4010002, 'Could not find a strategy to log you in with. Did you fill out the form correctly?'),
+  noRegistrationStrategy: () => error(4010003, 'Could not find a strategy to sign you up with. Did you fill out the form correctly?'),
+  noSettingsStrategy: () => error(4010004, 'Could not find a strategy to update your settings. Did you fill out the form correctly?'),
+  noAddressStrategy: (type: 'recovery' | 'verification') =>
     type === 'recovery'
       ? error(4010005, 'Could not find a strategy to recover your account with. Did you fill out the form correctly?')
       : error(4010006, 'Could not find a strategy to verify your account with. Did you fill out the form correctly?'),

@@ -12,8 +12,6 @@ export type SelfServiceFlowType = 'api' | 'browser';
 /** Kratos's FlowID when a failure has no flow (unknown or malformed flow id). */
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
-const PASSWORD = 'password';
-
 function emit(name: string, attributes: Attributes): void {
   const span = trace.getSpan(context.active());
   if (!span || !span.isRecording()) return;
@@ -46,40 +44,42 @@ export const events = {
   registrationInitiated: (flowId: string, flowType: SelfServiceFlowType) =>
     emit('RegistrationInitiated', { FlowID: flowId, SelfServiceFlowType: flowType }),
 
-  registrationSucceeded: (flowId: string, flowType: SelfServiceFlowType, identityId: string) =>
+  registrationSucceeded: (flowId: string, flowType: SelfServiceFlowType, identityId: string, method: string) =>
     emit('RegistrationSucceeded', {
       SelfServiceFlowType: flowType,
       IdentityID: identityId,
-      SelfServiceMethodUsed: PASSWORD,
+      SelfServiceMethodUsed: method,
       SelfServiceSSOProviderUsed: '',
       FlowID: flowId,
     }),
 
-  registrationFailed: (flowId: string | undefined, flowType: SelfServiceFlowType | '', reason: string) =>
-    emit('RegistrationFailed', { SelfServiceFlowType: flowType, SelfServiceMethodUsed: PASSWORD, ...failure(reason), FlowID: flowId ?? NIL_UUID }),
+  /** `method`: the method the submit named, when it is one this deployment has (else empty). */
+  registrationFailed: (flowId: string | undefined, flowType: SelfServiceFlowType | '', method: string, reason: string) =>
+    emit('RegistrationFailed', { SelfServiceFlowType: flowType, SelfServiceMethodUsed: method, ...failure(reason), FlowID: flowId ?? NIL_UUID }),
 
   loginInitiated: (flowId: string, flowType: SelfServiceFlowType, refresh: boolean) =>
     emit('LoginInitiated', { FlowID: flowId, SelfServiceFlowType: flowType, FlowRefresh: refresh, FlowRequestedAAL: 'aal1' }),
 
   /** `requestedAal` and `refresh` are empty/false for the login a registration's session implies, as in Kratos. */
-  loginSucceeded: (login: { flowId: string; flowType: SelfServiceFlowType; identityId: string; sessionId: string; refresh: boolean; requestedAal: 'aal1' | '' }) =>
+  loginSucceeded: (login: { flowId: string; flowType: SelfServiceFlowType; identityId: string; sessionId: string; method: string; refresh: boolean; requestedAal: 'aal1' | '' }) =>
     emit('LoginSucceeded', {
       IdentityID: login.identityId,
       SessionID: login.sessionId,
       SelfServiceFlowType: login.flowType,
       LoginRequestedAAL: login.requestedAal,
       LoginRequestedPrivilegedSession: login.refresh,
-      SelfServiceMethodUsed: PASSWORD,
+      SelfServiceMethodUsed: login.method,
       SelfServiceSSOProviderUsed: '',
       FlowID: login.flowId,
     }),
 
-  loginFailed: (login: { flowId?: string; flowType: SelfServiceFlowType | ''; refresh: boolean; reason: string; identityId?: string }) =>
+  /** `method`: the method the submit named, when it is one this deployment has (else empty). */
+  loginFailed: (login: { flowId?: string; flowType: SelfServiceFlowType | ''; method: string; refresh: boolean; reason: string; identityId?: string }) =>
     emit('LoginFailed', {
       SelfServiceFlowType: login.flowType,
       LoginRequestedAAL: login.flowId ? 'aal1' : '',
       LoginRequestedPrivilegedSession: login.refresh,
-      SelfServiceMethodUsed: login.flowId ? PASSWORD : '',
+      SelfServiceMethodUsed: login.flowId ? login.method : '',
       ...failure(login.reason),
       FlowID: login.flowId ?? NIL_UUID,
       ...(login.identityId ? { IdentityID: login.identityId } : {}),
@@ -113,7 +113,7 @@ export const events = {
   recoveryInitiatedByAdmin: (flowId: string, flowType: SelfServiceFlowType, identityId: string) =>
     emit('RecoveryInitiatedByAdmin', { SelfServiceFlowType: flowType, IdentityID: identityId, SelfServiceMethodUsed: 'code', FlowID: flowId }),
 
-  sessionIssued: (identityId: string, sessionId: string) => emit('SessionIssued', { IdentityID: identityId, SessionID: sessionId, SessionAAL: 'aal1' }),
+  sessionIssued: (identityId: string, sessionId: string, aal: string) => emit('SessionIssued', { IdentityID: identityId, SessionID: sessionId, SessionAAL: aal }),
 
   /** Every session looked up from a request (whoami among them), before its activity is checked, as in Kratos. */
   sessionChecked: (identityId: string, sessionId: string) => emit('SessionChecked', { IdentityID: identityId, SessionID: sessionId }),

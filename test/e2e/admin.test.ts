@@ -380,9 +380,7 @@ describe('settings flow: privileged session', () => {
     const stored = await store.identities.getWithCredentials(identity.id);
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
     const issued = app.sessionService.issue(stored!, {}, twoHoursAgo);
-    const flowId = randomUUID();
-    await store.flows.create({ id: flowId, type: 'login', mode: 'api', state: 'choose_method', requestUrl: 'http://x/', issuedAt: new Date(), expiresAt: new Date(Date.now() + 3600_000) });
-    await store.flows.completeLogin({ session: { ...issued.session, expiresAt: new Date(Date.now() + 3600_000) }, tokenHash: issued.tokenHash }, { flowId, now: new Date() });
+    await store.commit(store.sessions.add({ ...issued.session, expiresAt: new Date(Date.now() + 3600_000) }, issued.tokenHash));
 
     const { data: flow } = await frontend.createNativeSettingsFlow({ xSessionToken: issued.token });
     const res = await failure(

@@ -153,7 +153,7 @@ describe('the courier', () => {
     // Read between attempts: a claimed message (lease held) has its attempt counted but not yet its next due time.
     const failing = await until('three failed attempts', async () => {
       const item = await storedItem(table, message.id);
-      return Number(item.send_count.N) >= 3 && !item.lease_until && item;
+      return Number(item.send_count.N) >= 3 && !item.lease_until ? item : undefined;
     });
     expect(failing.status.S).toBe('queued');
     expect(failing.last_error.S).toMatch(/^Error ECONNECTION|^Error ESOCKET/);

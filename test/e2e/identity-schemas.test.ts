@@ -207,9 +207,7 @@ describe('the settings profile method on an old session', () => {
     // A session authenticated two hours ago (the privileged age is an hour), written through the real repository.
     const stored = await store.identities.getWithCredentials(created.id);
     const issued = app.sessionService.issue(stored!, {}, new Date(Date.now() - 2 * 3600_000));
-    const flowId = randomUUID();
-    await store.flows.create({ id: flowId, type: 'login', mode: 'api', state: 'choose_method', requestUrl: 'http://x/', issuedAt: new Date(), expiresAt: new Date(Date.now() + 3600_000) });
-    await store.flows.completeLogin({ session: { ...issued.session, expiresAt: new Date(Date.now() + 3600_000) }, tokenHash: issued.tokenHash }, { flowId, now: new Date() });
+    await store.commit(store.sessions.add({ ...issued.session, expiresAt: new Date(Date.now() + 3600_000) }, issued.tokenHash));
 
     const { data: flow } = await frontend.createNativeSettingsFlow({ xSessionToken: issued.token });
     const renamed = { ...goodTraits(email), name: { first: 'Ada', last: 'Byron' } };
@@ -256,9 +254,7 @@ describe('a recovery address change on an old session (in-process, over DynamoDB
       expect(created.recoveryAddresses?.map((a) => a.value)).toEqual([email]);
       const stored = await store.identities.getWithCredentials(created.id);
       const issued = app.sessionService.issue(stored!, {}, new Date(Date.now() - 2 * 3600_000));
-      const loginFlow = randomUUID();
-      await store.flows.create({ id: loginFlow, type: 'login', mode: 'api', state: 'choose_method', requestUrl: 'http://x/', issuedAt: new Date(), expiresAt: new Date(Date.now() + 3600_000) });
-      await store.flows.completeLogin({ session: { ...issued.session, expiresAt: new Date(Date.now() + 3600_000) }, tokenHash: issued.tokenHash }, { flowId: loginFlow, now: new Date() });
+      await store.commit(store.sessions.add({ ...issued.session, expiresAt: new Date(Date.now() + 3600_000) }, issued.tokenHash));
       const request = { requestUrl: 'http://127.0.0.1/self-service/settings/api', sessionToken: issued.token, hasCookie: false, browser: { anyCookie: false, ajax: false, json: true } };
       const flow = await app.settings.init(request, new Date());
       const submit = (traits: Record<string, unknown>) => app.settings.submit(flow.id, { method: 'profile', traits }, request, new Date()).then((a) => a.status, (e: Error) => e.name);

@@ -30,18 +30,17 @@ describe('backfilling addresses of identities stored before addresses existed', 
       });
       const old = legacy(`old-${randomBytes(3).toString('hex')}@example.com`);
       const other = { ...legacy(`new-${randomBytes(3).toString('hex')}@example.com`), verifiableAddresses: [], recoveryAddresses: [] };
-      await store.identities.create(old);
-      await store.identities.create(other);
+      await store.commit(store.identities.create(old), store.identities.create(other));
       expect(await store.identities.findIdByAddress('recovery', old.identifiers![0])).toBeUndefined();
 
       const schemas = new SchemaRegistry([builtinSchema()], 'default');
-      const first = await backfillAddresses(store.identities, schemas, now);
+      const first = await backfillAddresses(store, schemas, now);
       expect(first).toEqual({ scanned: 2, updated: 1, conflicts: [], unknownSchema: [] });
       expect(await store.identities.findIdByAddress('recovery', old.identifiers![0])).toBe(old.id);
       expect(await store.identities.findIdByAddress('verification', old.identifiers![0])).toBe(old.id);
       const stored = await store.identities.get(old.id);
       expect(stored!.verifiableAddresses).toEqual([expect.objectContaining({ value: old.identifiers![0], verified: false, status: 'pending' })]);
-      expect((await backfillAddresses(store.identities, schemas, now)).updated).toBe(0);
+      expect((await backfillAddresses(store, schemas, now)).updated).toBe(0);
     } finally {
       client.destroy();
     }

@@ -1,5 +1,5 @@
 /** Access to the tests' DynamoDB Local: the real store, and a raw scan to look for orphans. */
-import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createApp } from '../../lib/app.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
@@ -17,16 +17,24 @@ export function testStore() {
   return { client, store, app: createApp(config, store), config };
 }
 
-/** Every item of the table (the test table stays small). */
-export async function scanAll(): Promise<Record<string, AttributeValue>[]> {
-  const { client } = testStore();
+/** Every item of a table (test tables stay small). */
+export async function scanTable(client: DynamoDBClient, table: string): Promise<Record<string, AttributeValue>[]> {
   const items: Record<string, AttributeValue>[] = [];
   let start: Record<string, AttributeValue> | undefined;
   do {
-    const out = await client.send(new ScanCommand({ TableName: TEST_ENV.DYNAMODB_TABLE_NAME, ExclusiveStartKey: start }));
+    const out = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);
-  client.destroy();
   return items;
+}
+
+/** Every item of the shared test table. */
+export async function scanAll(): Promise<Record<string, AttributeValue>[]> {
+  const { client } = testStore();
+  try {
+    return await scanTable(client, TEST_ENV.DYNAMODB_TABLE_NAME);
+  } finally {
+    client.destroy();
+  }
 }

@@ -51,6 +51,7 @@ describe('configuration from Kratos-named environment variables', () => {
       courier: expect.objectContaining({ deliveryStrategy: 'smtp', ses: { region: 'eu-west-1' } }), // test/unit/courier-config.test.ts
       recovery: expect.objectContaining({ recoveryEnabled: false, verificationEnabled: false }),
       loginThrottle: { maxAttempts: 10, windowMs: 900_000, lockoutMs: 900_000, perIpMaxAttempts: 0 },
+      selfservice: expect.objectContaining({ enabledMethods: ['password', 'profile', 'code'] }), // test/unit/selfservice-config.test.ts
       identity: {
         defaultSchemaId: 'org',
         schemas: [
@@ -79,6 +80,10 @@ describe('configuration from Kratos-named environment variables', () => {
     ['IDENTITY_SCHEMAS', '[{"id":"a","url":"ftp://example.com/a.json"}]'],
     ['IDENTITY_SCHEMAS', '[{"id":"a","url":"file://a.json"},{"id":"a","url":"file://b.json"}]'],
     ['IDENTITY_DEFAULT_SCHEMA_ID', 'customer'],
+    ['SELFSERVICE_METHODS_TOTP_ENABLED', 'maybe'],
+    ['SELFSERVICE_FLOWS_REGISTRATION_AFTER_HOOKS', 'session'],
+    ['SELFSERVICE_FLOWS_LOGIN_AFTER_HOOKS', '[{"hook":"session"}]'],
+    ['SELFSERVICE_FLOWS_SETTINGS_AFTER_PASSWORD_HOOKS', '[{"config":{}}]'],
   ])('stops the cold start on a bad %s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

@@ -90,7 +90,26 @@ describe('the layout of lib/', () => {
 
   it('keeps the leaf folders leaves: text, util and log import nothing of the project', () => {
     const graph = folderGraph();
-    for (const leaf of ['lib/text', 'lib/util', 'lib/log', 'lib/store']) expect([leaf, [...(graph.get(leaf) ?? [])]]).toEqual([leaf, []]);
+    for (const leaf of ['lib/text', 'lib/util', 'lib/log']) expect([leaf, [...(graph.get(leaf) ?? [])]]).toEqual([leaf, []]);
+  });
+
+  it('keeps the flows blind to methods: lib/flows imports no strategy, no hook and no store; a strategy no other strategy', () => {
+    const graph = folderGraph();
+    const flows = [...(graph.get('lib/flows') ?? [])];
+    expect(flows.filter((f) => /^lib\/(strategies|hooks|store)/.test(f))).toEqual([]);
+    for (const [folder, targets] of graph) {
+      if (!folder.startsWith('lib/strategies/')) continue;
+      expect([folder, [...targets].filter((t) => t.startsWith('lib/strategies/'))]).toEqual([folder, []]);
+    }
+  });
+
+  it('reaches a store implementation only from the composition root (lib/app.ts) and the store itself', () => {
+    for (const { file, folder, imports } of files) {
+      const where = path.relative(PROJECT_ROOT, file);
+      if (where === 'lib/app.ts' || folder.startsWith('lib/store')) continue;
+      const reached = imports.filter((s) => s.startsWith('.')).map((s) => path.relative(PROJECT_ROOT, path.resolve(path.dirname(file), s)));
+      expect([where, reached.filter((r) => /^lib\/store\/(dynamodb|memory)\//.test(r))]).toEqual([where, []]);
+    }
   });
 
   it('speaks DynamoDB only in lib/store/dynamodb and imports the OpenTelemetry SDK only in lib/tracing', () => {

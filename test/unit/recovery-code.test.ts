@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../../lib/config/index.js';
-import { codeHmac, matchingHmac, newCode } from '../../lib/flows/code.js';
+import { codeHmac, matchingHmac, newCode } from '../../lib/strategies/code/code.js';
 
 const SECRET = 'a-code-secret-of-32-characters!!';
 const OLD = 'the-previous-secret-0123456789ab';

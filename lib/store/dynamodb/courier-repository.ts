@@ -3,15 +3,20 @@
  * time). A claim is a conditional update that takes a lease and counts the attempt; each later mark is conditional on
  * that attempt's count, so a courier whose lease ran out (and whose message another courier took) changes nothing.
  */
+import { randomUUID } from 'node:crypto';
 import { GetItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CourierMessage } from '../../courier/model.js';
-import type { CourierRepository, TableChange } from '../../courier/repository.js';
-import { COURIER_QUEUE, itemToMessage, keys, MESSAGE_RETENTION_SECONDS, queueSortKey, type Item } from './items.js';
+import type { CourierRepository, CourierStream, TableChange } from '../../courier/repository.js';
+import { COURIER_QUEUE, itemToMessage, keys, messageToItem, MESSAGE_RETENTION_SECONDS, queueSortKey, type Item } from './items.js';
 import { call, conditionally } from './toolkit.js';
+import { conditions, transactionItems } from './transaction.js';
+
+const messageCollision = () => new Error('message id collision');
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 export function createCourierRepository(client: DynamoDBClient, table: string): CourierRepository {
+  const tx = transactionItems(table);
   /** An update of the attempt `claimed` made: the message is still queued at that attempt's count. */
   const updateClaimed = async (claimed: CourierMessage, update: { set: string; remove?: string; values: Item }): Promise<boolean> => {
     const out = await conditionally(() =>
@@ -42,6 +47,11 @@ export function createCourierRepository(client: DynamoDBClient, table: string): 
   });
 
   return {
+    queue: (message) => tx.batch(tx.put(messageToItem(message), conditions.absent, messageCollision)),
+
+    // A check of a message key that cannot exist: one transaction item, like a put, writing nothing.
+    placeholder: () => tx.batch(tx.check(keys.message(randomUUID()), conditions.absent, messageCollision)),
+
     async listDue(now, limit) {
       const out = await call(() =>
         client.send(
@@ -102,12 +112,15 @@ export function createCourierRepository(client: DynamoDBClient, table: string): 
           ':error': { S: error },
         },
       }),
-
-    queuedMessageOf(change: TableChange) {
-      if (change.eventName !== 'INSERT') return undefined;
-      const image = change.dynamodb?.NewImage as Item | undefined;
-      if (!image?.pk?.S?.startsWith('MESSAGE#') || image.status?.S !== 'queued') return undefined;
-      return itemToMessage(image);
-    },
   };
 }
+
+/** New queued messages, as the table's DynamoDB Stream delivers them (an INSERT of a MESSAGE# item). */
+export const courierStream: CourierStream = {
+  queuedMessageOf(change: TableChange) {
+    if (change.eventName !== 'INSERT') return undefined;
+    const image = change.dynamodb?.NewImage as Item | undefined;
+    if (!image?.pk?.S?.startsWith('MESSAGE#') || image.status?.S !== 'queued') return undefined;
+    return itemToMessage(image);
+  },
+};

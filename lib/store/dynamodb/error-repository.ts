@@ -2,7 +2,8 @@
 import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SelfServiceErrorRepository } from '../../flows/errors.js';
 import { keys } from './items.js';
-import { call, conditions, type TableReads } from './toolkit.js';
+import { call, type TableReads } from './toolkit.js';
+import { conditions } from './transaction.js';
 
 export function createErrorRepository(client: DynamoDBClient, table: string, reads: TableReads): SelfServiceErrorRepository {
   return {

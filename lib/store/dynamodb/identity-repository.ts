@@ -1,7 +1,7 @@
-/** Identities and their identifier claims in DynamoDB. */
+/** Identities and their identifier and address claims in DynamoDB. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConcurrentUpdateError, DuplicateIdentifierError } from '../../errors/index.js';
-import type { Identity } from '../../identity/model.js';
+import { identifiersOf, type Identity } from '../../identity/model.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import {
   addressClaimItem,
@@ -14,9 +14,8 @@ import {
   keys,
   PUBLIC_IDENTITY_ATTRIBUTES,
 } from './items.js';
-import { conditions, transact, transactionItems, type Guarded, type TableReads } from './toolkit.js';
-
-export const identifiersOf = (identity: Identity) => identity.identifiers ?? identity.password?.identifiers ?? [];
+import type { TableReads } from './toolkit.js';
+import { conditions, transact, transactionItems, type Guarded, type TransactionItems } from './transaction.js';
 
 const identityCollision = () => new Error('identity id collision');
 
@@ -25,8 +24,8 @@ const identityCollision = () => new Error('identity id collision');
  * holds it (any letter case: identifiers are normalised), a kept one is rewritten with the identity's new login
  * copy, a dropped one is released. Every identity write goes through here, so no claim carries a stale copy.
  */
-export function identityWrites(
-  tx: ReturnType<typeof transactionItems>,
+function identityWrites(
+  tx: TransactionItems,
   identity: Identity,
   change: { previous?: Identity } = {},
 ): Guarded[] {
@@ -93,16 +92,14 @@ export function createIdentityRepository(client: DynamoDBClient, table: string, 
       return { items: result.items.map(itemToIdentity), next: result.next };
     },
 
-    create: (identity) => transact(client, identityWrites(tx, { ...identity, revision: 1 })),
+    create: (identity) => tx.batch(...identityWrites(tx, { ...identity, revision: 1 })),
 
-    update: async (next, previous) => {
-      const stored: Identity = { ...next, identifiers: [...new Set(identifiersOf(next))], revision: (previous.revision ?? 1) + 1 };
-      if (stored.password && !stored.password.hashedPassword) {
-        throw new Error('an identity update must carry the password hash it keeps (read it with getWithCredentials)');
-      }
-      await transact(client, identityWrites(tx, stored, { previous }));
-      return stored;
+    update: (next, previous) => {
+      if (next.revision !== (previous.revision ?? 1) + 1) throw new Error('an identity update stores revised(next, previous)');
+      return tx.batch(...identityWrites(tx, next, { previous }));
     },
+
+    unchanged: (identityId, revision) => tx.batch(tx.check(keys.identity(identityId), conditions.revision(revision), () => new ConcurrentUpdateError())),
 
     delete: async (id) => {
       const current = await reads.getItem(keys.identity(id), ['pk', 'identifiers', 'addresses', 'revision']);

@@ -16,7 +16,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { CourierMessage } from '../../courier/model.js';
 import type { FlowRecord } from '../../flows/model.js';
-import { addressesFromJson, type Identity } from '../../identity/model.js';
+import { addressesFromJson, sessionCopyOf, type Identity } from '../../identity/model.js';
 import type { Session } from '../../session/model.js';
 
 export type Item = Record<string, AttributeValue>;
@@ -158,19 +158,20 @@ export function claimToLoginCredential(item: Item): { identity: Identity; hashed
   };
 }
 
-/** The identity snapshot kept on sessions and claims: never its password hash, nor its admin metadata. */
+/** The identity snapshot kept on sessions and claims: its session copy (lib/identity/model.ts), as JSON. */
 export function identitySnapshot(identity: Identity): unknown {
+  const copy = sessionCopyOf(identity);
   return {
-    id: identity.id,
-    schemaId: identity.schemaId,
-    state: identity.state,
-    traits: identity.traits,
-    metadataPublic: identity.metadataPublic ?? null,
-    createdAt: identity.createdAt.toISOString(),
-    updatedAt: identity.updatedAt.toISOString(),
-    stateChangedAt: (identity.stateChangedAt ?? identity.createdAt).toISOString(),
-    identifiers: identity.identifiers ?? identity.password?.identifiers ?? [],
-    addresses: addressesJson(identity),
+    id: copy.id,
+    schemaId: copy.schemaId,
+    state: copy.state,
+    traits: copy.traits,
+    metadataPublic: copy.metadataPublic,
+    createdAt: copy.createdAt.toISOString(),
+    updatedAt: copy.updatedAt.toISOString(),
+    stateChangedAt: copy.stateChangedAt!.toISOString(),
+    identifiers: copy.identifiers,
+    addresses: addressesJson(copy),
   };
 }
 
@@ -196,7 +197,7 @@ export function sessionToItem(session: Session, tokenHash: string): Item {
     issued_at: s(session.issuedAt.toISOString()),
     expires_at: s(session.expiresAt.toISOString()),
     devices: json(session.devices),
-    ...(session.method && session.method !== 'password' ? { method: s(session.method) } : {}),
+    amr: json(session.amr.map((m) => ({ method: m.method, aal: m.aal, completed_at: m.completedAt.toISOString() }))),
     identity: json(identitySnapshot(session.identity)),
     ttl: n(epochSeconds(session.expiresAt)),
     gsi1pk: s(SESSIONS_COLLECTION),
@@ -237,9 +238,16 @@ export function itemToSession(item: Item): Session {
     issuedAt: date(item, 'issued_at'),
     expiresAt: date(item, 'expires_at'),
     devices: (parse(item, 'devices') ?? []) as Session['devices'],
-    ...(optStr(item, 'method') === 'code_recovery' ? { method: 'code_recovery' as const } : {}),
+    amr: amrOf(item),
     identity: snapshotToIdentity(parse(item, 'identity') as Record<string, unknown>),
   };
+}
+
+/** A session's AMR; a session stored before AMRs were kept had one factor, its `method` (else a password). */
+function amrOf(item: Item): Session['amr'] {
+  const stored = parse(item, 'amr') as { method: string; aal: 'aal1' | 'aal2'; completed_at: string }[] | null;
+  if (stored) return stored.map((m) => ({ method: m.method, aal: m.aal, completedAt: new Date(m.completed_at) }));
+  return [{ method: optStr(item, 'method') ?? 'password', aal: 'aal1', completedAt: date(item, 'authenticated_at') }];
 }
 
 export function flowToItem(flow: FlowRecord): Item {

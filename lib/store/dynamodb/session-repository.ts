@@ -2,13 +2,16 @@
 import { BatchWriteItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { isSessionActive } from '../../session/model.js';
 import type { SessionListRequest, SessionRepository } from '../../session/repository.js';
-import { identitySnapshot, itemToSession, keys, SESSIONS_COLLECTION, type Item } from './items.js';
-import { call, conditionally, conditions, untilProcessed, type TableReads } from './toolkit.js';
+import { identitySnapshot, itemToSession, keys, sessionToItem, SESSIONS_COLLECTION, type Item } from './items.js';
+import { call, conditionally, untilProcessed, type TableReads } from './toolkit.js';
+import { conditions, transactionItems } from './transaction.js';
 
 const BATCH_WRITE_LIMIT = 25;
 const tokenHashOf = (item: Item) => item.pk.S!.slice('SESSION#'.length);
+const sessionCollision = () => new Error('session id collision');
 
 export function createSessionRepository(client: DynamoDBClient, table: string, reads: TableReads): SessionRepository {
+  const tx = transactionItems(table);
   /** An update of an existing session item (undefined when there is none); `ALL_OLD` returns what it was. */
   const update = (key: Item, expression: string, values: Item, options: { names?: Record<string, string>; returnOld?: boolean } = {}) =>
     conditionally(() =>
@@ -30,6 +33,8 @@ export function createSessionRepository(client: DynamoDBClient, table: string, r
   const ofIdentity = (identityId: string) => reads.queryAll('gsi2', `IDENTITY#${identityId}`);
 
   return {
+    add: (session, tokenHash) => tx.batch(tx.put(sessionToItem(session, tokenHash), conditions.absent, sessionCollision)),
+
     getByTokenHash: async (tokenHash) => {
       const item = await reads.getItem(keys.session(tokenHash));
       return item ? itemToSession(item) : undefined;

@@ -1,44 +1,34 @@
 /**
- * The DynamoDB implementation of the storage interfaces, one repository per file beside this one. This folder is
- * the only code that speaks DynamoDB.
+ * The DynamoDB implementation of the storage interfaces (lib/store/store.ts), one repository per file beside this
+ * one, all on one table. This folder is the only code that speaks DynamoDB.
  */
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { CourierRepository } from '../../courier/repository.js';
-import type { SelfServiceErrorRepository } from '../../flows/errors.js';
-import type { FlowRepository } from '../../flows/repository.js';
-import type { ThrottleRepository } from '../../flows/throttle.js';
-import type { IdentityRepository } from '../../identity/repository.js';
-import type { SessionRepository } from '../../session/repository.js';
+import type { Store } from '../store.js';
+import { createCodeRepository } from './code-repository.js';
 import { createCourierRepository } from './courier-repository.js';
 import { createErrorRepository } from './error-repository.js';
 import { createFlowRepository } from './flow-repository.js';
 import { createIdentityRepository } from './identity-repository.js';
+import { createPasswordCredentials } from './password-repository.js';
 import { createSessionRepository } from './session-repository.js';
 import { createThrottleRepository } from './throttle-repository.js';
 import { call, tableReads } from './toolkit.js';
+import { committer } from './transaction.js';
 
-export interface Store {
-  flows: FlowRepository;
-  identities: IdentityRepository;
-  sessions: SessionRepository;
-  errors: SelfServiceErrorRepository;
-  /** The courier's message queue. */
-  courier: CourierRepository;
-  /** Failed-login counters. */
-  throttle: ThrottleRepository;
-  /** Cheap reachability check for /health/ready. */
-  ping(): Promise<void>;
-}
+export type { Store } from '../store.js';
 
 export function createDynamoStore(client: DynamoDBClient, table: string): Store {
   const reads = tableReads(client, table);
   return {
+    ...committer(client, table),
     flows: createFlowRepository(client, table, reads),
     identities: createIdentityRepository(client, table, reads),
     sessions: createSessionRepository(client, table, reads),
     errors: createErrorRepository(client, table, reads),
     courier: createCourierRepository(client, table),
     throttle: createThrottleRepository(client, table),
+    codes: createCodeRepository(client, table),
+    passwords: createPasswordCredentials(client, table),
     ping: async () => {
       await call(() => client.send(new DescribeTableCommand({ TableName: table })));
     },

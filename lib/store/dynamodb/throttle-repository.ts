@@ -8,11 +8,16 @@ import type { Reservation, ThrottleRepository } from '../../flows/throttle.js';
 import { translateStorageError } from './client.js';
 import { keys, type Item } from './items.js';
 import { conditionally, isConditionFailure } from './toolkit.js';
+import { transactionItems } from './transaction.js';
 
 const seconds = (ms: number) => String(Math.ceil(ms / 1000));
 
 export function createThrottleRepository(client: DynamoDBClient, table: string): ThrottleRepository {
+  const tx = transactionItems(table);
   return {
+    // Unconditional: a counter that is gone already is as good as cleared.
+    clear: (key) => tx.batch({ write: { Delete: { TableName: table, Key: keys.throttle(key) } }, onConditionFailed: () => new Error('unconditional delete') }),
+
     async reserve(key, limit, now): Promise<Reservation> {
       const t = now.getTime();
       const Key = keys.throttle(key);

@@ -1,17 +1,10 @@
 /**
- * What the repositories share to speak DynamoDB: error translation, reads, keyset pages, batch retries, and
- * transactions whose items each say what their condition failing means.
+ * What the repositories share to speak DynamoDB: error translation, single conditional writes, reads, keyset pages
+ * and batch retries. Transactions are in transaction.ts.
  */
-import {
-  GetItemCommand,
-  QueryCommand,
-  TransactWriteItemsCommand,
-  TransactionCanceledException,
-  type DynamoDBClient,
-  type TransactWriteItem,
-} from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { translateStorageError } from './client.js';
-import { keys, type Item } from './items.js';
+import type { Item } from './items.js';
 
 /** One DynamoDB call; failures of the database itself become a 503 (ServiceUnavailableError). */
 export async function call<T>(work: () => Promise<T>): Promise<T> {
@@ -35,94 +28,10 @@ export async function conditionally<T extends object>(work: () => Promise<T>): P
   }
 }
 
-/** The condition part of a write: an expression and the values it names. */
-export interface Condition {
-  ConditionExpression: string;
-  ExpressionAttributeValues?: Item;
-  ExpressionAttributeNames?: Record<string, string>;
-}
-
-export const conditions = {
-  absent: { ConditionExpression: 'attribute_not_exists(pk)' } as Condition,
-  present: { ConditionExpression: 'attribute_exists(pk)' } as Condition,
-  /** The identity has not changed (nor vanished) since `revision` was read. */
-  revision: (revision: number | undefined): Condition => ({
-    ConditionExpression: 'attribute_exists(pk) AND revision = :revision',
-    ExpressionAttributeValues: { ':revision': { N: String(revision ?? 1) } },
-  }),
-  /** An identifier claim still belongs to this identity. */
-  claimedBy: (identityId: string): Condition => ({
-    ConditionExpression: 'identity_id = :claimant',
-    ExpressionAttributeValues: { ':claimant': { S: identityId } },
-  }),
-};
-
 export const projection = (attributes: string[]) => ({
   ProjectionExpression: attributes.map((_, i) => `#p${i}`).join(','),
   ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#p${i}`, name])),
 });
-
-/** A transaction item and the error its condition failing means. */
-export interface Guarded {
-  write: TransactWriteItem;
-  onConditionFailed: () => Error;
-}
-
-/** Transaction items of one table. */
-export function transactionItems(table: string) {
-  return {
-    put: (item: Item, condition: Condition, onConditionFailed: () => Error): Guarded => ({
-      write: { Put: { TableName: table, Item: item, ...condition } },
-      onConditionFailed,
-    }),
-    delete: (key: Item, condition: Condition, onConditionFailed: () => Error): Guarded => ({
-      write: { Delete: { TableName: table, Key: key, ...condition } },
-      onConditionFailed,
-    }),
-    check: (key: Item, condition: Condition, onConditionFailed: () => Error): Guarded => ({
-      write: { ConditionCheck: { TableName: table, Key: key, ...condition } },
-      onConditionFailed,
-    }),
-    /** Completes a self-service flow: only an open, unexpired flow can be completed, and only once. */
-    completeFlow: (flowId: string, now: Date, onConditionFailed: () => Error): Guarded => ({
-      write: {
-        Update: {
-          TableName: table,
-          Key: keys.flow(flowId),
-          UpdateExpression: 'SET #state = :done',
-          ConditionExpression: 'attribute_exists(pk) AND #state = :open AND expires_at_ms > :now',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':done': { S: 'passed_challenge' }, ':open': { S: 'choose_method' }, ':now': { N: String(now.getTime()) } },
-        },
-      },
-      onConditionFailed,
-    }),
-  };
-}
-
-const TRANSACTION_ATTEMPTS = 6;
-
-/**
- * Runs a transaction, all or nothing. When a condition fails, the error of that item is thrown (DynamoDB's
- * cancellation reasons are in item order). Conflicts with another transaction on the same items at the same
- * moment are retried with jitter until the conditions decide.
- */
-export async function transact(client: DynamoDBClient, items: Guarded[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await client.send(new TransactWriteItemsCommand({ TransactItems: items.map((item) => item.write) }));
-      return;
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw translateStorageError(error);
-      const reasons = error.CancellationReasons ?? [];
-      const failed = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
-      if (failed >= 0 && items[failed]) throw items[failed].onConditionFailed();
-      const conflict = reasons.some((reason) => reason.Code === 'TransactionConflict');
-      if (!conflict || attempt >= TRANSACTION_ATTEMPTS) throw translateStorageError(error);
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-    }
-  }
-}
 
 /**
  * Batch calls may leave part of a request unprocessed under load; send the rest again with a short backoff,

@@ -1,0 +1,140 @@
+/**
+ * Which sign-in methods are on, and which hooks run where, under Kratos's keys: `selfservice.methods.<method>.enabled`
+ * (SELFSERVICE_METHODS_<METHOD>_ENABLED) and `selfservice.flows.<flow>.{before,after}.hooks` with
+ * `after.<method>.hooks` (SELFSERVICE_FLOWS_<FLOW>_AFTER_<METHOD>_HOOKS), each a JSON list of `{"hook": ...,
+ * "config": {...}}` or Kratos's indexed form (`..._HOOKS_0_HOOK=session`, `..._HOOKS_0_CONFIG_URL=...`). Checked
+ * here: the shape, and that a hook is one Kratos allows at that place; lib/hooks checks it is one this build has.
+ */
+import { ConfigError, readBoolean, readOptionalString, type Env } from './env.js';
+
+/** Kratos's method names, with Kratos's defaults (`link` aside: see README). */
+export const METHOD_DEFAULTS = {
+  password: true,
+  profile: true,
+  code: true,
+  link: false,
+  oidc: false,
+  totp: false,
+  lookup_secret: false,
+  webauthn: false,
+  passkey: false,
+} as const;
+export type MethodName = keyof typeof METHOD_DEFAULTS;
+
+export const FLOWS = ['login', 'registration', 'settings', 'recovery', 'verification'] as const;
+export type FlowName = (typeof FLOWS)[number];
+
+export interface HookConfig {
+  hook: string;
+  config?: Record<string, unknown>;
+}
+
+export interface FlowHooks {
+  before: HookConfig[];
+  /** `after.hooks`: for every method without a list of its own. */
+  after: HookConfig[];
+  /** `after.<method>.hooks`: replaces `after` for that method (Kratos does not merge them). */
+  afterByMethod: Partial<Record<MethodName, HookConfig[]>>;
+}
+
+export interface SelfServiceConfig {
+  /** The methods switched on. */
+  enabledMethods: MethodName[];
+  hooks: Record<FlowName, FlowHooks>;
+}
+
+/** The hooks Kratos allows at each place (its configuration schema). */
+const ALLOWED: Record<FlowName, { before: string[]; after: string[] }> = {
+  login: { before: ['web_hook'], after: ['web_hook', 'revoke_active_sessions', 'require_verified_address', 'show_verification_ui', 'verification'] },
+  registration: { before: ['web_hook'], after: ['web_hook', 'session', 'show_verification_ui'] },
+  settings: { before: ['web_hook'], after: ['web_hook', 'revoke_active_sessions', 'show_verification_ui'] },
+  recovery: { before: ['web_hook'], after: ['web_hook', 'revoke_active_sessions'] },
+  verification: { before: ['web_hook'], after: ['web_hook'] },
+};
+
+/**
+ * What runs when nothing is configured: Kratos's quickstart (`registration.after.password.hooks: [session,
+ * show_verification_ui]`), here for registration by any method. Kratos's own default is no hook at all, which
+ * registers without signing in; the quickstart is what its users run and what this API has always answered.
+ */
+const DEFAULT_AFTER: Partial<Record<FlowName, HookConfig[]>> = {
+  registration: [{ hook: 'session' }, { hook: 'show_verification_ui' }],
+};
+
+/** `SELFSERVICE_FLOWS_<FLOW>_<PHASE>[_<METHOD>]_HOOKS`. */
+const hooksVariable = (flow: FlowName, phase: 'BEFORE' | 'AFTER', method?: MethodName) =>
+  `SELFSERVICE_FLOWS_${flow.toUpperCase()}_${phase}${method ? `_${method.toUpperCase()}` : ''}_HOOKS`;
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** `..._HOOKS_<i>_CONFIG_<KEY...>` -> config.key...: nested by `_`, lower-cased, as Kratos's environment loader does. */
+function setConfigPath(target: Record<string, unknown>, path: string[], value: string): void {
+  let node = target;
+  for (const part of path.slice(0, -1)) {
+    if (!isObject(node[part])) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+}
+
+/** One list of hooks: the JSON form, else the indexed form, else undefined (not configured). */
+function readHookList(env: Env, name: string): HookConfig[] | undefined {
+  const raw = readOptionalString(env, name);
+  let list: unknown;
+  if (raw !== undefined) {
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      throw new ConfigError(`${name} must be a JSON list of hooks such as [{"hook":"session"}], got "${raw.slice(0, 100)}"`);
+    }
+  } else {
+    const indexed = new Map<number, Record<string, unknown>>();
+    const pattern = new RegExp(`^${name}_(\\d+)_(HOOK|CONFIG_(.+))$`);
+    for (const [key, value] of Object.entries(env)) {
+      const match = pattern.exec(key);
+      if (!match || value === undefined || value.trim() === '') continue;
+      const entry = indexed.get(Number(match[1])) ?? {};
+      if (match[2] === 'HOOK') entry.hook = value.trim();
+      else setConfigPath((entry.config ??= {}) as Record<string, unknown>, match[3].toLowerCase().split('_'), value);
+      indexed.set(Number(match[1]), entry);
+    }
+    if (indexed.size === 0) return undefined;
+    list = [...indexed.entries()].sort(([a], [b]) => a - b).map(([, entry]) => entry);
+  }
+  if (!Array.isArray(list)) throw new ConfigError(`${name} must be a JSON list of hooks such as [{"hook":"session"}]`);
+  return list.map((entry, i) => {
+    if (!isObject(entry) || typeof entry.hook !== 'string' || entry.hook === '') throw new ConfigError(`${name}: hook ${i} needs a "hook" name`);
+    if (entry.config !== undefined && !isObject(entry.config)) throw new ConfigError(`${name}: the "config" of hook ${i} (${entry.hook}) must be an object`);
+    return { hook: entry.hook, ...(entry.config ? { config: entry.config as Record<string, unknown> } : {}) };
+  });
+}
+
+function checkAllowed(list: HookConfig[], allowed: string[], name: string): HookConfig[] {
+  for (const { hook } of list) {
+    if (!allowed.includes(hook)) throw new ConfigError(`${name}: "${hook}" is not a hook Kratos runs there; allowed: ${allowed.join(', ')}`);
+  }
+  return list;
+}
+
+export function loadSelfServiceConfig(env: Env): SelfServiceConfig {
+  const enabledMethods = (Object.keys(METHOD_DEFAULTS) as MethodName[]).filter((method) =>
+    readBoolean(env, `SELFSERVICE_METHODS_${method.toUpperCase()}_ENABLED`, METHOD_DEFAULTS[method]),
+  );
+  const hooks = {} as Record<FlowName, FlowHooks>;
+  for (const flow of FLOWS) {
+    const before = readHookList(env, hooksVariable(flow, 'BEFORE'));
+    const after = readHookList(env, hooksVariable(flow, 'AFTER'));
+    const afterByMethod: FlowHooks['afterByMethod'] = {};
+    for (const method of Object.keys(METHOD_DEFAULTS) as MethodName[]) {
+      const name = hooksVariable(flow, 'AFTER', method);
+      const list = readHookList(env, name);
+      if (list) afterByMethod[method] = checkAllowed(list, ALLOWED[flow].after, name);
+    }
+    hooks[flow] = {
+      before: checkAllowed(before ?? [], ALLOWED[flow].before, hooksVariable(flow, 'BEFORE')),
+      after: checkAllowed(after ?? DEFAULT_AFTER[flow] ?? [], ALLOWED[flow].after, hooksVariable(flow, 'AFTER')),
+      afterByMethod,
+    };
+  }
+  return { enabledMethods, hooks };
+}

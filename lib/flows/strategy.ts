@@ -1,0 +1,145 @@
+/**
+ * The seam between the flows and the sign-in methods (Kratos's `selfservice/strategy/<method>` behind the interfaces
+ * of `selfservice/flow/<flow>`). A flow never names a method: it renders the nodes of every enabled strategy that
+ * serves it, finds the one a submit names, lets it decide, and then does what every method's success has in common
+ * (sessions, hooks, single use, answers). A strategy is one folder of lib/strategies, registered in one place
+ * (lib/strategies/index.ts); adding a method adds a folder and a line there.
+ */
+import type { FlowValidationError } from '../errors/index.js';
+import type { Identity } from '../identity/model.js';
+import type { IdentitySchema } from '../identity/schema.js';
+import type { Session } from '../session/model.js';
+import type { UiText } from '../text/messages.js';
+import type { Writes } from '../util/writes.js';
+import type { FlowAnswer } from './answer.js';
+import type { FlowRequest } from './request.js';
+import type { FlowRecord, FlowType, NodeGroup, SavedUi, UiNode } from './model.js';
+
+/** What a strategy's nodes are rendered from. */
+export interface NodeContext {
+  flow: FlowRecord;
+  /** The identity schema of the flow (registration's chosen one, settings' identity's, else the default). */
+  schema: IdentitySchema;
+  /** What a failed submit echoes back into node values (never a password). */
+  values: Record<string, unknown>;
+  /** Settings: the traits the form shows (the identity's, or what a failed submit sent). */
+  traits?: unknown;
+  /** Verification once done: where its "Continue" leads. */
+  continueUrl?: string;
+}
+
+/** A submit of a flow, checked already (it exists, is unexpired, passed its CSRF check), handed to the method it names. */
+export interface SubmitContext {
+  flow: FlowRecord;
+  body: Record<string, unknown>;
+  request: FlowRequest;
+  now: Date;
+  /**
+   * The flow again, failed: flow-level and per-node messages, and the values it echoes (by default what the flow
+   * echoes for any method). Throw it.
+   */
+  fail(flowMessages?: UiText[], nodeMessages?: Record<string, UiText[]>, values?: Record<string, unknown>): FlowValidationError;
+}
+
+/** A login method (a first factor at aal1, or a second at aal2). */
+export interface LoginStrategy {
+  /** The assurance level a login with this method proves (Kratos: password aal1, totp aal2, ...). */
+  readonly aal: 'aal1' | 'aal2';
+  nodes(ctx: NodeContext): UiNode[];
+  /**
+   * Reads the flow a submit names, and what the method needs read with it in the same round trip (the password
+   * method: the identifier's credential). Without it the flow is read alone.
+   */
+  readFlow?(flowId: string, body: Record<string, unknown>): Promise<{ flow?: FlowRecord; read?: unknown }>;
+  /** The identity a submit proves (with the revision it was read at), or `ctx.fail(...)` thrown. */
+  authenticate(ctx: SubmitContext & { read?: unknown }): Promise<LoginProof>;
+}
+
+export interface LoginProof {
+  /** The identity as its session will carry it, at the revision read (the session's write checks it is still current). */
+  identity: Identity;
+  /** What the login's own transaction writes besides the session (a failed-attempt counter cleared). */
+  writes?: Writes[];
+}
+
+/** A registration method. */
+export interface RegistrationStrategy {
+  nodes(ctx: NodeContext): UiNode[];
+  /** The identity a submit creates (traits valid, credentials made; not stored yet), or `ctx.fail(...)` thrown. */
+  register(ctx: SubmitContext & { schema: IdentitySchema }): Promise<{ identity: Identity }>;
+}
+
+/** A settings method: it changes the signed-in identity. */
+export interface SettingsStrategy {
+  nodes(ctx: NodeContext): UiNode[];
+  /**
+   * The identity as the submit changes it (not stored yet), and the values a failure to store it echoes; or
+   * `ctx.fail(...)` / SessionRefreshRequiredError thrown.
+   */
+  update(ctx: SettingsContext): Promise<{ identity: Identity; values?: Record<string, unknown> }>;
+}
+
+export interface SettingsContext extends SubmitContext {
+  session: Session;
+  /** The identity as stored, credentials included (a privileged read). */
+  identity: Identity;
+  schema: IdentitySchema;
+  /** Whether the session is recent enough to change credentials (`privileged_session_max_age`). */
+  privileged: boolean;
+}
+
+/** A recovery or verification method: it proves an address (and so, for recovery, an identity). */
+export interface AddressStrategy {
+  nodes(ctx: NodeContext): UiNode[];
+  /** One step: a code sent, a wrong code (an answer), or the challenge passed. */
+  submit(ctx: AddressContext): Promise<AddressStep>;
+}
+
+export interface AddressContext extends SubmitContext {
+  /** The flow as it now stands: its UI again for a browser form post, else the flow as JSON (with `status`). */
+  show(flow: FlowRecord, saved: Partial<SavedUi>, status?: number): FlowAnswer;
+  /** Keeps what the flow's UI is to show (a browser's flow), as a failed submit does. */
+  saveUi(saved: SavedUi): Promise<void>;
+  /** The UI URL of a flow of this kind. */
+  uiUrlOf(flowId: string): string;
+  /** A new flow of the same kind in place of this one (same mode and return_to), saying why. */
+  replace(message: UiText): Promise<FlowRecord>;
+}
+
+export type AddressStep = { answer: FlowAnswer } | { passed: AddressProof };
+
+/** An address proven, for the flow to act on. */
+export interface AddressProof {
+  /** The identity holding the address, as stored (credentials included). */
+  identity: Identity;
+  address: string;
+  /** What spends the proof (it is single use), committed in the flow's own transaction. */
+  writes: Writes[];
+  /** The answer when those writes find the proof spent already (another submission of it won). */
+  spent(): Promise<FlowAnswer>;
+}
+
+/** One sign-in method, as the flows see it: its name, its node group, and the flows it serves. */
+export interface Strategy {
+  /** Kratos's method name: what a submit's `method` names, and the session's AMR entry. */
+  readonly id: string;
+  readonly group: NodeGroup;
+  readonly login?: LoginStrategy;
+  readonly registration?: RegistrationStrategy;
+  readonly settings?: SettingsStrategy;
+  readonly recovery?: AddressStrategy;
+  readonly verification?: AddressStrategy;
+}
+
+/** The strategies of a deployment, in the order their nodes appear, each enabled one once. */
+export type Strategies = readonly Strategy[];
+
+/** The enabled strategies that serve `type`, in order. */
+export function strategiesFor<T extends FlowType>(strategies: Strategies, type: T): (Strategy & Required<Pick<Strategy, T>>)[] {
+  return strategies.filter((s): s is Strategy & Required<Pick<Strategy, T>> => s[type] !== undefined);
+}
+
+/** The enabled strategy serving `type` that `method` names; undefined for an unknown or disabled method. */
+export function strategyNamed<T extends FlowType>(strategies: Strategies, type: T, method: unknown) {
+  return typeof method === 'string' ? strategiesFor(strategies, type).find((s) => s.id === method) : undefined;
+}

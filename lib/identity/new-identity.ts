@@ -1,0 +1,22 @@
+/** A new identity of a schema, as a registration (any method) makes it before its credentials are added. */
+import { randomUUID } from 'node:crypto';
+import { addressesFor } from './addresses.js';
+import type { Identity } from './model.js';
+import type { IdentitySchema } from './schema.js';
+
+/** Active, with the schema's identifiers and addresses (pending) derived from valid `traits`. */
+export function newIdentity(schema: IdentitySchema, traits: Record<string, unknown>, now: Date): Identity {
+  return {
+    id: randomUUID(),
+    schemaId: schema.id,
+    state: 'active',
+    traits,
+    metadataPublic: null,
+    metadataAdmin: null,
+    createdAt: now,
+    updatedAt: now,
+    identifiers: schema.passwordIdentifiers(traits),
+    ...addressesFor(schema, traits, now),
+    revision: 1,
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The sign-in methods this build has, registered in one place, by Kratos's names, in the order their nodes appear on a
+ * form. Adding a method: a folder beside this file implementing lib/flows/strategy.ts, and a line here.
+ */
+import type { RecoveryConfig } from '../config/recovery.js';
+import { ConfigError } from '../config/env.js';
+import type { MethodName } from '../config/selfservice.js';
+import type { CourierRepository } from '../courier/repository.js';
+import type { FlowRepository } from '../flows/repository.js';
+import type { Strategy } from '../flows/strategy.js';
+import type { LoginThrottle } from '../flows/throttle.js';
+import type { PasswordHasher } from '../hashing/bcrypt.js';
+import type { PasswordPolicy } from '../identity/password-policy.js';
+import type { IdentityRepository } from '../identity/repository.js';
+import type { Committer } from '../util/writes.js';
+import { codeStrategy } from './code/index.js';
+import type { CodeRepository } from './code/repository.js';
+import { passwordStrategy } from './password/index.js';
+import type { PasswordCredentials } from './password/repository.js';
+import { profileStrategy } from './profile/index.js';
+
+/** Everything a method may need, built once per cold start; each takes what it uses. */
+export interface StrategyDeps {
+  publicBaseUrl: string;
+  recovery: RecoveryConfig;
+  hasher: PasswordHasher;
+  passwordPolicy: PasswordPolicy;
+  throttle?: LoginThrottle;
+  flows: Pick<FlowRepository, 'get'>;
+  identities: Pick<IdentityRepository, 'findIdByAddress' | 'getWithCredentials'>;
+  passwords: PasswordCredentials;
+  codes: CodeRepository;
+  courier: Pick<CourierRepository, 'queue' | 'placeholder'>;
+  commit: Committer['commit'];
+}
+
+const BUILT: Partial<Record<MethodName, (deps: StrategyDeps) => Strategy>> = {
+  profile: () => profileStrategy(),
+  password: (deps) => passwordStrategy({ hasher: deps.hasher, policy: deps.passwordPolicy, flows: deps.flows, credentials: deps.passwords, throttle: deps.throttle }),
+  code: (deps) =>
+    codeStrategy({ config: deps.recovery, publicBaseUrl: deps.publicBaseUrl, codes: deps.codes, courier: deps.courier, identities: deps.identities, commit: deps.commit }),
+};
+
+/** Refuses, naming its variable, a method switched on that this build does not have (the launcher checks this too). */
+export function checkMethods(enabled: readonly MethodName[]): void {
+  for (const method of enabled) {
+    if (!BUILT[method]) throw new ConfigError(`SELFSERVICE_METHODS_${method.toUpperCase()}_ENABLED=true: the ${method} method is not available here yet`);
+  }
+}
+
+/** The enabled methods, in registry order (then `extra`, e.g. a test's own). */
+export function createStrategies(enabled: readonly MethodName[], deps: StrategyDeps, extra: readonly Strategy[] = []): Strategy[] {
+  checkMethods(enabled);
+  const order = Object.keys(BUILT) as MethodName[];
+  return [...order.filter((m) => enabled.includes(m)).map((m) => BUILT[m]!(deps)), ...extra];
+}

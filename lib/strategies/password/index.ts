@@ -1,0 +1,127 @@
+/**
+ * The password method (Kratos's `selfservice/strategy/password`): log in with an identifier and a password,
+ * register with traits and a password (the one-step form), change the password in settings. bcrypt, Kratos's policy,
+ * and for login: one read of the flow with the identifier's credential, an attempt reserved against guessing before
+ * bcrypt runs, one compare whether or not the identifier exists (against a dummy hash if it does not), and the same
+ * answer for a wrong password and an unknown identifier.
+ */
+import { SessionRefreshRequiredError } from '../../errors/index.js';
+import type { PasswordHasher } from '../../hashing/bcrypt.js';
+import { normalizeIdentifier } from '../../identity/identifier.js';
+import { newIdentity } from '../../identity/new-identity.js';
+import type { PasswordPolicy } from '../../identity/password-policy.js';
+import type { FlowRepository } from '../../flows/repository.js';
+import { stringField, traitMessages } from '../../flows/common.js';
+import type { Strategy } from '../../flows/strategy.js';
+import type { LoginThrottle } from '../../flows/throttle.js';
+import { input, submitNode, traitNodes } from '../../flows/ui.js';
+import { messages, type UiText } from '../../text/messages.js';
+import type { LoginCredential, PasswordCredentials } from './repository.js';
+
+export interface PasswordStrategyDeps {
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  flows: Pick<FlowRepository, 'get'>;
+  credentials: PasswordCredentials;
+  /** Failed-login throttling; none = off. */
+  throttle?: LoginThrottle;
+}
+
+const GROUP = 'password';
+
+const passwordNode = (autocomplete: 'current-password' | 'new-password') =>
+  input(GROUP, { name: 'password', type: 'password', required: true, autocomplete }, messages.labelPassword());
+
+export function passwordStrategy(deps: PasswordStrategyDeps): Strategy {
+  const { hasher, policy } = deps;
+  return {
+    id: 'password',
+    group: GROUP,
+
+    login: {
+      aal: 'aal1',
+
+      nodes: ({ flow, schema, values }) => [
+        flow.refreshIdentifier
+          ? input('default', { name: 'identifier', type: 'hidden', value: flow.refreshIdentifier, required: true })
+          : input('default', { name: 'identifier', type: 'text', value: typeof values.identifier === 'string' ? values.identifier : '', required: true }, schema.identifierLabel()),
+        passwordNode('current-password'),
+        submitNode(GROUP, 'password', messages.labelSignInWithPassword()),
+      ],
+
+      async readFlow(flowId, body) {
+        const identifier = stringField(body, 'identifier');
+        const normalized = identifier ? normalizeIdentifier(identifier) : '';
+        if (!normalized) return { flow: await deps.flows.get(flowId) };
+        const { flow, credential } = await deps.credentials.flowWithCredential(flowId, normalized);
+        return { flow, read: credential };
+      },
+
+      async authenticate({ body, request, now, read, fail }) {
+        const identifier = stringField(body, 'identifier');
+        const password = stringField(body, 'password');
+        const normalized = identifier ? normalizeIdentifier(identifier) : '';
+        const missing: Record<string, UiText[]> = {};
+        if (!normalized) missing.identifier = [messages.required('identifier')];
+        if (!password) missing.password = [messages.required('password')];
+        if (Object.keys(missing).length > 0) throw fail([], missing);
+
+        // Each attempt is reserved before bcrypt runs, for known and unknown identifiers alike.
+        const throttleKey = await deps.throttle?.reserve(normalized, request, now);
+
+        // Unknown identifiers cost one compare at the configured cost and answer exactly like a wrong password.
+        const credential = read as LoginCredential | undefined;
+        const hash = credential?.hashedPassword;
+        const matches = hash ? await hasher.compare(password!, hash) : await hasher.compareWithDummy(password!);
+        if (!credential || !matches) throw fail([messages.invalidCredentials()]);
+        return { identity: credential.identity, writes: throttleKey ? [deps.throttle!.clear(throttleKey)] : [] };
+      },
+    },
+
+    registration: {
+      nodes({ schema, values }) {
+        const traits = traitNodes(schema, values.traits, GROUP);
+        // Kratos puts the password right after the identifier trait(s), then the remaining traits in schema order.
+        const identifierNames = new Set(schema.fields.filter((f) => f.passwordIdentifier).map((f) => f.name));
+        return [
+          ...traits.filter((n) => identifierNames.has(n.attributes.name)),
+          passwordNode('new-password'),
+          ...traits.filter((n) => !identifierNames.has(n.attributes.name)),
+          submitNode(GROUP, 'password', messages.labelSignUp()),
+        ];
+      },
+
+      async register({ body, now, fail, schema }) {
+        const traits = body.traits === undefined || body.traits === null ? {} : body.traits;
+        const password = stringField(body, 'password');
+        const { flowMessages, nodeMessages } = traitMessages(schema, traits);
+        if (!password) nodeMessages.password = [messages.required('password')];
+        if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages);
+
+        const validTraits = traits as Record<string, unknown>;
+        const identifiers = schema.passwordIdentifiers(validTraits);
+        const violation = await policy(password!, identifiers);
+        if (violation) throw fail([], { password: [violation] });
+        const identity = newIdentity(schema, validTraits, now);
+        return { identity: { ...identity, password: { identifiers, hashedPassword: await hasher.hash(password!), createdAt: now, updatedAt: now } } };
+      },
+    },
+
+    settings: {
+      nodes: () => [passwordNode('new-password'), submitNode(GROUP, 'password', messages.labelSave())],
+
+      async update({ body, now, fail, identity, privileged }) {
+        if (!privileged) throw new SessionRefreshRequiredError();
+        const password = stringField(body, 'password');
+        if (!password) throw fail([], { password: [messages.required('password')] });
+        const identifiers = identity.identifiers ?? [];
+        const violation = await policy(password, identifiers);
+        if (violation) throw fail([], { password: [violation] });
+        const current = identity.password?.hashedPassword;
+        if (current && (await hasher.compare(password, current))) throw fail([], { password: [messages.passwordSameAsOld()] });
+        const hashedPassword = await hasher.hash(password);
+        return { identity: { ...identity, password: { identifiers, hashedPassword, createdAt: identity.password?.createdAt ?? now, updatedAt: now } } };
+      },
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/** Which methods are on and which hooks run where, read from Kratos's variables (lib/config/selfservice.ts, lib/hooks). */
+import { ConfigError } from '../../lib/config/env.js';
+import { loadSelfServiceConfig } from '../../lib/config/selfservice.js';
+import { checkHooks } from '../../lib/hooks/index.js';
+import { checkMethods } from '../../lib/strategies/index.js';
+
+describe('self-service configuration', () => {
+  it("defaults to Kratos's methods and the quickstart's hooks", () => {
+    const config = loadSelfServiceConfig({});
+    expect(config.enabledMethods).toEqual(['password', 'profile', 'code']);
+    expect(config.hooks.registration).toEqual({ before: [], after: [{ hook: 'session' }, { hook: 'show_verification_ui' }], afterByMethod: {} });
+    expect(config.hooks.login).toEqual({ before: [], after: [], afterByMethod: {} });
+  });
+
+  it('switches methods on and off', () => {
+    expect(loadSelfServiceConfig({ SELFSERVICE_METHODS_PROFILE_ENABLED: 'false', SELFSERVICE_METHODS_TOTP_ENABLED: 'true' }).enabledMethods).toEqual(['password', 'code', 'totp']);
+  });
+
+  it('reads hook lists as JSON, per flow and per method', () => {
+    const config = loadSelfServiceConfig({
+      SELFSERVICE_FLOWS_REGISTRATION_AFTER_HOOKS: '[{"hook":"session"}]',
+      SELFSERVICE_FLOWS_REGISTRATION_AFTER_PASSWORD_HOOKS: '[]',
+      SELFSERVICE_FLOWS_SETTINGS_AFTER_LOOKUP_SECRET_HOOKS: '[{"hook":"revoke_active_sessions"}]',
+    });
+    expect(config.hooks.registration).toEqual({ before: [], after: [{ hook: 'session' }], afterByMethod: { password: [] } });
+    expect(config.hooks.settings.afterByMethod).toEqual({ lookup_secret: [{ hook: 'revoke_active_sessions' }] });
+  });
+
+  it("reads Kratos's indexed form, in index order, config keys nested", () => {
+    const config = loadSelfServiceConfig({
+      SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS_1_HOOK: 'web_hook',
+      SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS_1_CONFIG_URL: 'https://hooks.example/login',
+      SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS_1_CONFIG_AUTH_TYPE: 'api_key',
+      SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS_0_HOOK: 'revoke_active_sessions',
+    });
+    expect(config.hooks.login.afterByMethod.password).toEqual([
+      { hook: 'revoke_active_sessions' },
+      { hook: 'web_hook', config: { url: 'https://hooks.example/login', auth: { type: 'api_key' } } },
+    ]);
+  });
+
+  it.each([
+    ['SELFSERVICE_FLOWS_REGISTRATION_AFTER_HOOKS', 'session'],
+    ['SELFSERVICE_FLOWS_REGISTRATION_AFTER_HOOKS', '{"hook":"session"}'],
+    ['SELFSERVICE_FLOWS_LOGIN_AFTER_HOOKS', '[{"hook":"session"}]'],
+    ['SELFSERVICE_FLOWS_VERIFICATION_BEFORE_HOOKS', '[{"hook":"show_verification_ui"}]'],
+    ['SELFSERVICE_FLOWS_SETTINGS_AFTER_PASSWORD_HOOKS', '[{"hook":""}]'],
+    ['SELFSERVICE_FLOWS_RECOVERY_AFTER_HOOKS', '[{"hook":"revoke_active_sessions","config":"x"}]'],
+  ])('refuses %s=%s, naming the variable', (name, value) => {
+    expect(() => loadSelfServiceConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadSelfServiceConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('refuses, naming them, a method or a hook Kratos has and this build does not yet', () => {
+    expect(() => checkMethods(loadSelfServiceConfig({ SELFSERVICE_METHODS_TOTP_ENABLED: 'true' }).enabledMethods)).toThrow('SELFSERVICE_METHODS_TOTP_ENABLED');
+    expect(() => checkHooks(loadSelfServiceConfig({ SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS: '[{"hook":"web_hook"}]' }))).toThrow('SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS');
+    expect(() => checkHooks(loadSelfServiceConfig({}))).not.toThrow();
+    expect(() => checkMethods(loadSelfServiceConfig({}).enabledMethods)).not.toThrow();
+  });
+});
