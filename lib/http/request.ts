@@ -22,6 +22,8 @@ export interface HttpRequest {
   rawBody?: string;
   requestId: string;
   sourceIp?: string;
+  /** The caller's user agent as API Gateway saw it (the header wins where both are there). */
+  userAgent?: string;
   /** The API Gateway payload version of the event (how the answer's cookies are given back). */
   payloadVersion: '1.0' | '2.0';
 }
@@ -60,6 +62,7 @@ export function toHttpRequest(event: LambdaHttpEvent, context?: Pick<Context, 'a
     rawBody,
     requestId: (v2 ? event.requestContext.requestId : event.requestContext?.requestId) ?? context?.awsRequestId ?? '',
     sourceIp: v2 ? event.requestContext.http.sourceIp : event.requestContext?.identity?.sourceIp,
+    userAgent: (v2 ? event.requestContext.http.userAgent : event.requestContext?.identity?.userAgent) ?? undefined,
     payloadVersion: v2 ? '2.0' : '1.0',
   };
 }

@@ -1,7 +1,9 @@
 /**
- * The one Middy stack every function uses. Order matters (Middy runs `after`/`onError` in reverse):
- *   1. tracing   - first in, so it sees the final response or error and always ends its span
- *   2. http      - event -> HttpRequest; HttpResult or typed error -> API Gateway response
+ * The one stack every function runs in:
+ *   - the invocation: the event parsed once (API Gateway v1 or v2 -> HttpRequest), its trace started and, whatever
+ *     happens inside, ended and flushed (lib/tracing/middleware.ts), and one access log line;
+ *   - inside it, the one Middy stack: `http` (HttpResult or typed error -> API Gateway response, every error mapped in
+ *     one place), then a route's own middlewares (the admin key check, which may answer early).
  * Handlers stay thin: they receive an HttpRequest and return an HttpResult or throw a typed error.
  */
 import middy from '@middy/core';
@@ -9,7 +11,8 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { getConfig } from '../config/index.js';
 import { errorEnvelope, PayloadTooLargeError } from '../errors/index.js';
 import { captureProcessWarnings, log, redactFromLogs, setLogLevel } from '../log/index.js';
-import { runInInvocationContext, traceIdsOf, tracingMiddleware, tracingRequestEnd } from '../tracing/middleware.js';
+import { requestTracing } from '../tracing/middleware.js';
+import { activeTraceIds } from '../tracing/span.js';
 import { adminCorsHeaders, corsHeaders } from './cors.js';
 import { errorToResult, toLambdaResult, type HttpResult } from './response.js';
 import { MAX_BODY_BYTES, toHttpRequest, type HttpRequest, type LambdaHttpEvent } from './request.js';
@@ -29,7 +32,7 @@ export type LambdaHttpHandler = (event: LambdaHttpEvent, context: Context) => Pr
 
 const NO_CACHE = 'private, no-cache, no-store, must-revalidate';
 
-type Request = middy.Request<unknown, APIGatewayProxyResult | HttpResult, Error, Context, { http?: HttpRequest; startedAt?: number }>;
+type Request = middy.Request<HttpRequest, APIGatewayProxyResult | HttpResult, Error, Context, { http?: HttpRequest }>;
 
 /** Headers every answer of `route` carries: no caching of GETs, the caller's request id, and CORS (public routes only). */
 function responseHeaders(http: HttpRequest | undefined, route: string): Record<string, string> {
@@ -53,9 +56,8 @@ function responseHeaders(http: HttpRequest | undefined, route: string): Record<s
 export function httpMiddleware(route: string): middy.MiddlewareObj {
   return {
     before: async function httpMiddlewareBefore(request: Request) {
-      const http = toHttpRequest(request.event as LambdaHttpEvent, request.context);
+      const http = request.event;
       request.internal.http = http;
-      request.event = http;
       // Refused before any work, whatever the route: no endpoint takes more than a few KiB.
       if (http.rawBody !== undefined && Buffer.byteLength(http.rawBody, 'utf8') > MAX_BODY_BYTES) {
         throw new PayloadTooLargeError(MAX_BODY_BYTES);
@@ -76,36 +78,12 @@ export function httpMiddleware(route: string): middy.MiddlewareObj {
           stack: err?.stack,
           path: http?.path,
           request_id: request.context?.awsRequestId,
-          ...traceIdsOf(request as middy.Request),
+          ...activeTraceIds(),
         });
       }
       request.response = toLambdaResult(result, responseHeaders(http, route), http?.payloadVersion);
     },
   } as middy.MiddlewareObj;
-}
-
-/**
- * Middy plugin hooks: they run for every invocation, including one a middleware answered early, so the
- * span always ends and there is always exactly one access log line.
- */
-function plugin(route: string) {
-  return {
-    requestStart: (request: Request) => {
-      request.internal.startedAt = performance.now();
-    },
-    requestEnd: async (request: Request) => {
-      await tracingRequestEnd(request as middy.Request);
-      const response = request.response as APIGatewayProxyResult | undefined;
-      log('info', 'request', {
-        route,
-        method: request.internal.http?.method,
-        status: response?.statusCode,
-        duration_ms: Math.round((performance.now() - (request.internal.startedAt ?? performance.now())) * 100) / 100,
-        request_id: request.context?.awsRequestId,
-        ...traceIdsOf(request as middy.Request),
-      });
-    },
-  };
 }
 
 /**
@@ -136,10 +114,37 @@ export function httpFunction(options: RouteOptions, handler: HttpHandler): Lambd
     return failedColdStart(options.route, error);
   }
   captureProcessWarnings();
-  const traced = (request: HttpRequest, context: Context) => runInInvocationContext(context, () => handler(request, context));
-  return middy<unknown, APIGatewayProxyResult>(plugin(options.route) as middy.PluginObject)
-    .use(tracingMiddleware(options.route))
+  const tracing = requestTracing(options.route);
+  const stack = middy<HttpRequest, APIGatewayProxyResult>()
     .use(httpMiddleware(options.route))
     .use(options.middlewares ?? [])
-    .handler(traced as unknown as middy.MiddyfiedHandler) as unknown as LambdaHttpHandler;
+    .handler(handler as unknown as middy.MiddyfiedHandler) as unknown as (request: HttpRequest, context: Context) => Promise<APIGatewayProxyResult>;
+
+  return async function invoke(event, context) {
+    const startedAt = performance.now();
+    let http: HttpRequest;
+    try {
+      http = toHttpRequest(event, context);
+    } catch (error) {
+      // Not an API Gateway proxy event at all: nothing of it can be answered but a bare 500.
+      log('error', 'not an HTTP event', { route: options.route, error: error instanceof Error ? error.name : undefined });
+      return toLambdaResult({ status: 500, body: errorEnvelope({ status: 500 }) }, {}, '2.0');
+    }
+    const trace = await tracing.start(http, context as Context & { xRayTraceId?: string });
+    let response: APIGatewayProxyResult | undefined;
+    try {
+      response = trace ? await trace.run(() => stack(http, context)) : await stack(http, context);
+      return response;
+    } finally {
+      await trace?.end(response);
+      log('info', 'request', {
+        route: options.route,
+        method: http.method,
+        status: response?.statusCode,
+        duration_ms: Math.round((performance.now() - startedAt) * 100) / 100,
+        request_id: context?.awsRequestId,
+        ...trace?.ids,
+      });
+    }
+  };
 }

@@ -5,6 +5,7 @@
  * starts a new trace. With tracing off `work` runs untraced.
  */
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import { endAndFlush } from './finish.js';
 import { startTracing } from './provider.js';
 import { TRACER_NAME, TRACER_VERSION, type SpanAttributes } from './span.js';
 
@@ -68,14 +69,6 @@ export async function withStoredParentSpan<T>(
     }
     throw error;
   } finally {
-    let keepUnsampled = false;
-    try {
-      keepUnsampled = (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0 && span.isRecording() && tracing.tailKeeps(failed ? 500 : 200, performance.now() - startedAt);
-      if (keepUnsampled) span.setAttribute('sampling.tail_kept', true);
-      span.end();
-    } catch {
-      // never let ending a span fail the work
-    }
-    await tracing.flush(span.spanContext().traceId, keepUnsampled);
+    await endAndFlush(tracing, span, { status: failed ? 500 : 200, startedAt });
   }
 }

@@ -1,38 +1,47 @@
 /**
- * The tracing middleware: first in the Middy stack. It joins the caller's trace (W3C traceparent/tracestate and
- * baggage, Jaeger, B3 single and multi, and X-Ray when none of those is sent; any header case), opens the root span
- * named after the route, and on every way out (after, onError, and Middy's requestEnd for a middleware that answered
- * early) tags the status, makes the tail decision, adds `traceresponse`, ends the span and flushes, bounded by
- * TRACING_FLUSH_TIMEOUT. Health checks are not traced, as Kratos skips them.
+ * Tracing of one HTTP invocation: it joins the caller's trace (W3C traceparent/tracestate and baggage, Jaeger, B3
+ * single and multi, and X-Ray when none of those is sent; any header case), opens the root span named after the route,
+ * runs the handler in that span's context, and at the end tags the status, makes the tail decision, adds
+ * `traceresponse`, ends the span and flushes, bounded by TRACING_FLUSH_TIMEOUT. The HTTP stack (lib/http/stack.ts)
+ * wraps every invocation in it, outermost, so nothing a middleware does can skip the end. Health checks are not
+ * traced, as Kratos skips them.
  */
-import type middy from '@middy/core';
-import type { Context as LambdaContext } from 'aws-lambda';
 import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context as OtelContext, type Span } from '@opentelemetry/api';
-import { lowerCaseHeaders, requestOrigin } from '../util/headers.js';
-import { startTracing, type Tracing } from './provider.js';
+import { requestOrigin } from '../util/headers.js';
+import { endAndFlush } from './finish.js';
+import { startTracing } from './provider.js';
 import { TRACER_NAME, TRACER_VERSION } from './span.js';
 
-interface RequestTrace {
-  span: Span;
-  startedAt: number;
-  ended: boolean;
-  tracing: Tracing;
+/** What tracing reads of a request: the HTTP stack's parsed request (lib/http/request.ts) has all of it. */
+export interface TracedRequest {
+  method: string;
+  path: string;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  sourceIp?: string;
+  userAgent?: string;
 }
 
-type TracedRequest = middy.Request<unknown, unknown, Error, LambdaContext, { trace?: RequestTrace }>;
+/** What the Lambda context carries that tracing reads. */
+export interface TracedInvocation {
+  awsRequestId?: string;
+  xRayTraceId?: string;
+}
 
-/** What the middleware reads of an API Gateway event (HTTP API v2 or REST v1). */
-interface HttpEventShape {
-  headers?: unknown;
-  httpMethod?: string;
-  path?: string;
-  rawPath?: string;
-  requestContext?: { http?: { method?: string; sourceIp?: string; userAgent?: string }; identity?: { sourceIp?: string; userAgent?: string } };
+/** One invocation's trace, from its start to its end. */
+export interface RequestTrace {
+  /** Runs the handler in the root span's context: its spans become the root's children. */
+  run<T>(work: () => Promise<T>): Promise<T>;
+  /** The ids that join a log line to this trace. */
+  ids: { trace_id: string; span_id: string };
+  /**
+   * Tags the answer's status (none: the invocation failed, 500), adds `traceresponse` to its headers, ends the root
+   * span and flushes. Never throws; called once.
+   */
+  end(response: { statusCode?: number; headers?: Record<string, string | number | boolean> } | undefined): Promise<void>;
 }
 
 let coldStart = true;
-/** The trace context of each in-flight invocation, keyed by its Lambda context object (what the handler receives). */
-const invocationContexts = new WeakMap<object, OtelContext>();
 
 /** Kratos does not trace its health endpoints (`oryx/otelx/middleware.go` skips /health and /admin/health). */
 export const UNTRACED_ROUTES = /^\/(admin\/)?health(\/|$)/;
@@ -41,25 +50,23 @@ export const UNTRACED_ROUTES = /^\/(admin\/)?health(\/|$)/;
 const B3_SINGLE = /^(([0-9a-f]{16}|[0-9a-f]{32})-[0-9a-f]{16}(-(0|1|d)(-[0-9a-f]{16})?)?|0|1|d)$/i;
 
 /**
- * Lower-cased header names (REST API events keep the caller's case; propagators read lower case only), and a
- * malformed `b3` dropped: the B3 propagator would otherwise join its trace id as unsampled when only the sampling
- * flag is garbage, where a malformed context must start a new trace.
+ * The headers as propagators read them, a malformed `b3` dropped: the B3 propagator would otherwise join its trace
+ * id as unsampled when only the sampling flag is garbage, where a malformed context must start a new trace.
  */
-function carrierOf(headers: unknown): Record<string, string> {
-  const out = lowerCaseHeaders(headers);
-  if (out.b3 !== undefined && !B3_SINGLE.test(out.b3.trim())) delete out.b3;
-  return out;
+function carrierOf(headers: Record<string, string>): Record<string, string> {
+  if (headers.b3 === undefined || B3_SINGLE.test(headers.b3.trim())) return headers;
+  const { b3: _, ...rest } = headers;
+  return rest;
 }
 
 /** The root span's attributes: Kratos's names, the current OpenTelemetry HTTP ones, and Lambda's. */
-function rootAttributes(event: HttpEventShape | undefined, headers: Record<string, string>, route: string, awsRequestId: string | undefined): Attributes {
-  const method = (event?.requestContext?.http?.method ?? event?.httpMethod ?? 'GET').toUpperCase();
-  const { scheme, host } = requestOrigin(headers);
+function rootAttributes(request: TracedRequest, route: string, awsRequestId: string | undefined): Attributes {
+  const { scheme, host } = requestOrigin(request.headers);
   const port = /:(\d+)$/.exec(host)?.[1];
   const attributes: Attributes = {
-    'http.method': method,
-    'http.request.method': method,
-    'url.path': event?.rawPath ?? event?.path ?? route,
+    'http.method': request.method,
+    'http.request.method': request.method,
+    'url.path': request.path || route,
     'url.scheme': scheme,
     'server.address': port ? host.slice(0, -port.length - 1) : host,
     'http.route': route,
@@ -68,89 +75,62 @@ function rootAttributes(event: HttpEventShape | undefined, headers: Record<strin
     'faas.coldstart': coldStart,
   };
   if (port && port !== (scheme === 'https' ? '443' : '80')) attributes['server.port'] = Number(port);
-  const clientAddress = event?.requestContext?.http?.sourceIp ?? event?.requestContext?.identity?.sourceIp;
-  if (clientAddress) attributes['client.address'] = clientAddress;
-  const userAgent = headers['user-agent'] ?? event?.requestContext?.http?.userAgent ?? event?.requestContext?.identity?.userAgent;
+  if (request.sourceIp) attributes['client.address'] = request.sourceIp;
+  const userAgent = request.headers['user-agent'] ?? request.userAgent;
   if (userAgent) attributes['user_agent.original'] = userAgent.slice(0, 512);
   return attributes;
 }
 
-/** Runs the handler inside its invocation's trace context, so its spans become children of the root span. */
-export function runInInvocationContext<T>(lambdaContext: object | undefined, work: () => T): T {
-  const active = lambdaContext ? invocationContexts.get(lambdaContext) : undefined;
-  return active ? otelContext.with(active, work) : work();
-}
-
-async function finish(request: TracedRequest): Promise<void> {
-  const state = request.internal.trace;
-  if (!state || state.ended) return;
-  state.ended = true;
-  invocationContexts.delete(request.context);
-  const span = state.span;
-  let keepUnsampled = false;
+/** Tags the final status on the root span and the answer's `traceresponse`. */
+function tagAnswer(span: Span, response: Parameters<RequestTrace['end']>[0]): number {
+  const status = typeof response?.statusCode === 'number' ? response.statusCode : 500;
   try {
-    const response = request.response as { statusCode?: number; headers?: Record<string, string> } | undefined;
-    const status = typeof response?.statusCode === 'number' ? response.statusCode : 500;
     span.setAttributes({ 'http.status_code': status, 'http.response.status_code': status });
     if (status >= 400) span.setAttribute('error', true);
     if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    const { traceId, spanId, traceFlags } = span.spanContext();
-    if ((traceFlags & 1) === 0 && span.isRecording() && state.tracing.tailKeeps(status, performance.now() - state.startedAt)) {
-      keepUnsampled = true;
-      span.setAttribute('sampling.tail_kept', true);
-    }
     if (response && typeof response === 'object') {
+      const { traceId, spanId, traceFlags } = span.spanContext();
       response.headers = { ...response.headers, traceresponse: `00-${traceId}-${spanId}-0${traceFlags & 1}` };
     }
-    span.end();
   } catch {
     // Tracing never fails a request.
   }
-  await state.tracing.flush(span.spanContext().traceId, keepUnsampled);
+  return status;
 }
 
-export function tracingMiddleware(route: string): middy.MiddlewareObj {
-  // Called at module load: tracing starts loading now, during the cold start.
+/**
+ * Tracing for the invocations of one route; `start` undefined for a route Kratos does not trace or with tracing off.
+ * Called at module load: tracing starts loading then, during the cold start.
+ */
+export function requestTracing(route: string): { start(request: TracedRequest, invocation: TracedInvocation): Promise<RequestTrace | undefined> } {
   const ready = UNTRACED_ROUTES.test(route) ? undefined : startTracing();
-  if (!ready) return { before: async function tracingMiddlewareOff() {} };
+  if (!ready) return { start: async () => undefined };
   const tracer = trace.getTracer(TRACER_NAME, TRACER_VERSION);
 
   return {
-    before: async function tracingMiddlewareBefore(request: TracedRequest) {
+    async start(request, invocation) {
       const tracing = await ready;
       const startedAt = performance.now();
-      const event = request.event as HttpEventShape | undefined;
-      const headers = carrierOf(event?.headers);
-      const lambda = request.context as Partial<LambdaContext> & { xRayTraceId?: string };
       let parent: OtelContext;
       try {
-        parent = tracing.extract(headers, lambda.xRayTraceId);
+        parent = tracing.extract(carrierOf(request.headers), invocation.xRayTraceId);
       } catch {
         parent = ROOT_CONTEXT; // malformed context never fails a request: it starts a new trace
       }
-      const span = tracer.startSpan(route, { kind: SpanKind.SERVER, attributes: rootAttributes(event, headers, route, lambda.awsRequestId) }, parent);
+      const span = tracer.startSpan(route, { kind: SpanKind.SERVER, attributes: rootAttributes(request, route, invocation.awsRequestId) }, parent);
       coldStart = false;
-      request.internal.trace = { span, startedAt, ended: false, tracing };
-      invocationContexts.set(request.context, trace.setSpan(parent, span));
+      const active = trace.setSpan(parent, span);
+      const { traceId, spanId } = span.spanContext();
+      let ended = false;
+      return {
+        run: (work) => otelContext.with(active, work),
+        ids: { trace_id: traceId, span_id: spanId },
+        async end(response) {
+          if (ended) return;
+          ended = true;
+          await endAndFlush(tracing, span, { status: tagAnswer(span, response), startedAt });
+        },
+      };
     },
-    after: async function tracingMiddlewareAfter(request: TracedRequest) {
-      await finish(request);
-    },
-    onError: async function tracingMiddlewareOnError(request: TracedRequest) {
-      await finish(request);
-    },
-  } as middy.MiddlewareObj;
-}
-
-/** The ids that join a log line to this request's trace (none when tracing is off). */
-export function traceIdsOf(request: middy.Request): { trace_id?: string; span_id?: string } {
-  const span = (request as TracedRequest).internal?.trace?.span;
-  if (!span) return {};
-  const { traceId, spanId } = span.spanContext();
-  return { trace_id: traceId, span_id: spanId };
-}
-
-/** Middy plugin hook: ends the span when a later middleware answered early and no `after` ran. */
-export async function tracingRequestEnd(request: middy.Request): Promise<void> {
-  await finish(request as TracedRequest);
+  };
 }

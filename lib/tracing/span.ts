@@ -73,3 +73,11 @@ export function currentTraceparent(): string | undefined {
   if (!trace.isSpanContextValid(span.spanContext())) return undefined;
   return `00-${traceId}-${spanId}-0${traceFlags & 1}`;
 }
+
+/** The active span's ids, to join a log line to its trace (none with tracing off). */
+export function activeTraceIds(): { trace_id?: string; span_id?: string } {
+  const span = trace.getActiveSpan();
+  if (!span || !trace.isSpanContextValid(span.spanContext())) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
