@@ -374,12 +374,13 @@ describe('sessions and cookies', () => {
 
 describe('expired browser flows', () => {
   it('a form post to an expired flow goes to the UI with its replacement', async () => {
-    const short = await startTracedOffline({ SELFSERVICE_FLOWS_LOGIN_LIFESPAN: '1s' });
+    // Long enough for a cold worker on a loaded machine to read the flow before it expires; then waited out.
+    const short = await startTracedOffline({ SELFSERVICE_FLOWS_LOGIN_LIFESPAN: '5s' });
     try {
       const browser = new TestBrowser(short.baseUrl);
       const id = flowIdOf((await browser.get('/self-service/login/browser')).location);
       const flow = (await browser.getJson(`/self-service/login/flows?id=${id}`)).json;
-      await new Promise((r) => setTimeout(r, 1200));
+      await new Promise((r) => setTimeout(r, Math.max(0, new Date(flow.expires_at).getTime() - Date.now()) + 200));
       const res = await browser.postForm(`/self-service/login?flow=${id}`, { csrf_token: nodeValue(flow, 'csrf_token'), identifier: 'a@example.com', password: GOOD_PASSWORD, method: 'password' });
       expect(res.status).toBe(303);
       const replacement = flowIdOf(res.location);

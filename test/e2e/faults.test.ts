@@ -4,7 +4,7 @@
  * throughout (no request affected). The functions here have a DynamoDB Local of their own, keeping its data
  * in a folder so that it comes back with it.
  */
-import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -13,9 +13,10 @@ import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
 import { ensureTable } from '../../lib/store/dynamodb/table.js';
 import { freePort, startDynamoDbLocal, type RunningDynamoDb } from '../../scripts/dynamodb-local.js';
 import type { RunningOffline } from '../../scripts/local-stack.js';
-import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
+import { call, GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
 import { expectMatchesSchema } from '../support/openapi.js';
-import { call, startTracedOffline } from '../support/traced-stack.js';
+import { scanTable } from '../support/store.js';
+import { startTracedOffline } from '../support/traced-stack.js';
 
 const TABLE = 'kratos-faults';
 let port: number;
@@ -29,11 +30,7 @@ async function startDatabase() {
   dynamo = await startDynamoDbLocal({ port, dataPath: dataDir });
 }
 
-async function register(email = uniqueEmail('fault')) {
-  const flow = await call(base, 'GET', '/self-service/registration/api');
-  if (flow.status !== 200) return flow;
-  return call(base, 'POST', `/self-service/registration?flow=${flow.json.id}`, { json: { method: 'password', password: GOOD_PASSWORD, traits: { email } } });
-}
+const register = async () => (await registerVia(base, uniqueEmail('fault'))).res;
 
 function expectUnavailable(res: { status: number; json: any; elapsedMs: number }) {
   expect(res.status).toBe(503);
@@ -69,15 +66,11 @@ afterAll(async () => {
 
 async function scanAll(): Promise<Record<string, AttributeValue>[]> {
   const client = createDynamoClient({ endpoint: dynamo!.endpoint, tableName: TABLE, region: 'us-east-1' });
-  const items: Record<string, AttributeValue>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await client.send(new ScanCommand({ TableName: TABLE, ExclusiveStartKey: start }));
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  client.destroy();
-  return items;
+  try {
+    return await scanTable(client, TABLE);
+  } finally {
+    client.destroy();
+  }
 }
 
 describe('DynamoDB going away and coming back', () => {

@@ -11,10 +11,10 @@ import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
 import { ensureTable } from '../../lib/store/dynamodb/table.js';
 import type { RunningOffline } from '../../scripts/local-stack.js';
 import { dynamoEndpoint, TEST_ENV } from '../support/env.js';
-import { GOOD_PASSWORD } from '../support/http.js';
+import { call, GOOD_PASSWORD } from '../support/http.js';
 import { expectMatchesSchema } from '../support/openapi.js';
 import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
-import { call, startTracedOffline } from '../support/traced-stack.js';
+import { startTracedOffline } from '../support/traced-stack.js';
 
 const TABLE = 'kratos-fuzz';
 const client = createDynamoClient({ endpoint: dynamoEndpoint(), tableName: TABLE, region: 'us-east-1' });

@@ -7,14 +7,10 @@ import { createDynamoStore } from '../../lib/store/dynamodb/store.js';
 import type { RunningOffline } from '../../scripts/local-stack.js';
 import { hashSessionToken } from '../../lib/session/service.js';
 import { dynamoEndpoint, TEST_ENV } from '../support/env.js';
-import { GOOD_PASSWORD, identityApi, request, uniqueEmail } from '../support/http.js';
+import { call, GOOD_PASSWORD, identityApi, registerVia, request, uniqueEmail } from '../support/http.js';
 import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
-import { call, startTracedOffline, traceOf, treeOf } from '../support/traced-stack.js';
+import { startTracedOffline, traceOf, treeOf } from '../support/traced-stack.js';
 
-async function registerVia(base: string, email: string, password = GOOD_PASSWORD) {
-  const flow = await call(base, 'GET', '/self-service/registration/api');
-  return call(base, 'POST', `/self-service/registration?flow=${flow.json.id}`, { json: { method: 'password', password, traits: { email } } });
-}
 
 describe('races through the API', () => {
   const base = () => process.env.TEST_BASE_URL!;
@@ -75,7 +71,7 @@ describe('races through the API', () => {
 
   it('logout racing whoami: no whoami started after logout answered ever succeeds', async () => {
     const registered = await registerVia(base(), uniqueEmail('logout-race'));
-    const token = registered.json.session_token as string;
+    const token = registered.res.json.session_token as string;
     let loggedOutAt = Infinity;
     const observations: Array<{ startedAt: number; status: number }> = [];
     let done = false;
@@ -164,33 +160,33 @@ describe('enumeration, sessions and CSRF (bcrypt cost 5, sessions living 3 s)', 
 
   it('refuses an expired session while its item still exists', async () => {
     const registered = await registerVia(offline.baseUrl, uniqueEmail('expiring'));
-    const token = registered.json.session_token as string;
+    const token = registered.res.json.session_token as string;
     expect((await call(offline.baseUrl, 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': token } })).status).toBe(200);
-    const expiresAt = new Date(registered.json.session.expires_at).getTime();
+    const expiresAt = new Date(registered.res.json.session.expires_at).getTime();
     // Waiting for the 3 s lifespan to run out is the behaviour under test, not a wait for an export.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 100));
     const res = await call(offline.baseUrl, 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': token } });
     expect(res.status).toBe(401);
     const stored = await store.sessions.getByTokenHash(hashSessionToken(token));
-    expect(stored?.id).toBe(registered.json.session.id);
+    expect(stored?.id).toBe(registered.res.json.session.id);
     expect(stored?.active).toBe(true);
   });
 
   it('refuses a revoked session while its item still exists, and a session of a deactivated identity', async () => {
     const registered = await registerVia(offline.baseUrl, uniqueEmail('revoked'));
-    const token = registered.json.session_token as string;
+    const token = registered.res.json.session_token as string;
     await call(offline.baseUrl, 'DELETE', '/self-service/logout/api', { json: { session_token: token } });
     expect((await call(offline.baseUrl, 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': token } })).status).toBe(401);
     expect((await store.sessions.getByTokenHash(hashSessionToken(token)))?.active).toBe(false);
 
     const other = await registerVia(offline.baseUrl, uniqueEmail('deactivated'));
-    await request('PATCH', `/admin/identities/${other.json.identity.id}`, {
+    await request('PATCH', `/admin/identities/${other.res.json.identity.id}`, {
       headers: { Authorization: `Bearer ${TEST_ENV.ADMIN_API_KEY}`, 'Content-Type': 'application/json' },
       body: JSON.stringify([{ op: 'replace', path: '/state', value: 'inactive' }]),
     });
-    const res = await call(offline.baseUrl, 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': other.json.session_token } });
+    const res = await call(offline.baseUrl, 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': other.res.json.session_token } });
     expect(res.status).toBe(401);
-    expect(await store.sessions.getByTokenHash(hashSessionToken(other.json.session_token))).toBeDefined();
+    expect(await store.sessions.getByTokenHash(hashSessionToken(other.res.json.session_token))).toBeDefined();
   });
 
   it.each([

@@ -10,11 +10,11 @@ import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
 import { createDynamoStore } from '../../lib/store/dynamodb/store.js';
 import type { RunningOffline } from '../../scripts/local-stack.js';
 import { TEST_ENV } from '../support/env.js';
-import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
+import { call, GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
 import { expectMatchesSchema } from '../support/openapi.js';
 import { testConfig } from '../support/store.js';
 import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
-import { call, startTracedOffline, traceOf, treeOf } from '../support/traced-stack.js';
+import { startTracedOffline, traceOf, treeOf } from '../support/traced-stack.js';
 
 const MAX = 3;
 // Long enough that the 50-request flood below (slow to start on serverless-offline) stays within one lockout.
@@ -40,9 +40,7 @@ afterAll(async () => {
 const base = () => offline.baseUrl;
 
 async function register(email: string) {
-  const flow = await call(base(), 'GET', '/self-service/registration/api');
-  const res = await call(base(), 'POST', `/self-service/registration?flow=${flow.json.id}`, { json: { method: 'password', password: GOOD_PASSWORD, traits: { email } } });
-  expect(res.status).toBe(200);
+  expect((await registerVia(base(), email)).status).toBe(200);
 }
 
 async function login(identifier: string, password: string) {

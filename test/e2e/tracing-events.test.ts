@@ -5,9 +5,9 @@
  */
 import type { RunningOffline } from '../../scripts/local-stack.js';
 import { TEST_ENV } from '../support/env.js';
-import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
+import { type Answer, call, GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
 import { startJaegerUdpReceiver, type ReceivedEvent, type ReceivedSpan, type UdpSpanReceiver } from '../support/trace-receivers.js';
-import { call, startTracedOffline, traceOf, treeOf, type Answer } from '../support/traced-stack.js';
+import { startTracedOffline, traceOf, treeOf } from '../support/traced-stack.js';
 
 let udp: UdpSpanReceiver;
 let offline: RunningOffline;
@@ -37,11 +37,10 @@ async function eventsOf(res: Answer, route: string): Promise<ReceivedEvent[]> {
 
 async function register(email = uniqueEmail('events')) {
   personal.push(email);
-  const init = await call(base, 'GET', '/self-service/registration/api');
-  const res = await call(base, 'POST', `/self-service/registration?flow=${init.json.id}`, { json: { method: 'password', password: GOOD_PASSWORD, traits: { email } } });
-  expect(res.status).toBe(200);
-  personal.push(res.json.session_token);
-  return { init, res, email, token: res.json.session_token as string, identityId: res.json.identity.id as string, flowId: init.json.id as string };
+  const registered = await registerVia(base, email);
+  expect(registered.status).toBe(200);
+  personal.push(registered.token);
+  return registered;
 }
 
 describe("Kratos's span events", () => {

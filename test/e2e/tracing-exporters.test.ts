@@ -13,8 +13,8 @@ import {
   startZipkinReceiver,
   type HttpSpanReceiver,
 } from '../support/trace-receivers.js';
-import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
-import { call, randomHex, startTracedOffline, traceOf, treeOf } from '../support/traced-stack.js';
+import { call, GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
+import { randomHex, startTracedOffline, traceOf, treeOf } from '../support/traced-stack.js';
 
 async function withOffline<T>(env: Record<string, string>, work: (base: string) => Promise<T>): Promise<T> {
   let offline: RunningOffline | undefined;

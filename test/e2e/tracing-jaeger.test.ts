@@ -5,9 +5,9 @@
  */
 import http from 'node:http';
 import type { RunningOffline } from '../../scripts/local-stack.js';
-import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
+import { call, GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
 import { startJaegerUdpReceiver, type ReceivedSpan, type UdpSpanReceiver } from '../support/trace-receivers.js';
-import { call, randomHex, startTracedOffline, TEST_SERVICE, traceOf, treeOf } from '../support/traced-stack.js';
+import { randomHex, startTracedOffline, TEST_SERVICE, traceOf, treeOf } from '../support/traced-stack.js';
 
 let udp: UdpSpanReceiver;
 let offline: RunningOffline;
@@ -28,13 +28,10 @@ afterAll(async () => {
 });
 
 async function registered(email = uniqueEmail('traced')) {
-  const flow = await call(base, 'GET', '/self-service/registration/api');
-  const res = await call(base, 'POST', `/self-service/registration?flow=${flow.json.id}`, {
-    json: { method: 'password', password: GOOD_PASSWORD, traits: { email } },
-  });
-  expect(res.status).toBe(200);
-  secrets.push(res.json.session_token);
-  return { email, token: res.json.session_token as string, res };
+  const result = await registerVia(base, email);
+  expect(result.status).toBe(200);
+  secrets.push(result.token);
+  return result;
 }
 
 function expectRootTags(root: ReceivedSpan, route: string, method: string, status: number) {

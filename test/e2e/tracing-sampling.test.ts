@@ -5,7 +5,8 @@
  */
 import type { RunningOffline } from '../../scripts/local-stack.js';
 import { startJaegerUdpReceiver, startSamplingServer, type SamplingServer, type UdpSpanReceiver } from '../support/trace-receivers.js';
-import { call, randomHex, startTracedOffline, type Answer } from '../support/traced-stack.js';
+import { randomHex, startTracedOffline } from '../support/traced-stack.js';
+import { call, type Answer } from '../support/http.js';
 
 /** A traced route that answers without DynamoDB (401: no session), and below the tail decision's default status. */
 const WHOAMI = '/sessions/whoami';

@@ -70,3 +70,49 @@ export function links(header: string | undefined): Record<string, string> {
   }
   return out;
 }
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  json: any;
+  /** The trace id from the `traceresponse` header. */
+  traceId?: string;
+  /** The root span id from the `traceresponse` header. */
+  spanId?: string;
+  elapsedMs: number;
+}
+
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; json?: unknown } = {},
+): Promise<Answer> {
+  const started = performance.now();
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(options.json !== undefined ? { 'Content-Type': 'application/json' } : {}), ...options.headers },
+    body: options.json !== undefined ? JSON.stringify(options.json) : undefined,
+  });
+  const text = await res.text();
+  const elapsedMs = performance.now() - started;
+  const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(res.headers.get('traceresponse') ?? '');
+  return {
+    status: res.status,
+    headers: res.headers,
+    json: text ? JSON.parse(text) : undefined,
+    traceId: match?.[1],
+    spanId: match?.[2],
+    elapsedMs,
+  };
+}
+
+/**
+ * A new identity through the API flow of the stack at `base` (the one registration helper of the e2e suites): the
+ * flow's and the submit's answers, and what a test goes on with.
+ */
+export async function registerVia(base: string, email = uniqueEmail(), password = GOOD_PASSWORD) {
+  const init = await call(base, 'GET', '/self-service/registration/api');
+  const res = init.status === 200 ? await call(base, 'POST', `/self-service/registration?flow=${init.json.id}`, { json: { method: 'password', password, traits: { email } } }) : init;
+  return { init, res, status: res.status, email, flowId: init.json?.id as string, token: res.json?.session_token as string, identityId: res.json?.identity?.id as string };
+}

@@ -24,42 +24,6 @@ export async function startTracedOffline(env: Record<string, string>): Promise<R
   });
 }
 
-export interface Answer {
-  status: number;
-  headers: Headers;
-  json: any;
-  /** The trace id from the `traceresponse` header. */
-  traceId?: string;
-  /** The root span id from the `traceresponse` header. */
-  spanId?: string;
-  elapsedMs: number;
-}
-
-export async function call(
-  base: string,
-  method: string,
-  path: string,
-  options: { headers?: Record<string, string>; json?: unknown } = {},
-): Promise<Answer> {
-  const started = performance.now();
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(options.json !== undefined ? { 'Content-Type': 'application/json' } : {}), ...options.headers },
-    body: options.json !== undefined ? JSON.stringify(options.json) : undefined,
-  });
-  const text = await res.text();
-  const elapsedMs = performance.now() - started;
-  const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(res.headers.get('traceresponse') ?? '');
-  return {
-    status: res.status,
-    headers: res.headers,
-    json: text ? JSON.parse(text) : undefined,
-    traceId: match?.[1],
-    spanId: match?.[2],
-    elapsedMs,
-  };
-}
-
 /**
  * The spans of one trace. The root span and its children are exported in one batch, flushed before the
  * response was sent; the wait only covers the receiver's own event loop picking the bytes up.
