@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { stopProcess } from './processes.js';
+import { stopProcess, track } from './processes.js';
 
 export interface RunningDynamoDb {
   endpoint: string;
@@ -91,6 +91,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Ru
     ...(options.dataPath ? ['-dbPath', options.dataPath] : ['-inMemory']),
   ];
   const child = spawn('java', args, { cwd: jarDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './dynamodb-local.js';
-import { stopProcess } from './processes.js';
+import { stopProcess, track } from './processes.js';
 
 export interface RunningInbox {
   /** The web UI, for a person to open. */
@@ -37,6 +37,7 @@ export async function startLocalInbox(): Promise<RunningInbox> {
   const child = spawn(process.execPath, [bin, '--smtp', String(smtpPort), '--web', String(webPort), '--ip', '127.0.0.1', '--web-ip', '127.0.0.1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  track(child);
   let output = '';
   const collect = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-4000));
   child.stdout?.on('data', collect);

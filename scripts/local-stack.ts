@@ -11,7 +11,8 @@ import { ServiceUnavailableError } from '../lib/errors/index.js';
 import { createDynamoClient, translateStorageError } from '../lib/store/dynamodb/client.js';
 import { ensureTable } from '../lib/store/dynamodb/table.js';
 import { freePort, startDynamoDbLocal, type RunningDynamoDb } from './dynamodb-local.js';
-import { isRunning, stopProcess } from './processes.js';
+import { startGateway, type RunningGateway } from './local-gateway.js';
+import { isRunning, stopProcess, track } from './processes.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -51,15 +52,20 @@ export async function waitForHttp(url: string, timeoutMs: number, alive: () => b
   throw new Error(`serverless-offline did not serve ${url} within ${timeoutMs} ms:\n${output()}`);
 }
 
-/** Runs `serverless offline start` from the project root with the given environment. */
+/**
+ * Runs `serverless offline start` from the project root with the given environment, on an internal port, behind the
+ * local gateway (local-gateway.ts) on `port`: what callers reach answers failures and bursts as API Gateway would.
+ */
 export async function startOffline(options: OfflineOptions): Promise<RunningOffline> {
   const lambdaPort = await freePort();
+  const internalPort = await freePort();
   const child = spawn(process.execPath, [serverlessBin(), 'offline', 'start'], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
       ...options.env,
-      PORT: String(options.port),
+      HOST: '127.0.0.1',
+      PORT: String(internalPort),
       OFFLINE_LAMBDA_PORT: String(lambdaPort),
       SLS_TELEMETRY_DISABLED: '1',
       SLS_NOTIFICATIONS_MODE: 'off',
@@ -67,26 +73,40 @@ export async function startOffline(options: OfflineOptions): Promise<RunningOffl
     stdio: ['ignore', options.stdio ?? 'pipe', options.stdio ?? 'pipe'],
     detached: true,
   });
+  track(child, { group: true });
   let output = '';
   const log = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
-  const collect = (chunk: Buffer) => {
+  const collect = (chunk: Buffer | string) => {
     output = (output + chunk.toString()).slice(-20000);
-    log?.write(chunk);
+    if (log && !log.writableEnded) log.write(chunk);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   child.once('exit', () => log?.end());
-  const baseUrl = `http://127.0.0.1:${options.port}`;
+  const internalUrl = `http://127.0.0.1:${internalPort}`;
   const alive = () => isRunning(child);
-  // The whole group: serverless and anything it started.
-  const stop = () => stopProcess(child, { group: true });
+  let gateway: RunningGateway | undefined;
+  // The whole group: serverless and anything it started; then the gateway.
+  const stop = async () => {
+    await gateway?.close();
+    await stopProcess(child, { group: true });
+  };
   try {
-    await waitForHttp(`${baseUrl}/health/alive`, 60_000, alive, () => output);
+    await waitForHttp(`${internalUrl}/health/alive`, 60_000, alive, () => output);
+    gateway = await startGateway({
+      host: options.env.HOST ?? process.env.HOST ?? '127.0.0.1',
+      port: options.port,
+      upstream: internalUrl,
+      log: (line) => {
+        if (options.stdio === 'inherit') console.error(line);
+        else collect(`${line}\n`);
+      },
+    });
   } catch (error) {
     await stop();
     throw error;
   }
-  return { baseUrl, process: child, output: () => output, stop };
+  return { baseUrl: `http://127.0.0.1:${options.port}`, process: child, output: () => output, stop };
 }
 
 export interface CourierOptions {
@@ -110,6 +130,7 @@ export async function startCourier(options: CourierOptions): Promise<RunningCour
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  track(child);
   let started = false;
   child.on('message', (message) => void (started ||= message === 'started'));
   let output = '';

@@ -29,3 +29,32 @@ export function stopProcess(child: ChildProcess, options: { group?: boolean; gra
     kill('SIGTERM');
   });
 }
+
+/**
+ * Every child the launcher started, recorded the moment it is spawned: a signal that arrives while something is
+ * still starting (before its start function returned) stops it too.
+ */
+const started = new Map<ChildProcess, { group: boolean }>();
+
+export function track(child: ChildProcess, options: { group?: boolean } = {}): void {
+  started.set(child, { group: options.group ?? false });
+  child.once('exit', () => started.delete(child));
+}
+
+/** Stops every recorded child still running, the last started first. */
+export async function stopAllStarted(): Promise<void> {
+  for (const [child, { group }] of [...started].reverse()) await stopProcess(child, { group });
+}
+
+/** SIGKILL to every recorded child (and group): the last resort when the launcher itself is exiting. */
+export function killAllStarted(): void {
+  for (const [child, { group }] of started) {
+    for (const pid of group ? [-child.pid!, child.pid!] : [child.pid!]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}

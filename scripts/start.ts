@@ -11,6 +11,7 @@ import { loadSchemaRegistry } from '../lib/identity/schemas.js';
 import { JavaMissingError } from './dynamodb-local.js';
 import { assertPortFree, PortInUseError, readLaunchSettings } from './launch-settings.js';
 import { startLocalInbox, type RunningInbox } from './local-inbox.js';
+import { killAllStarted, stopAllStarted } from './processes.js';
 import { startCourier, startDatabase, startOffline, type LocalDatabase, type RunningCourier, type RunningOffline } from './local-stack.js';
 
 let database: LocalDatabase | undefined;
@@ -26,6 +27,8 @@ async function shutdown(code: number): Promise<never> {
     await offline?.stop();
     await inbox?.stop();
     await database?.stop();
+    // And whatever was still starting when the signal came (spawned, its start function not yet returned).
+    await stopAllStarted();
   }
   process.exit(code);
 }
@@ -37,16 +40,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 // Last resort if the launcher itself dies: never leave Java or serverless behind.
-process.on('exit', () => {
-  for (const pid of [offline?.process.pid ? -offline.process.pid : undefined, courier?.process.pid, inbox?.pid, database?.dynamo?.pid]) {
-    if (pid === undefined) continue;
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
+process.on('exit', killAllStarted);
 
 async function main(): Promise<void> {
   const settings = readLaunchSettings(process.env);
