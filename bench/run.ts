@@ -14,6 +14,7 @@ import { lambdaRuntimeEnv } from './lib/lambda.js';
 import { round } from './lib/stats.js';
 import { Worker } from './lib/workers.js';
 import { DIST, PASSWORD, ROOT, TABLE, WORKER, functionEnv } from './lib/env.js';
+import { runLocalBurst } from './local-burst.js';
 import { runLoginFloor } from './login-floor.js';
 import { runRecoveryTiming } from './recovery-timing.js';
 import { runRoundTrips } from './round-trips.js';
@@ -75,15 +76,16 @@ async function main(): Promise<void> {
   try {
     // 5. Round trips first: quick, and it checks that every endpoint answers before anything is timed.
     log('DynamoDB round trips per endpoint');
-    // Login throttling (on by default) reserves each attempt: one call more per login, no more; off, none.
+    // Login throttling (on by default) reserves each attempt (one call more per login) and counts a failure against
+    // the client (one more on a failed one); off, none.
     const trips = await runRoundTrips(db.endpoint);
-    const tripsUnthrottled = await runRoundTrips(db.endpoint, { SELFSERVICE_FLOWS_LOGIN_THROTTLE_MAX_ATTEMPTS: '0' });
+    const tripsUnthrottled = await runRoundTrips(db.endpoint, { SELFSERVICE_FLOWS_LOGIN_THROTTLE_MAX_ATTEMPTS: '0', SELFSERVICE_FLOWS_LOGIN_THROTTLE_PER_IP_MAX_ATTEMPTS: '0' });
     for (const [endpoint, count] of Object.entries(tripsUnthrottled)) if (endpoint.startsWith('login submit')) trips[`${endpoint}, throttling off`] = count;
     const tripTargets: Record<string, number> = {
       whoami: 1,
       'login submit': 3,
-      'login submit (wrong password)': 2,
-      'login submit (unknown identifier)': 2,
+      'login submit (wrong password)': 3,
+      'login submit (unknown identifier)': 3,
       'login submit, throttling off': 2,
       'login submit (wrong password), throttling off': 1,
       'login submit (unknown identifier), throttling off': 1,
@@ -107,6 +109,9 @@ async function main(): Promise<void> {
     // 3. Cold start.
     log(`cold start: ${SIZE.coldRuns} fresh processes per variant`);
     const cold = await runColdStart({ dynamoEndpoint: db.endpoint, token: await registerIdentity(db.endpoint), runs: SIZE.coldRuns, log });
+
+    log('npm start locally: first requests on a fresh stack, and a cold burst of 30 registrations');
+    const local = await runLocalBurst(db.endpoint);
 
     // The table, in the issue's order.
     const s = warm.stats;
@@ -148,6 +153,14 @@ async function main(): Promise<void> {
     below('cold start ours (jaeger) / Powertools Tracer', 'ratio', cold.medianMs.ours / cold.medianMs.powertools, 1);
     below('cold start ours (jaeger) / instrumentation-aws-lambda', 'ratio', cold.medianMs.ours / cold.medianMs['otel-lambda'], 1);
     atMost('whoami bundle size', 'KiB', cold.bundleBytes.whoami / 1024, 600, 1);
+
+    info('local (npm start) first request to a function, new worker: median', 'ms', local.coldFirstRequestMs.median, 1);
+    info('local (npm start) first request to a function, new worker: slowest', 'ms', local.coldFirstRequestMs.max, 1);
+    info('local (npm start) request to a warm worker: median', 'ms', local.warmRequestMs, 1);
+    info('local cold burst, 30 concurrent registrations (cost 12): slowest answer', 'ms', local.burst.slowestMs, 0);
+    info('local cold burst, 30 concurrent registrations (cost 12): all answered after', 'ms', local.burst.wallMs, 0);
+    atMost('local cold burst, 30 concurrent registrations: answers other than one 200 and 29 × 400', 'answers', 30 - (local.burst.statuses[200] === 1 ? 1 : 0) - (local.burst.statuses[400] ?? 0), 0, 0);
+    atMost('local cold burst, 30 concurrent registrations: 5xx answers', 'answers', Object.entries(local.burst.statuses).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0), 0, 0);
 
     info('recovery submit (known address) median', 'ms', recovery.knownMs, 2);
     info('recovery submit (unknown address) median', 'ms', recovery.unknownMs, 2);

@@ -1,9 +1,9 @@
-import { appConfig, appIdentityAdmin } from '../lib/app.js';
+import { appAdminAttempts, appConfig, appIdentityAdmin } from '../lib/app.js';
 import { adminFunction, linkHeader, pagingOf } from '../lib/http/admin.js';
 import { adminIdentity } from '../lib/identity/model.js';
 
 /** GET /admin/identities: keyset-paginated, `credentials_identifier` filter, `include_credential=password`. */
-export const handler = adminFunction('/admin/identities', async (request) => {
+export const handler = adminFunction({ route: '/admin/identities', attempts: appAdminAttempts }, async (request) => {
   const paging = pagingOf(request);
   const withCredentials = request.query.include_credential?.split(',').includes('password') ?? false;
   const page = await (await appIdentityAdmin()).list({ ...paging, credentialsIdentifier: request.query.credentials_identifier, withCredentials });

@@ -1,9 +1,9 @@
-import { appConfig, appIdentityAdmin } from '../lib/app.js';
+import { appAdminAttempts, appConfig, appIdentityAdmin } from '../lib/app.js';
 import { adminFunction } from '../lib/http/admin.js';
 import { adminIdentity } from '../lib/identity/model.js';
 
 /** GET /admin/identities/{id} (`include_credential=password` adds the hash). */
-export const handler = adminFunction('/admin/identities/{id}', async (request) => {
+export const handler = adminFunction({ route: '/admin/identities/{id}', attempts: appAdminAttempts }, async (request) => {
   const withCredentials = request.query.include_credential?.split(',').includes('password') ?? false;
   const identity = await (await appIdentityAdmin()).get(request.params.id, withCredentials);
   return { status: 200, body: adminIdentity(identity, appConfig().publicBaseUrl, withCredentials) };

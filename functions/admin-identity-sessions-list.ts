@@ -1,9 +1,9 @@
-import { appConfig, appSessionAdmin } from '../lib/app.js';
+import { appAdminAttempts, appConfig, appSessionAdmin } from '../lib/app.js';
 import { adminFunction, booleanQuery, linkHeader, pagingOf } from '../lib/http/admin.js';
 import { sessionView } from '../lib/session/model.js';
 
 /** GET /admin/identities/{id}/sessions (`active` filter, keyset pagination). */
-export const handler = adminFunction('/admin/identities/{id}/sessions', async (request) => {
+export const handler = adminFunction({ route: '/admin/identities/{id}/sessions', attempts: appAdminAttempts }, async (request) => {
   const now = new Date();
   const paging = pagingOf(request);
   const page = await appSessionAdmin().listOfIdentity(request.params.id, { ...paging, active: booleanQuery(request, 'active') }, now);

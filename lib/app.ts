@@ -8,6 +8,7 @@
  *   whoami's has no bcrypt, no flows, no admin code; a function that never touches DynamoDB (health/alive) never
  *   builds a client.
  */
+import { getAdminConfig } from './config/admin.js';
 import { getConfig, type Config } from './config/index.js';
 import type { FlowDeps } from './flows/common.js';
 import type { SelfServiceErrorRepository } from './flows/errors.js';
@@ -20,9 +21,11 @@ import type { Strategy } from './flows/strategy.js';
 import { createLoginThrottle } from './flows/throttle.js';
 import { createVerificationFlows } from './flows/verification.js';
 import { createBcryptHasher } from './hashing/bcrypt.js';
+import { createAdminAttempts, type AdminAttempts } from './http/admin.js';
 import { createHookRunner } from './hooks/index.js';
 import { createIdentityAdmin } from './identity/admin-service.js';
-import { createPasswordPolicy } from './identity/password-policy.js';
+import { createBreachCheck } from './identity/breached-passwords.js';
+import { createPasswordPolicy, type PasswordCheck } from './identity/password-policy.js';
 import { builtinSchema, SchemaRegistry } from './identity/schema.js';
 import { loadSchemaRegistry } from './identity/schemas.js';
 import { createSessionAdmin } from './session/admin-service.js';
@@ -45,6 +48,23 @@ interface Base {
   extraStrategies: readonly Strategy[];
 }
 
+let breachChecks: WeakMap<Config, PasswordCheck> | undefined;
+/** The password policy; its breach lookup (with its cache and its once-per-cold-start log) is one per configuration. */
+function passwordPolicyOf(config: Config) {
+  const { breachCheck } = config;
+  let extraChecks: PasswordCheck[] = [];
+  if (breachCheck.enabled) {
+    breachChecks ??= new WeakMap();
+    let check = breachChecks.get(config);
+    if (!check) {
+      check = createBreachCheck(breachCheck);
+      breachChecks.set(config, check);
+    }
+    extraChecks = [check];
+  }
+  return createPasswordPolicy({ minLength: config.minPasswordLength, identifierSimilarityCheck: config.identifierSimilarityCheck, extraChecks });
+}
+
 /** What the self-service flows share: the session service, the enabled methods, the hook runner. */
 function flowParts(base: Base) {
   const { config, store } = base;
@@ -53,27 +73,29 @@ function flowParts(base: Base) {
     ? createVerificationSender({ config: config.recovery, publicBaseUrl: config.publicBaseUrl, flows: store.flows, courier: store.courier })
     : undefined;
   const hooks = createHookRunner(config.selfservice, { sessionService, sessions: store.sessions, browser: config.browser, verification });
-  // Failed-attempt counter keys are HMACs with the first server secret there is (SECRETS_DEFAULT, else the cookie secret).
+  // Guessing-limit counter keys are HMACs with the first server secret there is (SECRETS_DEFAULT, else the cookie secret).
   const throttleSecret = config.recovery.codeSecrets[0] ?? config.browser.cookieSecrets[0];
+  const throttle = createLoginThrottle(store.throttle, config.loginThrottle, throttleSecret);
   const strategies = createStrategies(
     config.selfservice.enabledMethods,
     {
       publicBaseUrl: config.publicBaseUrl,
       recovery: config.recovery,
       hasher: createBcryptHasher(config.bcryptCost),
-      passwordPolicy: createPasswordPolicy({ minLength: config.minPasswordLength, identifierSimilarityCheck: config.identifierSimilarityCheck }),
-      throttle: createLoginThrottle(store.throttle, config.loginThrottle, throttleSecret),
+      passwordPolicy: passwordPolicyOf(config),
+      throttle,
       flows: store.flows,
       identities: store.identities,
       passwords: store.passwords,
       codes: store.codes,
+      throttleCounters: store.throttle,
       courier: store.courier,
       commit: store.commit,
     },
     base.extraStrategies,
   );
   const deps: FlowDeps = { flows: store.flows, errors: store.errors, schemas: base.schemas, publicBaseUrl: config.publicBaseUrl, browser: config.browser, strategies };
-  return { ...deps, sessionService, hooks, commit: store.commit };
+  return { ...deps, sessionService, hooks, throttle, commit: store.commit };
 }
 type FlowParts = ReturnType<typeof flowParts>;
 
@@ -134,7 +156,7 @@ export interface AppOptions {
  */
 export function createApp(
   config: Config,
-  store: Store = createDynamoStore(createDynamoClient(config.dynamodb), config.dynamodb.tableName),
+  store: Store = createDynamoStore(createDynamoClient(config.dynamodb), config.dynamodb.tableName, { sessionLifespanMs: config.sessionLifespanMs }),
   schemas: SchemaRegistry = new SchemaRegistry([builtinSchema()], 'default'),
   options: AppOptions = {},
 ) {
@@ -173,7 +195,7 @@ const coldDynamo = () => {
 export const appConfig = (): Config => getConfig();
 
 let store: Store | undefined;
-export const appStore = (): Store => (store ??= createDynamoStore(coldDynamo().client, coldDynamo().table));
+export const appStore = (): Store => (store ??= createDynamoStore(coldDynamo().client, coldDynamo().table, { sessionLifespanMs: getConfig().sessionLifespanMs }));
 
 export const appErrors = (): SelfServiceErrorRepository => appStore().errors;
 
@@ -185,7 +207,7 @@ let sessions: ReturnType<typeof createSessionService> | undefined;
 export function appSessions() {
   if (!sessions) {
     const { client, table } = coldDynamo();
-    sessions = createSessionService(createSessionRepository(client, table, tableReads(client, table)), getConfig());
+    sessions = createSessionService(createSessionRepository(client, table, tableReads(client, table), { sessionLifespanMs: getConfig().sessionLifespanMs }), getConfig());
   }
   return sessions;
 }
@@ -229,6 +251,15 @@ export const appIdentityAdmin = async () => (identityAdmin ??= buildIdentityAdmi
 let sessionAdmin: ReturnType<typeof buildSessionAdmin> | undefined;
 /** Session administration needs no identity schema: built without waiting for them. */
 export const appSessionAdmin = () => (sessionAdmin ??= buildSessionAdmin(appStore(), getConfig()));
+
+let adminAttempts: AdminAttempts | undefined;
+/** Failed admin authentications per client address (counter keys are HMACs with the first server secret). */
+export const appAdminAttempts = (): AdminAttempts =>
+  (adminAttempts ??= createAdminAttempts(
+    appStore().throttle,
+    getConfig().recovery.codeSecrets[0] ?? getConfig().browser.cookieSecrets[0],
+    getAdminConfig().authFailuresPerMinute,
+  ));
 
 let recoveryCodeAdmin: ReturnType<typeof buildRecoveryCodeAdmin> | undefined;
 export const appRecoveryCodeAdmin = () => (recoveryCodeAdmin ??= buildRecoveryCodeAdmin(appStore(), getConfig()));

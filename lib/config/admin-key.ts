@@ -18,7 +18,7 @@ async function ssmReader(region: string): Promise<ParameterReader> {
   };
 }
 
-export async function resolveAdminKey(config: AdminConfig, reader?: ParameterReader): Promise<string | undefined> {
+export async function resolveAdminKey(config: Pick<AdminConfig, 'apiKey' | 'apiKeySsmParameter' | 'region'>, reader?: ParameterReader): Promise<string | undefined> {
   let key = config.apiKey;
   if (!key && config.apiKeySsmParameter) {
     key = (await (reader ?? (await ssmReader(config.region))).read(config.apiKeySsmParameter))?.trim();

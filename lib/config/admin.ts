@@ -2,7 +2,7 @@
  * What only the admin functions read: the admin API key, given directly (ADMIN_API_KEY) or as the name of an SSM
  * Parameter Store parameter holding it. Read at the admin functions' cold start, never by the public ones.
  */
-import { ConfigError, readOptionalString, readString, type Env } from './env.js';
+import { ConfigError, readInteger, readOptionalString, readString, type Env } from './env.js';
 
 export interface AdminConfig {
   /** Bearer key of the admin API; undefined (and no SSM parameter) = the admin API refuses every request. */
@@ -10,13 +10,15 @@ export interface AdminConfig {
   /** SSM Parameter Store name holding the admin key. */
   apiKeySsmParameter?: string;
   region: string;
+  /** Failed authentications one client address may make per minute before it is refused (429); 0 = no limit. */
+  authFailuresPerMinute: number;
 }
 
 /** What makes an admin key acceptable; npm start generates one that is. */
-export const ADMIN_KEY_RULE = 'at least 16 characters without spaces';
+export const ADMIN_KEY_RULE = 'at least 32 characters without spaces';
 
 export function isAcceptableAdminKey(key: string): boolean {
-  return key.length >= 16 && !/\s/.test(key);
+  return key.length >= 32 && !/\s/.test(key);
 }
 
 export function loadAdminConfig(env: Env = process.env): AdminConfig {
@@ -28,7 +30,12 @@ export function loadAdminConfig(env: Env = process.env): AdminConfig {
   if (apiKeySsmParameter !== undefined && !/^(\/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$/.test(apiKeySsmParameter)) {
     throw new ConfigError(`ADMIN_API_KEY_SSM_PARAMETER must be a Parameter Store name such as /kratos/admin-api-key, got "${apiKeySsmParameter}"`);
   }
-  return { apiKey, apiKeySsmParameter, region: readString(env, 'AWS_REGION', 'us-east-1') };
+  return {
+    apiKey,
+    apiKeySsmParameter,
+    region: readString(env, 'AWS_REGION', 'us-east-1'),
+    authFailuresPerMinute: readInteger(env, 'ADMIN_API_AUTH_FAILURES_PER_MINUTE', 20, 0, 1_000_000),
+  };
 }
 
 let cached: AdminConfig | undefined;

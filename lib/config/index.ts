@@ -4,8 +4,10 @@
  * value throws a ConfigError naming the variable and what is allowed. What only the admin functions read (the
  * admin key) is read by them alone (`admin.ts`), so a bad admin setting cannot stop the public API.
  */
+import { isIP } from 'node:net';
 import { loadBrowserConfig, type BrowserConfig } from './browser.js';
 import { loadCourierConfig, type CourierConfig } from './courier.js';
+import { loadBreachCheckConfig, type BreachCheckConfig } from './password.js';
 import { loadRecoveryConfig, type RecoveryConfig } from './recovery.js';
 import { loadSelfServiceConfig, type SelfServiceConfig } from './selfservice.js';
 import { loadThrottleConfig, type ThrottleConfig } from './throttle.js';
@@ -17,6 +19,7 @@ import {
   readChoice,
   readDuration,
   readInteger,
+  readList,
   readString,
   readUrl,
   type Env,
@@ -37,6 +40,8 @@ export interface Config {
   privilegedSessionMaxAgeMs: number;
   minPasswordLength: number;
   identifierSimilarityCheck: boolean;
+  /** New passwords looked up in Have I Been Pwned's range API (k-anonymity: 5 hex digits of the SHA-1 leave). */
+  breachCheck: BreachCheckConfig;
   logLevel: LogLevelSetting;
   tracing: TracingConfig;
   browser: BrowserConfig;
@@ -48,7 +53,23 @@ export interface Config {
   /** The sign-in methods switched on, and the hooks of each flow. */
   selfservice: SelfServiceConfig;
   courier: CourierConfig;
+  /** SERVE_PUBLIC_TRUSTED_PROXIES: the proxies whose `X-Forwarded-For` names the client (addresses or subnets). */
+  trustedProxies: string[];
   dynamodb: { endpoint?: string; tableName: string; region: string };
+}
+
+/** Addresses (`10.0.0.1`, `::1`) or subnets (`10.0.0.0/8`, `2001:db8::/32`). */
+function readTrustedProxies(env: Env): string[] {
+  const entries = readList(env, 'SERVE_PUBLIC_TRUSTED_PROXIES');
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const kind = isIP(address);
+    const bits = kind === 6 ? 128 : 32;
+    if (kind === 0 || extra !== undefined || (prefix !== undefined && (!/^\d+$/.test(prefix) || Number(prefix) > bits))) {
+      throw new ConfigError(`SERVE_PUBLIC_TRUSTED_PROXIES must list IP addresses or subnets such as 10.0.0.0/8, got "${entry}"`);
+    }
+  }
+  return entries;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -68,6 +89,7 @@ export function loadConfig(env: Env = process.env): Config {
     privilegedSessionMaxAgeMs: readDuration(env, 'SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE', '1h'),
     minPasswordLength: readInteger(env, 'SELFSERVICE_METHODS_PASSWORD_CONFIG_MIN_PASSWORD_LENGTH', 8, 6, 72),
     identifierSimilarityCheck: readBoolean(env, 'SELFSERVICE_METHODS_PASSWORD_CONFIG_IDENTIFIER_SIMILARITY_CHECK_ENABLED', true),
+    breachCheck: loadBreachCheckConfig(env),
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     tracing: loadTracingConfig(env),
     browser: loadBrowserConfig(env, publicBaseUrl),
@@ -76,6 +98,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginThrottle: loadThrottleConfig(env),
     selfservice: loadSelfServiceConfig(env),
     courier: loadCourierConfig(env),
+    trustedProxies: readTrustedProxies(env),
     dynamodb: {
       endpoint: readUrl(env, 'DYNAMODB_ENDPOINT'),
       tableName,

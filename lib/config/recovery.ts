@@ -16,6 +16,13 @@ export interface RecoveryConfig {
   codeEnabled: boolean;
   codeLifespanMs: number;
   maxSubmissions: number;
+  /** Codes one flow may send (a resend included); then the flow says so. Ours: Kratos has no bound. */
+  maxSendsPerFlow: number;
+  /** Code mails one address may be sent per window (an HMAC of it is counted, known or not). */
+  maxSendsPerAddress: number;
+  /** Code requests one client address may make per window. */
+  maxRequestsPerIp: number;
+  sendLimitWindowMs: number;
   /** The HMAC keys of codes: the first signs, all verify (rotation). Empty when neither flow is on. */
   codeSecrets: string[];
 }
@@ -50,6 +57,10 @@ export function loadRecoveryConfig(env: Env): RecoveryConfig {
     codeEnabled,
     codeLifespanMs: readDuration(env, 'SELFSERVICE_METHODS_CODE_CONFIG_LIFESPAN', '1h'),
     maxSubmissions: readInteger(env, 'SELFSERVICE_METHODS_CODE_CONFIG_MAX_SUBMISSIONS', 5, 1, 100),
+    maxSendsPerFlow: readInteger(env, 'SELFSERVICE_METHODS_CODE_CONFIG_MAX_SENDS_PER_FLOW', 3, 1, 100),
+    maxSendsPerAddress: readInteger(env, 'SELFSERVICE_METHODS_CODE_CONFIG_MAX_SENDS_PER_ADDRESS', 5, 1, 1_000_000),
+    maxRequestsPerIp: readInteger(env, 'SELFSERVICE_METHODS_CODE_CONFIG_MAX_REQUESTS_PER_IP', 20, 1, 1_000_000),
+    sendLimitWindowMs: readDuration(env, 'SELFSERVICE_METHODS_CODE_CONFIG_SEND_LIMIT_WINDOW', '1h'),
     codeSecrets,
   };
 }

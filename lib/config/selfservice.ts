@@ -53,12 +53,20 @@ const ALLOWED: Record<FlowName, { before: string[]; after: string[] }> = {
 };
 
 /**
- * What runs when nothing is configured: Kratos's quickstart (`registration.after.password.hooks: [session,
- * show_verification_ui]`), here for registration by any method. Kratos's own default is no hook at all, which
- * registers without signing in; the quickstart is what its users run and what this API has always answered.
+ * What runs when nothing is configured at a flow's `after` (neither its list nor a method's):
+ * - registration: Kratos's quickstart (`registration.after.password.hooks: [session, show_verification_ui]`), for any
+ *   method. Kratos's own default is no hook at all, which registers without signing in; the quickstart is what its
+ *   users run and what this API has always answered.
+ * - settings with a new password, and recovery: `revoke_active_sessions`. Kratos's default is off; here a password
+ *   changed or an account recovered ends every other session, because the likeliest reason to do either is that
+ *   someone else may hold the old password, or a session.
  */
 const DEFAULT_AFTER: Partial<Record<FlowName, HookConfig[]>> = {
   registration: [{ hook: 'session' }, { hook: 'show_verification_ui' }],
+  recovery: [{ hook: 'revoke_active_sessions' }],
+};
+const DEFAULT_AFTER_BY_METHOD: Partial<Record<FlowName, FlowHooks['afterByMethod']>> = {
+  settings: { password: [{ hook: 'revoke_active_sessions' }] },
 };
 
 /** `SELFSERVICE_FLOWS_<FLOW>_<PHASE>[_<METHOD>]_HOOKS`. */
@@ -130,6 +138,8 @@ export function loadSelfServiceConfig(env: Env): SelfServiceConfig {
       const list = readHookList(env, name);
       if (list) afterByMethod[method] = checkAllowed(list, ALLOWED[flow].after, name);
     }
+    // The defaults of a flow's methods hold only where nothing of that flow's `after` was configured.
+    if (!after && Object.keys(afterByMethod).length === 0) Object.assign(afterByMethod, DEFAULT_AFTER_BY_METHOD[flow] ?? {});
     hooks[flow] = {
       before: checkAllowed(before ?? [], ALLOWED[flow].before, hooksVariable(flow, 'BEFORE')),
       after: checkAllowed(after ?? DEFAULT_AFTER[flow] ?? [], ALLOWED[flow].after, hooksVariable(flow, 'AFTER')),

@@ -112,6 +112,26 @@ export class LoginThrottledError extends KratosError {
   }
 }
 
+/** Too many codes asked for (to one address, or from one client): 429 with `Retry-After`, until the window ends. */
+export class CodeRequestsThrottledError extends KratosError {
+  override name = 'CodeRequestsThrottledError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, {
+      reason: `Too many codes were requested. Try again in ${retryAfterSeconds} seconds.`,
+      details: { retry_after_seconds: retryAfterSeconds },
+    });
+  }
+
+  override get headers(): Record<string, string> {
+    return { 'Retry-After': String(this.retryAfterSeconds) };
+  }
+}
+
+/** A flow that has sent as many codes as one flow may (its storage's verdict; the flow says so). */
+export class CodesPerFlowExhaustedError extends Error {
+  override name = 'CodesPerFlowExhaustedError';
+}
+
 export class BadRequestError extends KratosError {
   override name = 'BadRequestError';
   constructor(reason: string, options: Omit<KratosErrorOptions, 'reason'> = {}) {
@@ -345,6 +365,18 @@ export class AdminAuthError extends KratosError {
   override name = 'AdminAuthError';
   constructor(status: 401 | 403, reason: string) {
     super(status, { reason });
+  }
+}
+
+/** Too many failed admin authentications from one client address: 429 with `Retry-After`, whatever the key. */
+export class AdminAuthThrottledError extends KratosError {
+  override name = 'AdminAuthThrottledError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, { reason: `Too many failed authentications to the admin API. Try again in ${retryAfterSeconds} seconds.`, details: { retry_after_seconds: retryAfterSeconds } });
+  }
+
+  override get headers(): Record<string, string> {
+    return { 'Retry-After': String(this.retryAfterSeconds) };
   }
 }
 

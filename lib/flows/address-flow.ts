@@ -9,7 +9,7 @@ import { messages, type UiText } from '../text/messages.js';
 import { events } from '../tracing/events.js';
 import { canonicalUuid } from '../util/ids.js';
 import type { Committer } from '../util/writes.js';
-import { jsonAnswer, redirectAnswer, type FlowAnswer } from './answer.js';
+import { jsonAnswer, redirectAnswer, withQuery, type FlowAnswer } from './answer.js';
 import { browserFailure, flowUiUrl, forwardToErrorUi } from './browser.js';
 import {
   checkBrowserFlowCookie,
@@ -49,6 +49,12 @@ export interface AddressFlowKind {
   lifespanMs: number;
   /** Whether a signed-in caller may start one (recovery: no, Kratos answers session_already_available). */
   forSignedIn: boolean;
+  /**
+   * Whether a link opens a flow for a browser that did not make it, filling in its code: verification's mailed links
+   * do (Kratos: its code is proof enough, and they are opened on another device); a recovery flow only when the admin
+   * made it, else a link would sign the browser that opens it into the account of whoever sent it.
+   */
+  linkTakesOver: (flow: FlowRecord) => boolean;
   /** Messages a flow that passed its challenge shows (verification: "You successfully verified ..."). */
   doneMessages?: UiText[];
   /**
@@ -161,8 +167,9 @@ export function createAddressFlow(deps: AddressFlowDeps, kind: AddressFlowKind) 
 
     /**
      * `GET /self-service/<type>?flow=[&code=]`: a link into a flow (an e-mailed verification link, or the recovery
-     * link the admin API made). A browser flow gets the anti-CSRF cookie it lacks; the code, if any, is filled in; then
-     * 303 to the flow's UI.
+     * link the admin API made), then 303 to the flow's UI. A flow a link may hand over (linkTakesOver) gets the
+     * anti-CSRF cookie of the browser opening it, and the code, if any, filled in; any other flow opened by a browser
+     * that did not make it starts a new flow instead (Kratos retries the flow on a CSRF mismatch).
      */
     async link(rawId: string | undefined, rawCode: string | undefined, request: FlowRequest, now: Date): Promise<FlowAnswer> {
       try {
@@ -172,13 +179,15 @@ export function createAddressFlow(deps: AddressFlowDeps, kind: AddressFlowKind) 
         // No usable flow: start a new one, as Kratos does for a link without one.
         if (!flow || flow.type !== type) return redirectAnswer(initUrl(deps, type, 'browser'));
         const extra: Partial<FlowAnswer> = {};
+        const takesOver = kind.linkTakesOver(flow);
         if (flow.mode === 'browser' && !verifyCsrfToken(request.browser.csrfCookie, flow.csrfToken)) {
+          if (!takesOver) return redirectAnswer(withQuery(initUrl(deps, type, 'browser'), { return_to: flow.returnTo }));
           const csrf = csrfFor(request);
           await deps.flows.setCsrfToken(flow.id, maskCsrfToken(csrf.token));
           if (csrf.isNew) extra.csrfToken = csrf.token;
         }
         const code = typeof rawCode === 'string' && /^[0-9]{1,6}$/.test(rawCode) ? rawCode : undefined;
-        if (code && flow.state === 'sent_email') await deps.flows.saveUi(flow.id, { values: { code }, messages: flow.ui?.messages ?? [], nodeMessages: {} });
+        if (code && takesOver && flow.state === 'sent_email') await deps.flows.saveUi(flow.id, { values: { code }, messages: flow.ui?.messages ?? [], nodeMessages: {} });
         return redirectAnswer(flowUiUrl(deps, type, flow.id), extra);
       } catch (error) {
         if (error instanceof KratosError) return forwardToErrorUi(deps, error, now);

@@ -14,6 +14,8 @@ export interface FlowAnswer {
   clearSession?: boolean;
   /** Set the anti-CSRF cookie to this token (a new one, or a rotation). */
   csrfToken?: string;
+  /** Set the device cookie, vouching for these identities (the most recent first). */
+  device?: string[];
 }
 
 export const jsonAnswer = (body: unknown, status = 200, extra: Partial<FlowAnswer> = {}): FlowAnswer => ({ status, body, ...extra });

@@ -9,6 +9,14 @@ import type { FlowDeps, FlowRequest } from './common.js';
 import { storeSelfServiceError } from './errors.js';
 import type { FlowRecord, FlowType, SavedUi } from './model.js';
 
+/** The most of a failed submit's values a flow keeps to show again (a flow is one item of at most 400 KiB). */
+const MAX_SAVED_VALUES_BYTES = 64 * 1024;
+
+/** What a failed submit leaves on its flow: its values only when they are small enough to keep (never the caller's megabyte). */
+function bounded(saved: SavedUi): SavedUi {
+  return Buffer.byteLength(JSON.stringify(saved.values) ?? '', 'utf8') > MAX_SAVED_VALUES_BYTES ? { ...saved, values: {} } : saved;
+}
+
 /** `<ui_url>?flow=<id>`. */
 export const flowUiUrl = (deps: Pick<FlowDeps, 'browser'>, type: FlowType, flowId: string) => withQuery(deps.browser.uiUrls[type], { flow: flowId });
 
@@ -31,7 +39,7 @@ export async function forwardToErrorUi(deps: Pick<FlowDeps, 'browser' | 'errors'
 export async function browserFailure(deps: FlowDeps, type: FlowType, flow: FlowRecord | undefined, error: unknown, request: FlowRequest, now: Date): Promise<FlowAnswer | undefined> {
   if (!flow || flow.mode !== 'browser') return undefined;
   if (error instanceof FlowValidationError) {
-    if (error.saved) await deps.flows.saveUi(flow.id, error.saved as SavedUi);
+    if (error.saved) await deps.flows.saveUi(flow.id, bounded(error.saved as SavedUi));
     return request.browser.json ? undefined : redirectAnswer(flowUiUrl(deps, type, flow.id));
   }
   if (request.browser.json) return undefined;

@@ -57,6 +57,12 @@ export async function hasActiveSession(sessionService: SessionService, request: 
   return (await sessionService.findActive(request.sessionToken, now)) !== undefined;
 }
 
+/**
+ * The request as it goes on once the answer rotates the anti-CSRF cookie to `token`: what is made from here on (a
+ * verification flow a hook starts) is bound to the new cookie, not the old one.
+ */
+export const withCsrfCookie = (request: FlowRequest, token: string): FlowRequest => ({ ...request, browser: { ...request.browser, csrfCookie: token } });
+
 /** A new browser flow's anti-CSRF token: the cookie's when there is one, else a new one the answer must set. */
 export function csrfFor(request: FlowRequest): { token: string; isNew: boolean } {
   return request.browser.csrfCookie ? { token: request.browser.csrfCookie, isNew: false } : { token: newCsrfToken(), isNew: true };

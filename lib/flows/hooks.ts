@@ -36,6 +36,8 @@ export interface AfterContext {
   previous?: Identity;
   /** The session the flow issued (login, recovery), or the one registration's `session` hook issues. */
   session?: IssuedSession;
+  /** Settings: the session the change was made with. */
+  actingSessionId?: string;
   /** Writes committed with the flow's own, all or nothing. */
   writes: Writes[];
   /** What the answer's `continue_with` lists after what the flow itself puts there. */

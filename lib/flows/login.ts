@@ -26,6 +26,7 @@ import {
   parseFlowId,
   render,
   stringField,
+  withCsrfCookie,
   type FlowDeps,
   type FlowRequest,
 } from './common.js';
@@ -133,7 +134,7 @@ export function createLoginFlows(deps: LoginDeps) {
     attempt.method = strategy?.id;
     // Every method's form shares the identifier: it is what a failed submit echoes, whichever method failed.
     const values = { identifier: stringField(body, 'identifier') ?? '' };
-    const found = strategy?.login.readFlow ? await strategy.login.readFlow(flowId, body) : { flow: await deps.flows.get(flowId) };
+    const found = strategy?.login.readFlow ? await strategy.login.readFlow(flowId, body, request) : { flow: await deps.flows.get(flowId) };
     // Known before it is checked, so that a failed check is answered as its kind of flow (a browser's: redirects).
     if (found.flow?.type === 'login') attempt.flow = found.flow;
     const flow = await checkSubmittable(deps, found.flow, 'login', deps.lifespanMs, request, now, values, body);
@@ -153,7 +154,11 @@ export function createLoginFlows(deps: LoginDeps) {
     if (proof.identity.state !== 'active') throw new IdentityDisabledError();
 
     const issued = deps.sessionService.issue(proof.identity, request, now, [{ method: strategy.id, aal: strategy.login.aal, completedAt: now }]);
-    const hooked: AfterContext = { flowType: 'login', method: strategy.id, flow, request, now, identity: proof.identity, session: issued, writes: [], continueWith: [] };
+    // A browser given a session gets a new anti-CSRF token (Kratos regenerates it with the session), unless it only
+    // refreshed the session it had.
+    const csrf = flow.mode === 'browser' && previous?.identityId !== proof.identity.id ? newCsrfToken() : undefined;
+    const onward = csrf ? withCsrfCookie(request, csrf) : request;
+    const hooked: AfterContext = { flowType: 'login', method: strategy.id, flow, request: onward, now, identity: proof.identity, session: issued, writes: [], continueWith: [] };
     await deps.hooks.prepare(hooked);
     try {
       await deps.commit(
@@ -187,11 +192,10 @@ export function createLoginFlows(deps: LoginDeps) {
         continue_with: [{ action: 'set_ory_session_token', ory_session_token: issued.token }, ...hooked.continueWith],
       });
     }
-    // A browser gets the session as a cookie, never its token; signing in as someone else rotates the CSRF token.
-    const cookies = {
-      session: { token: issued.token, expiresAt: issued.session.expiresAt },
-      ...(previous && previous.identityId !== issued.session.identityId ? { csrfToken: newCsrfToken() } : {}),
-    };
+    // A browser gets the session as a cookie, never its token, and a device cookie that vouches for it at the login
+    // throttle's ceiling for this identity from now on.
+    const known = [proof.identity.id, ...(request.browser.knownIdentities ?? []).filter((id) => id !== proof.identity.id)];
+    const cookies = { session: { token: issued.token, expiresAt: issued.session.expiresAt }, device: known, ...(csrf ? { csrfToken: csrf } : {}) };
     const next = afterSuccessUrl(deps, flow, 'login');
     return request.browser.json
       ? jsonAnswer({ session, continue_with: [...hooked.continueWith, { action: 'redirect_browser_to', redirect_browser_to: next }] }, 200, cookies)

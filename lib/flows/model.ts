@@ -50,6 +50,11 @@ export interface FlowRecord {
   returnTo?: string;
   /** Browser flows: the anti-CSRF token masked at creation; reading the flow needs the cookie it came from. */
   csrfToken?: string;
+  /**
+   * Made for a browser by someone else (the admin's recovery code, Kratos's DangerousSkipCSRFCheck): the first browser
+   * to open its link takes it. No other flow is ever handed to a browser that did not make it.
+   */
+  madeByAdmin?: boolean;
   /** Browser flows: what the last failed submit left to show. */
   ui?: SavedUi;
   /** Recovery and verification: the method in use once a code was sent (`code`). */
@@ -58,6 +63,8 @@ export interface FlowRecord {
   code?: SentCode;
   /** Recovery and verification: how many codes were submitted to this flow. */
   submissions?: number;
+  /** Recovery and verification: how many codes this flow sent. */
+  sends?: number;
   /** What the flow says comes next (recovery: the settings flow; registration: verification). */
   continueWith?: Record<string, unknown>[];
 }

@@ -19,10 +19,13 @@ import { flowUiUrl } from './browser.js';
 import { csrfFor } from './common.js';
 import { maskCsrfToken } from './csrf.js';
 import type { AfterContext } from './hooks.js';
+import type { LoginThrottle } from './throttle.js';
 import type { FlowRecord } from './model.js';
 
 export interface RecoveryDeps extends AddressFlowDeps {
-  identities: Pick<IdentityRepository, 'update'>;
+  identities: Pick<IdentityRepository, 'update' | 'unchanged'>;
+  /** Its counters are forgotten once the account is recovered. */
+  throttle: Pick<LoginThrottle, 'clear'>;
   sessions: Pick<SessionRepository, 'add' | 'refreshIdentity'>;
   enabled: boolean;
   lifespanMs: number;
@@ -36,6 +39,7 @@ export function createRecoveryFlows(deps: RecoveryDeps) {
     enabled: deps.enabled,
     lifespanMs: deps.lifespanMs,
     forSignedIn: false,
+    linkTakesOver: (flow) => flow.madeByAdmin === true,
     async passed(recovery, proof, method, request, now) {
       const { identity, address } = proof;
       const verifies = identity.verifiableAddresses?.some((a) => a.value === address && !a.verified) ?? false;
@@ -64,7 +68,10 @@ export function createRecoveryFlows(deps: RecoveryDeps) {
           ...proof.writes,
           deps.sessions.add(issued.session, issued.tokenHash),
           deps.flows.add(settings),
-          ...(verifies ? [deps.identities.update(next, identity)] : []),
+          // The identity is still as read (a disable that won the race leaves no session behind with a stale copy).
+          verifies ? deps.identities.update(next, identity) : deps.identities.unchanged(identity.id, identity.revision),
+          // Recovery proves the account: whatever guessing locked its identifiers out is forgotten.
+          ...deps.throttle.clear(identity.identifiers ?? []),
           ...hooked.writes,
         );
       } catch (error) {

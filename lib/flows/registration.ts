@@ -27,9 +27,11 @@ import {
   parseFlowId,
   render,
   schemaOf,
+  withCsrfCookie,
   type FlowDeps,
   type FlowRequest,
 } from './common.js';
+import { newCsrfToken } from './csrf.js';
 import type { AfterContext, HookRunner } from './hooks.js';
 import type { FlowRecord, FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
@@ -129,7 +131,11 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     const { identity } = await strategy.registration.register({ flow, body, request, now, fail, schema: schemaOf(deps, flow) });
     // The hooks (Kratos's quickstart: the verifier, `session`, `show_verification_ui`) may change the identity before
     // it is stored (an address marked `sent`), and add what they write to this transaction.
-    const hooked: AfterContext = { flowType: 'registration', method: strategy.id, flow, request, now, identity, writes: [], continueWith: [] };
+    // A browser signing up gets a new anti-CSRF token with its session (as Kratos), and what the hooks make for it (a
+    // verification flow) is bound to the new one.
+    const csrf = flow.mode === 'browser' ? newCsrfToken() : undefined;
+    const onward = csrf ? withCsrfCookie(request, csrf) : request;
+    const hooked: AfterContext = { flowType: 'registration', method: strategy.id, flow, request: onward, now, identity, writes: [], continueWith: [] };
     await deps.hooks.prepare(hooked);
     try {
       await deps.commit(deps.flows.complete(flow.id, now), deps.identities.create(hooked.identity), ...hooked.writes);
@@ -154,7 +160,7 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
         continue_with: [...(issued ? [{ action: 'set_ory_session_token', ory_session_token: issued.token }] : []), ...hooked.continueWith],
       });
     }
-    const cookies = issued ? { session: { token: issued.token, expiresAt: issued.session.expiresAt } } : {};
+    const cookies = { ...(issued ? { session: { token: issued.token, expiresAt: issued.session.expiresAt } } : {}), ...(csrf ? { csrfToken: csrf } : {}) };
     const next = afterSuccessUrl(deps, flow, 'registration');
     return request.browser.json
       ? jsonAnswer({ ...(session ? { session } : {}), identity: publicView, continue_with: [...hooked.continueWith, { action: 'redirect_browser_to', redirect_browser_to: next }] }, 200, cookies)

@@ -13,6 +13,8 @@ export interface BrowserRequest {
   ajax: boolean;
   /** Kratos's IsJSONRequest: answer with JSON (`Accept` negotiates to it, or a JSON body), not with redirects. */
   json: boolean;
+  /** The identities this browser signed in to before, as its device cookie vouches (none without one). */
+  knownIdentities?: string[];
 }
 
 /** What a flow endpoint knows about the caller. */

@@ -175,7 +175,18 @@ export function createSettingsFlows(deps: SettingsDeps) {
 
     const stored = revised({ ...change.identity, updatedAt: now }, identity);
     // The hooks (the verifier, for a profile change that adds an address) may add to the change's transaction.
-    const hooked: AfterContext = { flowType: 'settings', method: strategy.id, flow, request, now, identity: stored, previous: identity, writes: [], continueWith: [] };
+    const hooked: AfterContext = {
+      flowType: 'settings',
+      method: strategy.id,
+      flow,
+      request,
+      now,
+      identity: stored,
+      previous: identity,
+      actingSessionId: session.id,
+      writes: [],
+      continueWith: [],
+    };
     await deps.hooks.prepare(hooked);
     try {
       await deps.commit(deps.identities.update(hooked.identity, identity), ...hooked.writes);

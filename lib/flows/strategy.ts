@@ -50,7 +50,7 @@ export interface LoginStrategy {
    * Reads the flow a submit names, and what the method needs read with it in the same round trip (the password
    * method: the identifier's credential). Without it the flow is read alone.
    */
-  readFlow?(flowId: string, body: Record<string, unknown>): Promise<{ flow?: FlowRecord; read?: unknown }>;
+  readFlow?(flowId: string, body: Record<string, unknown>, request: FlowRequest): Promise<{ flow?: FlowRecord; read?: unknown }>;
   /** The identity a submit proves (with the revision it was read at), or `ctx.fail(...)` thrown. */
   authenticate(ctx: SubmitContext & { read?: unknown }): Promise<LoginProof>;
 }

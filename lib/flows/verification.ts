@@ -28,6 +28,7 @@ export function createVerificationFlows(deps: VerificationDeps) {
     enabled: deps.enabled,
     lifespanMs: deps.lifespanMs,
     forSignedIn: true,
+    linkTakesOver: () => true,
     doneMessages: [messages.verificationSucceeded()],
     /**
      * Kratos: a submit to a verification flow done already replaces it with a new one saying so (4070002): a browser is

@@ -11,13 +11,14 @@ import type { AfterContext, AfterHook, BeforeHook, HookRunner } from '../flows/h
 import type { SessionRepository } from '../session/repository.js';
 import type { SessionService } from '../session/service.js';
 import type { VerificationSender } from '../strategies/code/verification-sender.js';
+import { revokeActiveSessionsHook } from './revoke-active-sessions.js';
 import { sessionHook } from './session.js';
 import { showVerificationUiHook } from './show-verification-ui.js';
 import { verifierHook } from './verifier.js';
 
 export interface HookDeps {
   sessionService: SessionService;
-  sessions: Pick<SessionRepository, 'add'>;
+  sessions: Pick<SessionRepository, 'add' | 'revokeAllOfIdentity'>;
   browser: BrowserConfig;
   /** With verification on: what sends a verification code (the verifier hook). */
   verification?: VerificationSender;
@@ -27,6 +28,7 @@ export interface HookDeps {
 const AFTER_HOOKS: Record<string, (deps: HookDeps, config: HookConfig) => AfterHook> = {
   session: (deps) => sessionHook(deps),
   show_verification_ui: () => showVerificationUiHook(),
+  revoke_active_sessions: (deps) => revokeActiveSessionsHook(deps),
 };
 const BEFORE_HOOKS: Record<string, (deps: HookDeps, config: HookConfig) => BeforeHook> = {};
 

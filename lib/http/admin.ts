@@ -1,15 +1,61 @@
 /**
  * The admin API's guard and helpers. Kratos serves its admin API unauthenticated on a private port; here it
  * shares the public API, so every admin route needs `Authorization: Bearer <ADMIN_API_KEY>`, compared in
- * constant time, and refuses everything when no key is configured (fails closed).
+ * constant time, and refuses everything when no key is configured (fails closed). A client address that failed
+ * too often is refused (429) for a while, whatever key it sends next, so that failing costs guesses.
  */
 import type middy from '@middy/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { getAdminConfig } from '../config/admin.js';
 import { adminKey } from '../config/admin-key.js';
-import { AdminAuthError, BadRequestError, ServiceUnavailableError } from '../errors/index.js';
+import { getConfig } from '../config/index.js';
+import { AdminAuthError, AdminAuthThrottledError, BadRequestError, ServiceUnavailableError } from '../errors/index.js';
+import { fixedWindow, throttleDigest, type ThrottleRepository } from '../flows/throttle.js';
+import { log } from '../log/index.js';
+import { clientAddress } from './client-address.js';
+import { trustedProxiesOf } from './browser.js';
 import type { HttpRequest } from './request.js';
 import { httpFunction, type HttpHandler } from './stack.js';
+
+/** Failed admin authentications per client address, counted where every instance sees them. */
+export interface AdminAttempts {
+  /** Seconds before `ip` may try again; undefined when it may now. */
+  refusedFor(ip: string | undefined, now: Date): Promise<number | undefined>;
+  failed(ip: string | undefined, now: Date): Promise<void>;
+}
+
+/**
+ * Counted in fixed one-minute windows of the throttle table. A storage failure lets the request through to the key
+ * check (logged): the key is the lock; the count only slows guessing.
+ */
+export function createAdminAttempts(
+  counters: Pick<ThrottleRepository, 'count' | 'increment'>,
+  secret: string | undefined,
+  /** Failures per client address per minute (ADMIN_API_AUTH_FAILURES_PER_MINUTE); 0 = no limit, nothing counted. */
+  perMinute: number,
+): AdminAttempts {
+  const keyOf = (ip: string, now: Date) => {
+    const window = fixedWindow(60_000, now);
+    return { key: `admin#ip#${throttleDigest(ip, secret)}#${window.id}`, endsAt: window.endsAt };
+  };
+  return {
+    async refusedFor(ip, now) {
+      if (!ip || perMinute === 0) return undefined;
+      const { key, endsAt } = keyOf(ip, now);
+      try {
+        return (await counters.count(key)) >= perMinute ? Math.max(1, Math.ceil((endsAt.getTime() - now.getTime()) / 1000)) : undefined;
+      } catch (error) {
+        log('warn', 'admin API: the failed-authentication count could not be read', { error: error instanceof Error ? error.name : 'Error' });
+        return undefined;
+      }
+    },
+    async failed(ip, now) {
+      if (!ip || perMinute === 0) return;
+      const { key, endsAt } = keyOf(ip, now);
+      await counters.increment(key, new Date(endsAt.getTime() + 60_000)).catch(() => undefined);
+    },
+  };
+}
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -21,9 +67,14 @@ export function adminKeyMatches(authorization: string | undefined, configured: s
   return match !== null && equal;
 }
 
-export function requireAdminKey(): middy.MiddlewareObj {
+export function requireAdminKey(attempts?: () => AdminAttempts): middy.MiddlewareObj {
   return {
     before: async function requireAdminKeyBefore(request: middy.Request) {
+      const http = request.event as HttpRequest;
+      const now = new Date();
+      const ip = clientAddress(http.sourceIp, http.headers['x-forwarded-for'], trustedProxiesOf(getConfig()));
+      const wait = await attempts?.().refusedFor(ip, now);
+      if (wait !== undefined) throw new AdminAuthThrottledError(wait);
       let configured: string | undefined;
       try {
         configured = await adminKey();
@@ -33,17 +84,20 @@ export function requireAdminKey(): middy.MiddlewareObj {
       if (!configured) {
         throw new AdminAuthError(403, 'The admin API is disabled because no ADMIN_API_KEY is configured for this deployment.');
       }
-      const http = request.event as HttpRequest;
       if (!adminKeyMatches(http.headers.authorization, configured)) {
+        await attempts?.().failed(ip, now);
         throw new AdminAuthError(401, 'The admin API requires the header "Authorization: Bearer <admin API key>" with the configured key.');
       }
     },
   };
 }
 
-/** An admin route: the one stack, plus the admin configuration read at cold start and the key checked first. */
-export function adminFunction(route: string, handler: HttpHandler) {
-  return httpFunction({ route, middlewares: [requireAdminKey()], coldStart: getAdminConfig }, handler);
+/**
+ * An admin route: the one stack, plus the admin configuration read at cold start and the key checked first, with
+ * failed authentications counted by `attempts` (the composition root's).
+ */
+export function adminFunction(options: { route: string; attempts?: () => AdminAttempts }, handler: HttpHandler) {
+  return httpFunction({ route: options.route, middlewares: [requireAdminKey(options.attempts)], coldStart: getAdminConfig }, handler);
 }
 
 export const DEFAULT_PAGE_SIZE = 250;

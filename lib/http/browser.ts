@@ -6,13 +6,14 @@ import { ConfigError, getConfig, type Config } from '../config/index.js';
 import { isCsrfToken } from '../flows/csrf.js';
 import type { BrowserRequest, FlowRequest } from '../flows/common.js';
 import type { FlowAnswer } from '../flows/answer.js';
-import { openSessionCookie, sealSessionCookie } from '../session/cookie.js';
-import { CSRF_COOKIE_MAX_AGE, csrfCookieName, parseCookies, setCookie } from './cookies.js';
+import { openDeviceCookie, openSessionCookie, sealDeviceCookie, sealSessionCookie } from '../session/cookie.js';
+import { clientAddress, trustedProxyList } from './client-address.js';
+import { CSRF_COOKIE_MAX_AGE, csrfCookieName, DEVICE_COOKIE, parseCookies, setCookie } from './cookies.js';
 import { isJsonRequest } from './negotiate.js';
 import { requestUrlOf, type HttpRequest } from './request.js';
 import type { HttpResult } from './response.js';
 
-type BrowserSettings = Pick<Config, 'browser' | 'publicBaseUrl'>;
+type BrowserSettings = Pick<Config, 'browser' | 'publicBaseUrl' | 'loginThrottle'>;
 
 /** Cloudflare's own cookies, which Kratos ignores when it refuses cookies on API flows. */
 const CLOUDFLARE_COOKIE = /^(__cf|_cf|cf_)/;
@@ -21,8 +22,10 @@ export function browserRequestOf(request: HttpRequest, config: BrowserSettings):
   const cookies = parseCookies(request.headers.cookie);
   const csrf = cookies.get(csrfCookieName(config.publicBaseUrl));
   const mode = request.headers['sec-fetch-mode'];
+  const device = cookies.get(DEVICE_COOKIE);
   return {
     csrfCookie: isCsrfToken(csrf) ? csrf : undefined,
+    ...(device ? { knownIdentities: openDeviceCookie(device, config.browser.cookieSecrets, new Date()) } : {}),
     anyCookie: Boolean(request.headers.cookie?.trim()),
     hasCookie: [...cookies.keys()].some((name) => !CLOUDFLARE_COOKIE.test(name)),
     csrfHeader: request.headers['x-csrf-token'] || undefined,
@@ -64,6 +67,10 @@ export function answerCookies(answer: FlowAnswer, config: BrowserSettings, now =
     cookies.push(setCookie(browser, browser.sessionCookieName, sealSessionCookie(token, expiresAt, secret), { maxAge: (expiresAt.getTime() - now.getTime()) / 1000 }));
   }
   if (answer.clearSession) cookies.push(setCookie(browser, browser.sessionCookieName, '', { maxAge: 0, expires: new Date(0) }));
+  if (answer.device && browser.cookieSecrets[0]) {
+    const lifespan = config.loginThrottle.deviceCookieLifespanMs;
+    cookies.push(setCookie(browser, DEVICE_COOKIE, sealDeviceCookie(answer.device, new Date(now.getTime() + lifespan), browser.cookieSecrets[0]), { maxAge: lifespan / 1000 }));
+  }
   return cookies;
 }
 
@@ -86,6 +93,14 @@ export function requireCookieSecret(): void {
   }
 }
 
+let proxies: { entries: readonly string[]; list: ReturnType<typeof trustedProxyList> } | undefined;
+/** The trusted proxies of this cold start's configuration, built once. */
+export function trustedProxiesOf(config: Pick<Config, 'trustedProxies'>) {
+  if (config.trustedProxies.length === 0) return undefined;
+  if (proxies?.entries !== config.trustedProxies) proxies = { entries: config.trustedProxies, list: trustedProxyList(config.trustedProxies) };
+  return proxies.list;
+}
+
 /** What the flows need to know about the caller: its session (header, cookie, bearer), its cookies and what it accepts. */
 export function flowRequestOf(request: HttpRequest): FlowRequest {
   const config = getConfig();
@@ -96,7 +111,7 @@ export function flowRequestOf(request: HttpRequest): FlowRequest {
     origin: request.headers.origin || undefined,
     hasCookie,
     userAgent: request.headers['user-agent'],
-    ipAddress: request.sourceIp,
+    ipAddress: clientAddress(request.sourceIp, request.headers['x-forwarded-for'], trustedProxiesOf(config)),
     browser,
   };
 }

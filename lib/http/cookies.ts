@@ -2,6 +2,12 @@
 import { createHash } from 'node:crypto';
 import type { BrowserConfig } from '../config/browser.js';
 
+/**
+ * The device cookie: the identities a browser signed in to, sealed; it lets that browser past the login throttle's
+ * per-identifier ceiling (our own: Kratos has no throttle).
+ */
+export const DEVICE_COOKIE = 'kratos_device';
+
 /** The request's cookies by name; the first of a repeated name wins (Go's Request.Cookie). */
 export function parseCookies(header: string | undefined): Map<string, string> {
   const cookies = new Map<string, string>();

@@ -6,6 +6,7 @@
 import { BadRequestError } from '../errors/index.js';
 import { BCRYPT_MAX_PASSWORD_BYTES, bcryptCostOf } from '../hashing/bcrypt.js';
 import { normalizeIdentifier } from './identifier.js';
+import { anyViolation, traitLimitViolations } from './limits.js';
 import type { IdentityState } from './model.js';
 import type { IdentitySchema, SchemaRegistry } from './schema.js';
 
@@ -91,6 +92,11 @@ export function decodeIdentityBody(body: unknown, schemas: SchemaRegistry, mode:
   const schema = schemas.get(body.schema_id);
   if (!schema) throw new BadRequestError(`The identity schema "${body.schema_id}" does not exist.`);
   if (!isPlainObject(body.traits)) throw new BadRequestError('traits must be an object');
+  const bounds = traitLimitViolations(schema, body.traits);
+  if (anyViolation(bounds)) {
+    const texts = [...bounds.flowMessages.map((m) => m.text), ...Object.entries(bounds.nodeMessages).map(([node, m]) => `${node}: ${m[0].text}`)];
+    throw new BadRequestError(`The traits are invalid: ${texts.join('; ')}`);
+  }
   const violations = schema.validate(body.traits);
   if (violations.length > 0) {
     throw new BadRequestError(`The traits are invalid: ${violations.map((v) => `${v.node ?? 'traits'}: ${v.message.text}`).join('; ')}`);

@@ -9,6 +9,7 @@ import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { addressesFor } from './addresses.js';
 import { decodeIdentityBody, type IdentityBody } from './admin-body.js';
 import { normalizeIdentifier } from './identifier.js';
+import { identifierTooLong } from './limits.js';
 import { applyPatch, JsonPatchError, parsePointer } from './json-patch.js';
 import { revised, type Identity } from './model.js';
 import type { Page } from '../util/page.js';
@@ -96,6 +97,8 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
   return {
     async list(options: { pageSize: number; pageToken?: string; credentialsIdentifier?: string; withCredentials: boolean }): Promise<Page<Identity>> {
       if (options.credentialsIdentifier !== undefined) {
+        // Longer than any identifier can be: nobody's (and not a key to look up).
+        if (identifierTooLong(options.credentialsIdentifier)) return { items: [] };
         const id = await deps.identities.findIdByIdentifier(normalizeIdentifier(options.credentialsIdentifier));
         const identity = id ? await (options.withCredentials ? deps.identities.getWithCredentials(id) : deps.identities.get(id)) : undefined;
         return { items: identity ? [identity] : [] };

@@ -1,6 +1,6 @@
 /**
  * Kratos's password policy for the password method: length in bytes (bcrypt works on bytes), similarity to
- * the identifier, then any further checks (the seam where a breach-corpus lookup would go; none runs here).
+ * the identifier, then any further checks (the breached-password lookup, `breached-passwords.ts`).
  */
 import { messages, type UiText } from '../text/messages.js';
 import { BCRYPT_MAX_PASSWORD_BYTES } from '../hashing/bcrypt.js';

@@ -65,3 +65,22 @@ export function openSessionCookie(value: string | undefined, secrets: readonly s
   if (!payload || typeof payload.t !== 'string' || typeof payload.e !== 'number') return undefined;
   return payload.e * 1000 > now.getTime() ? payload.t : undefined;
 }
+
+const SEAL_PURPOSE_DEVICE = 'device-cookie';
+/** A device cookie remembers at most this many identities (the most recent first). */
+export const MAX_DEVICE_IDENTITIES = 10;
+
+/**
+ * The device cookie's value: the identities that signed in on this browser, sealed (only this service can write or
+ * read it), until `expiresAt`. It vouches for the browser at the login throttle's per-identifier ceiling.
+ */
+export function sealDeviceCookie(identityIds: readonly string[], expiresAt: Date, secret: string): string {
+  return seal({ i: identityIds.slice(0, MAX_DEVICE_IDENTITIES), e: Math.floor(expiresAt.getTime() / 1000) }, secret, SEAL_PURPOSE_DEVICE);
+}
+
+/** The identities a device cookie vouches for (none when it does not open, or expired). */
+export function openDeviceCookie(value: string | undefined, secrets: readonly string[], now: Date): string[] {
+  const payload = open(value, secrets, SEAL_PURPOSE_DEVICE) as { i?: unknown; e?: unknown } | undefined;
+  if (!payload || !Array.isArray(payload.i) || typeof payload.e !== 'number' || payload.e * 1000 <= now.getTime()) return [];
+  return payload.i.filter((id): id is string => typeof id === 'string').slice(0, MAX_DEVICE_IDENTITIES);
+}

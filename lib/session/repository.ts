@@ -19,8 +19,8 @@ export interface SessionRepository extends IdentitySessionCopies {
   revokeByTokenHash(tokenHash: string): Promise<{ sessionId: string; identityId: string } | undefined>;
   list(request: SessionListRequest): Promise<Page<Session>>;
   listByIdentity(identityId: string, request: SessionListRequest): Promise<Page<Session>>;
-  /** Revokes every session of the identity; returns how many were active. */
-  revokeAllOfIdentity(identityId: string): Promise<number>;
+  /** Revokes every session of the identity (but `except`, a session id); returns how many were active. */
+  revokeAllOfIdentity(identityId: string, except?: string): Promise<number>;
   /** Sets a new expiry; false when the session is gone. */
   extend(tokenHash: string, expiresAt: Date): Promise<boolean>;
 }

@@ -8,7 +8,7 @@ import type { MethodName } from '../config/selfservice.js';
 import type { CourierRepository } from '../courier/repository.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Strategy } from '../flows/strategy.js';
-import type { LoginThrottle } from '../flows/throttle.js';
+import type { LoginThrottle, ThrottleRepository } from '../flows/throttle.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import type { PasswordPolicy } from '../identity/password-policy.js';
 import type { IdentityRepository } from '../identity/repository.js';
@@ -30,6 +30,7 @@ export interface StrategyDeps {
   identities: Pick<IdentityRepository, 'findIdByAddress' | 'getWithCredentials'>;
   passwords: PasswordCredentials;
   codes: CodeRepository;
+  throttleCounters: Pick<ThrottleRepository, 'countWithin'>;
   courier: Pick<CourierRepository, 'queue' | 'placeholder'>;
   commit: Committer['commit'];
 }
@@ -38,7 +39,15 @@ const BUILT: Partial<Record<MethodName, (deps: StrategyDeps) => Strategy>> = {
   profile: () => profileStrategy(),
   password: (deps) => passwordStrategy({ hasher: deps.hasher, policy: deps.passwordPolicy, flows: deps.flows, credentials: deps.passwords, throttle: deps.throttle }),
   code: (deps) =>
-    codeStrategy({ config: deps.recovery, publicBaseUrl: deps.publicBaseUrl, codes: deps.codes, courier: deps.courier, identities: deps.identities, commit: deps.commit }),
+    codeStrategy({
+      config: deps.recovery,
+      publicBaseUrl: deps.publicBaseUrl,
+      codes: deps.codes,
+      throttle: deps.throttleCounters,
+      courier: deps.courier,
+      identities: deps.identities,
+      commit: deps.commit,
+    }),
 };
 
 /** Refuses, naming its variable, a method switched on that this build does not have (the launcher checks this too). */

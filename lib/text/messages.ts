@@ -55,6 +55,9 @@ export const messages = {
       max_length: max,
       actual_length: actual,
     }),
+  passwordPolicyViolation: (reason: string) => error(4000005, `The password can not be used because ${reason}.`, { reason }),
+  passwordBreached: (breaches: number) =>
+    error(4000034, 'The password has been found in data breaches and must no longer be used.', { breaches }),
   passwordSameAsOld: () => error(4000039, 'The new password must be different from the old password.'),
   flowAlreadyCompleted: (type: 'login' | 'registration' | 'settings' | 'recovery' | 'verification') =>
     error({ login: 4010007, registration: 4040002, settings: 4040002, recovery: 4060001, verification: 4070002 }[type], 'The request was already completed successfully and can not be retried.'),
@@ -96,6 +99,7 @@ export const messages = {
     info(1080003, 'An email containing a verification code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.'),
   verificationSucceeded: (): UiText => ({ id: 1080002, text: 'You successfully verified your email address.', type: 'success' }),
   verificationCodeInvalid: () => error(4070006, 'The verification code is invalid or has already been used. Please try again.'),
+  tooManyCodesSent: () => error(4000001, 'This flow sent as many codes as it may. Please start again.', { reason: 'This flow sent as many codes as it may. Please start again.' }),
   tooManySubmissions: () => error(4000001, 'The request was submitted too often. Please request another code.', { reason: 'The request was submitted too often. Please request another code.' }),
   noLoginStrategy: () => error(4010002, 'Could not find a strategy to log you in with. Did you fill out the form correctly?'),
   noRegistrationStrategy: () => error(4010003, 'Could not find a strategy to sign you up with. Did you fill out the form correctly?'),

@@ -6,7 +6,7 @@
  * the identity's copy).
  */
 import { randomUUID } from 'node:crypto';
-import { ConcurrentUpdateError, DuplicateIdentifierError, FlowAlreadyUsedError } from '../../lib/errors/index.js';
+import { CodesPerFlowExhaustedError, ConcurrentUpdateError, DuplicateIdentifierError, FlowAlreadyUsedError } from '../../lib/errors/index.js';
 import { queuedMessage } from '../../lib/courier/model.js';
 import type { FlowRecord } from '../../lib/flows/model.js';
 import { revised, sessionCopyOf, type Identity } from '../../lib/identity/model.js';
@@ -291,7 +291,9 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         expect(everyone).toEqual([...everyone].sort());
         expect(everyone).toEqual(expect.arrayContaining([first.session.id, second.session.id]));
         expect(everyone).not.toContain(expired.session.id);
-        await expect(store.sessions.revokeAllOfIdentity(identity.id)).resolves.toBe(3);
+        await expect(store.sessions.revokeAllOfIdentity(identity.id, second.session.id)).resolves.toBe(2);
+        await expect(store.sessions.getByTokenHash(second.tokenHash)).resolves.toMatchObject({ active: true });
+        await expect(store.sessions.revokeAllOfIdentity(identity.id)).resolves.toBe(1);
         await expect(store.sessions.listByIdentity(identity.id, { pageSize: 10, active: true, now })).resolves.toEqual({ items: [], next: undefined });
       });
     });
@@ -304,22 +306,32 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
       it('records a code sent, keeps the submission count through a resend, and refuses a done or expired flow', async () => {
         const flow = flowRecord({ type: 'recovery' });
         await store.flows.create(flow);
-        await store.commit(store.codes.sendCode(flow.id, code('h1', { identityId: 'someone' }), ui, new Date()), store.courier.placeholder());
+        await store.commit(store.codes.sendCode(flow.id, code('h1', { identityId: 'someone' }), ui, new Date(), 10), store.courier.placeholder());
         await expect(store.flows.get(flow.id)).resolves.toMatchObject({ state: 'sent_email', active: 'code', code: code('h1', { identityId: 'someone' }), submissions: 0 });
         await expect(store.codes.countSubmission(flow.id, 2)).resolves.toBe(true);
-        await store.commit(store.codes.sendCode(flow.id, code('h2'), ui, new Date()));
+        await store.commit(store.codes.sendCode(flow.id, code('h2'), ui, new Date(), 10));
         await expect(store.flows.get(flow.id)).resolves.toMatchObject({ code: { hmac: 'h2' }, submissions: 1 });
         await expect(store.codes.countSubmission(flow.id, 2)).resolves.toBe(true);
         await expect(store.codes.countSubmission(flow.id, 2)).resolves.toBe(false);
         const expired = flowRecord({ type: 'recovery', expiresAt: new Date(Date.now() - 1000) });
         await store.flows.create(expired);
-        await expect(store.commit(store.codes.sendCode(expired.id, code('h'), ui, new Date()))).rejects.toThrow(FlowAlreadyUsedError);
+        await expect(store.commit(store.codes.sendCode(expired.id, code('h'), ui, new Date(), 10))).rejects.toThrow(FlowAlreadyUsedError);
+      });
+
+      it('counts the codes a flow sends, and refuses one past its maximum', async () => {
+        const flow = flowRecord({ type: 'recovery' });
+        await store.flows.create(flow);
+        await store.commit(store.codes.sendCode(flow.id, code('h1'), ui, new Date(), 2));
+        await store.commit(store.codes.sendCode(flow.id, code('h2'), ui, new Date(), 2));
+        await expect(store.flows.get(flow.id)).resolves.toMatchObject({ sends: 2, code: { hmac: 'h2' } });
+        await expect(store.commit(store.codes.sendCode(flow.id, code('h3'), ui, new Date(), 2))).rejects.toThrow(CodesPerFlowExhaustedError);
+        await expect(store.flows.get(flow.id)).resolves.toMatchObject({ sends: 2, code: { hmac: 'h2' } });
       });
 
       it('spends a code once: the right one passes the challenge, then neither it nor another does', async () => {
         const flow = flowRecord({ type: 'verification' });
         await store.flows.create(flow);
-        await store.commit(store.codes.sendCode(flow.id, code('right'), { values: { code: '1' }, messages: [], nodeMessages: {} }, new Date()));
+        await store.commit(store.codes.sendCode(flow.id, code('right'), { values: { code: '1' }, messages: [], nodeMessages: {} }, new Date(), 10));
         await expect(store.commit(store.codes.passChallenge(flow.id, 'wrong', new Date()))).rejects.toThrow(FlowAlreadyUsedError);
         const both = await Promise.allSettled([store.commit(store.codes.passChallenge(flow.id, 'right', new Date())), store.commit(store.codes.passChallenge(flow.id, 'right', new Date()))]);
         expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -373,32 +385,83 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
       });
     });
 
-    describe('failed-attempt counters', () => {
-      const limit = { max: 3, windowMs: 60_000, lockoutMs: 120_000 };
+    describe('guessing limits', () => {
+      const limit = { perClient: 3, perIdentifier: 5, windowMs: 60_000, lockoutMs: 120_000 };
 
-      it('allow max attempts per window, then lock out for the lockout, and start afresh after it', async () => {
+      it("allow a client its attempts per window, then lock that client out (others go on), and count afresh after the lockout", async () => {
         const key = `contract#${randomUUID()}`;
         const t0 = Date.now();
-        for (let i = 0; i < 3; i++) await expect(store.throttle.reserve(key, limit, new Date(t0 + i))).resolves.toEqual({ allowed: true });
-        await expect(store.throttle.reserve(key, limit, new Date(t0 + 10))).resolves.toEqual({ allowed: false, retryAfterMs: 120_000, lockedNow: true });
-        await expect(store.throttle.reserve(key, limit, new Date(t0 + 20))).resolves.toEqual({ allowed: false, retryAfterMs: 119_990, lockedNow: false });
-        await expect(store.throttle.reserve(key, limit, new Date(t0 + 120_011))).resolves.toEqual({ allowed: true });
+        for (let i = 0; i < 3; i++) await expect(store.throttle.reserve(key, 'a', limit, new Date(t0 + i))).resolves.toEqual({ allowed: true });
+        await expect(store.throttle.reserve(key, 'a', limit, new Date(t0 + 10))).resolves.toEqual({ allowed: false, retryAfterMs: 120_000, lockedNow: true, by: 'client' });
+        await expect(store.throttle.reserve(key, 'a', limit, new Date(t0 + 20))).resolves.toEqual({ allowed: false, retryAfterMs: 119_990, lockedNow: false, by: 'client' });
+        await expect(store.throttle.reserve(key, 'b', limit, new Date(t0 + 30))).resolves.toEqual({ allowed: true });
+        // The lockout outlives the window; then the client starts afresh.
+        await expect(store.throttle.reserve(key, 'a', limit, new Date(t0 + 100_000))).resolves.toMatchObject({ allowed: false, by: 'client' });
+        await expect(store.throttle.reserve(key, 'a', limit, new Date(t0 + 120_011))).resolves.toEqual({ allowed: true });
       });
 
-      it('start a new window once the old one ended, and forget everything when cleared', async () => {
+      it('lock the identifier out at its ceiling across clients, but for a caller it does not apply to (a trusted device)', async () => {
         const key = `contract#${randomUUID()}`;
         const t0 = Date.now();
-        for (let i = 0; i < 3; i++) await store.throttle.reserve(key, limit, new Date(t0));
-        await expect(store.throttle.reserve(key, limit, new Date(t0 + 60_001))).resolves.toEqual({ allowed: true });
+        for (const client of ['a', 'b', 'c', 'd', 'e']) await expect(store.throttle.reserve(key, client, limit, new Date(t0))).resolves.toEqual({ allowed: true });
+        await expect(store.throttle.reserve(key, 'f', limit, new Date(t0 + 1))).resolves.toEqual({ allowed: false, retryAfterMs: 120_000, lockedNow: true, by: 'identifier' });
+        await expect(store.throttle.reserve(key, 'a', limit, new Date(t0 + 2))).resolves.toMatchObject({ allowed: false, by: 'identifier' });
+        await expect(store.throttle.reserve(key, 'g', { ...limit, perIdentifier: undefined }, new Date(t0 + 3))).resolves.toEqual({ allowed: true });
+      });
+
+      it('give a success back: the client counts afresh; and forget everything when cleared', async () => {
+        const key = `contract#${randomUUID()}`;
+        const t0 = Date.now();
+        for (let i = 0; i < 3; i++) await store.throttle.reserve(key, 'a', limit, new Date(t0));
+        await store.commit(store.throttle.succeeded(key, 'a', 180_000, new Date(t0)));
+        for (let i = 0; i < 3; i++) await expect(store.throttle.reserve(key, 'a', limit, new Date(t0 + 1))).resolves.toEqual({ allowed: true });
+        await store.throttle.reserve(key, 'a', limit, new Date(t0 + 2)); // locked out
         await store.commit(store.throttle.clear(key));
-        for (let i = 0; i < 3; i++) await expect(store.throttle.reserve(key, limit, new Date(t0 + 60_002))).resolves.toEqual({ allowed: true });
+        await expect(store.throttle.reserve(key, 'a', limit, new Date(t0 + 3))).resolves.toEqual({ allowed: true });
+        // Giving back an attempt on a counter that is gone does no harm.
+        await store.commit(store.throttle.succeeded(`contract#${randomUUID()}`, 'a', 180_000, new Date(t0)));
       });
 
-      it('let at most max of 20 concurrent attempts through', async () => {
+      it('start a new window once the old one ended', async () => {
+        const key = `contract#${randomUUID()}`;
+        const t0 = Date.now();
+        for (let i = 0; i < 3; i++) await store.throttle.reserve(key, 'a', limit, new Date(t0));
+        await expect(store.throttle.reserve(key, 'a', limit, new Date(t0 + 60_001))).resolves.toEqual({ allowed: true });
+      });
+
+      it('let at most a client\'s limit of 20 concurrent attempts through', async () => {
         const key = `contract#${randomUUID()}`;
         const now = new Date();
-        const results = await Promise.all(Array.from({ length: 20 }, () => store.throttle.reserve(key, limit, now)));
+        const results = await Promise.all(Array.from({ length: 20 }, () => store.throttle.reserve(key, 'a', limit, now)));
         expect(results.filter((r) => r.allowed)).toHaveLength(3);
+      });
+
+      it("count a client's failures in a window, read back until it ends", async () => {
+        const key = `contract#${randomUUID()}`;
+        const t0 = new Date();
+        await expect(store.throttle.failures(key, t0)).resolves.toBeUndefined();
+        await store.throttle.recordFailure(key, 60_000, t0);
+        await store.throttle.recordFailure(key, 60_000, new Date(t0.getTime() + 1));
+        await expect(store.throttle.failures(key, new Date(t0.getTime() + 2))).resolves.toEqual({ count: 2, windowEndsAt: new Date(t0.getTime() + 60_000) });
+        await expect(store.throttle.failures(key, new Date(t0.getTime() + 60_000))).resolves.toBeUndefined();
+        await store.throttle.recordFailure(key, 60_000, new Date(t0.getTime() + 60_001));
+        await expect(store.throttle.failures(key, new Date(t0.getTime() + 60_002))).resolves.toEqual({ count: 1, windowEndsAt: new Date(t0.getTime() + 120_001) });
+      });
+
+      it('keep fixed-window counters: below their maximum as part of a change, and on their own', async () => {
+        const key = `contract#${randomUUID()}`;
+        const later = new Date(Date.now() + 60_000);
+        const full = () => new Error('full');
+        await store.commit(store.throttle.countWithin(key, 2, later, full));
+        await store.commit(store.throttle.countWithin(key, 2, later, full));
+        const flow = flowRecord();
+        await store.flows.create(flow);
+        await expect(store.commit(store.flows.complete(flow.id, new Date()), store.throttle.countWithin(key, 2, later, full))).rejects.toThrow('full');
+        await expect(store.flows.get(flow.id)).resolves.toMatchObject({ state: 'choose_method' });
+        await expect(store.throttle.count(key)).resolves.toBe(2);
+        await store.throttle.increment(key, later);
+        await expect(store.throttle.count(key)).resolves.toBe(3);
+        await expect(store.throttle.count(`contract#${randomUUID()}`)).resolves.toBe(0);
       });
     });
 

@@ -42,8 +42,8 @@ async function rootSpan(res: BrowserResponse, route: string) {
 }
 
 /** A browser that has registered through the browser flow (form posts all the way), and its e-mail. */
-async function registered(email = uniqueEmail('browser')): Promise<{ browser: TestBrowser; email: string }> {
-  const browser = new TestBrowser(base);
+async function registered(email = uniqueEmail('browser'), at = base): Promise<{ browser: TestBrowser; email: string }> {
+  const browser = new TestBrowser(at);
   const init = await browser.get('/self-service/registration/browser');
   const flow = (await browser.getJson(`/self-service/registration/flows?id=${flowIdOf(init.location)}`)).json;
   const done = await browser.postForm(`/self-service/registration?flow=${flow.id}`, {
@@ -471,4 +471,24 @@ describe('CORS (configured with SERVE_PUBLIC_CORS_*)', () => {
     const adminRes = await fetch(`${base}/admin/identities`, { headers: { Origin: APP, Authorization: `Bearer ${TEST_ENV.ADMIN_API_KEY}` } });
     expect(adminRes.headers.get('access-control-allow-origin')).not.toBe(APP);
   });
+
+  it('with `*`, lets no page read a signed-in browser\'s whoami or flows: a literal `*` without credentials, no grant to `null`, none on the admin API', async () => {
+    const open = await startTracedOffline({ SERVE_PUBLIC_CORS_ENABLED: 'true', SERVE_PUBLIC_CORS_ALLOWED_ORIGINS: '*' });
+    try {
+      const { browser } = await registered(uniqueEmail('cors-any'), open.baseUrl);
+      for (const path of ['/sessions/whoami', '/self-service/settings/browser']) {
+        const evil = await fetch(`${open.baseUrl}${path}`, { headers: { Origin: 'https://evil.example.net', Cookie: browser.cookieHeader(), Accept: 'application/json' }, redirect: 'manual' });
+        expect([path, evil.headers.get('access-control-allow-origin'), evil.headers.get('access-control-allow-credentials')]).toEqual([path, '*', 'false']);
+        const sandboxed = await fetch(`${open.baseUrl}${path}`, { headers: { Origin: 'null', Cookie: browser.cookieHeader(), Accept: 'application/json' }, redirect: 'manual' });
+        expect(sandboxed.headers.get('access-control-allow-origin')).not.toBe('null');
+        expect(sandboxed.headers.get('access-control-allow-origin')).not.toBe('*');
+      }
+      const preflight = await fetch(`${open.baseUrl}/admin/identities`, { method: 'OPTIONS', headers: { Origin: 'https://evil.example.net', 'Access-Control-Request-Method': 'GET' } });
+      expect(['*', 'https://evil.example.net']).not.toContain(preflight.headers.get('access-control-allow-origin'));
+      const adminRes = await fetch(`${open.baseUrl}/admin/identities`, { headers: { Origin: 'https://evil.example.net', Authorization: `Bearer ${TEST_ENV.ADMIN_API_KEY}` } });
+      expect(['*', 'https://evil.example.net']).not.toContain(adminRes.headers.get('access-control-allow-origin'));
+    } finally {
+      await open.stop();
+    }
+  }, 60_000);
 });

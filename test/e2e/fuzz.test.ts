@@ -11,7 +11,7 @@ import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
 import { ensureTable } from '../../lib/store/dynamodb/table.js';
 import type { RunningOffline } from '../../scripts/local-stack.js';
 import { dynamoEndpoint, TEST_ENV } from '../support/env.js';
-import { call, GOOD_PASSWORD } from '../support/http.js';
+import { call, GOOD_PASSWORD, registerVia } from '../support/http.js';
 import { expectMatchesSchema } from '../support/openapi.js';
 import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
 import { startTracedOffline } from '../support/traced-stack.js';
@@ -253,6 +253,58 @@ describe('fuzzing every endpoint', () => {
       expect(performance.now() - started).toBeLessThan(2000);
     }
   });
+});
+
+describe('fuzzing the sizes of identifiers, addresses and traits, up to the body limit', () => {
+  const address = (bytes: number) => `${'a'.repeat(Math.max(1, bytes - 12))}@example.com`;
+  const BODY_ROOM = 1024 * 1024 - 200;
+
+  it('refuses an identifier or address over 320 bytes, and traits over 64 KiB, with 400 on the right node, quickly; never 5xx', async () => {
+    // A session of its own: the fuzzing above may have logged the pool's out.
+    const { token } = await registerVia(base, `sizes-${randomUUID().slice(0, 8)}@example.com`);
+    const targets = {
+      registration: async (size: number) => {
+        const flow = (await call(base, 'GET', '/self-service/registration/api')).json.id;
+        return { res: await call(base, 'POST', `/self-service/registration?flow=${flow}`, { json: { method: 'password', password: GOOD_PASSWORD, traits: { email: address(size) } } }), node: 'traits.email' };
+      },
+      login: async (size: number) => {
+        const flow = (await call(base, 'GET', '/self-service/login/api')).json.id;
+        return { res: await call(base, 'POST', `/self-service/login?flow=${flow}`, { json: { method: 'password', identifier: address(size), password: GOOD_PASSWORD } }), node: 'identifier' };
+      },
+      recovery: async (size: number) => {
+        const flow = (await call(base, 'GET', '/self-service/recovery/api')).json.id;
+        return { res: await call(base, 'POST', `/self-service/recovery?flow=${flow}`, { json: { method: 'code', email: address(size) } }), node: 'email' };
+      },
+      settings: async (size: number) => {
+        const flow = (await call(base, 'GET', '/self-service/settings/api', { headers: { 'X-Session-Token': token } })).json.id;
+        return { res: await call(base, 'POST', `/self-service/settings?flow=${flow}`, { headers: { 'X-Session-Token': token }, json: { method: 'profile', traits: { email: address(size) } } }), node: 'traits.email' };
+      },
+      admin: async (size: number) => ({
+        res: await call(base, 'POST', '/admin/identities', { headers: { authorization: `Bearer ${TEST_ENV.ADMIN_API_KEY}` }, json: { schema_id: 'default', traits: { email: address(size) } } }),
+        node: undefined,
+      }),
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...(Object.keys(targets) as (keyof typeof targets)[])), fc.integer({ min: 321, max: BODY_ROOM }), async (target, size) => {
+        const started = performance.now();
+        const { res, node } = await targets[target](size);
+        expect([target, size, res.status]).toEqual([target, size, 400]);
+        expect(performance.now() - started).toBeLessThan(5000);
+        if (node) {
+          const found = res.json.ui.nodes.find((n: any) => n.attributes.name === node);
+          expect([target, found.messages.map((m: any) => m.id)]).toEqual([target, [4000017]]);
+        } else {
+          expect(res.json.error).toMatchObject({ code: 400, reason: expect.stringContaining('length must be <= 320') });
+        }
+      }),
+      { numRuns: 40 },
+    );
+    // Traits too large as a whole, with every identifier in bounds.
+    const flow = (await call(base, 'GET', '/self-service/registration/api')).json.id;
+    const big = await call(base, 'POST', `/self-service/registration?flow=${flow}`, { json: { method: 'password', password: GOOD_PASSWORD, traits: { email: 'ok@example.com', name: { first: 'x'.repeat(BODY_ROOM - 200) } } } });
+    expect(big.status).toBe(400);
+    expect(big.json.ui.messages.map((m: any) => m.id)).toEqual([4000001]);
+  }, 300_000);
 });
 
 describe('fuzzing trace headers', () => {

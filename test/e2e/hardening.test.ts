@@ -8,9 +8,30 @@ import type { RunningOffline } from '../../scripts/local-stack.js';
 import { hashSessionToken } from '../../lib/session/service.js';
 import { dynamoEndpoint, TEST_ENV } from '../support/env.js';
 import { call, GOOD_PASSWORD, identityApi, registerVia, request, uniqueEmail } from '../support/http.js';
+import { BREACHED_PASSWORD, BREACHES } from '../support/pwned.js';
 import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
 import { startTracedOffline, traceOf, treeOf } from '../support/traced-stack.js';
 
+describe('breached passwords (the shared stack looks them up in a local range API)', () => {
+  const base = () => process.env.TEST_BASE_URL!;
+
+  it('refuses a breached password at registration and in settings with Kratos message 4000034', async () => {
+    const refused = await registerVia(base(), uniqueEmail('breached'), BREACHED_PASSWORD);
+    expect(refused.status).toBe(400);
+    const node = refused.res.json.ui.nodes.find((n: { attributes: { name: string } }) => n.attributes.name === 'password');
+    expect(node.messages).toEqual([
+      { id: 4000034, text: 'The password has been found in data breaches and must no longer be used.', type: 'error', context: { breaches: BREACHES } },
+    ]);
+    const { token } = await registerVia(base());
+    const flow = await call(base(), 'GET', '/self-service/settings/api', { headers: { 'X-Session-Token': token } });
+    const change = await call(base(), 'POST', `/self-service/settings?flow=${flow.json.id}`, {
+      headers: { 'X-Session-Token': token },
+      json: { method: 'password', password: BREACHED_PASSWORD },
+    });
+    expect(change.status).toBe(400);
+    expect(change.json.ui.nodes.find((n: { attributes: { name: string } }) => n.attributes.name === 'password').messages[0].id).toBe(4000034);
+  });
+});
 
 describe('races through the API', () => {
   const base = () => process.env.TEST_BASE_URL!;
@@ -99,6 +120,66 @@ describe('races through the API', () => {
   });
 });
 
+describe('other sessions when the password changes', () => {
+  const base = () => process.env.TEST_BASE_URL!;
+  const whoami = async (token: string) => (await call(base(), 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': token } })).status;
+
+  it('tokens T1 and T2 of one identity: a password change with T2 ends T1, and T2 goes on', async () => {
+    const { email, token: t1 } = await registerVia(base());
+    const flow = await call(base(), 'GET', '/self-service/login/api');
+    const login = await call(base(), 'POST', `/self-service/login?flow=${flow.json.id}`, { json: { method: 'password', identifier: email, password: GOOD_PASSWORD } });
+    const t2 = login.json.session_token as string;
+    expect([await whoami(t1), await whoami(t2)]).toEqual([200, 200]);
+    const settings = await call(base(), 'GET', '/self-service/settings/api', { headers: { 'X-Session-Token': t2 } });
+    const changed = await call(base(), 'POST', `/self-service/settings?flow=${settings.json.id}`, {
+      headers: { 'X-Session-Token': t2 },
+      json: { method: 'password', password: 'a wholly new passphrase 7' },
+    });
+    expect(changed.status).toBe(200);
+    expect([await whoami(t1), await whoami(t2)]).toEqual([401, 200]);
+  });
+});
+
+describe('an identity disabled or deleted', () => {
+  const base = () => process.env.TEST_BASE_URL!;
+  const admin = { Authorization: `Bearer ${TEST_ENV.ADMIN_API_KEY}`, 'Content-Type': 'application/json' };
+
+  it.each(['disabled', 'deleted'])('%s: none of its sessions answers a whoami started after the admin call answered, however many race it', async (change) => {
+    const registered = await registerVia(base(), uniqueEmail(`identity-${change}`));
+    const tokens = [registered.token];
+    for (let i = 0; i < 3; i++) {
+      const flow = await call(base(), 'GET', '/self-service/login/api');
+      const login = await call(base(), 'POST', `/self-service/login?flow=${flow.json.id}`, { json: { method: 'password', identifier: registered.email, password: GOOD_PASSWORD } });
+      tokens.push(login.json.session_token);
+    }
+    let changedAt = Infinity;
+    const observations: Array<{ startedAt: number; status: number }> = [];
+    const hammer = async (token: string) => {
+      let after = 0;
+      for (let i = 0; i < 300 && after < 4; i++) {
+        const startedAt = performance.now();
+        const res = await call(base(), 'GET', '/sessions/whoami', { headers: { 'X-Session-Token': token } });
+        observations.push({ startedAt, status: res.status });
+        if (startedAt > changedAt) after++;
+      }
+    };
+    const act = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const res =
+        change === 'disabled'
+          ? await request('PATCH', `/admin/identities/${registered.identityId}`, { headers: admin, body: JSON.stringify([{ op: 'replace', path: '/state', value: 'inactive' }]) })
+          : await request('DELETE', `/admin/identities/${registered.identityId}`, { headers: admin });
+      expect([200, 204]).toContain(res.status);
+      changedAt = performance.now();
+    };
+    await Promise.all([...tokens.map(hammer), act()]);
+    const after = observations.filter((o) => o.startedAt > changedAt);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.filter((o) => o.status !== 401)).toEqual([]);
+    expect(observations.some((o) => o.startedAt < changedAt && o.status === 200)).toBe(true);
+  });
+});
+
 describe('enumeration, sessions and CSRF (bcrypt cost 5, sessions living 3 s)', () => {
   let udp: UdpSpanReceiver;
   let offline: RunningOffline;
@@ -153,8 +234,9 @@ describe('enumeration, sessions and CSRF (bcrypt cost 5, sessions living 3 s)', 
       expect(compares[0].tags['bcrypt.workfactor']).toBe(5);
       trees.push(tree.names);
     }
-    // The same DynamoDB calls too: one batched read and the throttle's reservation, whether or not the identifier has an account.
-    expect(trees[0]).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare']);
+    // The same DynamoDB calls too: one batched read, the throttle's reservation and the failure counted, whether or not
+    // the identifier has an account.
+    expect(trees[0]).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare', 'DynamoDB.UpdateItem']);
     expect(trees[1]).toEqual(trees[0]);
   });
 

@@ -111,7 +111,14 @@ describe('npm start', () => {
     // Relative to where the user ran npm start (npm's INIT_CWD), created when missing.
     const from = mkdtempSync(path.join(tmpdir(), 'kratos-start-'));
     const port = await freePort();
-    const env = userEnv(port, { INIT_CWD: from, DYNAMODB_LOCAL_PATH: './data/local' });
+    // Breached-password lookups on (Kratos's default) against a range API that cannot be reached, as offline.
+    const unreachable = `127.0.0.1:${await freePort()}`;
+    const env = userEnv(port, {
+      INIT_CWD: from,
+      DYNAMODB_LOCAL_PATH: './data/local',
+      SELFSERVICE_METHODS_PASSWORD_CONFIG_HAVEIBEENPWNED_ENABLED: 'true',
+      SELFSERVICE_METHODS_PASSWORD_CONFIG_HAVEIBEENPWNED_HOST: unreachable,
+    });
     const base = `http://127.0.0.1:${port}`;
     const email = uniqueEmail('persisted');
     try {
@@ -132,6 +139,14 @@ describe('npm start', () => {
         traits: { email },
       });
       expect(registered.status).toBe(200);
+      // Without the range API registrations go on; the failure is logged once by the worker, not per request.
+      const again = await post(base, `/self-service/registration?flow=${await flowId(base, 'registration')}`, {
+        method: 'password',
+        password: GOOD_PASSWORD,
+        traits: { email: uniqueEmail('offline') },
+      });
+      expect(again.status).toBe(200);
+      expect(first.output().split('breached-password lookup failed').length - 1).toBe(1);
       expect(await expectStopsCompletely(first, first.child.pid!, port)).toBe(0);
       await expect(fetch(inboxUrl!)).rejects.toThrow(); // the inbox stopped with the launcher
 
@@ -154,8 +169,38 @@ describe('npm start', () => {
   }, 240_000);
 
   it.each([
+    ['DynamoDB Local is starting', 'DynamoDBLocal.jar'],
+    ['serverless-offline is starting', 'offline start'],
+  ])('leaves nothing running when SIGTERM comes while %s', async (_moment, marker) => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [START], { cwd: PROJECT_ROOT, env: userEnv(port), stdio: 'ignore' });
+    const seen = new Map<number, string>();
+    const look = () => {
+      for (const p of descendantsOf(child.pid!)) seen.set(p.pid, p.args);
+    };
+    const deadline = Date.now() + 60_000;
+    while (![...seen.values()].some((args) => args.includes(marker)) && Date.now() < deadline) {
+      look();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect([...seen.values()].some((args) => args.includes(marker))).toBe(true);
+    child.kill('SIGTERM');
+    // Whatever it starts until it is gone counts too.
+    while (child.exitCode === null && child.signalCode === null && Date.now() < deadline + 30_000) {
+      look();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const grace = Date.now() + 10_000;
+    while ([...seen.keys()].some(alive) && Date.now() < grace) await new Promise((resolve) => setTimeout(resolve, 100));
+    const left = [...seen].filter(([pid]) => alive(pid));
+    for (const [pid] of left) process.kill(pid, 'SIGKILL');
+    expect(left.map(([, args]) => args.slice(0, 80))).toEqual([]);
+    await expect(fetch(`http://127.0.0.1:${port}/health/alive`)).rejects.toThrow();
+  }, 120_000);
+
+  it.each([
     ['HASHERS_BCRYPT_COST', 'abc', 'HASHERS_BCRYPT_COST must be a whole number from 4 to 31, got "abc"'],
-    ['ADMIN_API_KEY', 'short', 'ADMIN_API_KEY must be at least 16 characters without spaces'],
+    ['ADMIN_API_KEY', 'short', 'ADMIN_API_KEY must be at least 32 characters without spaces'],
     ['SESSION_LIFESPAN', 'forever', 'SESSION_LIFESPAN must be a positive duration such as "1h", "30m" or "90s", got "forever"'],
     ['TRACING_PROVIDER', 'bogus', 'TRACING_PROVIDER must be one of jaeger, otel, zipkin, console (or unset), got "bogus"'],
     ['TRACING_PROVIDERS_OTLP_SERVER_URL', 'not a host', 'TRACING_PROVIDERS_OTLP_SERVER_URL must be host:port'],

@@ -119,6 +119,24 @@ describe('recovery by code', () => {
     expect(other.data.ui.messages.map((m: any) => m.id)).toEqual([4010005]);
   });
 
+  it('mails at most 3 codes from one flow: 15 submits with one address give 3 mails, then the flow says so', async () => {
+    const { email } = await register();
+    const flow = await request('GET', '/self-service/recovery/api');
+    const answers = [];
+    for (let i = 0; i < 15; i += 1) {
+      answers.push(await request('POST', `/self-service/recovery?flow=${flow.json.id}`, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ method: 'code', email }) }));
+    }
+    expect(answers.slice(0, 3).map((a) => a.status)).toEqual([200, 200, 200]);
+    for (const refused of answers.slice(3)) {
+      expect(refused.status).toBe(400);
+      expect(refused.json.ui.messages.map((m: { text: string }) => m.text)).toEqual(['This flow sent as many codes as it may. Please start again.']);
+    }
+    await nthMail(email, 'recover access', 3);
+    // The courier had time to deliver anything more; nothing more came.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await mailsIn(mailDir(), { to: email, subjectIncludes: 'recover access' })).toHaveLength(3);
+  });
+
   it('answers an unknown address exactly as a known one, and mails nothing', async () => {
     const { email } = await register();
     const nobody = uniqueEmail('nobody');
@@ -227,7 +245,10 @@ describe('recovery by code', () => {
     const hostile = `a@${'.'.repeat(200_000)} x`;
     const res = await failure(frontend.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', email: hostile } }));
     expect(res.status).toBe(400);
-    expect(res.data.ui.nodes.find((n: any) => n.attributes.name === 'email').messages.map((m: any) => m.id)).toEqual([4000040]);
+    // Over 320 bytes: too long to be an address (4000017), before the address is even looked at.
+    expect(res.data.ui.nodes.find((n: any) => n.attributes.name === 'email').messages.map((m: any) => m.id)).toEqual([4000017]);
+    const spaced = await failure(frontend.updateRecoveryFlow({ flow: flow.id, updateRecoveryFlowBody: { method: 'code', email: `a@${'.'.repeat(300)} x` } }));
+    expect(spaced.data.ui.nodes.find((n: any) => n.attributes.name === 'email').messages.map((m: any) => m.id)).toEqual([4000040]);
   });
 
   it('refuses a malformed address on its node, and a session holder', async () => {
@@ -396,6 +417,31 @@ describe('recovery and verification in a browser (form posts, cookies, redirects
     expect(done.status).toBe(303);
     expect(done.location).toMatch(new RegExp(`^${ui('settings')}\\?flow=`));
     expect((await browser.getJson('/sessions/whoami')).json.identity.traits.email).toBe(email);
+  });
+
+  it("never hands a browser another browser's recovery flow: a link to it starts a new flow, and fills in no code", async () => {
+    // The attacker starts recovery for their own account in their browser and reads their code...
+    const { email } = await register(uniqueEmail('attacker'));
+    const attacker = new TestBrowser(baseUrl());
+    const flowId = flowIdOf((await attacker.get('/self-service/recovery/browser')).location);
+    const { json: flow } = await attacker.getJson(`/self-service/recovery/flows?id=${flowId}`);
+    await attacker.postForm(`/self-service/recovery?flow=${flowId}`, { csrf_token: nodeValue(flow, 'csrf_token'), method: 'code', email });
+    const code = await mailedCode(email, 'recover access');
+    // ...and sends the victim the link with both. The victim's browser is sent to a new flow of its own.
+    const victim = new TestBrowser(baseUrl());
+    const opened = await victim.get(`/self-service/recovery?flow=${flowId}&code=${code}`);
+    expect(opened.status).toBe(303);
+    expect(opened.location).toBe(`${baseUrl()}/self-service/recovery/browser`);
+    const fresh = await victim.get(opened.location!);
+    expect(flowIdOf(fresh.location)).not.toBe(flowId);
+    expect((await victim.getJson(`/self-service/recovery/flows?id=${flowId}`)).status).toBe(403);
+    expect(victim.cookie('ory_kratos_session')).toBeUndefined();
+    // The flow is still the attacker's alone, without the code filled in by the link.
+    const { json: still } = await attacker.getJson(`/self-service/recovery/flows?id=${flowId}`);
+    expect(nodeValue(still, 'code')).toBeUndefined();
+    const same = await attacker.get(`/self-service/recovery?flow=${flowId}&code=${code}`);
+    expect(same.location).toBe(`${ui('recovery')}?flow=${flowId}`);
+    expect(nodeValue((await attacker.getJson(`/self-service/recovery/flows?id=${flowId}`)).json, 'code')).toBeUndefined();
   });
 
   it('follows the mailed verification link: the code is filled in on the verification UI, and verifies by form post', async () => {

@@ -1,6 +1,7 @@
 /**
- * Per-identifier login throttling through serverless-offline (its own instance: 3 attempts per minute, a 20 s
- * lockout), counted in DynamoDB so every function instance shares it; spans from the Jaeger agent receiver.
+ * Login throttling through serverless-offline (its own instance: 3 attempts per identifier and client per minute, a
+ * 20 s lockout; the client's address from X-Forwarded-For, serverless-offline being a trusted proxy here), counted in
+ * DynamoDB so every function instance shares it; spans from the Jaeger agent receiver.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { createApp } from '../../lib/app.js';
@@ -30,6 +31,7 @@ beforeAll(async () => {
     SELFSERVICE_FLOWS_LOGIN_THROTTLE_MAX_ATTEMPTS: String(MAX),
     SELFSERVICE_FLOWS_LOGIN_THROTTLE_WINDOW: '1m',
     SELFSERVICE_FLOWS_LOGIN_THROTTLE_LOCKOUT_DURATION: `${LOCKOUT_S}s`,
+    SERVE_PUBLIC_TRUSTED_PROXIES: '127.0.0.1,::1,::ffff:127.0.0.1',
   });
 }, 120_000);
 afterAll(async () => {
@@ -43,14 +45,26 @@ async function register(email: string) {
   expect((await registerVia(base(), email)).status).toBe(200);
 }
 
-async function login(identifier: string, password: string) {
-  const flow = await call(base(), 'GET', '/self-service/login/api');
-  return call(base(), 'POST', `/self-service/login?flow=${flow.json.id}`, { json: { method: 'password', identifier, password } });
+/** A login from a client at `ip` (by default the suite's one client). */
+async function login(identifier: string, password: string, ip = '198.51.100.1') {
+  const headers = { 'X-Forwarded-For': ip };
+  const flow = await call(base(), 'GET', '/self-service/login/api', { headers });
+  return call(base(), 'POST', `/self-service/login?flow=${flow.json.id}`, { headers, json: { method: 'password', identifier, password } });
 }
 
 const WRONG = 'definitely not it 1';
 
-describe('login throttling per identifier', () => {
+describe('login throttling per identifier and client', () => {
+  it('refuses the client that failed too often, the right password included, and no one else: the owner signs in from another address', async () => {
+    const email = uniqueEmail('victim');
+    await register(email);
+    for (let i = 0; i < MAX; i += 1) expect((await login(email, WRONG, '198.51.100.66')).status).toBe(400);
+    const refused = await login(email, GOOD_PASSWORD, '198.51.100.66');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await login(email, GOOD_PASSWORD, '203.0.113.5')).status).toBe(200);
+  }, 60_000);
+
   it('locks an identifier out after the limit (429, Retry-After), the right password too, until the lockout ends; a bystander is unaffected', async () => {
     const email = uniqueEmail('throttled');
     const bystander = uniqueEmail('bystander');
@@ -88,7 +102,7 @@ describe('login throttling per identifier', () => {
     expect(b).toEqual(a);
   }, 60_000);
 
-  it('makes the same DynamoDB calls for known and unknown identifiers: one more than the login read, no more', async () => {
+  it('makes the same DynamoDB calls for known and unknown identifiers: the read, the reservation, and the failure counted', async () => {
     const known = uniqueEmail('spans-known');
     await register(known);
     const names = [];
@@ -96,7 +110,7 @@ describe('login throttling per identifier', () => {
       const res = await login(identifier, WRONG);
       names.push(treeOf(await traceOf(udp, res.traceId, '/self-service/login'), '/self-service/login').names);
     }
-    expect(names[0]).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare']);
+    expect(names[0]).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare', 'DynamoDB.UpdateItem']);
     expect(names[1]).toEqual(names[0]);
     // A refused attempt compares nothing.
     for (let i = 1; i < MAX; i += 1) await login(known, WRONG);
@@ -141,8 +155,11 @@ describe('login throttling per identifier', () => {
     const client = createDynamoClient(config.dynamodb);
     const item = await client.send(new GetItemCommand({ TableName: config.dynamodb.tableName, Key: { pk: { S: `THROTTLE#${identifierThrottleKey(email, TEST_ENV.SECRETS_COOKIE)}` } }, ConsistentRead: true }));
     client.destroy();
-    expect(Number(item.Item?.attempts?.N)).toBe(MAX);
-    expect(Number(item.Item?.locked_until?.N)).toBeGreaterThan(Date.now());
+    expect(Number(item.Item?.attempts_all?.N)).toBe(MAX);
+    // The client is locked out (the lock names a hash of its address, never the address).
+    const locks = Object.entries(item.Item ?? {}).filter(([name]) => name.startsWith('l_'));
+    expect(locks).toHaveLength(1);
+    expect(Number(locks[0][1].N)).toBeGreaterThan(Date.now());
   }, 120_000);
 });
 

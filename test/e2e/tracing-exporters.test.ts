@@ -109,7 +109,7 @@ describe('exporters, decoded from the wire', () => {
         const { root, children, names } = treeOf(await traceOf(receiver!, res.traceId, '/self-service/login'), '/self-service/login');
         expect(root.format).toBe('jaeger-thrift-compact');
         expect(root.tags).toMatchObject({ 'http.method': 'POST', 'http.status_code': 400, error: true });
-        expect(names).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare']);
+        expect(names).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare', 'DynamoDB.UpdateItem']);
         expect(children[0].tags['aws.dynamodb.table_names']).toContain('kratos-test');
         expect(children[2].tags['bcrypt.workfactor']).toBe(4);
         expect(receiver!.errors).toEqual([]);

@@ -105,8 +105,9 @@ describe('the trees Kratos documents, joined to the caller', () => {
     const { root, children, names } = treeOf(await traceOf(udp, traceId, '/self-service/login'), '/self-service/login');
     expect(root.parentSpanId).toBe(parentId);
     expectRootTags(root, '/self-service/login', 'POST', 400);
-    // One batched read (flow + the identifier's claim, which carries the hash), then the compare: no second read.
-    expect(names).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare']);
+    // One batched read (flow + the identifier's claim, which carries the hash, + this client's failures), the throttle's
+    // reservation, the compare, and the failure counted for this client: no second read.
+    expect(names).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare', 'DynamoDB.UpdateItem']);
     expectDynamoSpan(children[0], 'BatchGetItem');
     expect(children[2].tags).toMatchObject({ 'bcrypt.workfactor': 4, 'hash.type': 'bcrypt' });
   });
@@ -124,7 +125,7 @@ describe('the trees Kratos documents, joined to the caller', () => {
     const { root, children, names } = treeOf(await traceOf(udp, traceId, '/self-service/login'), '/self-service/login');
     expect(root.parentSpanId).toBe(parentId);
     expectRootTags(root, '/self-service/login', 'POST', 400);
-    expect(names).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare']);
+    expect(names).toEqual(['DynamoDB.BatchGetItem', 'DynamoDB.UpdateItem', 'bcrypt.compare', 'DynamoDB.UpdateItem']);
     expect(children[2].tags['bcrypt.workfactor']).toBe(4);
   });
 

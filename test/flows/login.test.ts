@@ -138,3 +138,34 @@ describe('login', () => {
     expect(right).toMatchObject({ status: 303, location: 'http://127.0.0.1:4433/ui/settings', session: { token: expect.stringMatching(/^ory_st_/) } });
   });
 });
+
+describe('the anti-CSRF token with a new session', () => {
+  it('rotates when a browser signs in or signs up, not when it refreshes its own session; a verification flow follows the new one', async () => {
+    const { app } = memoryApp();
+    const cookie = newCsrfToken();
+    const started = await app.registration.initBrowser(browserRequest(cookie), undefined, new Date());
+    const flowId = new URL(started.location!).searchParams.get('flow')!;
+    const email = uniqueEmail('rotate');
+    const signedUp = await app.registration.submit(flowId, { method: 'password', password: PASSWORD, traits: { email }, csrf_token: cookie }, browserRequest(cookie), new Date());
+    expect(signedUp.csrfToken).toEqual(expect.any(String));
+    expect(signedUp.csrfToken).not.toBe(cookie);
+    const rotated = signedUp.csrfToken!;
+    // The verification flow registration started is this browser's under its new cookie.
+    const verificationId = new URL(signedUp.location!).searchParams.get('flow')!;
+    await expect(app.verification.get(verificationId, browserRequest(rotated), new Date())).resolves.toMatchObject({ id: verificationId });
+    await expect(rejection(app.verification.get(verificationId, browserRequest(cookie), new Date()))).resolves.toMatchObject({ status: 403 });
+
+    const login = async (csrf: string, sessionToken?: string, refresh = false) => {
+      const init = await app.login.initBrowser(browserRequest(csrf, { sessionToken }), { refresh }, new Date());
+      const id = new URL(init.location!).searchParams.get('flow')!;
+      return app.login.submit(id, { method: 'password', identifier: email, password: PASSWORD, csrf_token: csrf }, browserRequest(csrf, { sessionToken }), new Date());
+    };
+    const fresh = newCsrfToken();
+    const signedIn = await login(fresh);
+    expect(signedIn.csrfToken).toEqual(expect.any(String));
+    expect(signedIn.csrfToken).not.toBe(fresh);
+    const refreshed = await login(signedIn.csrfToken!, signedIn.session!.token, true);
+    expect(refreshed.status).toBe(303);
+    expect(refreshed.csrfToken).toBeUndefined();
+  });
+});

@@ -26,8 +26,8 @@ describe('recovery by code', () => {
     expect(lastCodeTo(store, email)).toMatch(/^\d{6}$/);
   });
 
-  it('recovers with the right code: a privileged session (code_recovery), a settings flow, the address verified', async () => {
-    const { email, identityId } = await register(app);
+  it('recovers with the right code: a privileged session (code_recovery), a settings flow, the address verified, other sessions ended', async () => {
+    const { email, identityId, token } = await register(app);
     const flow = await start();
     await send(flow.id, email);
     const answer = await code(flow.id, lastCodeTo(store, email));
@@ -40,6 +40,8 @@ describe('recovery by code', () => {
     expect(settings).toMatchObject({ type: 'settings', identityId, messages: [{ id: 1060001 }] });
     const identity = await store.identities.get(identityId);
     expect(identity?.verifiableAddresses?.[0]).toMatchObject({ verified: true, status: 'completed' });
+    // Every other session of the identity ended (revoke_active_sessions, on by default for recovery).
+    await expect(app.sessionService.findActive(token, new Date())).resolves.toBeUndefined();
     // The code is spent; so is the flow (an address is refused, a code answered as invalid).
     expect(messageIds(flowOf(await code(flow.id, lastCodeTo(store, email))))).toEqual([4060006]);
     expect(messageIds(flowOf(await rejection(send(flow.id, email))))).toEqual([4060001]);
@@ -121,5 +123,36 @@ describe('verification by code', () => {
     const verified = await app.verification.submit(flow.id, { method: 'code', code: lastCodeTo(store, email) }, apiRequest(), new Date());
     expect((verified.body as { state: string }).state).toBe('passed_challenge');
     expect((await login(app, email)).status).toBe(200);
+  });
+});
+
+describe('links into a flow', () => {
+  const { app, store } = memoryApp();
+
+  it("hand a recovery flow only to the browser that made it: another browser starts anew, and no code is filled in", async () => {
+    const { email } = await register(app);
+    const owner = newCsrfToken();
+    const started = await app.recovery.init('browser', browserRequest(owner), undefined, new Date());
+    const flowId = new URL(started.location!).searchParams.get('flow')!;
+    await app.recovery.submit(flowId, { method: 'code', email, csrf_token: owner }, browserRequest(owner), new Date());
+    const code = lastCodeTo(store, email);
+    const before = await store.flows.get(flowId);
+    const stranger = await app.recovery.link(flowId, code, browserRequest(newCsrfToken()), new Date());
+    expect(stranger).toMatchObject({ status: 303, location: 'http://127.0.0.1:4433/self-service/recovery/browser' });
+    expect(stranger.csrfToken).toBeUndefined();
+    const after = await store.flows.get(flowId);
+    expect(after?.csrfToken).toBe(before?.csrfToken);
+    expect(after?.ui?.values.code).toBeUndefined();
+    // Its own browser is sent to it, still without the code filled in by a link.
+    expect(await app.recovery.link(flowId, code, browserRequest(owner), new Date())).toMatchObject({ location: `http://127.0.0.1:4433/ui/recovery?flow=${flowId}` });
+    expect((await store.flows.get(flowId))?.ui?.values.code).toBeUndefined();
+  });
+
+  it('hand a verification flow to whoever opens the mailed link, the code filled in (as Kratos: the code is the proof)', async () => {
+    const { email, body } = await register(app);
+    const flowId = (body.continue_with[1].flow as { id: string }).id;
+    const opened = await app.verification.link(flowId, lastCodeTo(store, email), browserRequest(), new Date());
+    expect(opened).toMatchObject({ status: 303, location: `http://127.0.0.1:4433/ui/verification?flow=${flowId}` });
+    expect((await store.flows.get(flowId))?.ui?.values.code).toBe(lastCodeTo(store, email));
   });
 });

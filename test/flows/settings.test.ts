@@ -98,3 +98,29 @@ describe('settings', () => {
   });
 });
 
+
+describe('other sessions after a credential change', () => {
+  it('end when the password changes (revoke_active_sessions, on by default); the session that changed it stays', async () => {
+    const { app } = memoryApp();
+    const { email, token: first } = await register(app);
+    const second = ((await login(app, email)).body as { session_token: string }).session_token;
+    const request = apiRequest({ sessionToken: second });
+    const flow = await app.settings.init(request, new Date());
+    // A profile change ends nothing.
+    await app.settings.submit(flow.id, { method: 'profile', traits: { email, name: { first: 'Ada' } } }, request, new Date());
+    await expect(app.sessionService.findActive(first, new Date())).resolves.toBeDefined();
+    await app.settings.submit(flow.id, { method: 'password', password: 'an entirely new passphrase' }, request, new Date());
+    await expect(app.sessionService.findActive(first, new Date())).resolves.toBeUndefined();
+    await expect(app.sessionService.findActive(second, new Date())).resolves.toBeDefined();
+  });
+
+  it('stay when the operator configures no hook there, as in Kratos', async () => {
+    const { app } = memoryApp({ SELFSERVICE_FLOWS_SETTINGS_AFTER_PASSWORD_HOOKS: '[]' });
+    const { email, token: first } = await register(app);
+    const second = ((await login(app, email)).body as { session_token: string }).session_token;
+    const request = apiRequest({ sessionToken: second });
+    const flow = await app.settings.init(request, new Date());
+    await app.settings.submit(flow.id, { method: 'password', password: 'an entirely new passphrase' }, request, new Date());
+    await expect(app.sessionService.findActive(first, new Date())).resolves.toBeDefined();
+  });
+});

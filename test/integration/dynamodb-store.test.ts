@@ -4,6 +4,7 @@
  * serverless-offline's courier sweeps the shared table's queue and would take the contract's messages.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { createApp } from '../../lib/app.js';
 import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
 import { createDynamoStore } from '../../lib/store/dynamodb/store.js';
@@ -59,5 +60,38 @@ describe('the DynamoDB table after concurrent registrations of one identifier', 
     // Sessions are stored under the hash of their token, never the token.
     const token = ((successes[0] as PromiseFulfilledResult<{ body?: unknown }>).value.body as { session_token: string }).session_token;
     expect(JSON.stringify(items)).not.toContain(token);
+  });
+});
+
+describe("an identity's sessions, found without gsi2", () => {
+  const app = createApp(config, store);
+  const API = { requestUrl: 'http://x/', hasCookie: false, browser: { anyCookie: false, ajax: false, json: true } };
+
+  /** A session written as registration writes it, then taken out of gsi2, as a session a moment old may not be in it yet. */
+  async function unindexedSession() {
+    const email = `unindexed-${randomUUID().slice(0, 8)}@example.com`;
+    const flow = await app.registration.init(API, new Date());
+    const answer = await app.registration.submit(flow.id, { method: 'password', password: 'correct horse battery staple', traits: { email } }, API, new Date());
+    const body = answer.body as { session_token: string; identity: { id: string } };
+    const items = await scanTable(client, table);
+    const session = items.find((item) => item.kind?.S === 'session' && item.identity_id?.S === body.identity.id)!;
+    await client.send(new UpdateItemCommand({ TableName: table, Key: { pk: session.pk }, UpdateExpression: 'REMOVE gsi2pk, gsi2sk' }));
+    return { token: body.session_token, identityId: body.identity.id, traits: { email } };
+  }
+
+  it('refuses the session of an identity disabled a moment after the session was made', async () => {
+    const { token, identityId, traits } = await unindexedSession();
+    await expect(app.sessionService.findActive(token, new Date())).resolves.toBeDefined();
+    await app.identityAdmin.replace(identityId, { schema_id: 'default', traits, state: 'inactive' }, new Date());
+    await expect(app.sessionService.findActive(token, new Date())).resolves.toBeUndefined();
+  });
+
+  it('deletes the sessions of a deleted identity, and revokes them all on request', async () => {
+    const deleted = await unindexedSession();
+    await app.identityAdmin.delete(deleted.identityId);
+    await expect(app.sessionService.findActive(deleted.token, new Date())).resolves.toBeUndefined();
+    const revoked = await unindexedSession();
+    await expect(store.sessions.revokeAllOfIdentity(revoked.identityId)).resolves.toBe(1);
+    await expect(app.sessionService.findActive(revoked.token, new Date())).resolves.toBeUndefined();
   });
 });

@@ -3,8 +3,12 @@ export const TEST_ENV = {
   HASHERS_BCRYPT_COST: '4',
   DYNAMODB_TABLE_NAME: 'kratos-test',
   AWS_REGION: 'us-east-1',
-  ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
+  ADMIN_API_KEY: 'test-admin-key-0123456789abcdef-0123',
   SECRETS_COOKIE: 'test-cookie-secret-0123456789abcdef',
+  // The suites send deliberate 401s from one address; the limit of 20 is tested alone (unit/admin-attempts).
+  ADMIN_API_AUTH_FAILURES_PER_MINUTE: '1000',
+  // No lookup leaves the machine: the suites that test breached passwords point this at a local range API.
+  SELFSERVICE_METHODS_PASSWORD_CONFIG_HAVEIBEENPWNED_ENABLED: 'false',
   // In-process handlers stay quiet in Jest's output; serverless-offline instances log (captured, not shown).
   LOG_LEVEL: 'silent',
 };

@@ -2,7 +2,8 @@
  * Starts what the integration and end-to-end tests share: one DynamoDB Local with the table, one
  * serverless-offline serving every function against it (bcrypt cost 4), traced to a Jaeger UDP receiver, and the
  * courier (the local runner) delivering to a real SMTP server that writes every mail into TEST_MAIL_DIR
- * (read them with test/support/smtp.ts's waitForMail).
+ * (read them with test/support/smtp.ts's waitForMail), and breached passwords looked up in a local range API that
+ * knows one (BREACHED_PASSWORD).
  * Everything exported and logged during the run lands in an artifacts folder that the global teardown
  * scans for secrets. Test files read the addresses from the environment, which Jest's workers inherit.
  */
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { freePort } from '../../scripts/dynamodb-local.js';
 import { startCourier, startDatabase, startOffline, type RunningCourier } from '../../scripts/local-stack.js';
 import { OFFLINE_LOG_LEVEL, SCHEMA_ENV, TEST_ENV } from './env.js';
+import { BREACHED_PASSWORD, BREACHES, startRangeServer } from './pwned.js';
 import { startSmtpReceiver } from './smtp.js';
 import { startJaegerUdpReceiver } from './trace-receivers.js';
 
@@ -21,6 +23,7 @@ export default async function globalSetup(): Promise<void> {
   const database = await startDatabase({ DYNAMODB_TABLE_NAME: TEST_ENV.DYNAMODB_TABLE_NAME });
   const receiver = await startJaegerUdpReceiver();
   const mail = await startSmtpReceiver();
+  const pwned = await startRangeServer({ [BREACHED_PASSWORD]: BREACHES });
   const port = await freePort();
   let offline;
   let courier: RunningCourier | undefined;
@@ -37,12 +40,21 @@ export default async function globalSetup(): Promise<void> {
       SELFSERVICE_FLOWS_VERIFICATION_ENABLED: 'true',
       COURIER_SMTP_CONNECTION_URI: mail.connectionUri,
       COURIER_MESSAGE_RETRY_DELAY: '200ms',
+      // Every suite calls the shared stack from one address, 127.0.0.1: the per-address limits would count the whole
+      // run as one client. They are tested where a test controls the addresses (flows/throttle, flows/code-limits,
+      // e2e/throttle in-process over DynamoDB Local).
+      SELFSERVICE_FLOWS_LOGIN_THROTTLE_PER_IP_MAX_ATTEMPTS: '100000',
+      SELFSERVICE_METHODS_CODE_CONFIG_MAX_REQUESTS_PER_IP: '100000',
+      // Kratos's default (breached passwords looked up), against a local range API.
+      SELFSERVICE_METHODS_PASSWORD_CONFIG_HAVEIBEENPWNED_ENABLED: 'true',
+      SELFSERVICE_METHODS_PASSWORD_CONFIG_HAVEIBEENPWNED_HOST: pwned.baseUrl,
     };
     offline = await startOffline({ port, logFile: path.join(process.env.TEST_ARTIFACTS_DIR, 'offline-main.log'), env });
     courier = await startCourier({ env, logFile: path.join(process.env.TEST_ARTIFACTS_DIR, 'courier-main.log') });
   } catch (error) {
     await offline?.stop();
     await mail.close();
+    await pwned.close();
     await receiver.close();
     await database.stop();
     throw error;
@@ -50,5 +62,5 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_MAIL_DIR = mail.folder;
   process.env.TEST_DYNAMODB_ENDPOINT = database.endpoint;
   process.env.TEST_BASE_URL = offline.baseUrl;
-  (globalThis as Record<string, unknown>).__LOCAL_STACK__ = { database, offline, receiver, courier, mail };
+  (globalThis as Record<string, unknown>).__LOCAL_STACK__ = { database, offline, receiver, courier, mail, pwned };
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { LocalDatabase, RunningCourier, RunningOffline } from '../../scripts/local-stack.js';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
 import { TEST_ENV } from './env.js';
+import type { RangeServer } from './pwned.js';
 import type { SmtpReceiver } from './smtp.js';
 import type { UdpSpanReceiver } from './trace-receivers.js';
 
@@ -36,11 +37,12 @@ export function findSecrets(text: string, passwords: string[]): string[] {
 
 export default async function globalTeardown(): Promise<void> {
   const stack = (globalThis as Record<string, unknown>).__LOCAL_STACK__ as
-    | { database: LocalDatabase; offline: RunningOffline; receiver: UdpSpanReceiver; courier?: RunningCourier; mail?: SmtpReceiver }
+    | { database: LocalDatabase; offline: RunningOffline; receiver: UdpSpanReceiver; courier?: RunningCourier; mail?: SmtpReceiver; pwned?: RangeServer }
     | undefined;
   await stack?.courier?.stop();
   await stack?.offline.stop();
   await stack?.mail?.close();
+  await stack?.pwned?.close();
   await stack?.receiver.close();
   await stack?.database.stop();
 

@@ -46,12 +46,12 @@ describe('the admin key from SSM Parameter Store', () => {
   it('prefers ADMIN_API_KEY, else reads the named parameter once', async () => {
     const { resolveAdminKey } = await import('../../lib/config/admin-key.js');
     const asked: string[] = [];
-    const reader = { read: async (name: string) => (asked.push(name), 'ssm-held-admin-key-0123456789') };
-    await expect(resolveAdminKey({ ...base, apiKey: 'env-admin-key-0123456789', apiKeySsmParameter: '/k' }, reader)).resolves.toBe(
-      'env-admin-key-0123456789',
+    const reader = { read: async (name: string) => (asked.push(name), 'ssm-held-admin-key-0123456789-abcdef') };
+    await expect(resolveAdminKey({ ...base, apiKey: 'env-admin-key-0123456789-abcdefghij', apiKeySsmParameter: '/k' }, reader)).resolves.toBe(
+      'env-admin-key-0123456789-abcdefghij',
     );
     expect(asked).toEqual([]);
-    await expect(resolveAdminKey({ ...base, apiKeySsmParameter: '/kratos/admin-api-key' }, reader)).resolves.toBe('ssm-held-admin-key-0123456789');
+    await expect(resolveAdminKey({ ...base, apiKeySsmParameter: '/kratos/admin-api-key' }, reader)).resolves.toBe('ssm-held-admin-key-0123456789-abcdef');
     expect(asked).toEqual(['/kratos/admin-api-key']);
   });
 

@@ -200,4 +200,21 @@ describe('CORS', () => {
     }
     expect(preflight(off, asked, BASE).headers['Access-Control-Allow-Origin']).toBeUndefined();
   });
+
+  it("answers `*` as rs/cors does: a literal `*` without credentials, never the origin `null`", () => {
+    const any = loadBrowserConfig({ SERVE_PUBLIC_CORS_ENABLED: 'true', SERVE_PUBLIC_CORS_ALLOWED_ORIGINS: '*,https://app.example.com' }, BASE).cors;
+    const evil = corsHeaders(any, { origin: 'https://evil.example.net' }, BASE);
+    expect(evil['Access-Control-Allow-Origin']).toBe('*');
+    expect(evil['Access-Control-Allow-Credentials']).toBeUndefined();
+    // A named origin keeps its own grant, credentials included.
+    expect(corsHeaders(any, { origin: 'https://app.example.com' }, BASE)).toMatchObject({ 'Access-Control-Allow-Origin': 'https://app.example.com', 'Access-Control-Allow-Credentials': 'true' });
+    for (const config of [any, loadBrowserConfig({ SERVE_PUBLIC_CORS_ENABLED: 'true', SERVE_PUBLIC_CORS_ALLOWED_ORIGINS: '*' }, BASE).cors]) {
+      expect(corsHeaders(config, { origin: 'null' }, BASE)['Access-Control-Allow-Origin']).toBeUndefined();
+      expect(preflight(config, { origin: 'null', 'access-control-request-method': 'GET' }, BASE).headers['Access-Control-Allow-Origin']).toBeUndefined();
+    }
+    const asked = preflight(any, { origin: 'https://evil.example.net', 'access-control-request-method': 'POST' }, BASE);
+    expect(asked.headers['Access-Control-Allow-Origin']).toBe('*');
+    expect(preflight(any, { origin: 'https://app.example.com', 'access-control-request-method': 'GET' }, BASE, '/admin/identities').headers['Access-Control-Allow-Origin']).toBeUndefined();
+    expect(asked.headers['Access-Control-Allow-Credentials']).toBeUndefined();
+  });
 });

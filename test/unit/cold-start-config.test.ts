@@ -41,6 +41,6 @@ describe('a bad configuration value at cold start', () => {
     process.env.AWS_LAMBDA_RUNTIME_API = '127.0.0.1:9001';
     process.env.ADMIN_API_KEY = 'short';
     await expect(import('../../functions/health-alive.js')).resolves.toHaveProperty('handler');
-    await expect(import('../../functions/admin-version.js')).rejects.toThrow('ADMIN_API_KEY must be at least 16 characters');
+    await expect(import('../../functions/admin-version.js')).rejects.toThrow('ADMIN_API_KEY must be at least 32 characters');
   });
 });

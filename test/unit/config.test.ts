@@ -50,7 +50,9 @@ describe('configuration from Kratos-named environment variables', () => {
       dynamodb: { endpoint: 'http://127.0.0.1:8000', tableName: 'identities', region: 'eu-west-1' },
       courier: expect.objectContaining({ deliveryStrategy: 'smtp', ses: { region: 'eu-west-1' } }), // test/unit/courier-config.test.ts
       recovery: expect.objectContaining({ recoveryEnabled: false, verificationEnabled: false }),
-      loginThrottle: { maxAttempts: 10, windowMs: 900_000, lockoutMs: 900_000, perIpMaxAttempts: 0 },
+      loginThrottle: { maxAttempts: 10, identifierMaxAttempts: 100, windowMs: 900_000, lockoutMs: 900_000, perIpMaxAttempts: 100, deviceCookieLifespanMs: 2160 * 3_600_000 },
+      trustedProxies: [],
+      breachCheck: expect.objectContaining({ enabled: true }), // test/unit/breached-passwords.test.ts
       selfservice: expect.objectContaining({ enabledMethods: ['password', 'profile', 'code'] }), // test/unit/selfservice-config.test.ts
       identity: {
         defaultSchemaId: 'org',
@@ -81,6 +83,8 @@ describe('configuration from Kratos-named environment variables', () => {
     ['IDENTITY_SCHEMAS', '[{"id":"a","url":"file://a.json"},{"id":"a","url":"file://b.json"}]'],
     ['IDENTITY_DEFAULT_SCHEMA_ID', 'customer'],
     ['SELFSERVICE_METHODS_TOTP_ENABLED', 'maybe'],
+    ['SERVE_PUBLIC_TRUSTED_PROXIES', '10.0.0.0/33'],
+    ['SERVE_PUBLIC_TRUSTED_PROXIES', 'proxy.example.com'],
     ['SELFSERVICE_FLOWS_REGISTRATION_AFTER_HOOKS', 'session'],
     ['SELFSERVICE_FLOWS_LOGIN_AFTER_HOOKS', '[{"hook":"session"}]'],
     ['SELFSERVICE_FLOWS_SETTINGS_AFTER_PASSWORD_HOOKS', '[{"config":{}}]'],
@@ -91,13 +95,14 @@ describe('configuration from Kratos-named environment variables', () => {
 
   it('leaves the admin key to the admin functions: a bad one does not stop the public configuration', () => {
     expect(() => loadConfig({ ADMIN_API_KEY: 'short', ADMIN_API_KEY_SSM_PARAMETER: 'not a name' })).not.toThrow();
-    expect(() => loadAdminConfig({ ADMIN_API_KEY: 'short' })).toThrow('ADMIN_API_KEY must be at least 16 characters without spaces');
-    expect(() => loadAdminConfig({ ADMIN_API_KEY: 'sixteen chars with spaces' })).toThrow(ConfigError);
+    expect(() => loadAdminConfig({ ADMIN_API_KEY: 'short' })).toThrow('ADMIN_API_KEY must be at least 32 characters without spaces');
+    expect(() => loadAdminConfig({ ADMIN_API_KEY: 'thirty-two characters, with spaces' })).toThrow(ConfigError);
     expect(() => loadAdminConfig({ ADMIN_API_KEY_SSM_PARAMETER: 'not a name' })).toThrow('ADMIN_API_KEY_SSM_PARAMETER');
-    expect(loadAdminConfig({ ADMIN_API_KEY: 'a-long-enough-admin-key', AWS_REGION: 'eu-west-1' })).toEqual({
-      apiKey: 'a-long-enough-admin-key',
+    expect(loadAdminConfig({ ADMIN_API_KEY: 'an-admin-key-long-enough-for-the-rule-32', AWS_REGION: 'eu-west-1' })).toEqual({
+      apiKey: 'an-admin-key-long-enough-for-the-rule-32',
       apiKeySsmParameter: undefined,
       region: 'eu-west-1',
+      authFailuresPerMinute: 20,
     });
   });
 

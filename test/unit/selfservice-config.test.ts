@@ -10,6 +10,12 @@ describe('self-service configuration', () => {
     expect(config.enabledMethods).toEqual(['password', 'profile', 'code']);
     expect(config.hooks.registration).toEqual({ before: [], after: [{ hook: 'session' }, { hook: 'show_verification_ui' }], afterByMethod: {} });
     expect(config.hooks.login).toEqual({ before: [], after: [], afterByMethod: {} });
+    // Ours, where Kratos has none: a new password or a recovery ends every other session.
+    expect(config.hooks.settings).toEqual({ before: [], after: [], afterByMethod: { password: [{ hook: 'revoke_active_sessions' }] } });
+    expect(config.hooks.recovery.after).toEqual([{ hook: 'revoke_active_sessions' }]);
+    // Configuring a flow's after hooks (at all) leaves its methods' defaults out.
+    expect(loadSelfServiceConfig({ SELFSERVICE_FLOWS_SETTINGS_AFTER_HOOKS: '[]' }).hooks.settings.afterByMethod).toEqual({});
+    expect(loadSelfServiceConfig({ SELFSERVICE_FLOWS_SETTINGS_AFTER_PROFILE_HOOKS: '[]' }).hooks.settings.afterByMethod).toEqual({ profile: [] });
   });
 
   it('switches methods on and off', () => {

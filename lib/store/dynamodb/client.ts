@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from '../../config/index.js';
-import { ServiceUnavailableError } from '../../errors/index.js';
+import { BadRequestError, ServiceUnavailableError } from '../../errors/index.js';
 import { traceDynamoDbClient } from '../../tracing/aws-sdk.js';
 
 export function createDynamoClient(config: Config['dynamodb']): DynamoDBClient {
@@ -33,9 +33,15 @@ const UNAVAILABLE_NAMES = new Set([
 ]);
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
 
-/** Failures of the database itself become a 503; everything else stays a bug (500). */
+/**
+ * Failures of the database itself become a 503; a value too large for a key or an item (what a caller sent and no
+ * check upstream bounded) a 400; everything else stays a bug (500).
+ */
 export function translateStorageError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
+  if (error.name === 'ValidationException' && /size|too large|exceeded/i.test(error.message)) {
+    return new BadRequestError('A value in the request is too long to be stored.');
+  }
   const code = (error as { code?: string }).code;
   if (UNAVAILABLE_NAMES.has(error.name) || (code && UNAVAILABLE_CODES.has(code)) || error.name === 'SystemError') {
     return new ServiceUnavailableError();

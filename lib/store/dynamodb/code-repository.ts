@@ -3,7 +3,7 @@
  * of its own, so conditions can compare it), when it expires and whom it is for, and the submission count.
  */
 import { UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { FlowAlreadyUsedError } from '../../errors/index.js';
+import { CodesPerFlowExhaustedError, FlowAlreadyUsedError } from '../../errors/index.js';
 import type { CodeRepository } from '../../strategies/code/repository.js';
 import { codeAttributes, keys } from './items.js';
 import { conditionally } from './toolkit.js';
@@ -12,15 +12,15 @@ import { transactionItems } from './transaction.js';
 export function createCodeRepository(client: DynamoDBClient, table: string): CodeRepository {
   const tx = transactionItems(table);
   return {
-    sendCode: (flowId, code, ui, now) => {
+    sendCode: (flowId, code, ui, now, maxSends) => {
       const attributes = codeAttributes(code);
       return tx.batch(
         tx.update(
           {
             Key: keys.flow(flowId),
             // Submissions are not reset by a resend (as Kratos's submit count): a new code buys no new guesses.
-            UpdateExpression: 'SET #state = :sent, active = :code, code_hmac = :hmac, code = :data, submissions = if_not_exists(submissions, :zero), #ui = :ui',
-            ConditionExpression: 'attribute_exists(pk) AND (#state = :open OR #state = :sent) AND expires_at_ms > :now',
+            UpdateExpression: 'SET #state = :sent, active = :code, code_hmac = :hmac, code = :data, submissions = if_not_exists(submissions, :zero), #ui = :ui ADD sends :one',
+            ConditionExpression: 'attribute_exists(pk) AND (#state = :open OR #state = :sent) AND expires_at_ms > :now AND (attribute_not_exists(sends) OR sends < :maxSends)',
             ExpressionAttributeNames: { '#state': 'state', '#ui': 'ui' },
             ExpressionAttributeValues: {
               ':sent': { S: 'sent_email' },
@@ -31,9 +31,12 @@ export function createCodeRepository(client: DynamoDBClient, table: string): Cod
               ':zero': { N: '0' },
               ':ui': { S: JSON.stringify(ui) },
               ':now': { N: String(now.getTime()) },
+              ':one': { N: '1' },
+              ':maxSends': { N: String(maxSends) },
             },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
-          () => new FlowAlreadyUsedError(),
+          (old) => (Number(old?.sends?.N ?? 0) >= maxSends && old?.state?.S !== 'passed_challenge' ? new CodesPerFlowExhaustedError() : new FlowAlreadyUsedError()),
         ),
       );
     },

@@ -9,7 +9,9 @@
  *   ERROR#<id>                         a self-service error shown to a browser (TTL-expired)
  *   ADDRESS#<kind>#email#<address>     uniqueness claim of a recovery or verifiable address -> identity id
  *   MESSAGE#<id>                       a courier message: queued, then sent or abandoned (TTL-expired after)
- *   THROTTLE#<key>                     a failed-login counter of a hashed identifier or address (TTL-expired)
+ *   SESSIONS#<identity id>#<hour>      the token hashes of an identity's sessions expiring in that hour (read strongly,
+ *                                      unlike a GSI, so an identity change reaches every session before it answers)
+ *   THROTTLE#<key>                     a guessing-limit counter of a hashed identifier or address (TTL-expired)
  * gsi1 lists collections in id order (IDENTITIES, SESSIONS) and queued messages by due time (COURIER#queued);
  * gsi2 lists an identity's sessions.
  */
@@ -28,7 +30,9 @@ export const keys = {
   flow: (id: string) => ({ pk: { S: `FLOW#${id}` } }),
   error: (id: string) => ({ pk: { S: `ERROR#${id}` } }),
   message: (id: string) => ({ pk: { S: `MESSAGE#${id}` } }),
-  /** A login throttle counter (its key already a hash: lib/flows/throttle.ts). */
+  /** The sessions of an identity that expire within one hour (`hour`: epoch hours): the index whoami's refusals rely on. */
+  sessionIndex: (identityId: string, hour: number) => ({ pk: { S: `SESSIONS#${identityId}#${hour}` } }),
+  /** A guessing-limit counter (its key already a hash: lib/flows/throttle.ts). */
   throttle: (key: string) => ({ pk: { S: `THROTTLE#${key}` } }),
   /** Which identity holds a recovery or verifiable address (unique, as Kratos's (via, value) indexes). */
   address: (kind: AddressKind, value: string) => ({ pk: { S: `ADDRESS#${kind}#email#${value}` } }),
@@ -272,10 +276,12 @@ export function flowToItem(flow: FlowRecord): Item {
   if (flow.refreshIdentifier) item.refresh_identifier = s(flow.refreshIdentifier);
   if (flow.schemaId) item.schema_id = s(flow.schemaId);
   if (flow.csrfToken) item.csrf_token = s(flow.csrfToken);
+  if (flow.madeByAdmin) item.made_by_admin = { BOOL: true };
   if (flow.ui) item.ui = json(flow.ui);
   if (flow.active) item.active = s(flow.active);
   if (flow.code) Object.assign(item, codeAttributes(flow.code));
   if (flow.submissions !== undefined) item.submissions = n(flow.submissions);
+  if (flow.sends !== undefined) item.sends = n(flow.sends);
   if (flow.continueWith?.length) item.continue_with = json(flow.continueWith);
   return item;
 }
@@ -310,6 +316,7 @@ export function itemToFlow(item: Item): FlowRecord {
   if (returnTo) flow.returnTo = returnTo;
   const csrfToken = optStr(item, 'csrf_token');
   if (csrfToken) flow.csrfToken = csrfToken;
+  if (item.made_by_admin?.BOOL) flow.madeByAdmin = true;
   if (item.ui) flow.ui = parse(item, 'ui') as FlowRecord['ui'];
   if (optStr(item, 'active') === 'code') flow.active = 'code';
   const hmac = optStr(item, 'code_hmac');
@@ -318,8 +325,15 @@ export function itemToFlow(item: Item): FlowRecord {
     flow.code = { hmac, expiresAt: new Date(code.expiresAt), address: code.address, ...(code.identityId ? { identityId: code.identityId } : {}) };
   }
   if (item.submissions?.N !== undefined) flow.submissions = Number(item.submissions.N);
+  if (item.sends?.N !== undefined) flow.sends = Number(item.sends.N);
   if (item.continue_with) flow.continueWith = parse(item, 'continue_with') as FlowRecord['continueWith'];
   return flow;
+}
+
+/** A client's failures across identifiers, as its counter item holds them. */
+export function itemToFailures(item: Item | undefined): { count: number; windowEndsAt: Date } | undefined {
+  if (!item?.window_ends_at?.N) return undefined;
+  return { count: Number(item.attempts?.N ?? 0), windowEndsAt: new Date(Number(item.window_ends_at.N)) };
 }
 
 /** The queue's sort key: due time, then id (unique). */

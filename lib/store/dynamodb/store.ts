@@ -10,23 +10,23 @@ import { createErrorRepository } from './error-repository.js';
 import { createFlowRepository } from './flow-repository.js';
 import { createIdentityRepository } from './identity-repository.js';
 import { createPasswordCredentials } from './password-repository.js';
-import { createSessionRepository } from './session-repository.js';
+import { createSessionRepository, type SessionRepositoryOptions } from './session-repository.js';
 import { createThrottleRepository } from './throttle-repository.js';
 import { call, tableReads } from './toolkit.js';
 import { committer } from './transaction.js';
 
 export type { Store } from '../store.js';
 
-export function createDynamoStore(client: DynamoDBClient, table: string): Store {
+export function createDynamoStore(client: DynamoDBClient, table: string, options: SessionRepositoryOptions = {}): Store {
   const reads = tableReads(client, table);
   return {
     ...committer(client, table),
     flows: createFlowRepository(client, table, reads),
     identities: createIdentityRepository(client, table, reads),
-    sessions: createSessionRepository(client, table, reads),
+    sessions: createSessionRepository(client, table, reads, options),
     errors: createErrorRepository(client, table, reads),
     courier: createCourierRepository(client, table),
-    throttle: createThrottleRepository(client, table),
+    throttle: createThrottleRepository(client, table, reads),
     codes: createCodeRepository(client, table),
     passwords: createPasswordCredentials(client, table),
     ping: async () => {

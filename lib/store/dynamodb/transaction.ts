@@ -30,10 +30,13 @@ export const conditions = {
   }),
 };
 
-/** A transaction item and the error its condition failing means. */
+/**
+ * A transaction item and the error its condition failing means (told, for an item whose write asks for it with
+ * `ReturnValuesOnConditionCheckFailure: ALL_OLD`, the item as it was).
+ */
 export interface Guarded {
   write: TransactWriteItem;
-  onConditionFailed: () => Error;
+  onConditionFailed: (old?: Item) => Error;
 }
 
 /** A prepared batch: the transaction items of one table. */
@@ -59,7 +62,7 @@ export function transactionItems(table: string) {
       write: { ConditionCheck: { TableName: table, Key: key, ...condition } },
       onConditionFailed,
     }),
-    update: (update: Omit<NonNullable<TransactWriteItem['Update']>, 'TableName'>, onConditionFailed: () => Error): Guarded => ({
+    update: (update: Omit<NonNullable<TransactWriteItem['Update']>, 'TableName'>, onConditionFailed: (old?: Item) => Error): Guarded => ({
       write: { Update: { ...update, TableName: table } },
       onConditionFailed,
     }),
@@ -97,7 +100,7 @@ export async function transact(client: DynamoDBClient, items: Guarded[]): Promis
       if (!(error instanceof TransactionCanceledException)) throw translateStorageError(error);
       const reasons = error.CancellationReasons ?? [];
       const failed = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
-      if (failed >= 0 && items[failed]) throw items[failed].onConditionFailed();
+      if (failed >= 0 && items[failed]) throw items[failed].onConditionFailed(reasons[failed].Item as Item | undefined);
       const conflict = reasons.some((reason) => reason.Code === 'TransactionConflict');
       if (!conflict || attempt >= TRANSACTION_ATTEMPTS) throw translateStorageError(error);
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));

@@ -2,7 +2,7 @@
  * Flows in memory, and what methods keep on them (the code strategy's code and count, the password strategy's read),
  * and the self-service errors, with the DynamoDB store's conditions.
  */
-import { FlowAlreadyUsedError } from '../../errors/index.js';
+import { CodesPerFlowExhaustedError, FlowAlreadyUsedError } from '../../errors/index.js';
 import type { SelfServiceErrorRepository } from '../../flows/errors.js';
 import type { FlowRecord } from '../../flows/model.js';
 import type { FlowRepository } from '../../flows/repository.js';
@@ -59,20 +59,21 @@ export function memoryFlows(t: MemoryTables, tx: Tx): FlowRepository {
 
 export function memoryCodes(t: MemoryTables, tx: Tx): CodeRepository {
   return {
-    sendCode: (flowId, code, ui, now) =>
+    sendCode: (flowId, code, ui, now, maxSends) =>
       tx.batch(
         flowOp(
           t,
           flowId,
-          (f) => (f.state === 'choose_method' || f.state === 'sent_email') && f.expiresAt.getTime() > now.getTime(),
+          (f) => (f.state === 'choose_method' || f.state === 'sent_email') && f.expiresAt.getTime() > now.getTime() && (f.sends ?? 0) < maxSends,
           (f) => {
             f.state = 'sent_email';
             f.active = 'code';
             f.code = copy(code);
             f.submissions ??= 0;
+            f.sends = (f.sends ?? 0) + 1;
             f.ui = copy(ui);
           },
-          () => new FlowAlreadyUsedError(),
+          () => ((t.flows.get(flowId)?.sends ?? 0) >= maxSends && t.flows.get(flowId)?.state !== 'passed_challenge' ? new CodesPerFlowExhaustedError() : new FlowAlreadyUsedError()),
         ),
       ),
     countSubmission: (flowId, max) =>
@@ -96,13 +97,15 @@ export function memoryCodes(t: MemoryTables, tx: Tx): CodeRepository {
 
 export function memoryPasswords(t: MemoryTables): PasswordCredentials {
   return {
-    flowWithCredential: async (flowId, identifier) => {
+    flowWithCredential: async (flowId, identifier, failuresKey) => {
       await Promise.resolve();
       const flow = t.flows.get(flowId);
       const claim = t.identifiers.get(identifier);
+      const failures = failuresKey ? t.failures.get(failuresKey) : undefined;
       return {
         flow: flow ? copy(flow) : undefined,
         credential: claim ? { identity: { ...copy(claim.copy), revision: claim.revision }, hashedPassword: claim.hashedPassword } : undefined,
+        failures: failures ? { count: failures.count, windowEndsAt: new Date(failures.windowEndsAt) } : undefined,
       };
     },
   };

@@ -40,9 +40,9 @@ export function memorySessions(t: MemoryTables, tx: ReturnType<typeof memoryTran
       const result = page(ofIdentity(identityId).filter(keep(request)), (s) => `${s.issuedAt.toISOString()}#${s.id}`, request.pageSize, request.after);
       return { items: result.items.map(out), next: result.next };
     },
-    revokeAllOfIdentity: async (identityId) => {
+    revokeAllOfIdentity: async (identityId, except) => {
       await Promise.resolve();
-      const active = ofIdentity(identityId).filter((s) => s.active);
+      const active = ofIdentity(identityId).filter((s) => s.active && s.id !== except);
       for (const session of active) session.active = false;
       return active.length;
     },

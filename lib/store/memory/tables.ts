@@ -13,9 +13,12 @@ export interface IdentifierClaim {
   hashedPassword?: string;
 }
 
+/** An identifier's counter: its window, the attempts in it per client and in all, the lockouts. */
 export interface ThrottleCounter {
-  attempts: number;
   windowEndsAt: number;
+  total: number;
+  clients: Record<string, number>;
+  locks: Record<string, number>;
   lockedUntil?: number;
 }
 
@@ -32,6 +35,10 @@ export interface MemoryTables {
   errors: Map<string, SelfServiceError>;
   messages: Map<string, CourierMessage & { leaseUntil?: number }>;
   throttle: Map<string, ThrottleCounter>;
+  /** A client's failures across identifiers. */
+  failures: Map<string, { count: number; windowEndsAt: number }>;
+  /** Fixed-window counters. */
+  counts: Map<string, number>;
 }
 
 export function emptyTables(): MemoryTables {
@@ -44,5 +51,7 @@ export function emptyTables(): MemoryTables {
     errors: new Map(),
     messages: new Map(),
     throttle: new Map(),
+    failures: new Map(),
+    counts: new Map(),
   };
 }

@@ -55,6 +55,7 @@ export function createRecoveryCodeAdmin(deps: RecoveryCodeAdminDeps) {
         active: 'code',
         code: { hmac: codeHmac(config.codeSecrets[0], id, code), expiresAt, address: identity.recoveryAddresses?.[0]?.value ?? '', identityId },
         submissions: 0,
+        madeByAdmin: true,
       };
       await deps.flows.create(flow);
       events.recoveryInitiatedByAdmin(id, flowType, identityId);

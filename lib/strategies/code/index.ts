@@ -10,13 +10,15 @@ import { randomUUID } from 'node:crypto';
 import type { RecoveryConfig } from '../../config/recovery.js';
 import { queuedMessage, type CourierMessage } from '../../courier/model.js';
 import type { CourierRepository } from '../../courier/repository.js';
-import { BadRequestError, FlowAlreadyUsedError } from '../../errors/index.js';
+import { BadRequestError, CodeRequestsThrottledError, CodesPerFlowExhaustedError, FlowAlreadyUsedError } from '../../errors/index.js';
 import { failedWith, stringField } from '../../flows/common.js';
 import type { FlowAnswer } from '../../flows/answer.js';
 import type { SentCode, UiNode } from '../../flows/model.js';
 import type { AddressContext, AddressStep, AddressStrategy, NodeContext, Strategy } from '../../flows/strategy.js';
+import { fixedWindow, throttleDigest, type ThrottleRepository } from '../../flows/throttle.js';
 import { anchor, input, submitNode } from '../../flows/ui.js';
 import { normalizeIdentifier } from '../../identity/identifier.js';
+import { identifierTooLong } from '../../identity/limits.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import { messages } from '../../text/messages.js';
 import { events } from '../../tracing/events.js';
@@ -30,6 +32,8 @@ export interface CodeStrategyDeps {
   config: RecoveryConfig;
   publicBaseUrl: string;
   codes: CodeRepository;
+  /** Counts code mails per address and requests per client, in the send's own transaction. */
+  throttle: Pick<ThrottleRepository, 'countWithin'>;
   courier: Pick<CourierRepository, 'queue' | 'placeholder'>;
   identities: Pick<IdentityRepository, 'findIdByAddress' | 'getWithCredentials'>;
   commit: Committer['commit'];
@@ -38,11 +42,11 @@ export interface CodeStrategyDeps {
 const GROUP = 'code';
 
 /**
- * An e-mail address as far as sending a code needs: at most 320 characters (RFC 5321's limit), one `@`, no space,
- * a dot inside the domain. Checked without a backtracking pattern: the input is the caller's, of any length.
+ * An e-mail address as far as sending a code needs: one `@`, no space, a dot inside the domain (its length is bounded
+ * before). Checked without a backtracking pattern: the input is the caller's, of any length.
  */
 function looksLikeEmail(value: string): boolean {
-  if (value.length > 320 || /\s/.test(value)) return false;
+  if (/\s/.test(value)) return false;
   const at = value.indexOf('@');
   if (at <= 0 || at !== value.lastIndexOf('@')) return false;
   const domain = value.slice(at + 1);
@@ -96,6 +100,21 @@ function codeNodes(kind: CodeKind, { flow, values, continueUrl }: NodeContext): 
 
 function addressStrategy(deps: CodeStrategyDeps, kind: CodeKind): AddressStrategy {
   const { config } = deps;
+  const secret = config.codeSecrets[0];
+
+  /**
+   * One more code mail to `address` and one more request from the client, each below its limit in the current window
+   * (fixed windows: the counter's key names its window). Both counted for every address, known or not.
+   */
+  function sendLimits(address: string, ip: string | undefined, now: Date) {
+    const window = fixedWindow(config.sendLimitWindowMs, now);
+    const full = () => new CodeRequestsThrottledError(Math.max(1, Math.ceil((window.endsAt.getTime() - now.getTime()) / 1000)));
+    const expiresAt = new Date(window.endsAt.getTime() + config.sendLimitWindowMs);
+    return [
+      deps.throttle.countWithin(`code#address#${throttleDigest(address, secret)}#${window.id}`, config.maxSendsPerAddress, expiresAt, full),
+      ...(ip ? [deps.throttle.countWithin(`code#ip#${throttleDigest(ip, secret)}#${window.id}`, config.maxRequestsPerIp, expiresAt, full)] : []),
+    ];
+  }
 
   /** A code the flow does not take: said on the flow (and saved for a browser's UI), and (`failed`) an event saying so. */
   async function refused(ctx: AddressContext, failed = true): Promise<FlowAnswer> {
@@ -110,16 +129,27 @@ function addressStrategy(deps: CodeStrategyDeps, kind: CodeKind): AddressStrateg
     const { flow, now } = ctx;
     const values = { email: rawEmail };
     if (!rawEmail.trim()) throw ctx.fail([], { email: [messages.required('email')] }, values);
+    const tooLong = identifierTooLong(rawEmail.trim());
+    if (tooLong) throw ctx.fail([], { email: [tooLong] }, {});
     if (!looksLikeEmail(rawEmail.trim())) throw ctx.fail([], { email: [messages.invalidEmail(rawEmail)] }, values);
+    if ((flow.sends ?? 0) >= config.maxSendsPerFlow) throw ctx.fail([messages.tooManyCodesSent()], {}, values);
     const address = normalizeIdentifier(rawEmail);
     const identityId = await deps.identities.findIdByAddress(kind.type, address);
     const { sent, message } = codeFor(deps, kind, flow.id, address, identityId, now, flow.requestUrl);
     const saved = failedWith({}, [kind.sent()]);
     try {
-      // An address nobody has gets no message, but the same work: the placeholder stands in for the queueing.
-      await deps.commit(deps.codes.sendCode(flow.id, sent, saved, now), message ? deps.courier.queue(message) : deps.courier.placeholder());
+      // An address nobody has gets no message, but the same work: the placeholder stands in for the queueing, and
+      // the address is counted all the same.
+      await deps.commit(
+        deps.codes.sendCode(flow.id, sent, saved, now, config.maxSendsPerFlow),
+        message ? deps.courier.queue(message) : deps.courier.placeholder(),
+        ...sendLimits(address, ctx.request.ipAddress, now),
+      );
     } catch (error) {
       if (error instanceof FlowAlreadyUsedError) throw ctx.fail([messages.flowAlreadyCompleted(kind.type)], {}, values);
+      if (error instanceof CodesPerFlowExhaustedError) throw ctx.fail([messages.tooManyCodesSent()], {}, values);
+      // A browser is told on its flow; a native app gets 429 with Retry-After.
+      if (error instanceof CodeRequestsThrottledError && flow.mode === 'browser') throw ctx.fail([messages.generic(error.reason!)], {}, values);
       throw error;
     }
     return { answer: ctx.show({ ...flow, state: 'sent_email', active: 'code', code: sent, submissions: flow.submissions ?? 0 }, saved) };

@@ -8,9 +8,10 @@ import type { Writes } from '../../util/writes.js';
 export interface CodeRepository {
   /**
    * A code sent: the flow goes to `sent_email` with the method `code` active and `ui` to show; submissions are kept
-   * (a resend buys no new guesses). On commit FlowAlreadyUsedError when the flow was completed or expired meanwhile.
+   * (a resend buys no new guesses), sends counted, at most `maxSends`. On commit CodesPerFlowExhaustedError past it,
+   * FlowAlreadyUsedError when the flow was completed or expired meanwhile.
    */
-  sendCode(flowId: string, code: SentCode, ui: SavedUi, now: Date): Writes;
+  sendCode(flowId: string, code: SentCode, ui: SavedUi, now: Date, maxSends: number): Writes;
   /** Counts one code submission; false once `max` were made (the flow takes no more codes, the right one included). */
   countSubmission(flowId: string, max: number): Promise<boolean>;
   /**

@@ -38,6 +38,7 @@ export function createVerificationSender(deps: Pick<CodeStrategyDeps, 'config' |
         active: 'code',
         code: sent,
         submissions: 0,
+        sends: 1,
         ui: failedWith({}, [kind.sent()]),
         ...(returnTo ? { returnTo } : {}),
         ...(mode === 'browser' && request.browser.csrfCookie ? { csrfToken: maskCsrfToken(request.browser.csrfCookie) } : {}),

@@ -8,12 +8,13 @@
 import { SessionRefreshRequiredError } from '../../errors/index.js';
 import type { PasswordHasher } from '../../hashing/bcrypt.js';
 import { normalizeIdentifier } from '../../identity/identifier.js';
+import { anyViolation, identifierTooLong, traitLimitViolations } from '../../identity/limits.js';
 import { newIdentity } from '../../identity/new-identity.js';
 import type { PasswordPolicy } from '../../identity/password-policy.js';
 import type { FlowRepository } from '../../flows/repository.js';
 import { stringField, traitMessages } from '../../flows/common.js';
 import type { Strategy } from '../../flows/strategy.js';
-import type { LoginThrottle } from '../../flows/throttle.js';
+import type { ClientFailures, LoginThrottle } from '../../flows/throttle.js';
 import { input, submitNode, traitNodes } from '../../flows/ui.js';
 import { messages, type UiText } from '../../text/messages.js';
 import type { LoginCredential, PasswordCredentials } from './repository.js';
@@ -49,12 +50,13 @@ export function passwordStrategy(deps: PasswordStrategyDeps): Strategy {
         submitNode(GROUP, 'password', messages.labelSignInWithPassword()),
       ],
 
-      async readFlow(flowId, body) {
+      async readFlow(flowId, body, request) {
         const identifier = stringField(body, 'identifier');
         const normalized = identifier ? normalizeIdentifier(identifier) : '';
-        if (!normalized) return { flow: await deps.flows.get(flowId) };
-        const { flow, credential } = await deps.credentials.flowWithCredential(flowId, normalized);
-        return { flow, read: credential };
+        // No identifier, or one too long to be anyone's (and to be a key): the flow alone.
+        if (!normalized || identifierTooLong(normalized)) return { flow: await deps.flows.get(flowId) };
+        const { flow, ...read } = await deps.credentials.flowWithCredential(flowId, normalized, deps.throttle?.clientKey(request));
+        return { flow, read };
       },
 
       async authenticate({ body, request, now, read, fail }) {
@@ -62,19 +64,27 @@ export function passwordStrategy(deps: PasswordStrategyDeps): Strategy {
         const password = stringField(body, 'password');
         const normalized = identifier ? normalizeIdentifier(identifier) : '';
         const missing: Record<string, UiText[]> = {};
-        if (!normalized) missing.identifier = [messages.required('identifier')];
+        const tooLong = identifier !== undefined ? identifierTooLong(identifier) : undefined;
+        if (tooLong) missing.identifier = [tooLong];
+        else if (!normalized) missing.identifier = [messages.required('identifier')];
         if (!password) missing.password = [messages.required('password')];
         if (Object.keys(missing).length > 0) throw fail([], missing);
 
-        // Each attempt is reserved before bcrypt runs, for known and unknown identifiers alike.
-        const throttleKey = await deps.throttle?.reserve(normalized, request, now);
+        const { credential, failures } = (read ?? {}) as { credential?: LoginCredential; failures?: ClientFailures };
+        // A client failing across identifiers is refused first; then each attempt is reserved before bcrypt runs, for
+        // known and unknown identifiers alike. A browser that signed in to this identity before passes its ceiling.
+        deps.throttle?.checkClient(failures, now);
+        const trusted = credential !== undefined && (request.browser.knownIdentities ?? []).includes(credential.identity.id);
+        const reserved = await deps.throttle?.reserve(normalized, request, trusted, now);
 
         // Unknown identifiers cost one compare at the configured cost and answer exactly like a wrong password.
-        const credential = read as LoginCredential | undefined;
         const hash = credential?.hashedPassword;
         const matches = hash ? await hasher.compare(password!, hash) : await hasher.compareWithDummy(password!);
-        if (!credential || !matches) throw fail([messages.invalidCredentials()]);
-        return { identity: credential.identity, writes: throttleKey ? [deps.throttle!.clear(throttleKey)] : [] };
+        if (!credential || !matches) {
+          await deps.throttle?.failed(request, now);
+          throw fail([messages.invalidCredentials()]);
+        }
+        return { identity: credential.identity, writes: reserved ? [deps.throttle!.succeeded(reserved, now)] : [] };
       },
     },
 
@@ -94,7 +104,9 @@ export function passwordStrategy(deps: PasswordStrategyDeps): Strategy {
       async register({ body, now, fail, schema }) {
         const traits = body.traits === undefined || body.traits === null ? {} : body.traits;
         const password = stringField(body, 'password');
-        const { flowMessages, nodeMessages } = traitMessages(schema, traits);
+        // The bounds first: a trait too long is refused before the schema's validation looks at it.
+        const bounds = traitLimitViolations(schema, traits);
+        const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : traitMessages(schema, traits);
         if (!password) nodeMessages.password = [messages.required('password')];
         if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages);
 

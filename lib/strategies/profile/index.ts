@@ -6,6 +6,7 @@
  */
 import { SessionRefreshRequiredError } from '../../errors/index.js';
 import { addressesFor } from '../../identity/addresses.js';
+import { anyViolation, traitLimitViolations } from '../../identity/limits.js';
 import { traitMessages } from '../../flows/common.js';
 import type { Strategy } from '../../flows/strategy.js';
 import { submitNode, traitNodes } from '../../flows/ui.js';
@@ -26,7 +27,8 @@ export function profileStrategy(): Strategy {
       async update({ body, now, fail, identity, schema, privileged }) {
         const traits = body.traits === undefined || body.traits === null ? {} : body.traits;
         const values = { traits };
-        const { flowMessages, nodeMessages } = traitMessages(schema, traits);
+        const bounds = traitLimitViolations(schema, traits);
+        const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : traitMessages(schema, traits);
         if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages, values);
         const validTraits = traits as Record<string, unknown>;
         const identifiers = schema.passwordIdentifiers(validTraits);
