@@ -43,7 +43,7 @@ export function requireAdminKey(): middy.MiddlewareObj {
 
 /** An admin route: the one stack, plus the admin configuration read at cold start and the key checked first. */
 export function adminFunction(route: string, handler: HttpHandler) {
-  return httpFunction({ route, middlewares: [requireAdminKey()], coldStart: getAdminConfig }, handler);
+  return httpFunction({ route, middlewares: [requireAdminKey()], coldStart: () => void getAdminConfig() }, handler);
 }
 
 export const DEFAULT_PAGE_SIZE = 250;
