@@ -82,8 +82,21 @@ export function ungrantedCalls(calls: Map<string, Set<string>>, grants: Grants):
   return problems;
 }
 
+/** Role -> the DynamoDB actions it allows that none of its functions needed in these calls (a partial run shows many). */
+export function uncalledGrants(calls: Map<string, Set<string>>, grants: Grants): Map<string, string[]> {
+  const uncalled = new Map<string, string[]>();
+  for (const [role, allowed] of grants.actions) {
+    const used = new Set([...calls].filter(([fn]) => grants.roleOf.get(fn) === role).flatMap(([, operations]) => [...operations].flatMap(actionsFor)));
+    // The stream's actions are Lambda's (its event source mapping polls with the function's role), never a call.
+    const unused = [...allowed].filter((action) => !used.has(action) && !/^(DescribeStream|GetRecords|GetShardIterator|ListStreams)$/.test(action));
+    if (unused.length > 0) uncalled.set(role, unused);
+  }
+  return uncalled;
+}
+
 /** The check over a run's span files. */
-export function checkDynamoGrants(spanFiles: string[], serverlessYmlPath: string): { problems: string[]; functions: number } {
+export function checkDynamoGrants(spanFiles: string[], serverlessYmlPath: string): { problems: string[]; functions: number; uncalled: Map<string, string[]> } {
   const calls = dynamoCallsOf(spanFiles.flatMap((file) => readFileSync(file, 'utf8').split('\n')));
-  return { problems: ungrantedCalls(calls, grantsOf(readFileSync(serverlessYmlPath, 'utf8'))), functions: calls.size };
+  const grants = grantsOf(readFileSync(serverlessYmlPath, 'utf8'));
+  return { problems: ungrantedCalls(calls, grants), functions: calls.size, uncalled: uncalledGrants(calls, grants) };
 }
