@@ -31,7 +31,7 @@ export const SECRETS: readonly Secret[] = [
   { name: 'ADMIN_API_KEY', readBy: 'admin', standIn: STAND_IN_SECRET },
 ];
 
-export const PARAMETER_SUFFIX = '_SSM_PARAMETER';
+const PARAMETER_SUFFIX = '_SSM_PARAMETER';
 
 export const parameterVariable = (secret: string): string => `${secret}${PARAMETER_SUFFIX}`;
 

@@ -206,7 +206,7 @@ describe('the deployment template', () => {
     expect(template.Conditions.CourierUsesSes).toBeDefined();
     // whoami, as an example of the narrowest: one item read, never a write.
     const whoami = statementsOf(template, functions.get('whoami')!.role).filter((s) => !s['Fn::If'] && JSON.stringify(s.Action).includes('dynamodb:'));
-    expect(whoami).toEqual([{ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Resource: [{ 'Fn::GetAtt': ['IdentityTable', 'Arn'] }] }]);
+    expect(whoami).toEqual([{ Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: [{ 'Fn::GetAtt': ['IdentityTable', 'Arn'] }] }]);
   });
 
   it('keeps the table: point-in-time recovery, deletion protection, retained on stack deletion and replacement', () => {
