@@ -12,7 +12,7 @@ import { BUNDLE_DIR, buildBundles, functionNames, packageIdentitySchemas, SDK_BU
 import { dynamoEndpoint, SCHEMA_ENV, TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
 import { startSsmServer } from '../support/ssm.js';
-import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
+import { startJaegerUdpReceiver, startOtlpHttpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
 
 let udp: UdpSpanReceiver;
 let bundles: BundleInfo[];
@@ -274,6 +274,27 @@ describe('bundles loaded alone', () => {
           { name: '/kratos/admin-api-key', withDecryption: true },
         ]);
       } finally {
+        await ssm.close();
+      }
+    });
+
+    it('the OTLP header: tracing waits for it, then exports with it', async () => {
+      const ssm = await startSsmServer({ '/kratos/otlp-header': 'Bearer otlp-token-held-in-parameter-store' });
+      const otlp = await startOtlpHttpReceiver();
+      try {
+        const result = await invokeAloneAsync('login-init', v2('GET', '/self-service/login/api'), {
+          ...RUNTIME_SDK,
+          ...ssm.sdkEnv(),
+          TRACING_PROVIDER: 'otel',
+          TRACING_PROVIDERS_OTLP_SERVER_URL: otlp.url,
+          TRACING_PROVIDERS_OTLP_AUTHORIZATION_HEADER_SSM_PARAMETER: '/kratos/otlp-header',
+        });
+        expect(result.statusCode).toBe(200);
+        await otlp.waitForSpans((spans) => spans.some((span) => span.name === '/self-service/login/api'), 5000);
+        expect(otlp.requests.map((r) => r.headers.authorization)).toContain('Bearer otlp-token-held-in-parameter-store');
+        expect(ssm.requests).toEqual([{ name: '/kratos/otlp-header', withDecryption: true }]);
+      } finally {
+        await otlp.close();
         await ssm.close();
       }
     });
