@@ -253,13 +253,8 @@ let sessionAdmin: ReturnType<typeof buildSessionAdmin> | undefined;
 export const appSessionAdmin = () => (sessionAdmin ??= buildSessionAdmin(appStore(), getConfig()));
 
 let adminAttempts: AdminAttempts | undefined;
-/** Failed admin authentications per client address (counter keys are HMACs with the first server secret). */
-export const appAdminAttempts = (): AdminAttempts =>
-  (adminAttempts ??= createAdminAttempts(
-    appStore().throttle,
-    getConfig().recovery.codeSecrets[0] ?? getConfig().browser.cookieSecrets[0],
-    getAdminConfig().authFailuresPerMinute,
-  ));
+/** Failed admin authentications per client address (counter keys are HMACs with the admin key itself). */
+export const appAdminAttempts = (): AdminAttempts => (adminAttempts ??= createAdminAttempts(appStore().throttle, getAdminConfig().authFailuresPerMinute));
 
 let recoveryCodeAdmin: ReturnType<typeof buildRecoveryCodeAdmin> | undefined;
 export const appRecoveryCodeAdmin = () => (recoveryCodeAdmin ??= buildRecoveryCodeAdmin(appStore(), getConfig()));

@@ -8,7 +8,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { loadAdminConfig } from '../lib/config/admin.js';
 import { ConfigError, readInteger, readOptionalString, readString, type Env } from '../lib/config/env.js';
-import { loadConfig } from '../lib/config/index.js';
+import { checkConfig } from '../lib/config/index.js';
+import { parameterVariable } from '../lib/config/secrets.js';
 import { checkHooks } from '../lib/hooks/index.js';
 import { checkMethods } from '../lib/strategies/index.js';
 
@@ -40,7 +41,7 @@ export function readLaunchSettings(env: Env, invokedFrom = env.INIT_CWD || proce
   const generatedAdminKey =
     readOptionalString(env, 'ADMIN_API_KEY') || readOptionalString(env, 'ADMIN_API_KEY_SSM_PARAMETER') ? undefined : randomBytes(24).toString('base64url');
   // Browser sessions are sealed with secrets.cookie; without one, make one up for this run, as for the admin key.
-  const generatedCookieSecret = !readOptionalString(env, 'SECRETS_COOKIE') && !readOptionalString(env, 'SECRETS_DEFAULT');
+  const generatedCookieSecret = ['SECRETS_COOKIE', 'SECRETS_DEFAULT'].every((name) => !readOptionalString(env, name) && !readOptionalString(env, parameterVariable(name)));
   const functionEnv: Record<string, string> = {
     SERVE_PUBLIC_BASE_URL: readOptionalString(env, 'SERVE_PUBLIC_BASE_URL') ?? `http://127.0.0.1:${port}`,
     ...(generatedAdminKey ? { ADMIN_API_KEY: generatedAdminKey } : {}),
@@ -50,7 +51,9 @@ export function readLaunchSettings(env: Env, invokedFrom = env.INIT_CWD || proce
     SELFSERVICE_FLOWS_VERIFICATION_ENABLED: readOptionalString(env, 'SELFSERVICE_FLOWS_VERIFICATION_ENABLED') ?? 'true',
   };
   const effective = { ...env, ...functionEnv };
-  const config = loadConfig(effective);
+  // Secrets named by *_SSM_PARAMETER are read by the functions themselves (the AWS SDK's credentials and endpoint, e.g.
+  // AWS_ENDPOINT_URL_SSM, reach them); here everything else is checked, their parameter names included.
+  const config = checkConfig(effective);
   // What a cold start checks once the flows are built: every method and hook switched on is one this build has.
   checkMethods(config.selfservice.enabledMethods);
   checkHooks(config.selfservice);

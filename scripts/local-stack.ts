@@ -127,7 +127,8 @@ export interface RunningCourier {
 export async function startCourier(options: CourierOptions): Promise<RunningCourier> {
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'scripts', 'courier-local.js')], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...options.env },
+    // Named as serverless names the deployed courier (its spans' faas.name, as under serverless-offline).
+    env: { AWS_LAMBDA_FUNCTION_NAME: 'kratos-lambda-local-courier', ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   track(child);

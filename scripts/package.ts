@@ -29,7 +29,7 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   logLevel: 'error',
   // Prefer ES module builds: they tree-shake better than the CommonJS ones.
   mainFields: ['module', 'main'],
-  // Only loaded when ADMIN_API_KEY_SSM_PARAMETER is set; Lambda's Node.js runtime ships the AWS SDK v3.
+  // Loaded only when a secret is held in SSM Parameter Store (lib/config/secrets.ts); Lambda's Node.js runtime ships the AWS SDK v3.
   external: ['@aws-sdk/client-ssm'],
   // import() becomes a promise around require(): a dynamic import of a builtin (the AWS SDK's of node:http) would
   // otherwise go through Node's ESM loader, whose facade of node:http touches every export and so loads undici

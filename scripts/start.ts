@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { ConfigError } from '../lib/config/env.js';
-import { loadConfig } from '../lib/config/index.js';
+import { checkConfig } from '../lib/config/index.js';
 import { loadSchemaRegistry } from '../lib/identity/schemas.js';
 import { JavaMissingError } from './dynamodb-local.js';
 import { assertPortFree, PortInUseError, readLaunchSettings } from './launch-settings.js';
@@ -45,7 +45,7 @@ process.on('exit', killAllStarted);
 async function main(): Promise<void> {
   const settings = readLaunchSettings(process.env);
   // The identity schemas too, as the functions will load them (files read, URLs fetched, each compiled).
-  await loadSchemaRegistry(loadConfig({ ...process.env, ...settings.functionEnv }).identity);
+  await loadSchemaRegistry(checkConfig({ ...process.env, ...settings.functionEnv }).identity);
   await assertPortFree(settings.host, settings.port, 'PORT');
   if (settings.dynamoLocalPort !== undefined && !process.env.DYNAMODB_ENDPOINT) {
     await assertPortFree('127.0.0.1', settings.dynamoLocalPort, 'DYNAMODB_LOCAL_PORT');

@@ -5,23 +5,12 @@
  */
 import { redactFromLogs } from '../log/index.js';
 import { getAdminConfig, isAcceptableAdminKey, type AdminConfig } from './admin.js';
-
-export interface ParameterReader {
-  read(name: string): Promise<string | undefined>;
-}
-
-async function ssmReader(region: string): Promise<ParameterReader> {
-  const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
-  const client = new SSMClient({ region, maxAttempts: 3 });
-  return {
-    read: async (name) => (await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value,
-  };
-}
+import { ssmParameterReader, type ParameterReader } from './secrets.js';
 
 export async function resolveAdminKey(config: Pick<AdminConfig, 'apiKey' | 'apiKeySsmParameter' | 'region'>, reader?: ParameterReader): Promise<string | undefined> {
   let key = config.apiKey;
   if (!key && config.apiKeySsmParameter) {
-    key = (await (reader ?? (await ssmReader(config.region))).read(config.apiKeySsmParameter))?.trim();
+    key = (await (reader ?? (await ssmParameterReader(config.region))).read(config.apiKeySsmParameter))?.trim();
     // A stored value that is no acceptable key counts as none: the admin API stays closed.
     if (key !== undefined && !isAcceptableAdminKey(key)) key = undefined;
   }

@@ -3,6 +3,7 @@
  * Parameter Store parameter holding it. Read at the admin functions' cold start, never by the public ones.
  */
 import { ConfigError, readInteger, readOptionalString, readString, type Env } from './env.js';
+import { secretParameters } from './secrets.js';
 
 export interface AdminConfig {
   /** Bearer key of the admin API; undefined (and no SSM parameter) = the admin API refuses every request. */
@@ -22,13 +23,11 @@ export function isAcceptableAdminKey(key: string): boolean {
 }
 
 export function loadAdminConfig(env: Env = process.env): AdminConfig {
+  // The parameter's name checked, and the key refused when given both ways (lib/config/secrets.ts).
+  const apiKeySsmParameter = secretParameters(env, 'admin').get('ADMIN_API_KEY');
   const apiKey = readOptionalString(env, 'ADMIN_API_KEY');
   if (apiKey !== undefined && !isAcceptableAdminKey(apiKey)) {
     throw new ConfigError(`ADMIN_API_KEY must be ${ADMIN_KEY_RULE} (npm start generates one when unset)`);
-  }
-  const apiKeySsmParameter = readOptionalString(env, 'ADMIN_API_KEY_SSM_PARAMETER');
-  if (apiKeySsmParameter !== undefined && !/^(\/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$/.test(apiKeySsmParameter)) {
-    throw new ConfigError(`ADMIN_API_KEY_SSM_PARAMETER must be a Parameter Store name such as /kratos/admin-api-key, got "${apiKeySsmParameter}"`);
   }
   return {
     apiKey,

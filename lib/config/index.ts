@@ -3,6 +3,10 @@
  * configuration keys (`hashers.bcrypt.cost` -> `HASHERS_BCRYPT_COST`), tracing and log level included. A bad
  * value throws a ConfigError naming the variable and what is allowed. What only the admin functions read (the
  * admin key) is read by them alone (`admin.ts`), so a bad admin setting cannot stop the public API.
+ *
+ * Secrets may be held in SSM Parameter Store instead (`<NAME>_SSM_PARAMETER`, secrets.ts). A cold start then checks
+ * everything else at once, with stand-ins for them (`coldStartConfig`), and the first invocation reads them before
+ * anything uses the configuration (`configReady`); from then on `getConfig()` is the configuration with their values.
  */
 import { isIP } from 'node:net';
 import { loadBrowserConfig, type BrowserConfig } from './browser.js';
@@ -13,6 +17,8 @@ import { loadSelfServiceConfig, type SelfServiceConfig } from './selfservice.js'
 import { loadThrottleConfig, type ThrottleConfig } from './throttle.js';
 import { loadIdentityConfig, type IdentityConfig } from './identity.js';
 import { loadTracingConfig, type TracingConfig } from './tracing.js';
+import { redactFromLogs } from '../log/index.js';
+import { readSecretParameters, SECRETS, secretParameters, ssmParameterReader, withSecretValues, withStandIns, type ParameterReader } from './secrets.js';
 import {
   ConfigError,
   readBoolean,
@@ -73,6 +79,11 @@ function readTrustedProxies(env: Env): string[] {
 }
 
 export function loadConfig(env: Env = process.env): Config {
+  const pending = secretParameters(env, 'config');
+  if (pending.size > 0) {
+    // Not a configuration mistake: the caller forgot to read them (configReady) or to stand them in (checkConfig).
+    throw new Error(`${[...pending.keys()].join(', ')}: read from Parameter Store before the configuration is loaded`);
+  }
   const publicBaseUrl = readUrl(env, 'SERVE_PUBLIC_BASE_URL', 'http://127.0.0.1:4433/')!.replace(/\/+$/, '');
   const tableName = readString(env, 'DYNAMODB_TABLE_NAME', 'kratos');
   if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) {
@@ -107,10 +118,67 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-let cached: Config | undefined;
+/**
+ * Checks `env` as a cold start does: every value, with stand-ins for the secrets it takes from Parameter Store (a bad
+ * parameter name, or a secret given both ways, is a ConfigError naming the variables). What `npm start` runs too.
+ */
+export function checkConfig(env: Env): Config {
+  return loadConfig(withStandIns(env, secretParameters(env, 'config')));
+}
 
-/** The configuration of this cold start. */
+let cached: Config | undefined;
+/** The values read from Parameter Store this cold start, by secret; undefined until read. */
+let parameterValues: Map<string, string | undefined> | undefined;
+
+/** The environment the configuration is read from: process.env, with the secrets read from Parameter Store. */
+function configEnv(): Env {
+  const values = parameterValues;
+  return values ? withSecretValues(process.env, secretParameters(process.env, 'config'), (name) => values.get(name)) : process.env;
+}
+
+/** The configuration of this cold start; with secrets in Parameter Store, only once `configReady()` has read them. */
 export function getConfig(): Config {
-  cached ??= loadConfig();
+  cached ??= loadConfig(configEnv());
   return cached;
+}
+
+/** Whether this cold start's configuration still waits for secrets held in Parameter Store (read by `configReady`). */
+export function secretsToRead(): boolean {
+  return parameterValues === undefined && secretParameters(process.env, 'config').size > 0;
+}
+
+/**
+ * What a cold start checks and uses before the first invocation (the log level): the configuration, or, while secrets
+ * wait in Parameter Store, the configuration with stand-ins for them. A bad value throws, naming the variable.
+ */
+export function coldStartConfig(): Config {
+  return secretsToRead() ? checkConfig(process.env) : getConfig();
+}
+
+let ready: Promise<Config> | undefined;
+
+/**
+ * This cold start's configuration, once the secrets it takes from Parameter Store are read (in parallel, once per cold
+ * start): what the HTTP stack and the courier await before anything else. A read that fails (a SecretReadError naming
+ * the variable), or a value read that the checks refuse (a ConfigError), is tried again by the next call. Every secret
+ * in use, wherever it came from, is redacted from the log from then on.
+ */
+export function configReady(reader?: ParameterReader): Promise<Config> {
+  ready ??= (async () => {
+    const parameters = secretParameters(process.env, 'config');
+    if (parameters.size > 0 && !parameterValues) {
+      const region = readString(process.env, 'AWS_REGION', 'us-east-1');
+      parameterValues = await readSecretParameters(parameters, reader ?? (await ssmParameterReader(region)));
+    }
+    const config = getConfig();
+    const env = configEnv();
+    for (const { name } of SECRETS) for (const item of (env[name] ?? '').split(',')) redactFromLogs(item.trim());
+    return config;
+  })().catch((error: unknown) => {
+    ready = undefined;
+    parameterValues = undefined;
+    cached = undefined;
+    throw error;
+  });
+  return ready;
 }

@@ -5,7 +5,7 @@
  * per claim (lib/courier/dispatcher.ts); a stream record whose delivery threw is reported back to Lambda
  * (`batchItemFailures`) to be retried, the others are not.
  */
-import { getConfig, type Config } from '../config/index.js';
+import { coldStartConfig, configReady, secretsToRead, type Config } from '../config/index.js';
 import { captureProcessWarnings, log, setLogLevel } from '../log/index.js';
 import { prepareTracing } from '../tracing/background.js';
 import { createDispatcher, type DeliveryOutcome, type Dispatcher } from './dispatcher.js';
@@ -101,12 +101,23 @@ export function courierHandler(wire: () => CourierWiring) {
 
 /**
  * The Lambda function: configuration read at the cold start (a bad COURIER_* value fails it, naming the variable),
- * tracing set up as the HTTP functions set it up.
+ * tracing set up as the HTTP functions set it up. Secrets held in SSM Parameter Store (the SMTP connection URI) are
+ * read at the first invocation, before anything else; a failed read fails that invocation (Lambda retries a stream
+ * batch, the schedule comes again) and is tried again by the next.
  */
 export function courierFunction(wire: () => CourierWiring) {
-  const config = getConfig();
-  setLogLevel(config.logLevel);
+  setLogLevel(coldStartConfig().logLevel);
   captureProcessWarnings();
-  prepareTracing();
-  return courierHandler(wire);
+  if (!secretsToRead()) prepareTracing();
+  const deliver = courierHandler(wire);
+  return async function courier(event: unknown): Promise<CourierResult> {
+    try {
+      await configReady();
+    } catch (error) {
+      log('error', `courier: secrets not ready: ${error instanceof Error ? error.message : String(error)}`, { error: error instanceof Error ? error.name : undefined });
+      throw error;
+    }
+    prepareTracing();
+    return deliver(event);
+  };
 }

@@ -11,10 +11,10 @@
  * neither the table nor a log line gives an identifier or an address away.
  * Also: fixed-window counters for other things a client may do only so often (code mails, admin authentications).
  */
-import { createHash, createHmac } from 'node:crypto';
 import type { ThrottleConfig } from '../config/throttle.js';
 import { LoginThrottledError } from '../errors/index.js';
 import { log } from '../log/index.js';
+import { throttleDigest } from '../util/counters.js';
 import type { Writes } from '../util/writes.js';
 
 export interface AttemptLimits {
@@ -53,11 +53,6 @@ export interface ThrottleRepository {
   increment(key: string, expiresAt: Date): Promise<void>;
 }
 
-/**
- * An HMAC of `value` keyed with a server secret when one is configured, so neither the table nor a log line gives it
- * away, not even to a dictionary; a plain SHA-256 without one.
- */
-export const throttleDigest = (value: string, secret: string | undefined) => (secret ? createHmac('sha256', secret) : createHash('sha256')).update(value).digest('hex');
 
 /** The stored key of an identifier's counter. */
 export const identifierThrottleKey = (normalizedIdentifier: string, secret?: string) => `login#${throttleDigest(normalizedIdentifier, secret)}`;
@@ -68,11 +63,6 @@ export const addressThrottleKey = (ip: string, secret?: string) => `ip#${throttl
 /** A client's name inside an identifier's counter (an attribute name: short, never the address). */
 export const clientThrottleName = (ip: string | undefined, secret?: string) => throttleDigest(`client\u0000${ip ?? 'unknown'}`, secret).slice(0, 32);
 
-/** A fixed window: its number (part of a counter's key) and when it ends. */
-export function fixedWindow(windowMs: number, now: Date): { id: number; endsAt: Date } {
-  const id = Math.floor(now.getTime() / windowMs);
-  return { id, endsAt: new Date((id + 1) * windowMs) };
-}
 
 /** A guard against guessing, for the login methods that check a secret (the password; later TOTP, lookup and login codes). */
 export interface LoginThrottle {

@@ -10,8 +10,9 @@ import { getAdminConfig } from '../config/admin.js';
 import { adminKey } from '../config/admin-key.js';
 import { getConfig } from '../config/index.js';
 import { AdminAuthError, AdminAuthThrottledError, BadRequestError, ServiceUnavailableError } from '../errors/index.js';
-import { fixedWindow, throttleDigest, type ThrottleRepository } from '../flows/throttle.js';
+import type { ThrottleRepository } from '../flows/throttle.js';
 import { log } from '../log/index.js';
+import { fixedWindow, throttleDigest } from '../util/counters.js';
 import { clientAddress } from './client-address.js';
 import { trustedProxiesOf } from './browser.js';
 import type { HttpRequest } from './request.js';
@@ -19,9 +20,12 @@ import { httpFunction, type HttpHandler } from './stack.js';
 
 /** Failed admin authentications per client address, counted where every instance sees them. */
 export interface AdminAttempts {
-  /** Seconds before `ip` may try again; undefined when it may now. */
-  refusedFor(ip: string | undefined, now: Date): Promise<number | undefined>;
-  failed(ip: string | undefined, now: Date): Promise<void>;
+  /**
+   * Seconds before `ip` may try again; undefined when it may now. `secret` keys the address's digest (the admin key
+   * in use: what the admin functions hold; they need no other secret).
+   */
+  refusedFor(ip: string | undefined, now: Date, secret: string): Promise<number | undefined>;
+  failed(ip: string | undefined, now: Date, secret: string): Promise<void>;
 }
 
 /**
@@ -30,18 +34,17 @@ export interface AdminAttempts {
  */
 export function createAdminAttempts(
   counters: Pick<ThrottleRepository, 'count' | 'increment'>,
-  secret: string | undefined,
   /** Failures per client address per minute (ADMIN_API_AUTH_FAILURES_PER_MINUTE); 0 = no limit, nothing counted. */
   perMinute: number,
 ): AdminAttempts {
-  const keyOf = (ip: string, now: Date) => {
+  const keyOf = (ip: string, now: Date, secret: string) => {
     const window = fixedWindow(60_000, now);
     return { key: `admin#ip#${throttleDigest(ip, secret)}#${window.id}`, endsAt: window.endsAt };
   };
   return {
-    async refusedFor(ip, now) {
+    async refusedFor(ip, now, secret) {
       if (!ip || perMinute === 0) return undefined;
-      const { key, endsAt } = keyOf(ip, now);
+      const { key, endsAt } = keyOf(ip, now, secret);
       try {
         return (await counters.count(key)) >= perMinute ? Math.max(1, Math.ceil((endsAt.getTime() - now.getTime()) / 1000)) : undefined;
       } catch (error) {
@@ -49,9 +52,9 @@ export function createAdminAttempts(
         return undefined;
       }
     },
-    async failed(ip, now) {
+    async failed(ip, now, secret) {
       if (!ip || perMinute === 0) return;
-      const { key, endsAt } = keyOf(ip, now);
+      const { key, endsAt } = keyOf(ip, now, secret);
       await counters.increment(key, new Date(endsAt.getTime() + 60_000)).catch(() => undefined);
     },
   };
@@ -73,8 +76,6 @@ export function requireAdminKey(attempts?: () => AdminAttempts): middy.Middlewar
       const http = request.event as HttpRequest;
       const now = new Date();
       const ip = clientAddress(http.sourceIp, http.headers['x-forwarded-for'], trustedProxiesOf(getConfig()));
-      const wait = await attempts?.().refusedFor(ip, now);
-      if (wait !== undefined) throw new AdminAuthThrottledError(wait);
       let configured: string | undefined;
       try {
         configured = await adminKey();
@@ -84,8 +85,11 @@ export function requireAdminKey(attempts?: () => AdminAttempts): middy.Middlewar
       if (!configured) {
         throw new AdminAuthError(403, 'The admin API is disabled because no ADMIN_API_KEY is configured for this deployment.');
       }
+      // Refused before the key is compared: a client past its failures learns nothing from its next guess.
+      const wait = await attempts?.().refusedFor(ip, now, configured);
+      if (wait !== undefined) throw new AdminAuthThrottledError(wait);
       if (!adminKeyMatches(http.headers.authorization, configured)) {
-        await attempts?.().failed(ip, now);
+        await attempts?.().failed(ip, now, configured);
         throw new AdminAuthError(401, 'The admin API requires the header "Authorization: Bearer <admin API key>" with the configured key.');
       }
     },
@@ -97,7 +101,7 @@ export function requireAdminKey(attempts?: () => AdminAttempts): middy.Middlewar
  * failed authentications counted by `attempts` (the composition root's).
  */
 export function adminFunction(options: { route: string; attempts?: () => AdminAttempts }, handler: HttpHandler) {
-  return httpFunction({ route: options.route, middlewares: [requireAdminKey(options.attempts)], coldStart: getAdminConfig }, handler);
+  return httpFunction({ route: options.route, middlewares: [requireAdminKey(options.attempts)], coldStart: () => void getAdminConfig() }, handler);
 }
 
 export const DEFAULT_PAGE_SIZE = 250;

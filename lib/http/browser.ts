@@ -87,8 +87,8 @@ export function flowResult(answer: FlowAnswer, config: BrowserSettings): HttpRes
 export const respond = (answer: FlowAnswer): HttpResult => flowResult(answer, getConfig());
 
 /** The cold start of a browser-only function: without `secrets.cookie` it could never sign anyone in. */
-export function requireCookieSecret(): void {
-  if (getConfig().browser.cookieSecrets.length === 0) {
+export function requireCookieSecret(config: Config = getConfig()): void {
+  if (config.browser.cookieSecrets.length === 0) {
     throw new ConfigError('SECRETS_COOKIE must be set for browser flows: at least one secret of 16 characters or more (comma-separated to rotate)');
   }
 }

@@ -8,9 +8,9 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
-import { getConfig } from '../config/index.js';
-import { errorEnvelope, PayloadTooLargeError } from '../errors/index.js';
-import { captureProcessWarnings, log, redactFromLogs, setLogLevel } from '../log/index.js';
+import { coldStartConfig, ConfigError, configReady, getConfig, secretsToRead, type Config } from '../config/index.js';
+import { errorEnvelope, PayloadTooLargeError, ServiceUnavailableError } from '../errors/index.js';
+import { captureProcessWarnings, log, setLogLevel } from '../log/index.js';
 import { requestTracing } from '../tracing/middleware.js';
 import { activeTraceIds } from '../tracing/span.js';
 import { adminCorsHeaders, corsHeaders } from './cors.js';
@@ -24,8 +24,11 @@ export interface RouteOptions {
   route: string;
   /** Further middlewares after the http one (e.g. an admin key check that may answer early). */
   middlewares?: middy.MiddlewareObj[];
-  /** More of the cold start, run after the configuration is read (e.g. the admin functions' own configuration). */
-  coldStart?: () => void;
+  /**
+   * More of the cold start, run after the configuration is checked, with it (e.g. the admin functions' own
+   * configuration); secrets still to be read from Parameter Store are stand-ins there.
+   */
+  coldStart?: (config: Config) => void;
 }
 
 export type LambdaHttpHandler = (event: LambdaHttpEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -100,21 +103,34 @@ function failedColdStart(route: string, error: unknown): LambdaHttpHandler {
   };
 }
 
+/**
+ * The answer of an invocation whose secrets could not be read from Parameter Store (503, as when DynamoDB is down), or
+ * whose values read were refused (500, as a failed cold start): Kratos's envelope, the reason in the log only. The
+ * next invocation reads them again.
+ */
+function notReady(route: string, http: HttpRequest, error: unknown): APIGatewayProxyResult {
+  log('error', `secrets not ready: ${error instanceof Error ? error.message : String(error)}`, { route, error: error instanceof Error ? error.name : undefined });
+  const failure = error instanceof ConfigError ? error : new ServiceUnavailableError('A secret of this deployment could not be read from SSM Parameter Store, please try again later.');
+  return toLambdaResult(errorToResult(failure, http.headers['x-request-id']), responseHeaders(http, route), http.payloadVersion);
+}
+
 export function httpFunction(options: RouteOptions, handler: HttpHandler): LambdaHttpHandler {
   // Configuration is read here, at module load: a bad value fails the cold start, naming the variable, instead of
   // failing the first request. In Lambda's runtime the init fails (Lambda reports it and retries it); anywhere
   // else the function loads and answers 500 (see failedColdStart).
+  // Secrets held in SSM Parameter Store stand in until the first invocation reads them (lib/config/secrets.ts).
   try {
-    const config = getConfig();
+    const config = coldStartConfig();
     setLogLevel(config.logLevel);
-    for (const secret of config.browser.cookieSecrets) redactFromLogs(secret);
-    options.coldStart?.();
+    options.coldStart?.(config);
   } catch (error) {
     if (process.env.AWS_LAMBDA_RUNTIME_API) throw error;
     return failedColdStart(options.route, error);
   }
   captureProcessWarnings();
-  const tracing = requestTracing(options.route);
+  // Tracing starts loading now, during the cold start, unless its configuration waits for those secrets (an OTLP
+  // header may be one): then at the first invocation, once they are read.
+  let tracing = secretsToRead() ? undefined : requestTracing(options.route);
   const stack = middy<HttpRequest, APIGatewayProxyResult>()
     .use(httpMiddleware(options.route))
     .use(options.middlewares ?? [])
@@ -130,6 +146,12 @@ export function httpFunction(options: RouteOptions, handler: HttpHandler): Lambd
       log('error', 'not an HTTP event', { route: options.route, error: error instanceof Error ? error.name : undefined });
       return toLambdaResult({ status: 500, body: errorEnvelope({ status: 500 }) }, {}, '2.0');
     }
+    try {
+      await configReady();
+    } catch (error) {
+      return notReady(options.route, http, error);
+    }
+    tracing ??= requestTracing(options.route);
     const trace = await tracing.start(http, context as Context & { xRayTraceId?: string });
     let response: APIGatewayProxyResult | undefined;
     try {

@@ -3,14 +3,16 @@
  * node_modules anywhere above it, nothing beside it but the tracing SDK's file), required by a fresh Node process, invoked with an API
  * Gateway v2 event against DynamoDB Local, tracing to the Jaeger agent receiver (Thrift compact).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../../scripts/local-stack.js';
 import { BUNDLE_DIR, buildBundles, functionNames, packageIdentitySchemas, SDK_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
 import { dynamoEndpoint, SCHEMA_ENV, TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
-import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
+import { startSsmServer } from '../support/ssm.js';
+import { startJaegerUdpReceiver, startOtlpHttpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
 
 let udp: UdpSpanReceiver;
 let bundles: BundleInfo[];
@@ -32,14 +34,15 @@ handler(JSON.parse(process.argv[2]), { awsRequestId: 'bundle-' + Date.now(), fun
   .catch((error) => { process.stderr.write(String(error && error.stack)); process.exit(1); });
 `;
 
-/** Copies one bundle into a fresh folder outside the project and invokes it there; stderr is kept. */
-function invokeAlone(name: string, event: Record<string, unknown>, env: Record<string, string> = {}, withSdk = true, beside: string[] = []) {
+/** Copies one bundle into a fresh folder outside the project: the command that invokes it there. */
+function aloneCommand(name: string, event: Record<string, unknown>, env: Record<string, string>, withSdk: boolean, beside: string[]) {
   const dir = mkdtempSync(path.join(tmpdir(), `kratos-bundle-${name}-`));
   dirs.push(dir);
   cpSync(path.join(BUNDLE_DIR, `${name}.cjs`), path.join(dir, `${name}.cjs`));
   if (withSdk) cpSync(path.join(BUNDLE_DIR, SDK_BUNDLE_FILE), path.join(dir, SDK_BUNDLE_FILE));
   for (const file of beside) cpSync(file, path.join(dir, path.basename(file)));
-  const run = spawnSync(process.execPath, ['-e', HARNESS, path.join(dir, `${name}.cjs`), JSON.stringify(event)], {
+  return {
+    args: ['-e', HARNESS, path.join(dir, `${name}.cjs`), JSON.stringify(event)],
     cwd: dir,
     env: {
       PATH: process.env.PATH,
@@ -53,10 +56,29 @@ function invokeAlone(name: string, event: Record<string, unknown>, env: Record<s
       AWS_LAMBDA_FUNCTION_NAME: name,
       ...env,
     },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  if (run.status !== 0) throw new Error(`${name} failed: ${run.stderr}`);
+  };
+}
+
+/** Invokes one bundle alone (aloneCommand); stderr is kept. */
+function invokeAlone(name: string, event: Record<string, unknown>, env: Record<string, string> = {}, withSdk = true, beside: string[] = []) {
+  const { args, ...options } = aloneCommand(name, event, env, withSdk, beside);
+  return answerOf(name, spawnSync(process.execPath, args, { ...options, encoding: 'utf8', timeout: 30_000 }));
+}
+
+/** The same, without blocking this process: for a bundle that talks to a server this process runs. */
+async function invokeAloneAsync(name: string, event: Record<string, unknown>, env: Record<string, string> = {}) {
+  const { args, ...options } = aloneCommand(name, event, env, true, []);
+  const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  return answerOf(name, { status, stdout, stderr });
+}
+
+function answerOf(name: string, run: { status: number | null; stdout: string; stderr: string }) {
+  if (run.status !== 0) throw new Error(`${name} failed: ${run.stdout}${run.stderr}`);
   // The function's own log lines share stdout; the answer is the harness's RESULT line.
   const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`${name} gave no answer:\n${run.stdout}\n${run.stderr}`);
@@ -225,5 +247,72 @@ describe('bundles loaded alone', () => {
     expect(whoami.statusCode).toBe(200);
     expect(whoami.json.identity.id).toBe(registered.json.identity.id);
     expect((await rootSpanOf(whoami, '/sessions/whoami')).map((s) => s.name).sort()).toEqual(['/sessions/whoami', 'DynamoDB.GetItem']);
+  });
+  describe('with secrets in SSM Parameter Store', () => {
+    /** Lambda's runtime provides the AWS SDK, which the bundles leave out: here the project's copy stands in. */
+    const RUNTIME_SDK = { NODE_PATH: path.join(PROJECT_ROOT, 'node_modules') };
+
+    it('a bad parameter name, or a secret given both ways, stops the cold start naming the variables; no SDK is loaded for that', () => {
+      const bad = invokeAlone('login-init', v2('GET', '/self-service/login/api'), { LOG_LEVEL: 'info', SECRETS_COOKIE: '', SECRETS_COOKIE_SSM_PARAMETER: 'not a name' });
+      expect(bad.statusCode).toBe(500);
+      expect(bad.output).toContain('cold start failed: SECRETS_COOKIE_SSM_PARAMETER must be a Parameter Store name');
+      // The courier has no HTTP answer to give: its cold start fails, as in Lambda's runtime.
+      const both = { COURIER_SMTP_CONNECTION_URI: 'smtp://127.0.0.1:1/', COURIER_SMTP_CONNECTION_URI_SSM_PARAMETER: '/kratos/smtp' };
+      expect(() => invokeAlone('courier', { source: 'aws.events' }, both)).toThrow('ConfigError: COURIER_SMTP_CONNECTION_URI and COURIER_SMTP_CONNECTION_URI_SSM_PARAMETER are both set');
+    });
+
+    it('the admin key: read at the first request, the key held there opens the admin API and no other does', async () => {
+      const ssm = await startSsmServer({ '/kratos/admin-api-key': 'admin-key-held-in-parameter-store' });
+      try {
+        const env = { ...RUNTIME_SDK, ...ssm.sdkEnv(), ADMIN_API_KEY: '', ADMIN_API_KEY_SSM_PARAMETER: '/kratos/admin-api-key' };
+        const held = await invokeAloneAsync('admin-version', v2('GET', '/admin/version', { headers: { authorization: 'Bearer admin-key-held-in-parameter-store' } }), env);
+        expect(held.statusCode).toBe(200);
+        const other = await invokeAloneAsync('admin-version', v2('GET', '/admin/version', { headers: admin }), env);
+        expect(other.statusCode).toBe(401);
+        expect(ssm.requests).toEqual([
+          { name: '/kratos/admin-api-key', withDecryption: true },
+          { name: '/kratos/admin-api-key', withDecryption: true },
+        ]);
+      } finally {
+        await ssm.close();
+      }
+    });
+
+    it('the OTLP header: tracing waits for it, then exports with it', async () => {
+      const ssm = await startSsmServer({ '/kratos/otlp-header': 'Bearer otlp-token-held-in-parameter-store' });
+      const otlp = await startOtlpHttpReceiver();
+      try {
+        const result = await invokeAloneAsync('login-init', v2('GET', '/self-service/login/api'), {
+          ...RUNTIME_SDK,
+          ...ssm.sdkEnv(),
+          TRACING_PROVIDER: 'otel',
+          TRACING_PROVIDERS_OTLP_SERVER_URL: otlp.url,
+          TRACING_PROVIDERS_OTLP_AUTHORIZATION_HEADER_SSM_PARAMETER: '/kratos/otlp-header',
+        });
+        expect(result.statusCode).toBe(200);
+        await otlp.waitForSpans((spans) => spans.some((span) => span.name === '/self-service/login/api'), 5000);
+        expect(otlp.requests.map((r) => r.headers.authorization)).toContain('Bearer otlp-token-held-in-parameter-store');
+        expect(ssm.requests).toEqual([{ name: '/kratos/otlp-header', withDecryption: true }]);
+      } finally {
+        await otlp.close();
+        await ssm.close();
+      }
+    });
+
+    it('the courier’s SMTP URI: read before the sweep; a parameter that cannot be read fails the invocation (Lambda retries it), naming the variable', async () => {
+      const ssm = await startSsmServer({ '/kratos/smtp': 'smtp://127.0.0.1:1/?disable_starttls=true' });
+      try {
+        const scheduled = { version: '0', source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+        const env = { ...RUNTIME_SDK, ...ssm.sdkEnv(), LOG_LEVEL: 'info', COURIER_SMTP_CONNECTION_URI: '', COURIER_SMTP_CONNECTION_URI_SSM_PARAMETER: '/kratos/smtp' };
+        const swept = (await invokeAloneAsync('courier', scheduled, env)) as unknown as { batchItemFailures: unknown[] };
+        expect(swept.batchItemFailures).toEqual([]);
+        expect(ssm.requests).toEqual([{ name: '/kratos/smtp', withDecryption: true }]);
+        await expect(invokeAloneAsync('courier', scheduled, { ...env, COURIER_SMTP_CONNECTION_URI_SSM_PARAMETER: '/kratos/missing' })).rejects.toThrow(
+          'courier: secrets not ready: COURIER_SMTP_CONNECTION_URI_SSM_PARAMETER: the parameter \\"/kratos/missing\\" could not be read (ParameterNotFound)',
+        );
+      } finally {
+        await ssm.close();
+      }
+    });
   });
 });

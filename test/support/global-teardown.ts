@@ -1,13 +1,14 @@
 /**
  * Stops the shared stack, then reads everything the run exported or logged (spans of every receiver, the
  * output of every serverless-offline) and fails the run if a password, a bcrypt hash, a session token or
- * the admin key appears anywhere.
+ * the admin key appears anywhere, or if a function made a DynamoDB call its role in serverless.yml does not allow.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { LocalDatabase, RunningCourier, RunningOffline } from '../../scripts/local-stack.js';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
 import { TEST_ENV } from './env.js';
+import { checkDynamoGrants } from './iam-usage.js';
 import type { RangeServer } from './pwned.js';
 import type { SmtpReceiver } from './smtp.js';
 import type { UdpSpanReceiver } from './trace-receivers.js';
@@ -56,11 +57,18 @@ export default async function globalTeardown(): Promise<void> {
     scanned += text.length;
     for (const secret of new Set(findSecrets(text, passwords))) problems.push(`${file}: ${secret}`);
   }
+  const spanFiles = readdirSync(dir).filter((file) => file.startsWith('spans-')).map((file) => path.join(dir, file));
+  const grants = checkDynamoGrants(spanFiles, path.join(PROJECT_ROOT, 'serverless.yml'));
   rmSync(dir, { recursive: true, force: true });
   if (stack?.mail) rmSync(stack.mail.folder, { recursive: true, force: true });
   if (problems.length > 0) {
     throw new Error(`Secrets found in exported spans or logs:\n${problems.slice(0, 20).join('\n')}`);
   }
   if (scanned === 0) throw new Error('The secret scan found nothing to read: spans and logs were not collected');
+  if (grants.problems.length > 0) {
+    throw new Error(`DynamoDB calls that serverless.yml's roles would refuse on AWS:\n${grants.problems.join('\n')}`);
+  }
+  const uncalled = [...grants.uncalled].map(([role, actions]) => `${role} ${actions.join(' ')}`).join('; ');
+  process.stdout.write(`\nIAM check: every DynamoDB call of ${grants.functions} functions is allowed by its role in serverless.yml (allowed, not called in this run: ${uncalled || 'none'}).\n`);
   process.stdout.write(`\nSecret scan: ${(scanned / 1024).toFixed(0)} KiB of exported spans and logs, no password, hash, token or admin key.\n`);
 }

@@ -21,7 +21,7 @@ const WRONG = 'Bearer wrong-wrong-wrong-wrong-wrong-wrong';
 
 function adminRoute(perMinute = 20) {
   const store = createMemoryStore();
-  const attempts = createAdminAttempts(store.throttle, 'admin-attempts-secret-0123456789', perMinute);
+  const attempts = createAdminAttempts(store.throttle, perMinute);
   const handler = adminFunction({ route: '/admin/x', attempts: () => attempts }, async () => ({ status: 200, body: { ok: true } }));
   return { store, call: (ip: string, authorization: string) => handler(event(ip, authorization), {} as Context) };
 }
