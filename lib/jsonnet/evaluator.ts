@@ -102,8 +102,11 @@ export class Evaluator {
     switch (node.kind) {
       case 'literal':
         return node.value;
-      case 'var':
-        return lookup(node, env);
+      case 'var': {
+        // The variable itself, unless it is a binding of the frame being filled (`local a = b, b = 1`).
+        const slot = lookup(node, env);
+        return slot === undefined ? new Thunk(node, env) : slot;
+      }
       case 'function':
         return new Closure(node.params, node.body, env);
       default:
