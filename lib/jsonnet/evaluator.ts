@@ -16,11 +16,18 @@ import { serializeJson } from './manifest.js';
 import { Builtin, Closure, codePointLength, codePoints, compareStrings, Env, hasAstral, JFunction, JObject, Thunk, typeOf, type Layer, type LayerField, type Lazy, type Value } from './values.js';
 import { formatString } from './format.js';
 
-/** Sandbox limits that are not options: generous for any mapper or hook body, small next to a Lambda's memory. */
+/**
+ * Sandbox limits that are not options: generous for any mapper or hook body (they build a few hundred values),
+ * small next to a Lambda's memory. A lazy array element costs up to about 100 bytes (a thunk and its closure), so
+ * the element budget bounds what an evaluation can hold to about 100 MiB; characters are cheap (2 bytes) and
+ * counted apart.
+ */
 export const LIMITS = {
-  /** Array elements, object fields and string characters created, summed over an evaluation. */
-  allocationUnits: 2 ** 25,
-  /** The longest string an evaluation may build (characters). */
+  /** Array elements and object fields created (an object counts 2 more), summed over an evaluation. */
+  elements: 2 ** 20,
+  /** String characters created, summed over an evaluation. */
+  characters: 2 ** 25,
+  /** The longest string an evaluation may build. */
   stringLength: 2 ** 24,
 };
 
@@ -35,7 +42,8 @@ const TIME_CHECK_EVERY = 1024;
 export class Evaluator {
   depth = 0;
   private steps = 0;
-  private allocated = 0;
+  private elements = 0;
+  private characters = 0;
   private readonly deadline: number;
   readonly maxStack: number;
   readonly timeoutMs: number;
@@ -57,18 +65,31 @@ export class Evaluator {
     }
   }
 
-  /** Count `units` of new elements, fields or characters against the allocation budget. */
+  /** Count `units` new array elements or object fields against the allocation budget. */
   allocate(units: number): void {
-    this.allocated += units;
-    if (this.allocated > LIMITS.allocationUnits) {
-      throw runtimeError(`evaluation exceeded its allocation budget (${LIMITS.allocationUnits} elements, fields or characters)`);
+    this.elements += units;
+    if (this.elements > LIMITS.elements) {
+      throw runtimeError(`evaluation exceeded its allocation budget (${LIMITS.elements} array elements and object fields)`);
     }
   }
 
-  /** A new string of `length` characters: counted, and refused beyond the longest allowed. */
-  allocateString(length: number): void {
+  /** Count `count` new string characters against the allocation budget. */
+  allocateCharacters(count: number): void {
+    this.characters += count;
+    if (this.characters > LIMITS.characters) {
+      throw runtimeError(`evaluation exceeded its allocation budget (${LIMITS.characters} string characters)`);
+    }
+  }
+
+  /** Refuse a string longer than the longest allowed (before building it). */
+  checkStringLength(length: number): void {
     if (length > LIMITS.stringLength) throw runtimeError(`string too long: ${length} characters (the limit is ${LIMITS.stringLength})`);
-    this.allocate(length);
+  }
+
+  /** A new string of `length` characters: its length checked, its characters counted. */
+  allocateString(length: number): void {
+    this.checkStringLength(length);
+    this.allocateCharacters(length);
   }
 
   private enter(at?: Position): void {
@@ -343,7 +364,7 @@ export class Evaluator {
         fields.set(name, { visibility: field.visibility, plus: field.plus, body: field.body });
       }
     }
-    this.allocate(fields.size + 1);
+    this.allocate(fields.size + 2);
     return new JObject([{ fields, locals: node.locals, asserts: node.asserts, env }]);
   }
 
@@ -407,13 +428,13 @@ export class Evaluator {
 
   /** `obj[name]` from outside: the top-most layer defining it. */
   field(obj: JObject, name: string, at?: Position): Value {
-    const cached = obj.cache.get(name);
+    const cached = obj.cache?.get(name);
     if (cached !== undefined) return cached;
     if (obj.assertState !== 1) this.checkAsserts(obj);
     const layer = obj.findLayer(name);
     if (layer < 0) throw runtimeError(`Field does not exist: ${name}`, at);
     const value = this.evaluateField(obj, layer, name, at);
-    obj.cache.set(name, value);
+    (obj.cache ??= new Map()).set(name, value);
     return value;
   }
 
@@ -579,7 +600,7 @@ export class Evaluator {
     if (typeof left === 'string') return this.concat(left, this.toStringValue(right));
     if (left instanceof JObject) {
       if (!(right instanceof JObject)) throw typeError(right, 'object', at);
-      this.allocate(1);
+      this.allocate(2);
       return new JObject(left.layers.concat(right.layers));
     }
     if (Array.isArray(left)) {
@@ -595,9 +616,8 @@ export class Evaluator {
    * loop appending to a string costs what it appends; doubling a string costs what it doubles.
    */
   concat(left: string, right: string): string {
-    const length = left.length + right.length;
-    if (length > LIMITS.stringLength) throw runtimeError(`string too long: ${length} characters (the limit is ${LIMITS.stringLength})`);
-    this.allocate(Math.min(left.length, right.length) + 1);
+    this.checkStringLength(left.length + right.length);
+    this.allocateCharacters(Math.min(left.length, right.length) + 1);
     return left + right;
   }
 

@@ -87,7 +87,8 @@ export function formatString(ev: Evaluator, format: string, values: Value): stri
   const codes = parseCodes(format);
   let out = '';
   const append = (s: string) => {
-    ev.allocateString(out.length + s.length);
+    ev.checkStringLength(out.length + s.length);
+    ev.allocateCharacters(s.length);
     out += s;
   };
   if (values instanceof JObject) {

@@ -71,6 +71,7 @@ export function lex(source: string): Token[] {
   let pos = 0;
   let line = 1;
   let lineStart = 0;
+  const run = { end: 0, lastAllowedEnd: -1 };
 
   const fail = (message: string, at: { line: number; column: number } = here()): never => {
     throw new JsonnetError('syntax', message, at);
@@ -129,14 +130,20 @@ export function lex(source: string): Token[] {
     } else if (c === '|' && source.startsWith('|||', pos)) {
       tokens.push({ kind: 'string', value: lexTextBlock(start), textBlock: true, ...start });
     } else if (isOperatorChar(c)) {
-      let end = pos;
-      while (end < source.length && isOperatorChar(source[end])) {
-        if (end > pos && source[end] === '/' && (source[end + 1] === '/' || source[end + 1] === '*')) break;
-        if (end > pos && source[end] === '|' && source.startsWith('|||', end)) break;
-        end++;
+      // A run of operator characters, remembered: when it splits into several operators (`---x`), the next ones
+      // start inside it, and scanning it again each time would be quadratic in its length.
+      if (pos >= run.end) {
+        run.end = pos;
+        run.lastAllowedEnd = -1;
+        while (run.end < source.length && isOperatorChar(source[run.end])) {
+          if (run.end > pos && source[run.end] === '/' && (source[run.end + 1] === '/' || source[run.end + 1] === '*')) break;
+          if (run.end > pos && source[run.end] === '|' && source.startsWith('|||', run.end)) break;
+          if (!'+-~!$'.includes(source[run.end])) run.lastAllowedEnd = run.end + 1;
+          run.end++;
+        }
       }
       // An operator of several characters may not end in + - ~ ! $ (so `x+-1` is `x + -1`).
-      while (end - pos > 1 && '+-~!$'.includes(source[end - 1])) end--;
+      const end = run.lastAllowedEnd > pos + 1 ? run.lastAllowedEnd : pos + 1;
       const op = source.slice(pos, end);
       advanceTo(end);
       tokens.push({ kind: op === '$' ? 'dollar' : 'operator', value: op, ...start });

@@ -92,10 +92,11 @@ function visibleFields(ev: Evaluator, obj: JObject): string[] {
   return obj.fieldNames(false);
 }
 
-/** One more value written: a step of work and a unit of output. */
-function written(ev: Evaluator, units = 1): void {
+/** One more value written: a step of work and a unit of output (a string's characters count as characters). */
+function written(ev: Evaluator, characters = 0): void {
   ev.tick();
-  ev.allocate(units);
+  if (characters > 0) ev.allocateCharacters(characters);
+  else ev.allocate(1);
 }
 
 /** The plain JavaScript value (`evaluate`'s result): objects with their visible fields, in Jsonnet's order. */

@@ -164,7 +164,8 @@ define('equals', 'x, y', (ev, [x, y]) => ev.equals(value(ev, x), value(ev, y)));
 // ---- numbers ----
 
 const unary = (name: string, f: (x: number) => number) => define(name, 'x', (ev, [x]) => checkNumber(f(num(ev, x))));
-unary('abs', Math.abs);
+// std.jsonnet's `if n > 0 then n else -n`: the absolute value of 0 is -0, visible in output and strings.
+unary('abs', (x) => (x > 0 ? x : -x));
 unary('sqrt', Math.sqrt);
 unary('ceil', Math.ceil);
 unary('floor', Math.floor);
@@ -549,7 +550,7 @@ define('join', 'sep, arr', (ev, [s, a]) => {
       if (part === null) continue;
       if (typeof part !== 'string') throw typeError(part, 'string');
       length += part.length + (parts.length > 0 ? separator.length : 0);
-      if (length > 2 ** 24) ev.allocateString(length);
+      ev.checkStringLength(length);
       parts.push(part);
     }
     ev.allocateString(length);

@@ -61,8 +61,8 @@ export interface Layer {
 }
 
 export class JObject {
-  /** Field values already computed, by name, for lookups from outside (the common case). */
-  readonly cache = new Map<string, Value>();
+  /** Field values already computed, by name, for lookups from outside (the common case); made on first use. */
+  cache: Map<string, Value> | undefined;
   /** Values of fields reached through `super`, by layer and name. */
   superCache: Map<string, Value> | undefined;
   /** The frame of object locals per layer, bound to this object (built once, not per field evaluation). */

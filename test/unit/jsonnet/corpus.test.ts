@@ -2,12 +2,18 @@
  * lib/jsonnet against the reference interpreter on the hand-written corpus (corpus.ts): the same JSON, or both fail.
  * Programs meant to fail must fail in both, and ours with a JsonnetError.
  */
+import { jest } from '@jest/globals';
 import { agree, describeOutcome, pooled, runOurs, runReference, runReferenceBatched, type Outcome } from '../../support/jsonnet-reference.js';
 import { CORPUS, type CorpusCase } from './corpus.js';
 
 const reference = new Map<CorpusCase, Outcome>();
 
+// std.trace writes to stderr; the corpus calls it once.
+beforeAll(() => void jest.spyOn(console, 'error').mockImplementation(() => {}));
+afterAll(() => jest.restoreAllMocks());
+
 beforeAll(async () => {
+  const started = performance.now();
   const alone = (c: CorpusCase) => c.fails || c.extStr || c.extCode || c.tlaStr || c.tlaCode;
   const batched = CORPUS.filter((c) => !alone(c));
   const outcomes = await runReferenceBatched(batched.map((c) => c.program), 200);
@@ -15,6 +21,7 @@ beforeAll(async () => {
   const single = CORPUS.filter(alone);
   const results = await pooled(single.map((c) => () => runReference(c)), 3);
   single.forEach((c, i) => reference.set(c, results[i]));
+  process.stdout.write(`reference: ${batched.length} programs batched, ${single.length} alone, ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 }, 120_000);
 
 describe('lib/jsonnet agrees with the reference interpreter (jsonnet 0.18) on the corpus', () => {
