@@ -96,8 +96,8 @@ export class JObject {
 
   /** Field names in Jsonnet's order (by code point), with or without the hidden ones. */
   fieldNames(includeHidden: boolean): string[] {
-    if (includeHidden) return (this.sortedAll ??= [...this.fieldVisibility().keys()].sort(compareStrings));
-    return (this.sortedVisible ??= [...this.fieldVisibility()].filter(([, visible]) => visible).map(([name]) => name).sort(compareStrings));
+    if (includeHidden) return (this.sortedAll ??= sortStrings([...this.fieldVisibility().keys()]));
+    return (this.sortedVisible ??= sortStrings([...this.fieldVisibility()].filter(([, visible]) => visible).map(([name]) => name)));
   }
 
   /** The top-most layer at or below `below - 1` defining `name`, or -1. */
@@ -182,6 +182,11 @@ export function codePointLength(s: string): number {
 
 export function codePoints(s: string): string[] {
   return hasAstral(s) ? Array.from(s) : s.split('');
+}
+
+/** Strings in code point order; JavaScript's own order is the same when no string has a surrogate pair. */
+export function sortStrings(strings: string[]): string[] {
+  return strings.some(hasAstral) ? strings.sort(compareStrings) : strings.sort();
 }
 
 /** Jsonnet's (and Go's) string order: by code point, where JavaScript's `<` orders by UTF-16 unit. */
