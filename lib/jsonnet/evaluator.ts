@@ -13,7 +13,7 @@
 import type { BinaryOperator, Node, NodeOf, Position } from './ast.js';
 import { JsonnetError, runtimeError } from './errors.js';
 import { serializeJson } from './manifest.js';
-import { Builtin, Closure, codePointLength, codePoints, compareStrings, Env, hasAstral, JFunction, JObject, Thunk, typeOf, type Layer, type LayerField, type Lazy, type Value } from './values.js';
+import { Builtin, Closure, codePoints, compareStrings, Env, hasAstral, JFunction, JObject, Thunk, typeOf, type Layer, type LayerField, type Lazy, type Value } from './values.js';
 import { formatString } from './format.js';
 
 /**
@@ -685,11 +685,6 @@ export class Evaluator {
   requireString(value: Value, at: Position): string {
     if (typeof value !== 'string') throw typeError(value, 'string', at);
     return value;
-  }
-
-  /** The length of a string in code points (what Jsonnet counts). */
-  stringLength(s: string): number {
-    return codePointLength(s);
   }
 }
 

@@ -47,7 +47,8 @@ export function evaluate(source: string, options: EvaluateOptions = {}): unknown
   const globals = new Env(null, [STD], null);
   const extVars = new Map<string, Lazy>();
   const ev = new Evaluator({ maxStack, timeoutMs, extVars });
-  const snippet = (code: string) => new Thunk(null, null, () => ev.evaluate(compile(code), globals));
+  // Ext and top-level code is mostly data that changes with every call (claims, a hook's ctx): not cached.
+  const snippet = (code: string) => new Thunk(null, null, () => ev.evaluate(compile(code, false), globals));
   for (const [name, text] of Object.entries(options.extVars ?? {})) extVars.set(name, text);
   for (const [name, code] of Object.entries(options.extCode ?? {})) extVars.set(name, snippet(code));
   try {
@@ -73,15 +74,20 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 
 /**
  * Parsed and resolved programs by source: a warm function evaluates the same mapper again and again. The tree is
- * never changed by evaluation, so it is safely shared. Bounded, oldest out first.
+ * never changed by evaluation, so it is safely shared. Bounded, the least recently used out first.
  */
 const compiled = new Map<string, Node>();
 const COMPILED_KEPT = 64;
 
-function compile(source: string): Node {
-  let program = compiled.get(source);
-  if (!program) {
-    program = resolve(parse(source));
+function compile(source: string, cache = true): Node {
+  const cached = compiled.get(source);
+  if (cached) {
+    compiled.delete(source);
+    compiled.set(source, cached);
+    return cached;
+  }
+  const program = resolve(parse(source));
+  if (cache) {
     if (compiled.size >= COMPILED_KEPT) compiled.delete(compiled.keys().next().value!);
     compiled.set(source, program);
   }

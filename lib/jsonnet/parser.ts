@@ -8,7 +8,6 @@ import type { BinaryOperator, Binding, CompSpec, FieldNode, Node, Parameter, Pos
 import { JsonnetError } from './errors.js';
 import { lex, type Token, type TokenKind } from './lexer.js';
 
-const APPLY = 2;
 const UNARY = 4;
 const MAX = 16;
 
@@ -141,36 +140,40 @@ class Parser {
       }
     }
 
-    if (begin.kind === 'operator' && precedence === UNARY) {
+    // A unary operator binds tighter than every binary one: its operand is another unary expression, or a terminal
+    // with its postfixes (`.f`, `[i]`, `(args)`, `{...}`).
+    let left: Node;
+    if (begin.kind === 'operator') {
       if (!UNARY_OPERATORS.has(begin.value)) this.fail(`Not a unary operator: ${begin.value}`, begin);
       this.pop();
-      return { kind: 'unary', operator: begin.value as UnaryOperator, operand: this.expression(UNARY), ...at };
+      left = { kind: 'unary', operator: begin.value as UnaryOperator, operand: this.expression(UNARY), ...at };
+    } else {
+      left = this.terminal();
+      for (let next = this.peek().kind; next === '.' || next === '[' || next === '(' || next === '{'; next = this.peek().kind) {
+        left = this.postfix(left, at);
+      }
     }
-    if (precedence === 0) return this.terminal();
-
-    let left = this.expression(precedence - 1);
+    // Binary operators by precedence climbing: this loop takes those of at most `precedence`, their right operand
+    // only tighter ones, so all are left-associative.
     while (true) {
       const token = this.peek();
-      let operator: BinaryOperator | undefined;
+      let operator: BinaryOperator;
       if (token.kind === 'in') operator = 'in';
       else if (token.kind === 'operator') {
         // `:` ends an assert's condition and `::` a slice's begin index.
         if (token.value === ':' || token.value === '::') return left;
         if (!(token.value in BINARY_PRECEDENCE)) this.fail(`Not a binary operator: ${token.value}`, token);
         operator = token.value as BinaryOperator;
-      } else if (token.kind === '.' || token.kind === '[' || token.kind === '(' || token.kind === '{') {
-        if (precedence !== APPLY) return left;
-        left = this.postfix(left, at);
-        continue;
       } else return left;
-      if (BINARY_PRECEDENCE[operator] !== precedence) return left;
+      const operatorPrecedence = BINARY_PRECEDENCE[operator];
+      if (operatorPrecedence > precedence) return left;
       this.pop();
       if (operator === 'in' && this.peek().kind === 'super') {
         this.pop();
         left = { kind: 'inSuper', name: left, ...at };
         continue;
       }
-      const right = this.expression(precedence - 1);
+      const right = this.expression(operatorPrecedence - 1);
       left = { kind: 'binary', operator, left, right, ...at };
     }
   }
