@@ -27,6 +27,7 @@ ok('text block with tabs', '|||\n\tone\n\ttwo\n|||');
 ok('strings spanning lines', '"first\nsecond"');
 ok('comments', '/* block */ 1 + // line\n 2 # hash\n');
 ok('unicode strings', '["héllo", "日本", "😀", "a\\u0000b"]');
+ok('code point order beyond the BMP', String.raw`["" < "😀", std.sort(["😀", "", "a", "é"]), std.objectFields({"😀": 1, "": 2, z: 3}), std.set(["😀", "￿", "😁"])]`);
 ok('operators without spaces', '[1+-1, 2*-3, !!true, -(-2), 1<2, 3>=3, 4!=5]');
 
 // ---- arithmetic and operators ----

@@ -124,6 +124,10 @@ describe('where go-jsonnet v0.21 differs from jsonnet 0.18 (go-jsonnet is follow
     expect(run('[10, 20, 30][1.7]')).toBe(20);
   });
 
+  it('a text block opened with |||- drops its final new line (0.18: a syntax error)', () => {
+    expect(run('[|||-\n  no final new line\n|||, |||\n  kept\n|||]')).toEqual(['no final new line', 'kept\n']);
+  });
+
   it('"%g" of 0 is "0" (0.18: overflow)', () => {
     expect(run('["%g" % 0, "%e" % 0]')).toEqual(['0', '0.000000e+00']);
   });
