@@ -10,6 +10,7 @@ import path from 'node:path';
 import { startDatabase } from '../scripts/local-stack.js';
 import { runColdStart } from './cold/cold-start.js';
 import { runExporterEncode } from './exporter-encode.js';
+import { runJsonnet } from './jsonnet.js';
 import { lambdaRuntimeEnv } from './lib/lambda.js';
 import { round } from './lib/stats.js';
 import { Worker } from './lib/workers.js';
@@ -30,8 +31,8 @@ interface Result {
 
 const quick = process.argv.includes('--quick');
 const SIZE = quick
-  ? { rounds: 2, batch: 50, warmup: 50, hanging: 3, coldRuns: 3, floor: 3, encode: 200, recovery: 10 }
-  : { rounds: 16, batch: 200, warmup: 1000, hanging: 10, coldRuns: 30, floor: 20, encode: 2000, recovery: 200 };
+  ? { rounds: 2, batch: 50, warmup: 50, hanging: 3, coldRuns: 3, floor: 3, encode: 200, recovery: 10, jsonnet: 500 }
+  : { rounds: 16, batch: 200, warmup: 1000, hanging: 10, coldRuns: 30, floor: 20, encode: 2000, recovery: 200, jsonnet: 20_000 };
 
 const results: Result[] = [];
 const info = (name: string, unit: string, value: number | null, digits = 3) =>
@@ -102,6 +103,9 @@ async function main(): Promise<void> {
     log(`recovery submit, known and unknown address: ${SIZE.recovery} each`);
     const recovery = await runRecoveryTiming(db.endpoint, SIZE.recovery);
 
+    log(`Jsonnet claims mapper: ${SIZE.jsonnet} warm evaluations, and the evaluator's bundle`);
+    const jsonnet = await runJsonnet(SIZE.jsonnet, SIZE.jsonnet / 4);
+
     // 4. Login floor.
     log(`login at bcrypt cost 12: ${SIZE.floor} logins and compares`);
     const floor = await runLoginFloor(db.endpoint, SIZE.floor);
@@ -165,6 +169,9 @@ async function main(): Promise<void> {
     info('recovery submit (known address) median', 'ms', recovery.knownMs, 2);
     info('recovery submit (unknown address) median', 'ms', recovery.unknownMs, 2);
     atMost('recovery submit, unknown vs known address: difference / known', 'ratio', Math.abs(recovery.unknownMs - recovery.knownMs) / recovery.knownMs, 0.1);
+    below('Jsonnet claims mapper, warm evaluation median', 'us', jsonnet.warmMedianUs, 1000, 1);
+    info('Jsonnet claims mapper, warm evaluation p99', 'us', jsonnet.warmP99Us, 1);
+    atMost('lib/jsonnet bundle size (minified)', 'KiB', jsonnet.bundleKiB, 120, 1);
     info('login submit at cost 12 median', 'ms', floor.loginMs, 1);
     info('bcryptjs compare at cost 12 median', 'ms', floor.bcryptjsMs, 1);
     atMost('login submit / bcryptjs compare (cost 12)', 'ratio', floor.loginMs / floor.bcryptjsMs, 1.1);
