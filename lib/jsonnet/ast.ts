@@ -4,8 +4,6 @@
  * and object methods are fields holding functions. Variables carry the (depth, slot) the scope analysis resolved
  * them to, so a lookup at run time walks `depth` frames up and reads one array slot, with no name search.
  */
-import type { Value } from './values.js';
-
 export interface Position {
   line: number;
   column: number;
@@ -51,7 +49,7 @@ export type CompSpec = { kind: 'for'; name: string; source: Node } | { kind: 'if
 
 export type Node = Position &
   (
-    | { kind: 'literal'; value: Value }
+    | { kind: 'literal'; value: null | boolean | number | string }
     | { kind: 'var'; name: string; depth: number; slot: number }
     | { kind: 'self' }
     | { kind: 'dollar' }

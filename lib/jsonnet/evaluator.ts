@@ -13,7 +13,7 @@
 import type { BinaryOperator, Node, NodeOf, Position } from './ast.js';
 import { JsonnetError, runtimeError } from './errors.js';
 import { serializeJson } from './manifest.js';
-import { Builtin, Closure, codePoints, compareStrings, Env, hasAstral, JFunction, JObject, Thunk, typeOf, type Layer, type LayerField, type Lazy, type Value } from './values.js';
+import { Builtin, Closure, codePoints, compareStrings, Env, hasAstral, JFunction, JObject, Thunk, typeOf, type Evaluation, type Layer, type LayerField, type Lazy, type Value } from './values.js';
 import { formatString } from './format.js';
 
 /**
@@ -39,7 +39,7 @@ export interface EvaluatorOptions {
 
 const TIME_CHECK_EVERY = 1024;
 
-export class Evaluator {
+export class Evaluator implements Evaluation {
   depth = 0;
   private steps = 0;
   private elements = 0;

@@ -5,8 +5,7 @@
  * it differs from C's printf in visible ways (`'%e' % 1000` is `10.000000e+02` there).
  */
 import { runtimeError } from './errors.js';
-import type { Evaluator } from './evaluator.js';
-import { codePoints, JObject, typeOf, type Lazy, type Value } from './values.js';
+import { codePoints, JObject, typeOf, type Lazy, type Value, type Evaluation as Evaluator } from './values.js';
 
 interface Code {
   key: string | null;

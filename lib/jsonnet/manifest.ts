@@ -7,8 +7,7 @@
  * expand into gigabytes of output.
  */
 import { runtimeError } from './errors.js';
-import type { Evaluator } from './evaluator.js';
-import { compareStrings, JObject, typeOf, type Lazy, type Value } from './values.js';
+import { compareStrings, JObject, typeOf, type Lazy, type Value, type Evaluation as Evaluator } from './values.js';
 
 /** go-jsonnet's unparseNumber: integers as `%.0f`, anything else as `%.17g` (enough digits to round-trip). */
 export function formatNumber(n: number): string {

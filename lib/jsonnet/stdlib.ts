@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { runtimeError } from './errors.js';
-import { checkNumber, typeError, type Evaluator } from './evaluator.js';
+import { checkNumber, typeError } from './evaluator.js';
 import { codePointToString, formatString } from './format.js';
 import {
   formatNumber,
@@ -19,7 +19,7 @@ import {
   manifestYamlDoc,
   quoteString,
 } from './manifest.js';
-import { codePointLength, codePoints, Builtin, compareStrings, JFunction, JObject, Thunk, typeOf, type Layer, type LayerField, type Lazy, type Value } from './values.js';
+import { codePointLength, codePoints, Builtin, compareStrings, JFunction, JObject, Thunk, typeOf, type Layer, type LayerField, type Lazy, type Value, type Evaluation as Evaluator } from './values.js';
 import { parseYaml } from './yaml.js';
 
 type Args = (Lazy | undefined)[];

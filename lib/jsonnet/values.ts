@@ -4,10 +4,32 @@
  * an object is a stack of layers (one per object literal that `+` combined), so `self` and `super` are resolved late,
  * as the language requires; a function is a closure over its environment or a built-in of the standard library.
  */
-import type { AssertNode, Binding, Node, Visibility } from './ast.js';
-import type { Evaluator } from './evaluator.js';
+import type { AssertNode, Binding, Node, Position, Visibility } from './ast.js';
 
 export type Value = null | boolean | number | string | Lazy[] | JObject | JFunction;
+
+/**
+ * What the standard library, manifesting and formatting ask of an evaluation (evaluator.ts's Evaluator): declared
+ * here, beside the values they work on, so that none of them imports the evaluator that imports them.
+ */
+export interface Evaluation {
+  readonly extVars: Map<string, Lazy>;
+  trace: (line: string) => void;
+  tick(): void;
+  allocate(units: number): void;
+  allocateCharacters(count: number): void;
+  checkStringLength(length: number): void;
+  allocateString(length: number): void;
+  force(lazy: Lazy): Value;
+  call(fn: JFunction, args: Lazy[], named?: { name: string; value: Lazy }[] | null, at?: Position): Value;
+  checkAsserts(obj: JObject): void;
+  field(obj: JObject, name: string, at?: Position): Value;
+  slice(target: Value, begin: Value, end: Value, step: Value, at: Position): Value;
+  concat(left: string, right: string): string;
+  equals(a: Value, b: Value): boolean;
+  compare(a: Value, b: Value, at?: Position): number;
+  toStringValue(value: Value): string;
+}
 
 /** An array element, function argument or variable: a value, or a thunk computing it on first use. */
 export type Lazy = Value | Thunk;
@@ -137,7 +159,7 @@ export class Builtin extends JFunction {
     readonly name: string,
     readonly paramNames: readonly string[],
     readonly optionalFrom: number,
-    readonly run: (ev: Evaluator, args: (Lazy | undefined)[]) => Value,
+    readonly run: (ev: Evaluation, args: (Lazy | undefined)[]) => Value,
   ) {
     super();
     this.requiredCount = optionalFrom;
