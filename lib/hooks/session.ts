@@ -12,7 +12,7 @@ export function sessionHook(deps: { sessionService: SessionService; sessions: Pi
   return {
     name: 'session',
     prepare(ctx) {
-      const issued = deps.sessionService.issue(ctx.identity, ctx.request, ctx.now, [{ method: ctx.method, aal: 'aal1', completedAt: ctx.now }]);
+      const issued = deps.sessionService.issue(ctx.identity, ctx.request, ctx.now, [{ method: ctx.method, aal: 'aal1', completedAt: ctx.now, ...(ctx.provider ? { provider: ctx.provider } : {}) }]);
       ctx.session = issued;
       ctx.writes.push(deps.sessions.add(issued.session, issued.tokenHash));
     },

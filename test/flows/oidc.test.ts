@@ -1,0 +1,246 @@
+/**
+ * Social sign-in in-process (memory store) against a real OpenID provider (oidc-provider on a free port): browser
+ * registration and sign-in through the provider, the login-to-registration switch, the missing-traits form, what is
+ * refused (state, nonce, PKCE, another browser, the provider's refusal, an e-mail another account holds) and native
+ * apps' ID tokens.
+ */
+import type { FlowAnswer } from '../../lib/flows/answer.js';
+import { newCsrfToken } from '../../lib/flows/csrf.js';
+import type { FlowView } from '../../lib/flows/model.js';
+import { apiRequest, browserRequest, flowOf, memoryApp, messageIds, register, rejection, uniqueEmail, type MemoryApp } from '../support/flows.js';
+import { CLIENT_ID, CLIENT_SECRET, NATIVE_CLIENT_ID, startTestProvider, type TestProvider } from '../support/oidc-provider.js';
+
+const BASE = 'http://127.0.0.1:4433';
+const MAPPER = `
+local claims = std.extVar('claims');
+{
+  identity: {
+    traits: { [if 'email' in claims then 'email' else null]: claims.email },
+    verified_addresses: std.prune([
+      if 'email' in claims && std.objectHas(claims, 'email_verified') && claims.email_verified then { via: 'email', value: claims.email },
+    ]),
+    metadata_public: { [if 'name' in claims then 'name' else null]: claims.name },
+  },
+}`;
+
+let provider: TestProvider;
+let oidc: MemoryApp;
+
+beforeAll(async () => {
+  provider = await startTestProvider([`${BASE}/self-service/methods/oidc/callback/test`, `${BASE}/self-service/methods/oidc/callback/google`]);
+  const mapperUrl = `base64://${Buffer.from(MAPPER).toString('base64')}`;
+  oidc = memoryApp({
+    SELFSERVICE_METHODS_OIDC_ENABLED: 'true',
+    SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS: JSON.stringify([
+      { id: 'test', provider: 'generic', label: 'Test ID', client_id: CLIENT_ID, issuer_url: provider.issuer, mapper_url: mapperUrl, scope: ['email', 'profile'] },
+      { id: 'google', provider: 'google', client_id: CLIENT_ID, issuer_url: provider.issuer, mapper_url: mapperUrl, scope: ['email'], additional_id_token_audiences: [NATIVE_CLIENT_ID] },
+    ]),
+    SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: JSON.stringify({ test: CLIENT_SECRET, google: CLIENT_SECRET }),
+    SELFSERVICE_FLOWS_REGISTRATION_AFTER_OIDC_HOOKS: '[{"hook":"session"}]',
+  });
+});
+afterAll(() => provider?.close());
+
+const sub = () => `sub-${Math.random().toString(36).slice(2, 10)}`;
+
+/** A browser's flow of `type`: its id and the browser's anti-CSRF cookie. */
+async function browserFlow(type: 'login' | 'registration', cookie = newCsrfToken()) {
+  const answer = type === 'login'
+    ? await oidc.app.login.initBrowser(browserRequest(cookie, { json: true }), { refresh: false }, new Date())
+    : await oidc.app.registration.initBrowser(browserRequest(cookie, { json: true }), undefined, new Date());
+  return { flow: answer.body as FlowView, cookie };
+}
+
+/** The browser's submit of the provider's button: the provider's authorization URL it is sent to. */
+async function startSignIn(type: 'login' | 'registration', flowId: string, cookie: string, body: Record<string, unknown> = {}) {
+  const submit = type === 'login' ? oidc.app.login.submit : oidc.app.registration.submit;
+  const answer = await submit(flowId, { provider: 'test', csrf_token: cookie, ...body }, browserRequest(cookie), new Date());
+  expect(answer.status).toBe(303);
+  return new URL(answer.location!);
+}
+
+/** Through the provider and back to the callback, in the browser that started it. */
+async function callback(authorization: URL, cookie: string, providerId = 'test'): Promise<FlowAnswer> {
+  const back = await provider.authorize(authorization.toString());
+  expect(back.toString().startsWith(`${BASE}/self-service/methods/oidc/callback/${providerId}`)).toBe(true);
+  return oidc.app.oidcCallback.handle(providerId, back.searchParams, browserRequest(cookie), new Date());
+}
+
+const whoami = (answer: FlowAnswer) => oidc.app.sessionService.whoami(answer.session!.token, new Date());
+
+describe('social sign-in (oidc) in a browser', () => {
+  it('shows one button per provider (Kratos nodes and labels) and sends the browser to the provider with state, nonce and PKCE S256', async () => {
+    const { flow, cookie } = await browserFlow('login');
+    const buttons = flow.ui.nodes.filter((n) => n.group === 'oidc');
+    expect(buttons.map((n) => [n.attributes.name, n.attributes.type, n.attributes.value, n.meta.label?.id, n.meta.label?.text])).toEqual([
+      ['provider', 'submit', 'test', 1010002, 'Sign in with Test ID'],
+      ['provider', 'submit', 'google', 1010002, 'Sign in with google'],
+    ]);
+    const registration = await browserFlow('registration');
+    expect(registration.flow.ui.nodes.filter((n) => n.group === 'oidc').map((n) => n.meta.label?.id)).toEqual([1040002, 1040002]);
+
+    const url = await startSignIn('login', flow.id, cookie);
+    expect(url.origin).toBe(provider.issuer);
+    expect(url.searchParams.get('client_id')).toBe(CLIENT_ID);
+    expect(url.searchParams.get('redirect_uri')).toBe(`${BASE}/self-service/methods/oidc/callback/test`);
+    expect(url.searchParams.get('scope')!.split(' ').sort()).toEqual(['email', 'openid', 'profile']);
+    expect(url.searchParams.get('state')).toMatch(new RegExp(`^${flow.id}\\.[\\w-]{32}$`));
+    expect(url.searchParams.get('nonce')).toMatch(/^[\w-]{32}$/);
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    // Nothing the callback checks against travels in the URL but the state's random part and the nonce.
+    const stored = await oidc.store.flows.get(flow.id);
+    expect(url.toString()).not.toContain(stored!.oidc!.codeVerifier!);
+
+    // A JSON client is told where to send the browser.
+    const json = await rejection(oidc.app.login.submit(flow.id, { method: 'oidc', provider: 'test', csrf_token: cookie }, browserRequest(cookie, { json: true }), new Date()));
+    expect(json).toMatchObject({ status: 422, id: 'browser_location_change_required' });
+    expect((json as unknown as { body(): Record<string, unknown> }).body()).toMatchObject({ redirect_browser_to: expect.stringContaining(provider.issuer), error: { id: 'browser_location_change_required', code: 422 } });
+  });
+
+  it('registers a new account through the provider (traits from the mapper, its e-mail verified), and a second sign-in lands on the same identity', async () => {
+    const email = uniqueEmail('social');
+    const account = { sub: sub(), email, email_verified: true, name: 'Ada Lovelace' };
+    provider.signInAs(account);
+    const { flow, cookie } = await browserFlow('registration');
+    const done = await callback(await startSignIn('registration', flow.id, cookie), cookie);
+    expect(done.status).toBe(303);
+    const session = await whoami(done);
+    expect(session.identity.traits).toEqual({ email });
+    expect(session.identity.metadataPublic).toEqual({ name: 'Ada Lovelace' });
+    expect(session.amr).toEqual([expect.objectContaining({ method: 'oidc', aal: 'aal1', provider: 'test' })]);
+    const stored = await oidc.store.identities.getWithCredentials(session.identityId);
+    expect(stored?.oidc?.providers).toEqual([{ provider: 'test', subject: account.sub }]);
+    expect(stored?.verifiableAddresses).toEqual([expect.objectContaining({ value: email, verified: true, status: 'completed' })]);
+    expect(stored?.password).toBeUndefined();
+    expect((await oidc.store.flows.get(flow.id))?.state).toBe('passed_challenge');
+
+    // Again, from a login flow in another browser: the same identity, signed in.
+    const again = await browserFlow('login');
+    const second = await callback(await startSignIn('login', again.flow.id, again.cookie), again.cookie);
+    expect((await whoami(second)).identityId).toBe(session.identityId);
+    // A sign-in from a registration flow for a known account signs in too (Kratos's switch).
+    const third = await browserFlow('registration');
+    expect((await whoami(await callback(await startSignIn('registration', third.flow.id, third.cookie), third.cookie))).identityId).toBe(session.identityId);
+  });
+
+  it('registers from a login flow when nobody has the account (login switches to registration)', async () => {
+    provider.signInAs({ sub: sub(), email: uniqueEmail('switch'), email_verified: false });
+    const { flow, cookie } = await browserFlow('login');
+    const done = await callback(await startSignIn('login', flow.id, cookie), cookie);
+    const session = await whoami(done);
+    const stored = await oidc.store.identities.getWithCredentials(session.identityId);
+    expect(stored?.verifiableAddresses?.[0]).toMatchObject({ verified: false });
+  });
+
+  it('asks for the traits the provider left out, then finishes through the provider with what the form sent', async () => {
+    const account = { sub: sub() };
+    provider.signInAs(account);
+    const { flow, cookie } = await browserFlow('registration');
+    const answer = await callback(await startSignIn('registration', flow.id, cookie), cookie);
+    expect(answer.status).toBe(303);
+    expect(answer.location).toContain(`flow=${flow.id}`);
+    const form = (await oidc.app.registration.get(flow.id, browserRequest(cookie), new Date())) as FlowView & { active?: string };
+    expect(form.active).toBe('oidc');
+    // Every trait of the schema, in group default (Kratos's form for them), then "Continue" with the same provider.
+    expect(form.ui.nodes.map((n) => `${n.group}/${n.attributes.name}`)).toEqual(['default/csrf_token', 'default/traits.email', 'default/traits.name.first', 'default/traits.name.last', 'oidc/provider']);
+    expect(form.ui.nodes.find((n) => n.attributes.name === 'provider')).toMatchObject({ attributes: { value: 'test' }, meta: { label: { id: 1040003 } } });
+    expect(messageIds(form)).toEqual(['traits.email:4000002']);
+
+    const email = uniqueEmail('filled');
+    const done = await callback(await startSignIn('registration', flow.id, cookie, { traits: { email } }), cookie);
+    const session = await whoami(done);
+    expect(session.identity.traits).toEqual({ email });
+    expect((await oidc.store.identities.getWithCredentials(session.identityId))?.oidc?.providers[0].subject).toBe(account.sub);
+  });
+
+  it('never links to an account holding the same e-mail: the browser is sent to sign in to it (1010016)', async () => {
+    const { email, identityId } = await register(oidc.app, uniqueEmail('owner'));
+    provider.signInAs({ sub: sub(), email, email_verified: true });
+    const { flow, cookie } = await browserFlow('registration');
+    const answer = await callback(await startSignIn('registration', flow.id, cookie), cookie);
+    expect(answer.status).toBe(303);
+    expect(answer.session).toBeUndefined();
+    const loginId = new URL(answer.location!).searchParams.get('flow')!;
+    const login = await oidc.app.login.get(loginId, browserRequest(cookie), new Date());
+    expect(login.ui.messages?.map((m) => m.id)).toEqual([1010016]);
+    expect(login.ui.messages?.[0].context).toMatchObject({ duplicate_identifier: email, provider: 'Test ID' });
+    const stored = await oidc.store.identities.getWithCredentials(identityId);
+    expect(stored?.oidc).toBeUndefined();
+  });
+
+  it('refuses a tampered state, a callback in another browser, a state replayed, and a wrong provider', async () => {
+    provider.signInAs({ sub: sub(), email: uniqueEmail('tamper') });
+    const { flow, cookie } = await browserFlow('login');
+    const back = await provider.authorize((await startSignIn('login', flow.id, cookie)).toString());
+    const errorOf = async (answer: FlowAnswer) => {
+      expect(answer.status).toBe(303);
+      expect(answer.session).toBeUndefined();
+      const id = new URL(answer.location!).searchParams.get('id')!;
+      return (await oidc.store.errors.get(id))?.error as { code: number; reason: string };
+    };
+    const tampered = new URLSearchParams(back.searchParams);
+    tampered.set('state', `${flow.id}.${'A'.repeat(32)}`);
+    await expect(errorOf(await oidc.app.oidcCallback.handle('test', tampered, browserRequest(cookie), new Date()))).resolves.toMatchObject({ code: 400 });
+    await expect(errorOf(await oidc.app.oidcCallback.handle('test', back.searchParams, browserRequest(newCsrfToken()), new Date()))).resolves.toMatchObject({
+      code: 400,
+      reason: expect.stringContaining('another browser'),
+    });
+    await expect(errorOf(await oidc.app.oidcCallback.handle('google', back.searchParams, browserRequest(cookie), new Date()))).resolves.toMatchObject({ code: 400 });
+    await expect(rejection(oidc.app.oidcCallback.handle('nope', back.searchParams, browserRequest(cookie), new Date()))).resolves.toMatchObject({ status: 404 });
+    // The right browser with the right state signs in, once.
+    expect((await oidc.app.oidcCallback.handle('test', back.searchParams, browserRequest(cookie), new Date())).session).toBeDefined();
+    await expect(errorOf(await oidc.app.oidcCallback.handle('test', back.searchParams, browserRequest(cookie), new Date()))).resolves.toMatchObject({ code: 400 });
+  });
+
+  it('refuses an ID token whose nonce is not the flow\'s, and a code redeemed without the flow\'s PKCE verifier', async () => {
+    for (const field of ['nonce', 'codeVerifier'] as const) {
+      provider.signInAs({ sub: sub(), email: uniqueEmail(field) });
+      const { flow, cookie } = await browserFlow('login');
+      const url = await startSignIn('login', flow.id, cookie);
+      // What the flow holds is changed behind the provider's back: the callback must notice.
+      const stored = (await oidc.store.flows.get(flow.id))!;
+      await oidc.store.flows.setOidcState(flow.id, { ...stored.oidc!, [field]: field === 'nonce' ? 'another-nonce-0123456789abcdef' : 'x'.repeat(43) });
+      const answer = await callback(url, cookie);
+      expect(answer.session).toBeUndefined();
+      expect(answer.location).toContain(`flow=${flow.id}`);
+      const view = await oidc.app.login.get(flow.id, browserRequest(cookie), new Date());
+      expect(messageIds(view)).toEqual([4000001]);
+      expect(view.ui.messages?.[0].text).toMatch(field === 'nonce' ? /nonce/ : /invalid_grant/);
+    }
+  });
+
+  it('shows the provider\'s refusal on the flow (4000001)', async () => {
+    const { flow, cookie } = await browserFlow('login');
+    provider.nextInteraction('access_denied');
+    const answer = await callback(await startSignIn('login', flow.id, cookie), cookie);
+    expect(answer.session).toBeUndefined();
+    const view = await oidc.app.login.get(flow.id, browserRequest(cookie), new Date());
+    expect(view.ui.messages?.[0]).toMatchObject({ id: 4000001, text: expect.stringContaining('access_denied') });
+  });
+});
+
+describe('social sign-in (oidc) for native apps', () => {
+  it('signs in (and first registers) with an ID token the provider issued to the app, checking its nonce', async () => {
+    const account = { sub: sub(), email: uniqueEmail('native'), email_verified: true };
+    const nonce = 'a-nonce-the-app-made-0123456789';
+    const idToken = await provider.nativeIdToken(account, nonce);
+    const flow = await oidc.app.login.init(apiRequest(), { refresh: false }, new Date());
+    const first = await oidc.app.login.submit(flow.id, { method: 'oidc', provider: 'google', id_token: idToken, id_token_nonce: nonce }, apiRequest(), new Date());
+    const body = first.body as { session_token: string; identity: { id: string } };
+    const session = await oidc.app.sessionService.whoami(body.session_token, new Date());
+    expect(session.identity.traits).toEqual({ email: account.email });
+
+    const again = await oidc.app.login.init(apiRequest(), { refresh: false }, new Date());
+    const second = await oidc.app.login.submit(again.id, { method: 'oidc', provider: 'google', id_token: idToken, id_token_nonce: nonce }, apiRequest(), new Date());
+    expect((await oidc.app.sessionService.whoami((second.body as { session_token: string }).session_token, new Date())).identityId).toBe(session.identityId);
+
+    const wrong = await oidc.app.login.init(apiRequest(), { refresh: false }, new Date());
+    await expect(rejection(oidc.app.login.submit(wrong.id, { method: 'oidc', provider: 'google', id_token: idToken, id_token_nonce: 'another' }, apiRequest(), new Date()))).resolves.toMatchObject({ status: 403 });
+    await expect(rejection(oidc.app.login.submit(wrong.id, { method: 'oidc', provider: 'google', id_token: `${idToken.slice(0, -4)}AAAA` }, apiRequest(), new Date()))).resolves.toMatchObject({ status: 403 });
+    // A generic provider takes no ID tokens (Kratos: Google, Apple).
+    const generic = await rejection(oidc.app.login.submit(wrong.id, { method: 'oidc', provider: 'test', id_token: idToken, id_token_nonce: nonce }, apiRequest(), new Date()));
+    expect(generic).toMatchObject({ status: 403 });
+    // Without an ID token a native flow cannot go to the provider.
+    expect(messageIds(flowOf(await rejection(oidc.app.login.submit(wrong.id, { method: 'oidc', provider: 'google' }, apiRequest(), new Date()))))).toEqual([4000001]);
+  });
+});
