@@ -3,26 +3,11 @@
  * against the suite's serverless-offline. A person's path through it: sign up, sign out, a wrong password, sign in,
  * change the password, and a CSRF failure; every field labelled and its error announced next to it.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumPath } from '../support/chromium.js';
 import { baseUrl } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
 import { waitForMail } from '../support/smtp.js';
-
-/** CHROMIUM_PATH, else Debian's chromium on PATH (scripts/install-chromium.sh installs it). */
-function chromiumPath(): string {
-  const configured = process.env.CHROMIUM_PATH;
-  if (configured && existsSync(configured)) return configured;
-  for (const name of ['chromium', 'chromium-browser']) {
-    try {
-      return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
-    } catch {
-      // not this one
-    }
-  }
-  throw new Error('Chromium not found: run scripts/install-chromium.sh (Debian package "chromium"), or set CHROMIUM_PATH');
-}
 
 let browser: Browser;
 let context: BrowserContext;

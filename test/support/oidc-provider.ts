@@ -34,6 +34,8 @@ export interface TestProvider {
    * returns the URL it is finally sent to (our callback's, with code and state).
    */
   authorize(url: string): Promise<URL>;
+  /** Where `authorize` last ended (the callback URL with its code). */
+  lastCallback(): string | undefined;
   /** An ID token the provider issues to the native app for `account`, with `nonce` (a real code flow, PKCE). */
   nativeIdToken(account: TestAccount, nonce?: string): Promise<string>;
   close(): Promise<void>;
@@ -42,6 +44,7 @@ export interface TestProvider {
 export async function startTestProvider(redirectUris: string[]): Promise<TestProvider> {
   let current: TestAccount = { sub: 'nobody' };
   let outcome: 'sign-in' | 'access_denied' = 'sign-in';
+  let last: string | undefined;
   const accounts = new Map<string, TestAccount>();
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
@@ -50,6 +53,9 @@ export async function startTestProvider(redirectUris: string[]): Promise<TestPro
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  // Its one warning (the in-memory store, which is what a test wants) would only be noise in the test output.
+  const warn = console.warn;
+  console.warn = () => {};
   const provider = new Provider(issuer, {
     clients: [
       { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: redirectUris, grant_types: ['authorization_code'], response_types: ['code'] },
@@ -66,7 +72,9 @@ export async function startTestProvider(redirectUris: string[]): Promise<TestPro
     },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     cookies: { keys: ['test-cookie-key-0123456789'] },
+    ttl: { AccessToken: 600, AuthorizationCode: 60, Grant: 3600, IdToken: 600, Interaction: 600, Session: 3600 },
   });
+  console.warn = warn;
   provider.proxy = false;
   const callback = provider.callback();
 
@@ -102,7 +110,10 @@ export async function startTestProvider(redirectUris: string[]): Promise<TestPro
     const jar = new Map<string, string>();
     let next = new URL(url);
     for (let hop = 0; hop < 20; hop++) {
-      if (next.origin !== issuer) return next;
+      if (next.origin !== issuer) {
+        last = next.toString();
+        return next;
+      }
       const response = await fetch(next, { redirect: 'manual', headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } });
       for (const line of response.headers.getSetCookie()) {
         const [pair] = line.split(';');
@@ -121,6 +132,7 @@ export async function startTestProvider(redirectUris: string[]): Promise<TestPro
     signInAs: (account) => void (current = account),
     nextInteraction: (what) => void (outcome = what),
     authorize,
+    lastCallback: () => last,
 
     async nativeIdToken(account, nonce) {
       current = account;
