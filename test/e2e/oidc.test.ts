@@ -86,6 +86,10 @@ describe('social sign-in through serverless-offline', () => {
       expect(spans.some((s) => s.spanId === span.parentSpanId)).toBe(true);
     }
     expect(root.tags['http.response.status_code']).toBe(303);
+    // Kratos's events name the provider.
+    const events = Object.fromEntries((root.events ?? []).map((e) => [e.name, e.attributes]));
+    expect(events.RegistrationSucceeded).toMatchObject({ SelfServiceMethodUsed: 'oidc', SelfServiceSSOProviderUsed: 'test', IdentityID: whoami.json.identity.id });
+    expect(events.LoginSucceeded).toMatchObject({ SelfServiceMethodUsed: 'oidc', SelfServiceSSOProviderUsed: 'test' });
     const code = new URL(provider.lastCallback()!).searchParams.get('code')!;
     for (const span of spans) expect(span.raw).not.toContain(code);
 
