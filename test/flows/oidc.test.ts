@@ -4,9 +4,14 @@
  * refused (state, nonce, PKCE, another browser, the provider's refusal, an e-mail another account holds) and native
  * apps' ID tokens.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
+import type { OidcProviderConfig } from '../../lib/config/oidc.js';
 import type { FlowAnswer } from '../../lib/flows/answer.js';
 import { newCsrfToken } from '../../lib/flows/csrf.js';
 import type { FlowView } from '../../lib/flows/model.js';
+import { appleClientSecret } from '../../lib/strategies/oidc/provider.js';
 import { apiRequest, browserRequest, flowOf, memoryApp, messageIds, register, rejection, uniqueEmail, type MemoryApp } from '../support/flows.js';
 import { CLIENT_ID, CLIENT_SECRET, NATIVE_CLIENT_ID, startTestProvider, type TestProvider } from '../support/oidc-provider.js';
 
@@ -242,5 +247,94 @@ describe('social sign-in (oidc) for native apps', () => {
     expect(generic).toMatchObject({ status: 403 });
     // Without an ID token a native flow cannot go to the provider.
     expect(messageIds(flowOf(await rejection(oidc.app.login.submit(wrong.id, { method: 'oidc', provider: 'google' }, apiRequest(), new Date()))))).toEqual([4000001]);
+  });
+});
+
+describe('social sign-in (oidc) with GitHub (OAuth2 and its REST API, against a fixture server)', () => {
+  let github: Server;
+  let githubBase: string;
+  let app: MemoryApp;
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    // GitHub's shape: an authorize page, a token endpoint taking the client's secret in the form, and the user APIs.
+    github = createServer((req, res) => {
+      const url = new URL(req.url!, 'http://localhost');
+      requests.push(`${req.method} ${url.pathname}`);
+      const json = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (url.pathname === '/login/oauth/authorize') {
+        res.writeHead(302, { location: `${url.searchParams.get('redirect_uri')}?code=gh-code-1&state=${encodeURIComponent(url.searchParams.get('state')!)}` });
+        return void res.end();
+      }
+      if (url.pathname === '/login/oauth/access_token') {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          const form = new URLSearchParams(body);
+          if (form.get('code') !== 'gh-code-1' || form.get('client_secret') !== 'gh-secret' || form.get('client_id') !== 'gh-client') return json(200, { error: 'bad_verification_code' });
+          json(200, { access_token: 'gho_token', token_type: 'bearer', scope: 'user:email' });
+        });
+        return;
+      }
+      if (req.headers.authorization !== 'Bearer gho_token') return json(401, { message: 'Bad credentials' });
+      if (url.pathname === '/api/user') return json(200, { id: 4242, login: 'octocat', name: 'The Octocat', avatar_url: 'https://avatars.example/4242' });
+      if (url.pathname === '/api/user/emails') return json(200, [{ email: 'old@example.com', primary: false, verified: true }, { email: 'octo@example.com', primary: true, verified: true }]);
+      json(404, {});
+    });
+    await new Promise<void>((resolve) => github.listen(0, '127.0.0.1', resolve));
+    githubBase = `http://127.0.0.1:${(github.address() as AddressInfo).port}`;
+    app = memoryApp({
+      SELFSERVICE_METHODS_OIDC_ENABLED: 'true',
+      SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS: JSON.stringify([
+        {
+          id: 'github',
+          provider: 'github',
+          client_id: 'gh-client',
+          auth_url: `${githubBase}/login/oauth/authorize`,
+          token_url: `${githubBase}/login/oauth/access_token`,
+          api_url: `${githubBase}/api`,
+          mapper_url: `base64://${Buffer.from(MAPPER).toString('base64')}`,
+          scope: ['user:email'],
+        },
+      ]),
+      SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: '{"github":"gh-secret"}',
+      SELFSERVICE_FLOWS_REGISTRATION_AFTER_OIDC_HOOKS: '[{"hook":"session"}]',
+    });
+  });
+  afterAll(() => new Promise<void>((resolve) => github.close(() => resolve())));
+
+  it('registers with the numeric id as subject and the primary verified e-mail, with no nonce or PKCE (GitHub has neither)', async () => {
+    const cookie = newCsrfToken();
+    const flow = (await app.app.registration.initBrowser(browserRequest(cookie, { json: true }), undefined, new Date())).body as FlowView;
+    const submit = await app.app.registration.submit(flow.id, { provider: 'github', csrf_token: cookie }, browserRequest(cookie), new Date());
+    const authorize = new URL(submit.location!);
+    expect(authorize.searchParams.get('scope')).toBe('user:email');
+    expect(authorize.searchParams.has('nonce')).toBe(false);
+    expect(authorize.searchParams.has('code_challenge')).toBe(false);
+    const back = await fetch(authorize, { redirect: 'manual' });
+    const callbackUrl = new URL(back.headers.get('location')!);
+    const done = await app.app.oidcCallback.handle('github', callbackUrl.searchParams, browserRequest(cookie), new Date());
+    const session = await app.app.sessionService.whoami(done.session!.token, new Date());
+    expect(session.identity.traits).toEqual({ email: 'octo@example.com' });
+    expect(session.identity.metadataPublic).toEqual({ name: 'The Octocat' });
+    const stored = await app.store.identities.getWithCredentials(session.identityId);
+    expect(stored?.oidc?.providers).toEqual([{ provider: 'github', subject: '4242' }]);
+    expect(stored?.verifiableAddresses?.[0]).toMatchObject({ value: 'octo@example.com', verified: true });
+    expect(requests).toEqual(['GET /login/oauth/authorize', 'POST /login/oauth/access_token', 'GET /api/user', 'GET /api/user/emails']);
+  });
+});
+
+describe("Apple's client secret", () => {
+  it('is the ES256 JWT Apple wants: kid, team as issuer, the client as subject, Apple as audience, short-lived', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const pem = await exportPKCS8(privateKey);
+    const config = { id: 'apple', provider: 'apple', clientId: 'com.example.web', appleTeamId: 'TEAM123456', applePrivateKeyId: 'KEY1234567' } as OidcProviderConfig;
+    const secret = await appleClientSecret(config, pem);
+    const { payload, protectedHeader } = await jwtVerify(secret, publicKey, { issuer: 'TEAM123456', subject: 'com.example.web', audience: 'https://appleid.apple.com' });
+    expect(protectedHeader).toEqual({ alg: 'ES256', kid: 'KEY1234567' });
+    expect(payload.exp! - payload.iat!).toBe(86_400);
   });
 });

@@ -84,7 +84,7 @@ export function mapperClaims(raw: Record<string, unknown>): Claims {
 }
 
 /** Apple's client secret: an ES256 JWT signed with the team's key, valid for a day here (Apple allows six months). */
-async function appleClientSecret(config: OidcProviderConfig, privateKey: string): Promise<string> {
+export async function appleClientSecret(config: OidcProviderConfig, privateKey: string): Promise<string> {
   const key = await importPKCS8(privateKey, 'ES256');
   return new SignJWT({})
     .setProtectedHeader({ alg: 'ES256', kid: config.applePrivateKeyId })
