@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
+import { exportJWK, exportPKCS8, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import type { OidcProviderConfig } from '../../lib/config/oidc.js';
 import type { FlowAnswer } from '../../lib/flows/answer.js';
 import { newCsrfToken } from '../../lib/flows/csrf.js';
@@ -336,5 +336,91 @@ describe("Apple's client secret", () => {
     const { payload, protectedHeader } = await jwtVerify(secret, publicKey, { issuer: 'TEAM123456', subject: 'com.example.web', audience: 'https://appleid.apple.com' });
     expect(protectedHeader).toEqual({ alg: 'ES256', kid: 'KEY1234567' });
     expect(payload.exp! - payload.iat!).toBe(86_400);
+  });
+});
+
+describe('social sign-in (oidc) with Microsoft, multi-tenant (against a fixture server)', () => {
+  const TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
+  const OTHER_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+  let fixture: Server;
+  let issuerBase: string;
+  let app: MemoryApp;
+  let signing: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  /** What the token endpoint puts in the next ID token (the nonce is taken from the authorization request). */
+  let nextToken: { tid: string; issTenant: string } = { tid: TENANT, issTenant: TENANT };
+  const nonces = new Map<string, string>();
+
+  beforeAll(async () => {
+    const keys = await generateKeyPair('RS256', { extractable: true });
+    signing = keys.privateKey;
+    const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'ms-key', alg: 'RS256', use: 'sig' };
+    // Microsoft's shape for `common`: one discovery document naming the issuer with a `{tenantid}` placeholder; each
+    // ID token's issuer is its own tenant's.
+    fixture = createServer((req, res) => {
+      const url = new URL(req.url!, issuerBase);
+      const json = (body: unknown) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (url.pathname === '/common/v2.0/.well-known/openid-configuration') {
+        return json({
+          issuer: `${issuerBase}/{tenantid}/v2.0`,
+          authorization_endpoint: `${issuerBase}/common/oauth2/v2.0/authorize`,
+          token_endpoint: `${issuerBase}/common/oauth2/v2.0/token`,
+          jwks_uri: `${issuerBase}/common/discovery/v2.0/keys`,
+          response_types_supported: ['code'],
+          id_token_signing_alg_values_supported: ['RS256'],
+        });
+      }
+      if (url.pathname === '/common/discovery/v2.0/keys') return json({ keys: [jwk] });
+      if (url.pathname === '/common/oauth2/v2.0/authorize') {
+        nonces.set('code-1', url.searchParams.get('nonce')!);
+        res.writeHead(302, { location: `${url.searchParams.get('redirect_uri')}?code=code-1&state=${encodeURIComponent(url.searchParams.get('state')!)}` });
+        return void res.end();
+      }
+      if (url.pathname === '/common/oauth2/v2.0/token') {
+        void new SignJWT({ tid: nextToken.tid, nonce: nonces.get('code-1'), email: 'ms@example.com', oid: 'object-id-1' })
+          .setProtectedHeader({ alg: 'RS256', kid: 'ms-key' })
+          .setIssuer(`${issuerBase}/${nextToken.issTenant}/v2.0`)
+          .setAudience('ms-client')
+          .setSubject(`ms-subject-${nextToken.tid}`)
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(signing)
+          .then((idToken) => json({ access_token: 'ms-access', token_type: 'Bearer', id_token: idToken }));
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => fixture.listen(0, '127.0.0.1', resolve));
+    issuerBase = `http://127.0.0.1:${(fixture.address() as AddressInfo).port}`;
+    app = memoryApp({
+      SELFSERVICE_METHODS_OIDC_ENABLED: 'true',
+      SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS: JSON.stringify([
+        { id: 'microsoft', provider: 'microsoft', microsoft_tenant: 'common', client_id: 'ms-client', issuer_url: `${issuerBase}/common/v2.0`, mapper_url: `base64://${Buffer.from(MAPPER).toString('base64')}`, pkce: 'never' },
+      ]),
+      SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: '{"microsoft":"ms-secret"}',
+      SELFSERVICE_FLOWS_REGISTRATION_AFTER_OIDC_HOOKS: '[{"hook":"session"}]',
+    });
+  });
+  afterAll(() => new Promise<void>((resolve) => fixture.close(() => resolve())));
+
+  async function signIn(): Promise<FlowAnswer> {
+    const cookie = newCsrfToken();
+    const flow = (await app.app.login.initBrowser(browserRequest(cookie, { json: true }), { refresh: false }, new Date())).body as FlowView;
+    const submit = await app.app.login.submit(flow.id, { provider: 'microsoft', csrf_token: cookie }, browserRequest(cookie), new Date());
+    const back = await fetch(submit.location!, { redirect: 'manual' });
+    return app.app.oidcCallback.handle('microsoft', new URL(back.headers.get('location')!).searchParams, browserRequest(cookie), new Date());
+  }
+
+  it("accepts a token issued by the tenant it names (tid), and refuses one whose issuer is another tenant's", async () => {
+    nextToken = { tid: TENANT, issTenant: TENANT };
+    const done = await signIn();
+    expect(done.session).toBeDefined();
+    expect((await app.app.sessionService.whoami(done.session!.token, new Date())).identity.traits).toEqual({ email: 'ms@example.com' });
+
+    nextToken = { tid: TENANT, issTenant: OTHER_TENANT };
+    const refused = await signIn();
+    expect(refused.session).toBeUndefined();
   });
 });
