@@ -99,6 +99,19 @@ describe('social sign-in through serverless-offline', () => {
     expect((await again.getJson('/sessions/whoami')).json.identity.id).toBe(whoami.json.identity.id);
   });
 
+  it("answers a provider's refusal on the flow's form (303) and marks the callback's span failed", async () => {
+    const browser = new TestBrowser(base);
+    provider.nextInteraction('access_denied');
+    const back = await signInWithProvider(browser, 'login');
+    expect(back.status).toBe(303);
+    expect(back.location).toMatch(new RegExp(`^${base}/ui/login\\?flow=`));
+    const flow = (await browser.getJson(`/self-service/login/flows?id=${flowIdOf(back.location)}`)).json;
+    expect(flow.ui.messages[0]).toMatchObject({ id: 4000001, text: expect.stringContaining('access_denied') });
+    const root = treeOf(await traceOf(udp, back.traceId, CALLBACK_ROUTE), CALLBACK_ROUTE).root;
+    expect(root.tags['otel.status_code']).toBe('ERROR');
+    expect(root.events?.find((e) => e.name === 'exception')?.attributes).toMatchObject({ 'exception.type': 'OpenIDConnectError', 'exception.message': expect.stringContaining('access_denied') });
+  });
+
   it('signs a native app in with an ID token the provider issued to it (the official SDK)', async () => {
     const sdk = new FrontendApi(new Configuration({ basePath: base }));
     const email = uniqueEmail('oidc-native');

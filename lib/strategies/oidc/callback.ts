@@ -19,6 +19,7 @@ import type { RegistrationFlows } from '../../flows/registration.js';
 import type { Identity } from '../../identity/model.js';
 import { messages, type UiText } from '../../text/messages.js';
 import { events } from '../../tracing/events.js';
+import { recordFailure } from '../../tracing/span.js';
 import { canonicalUuid } from '../../util/ids.js';
 import { accountFor, type AccountDeps } from './accounts.js';
 import { GROUP } from './index.js';
@@ -66,6 +67,7 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
 
   /** The flow failed with a message its UI shows (a browser's), or as JSON. */
   async function failFlow(flow: FlowRecord, message: UiText, reason: string): Promise<FlowAnswer> {
+    recordFailure('OpenIDConnectError', reason);
     if (flow.type === 'login') events.loginFailed({ flowId: flow.id, flowType: flow.mode, method: GROUP, refresh: flow.refresh ?? false, reason });
     else events.registrationFailed(flow.id, flow.mode, GROUP, reason);
     await flowDeps.flows.saveUi(flow.id, { values: {}, messages: [message], nodeMessages: {} });
@@ -113,7 +115,10 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
       try {
         flow = await checkedFlow(providerId, params.get('state'), request, now);
       } catch (error) {
-        if (error instanceof KratosError) return forwardToErrorUi(flowDeps, error, now);
+        if (error instanceof KratosError) {
+          recordFailure('OpenIDConnectError', error.reason ?? error.message);
+          return forwardToErrorUi(flowDeps, error, now);
+        }
         throw error;
       }
       const oidc = flow.oidc!;
@@ -136,6 +141,7 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
         if (error.status === 400) return failFlow(flow, messages.generic(error.message), error.message);
+        recordFailure('OpenIDConnectError', error.message);
         return forwardToErrorUi(flowDeps, new KratosError(502, { reason: error.message }), now);
       }
 
