@@ -137,6 +137,7 @@ const buildOidcCallback = (base: Base, parts: FlowParts = flowParts(base)) => {
     identities: store.identities,
     login,
     registration,
+    settings: buildSettings(base, parts),
     loginLifespanMs: config.loginFlowLifespanMs,
     registrationLifespanMs: config.registrationFlowLifespanMs,
   });

@@ -5,7 +5,7 @@
  * itself in one transaction (the session, the flow's single use, the identity still at the revision read, and what
  * the method writes with it), then runs the after hooks and answers.
  */
-import { FlowAlreadyUsedError, IdentityDisabledError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
+import { BrowserLocationChangeRequiredError, FlowAlreadyUsedError, IdentityDisabledError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
 import type { Identity } from '../identity/model.js';
 import type { IdentityRepository } from '../identity/repository.js';
 import { assuranceLevelOf, sessionView, type Session } from '../session/model.js';
@@ -128,7 +128,8 @@ export function createLoginFlows(deps: LoginDeps) {
       try {
         return await submit(rawFlowId, body, request, now, attempt);
       } catch (error) {
-        events.loginFailed({
+        // A flow gone on to a provider did not fail.
+        if (!(error instanceof BrowserLocationChangeRequiredError)) events.loginFailed({
           flowId: attempt.flow?.id,
           flowType: attempt.flow?.mode ?? '',
           method: attempt.method ?? '',

@@ -5,7 +5,7 @@
  * and its code) and the flow's single use, in one transaction: concurrent registrations of one identifier yield one
  * identity.
  */
-import { BadRequestError, DuplicateIdentifierError, FlowAlreadyUsedError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
+import { BadRequestError, BrowserLocationChangeRequiredError, DuplicateIdentifierError, FlowAlreadyUsedError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
 import { publicIdentity, type Identity } from '../identity/model.js';
 import type { IdentityRepository } from '../identity/repository.js';
 import { sessionView } from '../session/model.js';
@@ -120,7 +120,8 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
       try {
         return await submit(rawFlowId, body, request, now, attempt);
       } catch (error) {
-        events.registrationFailed(attempt.flow?.id, attempt.flow?.mode ?? '', attempt.method ?? '', failureReason(error));
+        // A flow gone on to a provider did not fail.
+        if (!(error instanceof BrowserLocationChangeRequiredError)) events.registrationFailed(attempt.flow?.id, attempt.flow?.mode ?? '', attempt.method ?? '', failureReason(error));
         const answer = await browserFailure(deps, 'registration', attempt.flow, error, request, now);
         if (answer) return answer;
         throw error;

@@ -5,6 +5,7 @@
  * it); the flow stores the change with what the after hooks add, copies it into the identity's sessions, and answers.
  */
 import {
+  BrowserLocationChangeRequiredError,
   ConcurrentUpdateError,
   DuplicateIdentifierError,
   FlowGoneError,
@@ -44,7 +45,7 @@ import type { Committer } from '../util/writes.js';
 import type { AfterContext, HookRunner } from './hooks.js';
 import { isExpired, type FlowRecord, type FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
-import { strategyNamed } from './strategy.js';
+import { strategiesFor, strategyNamed } from './strategy.js';
 
 export interface SettingsDeps extends FlowDeps {
   identities: Pick<IdentityRepository, 'getWithCredentials' | 'update'>;
@@ -70,6 +71,13 @@ export function createSettingsFlows(deps: SettingsDeps) {
   }
 
   const identityView = (identity: Identity) => ({ identity: publicIdentity(identity, deps.publicBaseUrl) });
+  /** Whether a method's nodes need the identity's credentials (a read more per render, only then). */
+  const readsCredentials = strategiesFor(deps.strategies, 'settings').some((s) => s.settings.readsCredentials);
+  /** What a settings form is rendered with: the identity as shown, and with its credentials when a method needs them. */
+  async function shown(identity: Identity, withCredentials?: Identity) {
+    const account = readsCredentials ? (withCredentials ?? (await deps.identities.getWithCredentials(identity.id))) : undefined;
+    return { ...identityView(identity), ...(account ? { account } : {}) };
+  }
 
   async function ownFlow(id: string, session: Session) {
     const flow = await deps.flows.get(id);
@@ -92,7 +100,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
         state: 'show_form',
       });
       await deps.hooks.before({ flowType: 'settings', flow, request, now });
-      return render(deps, flow, undefined, identityView(session.identity));
+      return render(deps, flow, undefined, await shown(session.identity));
     },
 
     /** `GET /self-service/settings/browser`: 303 to the settings UI with a flow; without a session, to the login UI. */
@@ -115,7 +123,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
         await deps.hooks.before({ flowType: 'settings', flow, request, now });
         const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
         return request.browser.json
-          ? jsonAnswer(render(deps, flow, csrf.token, identityView(session.identity)), 200, setCookie)
+          ? jsonAnswer(render(deps, flow, csrf.token, await shown(session.identity)), 200, setCookie)
           : redirectAnswer(flowUiUrl(deps, 'settings', flow.id), setCookie);
       } catch (error) {
         if (error instanceof KratosError && !request.browser.json) return forwardToErrorUi(deps, error, now);
@@ -129,7 +137,40 @@ export function createSettingsFlows(deps: SettingsDeps) {
       const flow = await ownFlow(readFlowId(rawId), session);
       if (isExpired(flow, now)) throw new FlowGoneError('settings', initUrl(deps, 'settings', flow.mode));
       checkBrowserFlowCookie(flow, request);
-      return render(deps, flow, request.browser.csrfCookie, { ...savedUiOf(flow), ...identityView(session.identity) });
+      return render(deps, flow, request.browser.csrfCookie, { ...savedUiOf(flow), ...(await shown(session.identity)) });
+    },
+
+    /**
+     * Finishes `flow` with a change a method made outside a submit (a provider linked at its callback): the flow must be
+     * this browser's session's, open and unexpired, the session recent enough; `change` makes the new identity from the
+     * stored one (credentials included) or throws the flow's failure.
+     */
+    async completeWith(
+      flow: FlowRecord,
+      method: string,
+      change: (identity: Identity, fail: (flowMessages?: UiText[]) => Error) => Identity,
+      request: FlowRequest,
+      now: Date,
+    ): Promise<FlowAnswer> {
+      const attempt: Attempt = { flow, method };
+      try {
+        const session = await sessionOf(request, now);
+        attempt.identityId = session.identityId;
+        if (flow.identityId !== session.identityId) throw new IdentityMismatchError();
+        if (isExpired(flow, now)) throw new FlowGoneError('settings', initUrl(deps, 'settings', flow.mode));
+        if (now.getTime() - session.authenticatedAt.getTime() > deps.privilegedMaxAgeMs) throw new SessionRefreshRequiredError();
+        const fail = (flowMessages: UiText[] = [], nodeMessages?: Record<string, UiText[]>, values: Record<string, unknown> = {}) =>
+          invalid(deps, flow, request, failedWith(values, flowMessages, nodeMessages), identityView(session.identity));
+        const identity = await deps.identities.getWithCredentials(session.identityId);
+        if (!identity) throw new SessionInactiveError();
+        return await finish(flow, session, identity, { identity: change(identity, fail) }, method, request, now, fail);
+      } catch (error) {
+        events.settingsFailed({ flowId: flow.id, flowType: flow.mode, method, reason: failureReason(error), identityId: attempt.identityId });
+        if (error instanceof SessionRefreshRequiredError && flow.mode === 'browser') return redirectAnswer(refreshLogin(flow));
+        const answer = await browserFailure(deps, 'settings', flow, error, request, now);
+        if (answer) return answer;
+        throw error;
+      }
     },
 
     /** `POST /self-service/settings?flow=`. */
@@ -139,7 +180,8 @@ export function createSettingsFlows(deps: SettingsDeps) {
         return await submit(rawId, body, request, now, attempt);
       } catch (error) {
         // Only a method this deployment has is named; anything else a client sent stays off the span.
-        events.settingsFailed({ flowId: attempt.flow?.id, flowType: attempt.flow?.mode ?? '', method: attempt.method ?? '', reason: failureReason(error), identityId: attempt.identityId });
+        // A flow gone on to a provider did not fail.
+        if (!(error instanceof BrowserLocationChangeRequiredError)) events.settingsFailed({ flowId: attempt.flow?.id, flowType: attempt.flow?.mode ?? '', method: attempt.method ?? '', reason: failureReason(error), identityId: attempt.identityId });
         const apiFlow = attempt.flow?.mode === 'api';
         // Kratos sends a browser without a session to log in, and one with too old a session to log in again.
         if (error instanceof SessionInactiveError && !request.browser.json && !apiFlow) return redirectAnswer(initUrl(deps, 'login', 'browser'));
@@ -172,12 +214,25 @@ export function createSettingsFlows(deps: SettingsDeps) {
     if (!strategy) throw fail([messages.noSettingsStrategy()]);
     const privileged = now.getTime() - session.authenticatedAt.getTime() <= deps.privilegedMaxAgeMs;
     const change = await strategy.settings.update({ flow, body, request, now, fail, session, identity, schema: schemaOf(deps, flow), privileged });
+    return finish(flow, session, identity, change, strategy.id, request, now, fail);
+  }
 
+  /** What every settings change shares, whichever method made it: stored with what the hooks add, copied into sessions. */
+  async function finish(
+    flow: FlowRecord,
+    session: Session,
+    identity: Identity,
+    change: { identity: Identity; values?: Record<string, unknown> },
+    method: string,
+    request: FlowRequest,
+    now: Date,
+    fail: (flowMessages?: UiText[], nodeMessages?: Record<string, UiText[]>, values?: Record<string, unknown>) => Error,
+  ): Promise<FlowAnswer> {
     const stored = revised({ ...change.identity, updatedAt: now }, identity);
     // The hooks (the verifier, for a profile change that adds an address) may add to the change's transaction.
     const hooked: AfterContext = {
       flowType: 'settings',
-      method: strategy.id,
+      method,
       flow,
       request,
       now,
@@ -199,10 +254,10 @@ export function createSettingsFlows(deps: SettingsDeps) {
     const saved = failedWith({}, [messages.settingsSaved()]);
     await deps.flows.markSucceeded(flow.id, saved);
     events.identityUpdated(stored.id);
-    events.settingsSucceeded(flow.id, flow.mode, stored.id, strategy.id);
+    events.settingsSucceeded(flow.id, flow.mode, stored.id, method);
     await deps.hooks.committed(hooked);
     const succeeded = { ...flow, state: 'success' as const, messages: [], ui: undefined };
-    const view = render(deps, succeeded, request.browser.csrfCookie, { ...saved, ...identityView(hooked.identity) });
+    const view = render(deps, succeeded, request.browser.csrfCookie, { ...saved, ...(await shown(hooked.identity, hooked.identity)) });
     if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(hooked.browserRedirect ?? afterSuccessUrl(deps, flow, 'settings', flowUiUrl(deps, 'settings', flow.id)));
     return jsonAnswer(view);
   }

@@ -26,6 +26,8 @@ export interface NodeContext {
   traits?: unknown;
   /** Verification once done: where its "Continue" leads. */
   continueUrl?: string;
+  /** Settings, for a strategy that `readsCredentials`: the identity with its credentials. */
+  account?: Identity;
 }
 
 /** A submit of a flow, checked already (it exists, is unexpired, passed its CSRF check), handed to the method it names. */
@@ -86,6 +88,8 @@ export interface RegistrationResult {
 
 /** A settings method: it changes the signed-in identity. */
 export interface SettingsStrategy {
+  /** Its nodes depend on the identity's credentials (which providers are linked): the flow reads them to render it. */
+  readonly readsCredentials?: boolean;
   nodes(ctx: NodeContext): UiNode[];
   /**
    * The identity as the submit changes it (not stored yet), and the values a failure to store it echoes; or

@@ -3,6 +3,7 @@
  * (a `default` group node two methods share, the identifier say, appears once), submitted values echoed back (never
  * a password), messages on their nodes or on the flow. The node builders the strategies use are here too.
  */
+import type { Identity } from '../identity/model.js';
 import type { IdentitySchema } from '../identity/schema.js';
 import { readPath } from '../identity/schema.js';
 import { messages, type UiText } from '../text/messages.js';
@@ -16,6 +17,8 @@ export interface RenderOptions {
   messages?: UiText[];
   /** Settings: the identity shown by the flow, in its public form. */
   identity?: Record<string, unknown>;
+  /** Settings: the identity with its credentials, for the methods whose nodes depend on them (providers linked). */
+  account?: Identity;
   /** The `csrf_token` node's value: a browser flow's masked token; empty for an API flow. */
   csrfToken?: string;
   /** Verification once done: where its "Continue" goes (return_to, else the after-verification default). */
@@ -92,6 +95,7 @@ export function renderFlow(flow: FlowRecord, schema: IdentitySchema, publicBaseU
     values,
     traits: values.traits ?? (options.identity as { traits?: unknown } | undefined)?.traits,
     continueUrl: options.continueUrl,
+    ...(options.account ? { account: options.account } : {}),
   };
   const nodes = merged([[csrfNode(options.csrfToken ?? '')], ...sources.map((source) => source.nodes(ctx))]);
   for (const node of nodes) {

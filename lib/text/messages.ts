@@ -96,6 +96,8 @@ export const messages = {
       },
     ),
   labelSignInAndLink: () => info(1010017, 'Sign in and link'),
+  labelLink: (provider: string) => info(1050002, `Link ${provider}`, { provider }),
+  labelUnlink: (provider: string) => info(1050003, `Unlink ${provider}`, { provider }),
   linkedCredentialsMismatch: () => error(4010009, 'Linked credentials do not match.'),
   labelSave: () => info(1070003, 'Save'),
   labelEmail: () => info(1070007, 'Email'),

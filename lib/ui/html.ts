@@ -94,7 +94,7 @@ export function flowMessages(messages: UiText[] | undefined): string {
 
 const INPUT_TYPES = new Set(['text', 'email', 'password', 'tel', 'number', 'url', 'date', 'datetime-local', 'checkbox', 'hidden', 'submit', 'button']);
 
-const GROUP_TITLES: Record<string, string> = { profile: 'Profile', password: 'Password' };
+const GROUP_TITLES: Record<string, string> = { profile: 'Profile', password: 'Password', oidc: 'Sign-in providers' };
 
 /**
  * The settings page, as Ory's UI lays it out: one form per method group (profile, password…), each with the

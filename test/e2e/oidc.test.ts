@@ -41,6 +41,8 @@ beforeAll(async () => {
     ]),
     SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: JSON.stringify({ test: CLIENT_SECRET }),
     SELFSERVICE_FLOWS_REGISTRATION_AFTER_OIDC_HOOKS: '[{"hook":"session"}]',
+    // The one-step form: the Chromium steps sign up with a password on one page.
+    SELFSERVICE_FLOWS_REGISTRATION_STYLE: 'unified',
   }, { port });
   expect(offline.baseUrl).toBe(base);
 }, 120_000);
@@ -152,6 +154,34 @@ describe('social sign-in through serverless-offline', () => {
       expect(new URL(page.url()).pathname).toBe('/ui/welcome');
       const whoami = await page.request.get(`${base}/sessions/whoami`);
       expect((await whoami.json()).identity.traits.email).toBe(email);
+    });
+
+    it('links a provider to a password account in settings, signs in with it, and unlinks it', async () => {
+      await page.context().clearCookies();
+      const email = uniqueEmail('oidc-link');
+      await page.goto(`${base}/ui/registration`);
+      await page.getByLabel('E-Mail').fill(email);
+      await page.getByLabel('Password').fill(GOOD_PASSWORD);
+      await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+      await page.waitForURL(`${base}/ui/welcome`);
+      await page.goto(`${base}/ui/settings`);
+      const subject = sub();
+      provider.signInAs({ sub: subject, email: uniqueEmail('oidc-link-provider') });
+      await viaProvider(/Link Test ID/);
+      expect(new URL(page.url()).pathname).toBe('/ui/settings');
+      await expect(page.getByRole('button', { name: 'Unlink Test ID' }).isVisible()).resolves.toBe(true);
+
+      // Signed out, the provider signs in to the same account.
+      const identityId = (await (await page.request.get(`${base}/sessions/whoami`)).json()).identity.id;
+      await page.context().clearCookies();
+      await page.goto(`${base}/ui/login`);
+      await viaProvider(/Sign in with Test ID/);
+      expect((await (await page.request.get(`${base}/sessions/whoami`)).json()).identity.id).toBe(identityId);
+
+      await page.goto(`${base}/ui/settings`);
+      await page.getByRole('button', { name: 'Unlink Test ID' }).click();
+      await page.waitForLoadState();
+      await expect(page.getByRole('button', { name: 'Link Test ID' }).isVisible()).resolves.toBe(true);
     });
 
     it('refuses to take over an account by its e-mail: the login page asks to sign in to it first (1010016)', async () => {

@@ -424,3 +424,75 @@ describe('social sign-in (oidc) with Microsoft, multi-tenant (against a fixture 
     expect(refused.session).toBeUndefined();
   });
 });
+
+describe('social sign-in (oidc) in settings: link and unlink', () => {
+  /** A browser signed in with a password (a recent session), its settings flow, and what it needs to submit. */
+  async function passwordAccount(at = new Date()) {
+    const { email, token, identityId } = await register(oidc.app, uniqueEmail('settings'));
+    const cookie = newCsrfToken();
+    const request = (over: { json?: boolean } = {}) => browserRequest(cookie, { sessionToken: token, ...over });
+    const flow = (await oidc.app.settings.initBrowser(request({ json: true }), undefined, at)).body as FlowView;
+    return { email, token, identityId, cookie, request, flow };
+  }
+  const buttons = (flow: FlowView) => flow.ui.nodes.filter((n) => n.group === 'oidc').map((n) => `${n.attributes.name}:${String(n.attributes.value)}:${n.meta.label?.id}`);
+
+  it('links a provider to a password account (through the provider), then the provider signs in to it, and unlinks it', async () => {
+    const account = await passwordAccount();
+    expect(buttons(account.flow)).toEqual(['link:test:1050002', 'link:google:1050002']);
+    const subject = sub();
+    provider.signInAs({ sub: subject, email: uniqueEmail('linked') });
+    const submit = await oidc.app.settings.submit(account.flow.id, { link: 'test', csrf_token: account.cookie }, account.request(), new Date());
+    expect(submit.status).toBe(303);
+    const back = await provider.authorize(submit.location!);
+    const done = await oidc.app.oidcCallback.handle('test', back.searchParams, account.request(), new Date());
+    expect(done.status).toBe(303);
+    const stored = await oidc.store.identities.getWithCredentials(account.identityId);
+    expect(stored?.oidc?.providers).toEqual([{ provider: 'test', subject }]);
+    const view = await oidc.app.settings.get(account.flow.id, account.request(), new Date());
+    expect(view.state).toBe('success');
+    expect(buttons(view)).toEqual(['unlink:test:1050003', 'link:google:1050002']);
+    // The same answer again links nothing more (its state is spent).
+    const replay = await oidc.app.oidcCallback.handle('test', back.searchParams, account.request(), new Date());
+    expect(new URL(replay.location!).pathname).toBe('/ui/error');
+
+    // Signing in with the provider now reaches the password account.
+    const { flow, cookie } = await browserFlow('login');
+    const signedIn = await callback(await startSignIn('login', flow.id, cookie), cookie);
+    expect((await whoami(signedIn)).identityId).toBe(account.identityId);
+
+    const unlink = await oidc.app.settings.submit(account.flow.id, { unlink: 'test', csrf_token: account.cookie }, account.request(), new Date());
+    expect(unlink.status).toBe(303);
+    expect((await oidc.store.identities.getWithCredentials(account.identityId))?.oidc).toBeUndefined();
+    await expect(oidc.store.identities.findIdByCredential('oidc', `test:${subject}`)).resolves.toBeUndefined();
+  });
+
+  it("never unlinks an identity's last way to sign in, and never links a provider account another identity holds", async () => {
+    provider.signInAs({ sub: sub(), email: uniqueEmail('only-oidc'), email_verified: true });
+    const registration = await browserFlow('registration');
+    const signedUp = await callback(await startSignIn('registration', registration.flow.id, registration.cookie), registration.cookie);
+    const token = signedUp.session!.token;
+    const cookie = newCsrfToken();
+    const flow = (await oidc.app.settings.initBrowser(browserRequest(cookie, { sessionToken: token, json: true }), undefined, new Date())).body as FlowView;
+    expect(buttons(flow)).toEqual(['link:google:1050002']);
+    const refused = await rejection(oidc.app.settings.submit(flow.id, { unlink: 'test', csrf_token: cookie }, browserRequest(cookie, { sessionToken: token, json: true }), new Date()));
+    expect(messageIds(flowOf(refused))).toEqual([4000001]);
+
+    // Another account tries to link the provider account the first one holds.
+    const other = await passwordAccount();
+    const submit = await oidc.app.settings.submit(other.flow.id, { link: 'test', csrf_token: other.cookie }, other.request(), new Date());
+    const back = await provider.authorize(submit.location!);
+    const answer = await oidc.app.oidcCallback.handle('test', back.searchParams, other.request(), new Date());
+    expect(answer.location).toContain(`flow=${other.flow.id}`);
+    expect((await oidc.app.settings.get(other.flow.id, other.request(), new Date())).ui.messages?.[0].text).toMatch(/linked to another identity/);
+    expect((await oidc.store.identities.getWithCredentials(other.identityId))?.oidc).toBeUndefined();
+  });
+
+  it('asks for a recent sign-in before linking (a session older than the privileged age)', async () => {
+    // Past the privileged age (Kratos's default, an hour), the session itself still active.
+    const later = new Date(Date.now() + 2 * 3600_000);
+    const account = await passwordAccount(later);
+    const answer = await oidc.app.settings.submit(account.flow.id, { link: 'test', csrf_token: account.cookie }, account.request(), later);
+    expect(answer.status).toBe(303);
+    expect(answer.location).toContain('/self-service/login/browser?refresh=true');
+  });
+});

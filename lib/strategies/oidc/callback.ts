@@ -16,7 +16,8 @@ import { verifyCsrfToken } from '../../flows/csrf.js';
 import type { LoginFlows } from '../../flows/login.js';
 import { isExpired, type FlowRecord } from '../../flows/model.js';
 import type { RegistrationFlows } from '../../flows/registration.js';
-import type { Identity } from '../../identity/model.js';
+import type { SettingsFlows } from '../../flows/settings.js';
+import { oidcIdentifier, type Identity } from '../../identity/model.js';
 import { messages, type UiText } from '../../text/messages.js';
 import { events } from '../../tracing/events.js';
 import { recordFailure } from '../../tracing/span.js';
@@ -33,6 +34,7 @@ export interface OidcCallbackDeps extends AccountDeps {
   mappers: ReadonlyMap<string, Mapper>;
   login: Pick<LoginFlows, 'completeWith'>;
   registration: Pick<RegistrationFlows, 'completeWith'>;
+  settings: Pick<SettingsFlows, 'completeWith'>;
   loginLifespanMs: number;
   registrationLifespanMs: number;
 }
@@ -52,7 +54,7 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
     const flowId = canonicalUuid(rawId);
     if (!flowId || !random) throw new BadRequestError('The OpenID Connect callback carried no valid state.');
     const flow = await flowDeps.flows.get(flowId);
-    if (!flow || (flow.type !== 'login' && flow.type !== 'registration') || !flow.oidc?.state) {
+    if (!flow || (flow.type !== 'login' && flow.type !== 'registration' && flow.type !== 'settings') || !flow.oidc?.state) {
       throw new BadRequestError('The OpenID Connect callback carried no valid state.');
     }
     if (!sameString(flow.oidc.state, random)) throw new BadRequestError('The OpenID Connect callback carried no valid state.');
@@ -60,7 +62,8 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
     if (flow.mode === 'browser' && !verifyCsrfToken(request.browser.csrfCookie, flow.csrfToken)) {
       throw new BadRequestError('The OpenID Connect flow was started in another browser (or its cookies were lost). Please start again.');
     }
-    if (flow.state !== 'choose_method') throw new BadRequestError('The flow was completed already. Please start again.');
+    // Login and registration are single use; a settings flow takes one change after another (its state is spent below).
+    if (flow.type !== 'settings' && flow.state !== 'choose_method') throw new BadRequestError('The flow was completed already. Please start again.');
     if (isExpired(flow, now)) throw new BadRequestError(`The ${flow.type} flow expired. Please start again.`);
     return flow;
   }
@@ -69,6 +72,7 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
   async function failFlow(flow: FlowRecord, message: UiText, reason: string): Promise<FlowAnswer> {
     recordFailure('OpenIDConnectError', reason);
     if (flow.type === 'login') events.loginFailed({ flowId: flow.id, flowType: flow.mode, method: GROUP, refresh: flow.refresh ?? false, reason });
+    else if (flow.type === 'settings') events.settingsFailed({ flowId: flow.id, flowType: flow.mode, method: GROUP, reason, identityId: flow.identityId });
     else events.registrationFailed(flow.id, flow.mode, GROUP, reason);
     await flowDeps.flows.saveUi(flow.id, { values: {}, messages: [message], nodeMessages: {} });
     return redirectAnswer(flowUiUrl(flowDeps, flow.type, flow.id));
@@ -103,6 +107,23 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
     return redirectAnswer(url);
   }
 
+  /** Settings: the provider account linked to the signed-in identity, unless another identity holds it. */
+  async function linkTo(flow: FlowRecord, providerId: string, subject: string, request: FlowRequest, now: Date): Promise<FlowAnswer> {
+    const holder = await deps.identities.findIdByCredential('oidc', oidcIdentifier(providerId, subject));
+    return deps.settings.completeWith(
+      flow,
+      GROUP,
+      (identity, fail) => {
+        if (holder && holder !== identity.id) throw fail([messages.generic('This account at the provider is linked to another identity already.')]);
+        const links = identity.oidc?.providers ?? [];
+        if (links.some((link) => link.provider === providerId)) throw fail([messages.generic(`The provider "${providerId}" is linked already.`)]);
+        return { ...identity, oidc: { providers: [...links, { provider: providerId, subject }], createdAt: identity.oidc?.createdAt ?? now, updatedAt: now } };
+      },
+      request,
+      now,
+    );
+  }
+
   return {
     /**
      * The callback's GET (a POST, Apple's form_post, is first turned into this GET by its handler: a cross-site POST
@@ -122,6 +143,8 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
         throw error;
       }
       const oidc = flow.oidc!;
+      // A settings flow outlives this callback: its state is spent now, so the same answer cannot link twice.
+      if (flow.type === 'settings') await flowDeps.flows.setOidcState(flow.id, { ...oidc, state: '' });
       const providerError = params.get('error');
       if (providerError) {
         const reason = providerRefused(providerError, params.get('error_description'));
@@ -144,6 +167,8 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
         recordFailure('OpenIDConnectError', error.message);
         return forwardToErrorUi(flowDeps, new KratosError(502, { reason: error.message }), now);
       }
+
+      if (flow.type === 'settings') return linkTo(flow, providerId, claims.sub, request, now);
 
       const schema = schemaOf(flowDeps, flow);
       const account = await accountFor(deps, providerId, claims, deps.mappers.get(providerId)!, schema, oidc.traits, now);

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import type { OidcConfig } from '../../config/oidc.js';
 import { callbackUrlOf } from '../../config/oidc.js';
-import { BrowserLocationChangeRequiredError, KratosError } from '../../errors/index.js';
+import { BrowserLocationChangeRequiredError, KratosError, SessionRefreshRequiredError } from '../../errors/index.js';
+import { firstFactorsOf } from '../../identity/model.js';
 import { stringField } from '../../flows/common.js';
 import type { OidcFlowState } from '../../flows/model.js';
 import type { FlowRepository } from '../../flows/repository.js';
@@ -99,7 +100,8 @@ export function oidcStrategy(deps: OidcStrategyDeps): Strategy {
   return {
     id: 'oidc',
     group: GROUP,
-    takesUnnamedSubmit: (body) => typeof body.provider === 'string' && body.provider !== '',
+    // The provider buttons (login, registration) and link/unlink (settings) send no method, as Kratos's forms.
+    takesUnnamedSubmit: (body) => ['provider', 'link', 'unlink'].some((name) => typeof body[name] === 'string' && body[name] !== ''),
 
     login: {
       aal: 'aal1',
@@ -112,6 +114,41 @@ export function oidcStrategy(deps: OidcStrategyDeps): Strategy {
           if ('known' in account) return { identity: account.known, provider: provider.config.id };
           return { identity: account.created, provider: provider.config.id, register: true };
         }
+        return startAt(provider, ctx);
+      },
+    },
+
+    settings: {
+      readsCredentials: true,
+
+      // Kratos's settings nodes: `link` for each provider not linked; `unlink` for each linked one, unless it is the
+      // identity's only way to sign in.
+      nodes({ account }) {
+        const linked = new Set((account?.oidc?.providers ?? []).map((link) => link.provider));
+        const canUnlink = account ? firstFactorsOf(account) > 1 : false;
+        return [...deps.providers.values()].flatMap((p) => {
+          if (!linked.has(p.config.id)) return [input(GROUP, { name: 'link', type: 'submit', value: p.config.id }, messages.labelLink(labelOf(p)))];
+          return canUnlink ? [input(GROUP, { name: 'unlink', type: 'submit', value: p.config.id }, messages.labelUnlink(labelOf(p)))] : [];
+        });
+      },
+
+      async update(ctx) {
+        const { body, identity, privileged } = ctx;
+        // Linking and unlinking change how the account signs in: a recent sign-in first, as for a password.
+        if (!privileged) throw new SessionRefreshRequiredError();
+        const unlink = stringField(body, 'unlink');
+        if (unlink) {
+          const links = identity.oidc?.providers ?? [];
+          if (!links.some((link) => link.provider === unlink)) throw ctx.fail([messages.generic(`The provider "${unlink}" is not linked to this account.`)]);
+          if (firstFactorsOf(identity) <= 1) throw ctx.fail([messages.generic('The last way to sign in can not be unlinked: add a password or link another provider first.')]);
+          const kept = links.filter((link) => link.provider !== unlink);
+          const { oidc: _dropped, ...rest } = identity;
+          return { identity: kept.length ? { ...rest, oidc: { ...identity.oidc!, providers: kept, updatedAt: ctx.now } } : rest };
+        }
+        const link = stringField(body, 'link');
+        const provider = link ? deps.providers.get(link) : undefined;
+        if (!provider) throw ctx.fail([messages.generic(link ? `Unable to find OpenID Connect provider "${link}".` : 'Property link or unlink is missing.')]);
+        if (identity.oidc?.providers.some((l) => l.provider === provider.config.id)) throw ctx.fail([messages.generic(`The provider "${link}" is linked already.`)]);
         return startAt(provider, ctx);
       },
     },
