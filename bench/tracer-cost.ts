@@ -23,6 +23,12 @@ import { httpSink, udpSink, type HttpSink, type UdpSink } from './lib/sinks.js';
 import { quantile, rotate } from './lib/stats.js';
 import { Worker } from './lib/workers.js';
 
+/**
+ * V8's young generation, fixed: left to itself it grows from 1 MiB as a process runs, at a pace of its own, and how
+ * often a process then scavenges moved its whoami's median by up to 15 % between identical processes.
+ */
+const YOUNG_GENERATION = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
+
 export const COST_CONFIGS = ['off', 'jaeger', 'otel', 'sampled-out', 'powertools', 'otel-lambda'] as const;
 export type CostConfig = (typeof COST_CONFIGS)[number];
 
@@ -72,6 +78,11 @@ export interface CostResults {
 interface Round {
   cpuUs: number;
   wallUs: number;
+}
+/** What the worker answers: each invocation's CPU and wall time. */
+interface Samples {
+  cpuUs: number[];
+  wallUs: number[];
 }
 
 const spread = (values: number[]): Spread => ({ median: quantile(values, 0.5), q1: quantile(values, 0.25), q3: quantile(values, 0.75) });
@@ -127,31 +138,31 @@ export async function runTracerCost(options: CostOptions): Promise<CostResults> 
   const workers = new Map<CostConfig, Worker[]>(
     COST_CONFIGS.map((config) => [
       config,
-      Array.from({ length: options.copies }, (_, i) => new Worker({ name: `cost-${config}-${i}`, script: WORKER, env: { ...baseEnv, ...envs[config] } })),
+      Array.from({ length: options.copies }, (_, i) => new Worker({ name: `cost-${config}-${i}`, script: WORKER, env: { ...baseEnv, ...envs[config] }, nodeArgs: YOUNG_GENERATION })),
     ]),
   );
   const rounds = new Map<CostConfig, Round[]>(COST_CONFIGS.map((c) => [c, []]));
-  /** One round of a configuration: `batch` invocations in each of its processes, one process after the other. */
-  const measure = async (config: CostConfig, n: number): Promise<Round> => {
-    const total = { cpuUs: 0, wallUs: 0 };
-    for (const worker of workers.get(config)!) {
-      const one = await worker.call<Round>('cost', { n, token });
-      total.cpuUs += one.cpuUs;
-      total.wallUs += one.wallUs;
-    }
-    return { cpuUs: total.cpuUs / options.copies, wallUs: total.wallUs / options.copies };
+  const raw = new Map<CostConfig, Samples[]>(COST_CONFIGS.map((c) => [c, []]));
+  /** A round's figure for a configuration: the median invocation of its batch (a preemption or a GC pause is not the tracer's). */
+  const run = async (config: CostConfig, copy: number, n: number): Promise<Round> => {
+    const samples = await workers.get(config)![copy].call<Samples>('cost', { n, token });
+    raw.get(config)!.push(samples);
+    return { cpuUs: quantile(samples.cpuUs, 0.5), wallUs: quantile(samples.wallUs, 0.5) };
   };
 
   try {
     for (const copies of workers.values()) for (const worker of copies) await worker.call('stub-dynamodb', { recordings });
     options.log(`warm-up: ${options.warmup} invocations per process, ${options.copies} processes per configuration`);
-    for (const config of COST_CONFIGS) await measure(config, options.warmup);
+    for (const config of COST_CONFIGS) for (let copy = 0; copy < options.copies; copy++) await run(config, copy, options.warmup);
     const before = new Map(COST_CONFIGS.map((c) => [c, count(sinks[c])]));
     for (let round = 0; round < options.rounds; round++) {
-      for (const config of rotate(COST_CONFIGS, round)) rounds.get(config)!.push(await measure(config, options.batch));
-      if ((round + 1) % 10 === 0 || round + 1 === options.rounds) {
-        const last = (c: CostConfig) => rounds.get(c)!.at(-1)!;
-        options.log(`round ${round + 1}/${options.rounds}: CPU µs per invocation ${COST_CONFIGS.map((c) => `${c} ${last(c).cpuUs.toFixed(1)}`).join(', ')}`);
+      // One process of each configuration per round, the copies in turn; the order rotates so that no configuration
+      // always follows the same one.
+      const copy = round % options.copies;
+      for (const config of rotate(COST_CONFIGS, Math.floor(round / options.copies))) rounds.get(config)!.push(await run(config, copy, options.batch));
+      if ((round + 1) % Math.max(1, Math.floor(options.rounds / 4)) === 0 || round + 1 === options.rounds) {
+        const recent = (c: CostConfig) => quantile(rounds.get(c)!.slice(-50).map((r) => r.cpuUs), 0.5).toFixed(1);
+        options.log(`round ${round + 1}/${options.rounds}: CPU µs per invocation (median of the last 50 rounds) ${COST_CONFIGS.map((c) => `${c} ${recent(c)}`).join(', ')}`);
       }
     }
     for (const config of COST_CONFIGS) {
@@ -175,7 +186,8 @@ export async function runTracerCost(options: CostOptions): Promise<CostResults> 
       return [config, s];
     }),
   ) as Record<CostConfig, CostStats>;
-  return { stats, rounds: options.rounds, invocationsPerRound: options.batch * options.copies };
+  if (process.env.BENCH_COST_RAW) (await import('node:fs')).writeFileSync(process.env.BENCH_COST_RAW, JSON.stringify(Object.fromEntries(raw)));
+  return { stats, rounds: options.rounds, invocationsPerRound: options.batch };
 }
 
 function count(sink: UdpSink | HttpSink | undefined): number {
@@ -197,19 +209,33 @@ export function costTable(results: CostResults): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** The full measurement's size (npm run bench uses the same); `--quick` checks that it runs at all. */
+export const COST_SIZE = { rounds: 300, batch: 25, warmup: 2000, copies: 2 };
+export const COST_SIZE_QUICK = { rounds: 6, batch: 10, warmup: 50, copies: 1 };
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { readFileSync, writeFileSync, existsSync } = await import('node:fs');
   const { startDatabase } = await import('../scripts/local-stack.js');
-  const quick = process.argv.includes('--quick');
+  const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  const size = { ...(process.argv.includes('--quick') ? COST_SIZE_QUICK : COST_SIZE) };
+  for (const key of Object.keys(size) as Array<keyof typeof size>) if (arg(key)) size[key] = Number(arg(key));
   const log = (line: string) => console.log(line);
   log(`machine: ${os.cpus()[0]?.model.trim()}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const db = await startDatabase({ DYNAMODB_TABLE_NAME: TABLE });
+  // --recording=FILE keeps the recorded answer between runs (made once, against DynamoDB Local).
+  const file = arg('recording');
   let recorded: RecordedWhoami;
-  try {
-    recorded = await recordWhoami(db.endpoint);
-  } finally {
-    await db.stop();
+  if (file && existsSync(file)) {
+    recorded = JSON.parse(readFileSync(file, 'utf8')) as RecordedWhoami;
+  } else {
+    const db = await startDatabase({ DYNAMODB_TABLE_NAME: TABLE });
+    try {
+      recorded = await recordWhoami(db.endpoint);
+    } finally {
+      await db.stop();
+    }
+    if (file) writeFileSync(file, JSON.stringify(recorded));
   }
-  const results = await runTracerCost({ recorded, ...(quick ? { rounds: 3, batch: 50, warmup: 50, copies: 1 } : { rounds: 40, batch: 250, warmup: 2000, copies: 3 }), log });
+  const results = await runTracerCost({ recorded, ...size, log });
   console.log(`\n${costTable(results)}`);
   console.log(`\n${results.rounds} rounds of ${results.invocationsPerRound} invocations per configuration; load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
