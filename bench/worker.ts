@@ -14,6 +14,7 @@ import bcryptjs from 'bcryptjs';
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { installStub, recordResponses, type RecordedResponse } from './lib/dynamodb-stub.js';
 import { httpEvent, lambdaContext, xrayTraceHeader, type EventOptions, type LambdaHandler } from './lib/lambda.js';
 import { PROTOCOL_PREFIX } from './lib/workers.js';
 
@@ -153,6 +154,46 @@ const COMMANDS: Record<string, (args: any) => Promise<unknown>> = {
       await settle();
     }
     return samples;
+  },
+
+  /** One whoami against the real database, its DynamoDB answers recorded (for `stub-dynamodb` in other workers). */
+  'record-whoami': async ({ token }: { token: string }) => recordResponses(() => BENCH_CALLS.whoami({ token })),
+
+  /** From now on this process's DynamoDB client is answered in-process, from the recording (bench/lib/dynamodb-stub.ts). */
+  'stub-dynamodb': async ({ recordings }: { recordings: RecordedResponse[] }) => {
+    installStub(recordings);
+    return true;
+  },
+
+  /**
+   * `n` whoami invocations back to back; answers each one's CPU time (user + system of the whole process, every
+   * thread) and wall time, in microseconds. Events, contexts and X-Ray headers are made before; each invocation is
+   * followed by one turn of the event loop, so work a tracer leaves for after the response (a send's callback) is
+   * counted in the invocation that left it.
+   */
+  cost: async ({ n, token }: { n: number; token: string }) => {
+    const handler = await handlerOf('whoami');
+    const sampled = process.env.BENCH_XRAY_SAMPLED === '0' ? 0 : 1;
+    const calls = Array.from({ length: n }, () => ({
+      event: httpEvent('GET', '/sessions/whoami', { headers: { 'x-session-token': token } }),
+      context: lambdaContext('whoami'),
+      xray: xrayTraceHeader(sampled),
+    }));
+    const cpuUs: number[] = [];
+    const wallUs: number[] = [];
+    for (const call of calls) {
+      process.env._X_AMZN_TRACE_ID = call.xray;
+      const cpuBefore = process.cpuUsage();
+      const started = performance.now();
+      const result = await handler(call.event, call.context);
+      await settle();
+      const wall = performance.now() - started;
+      const cpu = process.cpuUsage(cpuBefore);
+      if (result.statusCode !== 200) throw new Error(`whoami answered ${result.statusCode}: ${result.body}`);
+      cpuUs.push(cpu.user + cpu.system);
+      wallUs.push(Math.round(wall * 10_000) / 10);
+    }
+    return { cpuUs, wallUs };
   },
 
   /**

@@ -96,24 +96,30 @@ class InvocationSpanProcessor implements SpanProcessor {
     }
   }
 
-  export(batch: ReadableSpan[]): Promise<void> {
-    return new Promise<void>((resolve) => {
-      try {
-        this.exporter.export(batch, (result: ExportResult) => {
-          if (result.code !== SUCCESS) warn(`span export failed: ${result.error?.message ?? 'unknown error'}`);
-          resolve();
-        });
-      } catch (error) {
-        warn(`span export failed: ${error instanceof Error ? error.message : String(error)}`);
-        resolve();
-      }
-    });
+  /**
+   * Hands a batch to the exporter; answers undefined when the exporter was done at once (our Jaeger exporter's UDP
+   * send), else a promise of its end. Never rejects.
+   */
+  export(batch: ReadableSpan[]): Promise<void> | undefined {
+    let finished = false;
+    let resolveLater: (() => void) | undefined;
+    try {
+      this.exporter.export(batch, (result: ExportResult) => {
+        if (result.code !== SUCCESS) warn(`span export failed: ${result.error?.message ?? 'unknown error'}`);
+        finished = true;
+        resolveLater?.();
+      });
+    } catch (error) {
+      warn(`span export failed: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+    return finished ? undefined : new Promise<void>((resolve) => (resolveLater = resolve));
   }
 
   /** Exports every sampled span still buffered (the provider's forceFlush and shutdown). */
   forceFlush(): Promise<void> {
     const batch = [...this.traces.keys()].flatMap((traceId) => this.take(traceId, false));
-    return batch.length > 0 ? this.export(batch) : Promise.resolve();
+    return (batch.length > 0 && this.export(batch)) || Promise.resolve();
   }
 
   shutdown(): Promise<void> {
@@ -231,6 +237,18 @@ const headerGetter: TextMapGetter<Headers> = {
 
 const XRAY_HEADER = 'x-amzn-trace-id';
 
+/** Every header the main propagators read (their `fields()`), and Jaeger's baggage, which they list by prefix only. */
+const PROPAGATION_HEADERS = new Set(
+  [...new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }).fields(), ...new B3Propagator().fields(), ...new JaegerPropagator().fields(), ...new W3CTraceContextPropagator().fields(), ...new W3CBaggagePropagator().fields()].map((name) => name.toLowerCase()),
+);
+const JAEGER_BAGGAGE_PREFIX = 'uberctx-';
+
+/** Whether a request carries anything the main propagators would read: most do not, and then there is nothing to parse. */
+function carriesContext(headers: Headers): boolean {
+  for (const name in headers) if (PROPAGATION_HEADERS.has(name) || name.startsWith(JAEGER_BAGGAGE_PREFIX)) return true;
+  return false;
+}
+
 function propagators(): { main: TextMapPropagator; xray: TextMapPropagator } {
   // Extraction runs in order and a later format overrides an earlier one: W3C wins over Jaeger, Jaeger over B3.
   const main = new CompositePropagator({
@@ -285,7 +303,7 @@ export async function setup(config: TracingConfig, logger: TracingLogger): Promi
   return {
     config,
     extract(headers, xRayTraceId) {
-      const joined = main.extract(ROOT_CONTEXT, headers, headerGetter);
+      const joined = carriesContext(headers) ? main.extract(ROOT_CONTEXT, headers, headerGetter) : ROOT_CONTEXT;
       const found = trace.getSpanContext(joined);
       if (found && isSpanContextValid(found)) return joined;
       const carrier = !headers[XRAY_HEADER] && xRayTraceId ? { ...headers, [XRAY_HEADER]: xRayTraceId } : headers;
@@ -299,6 +317,9 @@ export async function setup(config: TracingConfig, logger: TracingLogger): Promi
     async flush(traceId, keepUnsampled) {
       const batch = processor.take(traceId, keepUnsampled);
       if (batch.length === 0) return;
+      const exported = processor.export(batch);
+      // Done already (a datagram handed to the kernel): nothing to wait for, so no timer either.
+      if (!exported) return;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
@@ -307,7 +328,7 @@ export async function setup(config: TracingConfig, logger: TracingLogger): Promi
         }, config.flushTimeoutMs);
       });
       try {
-        await Promise.race([processor.export(batch), timeout]);
+        await Promise.race([exported, timeout]);
       } finally {
         clearTimeout(timer);
       }

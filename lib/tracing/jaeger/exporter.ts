@@ -43,6 +43,8 @@ export class JaegerExporter implements SpanExporter {
   private readonly processes = new WeakMap<object, Uint8Array>();
   private readonly scratch: ThriftWriter;
   private socket?: Promise<{ socket: dgram.Socket; address: string }>;
+  /** The agent's socket once open: from then on an export sends at once, without waiting for anything. */
+  private connected?: dgram.Socket;
   private seqId = 0;
 
   constructor(
@@ -124,11 +126,42 @@ export class JaegerExporter implements SpanExporter {
       done({ code: FAILED, error: error instanceof Error ? error : new Error(String(error)) });
       return;
     }
+    if ('agent' in this.target && this.connected) {
+      const refused = this.sendNow(groups, this.connected, this.target.agent);
+      done(refused ? { code: FAILED, error: refused } : { code: SUCCESS });
+      return;
+    }
     const sent = 'agent' in this.target ? this.sendDatagrams(groups, this.target.agent) : this.post(groups, this.target.collector);
     sent.then(
       () => done({ code: SUCCESS }),
       (error: Error) => done({ code: FAILED, error }),
     );
+  }
+
+  /**
+   * The datagrams handed to the open socket, and the export done: a UDP send does not wait for the agent, and the
+   * kernel takes the datagram during the call. A send that fails later (the agent's port closed) is counted and
+   * reported when the socket says so, as every dropped span is; the invocation does not wait for that.
+   */
+  private sendNow(groups: EncodedGroup[], socket: dgram.Socket, agent: { host: string; port: number }): Error | undefined {
+    let refused: Error | undefined;
+    const lost = (spans: number, error: Error) => this.drop(spans, `not sent to ${agent.host}:${agent.port}: ${error.message}`);
+    for (const group of groups) {
+      const { datagrams, tooLarge } = this.datagrams(group);
+      this.drop(tooLarge, `each larger than a ${MAX_DATAGRAM_BYTES}-byte Jaeger agent datagram`);
+      for (const datagram of datagrams) {
+        try {
+          socket.send(datagram.bytes, (error) => error && lost(datagram.spans, error));
+        } catch (error) {
+          // The socket refused the send outright (closed under us): the next export opens another.
+          refused = error instanceof Error ? error : new Error(String(error));
+          this.connected = undefined;
+          this.socket = undefined;
+          lost(datagram.spans, refused);
+        }
+      }
+    }
+    return refused;
   }
 
   private drop(count: number, why: string): void {
@@ -182,6 +215,7 @@ export class JaegerExporter implements SpanExporter {
         });
       });
       socket.unref();
+      this.connected = socket;
       return { socket, address };
     })().catch((error: unknown) => {
       this.socket = undefined; // resolve again on the next export
@@ -230,6 +264,7 @@ export class JaegerExporter implements SpanExporter {
     const open = await this.socket?.catch(() => undefined);
     open?.socket.close();
     this.socket = undefined;
+    this.connected = undefined;
   }
 
   forceFlush(): Promise<void> {
