@@ -11,7 +11,7 @@ import { decodeIdentityBody, type IdentityBody } from './admin-body.js';
 import { normalizeIdentifier } from './identifier.js';
 import { identifierTooLong } from './limits.js';
 import { applyPatch, JsonPatchError, parsePointer } from './json-patch.js';
-import { revised, type Identity } from './model.js';
+import { firstFactorsOf, oidcIdentifier, revised, type Identity } from './model.js';
 import type { Page } from '../util/page.js';
 import type { Committer } from '../util/writes.js';
 import { events } from '../tracing/events.js';
@@ -70,6 +70,8 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       identifiers,
       ...importVerified(addressesFor(parsed.schema, parsed.traits, now, previous), parsed.verifiedAddresses, now),
       password,
+      // Linked provider accounts stay linked (the body carries no oidc credential; DELETE .../credentials/oidc unlinks).
+      ...(previous?.oidc ? { oidc: previous.oidc } : {}),
       revision: previous?.revision ?? 1,
     };
   }
@@ -161,6 +163,28 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       }
       const parsed = await parseBody(patched, 'replace');
       return save(build(parsed, now, previous), previous);
+    },
+
+    /**
+     * `DELETE /admin/identities/{id}/credentials/{type}[?identifier=]`, as Kratos: `password`, or one `oidc` provider
+     * account by its `<provider>:<subject>`; never the identity's last way to sign in.
+     */
+    async deleteCredential(id: string, type: string, identifier: string | undefined, now: Date): Promise<void> {
+      const previous = await existing(id);
+      const has = type === 'password' ? previous.password !== undefined : type === 'oidc' ? (previous.oidc?.providers.length ?? 0) > 0 : false;
+      if (!has) throw new NotFoundError(`You tried to remove a ${type} but this user have no ${type} set up.`);
+      if (firstFactorsOf(previous) < 2) throw new BadRequestError('You cannot remove the last first factor credential.');
+      if (type === 'password') {
+        const { password: _removed, ...rest } = previous;
+        await save({ ...rest, updatedAt: now }, previous);
+        return;
+      }
+      if (!identifier) throw new BadRequestError('You must provide an identifier to delete this credential.');
+      const links = previous.oidc!.providers;
+      const kept = links.filter((link) => oidcIdentifier(link.provider, link.subject) !== identifier);
+      if (kept.length === links.length) throw new NotFoundError(`The identifier \`${identifier}\` was not found among OIDC credentials.`);
+      const { oidc: _all, ...rest } = previous;
+      await save({ ...rest, ...(kept.length ? { oidc: { ...previous.oidc!, providers: kept, updatedAt: now } } : {}), updatedAt: now }, previous);
     },
 
     async delete(id: string): Promise<void> {

@@ -137,7 +137,7 @@ export function publicIdentity(identity: Identity, publicBaseUrl: string): Recor
  * The admin form: adds `metadata_admin` and the password credential (its hash only when asked for with
  * `include_credential=password`).
  */
-export function adminIdentity(identity: Identity, publicBaseUrl: string, includePasswordHash = false): Record<string, unknown> {
+export function adminIdentity(identity: Identity, publicBaseUrl: string, includePasswordHash = false, includeOidc = false): Record<string, unknown> {
   const view = publicIdentity(identity, publicBaseUrl);
   const out: Record<string, unknown> = { ...view, metadata_admin: identity.metadataAdmin ?? null };
   if (identity.password) {
@@ -152,6 +152,19 @@ export function adminIdentity(identity: Identity, publicBaseUrl: string, include
       credential.config = { hashed_password: identity.password.hashedPassword };
     }
     out.credentials = { password: credential };
+  }
+  // Kratos's oidc credential: its identifiers always, its providers (`config`) with `include_credential=oidc`. The
+  // providers' tokens are not kept here (README, Social sign-in), so none are shown.
+  if (identity.oidc?.providers.length) {
+    const credential: Record<string, unknown> = {
+      type: 'oidc',
+      identifiers: oidcIdentifiersOf(identity),
+      version: 0,
+      created_at: identity.oidc.createdAt.toISOString(),
+      updated_at: identity.oidc.updatedAt.toISOString(),
+    };
+    if (includeOidc) credential.config = { providers: identity.oidc.providers.map((link) => ({ provider: link.provider, subject: link.subject })) };
+    out.credentials = { ...(out.credentials as Record<string, unknown> | undefined), oidc: credential };
   }
   return out;
 }

@@ -160,6 +160,10 @@ const CASES: Record<string, [ReturnType<typeof v2>, number]> = {
   'admin-identity-update': [v2('PUT', '/admin/identities/{id}', { headers: admin, ...idParams, body: {} }), 404],
   'admin-identity-patch': [v2('PATCH', '/admin/identities/{id}', { headers: admin, ...idParams, body: [] }), 404],
   'admin-identity-delete': [v2('DELETE', '/admin/identities/{id}', { headers: admin, ...idParams }), 404],
+  'admin-identity-credentials-delete': [
+    v2('DELETE', '/admin/identities/{id}/credentials/{type}', { headers: admin, params: { id: unknown, type: 'oidc' }, path: `/admin/identities/${unknown}/credentials/oidc` }),
+    404,
+  ],
   'admin-identity-sessions-list': [v2('GET', '/admin/identities/{id}/sessions', { headers: admin, ...idParams }), 404],
   'admin-identity-sessions-delete': [v2('DELETE', '/admin/identities/{id}/sessions', { headers: admin, ...idParams }), 404],
   'admin-sessions-list': [v2('GET', '/admin/sessions', { headers: admin }), 200],

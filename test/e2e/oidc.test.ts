@@ -5,11 +5,12 @@
  * and our UI in Chromium: the missing-traits form and an e-mail another account holds.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { Configuration, FrontendApi } from '@ory/kratos-client';
+import { Configuration, FrontendApi, IdentityApi } from '@ory/kratos-client';
 import { freePort } from '../../scripts/dynamodb-local.js';
 import type { RunningOffline } from '../../scripts/local-stack.js';
 import { flowIdOf, nodeValue, TestBrowser } from '../support/browser.js';
 import { chromiumPath } from '../support/chromium.js';
+import { TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
 import { CLIENT_ID, CLIENT_SECRET, NATIVE_CLIENT_ID, startTestProvider, type TestProvider } from '../support/oidc-provider.js';
 import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
@@ -94,6 +95,15 @@ describe('social sign-in through serverless-offline', () => {
     expect(events.LoginSucceeded).toMatchObject({ SelfServiceMethodUsed: 'oidc', SelfServiceSSOProviderUsed: 'test' });
     const code = new URL(provider.lastCallback()!).searchParams.get('code')!;
     for (const span of spans) expect(span.raw).not.toContain(code);
+
+    // The admin API shows the linked account, and will not delete the identity's only way to sign in.
+    const admin = new IdentityApi(new Configuration({ basePath: base, apiKey: `Bearer ${TEST_ENV.ADMIN_API_KEY}` }));
+    const { data: identity } = await admin.getIdentity({ id: whoami.json.identity.id, includeCredential: ['oidc'] });
+    const linked = identity.credentials?.oidc;
+    expect(linked?.identifiers).toHaveLength(1);
+    expect(linked?.config).toEqual({ providers: [{ provider: 'test', subject: linked!.identifiers![0].slice('test:'.length) }] });
+    const refused = await admin.deleteIdentityCredentials({ id: identity.id, type: 'oidc', identifier: linked!.identifiers![0] }).catch((error: { response: { status: number; data: unknown } }) => error.response);
+    expect(refused).toMatchObject({ status: 400, data: { error: { reason: 'You cannot remove the last first factor credential.' } } });
 
     // Later, in another browser: the same identity.
     const again = new TestBrowser(base);

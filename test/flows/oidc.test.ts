@@ -11,6 +11,7 @@ import type { OidcProviderConfig } from '../../lib/config/oidc.js';
 import type { FlowAnswer } from '../../lib/flows/answer.js';
 import { newCsrfToken } from '../../lib/flows/csrf.js';
 import type { FlowView } from '../../lib/flows/model.js';
+import { adminIdentity } from '../../lib/identity/model.js';
 import { appleClientSecret } from '../../lib/strategies/oidc/provider.js';
 import { apiRequest, browserRequest, flowOf, memoryApp, messageIds, register, rejection, uniqueEmail, type MemoryApp } from '../support/flows.js';
 import { CLIENT_ID, CLIENT_SECRET, NATIVE_CLIENT_ID, startTestProvider, type TestProvider } from '../support/oidc-provider.js';
@@ -494,5 +495,32 @@ describe('social sign-in (oidc) in settings: link and unlink', () => {
     const answer = await oidc.app.settings.submit(account.flow.id, { link: 'test', csrf_token: account.cookie }, account.request(), later);
     expect(answer.status).toBe(303);
     expect(answer.location).toContain('/self-service/login/browser?refresh=true');
+  });
+});
+
+describe('social sign-in (oidc) in the admin API', () => {
+  it('shows the linked accounts (their providers with include_credential=oidc), keeps them across a PUT, and deletes one by identifier, never the last way to sign in', async () => {
+    const { identityId } = await register(oidc.app, uniqueEmail('admin-oidc'));
+    const subject = sub();
+    const stored = (await oidc.store.identities.getWithCredentials(identityId))!;
+    await oidc.store.commit(oidc.store.identities.update({ ...stored, oidc: { providers: [{ provider: 'test', subject }], createdAt: new Date(), updatedAt: new Date() }, revision: (stored.revision ?? 1) + 1 }, stored));
+    const admin = oidc.app.identityAdmin;
+    const read = await admin.get(identityId, true);
+    expect(adminIdentity(read, BASE, false).credentials).toMatchObject({ oidc: { type: 'oidc', identifiers: [`test:${subject}`] } });
+    expect((adminIdentity(read, BASE, false).credentials as { oidc: Record<string, unknown> }).oidc.config).toBeUndefined();
+    expect(adminIdentity(read, BASE, false, true).credentials).toMatchObject({ oidc: { config: { providers: [{ provider: 'test', subject }] } } });
+
+    // A PUT (traits only) keeps the link and its claim.
+    await admin.replace(identityId, { schema_id: 'default', traits: read.traits, state: 'active' }, new Date());
+    await expect(oidc.store.identities.findIdByCredential('oidc', `test:${subject}`)).resolves.toBe(identityId);
+
+    await expect(rejection(admin.deleteCredential(identityId, 'oidc', undefined, new Date()))).resolves.toMatchObject({ status: 400 });
+    await expect(rejection(admin.deleteCredential(identityId, 'oidc', 'test:nobody', new Date()))).resolves.toMatchObject({ status: 404 });
+    await expect(rejection(admin.deleteCredential(identityId, 'totp', undefined, new Date()))).resolves.toMatchObject({ status: 404 });
+    await admin.deleteCredential(identityId, 'oidc', `test:${subject}`, new Date());
+    expect((await admin.get(identityId, true)).oidc).toBeUndefined();
+    await expect(oidc.store.identities.findIdByCredential('oidc', `test:${subject}`)).resolves.toBeUndefined();
+    // Only the password is left: it stays.
+    await expect(rejection(admin.deleteCredential(identityId, 'password', undefined, new Date()))).resolves.toMatchObject({ status: 400, reason: 'You cannot remove the last first factor credential.' });
   });
 });
