@@ -215,13 +215,18 @@ describe('social sign-in (oidc) in a browser', () => {
     }
   });
 
-  it('shows the provider\'s refusal on the flow (4000001)', async () => {
+  it("shows the provider's refusal on the flow (4000001), and takes no second answer to the same state", async () => {
     const { flow, cookie } = await browserFlow('login');
     provider.nextInteraction('access_denied');
-    const answer = await callback(await startSignIn('login', flow.id, cookie), cookie);
+    const authorization = await startSignIn('login', flow.id, cookie);
+    const answer = await callback(authorization, cookie);
     expect(answer.session).toBeUndefined();
     const view = await oidc.app.login.get(flow.id, browserRequest(cookie), new Date());
     expect(view.ui.messages?.[0]).toMatchObject({ id: 4000001, text: expect.stringContaining('access_denied') });
+    // The state has answered once: another answer carrying it (a code this time) is refused before any exchange.
+    const replay = new URLSearchParams({ state: authorization.searchParams.get('state')!, code: 'another-code' });
+    const refused = await oidc.app.oidcCallback.handle('test', replay, browserRequest(cookie), new Date());
+    expect(new URL(refused.location!).pathname).toBe('/ui/error');
   });
 });
 

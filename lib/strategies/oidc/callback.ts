@@ -75,6 +75,8 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
     else if (flow.type === 'settings') events.settingsFailed({ flowId: flow.id, flowType: flow.mode, method: GROUP, reason, identityId: flow.identityId });
     else events.registrationFailed(flow.id, flow.mode, GROUP, reason);
     await flowDeps.flows.saveUi(flow.id, { values: {}, messages: [message], nodeMessages: {} });
+    // This state answered once: another answer carrying it (a second code) is not taken; the user starts again.
+    if (flow.oidc?.state) await flowDeps.flows.setOidcState(flow.id, { ...flow.oidc, state: '' });
     return redirectAnswer(flowUiUrl(flowDeps, flow.type, flow.id));
   }
 
