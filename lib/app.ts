@@ -120,6 +120,7 @@ const buildRecovery = (base: Base, parts: FlowParts = flowParts(base)) =>
     identities: base.store.identities,
     sessions: base.store.sessions,
     enabled: base.config.recovery.recoveryEnabled,
+    use: base.config.recovery.recoveryUse,
     lifespanMs: base.config.recovery.recoveryLifespanMs,
     settingsLifespanMs: base.config.settingsFlowLifespanMs,
     privilegedMaxAgeMs: base.config.privilegedSessionMaxAgeMs,
@@ -131,6 +132,7 @@ const buildVerification = (base: Base, parts: FlowParts = flowParts(base)) =>
     identities: base.store.identities,
     sessions: base.store.sessions,
     enabled: base.config.recovery.verificationEnabled,
+    use: base.config.recovery.verificationUse,
     lifespanMs: base.config.recovery.verificationLifespanMs,
   });
 

@@ -159,6 +159,8 @@ export async function checkSubmittable(
       csrf: request.browser.csrfCookie ?? newCsrfToken(),
       ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
       ...(flow.refresh !== undefined ? { refresh: flow.refresh } : {}),
+      // Recovery and verification: the replacement is for the same method (Kratos's FromOldFlow sets it anew).
+      ...(flow.active ? { active: flow.active } : {}),
       ...(flow.identityId ? { identityId: flow.identityId, state: flow.state === 'success' ? 'show_form' : flow.state } : {}),
     });
     throw new FlowExpiredError(flow.expiresAt, now, replacement.id);

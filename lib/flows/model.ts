@@ -57,8 +57,11 @@ export interface FlowRecord {
   madeByAdmin?: boolean;
   /** Browser flows: what the last failed submit left to show. */
   ui?: SavedUi;
-  /** Recovery and verification: the method in use once a code was sent (`code`). */
-  active?: 'code';
+  /**
+   * Recovery and verification: the method in use (Kratos's `active`), from the flow's creation on: the configured
+   * `use` method (`code`). Kratos's OpenAPI text says "initially not set"; its code sets it, and Ory Elements reads it.
+   */
+  active?: string;
   /** Recovery and verification: the code sent, while one is outstanding. */
   code?: SentCode;
   /** Recovery and verification: how many codes were submitted to this flow. */

@@ -318,7 +318,8 @@ export function itemToFlow(item: Item): FlowRecord {
   if (csrfToken) flow.csrfToken = csrfToken;
   if (item.made_by_admin?.BOOL) flow.madeByAdmin = true;
   if (item.ui) flow.ui = parse(item, 'ui') as FlowRecord['ui'];
-  if (optStr(item, 'active') === 'code') flow.active = 'code';
+  const active = optStr(item, 'active');
+  if (active) flow.active = active;
   const hmac = optStr(item, 'code_hmac');
   if (hmac) {
     const code = parse(item, 'code') as { expiresAt: string; address: string; identityId: string | null };
