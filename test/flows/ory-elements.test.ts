@@ -1,7 +1,7 @@
 /**
  * What Ory Elements (`@ory/elements-react`) needs of the flows, in-process: it tells a recovery or verification form's
- * state from the flow's `active` (Kratos sets it when it makes the flow), and it sends `email: ""` with every recovery
- * code (Kratos takes an empty e-mail as none).
+ * state from the flow's `active` (Kratos sets it when it makes the flow), it sends `email: ""` with every recovery
+ * code (Kratos takes an empty e-mail as none), and it starts settings without a session expecting to come back.
  * Elements' browser flows are JSON requests with the anti-CSRF cookie and token.
  */
 import { apiRequest, browserRequest, flowOf, lastCodeTo, memoryApp, messageIds, register, rejection } from '../support/flows.js';
@@ -86,5 +86,21 @@ describe('recovery and verification flows as Ory Elements reads them', () => {
   it('take a code before any was sent as a wrong one (verification checks a code first, as Kratos)', async () => {
     const flow = (await app.verification.init('api', apiRequest(), undefined, new Date())).body as FlowView;
     expect(messageIds(flowOf(await app.verification.submit(flow.id, { method: 'code', code: '123456' }, apiRequest(), new Date())))).toEqual([4070006]);
+  });
+});
+
+describe('settings started in a browser without a session', () => {
+  const { app } = memoryApp({ SELFSERVICE_ALLOWED_RETURN_URLS: 'https://app.example.com/' });
+
+  it('goes to the login flow, handing on return_to so that the browser comes back (Kratos), or 401 for JSON', async () => {
+    const cookie = newCsrfToken();
+    const back = 'https://app.example.com/settings';
+    const answer = await app.settings.initBrowser(browserRequest(cookie), back, new Date());
+    expect(answer).toMatchObject({ status: 303, location: `http://127.0.0.1:4433/self-service/login/browser?return_to=${encodeURIComponent(back)}` });
+    expect((await app.settings.initBrowser(browserRequest(cookie), undefined, new Date())).location).toBe('http://127.0.0.1:4433/self-service/login/browser');
+    await expect(rejection(app.settings.initBrowser(browserRequest(cookie, { json: true }), back, new Date()))).resolves.toMatchObject({ status: 401, id: 'session_inactive' });
+    // The login flow takes the return_to over, checked against the allow list there.
+    const login = await app.login.initBrowser(browserRequest(cookie, { json: true }), { refresh: false, returnTo: back }, new Date());
+    expect(login.body).toMatchObject({ return_to: back });
   });
 });
