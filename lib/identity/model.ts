@@ -8,6 +8,35 @@ export interface PasswordCredential {
   updatedAt: Date;
 }
 
+/** One provider account linked to an identity (Kratos's `oidc` credential, one entry per provider). */
+export interface OidcLink {
+  /** The configured provider's id (`selfservice.methods.oidc.config.providers[].id`). */
+  provider: string;
+  /** The provider's subject (`sub`) for this account. */
+  subject: string;
+  /**
+   * The first tokens the provider gave, encrypted with SECRETS_CIPHER (lib/identity/cipher.ts); none are kept without
+   * one. Only privileged reads load them.
+   */
+  tokens?: { idToken?: string; accessToken?: string; refreshToken?: string };
+}
+
+/** Kratos's `oidc` credential: its identifiers are `<provider>:<subject>`, each claimed uniquely in storage. */
+export interface OidcCredential {
+  providers: OidcLink[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An `oidc` credential identifier, as Kratos writes it. */
+export const oidcIdentifier = (provider: string, subject: string) => `${provider}:${subject}`;
+
+/** The `oidc` identifiers an identity holds (each claimed in storage). */
+export const oidcIdentifiersOf = (identity: Pick<Identity, 'oidc'>): string[] => (identity.oidc?.providers ?? []).map((link) => oidcIdentifier(link.provider, link.subject));
+
+/** How many ways to sign in an identity has (a password, each linked provider): the last one is never removed. */
+export const firstFactorsOf = (identity: Pick<Identity, 'password' | 'oidc'>): number => (identity.password ? 1 : 0) + (identity.oidc?.providers.length ?? 0);
+
 /** Kratos's verifiable address: one per trait marked `verification.via: email`. */
 export interface VerifiableAddress {
   id: string;
@@ -44,6 +73,8 @@ export interface Identity {
   identifiers?: string[];
   /** Present on every identity with a password; `hashedPassword` only on privileged reads. */
   password?: PasswordCredential;
+  /** The provider accounts linked to it (social sign-in); their tokens only on privileged reads. */
+  oidc?: OidcCredential;
   verifiableAddresses?: VerifiableAddress[];
   recoveryAddresses?: RecoveryAddress[];
   /** Storage revision, bumped on every change; guards against lost updates. */

@@ -8,12 +8,14 @@ import type { Identity } from './model.js';
  * Writes are prepared here and committed by whoever composes the change (lib/util/writes.ts).
  */
 export interface IdentityRepository {
-  /** The identity without its password hash, or undefined. */
+  /** The identity without its password hash (nor a linked account's tokens), or undefined. */
   get(id: string): Promise<Identity | undefined>;
   /** Privileged read: the identity with its password hash. Only credential checks and admin exports use it. */
   getWithCredentials(id: string): Promise<Identity | undefined>;
   /** The id of the identity claiming a normalised identifier. */
   findIdByIdentifier(identifier: string): Promise<string | undefined>;
+  /** The id of the identity holding a credential identifier of another type (`oidc`: `<provider>:<subject>`). */
+  findIdByCredential(type: 'oidc', identifier: string): Promise<string | undefined>;
   /** The id of the identity holding a (lower-cased) recovery or verifiable e-mail address. */
   findIdByAddress(kind: 'recovery' | 'verification', value: string): Promise<string | undefined>;
   /** Identities in id order (keyset pagination). */

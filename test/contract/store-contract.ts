@@ -209,6 +209,29 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         await expect(store.identities.findIdByIdentifier(other.identifiers![0])).resolves.toBe(other.id);
       });
 
+      it('claims a linked provider account once, keeps its tokens out of ordinary reads, and releases it on unlink and delete', async () => {
+        const at = new Date();
+        const subject = randomUUID();
+        const link = { provider: 'op', subject, tokens: { idToken: 'sealed-id-token', refreshToken: 'sealed-refresh' } };
+        const identity = identityRecord(unique('linked'), { oidc: { providers: [link], createdAt: at, updatedAt: at } });
+        await store.commit(store.identities.create(identity));
+        expect(await store.identities.findIdByCredential('oidc', `op:${subject}`)).toBe(identity.id);
+        expect((await store.identities.get(identity.id))?.oidc).toEqual({ providers: [{ provider: 'op', subject }], createdAt: at, updatedAt: at });
+        expect((await store.identities.getWithCredentials(identity.id))?.oidc?.providers).toEqual([link]);
+        // Another identity cannot link the same account.
+        const other = identityRecord(unique('other'), { oidc: { providers: [{ provider: 'op', subject }], createdAt: at, updatedAt: at } });
+        await expect(store.commit(store.identities.create(other))).rejects.toThrow(DuplicateIdentifierError);
+        expect(await store.identities.get(other.id)).toBeUndefined();
+        // Unlinked: the account is free again; deleted: so is every other one.
+        const stored = (await store.identities.getWithCredentials(identity.id))!;
+        const second = { provider: 'op2', subject };
+        await store.commit(store.identities.update(revised({ ...stored, oidc: { ...stored.oidc!, providers: [second] } }, stored), stored));
+        expect(await store.identities.findIdByCredential('oidc', `op:${subject}`)).toBeUndefined();
+        expect(await store.identities.findIdByCredential('oidc', `op2:${subject}`)).toBe(identity.id);
+        expect(await store.identities.delete(identity.id)).toBe(true);
+        expect(await store.identities.findIdByCredential('oidc', `op2:${subject}`)).toBeUndefined();
+      });
+
       it('deletes an identity with its claims, once', async () => {
         const { identity } = await register();
         await expect(store.identities.delete(identity.id)).resolves.toBe(true);

@@ -1,11 +1,12 @@
 /** Identities and their identifier and address claims in DynamoDB. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConcurrentUpdateError, DuplicateIdentifierError } from '../../errors/index.js';
-import { identifiersOf, type Identity } from '../../identity/model.js';
+import { identifiersOf, oidcIdentifiersOf, type Identity } from '../../identity/model.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import {
   addressClaimItem,
   type AddressKind,
+  credentialClaimItem,
   IDENTITIES_COLLECTION,
   identifierClaimItem,
   identityToItem,
@@ -46,6 +47,15 @@ function identityWrites(
   for (const identifier of before) {
     if (!after.has(identifier)) writes.push(tx.delete(keys.identifier(identifier), conditions.claimedBy(identity.id), () => new ConcurrentUpdateError()));
   }
+  // Linked provider accounts: each claimed by one identity (an account linked elsewhere is a duplicate).
+  const linkedBefore = new Set(change.previous ? oidcIdentifiersOf(change.previous) : []);
+  const linkedAfter = new Set(oidcIdentifiersOf(identity));
+  for (const identifier of linkedAfter) {
+    if (!linkedBefore.has(identifier)) writes.push(tx.put(credentialClaimItem('oidc', identifier, identity.id), conditions.absent, () => new DuplicateIdentifierError()));
+  }
+  for (const identifier of linkedBefore) {
+    if (!linkedAfter.has(identifier)) writes.push(tx.delete(keys.credential('oidc', identifier), conditions.claimedBy(identity.id), () => new ConcurrentUpdateError()));
+  }
   for (const kind of ADDRESS_KINDS) {
     const had = new Set(change.previous ? addressesOf(change.previous, kind) : []);
     const has = new Set(addressesOf(identity, kind));
@@ -81,6 +91,8 @@ export function createIdentityRepository(client: DynamoDBClient, table: string, 
 
     findIdByAddress: async (kind, value) => (await reads.getItem(keys.address(kind, value), ['identity_id']))?.identity_id?.S,
 
+    findIdByCredential: async (type, identifier) => (await reads.getItem(keys.credential(type, identifier), ['identity_id']))?.identity_id?.S,
+
     list: async (page, withCredentials) => {
       const result = await reads.queryPage(
         'gsi1',
@@ -102,14 +114,16 @@ export function createIdentityRepository(client: DynamoDBClient, table: string, 
     unchanged: (identityId, revision) => tx.batch(tx.check(keys.identity(identityId), conditions.revision(revision), () => new ConcurrentUpdateError())),
 
     delete: async (id) => {
-      const current = await reads.getItem(keys.identity(id), ['pk', 'identifiers', 'addresses', 'revision']);
+      const current = await reads.getItem(keys.identity(id), ['pk', 'identifiers', 'addresses', 'oidc', 'revision']);
       if (!current) return false;
       const identifiers = JSON.parse(current.identifiers?.S ?? '[]') as string[];
       const stored = itemToIdentityAddresses(current);
+      const linked = (JSON.parse(current.oidc?.S ?? 'null') as { providers: { provider: string; subject: string }[] } | null)?.providers ?? [];
       await transact(client, [
         tx.delete(keys.identity(id), conditions.revision(Number(current.revision?.N ?? 1)), () => new ConcurrentUpdateError()),
         ...identifiers.map((identifier) => tx.delete(keys.identifier(identifier), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
         ...ADDRESS_KINDS.flatMap((kind) => addressesOf(stored, kind).map((value) => tx.delete(keys.address(kind, value), conditions.claimedBy(id), () => new ConcurrentUpdateError()))),
+        ...linked.map((link) => tx.delete(keys.credential('oidc', `${link.provider}:${link.subject}`), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
       ]);
       return true;
     },

@@ -8,6 +8,7 @@
  *   FLOW#<id>                          a self-service flow (TTL-expired by DynamoDB, checked on read)
  *   ERROR#<id>                         a self-service error shown to a browser (TTL-expired)
  *   ADDRESS#<kind>#email#<address>     uniqueness claim of a recovery or verifiable address -> identity id
+ *   CREDENTIAL#oidc#<provider>:<sub>   uniqueness claim of a linked provider account -> identity id
  *   MESSAGE#<id>                       a courier message: queued, then sent or abandoned (TTL-expired after)
  *   SESSIONS#<identity id>#<hour>      the token hashes of an identity's sessions expiring in that hour (read strongly,
  *                                      unlike a GSI, so an identity change reaches every session before it answers)
@@ -18,7 +19,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { CourierMessage } from '../../courier/model.js';
 import type { FlowRecord } from '../../flows/model.js';
-import { addressesFromJson, sessionCopyOf, type Identity } from '../../identity/model.js';
+import { addressesFromJson, sessionCopyOf, type Identity, type OidcLink } from '../../identity/model.js';
 import type { Session } from '../../session/model.js';
 
 export type Item = Record<string, AttributeValue>;
@@ -36,6 +37,8 @@ export const keys = {
   throttle: (key: string) => ({ pk: { S: `THROTTLE#${key}` } }),
   /** Which identity holds a recovery or verifiable address (unique, as Kratos's (via, value) indexes). */
   address: (kind: AddressKind, value: string) => ({ pk: { S: `ADDRESS#${kind}#email#${value}` } }),
+  /** Which identity holds a credential identifier of another type than the password's (`oidc`: `<provider>:<sub>`). */
+  credential: (type: 'oidc', identifier: string) => ({ pk: { S: `CREDENTIAL#${type}#${identifier}` } }),
 };
 
 /** gsi1 partition of the courier's queue: only queued messages carry it (a sparse index), sorted by when they are due. */
@@ -78,6 +81,7 @@ export const PUBLIC_IDENTITY_ATTRIBUTES = [
   'addresses',
   'password_created_at',
   'password_updated_at',
+  'oidc',
   'revision',
 ];
 
@@ -104,6 +108,13 @@ export function identityToItem(identity: Identity): Item {
     item.password_created_at = s(identity.password.createdAt.toISOString());
     item.password_updated_at = s(identity.password.updatedAt.toISOString());
     if (identity.password.hashedPassword) item.password_hash = s(identity.password.hashedPassword);
+  }
+  if (identity.oidc) {
+    // The linked accounts (what settings and the claims need) apart from their tokens (a privileged read's).
+    const { providers, createdAt, updatedAt } = identity.oidc;
+    item.oidc = json({ providers: providers.map(({ provider, subject }) => ({ provider, subject })), createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() });
+    const tokens = Object.fromEntries(providers.filter((link) => link.tokens).map((link) => [`${link.provider}:${link.subject}`, link.tokens]));
+    if (Object.keys(tokens).length > 0) item.oidc_tokens = json(tokens);
   }
   return item;
 }
@@ -135,7 +146,24 @@ export function itemToIdentity(item: Item): Identity {
     const hash = optStr(item, 'password_hash');
     if (hash) identity.password.hashedPassword = hash;
   }
+  const oidc = parse(item, 'oidc') as { providers: { provider: string; subject: string }[]; createdAt: string; updatedAt: string } | null;
+  if (oidc) {
+    const tokens = (parse(item, 'oidc_tokens') ?? {}) as Record<string, NonNullable<OidcLink['tokens']>>;
+    identity.oidc = {
+      providers: oidc.providers.map((link) => {
+        const kept = tokens[`${link.provider}:${link.subject}`];
+        return kept ? { ...link, tokens: kept } : { ...link };
+      }),
+      createdAt: new Date(oidc.createdAt),
+      updatedAt: new Date(oidc.updatedAt),
+    };
+  }
   return identity;
+}
+
+/** The claim of one credential identifier of a type other than the password's. */
+export function credentialClaimItem(type: 'oidc', identifier: string, identityId: string): Item {
+  return { ...keys.credential(type, identifier), kind: s(`credential_${type}`), identity_id: s(identityId) };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Identities and their claims in memory, with the DynamoDB store's conditions (lib/store/dynamodb/identity-repository.ts). */
 import { ConcurrentUpdateError, DuplicateIdentifierError } from '../../errors/index.js';
-import { identifiersOf, sessionCopyOf, type Identity } from '../../identity/model.js';
+import { identifiersOf, oidcIdentifiersOf, sessionCopyOf, type Identity } from '../../identity/model.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import { copy, page, type memoryTransactions, type Op } from './core.js';
 import type { MemoryTables } from './tables.js';
@@ -33,13 +33,21 @@ export function asStored(identity: Identity): Identity {
     stored.password = { identifiers, createdAt: identity.password.createdAt, updatedAt: identity.password.updatedAt };
     if (identity.password.hashedPassword) stored.password.hashedPassword = identity.password.hashedPassword;
   }
+  if (identity.oidc) {
+    stored.oidc = {
+      providers: identity.oidc.providers.map(({ provider, subject, tokens }) => (tokens ? { provider, subject, tokens } : { provider, subject })),
+      createdAt: identity.oidc.createdAt,
+      updatedAt: identity.oidc.updatedAt,
+    };
+  }
   return copy(stored);
 }
 
-/** An ordinary read: no password hash. */
+/** An ordinary read: no password hash, no provider tokens. */
 function withoutHash(identity: Identity): Identity {
   const out = copy(identity);
   if (out.password) delete out.password.hashedPassword;
+  for (const link of out.oidc?.providers ?? []) delete link.tokens;
   return out;
 }
 
@@ -79,6 +87,16 @@ export function memoryIdentities(t: MemoryTables, tx: ReturnType<typeof memoryTr
     for (const identifier of before) {
       if (!after.has(identifier)) ops.push(releaseOp(`identifier#${identifier}`, t.identifiers, (c) => (c as { identityId?: string } | undefined)?.identityId, identity.id));
     }
+    const linkedBefore = new Set(previous ? oidcIdentifiersOf(previous) : []);
+    const linkedAfter = new Set(oidcIdentifiersOf(identity));
+    for (const identifier of linkedAfter) {
+      if (linkedBefore.has(identifier)) continue;
+      const key = `oidc#${identifier}`;
+      ops.push({ key: `credential#${key}`, check: () => (t.credentials.has(key) ? new DuplicateIdentifierError() : undefined), apply: () => t.credentials.set(key, identity.id) });
+    }
+    for (const identifier of linkedBefore) {
+      if (!linkedAfter.has(identifier)) ops.push(releaseOp(`credential#oidc#${identifier}`, t.credentials, (holder) => holder as string | undefined, identity.id));
+    }
     for (const kind of ADDRESS_KINDS) {
       const had = new Set(previous ? addressesOf(previous, kind) : []);
       const has = new Set(addressesOf(identity, kind));
@@ -105,6 +123,7 @@ export function memoryIdentities(t: MemoryTables, tx: ReturnType<typeof memoryTr
     },
     findIdByIdentifier: async (identifier) => t.identifiers.get(identifier)?.identityId,
     findIdByAddress: async (kind, value) => t.addresses.get(`${kind}#${value}`),
+    findIdByCredential: async (type, identifier) => t.credentials.get(`${type}#${identifier}`),
     list: async (request, withCredentials) => {
       const result = page([...t.identities.values()], (identity) => identity.id, request.pageSize, request.after);
       return { items: result.items.map((identity) => (withCredentials ? copy(identity) : withoutHash(identity))), next: result.next };
@@ -127,6 +146,7 @@ export function memoryIdentities(t: MemoryTables, tx: ReturnType<typeof memoryTr
         { key: `identity#${id}`, check: () => ((t.identities.get(id)?.revision ?? NaN) === (current.revision ?? 1) ? undefined : new ConcurrentUpdateError()), apply: () => t.identities.delete(id) },
         ...identifiersOf(current).map((identifier) => releaseOp(`identifier#${identifier}`, t.identifiers, (c) => (c as { identityId?: string } | undefined)?.identityId, id)),
         ...ADDRESS_KINDS.flatMap((kind) => addressesOf(current, kind).map((value) => releaseOp(`address#${kind}#${value}`, t.addresses, (holder) => holder as string | undefined, id))),
+        ...oidcIdentifiersOf(current).map((identifier) => releaseOp(`credential#oidc#${identifier}`, t.credentials, (holder) => holder as string | undefined, id)),
       ];
       await tx.committer.commit(tx.batch(...ops));
       return true;

@@ -29,6 +29,8 @@ export interface MemoryTables {
   identifiers: Map<string, IdentifierClaim>;
   /** By `<kind>#<address>`: the identity holding it. */
   addresses: Map<string, string>;
+  /** By `<type>#<identifier>` (`oidc#<provider>:<subject>`): the identity holding it. */
+  credentials: Map<string, string>;
   /** By the hash of their token. */
   sessions: Map<string, Session>;
   flows: Map<string, FlowRecord>;
@@ -46,6 +48,7 @@ export function emptyTables(): MemoryTables {
     identities: new Map(),
     identifiers: new Map(),
     addresses: new Map(),
+    credentials: new Map(),
     sessions: new Map(),
     flows: new Map(),
     errors: new Map(),
