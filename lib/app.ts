@@ -80,6 +80,8 @@ function flowParts(base: Base) {
     config.selfservice.enabledMethods,
     {
       publicBaseUrl: config.publicBaseUrl,
+      loginStyle: config.selfservice.loginStyle,
+      registrationStyle: config.selfservice.registrationStyle,
       recovery: config.recovery,
       hasher: createBcryptHasher(config.bcryptCost),
       passwordPolicy: passwordPolicyOf(config),
@@ -100,10 +102,21 @@ function flowParts(base: Base) {
 type FlowParts = ReturnType<typeof flowParts>;
 
 const buildLogin = (base: Base, parts: FlowParts = flowParts(base)) =>
-  createLoginFlows({ ...parts, sessions: base.store.sessions, identities: base.store.identities, lifespanMs: base.config.loginFlowLifespanMs });
+  createLoginFlows({
+    ...parts,
+    sessions: base.store.sessions,
+    identities: base.store.identities,
+    lifespanMs: base.config.loginFlowLifespanMs,
+    identifierFirst: base.config.selfservice.loginStyle === 'identifier_first',
+  });
 
 const buildRegistration = (base: Base, parts: FlowParts = flowParts(base)) =>
-  createRegistrationFlows({ ...parts, identities: base.store.identities, lifespanMs: base.config.registrationFlowLifespanMs });
+  createRegistrationFlows({
+    ...parts,
+    identities: base.store.identities,
+    lifespanMs: base.config.registrationFlowLifespanMs,
+    profileFirst: base.config.selfservice.registrationStyle === 'profile_first',
+  });
 
 const buildSettings = (base: Base, parts: FlowParts = flowParts(base)) =>
   createSettingsFlows({
