@@ -141,8 +141,6 @@ export function renderFlow(flow: FlowRecord, schema: IdentitySchema, publicBaseU
   }
   if (flow.type === 'settings') view.identity = options.identity;
   if ((flow.type === 'recovery' || flow.type === 'verification') && flow.active) view.active = flow.active;
-  // Identifier first: once the identifier is taken, Kratos marks the flow as that strategy's.
-  if (flow.type === 'login' && flow.screen === 'credentials') view.active = 'identifier_first';
   if (flow.continueWith?.length) view.continue_with = flow.continueWith;
   view.state = flow.state;
   return view as FlowView;

@@ -35,7 +35,9 @@ describe('identifier-first login', () => {
     expect(second.id).toBe(flow.id);
     expect(shape(second)).toEqual(['default/csrf_token:hidden', `identifier_first/identifier:hidden=${email}`, 'password/password:password', 'password/method:submit=password']);
     expect(second.ui.messages).toBeUndefined();
-    expect(second.active).toBe('identifier_first');
+    // Kratos sets `active: "identifier_first"` here, a value the v26.2.0 spec (kratos/api.json) does not allow; left
+    // out, as the spec says (Ory Elements reads nothing from it on a login flow).
+    expect(second.active).toBeUndefined();
     // The flow keeps its screen: reading it shows the same.
     expect(shape(await app.login.get(flow.id, apiRequest(), new Date()))).toEqual(shape(second));
 
