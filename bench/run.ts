@@ -18,7 +18,7 @@ import { DIST, PASSWORD, ROOT, TABLE, WORKER, functionEnv } from './lib/env.js';
 import { runLocalBurst } from './local-burst.js';
 import { runLoginFloor } from './login-floor.js';
 import { runRecoveryTiming } from './recovery-timing.js';
-import { runRoundTrips } from './round-trips.js';
+import { runOidcRoundTrips, runRoundTrips } from './round-trips.js';
 import { runWarm } from './warm.js';
 
 interface Result {
@@ -92,6 +92,9 @@ async function main(): Promise<void> {
       'login submit (unknown identifier), throttling off': 1,
       'registration submit': 2,
     };
+
+    log('social sign-in: round trips of a browser through a real OpenID provider');
+    const oidcTrips = await runOidcRoundTrips(db.endpoint);
 
     // 1, 2, 6. Warm invocations.
     log(`warm invocations: ${SIZE.rounds} rounds of ${SIZE.batch} per configuration and handler`);
@@ -182,6 +185,10 @@ async function main(): Promise<void> {
       const name = `DynamoDB round trips ${endpoint}`;
       if (tripTargets[endpoint] === undefined) info(name, 'calls', count, 0);
       else atMost(name, 'calls', count, tripTargets[endpoint], 0);
+    }
+    for (const [step, count] of Object.entries(oidcTrips)) {
+      info(`DynamoDB round trips ${step}`, 'calls', count.dynamodb, 0);
+      info(`provider HTTP calls ${step}`, 'calls', count.provider, 0);
     }
 
     const f = warm.flush;

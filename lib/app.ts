@@ -38,6 +38,8 @@ import type { Store } from './store/store.js';
 import { createRecoveryCodeAdmin } from './strategies/code/admin.js';
 import { createVerificationSender } from './strategies/code/verification-sender.js';
 import { createStrategies } from './strategies/index.js';
+import { createOidcCallback } from './strategies/oidc/callback.js';
+import { oidcClients } from './strategies/oidc/clients.js';
 
 /** What every service is built over. */
 interface Base {
@@ -93,6 +95,7 @@ function flowParts(base: Base) {
       throttleCounters: store.throttle,
       courier: store.courier,
       commit: store.commit,
+      oidc: config.oidc,
     },
     base.extraStrategies,
   );
@@ -101,22 +104,47 @@ function flowParts(base: Base) {
 }
 type FlowParts = ReturnType<typeof flowParts>;
 
-const buildLogin = (base: Base, parts: FlowParts = flowParts(base)) =>
-  createLoginFlows({
+/**
+ * Login and registration, each able to finish as the other (a social sign-in's unknown account registers on its login
+ * flow; a known one signs in on its registration flow).
+ */
+function buildSignIn(base: Base, parts: FlowParts = flowParts(base)) {
+  const registration = createRegistrationFlows({
+    ...parts,
+    identities: base.store.identities,
+    lifespanMs: base.config.registrationFlowLifespanMs,
+    profileFirst: base.config.selfservice.registrationStyle === 'profile_first',
+    loginInstead: (flow, identity, used, request, now) => login.completeWith(flow, { identity }, { ...used, aal: 'aal1' }, request, now),
+  });
+  const login = createLoginFlows({
     ...parts,
     sessions: base.store.sessions,
     identities: base.store.identities,
     lifespanMs: base.config.loginFlowLifespanMs,
     identifierFirst: base.config.selfservice.loginStyle === 'identifier_first',
+    registerInstead: (flow, identity, used, request, now) => registration.completeWith(flow, identity, used, request, now),
   });
+  return { login, registration, parts };
+}
 
-const buildRegistration = (base: Base, parts: FlowParts = flowParts(base)) =>
-  createRegistrationFlows({
-    ...parts,
-    identities: base.store.identities,
-    lifespanMs: base.config.registrationFlowLifespanMs,
-    profileFirst: base.config.selfservice.registrationStyle === 'profile_first',
+const buildLogin = (base: Base, parts: FlowParts = flowParts(base)) => buildSignIn(base, parts).login;
+
+const buildRegistration = (base: Base, parts: FlowParts = flowParts(base)) => buildSignIn(base, parts).registration;
+
+const buildOidcCallback = (base: Base, parts: FlowParts = flowParts(base)) => {
+  const { login, registration } = buildSignIn(base, parts);
+  const { config, store } = base;
+  return createOidcCallback({
+    flowDeps: parts,
+    config: config.oidc,
+    ...oidcClients(config.oidc),
+    identities: store.identities,
+    login,
+    registration,
+    loginLifespanMs: config.loginFlowLifespanMs,
+    registrationLifespanMs: config.registrationFlowLifespanMs,
   });
+};
 
 const buildSettings = (base: Base, parts: FlowParts = flowParts(base)) =>
   createSettingsFlows({
@@ -192,6 +220,7 @@ export function createApp(
     identityAdmin: buildIdentityAdmin(base),
     sessionAdmin: buildSessionAdmin(store, config),
     recoveryCodeAdmin: buildRecoveryCodeAdmin(store, config),
+    oidcCallback: buildOidcCallback(base, parts),
   };
 }
 export type App = ReturnType<typeof createApp>;
@@ -247,6 +276,9 @@ export const appLogin = async () => (login ??= buildLogin(await coldBase()));
 
 let registration: ReturnType<typeof buildRegistration> | undefined;
 export const appRegistration = async () => (registration ??= buildRegistration(await coldBase()));
+
+let oidcCallback: ReturnType<typeof buildOidcCallback> | undefined;
+export const appOidcCallback = async () => (oidcCallback ??= buildOidcCallback(await coldBase()));
 
 let settings: ReturnType<typeof buildSettings> | undefined;
 export const appSettings = async () => (settings ??= buildSettings(await coldBase()));

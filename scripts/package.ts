@@ -12,7 +12,9 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { loadIdentityConfig } from '../lib/config/identity.js';
+import { loadOidcConfig } from '../lib/config/oidc.js';
 import { PACKAGED_SCHEMAS_FILE, schemaFilePath } from '../lib/identity/schemas.js';
+import { PACKAGED_MAPPERS_FILE } from '../lib/strategies/oidc/mapper.js';
 import { OTEL_API_GLOBAL_KEY } from '../lib/tracing/shared-api.js';
 import { PROJECT_ROOT } from './local-stack.js';
 
@@ -118,6 +120,20 @@ export function packageIdentitySchemas(env = process.env, outdir = BUNDLE_DIR): 
   return { name: PACKAGED_SCHEMAS_FILE.replace(/\.json$/, ''), file, bytes: statSync(file).size };
 }
 
+/**
+ * Writes the `file://` claims mappers of SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS beside the bundles (by URL), as the
+ * schemas are: a deployed function reads its mapper from there.
+ */
+export function packageOidcMappers(env: NodeJS.ProcessEnv = process.env, outdir = BUNDLE_DIR): BundleInfo {
+  const shipped: Record<string, string> = {};
+  for (const { mapperUrl } of loadOidcConfig(env, 'http://localhost').providers) {
+    if (mapperUrl.startsWith('file://')) shipped[mapperUrl] = readFileSync(schemaFilePath(mapperUrl, env.INIT_CWD || process.cwd()), 'utf8');
+  }
+  const file = path.join(outdir, PACKAGED_MAPPERS_FILE);
+  writeFileSync(file, `${JSON.stringify(shipped)}\n`);
+  return { name: PACKAGED_MAPPERS_FILE.replace(/\.json$/, ''), file, bytes: statSync(file).size };
+}
+
 /** Builds the functions' bundles, and the tracing SDK's file they require when tracing is on. */
 export async function buildBundles(names: string[] = functionNames()): Promise<BundleInfo[]> {
   const infos: BundleInfo[] = [];
@@ -136,7 +152,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 
 async function main(): Promise<void> {
   const bundles = await buildBundles();
-  bundles.push(packageIdentitySchemas());
+  bundles.push(packageIdentitySchemas(), packageOidcMappers());
   console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;

@@ -11,6 +11,7 @@
 import { isIP } from 'node:net';
 import { loadBrowserConfig, type BrowserConfig } from './browser.js';
 import { loadCourierConfig, type CourierConfig } from './courier.js';
+import { loadOidcConfig, type OidcConfig } from './oidc.js';
 import { loadBreachCheckConfig, type BreachCheckConfig } from './password.js';
 import { loadRecoveryConfig, type RecoveryConfig } from './recovery.js';
 import { loadSelfServiceConfig, type SelfServiceConfig } from './selfservice.js';
@@ -58,6 +59,8 @@ export interface Config {
   loginThrottle: ThrottleConfig;
   /** The sign-in methods switched on, and the hooks of each flow. */
   selfservice: SelfServiceConfig;
+  /** Social sign-in: the providers (read whether or not the method is on, so a bad list is found before it is). */
+  oidc: OidcConfig;
   courier: CourierConfig;
   /** SERVE_PUBLIC_TRUSTED_PROXIES: the proxies whose `X-Forwarded-For` names the client (addresses or subnets). */
   trustedProxies: string[];
@@ -108,6 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
     recovery: loadRecoveryConfig(env),
     loginThrottle: loadThrottleConfig(env),
     selfservice: loadSelfServiceConfig(env),
+    oidc: loadOidcConfig(env, publicBaseUrl),
     courier: loadCourierConfig(env),
     trustedProxies: readTrustedProxies(env),
     dynamodb: {

@@ -29,6 +29,7 @@ export const SECRETS: readonly Secret[] = [
   { name: 'COURIER_SMTP_CONNECTION_URI', readBy: 'config', standIn: 'smtp://parameter-store.invalid/' },
   { name: 'TRACING_PROVIDERS_OTLP_AUTHORIZATION_HEADER', readBy: 'config', standIn: STAND_IN_SECRET },
   { name: 'ADMIN_API_KEY', readBy: 'admin', standIn: STAND_IN_SECRET },
+  { name: 'SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS', readBy: 'config', standIn: '{}' },
 ];
 
 const PARAMETER_SUFFIX = '_SSM_PARAMETER';

@@ -14,6 +14,7 @@ const STATUS_TEXT: Record<number, string> = {
   410: 'Gone',
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
@@ -124,6 +125,25 @@ export class CodeRequestsThrottledError extends KratosError {
 
   override get headers(): Record<string, string> {
     return { 'Retry-After': String(this.retryAfterSeconds) };
+  }
+}
+
+/**
+ * A flow that goes on elsewhere (a social sign-in at its provider): a form post is answered 303 there; a JSON client is
+ * told 422 `browser_location_change_required` with `redirect_browser_to` (Kratos's ErrBrowserLocationChangeRequired).
+ */
+export class BrowserLocationChangeRequiredError extends KratosError {
+  override name = 'BrowserLocationChangeRequiredError';
+  constructor(readonly redirectBrowserTo: string) {
+    super(422, {
+      id: 'browser_location_change_required',
+      reason: `In order to complete this flow please redirect the browser to: ${redirectBrowserTo}`,
+      message: 'browser location change required',
+    });
+  }
+
+  override body(requestId?: string): unknown {
+    return { ...(super.body(requestId) as object), redirect_browser_to: this.redirectBrowserTo };
   }
 }
 

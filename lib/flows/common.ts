@@ -98,7 +98,10 @@ export async function createFlow(
  * `csrf_token` node carries the cookie's token `csrf` masked afresh.
  */
 export function render(deps: FlowDeps, flow: FlowRecord, csrf?: string, options: RenderOptions = {}): FlowView {
-  const sources = strategiesFor(deps.strategies, flow.type).map((strategy) => strategy[flow.type]);
+  // A flow given over to one method (`active`) shows that method's form alone.
+  const sources = strategiesFor(deps.strategies, flow.type)
+    .filter((strategy) => !flow.active || strategy.id === flow.active)
+    .map((strategy) => strategy[flow.type]);
   return renderFlow(flow, schemaOf(deps, flow), deps.publicBaseUrl, sources, { ...options, csrfToken: flow.mode === 'browser' && csrf ? maskCsrfToken(csrf) : '' });
 }
 

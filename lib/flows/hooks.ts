@@ -27,6 +27,8 @@ export interface AfterContext {
   flowType: FlowType;
   /** The method the flow succeeded with (`password`, `profile`, `code`, ...). */
   method: string;
+  /** Social sign-in: the provider that vouched (the session a hook issues names it). */
+  provider?: string;
   flow: FlowRecord;
   request: FlowRequest;
   now: Date;

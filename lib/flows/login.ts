@@ -6,6 +6,7 @@
  * the method writes with it), then runs the after hooks and answers.
  */
 import { FlowAlreadyUsedError, IdentityDisabledError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
+import type { Identity } from '../identity/model.js';
 import type { IdentityRepository } from '../identity/repository.js';
 import { assuranceLevelOf, sessionView, type Session } from '../session/model.js';
 import type { SessionRepository } from '../session/repository.js';
@@ -25,6 +26,7 @@ import {
   invalid,
   parseFlowId,
   render,
+  schemaOf,
   stringField,
   withCsrfCookie,
   type FlowDeps,
@@ -35,7 +37,7 @@ import type { AfterContext, HookRunner } from './hooks.js';
 import type { FlowRecord, FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
 import { showScreen, startingScreen } from './screens.js';
-import { strategyNamed } from './strategy.js';
+import { strategyNamed, type LoginProof } from './strategy.js';
 
 export interface LoginDeps extends FlowDeps {
   sessionService: SessionService;
@@ -46,6 +48,8 @@ export interface LoginDeps extends FlowDeps {
   lifespanMs: number;
   /** `selfservice.flows.login.style: identifier_first`: the identifier on a screen of its own, then the methods. */
   identifierFirst: boolean;
+  /** A method's new identity registered on the login's own flow (the registration flow's completeWith). */
+  registerInstead?: (flow: FlowRecord, identity: Identity, used: { method: string; provider?: string }, request: FlowRequest, now: Date) => Promise<FlowAnswer>;
 }
 
 export interface LoginInit {
@@ -105,6 +109,23 @@ export function createLoginFlows(deps: LoginDeps) {
 
     get: (id: string | undefined, request: FlowRequest, now: Date) => getFlowView(deps, 'login', id, request, now),
 
+    /**
+     * Signs `identity` in on `flow` for a method that proved it outside a submit (a social sign-in's callback):
+     * everything a submit's success does, the flow's own failures answered as a submit's are.
+     */
+    async completeWith(flow: FlowRecord, proof: LoginProof, used: { method: string; aal: 'aal1' | 'aal2'; provider?: string }, request: FlowRequest, now: Date): Promise<FlowAnswer> {
+      const fail = (flowMessages: UiText[] = []) => invalid(deps, flow, request, failedWith({}, flowMessages));
+      try {
+        const previous = await deps.sessionService.findActive(request.sessionToken, now);
+        return await finish(flow, proof, used, request, now, previous, fail);
+      } catch (error) {
+        events.loginFailed({ flowId: flow.id, flowType: flow.mode, method: used.method, refresh: flow.refresh ?? false, reason: failureReason(error), identityId: proof.identity.id });
+        const answer = await browserFailure(deps, flow.type, flow, error, request, now);
+        if (answer) return answer;
+        throw error;
+      }
+    },
+
     /** `POST /self-service/login?flow=`. */
     async submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date): Promise<FlowAnswer> {
       const attempt: Attempt = {};
@@ -139,7 +160,7 @@ export function createLoginFlows(deps: LoginDeps) {
 
   async function submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date, attempt: Attempt): Promise<FlowAnswer> {
     const flowId = parseFlowId(rawFlowId);
-    const strategy = strategyNamed(deps.strategies, 'login', body.method);
+    const strategy = strategyNamed(deps.strategies, 'login', body);
     attempt.method = strategy?.id;
     // Every method's form shares the identifier: it is what a failed submit echoes, whichever method failed.
     const values = { identifier: stringField(body, 'identifier') ?? '' };
@@ -158,18 +179,39 @@ export function createLoginFlows(deps: LoginDeps) {
     }
     if (!strategy) throw fail([messages.noLoginStrategy()]);
 
-    const proof = await strategy.login.authenticate({ flow, body, request, now, read: found.read, fail });
+    const proof = await strategy.login.authenticate({ flow, body, request, now, read: found.read, fail, schema: schemaOf(deps, flow) });
     // Identifier first: the identifier taken, the flow shows the methods for it.
     if ('next' in proof) return showScreen(deps, flow, proof.next, request);
     attempt.identityId = proof.identity.id;
+    const used = { method: strategy.id, aal: strategy.login.aal, ...(proof.provider ? { provider: proof.provider } : {}) };
+    if (proof.register) {
+      if (!deps.registerInstead) throw fail([messages.generic('Registration is not allowed because it was disabled.')]);
+      return deps.registerInstead(flow, proof.identity, used, request, now);
+    }
+    return finish(flow, proof, used, request, now, previous, fail);
+  }
+
+  /**
+   * What every login's success shares, whichever method proved it: the identity is active, the session is issued and
+   * the flow completed in one transaction, the hooks run, and the answer fits the flow.
+   */
+  async function finish(
+    flow: FlowRecord,
+    proof: LoginProof,
+    used: { method: string; aal: 'aal1' | 'aal2'; provider?: string },
+    request: FlowRequest,
+    now: Date,
+    previous: Session | undefined,
+    fail: (flowMessages?: UiText[]) => Error,
+  ): Promise<FlowAnswer> {
     if (proof.identity.state !== 'active') throw new IdentityDisabledError();
 
-    const issued = deps.sessionService.issue(proof.identity, request, now, [{ method: strategy.id, aal: strategy.login.aal, completedAt: now }]);
+    const issued = deps.sessionService.issue(proof.identity, request, now, [{ method: used.method, aal: used.aal, completedAt: now, ...(used.provider ? { provider: used.provider } : {}) }]);
     // A browser given a session gets a new anti-CSRF token (Kratos regenerates it with the session), unless it only
     // refreshed the session it had.
     const csrf = flow.mode === 'browser' && previous?.identityId !== proof.identity.id ? newCsrfToken() : undefined;
     const onward = csrf ? withCsrfCookie(request, csrf) : request;
-    const hooked: AfterContext = { flowType: 'login', method: strategy.id, flow, request: onward, now, identity: proof.identity, session: issued, writes: [], continueWith: [] };
+    const hooked: AfterContext = { flowType: 'login', method: used.method, ...(used.provider ? { provider: used.provider } : {}), flow, request: onward, now, identity: proof.identity, session: issued, writes: [], continueWith: [] };
     await deps.hooks.prepare(hooked);
     try {
       await deps.commit(
@@ -190,7 +232,8 @@ export function createLoginFlows(deps: LoginDeps) {
       flowType: flow.mode,
       identityId: issued.session.identityId,
       sessionId: issued.session.id,
-      method: strategy.id,
+      method: used.method,
+      provider: used.provider,
       refresh: flow.refresh ?? false,
       requestedAal: 'aal1',
     });

@@ -45,6 +45,23 @@ export interface SentCode {
   identityId?: string;
 }
 
+/**
+ * Social sign-in under way on a login or registration flow: what its callback checks (the `state` sent, the provider)
+ * and needs (the nonce, the PKCE verifier, traits a registration form added). Kept server-side, never rendered.
+ */
+export interface OidcFlowState {
+  provider: string;
+  /** The random part of the `state` parameter (`<flow id>.<state>`). */
+  state: string;
+  nonce: string;
+  /** PKCE S256's verifier, when the provider uses PKCE. */
+  codeVerifier?: string;
+  /** Registration: traits the form sent with the provider (they win over the mapper's, as Kratos). */
+  traits?: Record<string, unknown>;
+  /** When the provider round trip was started (the callback refuses one older than the flow allows anyway). */
+  startedAt: string;
+}
+
 /** What is stored of a flow; its ui is rendered from it (and the identity schema) on every answer. */
 export interface FlowRecord {
   id: string;
@@ -80,8 +97,10 @@ export interface FlowRecord {
   /** Browser flows: what the last failed submit left to show. */
   ui?: SavedUi;
   /**
-   * Recovery and verification: the method in use (Kratos's `active`), from the flow's creation on: the configured
-   * `use` method (`code`). Kratos's OpenAPI text says "initially not set"; its code sets it, and Ory Elements reads it.
+   * The method the flow is given over to (Kratos's `active`): recovery and verification's `code` from the flow's
+   * creation on (the configured `use` method; Kratos's OpenAPI text says "initially not set", its code sets it, and
+   * Ory Elements reads it); a registration continuing a social sign-in (`oidc`), whose form then shows that method's
+   * nodes alone.
    */
   active?: string;
   /** Recovery and verification: the code sent, while one is outstanding. */
@@ -90,6 +109,8 @@ export interface FlowRecord {
   submissions?: number;
   /** Recovery and verification: how many codes this flow sent. */
   sends?: number;
+  /** Login and registration: a social sign-in started from this flow, awaiting its callback. */
+  oidc?: OidcFlowState;
   /** What the flow says comes next (recovery: the settings flow; registration: verification). */
   continueWith?: Record<string, unknown>[];
 }

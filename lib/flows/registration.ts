@@ -8,7 +8,7 @@
  * identity.
  */
 import { BadRequestError, DuplicateIdentifierError, FlowAlreadyUsedError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
-import { publicIdentity } from '../identity/model.js';
+import { publicIdentity, type Identity } from '../identity/model.js';
 import type { IdentityRepository } from '../identity/repository.js';
 import { sessionView } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
@@ -48,6 +48,8 @@ export interface RegistrationDeps extends FlowDeps {
   lifespanMs: number;
   /** `selfservice.flows.registration.style: profile_first`: the traits on a screen of their own, then the credential. */
   profileFirst: boolean;
+  /** An existing identity a method proved, signed in on the registration's own flow (the login flow's completeWith). */
+  loginInstead?: (flow: FlowRecord, identity: Identity, used: { method: string; provider?: string }, request: FlowRequest, now: Date) => Promise<FlowAnswer>;
 }
 
 interface Attempt {
@@ -97,6 +99,31 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
 
     get: (id: string | undefined, request: FlowRequest, now: Date) => getFlowView(deps, 'registration', id, request, now),
 
+    /**
+     * Registers `identity` on `flow` for a method that made it outside a submit (a social sign-in's callback):
+     * everything a submit's success does; a duplicate identifier is DuplicateIdentifierError for the method to answer.
+     */
+    async completeWith(
+      flow: FlowRecord,
+      identity: Identity,
+      used: { method: string; provider?: string },
+      request: FlowRequest,
+      now: Date,
+      /** What a taken identifier throws (by default: the flow fails with Kratos's message for a social profile). */
+      onDuplicate?: () => Error,
+    ): Promise<FlowAnswer> {
+      const fail = (flowMessages: UiText[] = []) => invalid(deps, flow, request, failedWith({}, flowMessages));
+      try {
+        return await finish(flow, identity, used, request, now, fail, onDuplicate ?? (() => fail([messages.duplicateCredentialsOnOidcLink()])));
+      } catch (error) {
+        if (error instanceof DuplicateIdentifierError) throw error;
+        events.registrationFailed(flow.id, flow.mode, used.method, failureReason(error));
+        const answer = await browserFailure(deps, flow.type, flow, error, request, now);
+        if (answer) return answer;
+        throw error;
+      }
+    },
+
     /** `POST /self-service/registration?flow=`. */
     async submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date): Promise<FlowAnswer> {
       const attempt: Attempt = {};
@@ -123,7 +150,7 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
   async function submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date, attempt: Attempt): Promise<FlowAnswer> {
     const flowId = parseFlowId(rawFlowId);
     const strategy =
-      strategyNamed(deps.strategies, 'registration', body.method) ?? strategiesFor(deps.strategies, 'registration').find((s) => s.registration.claims?.(body));
+      strategyNamed(deps.strategies, 'registration', body) ?? strategiesFor(deps.strategies, 'registration').find((s) => s.registration.claims?.(body));
     attempt.method = strategy?.id;
     const loaded = await deps.flows.get(flowId);
     if (loaded?.type === 'registration') attempt.flow = loaded;
@@ -141,29 +168,49 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     }
     if (!strategy) throw fail([messages.noRegistrationStrategy()]);
 
-    const registered = await strategy.registration.register({ flow, body, request, now, fail, schema: schemaOf(deps, flow) });
+    const result = await strategy.registration.register({ flow, body, request, now, fail, schema: schemaOf(deps, flow) });
     // Profile first: the traits taken (or gone back to), the flow shows its other screen.
-    if ('next' in registered) return showScreen(deps, flow, registered.next, request);
-    const { identity } = registered;
+    if ('next' in result) return showScreen(deps, flow, result.next, request);
+    const used = { method: strategy.id, ...(result.provider ? { provider: result.provider } : {}) };
+    if (result.login) {
+      if (!deps.loginInstead) throw fail([messages.duplicateCredentials()]);
+      return deps.loginInstead(flow, result.identity, used, request, now);
+    }
+    return finish(flow, result.identity, used, request, now, fail);
+  }
+
+  /**
+   * What every registration's success shares, whichever method made the identity: the hooks prepare, the identity is
+   * stored with what they write and the flow's single use in one transaction, then the answer fits the flow.
+   */
+  async function finish(
+    flow: FlowRecord,
+    identity: Identity,
+    used: { method: string; provider?: string },
+    request: FlowRequest,
+    now: Date,
+    fail: (flowMessages?: UiText[]) => Error,
+    onDuplicate: () => Error = () => fail([messages.duplicateCredentials()]),
+  ): Promise<FlowAnswer> {
     // The hooks (Kratos's quickstart: the verifier, `session`, `show_verification_ui`) may change the identity before
     // it is stored (an address marked `sent`), and add what they write to this transaction.
     // A browser signing up gets a new anti-CSRF token with its session (as Kratos), and what the hooks make for it (a
     // verification flow) is bound to the new one.
     const csrf = flow.mode === 'browser' ? newCsrfToken() : undefined;
     const onward = csrf ? withCsrfCookie(request, csrf) : request;
-    const hooked: AfterContext = { flowType: 'registration', method: strategy.id, flow, request: onward, now, identity, writes: [], continueWith: [] };
+    const hooked: AfterContext = { flowType: 'registration', method: used.method, ...(used.provider ? { provider: used.provider } : {}), flow, request: onward, now, identity, writes: [], continueWith: [] };
     await deps.hooks.prepare(hooked);
     try {
       await deps.commit(deps.flows.complete(flow.id, now), deps.identities.create(hooked.identity), ...hooked.writes);
     } catch (error) {
-      if (error instanceof DuplicateIdentifierError) throw fail([messages.duplicateCredentials()]);
+      if (error instanceof DuplicateIdentifierError) throw onDuplicate();
       if (error instanceof FlowAlreadyUsedError) throw fail([messages.flowAlreadyCompleted('registration')]);
       throw error;
     }
     // What Kratos's persister and hooks emit, in their order: the identity, the registration, then what the hooks
     // did (the session issued, and the login it stands for).
     events.identityCreated(identity.id);
-    events.registrationSucceeded(flow.id, flow.mode, identity.id, strategy.id);
+    events.registrationSucceeded(flow.id, flow.mode, identity.id, used.method, used.provider);
     await deps.hooks.committed(hooked);
 
     const issued = hooked.session;

@@ -1,5 +1,5 @@
 import type { Writes } from '../util/writes.js';
-import type { FirstScreenAnswer, FlowRecord, FormScreen, SavedUi } from './model.js';
+import type { FirstScreenAnswer, FlowRecord, FormScreen, OidcFlowState, SavedUi } from './model.js';
 
 /**
  * Self-service flows as the flows themselves use them: create and read, keep what a browser's failed submit is to
@@ -28,4 +28,9 @@ export interface FlowRepository {
   markSucceeded(id: string, ui: SavedUi): Promise<void>;
   /** A browser flow made without a browser (the admin's recovery link) takes the anti-CSRF token of the one that opens it. */
   setCsrfToken(flowId: string, maskedToken: string): Promise<void>;
+  /**
+   * Keeps a social sign-in's state on an open flow (a new one replaces any earlier), for its callback; `active`: the
+   * flow is now that method's (a registration asking for the traits a provider left out).
+   */
+  setOidcState(flowId: string, state: OidcFlowState, active?: string): Promise<void>;
 }

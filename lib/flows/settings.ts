@@ -161,7 +161,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
 
   async function submit(rawId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date, attempt: Attempt): Promise<FlowAnswer> {
     const flowId = parseFlowId(rawId);
-    const strategy = strategyNamed(deps.strategies, 'settings', body.method);
+    const strategy = strategyNamed(deps.strategies, 'settings', body);
     attempt.method = strategy?.id;
     const session = await sessionOf(request, now);
     attempt.identityId = session.identityId;

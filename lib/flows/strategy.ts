@@ -73,7 +73,7 @@ export interface LoginStrategy {
    * The identity a submit proves (with the revision it was read at), or `ctx.fail(...)` thrown; or, for a step of a
    * two-screen form that proves nothing yet, the screen it moves to.
    */
-  authenticate(ctx: SubmitContext & { read?: unknown }): Promise<LoginProof | { next: NextScreen }>;
+  authenticate(ctx: SubmitContext & { read?: unknown; schema: IdentitySchema }): Promise<LoginProof | { next: NextScreen }>;
 }
 
 export interface LoginProof {
@@ -81,6 +81,13 @@ export interface LoginProof {
   identity: Identity;
   /** What the login's own transaction writes besides the session (a failed-attempt counter cleared). */
   writes?: Writes[];
+  /** Social sign-in: the provider that vouched (on the session's method, and the events). */
+  provider?: string;
+  /**
+   * The method made this identity (not stored yet): nobody had the account it proves, so the login becomes its
+   * registration (Kratos's login-to-registration switch of social sign-in).
+   */
+  register?: boolean;
 }
 
 /** A registration method. */
@@ -90,12 +97,20 @@ export interface RegistrationStrategy {
    * The identity a submit creates (traits valid, credentials made; not stored yet), or `ctx.fail(...)` thrown; or,
    * for a step of a two-screen form, the screen it moves to.
    */
-  register(ctx: SubmitContext & { schema: IdentitySchema }): Promise<{ identity: Identity } | { next: NextScreen }>;
+  register(ctx: SubmitContext & { schema: IdentitySchema }): Promise<RegistrationResult | { next: NextScreen }>;
   /**
    * Whether this method takes a submit that names no method of the flow's (Kratos's profile method takes
    * `screen=previous` alone, which Ory Elements' back button posts, and the legacy `method=profile:back`).
    */
   claims?(body: Record<string, unknown>): boolean;
+}
+
+export interface RegistrationResult {
+  identity: Identity;
+  /** Social sign-in: the provider that vouched. */
+  provider?: string;
+  /** The identity exists already (the provider account is linked to it): the registration becomes its login. */
+  login?: boolean;
 }
 
 /** A settings method: it changes the signed-in identity. */
@@ -158,6 +173,11 @@ export interface Strategy {
   readonly settings?: SettingsStrategy;
   readonly recovery?: AddressStrategy;
   readonly verification?: AddressStrategy;
+  /**
+   * Whether a submit that names no `method` is this strategy's (Kratos's oidc strategy takes any submit with a
+   * `provider`: the provider buttons of Ory's UIs send no method).
+   */
+  readonly takesUnnamedSubmit?: (body: Record<string, unknown>) => boolean;
 }
 
 /** The strategies of a deployment, in the order their nodes appear, each enabled one once. */
@@ -168,7 +188,12 @@ export function strategiesFor<T extends FlowType>(strategies: Strategies, type: 
   return strategies.filter((s): s is Strategy & Required<Pick<Strategy, T>> => s[type] !== undefined);
 }
 
-/** The enabled strategy serving `type` that `method` names; undefined for an unknown or disabled method. */
-export function strategyNamed<T extends FlowType>(strategies: Strategies, type: T, method: unknown) {
-  return typeof method === 'string' ? strategiesFor(strategies, type).find((s) => s.id === method) : undefined;
+/**
+ * The enabled strategy serving `type` that a submit's `method` names (or, naming none, the one that takes such a
+ * submit); undefined for an unknown or disabled method.
+ */
+export function strategyNamed<T extends FlowType>(strategies: Strategies, type: T, body: Record<string, unknown>) {
+  const { method } = body;
+  if (typeof method === 'string' && method !== '') return strategiesFor(strategies, type).find((s) => s.id === method);
+  return method === undefined || method === '' ? strategiesFor(strategies, type).find((s) => s.takesUnnamedSubmit?.(body)) : undefined;
 }

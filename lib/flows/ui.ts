@@ -140,7 +140,7 @@ export function renderFlow(flow: FlowRecord, schema: IdentitySchema, publicBaseU
     view.requested_aal = 'aal1';
   }
   if (flow.type === 'settings') view.identity = options.identity;
-  if ((flow.type === 'recovery' || flow.type === 'verification') && flow.active) view.active = flow.active;
+  if (flow.active) view.active = flow.active;
   if (flow.continueWith?.length) view.continue_with = flow.continueWith;
   view.state = flow.state;
   return view as FlowView;

@@ -12,7 +12,7 @@ export function sessionHook(deps: { sessionService: SessionService; sessions: Pi
   return {
     name: 'session',
     prepare(ctx) {
-      const issued = deps.sessionService.issue(ctx.identity, ctx.request, ctx.now, [{ method: ctx.method, aal: 'aal1', completedAt: ctx.now }]);
+      const issued = deps.sessionService.issue(ctx.identity, ctx.request, ctx.now, [{ method: ctx.method, aal: 'aal1', completedAt: ctx.now, ...(ctx.provider ? { provider: ctx.provider } : {}) }]);
       ctx.session = issued;
       ctx.writes.push(deps.sessions.add(issued.session, issued.tokenHash));
     },
@@ -20,7 +20,7 @@ export function sessionHook(deps: { sessionService: SessionService; sessions: Pi
       const issued = ctx.session!;
       // What Kratos emits for the session a registration issues, and the login it stands for (no AAL was requested).
       events.sessionIssued(ctx.identity.id, issued.session.id, assuranceLevelOf(issued.session.amr));
-      events.loginSucceeded({ flowId: ctx.flow.id, flowType: ctx.flow.mode, identityId: ctx.identity.id, sessionId: issued.session.id, method: ctx.method, refresh: false, requestedAal: '' });
+      events.loginSucceeded({ flowId: ctx.flow.id, flowType: ctx.flow.mode, identityId: ctx.identity.id, sessionId: issued.session.id, method: ctx.method, provider: ctx.provider, refresh: false, requestedAal: '' });
     },
   };
 }

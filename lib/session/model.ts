@@ -22,6 +22,8 @@ export interface AuthenticationMethod {
   method: string;
   aal: 'aal1' | 'aal2';
   completedAt: Date;
+  /** Social sign-in: the provider's id (Kratos shows it on the session). */
+  provider?: string;
 }
 
 export interface Session {
@@ -59,7 +61,7 @@ export function sessionView(session: Session, now: Date, publicBaseUrl: string):
     expires_at: session.expiresAt.toISOString(),
     authenticated_at: session.authenticatedAt.toISOString(),
     authenticator_assurance_level: assuranceLevelOf(session.amr),
-    authentication_methods: session.amr.map((m) => ({ method: m.method, aal: m.aal, completed_at: m.completedAt.toISOString() })),
+    authentication_methods: session.amr.map((m) => ({ method: m.method, aal: m.aal, completed_at: m.completedAt.toISOString(), ...(m.provider ? { provider: m.provider } : {}) })),
     issued_at: session.issuedAt.toISOString(),
     identity: publicIdentity(session.identity, publicBaseUrl),
     devices: session.devices.map((d) => ({

@@ -2,6 +2,7 @@
  * The sign-in methods this build has, registered in one place, by Kratos's names, in the order their nodes appear on a
  * form. Adding a method: a folder beside this file implementing lib/flows/strategy.ts, and a line here.
  */
+import type { OidcConfig } from '../config/oidc.js';
 import type { RecoveryConfig } from '../config/recovery.js';
 import { ConfigError } from '../config/env.js';
 import type { LoginStyle, MethodName, RegistrationStyle } from '../config/selfservice.js';
@@ -16,6 +17,8 @@ import type { Committer } from '../util/writes.js';
 import { codeStrategy } from './code/index.js';
 import { identifierFirstStrategy } from './identifier-first/index.js';
 import type { CodeRepository } from './code/repository.js';
+import { oidcClients } from './oidc/clients.js';
+import { oidcStrategy } from './oidc/index.js';
 import { passwordStrategy } from './password/index.js';
 import type { PasswordCredentials } from './password/repository.js';
 import { profileStrategy } from './profile/index.js';
@@ -29,8 +32,9 @@ export interface StrategyDeps {
   hasher: PasswordHasher;
   passwordPolicy: PasswordPolicy;
   throttle?: LoginThrottle;
-  flows: Pick<FlowRepository, 'get'>;
-  identities: Pick<IdentityRepository, 'findIdByAddress' | 'getWithCredentials'>;
+  flows: Pick<FlowRepository, 'get' | 'setOidcState'>;
+  identities: Pick<IdentityRepository, 'findIdByAddress' | 'getWithCredentials' | 'findIdByCredential'>;
+  oidc: OidcConfig;
   passwords: PasswordCredentials;
   codes: CodeRepository;
   throttleCounters: Pick<ThrottleRepository, 'countWithin'>;
@@ -51,6 +55,7 @@ const BUILT: Partial<Record<MethodName, (deps: StrategyDeps) => Strategy>> = {
       identities: deps.identities,
       commit: deps.commit,
     }),
+  oidc: (deps) => oidcStrategy({ config: deps.oidc, ...oidcClients(deps.oidc), flows: deps.flows, identities: deps.identities }),
 };
 
 /** Refuses, naming its variable, a method switched on that this build does not have (the launcher checks this too). */

@@ -44,6 +44,8 @@ export const messages = {
     ),
   duplicateCredentials: () =>
     error(4000007, 'An account with the same identifier (email, phone, username, ...) exists already.'),
+  duplicateCredentialsOnOidcLink: () =>
+    error(4000027, 'An account with the same identifier (email, phone, username, ...) exists already. Please sign in to your existing account to link your social profile.'),
   passwordTooSimilar: () => error(4000031, 'The password can not be used because it is too similar to the identifier.'),
   passwordTooShort: (min: number, actual: number) =>
     error(4000032, `The password must be at least ${min} characters long, but got ${actual}.`, {
@@ -77,6 +79,26 @@ export const messages = {
   labelSignUp: () => info(1040001, 'Sign up'),
   labelBack: () => info(1040008, 'Back'),
   chooseCredentials: () => info(1040009, 'Please choose a credential to authenticate yourself with.'),
+  labelSignInWith: (provider: string, providerId: string) => info(1010002, `Sign in with ${provider}`, { provider, provider_id: providerId }),
+  labelSignUpWith: (provider: string, providerId: string) => info(1040002, `Sign up with ${provider}`, { provider, provider_id: providerId }),
+  labelRegistrationContinue: () => info(1040003, 'Continue'),
+  /** A provider account whose e-mail an existing account holds: sign in to that account to link it (1010016). */
+  loginToLink: (duplicateIdentifier: string, provider: string, newLoginUrl: string, availableCredentialTypes: string[], availableProviders: string[]): UiText =>
+    info(
+      1010016,
+      `You tried to sign in with ${JSON.stringify(duplicateIdentifier)}, but that email is already used by another account. Sign in to your account with one of the options below to add your account ${JSON.stringify(duplicateIdentifier)} at ${JSON.stringify(provider)} as another way to sign in.`,
+      {
+        duplicateIdentifier,
+        provider,
+        newLoginUrl,
+        duplicate_identifier: duplicateIdentifier,
+        new_login_url: newLoginUrl,
+        available_credential_types: availableCredentialTypes,
+        available_providers: availableProviders,
+      },
+    ),
+  labelSignInAndLink: () => info(1010017, 'Sign in and link'),
+  linkedCredentialsMismatch: () => error(4010009, 'Linked credentials do not match.'),
   labelSave: () => info(1070003, 'Save'),
   labelEmail: () => info(1070007, 'Email'),
   labelResendCode: () => info(1070008, 'Resend code'),

@@ -44,12 +44,13 @@ export const events = {
   registrationInitiated: (flowId: string, flowType: SelfServiceFlowType) =>
     emit('RegistrationInitiated', { FlowID: flowId, SelfServiceFlowType: flowType }),
 
-  registrationSucceeded: (flowId: string, flowType: SelfServiceFlowType, identityId: string, method: string) =>
+  /** `provider`: the social sign-in provider's id (Kratos's SelfServiceSSOProviderUsed). */
+  registrationSucceeded: (flowId: string, flowType: SelfServiceFlowType, identityId: string, method: string, provider = '') =>
     emit('RegistrationSucceeded', {
       SelfServiceFlowType: flowType,
       IdentityID: identityId,
       SelfServiceMethodUsed: method,
-      SelfServiceSSOProviderUsed: '',
+      SelfServiceSSOProviderUsed: provider,
       FlowID: flowId,
     }),
 
@@ -61,7 +62,7 @@ export const events = {
     emit('LoginInitiated', { FlowID: flowId, SelfServiceFlowType: flowType, FlowRefresh: refresh, FlowRequestedAAL: 'aal1' }),
 
   /** `requestedAal` and `refresh` are empty/false for the login a registration's session implies, as in Kratos. */
-  loginSucceeded: (login: { flowId: string; flowType: SelfServiceFlowType; identityId: string; sessionId: string; method: string; refresh: boolean; requestedAal: 'aal1' | '' }) =>
+  loginSucceeded: (login: { flowId: string; flowType: SelfServiceFlowType; identityId: string; sessionId: string; method: string; provider?: string; refresh: boolean; requestedAal: 'aal1' | '' }) =>
     emit('LoginSucceeded', {
       IdentityID: login.identityId,
       SessionID: login.sessionId,
@@ -69,7 +70,7 @@ export const events = {
       LoginRequestedAAL: login.requestedAal,
       LoginRequestedPrivilegedSession: login.refresh,
       SelfServiceMethodUsed: login.method,
-      SelfServiceSSOProviderUsed: '',
+      SelfServiceSSOProviderUsed: login.provider ?? '',
       FlowID: login.flowId,
     }),
 

@@ -30,6 +30,15 @@ function recordError(span: Span, error: unknown): void {
 }
 
 /**
+ * Marks the span of the work in progress failed, for a failure answered without an error status (a browser flow sent
+ * back to its form with a message, as Kratos answers a provider's refusal): its exception event and ERROR status.
+ */
+export function recordFailure(name: string, message: string): void {
+  const span = trace.getActiveSpan();
+  if (span?.isRecording()) recordError(span, Object.assign(new Error(message), { name }));
+}
+
+/**
  * Runs `work` inside a child span of the current one. The span records a thrown error and always ends,
  * and the error is rethrown untouched.
  */

@@ -144,7 +144,9 @@ export function flowForm(ui: UiContainerShape, options: { focus?: boolean } = {}
       continue;
     }
     if (type === 'submit' || type === 'button') {
-      parts.push(`<div class="field"><button type="submit" name="${escapeHtml(name)}" value="${escapeHtml(a.value ?? '')}"${a.disabled ? ' disabled' : ''}>${escapeHtml(label)}</button></div>`);
+      // A provider's button leaves the form's other fields as they are (Ory's UIs give it a form of its own).
+      const skipsValidation = node.group === 'oidc' && name === 'provider';
+      parts.push(`<div class="field"><button type="submit" name="${escapeHtml(name)}" value="${escapeHtml(a.value ?? '')}"${skipsValidation ? ' formnovalidate' : ''}${a.disabled ? ' disabled' : ''}>${escapeHtml(label)}</button></div>`);
       continue;
     }
     const id = fieldId(name);

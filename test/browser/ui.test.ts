@@ -4,26 +4,11 @@
  * password), sign out, a wrong password, sign in, change the password, a CSRF failure, recovery and verification;
  * every field labelled and its error announced next to it. Then identifier-first sign-in on the suite's second stack.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumPath } from '../support/chromium.js';
 import { baseUrl, identifierFirstBaseUrl } from '../support/env.js';
 import { GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
 import { mailsIn, waitForMail } from '../support/smtp.js';
-
-/** CHROMIUM_PATH, else Debian's chromium on PATH (scripts/install-chromium.sh installs it). */
-function chromiumPath(): string {
-  const configured = process.env.CHROMIUM_PATH;
-  if (configured && existsSync(configured)) return configured;
-  for (const name of ['chromium', 'chromium-browser']) {
-    try {
-      return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
-    } catch {
-      // not this one
-    }
-  }
-  throw new Error('Chromium not found: run scripts/install-chromium.sh (Debian package "chromium"), or set CHROMIUM_PATH');
-}
 
 let browser: Browser;
 let context: BrowserContext;

@@ -28,6 +28,7 @@ const USED_IN: Record<string, readonly string[] | 'traced'> = {
   SECRETS_DEFAULT: ['lib/session/cookie.ts', 'lib/strategies/code/code.ts', 'lib/flows/throttle.ts'],
   ADMIN_API_KEY: ['lib/config/admin-key.ts'],
   COURIER_SMTP_CONNECTION_URI: ['lib/courier/senders/smtp.ts'],
+  SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: ['lib/strategies/oidc/callback.ts'],
   TRACING_PROVIDERS_OTLP_AUTHORIZATION_HEADER: 'traced',
 };
 /** Switches refused without a server secret: they go where the server secrets go, and only there. */
@@ -50,7 +51,7 @@ async function packageTemplate(env: Record<string, string>): Promise<{ file: str
   mkdirSync(path.join(dir, 'lib', 'store', 'dynamodb'), { recursive: true });
   cpSync(path.join(PROJECT_ROOT, 'lib', 'store', 'dynamodb', 'table.json'), path.join(dir, 'lib', 'store', 'dynamodb', 'table.json'));
   mkdirSync(path.join(dir, 'dist', 'functions'), { recursive: true });
-  for (const file of [...functionNames().map((name) => `${name}.cjs`), SDK_BUNDLE_FILE, 'identity-schemas.json']) {
+  for (const file of [...functionNames().map((name) => `${name}.cjs`), SDK_BUNDLE_FILE, 'identity-schemas.json', 'oidc-mappers.json']) {
     writeFileSync(path.join(dir, 'dist', 'functions', file), '');
   }
   symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');

@@ -7,8 +7,8 @@ import type { ReceivedSpan, SpanReceiver } from './trace-receivers.js';
 
 export const TEST_SERVICE = 'kratos-test';
 
-export async function startTracedOffline(env: Record<string, string>): Promise<RunningOffline> {
-  const port = await freePort();
+export async function startTracedOffline(env: Record<string, string>, options: { port?: number } = {}): Promise<RunningOffline> {
+  const port = options.port ?? (await freePort());
   const artifacts = process.env.TEST_ARTIFACTS_DIR;
   return startOffline({
     port,

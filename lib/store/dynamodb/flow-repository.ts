@@ -68,5 +68,10 @@ export function createFlowRepository(client: DynamoDBClient, table: string, read
     markSucceeded: (id, ui) => set(id, 'SET #state = :success, #ui = :ui', { ':success': { S: 'success' }, ':ui': uiValue(ui) }, { '#state': 'state', '#ui': 'ui' }),
 
     setCsrfToken: (flowId, maskedToken) => set(flowId, 'SET csrf_token = :token', { ':token': { S: maskedToken } }),
+
+    setOidcState: (flowId, state, active) =>
+      active
+        ? set(flowId, 'SET oidc = :oidc, active = :active', { ':oidc': { S: JSON.stringify(state) }, ':active': { S: active } })
+        : set(flowId, 'SET oidc = :oidc', { ':oidc': { S: JSON.stringify(state) } }),
   };
 }

@@ -229,7 +229,7 @@ export function sessionToItem(session: Session, tokenHash: string): Item {
     issued_at: s(session.issuedAt.toISOString()),
     expires_at: s(session.expiresAt.toISOString()),
     devices: json(session.devices),
-    amr: json(session.amr.map((m) => ({ method: m.method, aal: m.aal, completed_at: m.completedAt.toISOString() }))),
+    amr: json(session.amr.map((m) => ({ method: m.method, aal: m.aal, completed_at: m.completedAt.toISOString(), ...(m.provider ? { provider: m.provider } : {}) }))),
     identity: json(identitySnapshot(session.identity)),
     ttl: n(epochSeconds(session.expiresAt)),
     gsi1pk: s(SESSIONS_COLLECTION),
@@ -277,8 +277,8 @@ export function itemToSession(item: Item): Session {
 
 /** A session's AMR; a session stored before AMRs were kept had one factor, its `method` (else a password). */
 function amrOf(item: Item): Session['amr'] {
-  const stored = parse(item, 'amr') as { method: string; aal: 'aal1' | 'aal2'; completed_at: string }[] | null;
-  if (stored) return stored.map((m) => ({ method: m.method, aal: m.aal, completedAt: new Date(m.completed_at) }));
+  const stored = parse(item, 'amr') as { method: string; aal: 'aal1' | 'aal2'; completed_at: string; provider?: string }[] | null;
+  if (stored) return stored.map((m) => ({ method: m.method, aal: m.aal, completedAt: new Date(m.completed_at), ...(m.provider ? { provider: m.provider } : {}) }));
   return [{ method: optStr(item, 'method') ?? 'password', aal: 'aal1', completedAt: date(item, 'authenticated_at') }];
 }
 
@@ -313,6 +313,7 @@ export function flowToItem(flow: FlowRecord): Item {
   if (flow.submissions !== undefined) item.submissions = n(flow.submissions);
   if (flow.sends !== undefined) item.sends = n(flow.sends);
   if (flow.continueWith?.length) item.continue_with = json(flow.continueWith);
+  if (flow.oidc) item.oidc = json(flow.oidc);
   return item;
 }
 
@@ -353,6 +354,7 @@ export function itemToFlow(item: Item): FlowRecord {
   const screen = optStr(item, 'screen');
   if (screen) flow.screen = screen as FlowRecord['screen'];
   if (item.first_screen) flow.firstScreen = parse(item, 'first_screen') as FlowRecord['firstScreen'];
+  if (item.oidc) flow.oidc = parse(item, 'oidc') as FlowRecord['oidc'];
   const hmac = optStr(item, 'code_hmac');
   if (hmac) {
     const code = parse(item, 'code') as { expiresAt: string; address: string; identityId: string | null };

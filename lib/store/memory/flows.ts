@@ -72,6 +72,11 @@ export function memoryFlows(t: MemoryTables, tx: Tx): FlowRepository {
         f.ui = copy(ui);
       }),
     setCsrfToken: (id, maskedToken) => set(id, (f) => void (f.csrfToken = maskedToken)),
+    setOidcState: (id, state, active) =>
+      set(id, (f) => {
+        f.oidc = copy(state);
+        if (active) f.active = active;
+      }),
   };
 }
 

@@ -1,0 +1,169 @@
+/**
+ * `GET|POST /self-service/methods/oidc/callback/{provider}`: where a provider sends the browser back. The `state` names
+ * the flow; the flow must hold that state for that provider, be open, and belong to this browser (its anti-CSRF cookie
+ * is the one the flow was made with: what Kratos's continuity cookie proves). Then the code is exchanged and the ID
+ * token verified (./provider.ts), and the flow finishes: a known provider account signs in; a new one registers (a
+ * login flow switching to registration, as Kratos); required traits the mapper left out continue on a registration
+ * form; an identifier another account holds is never linked by itself: the browser is sent to sign in to that account.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { callbackUrlOf, type OidcConfig } from '../../config/oidc.js';
+import { BadRequestError, DuplicateIdentifierError, KratosError, NotFoundError } from '../../errors/index.js';
+import { redirectAnswer, type FlowAnswer } from '../../flows/answer.js';
+import { flowUiUrl, forwardToErrorUi } from '../../flows/browser.js';
+import { createFlow, schemaOf, type FlowDeps, type FlowRequest } from '../../flows/common.js';
+import { verifyCsrfToken } from '../../flows/csrf.js';
+import type { LoginFlows } from '../../flows/login.js';
+import { isExpired, type FlowRecord } from '../../flows/model.js';
+import type { RegistrationFlows } from '../../flows/registration.js';
+import type { Identity } from '../../identity/model.js';
+import { messages, type UiText } from '../../text/messages.js';
+import { events } from '../../tracing/events.js';
+import { recordFailure } from '../../tracing/span.js';
+import { canonicalUuid } from '../../util/ids.js';
+import { accountFor, type AccountDeps } from './accounts.js';
+import { GROUP } from './index.js';
+import type { Mapper } from './mapper.js';
+import { ProviderError, type ProviderClient } from './provider.js';
+
+export interface OidcCallbackDeps extends AccountDeps {
+  flowDeps: FlowDeps;
+  config: OidcConfig;
+  providers: ReadonlyMap<string, ProviderClient>;
+  mappers: ReadonlyMap<string, Mapper>;
+  login: Pick<LoginFlows, 'completeWith'>;
+  registration: Pick<RegistrationFlows, 'completeWith'>;
+  loginLifespanMs: number;
+  registrationLifespanMs: number;
+}
+
+const sameString = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+/** Kratos's words for a provider's own refusal (`oidc/strategy.go`). */
+const providerRefused = (error: string, description: string | null) =>
+  `Unable to complete OpenID Connect flow because the OpenID Provider returned error "${error}": ${description ?? ''}`.trim();
+
+export function createOidcCallback(deps: OidcCallbackDeps) {
+  const { flowDeps } = deps;
+
+  /** The flow a callback names, checked: held state, provider, openness, and this browser. */
+  async function checkedFlow(providerId: string, state: string | null, request: FlowRequest, now: Date): Promise<FlowRecord> {
+    const [rawId, random] = (state ?? '').split('.', 2);
+    const flowId = canonicalUuid(rawId);
+    if (!flowId || !random) throw new BadRequestError('The OpenID Connect callback carried no valid state.');
+    const flow = await flowDeps.flows.get(flowId);
+    if (!flow || (flow.type !== 'login' && flow.type !== 'registration') || !flow.oidc?.state) {
+      throw new BadRequestError('The OpenID Connect callback carried no valid state.');
+    }
+    if (!sameString(flow.oidc.state, random)) throw new BadRequestError('The OpenID Connect callback carried no valid state.');
+    if (flow.oidc.provider !== providerId) throw new BadRequestError(`The OpenID Connect callback came from provider "${providerId}", but the flow was started with "${flow.oidc.provider}".`);
+    if (flow.mode === 'browser' && !verifyCsrfToken(request.browser.csrfCookie, flow.csrfToken)) {
+      throw new BadRequestError('The OpenID Connect flow was started in another browser (or its cookies were lost). Please start again.');
+    }
+    if (flow.state !== 'choose_method') throw new BadRequestError('The flow was completed already. Please start again.');
+    if (isExpired(flow, now)) throw new BadRequestError(`The ${flow.type} flow expired. Please start again.`);
+    return flow;
+  }
+
+  /** The flow failed with a message its UI shows (a browser's), or as JSON. */
+  async function failFlow(flow: FlowRecord, message: UiText, reason: string): Promise<FlowAnswer> {
+    recordFailure('OpenIDConnectError', reason);
+    if (flow.type === 'login') events.loginFailed({ flowId: flow.id, flowType: flow.mode, method: GROUP, refresh: flow.refresh ?? false, reason });
+    else events.registrationFailed(flow.id, flow.mode, GROUP, reason);
+    await flowDeps.flows.saveUi(flow.id, { values: {}, messages: [message], nodeMessages: {} });
+    return redirectAnswer(flowUiUrl(flowDeps, flow.type, flow.id));
+  }
+
+  /** A registration flow for this browser, from a login that found no account (or that continues a registration). */
+  async function registrationFlowFor(flow: FlowRecord, request: FlowRequest, now: Date): Promise<FlowRecord> {
+    if (flow.type === 'registration') return flow;
+    return createFlow(flowDeps, 'registration', 'browser', deps.registrationLifespanMs, { requestUrl: flow.requestUrl }, now, {
+      ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
+      ...(flow.csrfToken ? { csrfToken: flow.csrfToken } : {}),
+    });
+  }
+
+  /**
+   * The e-mail (or another identifier) is another account's: a new login flow says so (Kratos's 1010016), for the
+   * user to sign in to that account with what it has.
+   */
+  async function offerLink(flow: FlowRecord, identity: Identity, provider: ProviderClient, request: FlowRequest, now: Date): Promise<FlowAnswer> {
+    const duplicate = identity.identifiers?.[0] ?? '';
+    const login = await createFlow(flowDeps, 'login', 'browser', deps.loginLifespanMs, { requestUrl: flow.requestUrl }, now, {
+      ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
+      ...(flow.csrfToken ? { csrfToken: flow.csrfToken } : {}),
+    });
+    const url = flowUiUrl(flowDeps, 'login', login.id);
+    await flowDeps.flows.saveUi(login.id, {
+      values: { identifier: duplicate },
+      messages: [messages.loginToLink(duplicate, provider.label, url, [], [])],
+      nodeMessages: {},
+    });
+    events.registrationFailed(flow.id, flow.mode, GROUP, 'An account with the same identifier exists already.');
+    return redirectAnswer(url);
+  }
+
+  return {
+    /**
+     * The callback's GET (a POST, Apple's form_post, is first turned into this GET by its handler: a cross-site POST
+     * carries no SameSite=Lax cookie, the GET that follows does).
+     */
+    async handle(providerId: string, params: URLSearchParams, request: FlowRequest, now: Date): Promise<FlowAnswer> {
+      const provider = deps.providers.get(providerId);
+      if (!provider) throw new NotFoundError();
+      let flow: FlowRecord;
+      try {
+        flow = await checkedFlow(providerId, params.get('state'), request, now);
+      } catch (error) {
+        if (error instanceof KratosError) {
+          recordFailure('OpenIDConnectError', error.reason ?? error.message);
+          return forwardToErrorUi(flowDeps, error, now);
+        }
+        throw error;
+      }
+      const oidc = flow.oidc!;
+      const providerError = params.get('error');
+      if (providerError) {
+        const reason = providerRefused(providerError, params.get('error_description'));
+        return failFlow(flow, messages.generic(reason), reason);
+      }
+      if (!params.get('code')) return failFlow(flow, messages.generic('The OpenID Connect callback carried no code.'), 'no code');
+
+      let claims;
+      try {
+        claims = await provider.exchange(params, {
+          state: params.get('state')!,
+          redirectUri: callbackUrlOf(deps.config, providerId),
+          nonce: oidc.nonce,
+          ...(oidc.codeVerifier ? { codeVerifier: oidc.codeVerifier } : {}),
+          ...(deps.config.clientSecrets[providerId] ? { clientSecret: deps.config.clientSecrets[providerId] } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        if (error.status === 400) return failFlow(flow, messages.generic(error.message), error.message);
+        recordFailure('OpenIDConnectError', error.message);
+        return forwardToErrorUi(flowDeps, new KratosError(502, { reason: error.message }), now);
+      }
+
+      const schema = schemaOf(flowDeps, flow);
+      const account = await accountFor(deps, providerId, claims, deps.mappers.get(providerId)!, schema, oidc.traits, now);
+      const used = { method: GROUP, provider: providerId };
+      if ('known' in account) return deps.login.completeWith(flow, { identity: account.known, provider: providerId }, { ...used, aal: 'aal1' }, request, now);
+      if ('missing' in account) {
+        // The form for what is missing, pre-filled; its submit goes through the provider again.
+        const registration = await registrationFlowFor(flow, request, now);
+        await flowDeps.flows.setOidcState(registration.id, { provider: providerId, state: '', nonce: '', traits: account.missing.traits, startedAt: now.toISOString() }, GROUP);
+        await flowDeps.flows.saveUi(registration.id, { values: { traits: account.missing.traits }, messages: account.missing.flowMessages, nodeMessages: account.missing.nodeMessages });
+        return redirectAnswer(flowUiUrl(flowDeps, 'registration', registration.id));
+      }
+      const taken = () => new DuplicateIdentifierError();
+      try {
+        return await deps.registration.completeWith(flow, account.created, used, request, now, taken);
+      } catch (error) {
+        if (error instanceof DuplicateIdentifierError) return offerLink(flow, account.created, provider, request, now);
+        throw error;
+      }
+    },
+  };
+}
+export type OidcCallback = ReturnType<typeof createOidcCallback>;
