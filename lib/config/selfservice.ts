@@ -166,16 +166,20 @@ export function loadSelfServiceConfig(env: Env): SelfServiceConfig {
 
 /**
  * Kratos's default is `profile_first`. Its deprecated switch `enable_legacy_one_step: true` still means `unified`
- * (Kratos reads it first). The traits screen is the profile method's: with the method off there is no first screen.
+ * (Kratos reads it first). The traits screen is the profile method's: with the method off there is no first screen, so
+ * `profile_first` asked for is refused, and the default is then `unified`. (The default follows the method so that a
+ * function deployed without the style variables, which only the login and registration functions get, never refuses
+ * a configuration that switched the profile method off.)
  */
 function registrationStyle(env: Env, enabledMethods: readonly MethodName[]): RegistrationStyle {
   const legacyOneStep = readBoolean(env, 'SELFSERVICE_FLOWS_REGISTRATION_ENABLE_LEGACY_ONE_STEP', false);
-  const style = readChoice(env, 'SELFSERVICE_FLOWS_REGISTRATION_STYLE', REGISTRATION_STYLES, 'profile_first');
+  const chosen = readChoice(env, 'SELFSERVICE_FLOWS_REGISTRATION_STYLE', REGISTRATION_STYLES);
   if (legacyOneStep) return 'unified';
-  if (style === 'profile_first' && !enabledMethods.includes('profile')) {
+  const profileOn = enabledMethods.includes('profile');
+  if (chosen === 'profile_first' && !profileOn) {
     throw new ConfigError(
-      'SELFSERVICE_FLOWS_REGISTRATION_STYLE=profile_first (the default) asks for the traits with the profile method, but SELFSERVICE_METHODS_PROFILE_ENABLED is false: switch it on, or set SELFSERVICE_FLOWS_REGISTRATION_STYLE=unified',
+      'SELFSERVICE_FLOWS_REGISTRATION_STYLE=profile_first asks for the traits with the profile method, but SELFSERVICE_METHODS_PROFILE_ENABLED is false: switch it on, or set SELFSERVICE_FLOWS_REGISTRATION_STYLE=unified',
     );
   }
-  return style;
+  return chosen ?? (profileOn ? 'profile_first' : 'unified');
 }

@@ -162,8 +162,9 @@ export async function checkSubmittable(
       csrf: request.browser.csrfCookie ?? newCsrfToken(),
       ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
       ...(flow.refresh !== undefined ? { refresh: flow.refresh } : {}),
-      // Recovery and verification: the replacement is for the same method (Kratos's FromOldFlow sets it anew).
-      ...(flow.active ? { active: flow.active } : {}),
+      // Recovery and verification: the replacement is for the same method (Kratos's FromOldFlow sets it anew). Not a
+      // registration given over to a social sign-in (`oidc`): its provider state stays with the expired flow.
+      ...(flow.active && (type === 'recovery' || type === 'verification') ? { active: flow.active } : {}),
       // A two-screen form starts again on its first screen.
       ...(flow.screen ? { screen: firstScreenOf(flow.type) } : {}),
       ...(flow.identityId ? { identityId: flow.identityId, state: flow.state === 'success' ? 'show_form' : flow.state } : {}),
