@@ -82,6 +82,8 @@ function flowParts(base: Base) {
     config.selfservice.enabledMethods,
     {
       publicBaseUrl: config.publicBaseUrl,
+      loginStyle: config.selfservice.loginStyle,
+      registrationStyle: config.selfservice.registrationStyle,
       recovery: config.recovery,
       hasher: createBcryptHasher(config.bcryptCost),
       passwordPolicy: passwordPolicyOf(config),
@@ -111,6 +113,7 @@ function buildSignIn(base: Base, parts: FlowParts = flowParts(base)) {
     ...parts,
     identities: base.store.identities,
     lifespanMs: base.config.registrationFlowLifespanMs,
+    profileFirst: base.config.selfservice.registrationStyle === 'profile_first',
     loginInstead: (flow, identity, used, request, now) => login.completeWith(flow, { identity }, { ...used, aal: 'aal1' }, request, now),
   });
   const login = createLoginFlows({
@@ -118,6 +121,7 @@ function buildSignIn(base: Base, parts: FlowParts = flowParts(base)) {
     sessions: base.store.sessions,
     identities: base.store.identities,
     lifespanMs: base.config.loginFlowLifespanMs,
+    identifierFirst: base.config.selfservice.loginStyle === 'identifier_first',
     registerInstead: (flow, identity, used, request, now) => registration.completeWith(flow, identity, used, request, now),
   });
   return { login, registration, parts };
@@ -158,6 +162,7 @@ const buildRecovery = (base: Base, parts: FlowParts = flowParts(base)) =>
     identities: base.store.identities,
     sessions: base.store.sessions,
     enabled: base.config.recovery.recoveryEnabled,
+    use: base.config.recovery.recoveryUse,
     lifespanMs: base.config.recovery.recoveryLifespanMs,
     settingsLifespanMs: base.config.settingsFlowLifespanMs,
     privilegedMaxAgeMs: base.config.privilegedSessionMaxAgeMs,
@@ -169,6 +174,7 @@ const buildVerification = (base: Base, parts: FlowParts = flowParts(base)) =>
     identities: base.store.identities,
     sessions: base.store.sessions,
     enabled: base.config.recovery.verificationEnabled,
+    use: base.config.recovery.verificationUse,
     lifespanMs: base.config.recovery.verificationLifespanMs,
   });
 

@@ -7,10 +7,14 @@ import { ConfigError, readBoolean, readChoice, readDuration, readInteger, readLi
 
 export interface RecoveryConfig {
   recoveryEnabled: boolean;
+  /** `selfservice.flows.recovery.use`: the method a new recovery flow has `active` (only `code` is built). */
+  recoveryUse: 'code';
   recoveryLifespanMs: number;
   /** Mail Kratos's "invalid" template to an address that has no account (else stay silent). */
   recoveryNotifyUnknownRecipients: boolean;
   verificationEnabled: boolean;
+  /** `selfservice.flows.verification.use`. */
+  verificationUse: 'code';
   verificationLifespanMs: number;
   verificationNotifyUnknownRecipients: boolean;
   codeEnabled: boolean;
@@ -31,8 +35,8 @@ export function loadRecoveryConfig(env: Env): RecoveryConfig {
   const recoveryEnabled = readBoolean(env, 'SELFSERVICE_FLOWS_RECOVERY_ENABLED', false);
   const verificationEnabled = readBoolean(env, 'SELFSERVICE_FLOWS_VERIFICATION_ENABLED', false);
   // Kratos's other strategy (`link`) is not built: `use` accepts only `code`, and says so.
-  readChoice(env, 'SELFSERVICE_FLOWS_RECOVERY_USE', ['code'] as const, 'code');
-  readChoice(env, 'SELFSERVICE_FLOWS_VERIFICATION_USE', ['code'] as const, 'code');
+  const recoveryUse = readChoice(env, 'SELFSERVICE_FLOWS_RECOVERY_USE', ['code'] as const, 'code');
+  const verificationUse = readChoice(env, 'SELFSERVICE_FLOWS_VERIFICATION_USE', ['code'] as const, 'code');
   const codeEnabled = readBoolean(env, 'SELFSERVICE_METHODS_CODE_ENABLED', true);
   for (const [on, name] of [
     [recoveryEnabled, 'SELFSERVICE_FLOWS_RECOVERY_ENABLED'],
@@ -49,9 +53,11 @@ export function loadRecoveryConfig(env: Env): RecoveryConfig {
   }
   return {
     recoveryEnabled,
+    recoveryUse,
     recoveryLifespanMs: readDuration(env, 'SELFSERVICE_FLOWS_RECOVERY_LIFESPAN', '1h'),
     recoveryNotifyUnknownRecipients: readBoolean(env, 'SELFSERVICE_FLOWS_RECOVERY_NOTIFY_UNKNOWN_RECIPIENTS', false),
     verificationEnabled,
+    verificationUse,
     verificationLifespanMs: readDuration(env, 'SELFSERVICE_FLOWS_VERIFICATION_LIFESPAN', '1h'),
     verificationNotifyUnknownRecipients: readBoolean(env, 'SELFSERVICE_FLOWS_VERIFICATION_NOTIFY_UNKNOWN_RECIPIENTS', false),
     codeEnabled,

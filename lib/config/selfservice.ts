@@ -5,7 +5,7 @@
  * "config": {...}}` or Kratos's indexed form (`..._HOOKS_0_HOOK=session`, `..._HOOKS_0_CONFIG_URL=...`). Checked
  * here: the shape, and that a hook is one Kratos allows at that place; lib/hooks checks it is one this build has.
  */
-import { ConfigError, readBoolean, readOptionalString, type Env } from './env.js';
+import { ConfigError, readBoolean, readChoice, readOptionalString, type Env } from './env.js';
 
 /** Kratos's method names, with Kratos's defaults (`link` aside: see README). */
 export const METHOD_DEFAULTS = {
@@ -37,10 +37,25 @@ export interface FlowHooks {
   afterByMethod: Partial<Record<MethodName, HookConfig[]>>;
 }
 
+/**
+ * `selfservice.flows.login.style`: `unified` (one form: identifier and every method) or `identifier_first` (the
+ * identifier alone, then the methods for it).
+ */
+export const LOGIN_STYLES = ['unified', 'identifier_first'] as const;
+export type LoginStyle = (typeof LOGIN_STYLES)[number];
+/**
+ * `selfservice.flows.registration.style`: `unified` (one form: traits and credentials) or `profile_first` (the traits,
+ * then the credential).
+ */
+export const REGISTRATION_STYLES = ['unified', 'profile_first'] as const;
+export type RegistrationStyle = (typeof REGISTRATION_STYLES)[number];
+
 export interface SelfServiceConfig {
   /** The methods switched on. */
   enabledMethods: MethodName[];
   hooks: Record<FlowName, FlowHooks>;
+  loginStyle: LoginStyle;
+  registrationStyle: RegistrationStyle;
 }
 
 /** The hooks Kratos allows at each place (its configuration schema). */
@@ -146,5 +161,25 @@ export function loadSelfServiceConfig(env: Env): SelfServiceConfig {
       afterByMethod,
     };
   }
-  return { enabledMethods, hooks };
+  return { enabledMethods, hooks, loginStyle: readChoice(env, 'SELFSERVICE_FLOWS_LOGIN_STYLE', LOGIN_STYLES, 'unified'), registrationStyle: registrationStyle(env, enabledMethods) };
+}
+
+/**
+ * Kratos's default is `profile_first`. Its deprecated switch `enable_legacy_one_step: true` still means `unified`
+ * (Kratos reads it first). The traits screen is the profile method's: with the method off there is no first screen, so
+ * `profile_first` asked for is refused, and the default is then `unified`. (The default follows the method so that a
+ * function deployed without the style variables, which only the login and registration functions get, never refuses
+ * a configuration that switched the profile method off.)
+ */
+function registrationStyle(env: Env, enabledMethods: readonly MethodName[]): RegistrationStyle {
+  const legacyOneStep = readBoolean(env, 'SELFSERVICE_FLOWS_REGISTRATION_ENABLE_LEGACY_ONE_STEP', false);
+  const chosen = readChoice(env, 'SELFSERVICE_FLOWS_REGISTRATION_STYLE', REGISTRATION_STYLES);
+  if (legacyOneStep) return 'unified';
+  const profileOn = enabledMethods.includes('profile');
+  if (chosen === 'profile_first' && !profileOn) {
+    throw new ConfigError(
+      'SELFSERVICE_FLOWS_REGISTRATION_STYLE=profile_first asks for the traits with the profile method, but SELFSERVICE_METHODS_PROFILE_ENABLED is false: switch it on, or set SELFSERVICE_FLOWS_REGISTRATION_STYLE=unified',
+    );
+  }
+  return chosen ?? (profileOn ? 'profile_first' : 'unified');
 }

@@ -46,6 +46,11 @@ export interface AddressFlowDeps extends FlowDeps {
 export interface AddressFlowKind {
   type: AddressFlowType;
   enabled: boolean;
+  /**
+   * The method a new flow is for (`selfservice.flows.<type>.use`): its `active` from the start, as Kratos sets it
+   * (Ory Elements tells the form's state from it).
+   */
+  use: string;
   lifespanMs: number;
   /** Whether a signed-in caller may start one (recovery: no, Kratos answers session_already_available). */
   forSignedIn: boolean;
@@ -93,6 +98,7 @@ export function createAddressFlow(deps: AddressFlowDeps, kind: AddressFlowKind) 
   /** A new flow in place of one that cannot go on (same mode and return_to), saying why. */
   const replace = (flow: FlowRecord, message: UiText, request: FlowRequest, now: Date) =>
     createFlow(deps, type, flow.mode, kind.lifespanMs, { requestUrl: flow.requestUrl }, now, {
+      active: kind.use,
       messages: [message],
       ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
       ...(flow.mode === 'browser' && request.browser.csrfCookie ? { csrf: request.browser.csrfCookie } : {}),
@@ -144,7 +150,11 @@ export function createAddressFlow(deps: AddressFlowDeps, kind: AddressFlowKind) 
           throw new SessionAlreadyAvailableError('recovery');
         }
         const csrf = mode === 'browser' ? csrfFor(request) : undefined;
-        const flow = await createFlow(deps, type, mode, kind.lifespanMs, request, now, { ...(returnTo ? { returnTo } : {}), ...(csrf ? { csrf: csrf.token } : {}) });
+        const flow = await createFlow(deps, type, mode, kind.lifespanMs, request, now, {
+          active: kind.use,
+          ...(returnTo ? { returnTo } : {}),
+          ...(csrf ? { csrf: csrf.token } : {}),
+        });
         await deps.hooks.before({ flowType: type, flow, request, now });
         const setCookie = csrf?.isNew ? { csrfToken: csrf.token } : {};
         if (mode === 'browser' && !request.browser.json) return redirectAnswer(flowUiUrl(deps, type, flow.id), setCookie);

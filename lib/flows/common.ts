@@ -20,7 +20,7 @@ import { canonicalUuid } from '../util/ids.js';
 import { messages, type UiText } from '../text/messages.js';
 import { maskCsrfToken, newCsrfToken, verifyCsrfToken } from './csrf.js';
 import type { SelfServiceErrorRepository } from './errors.js';
-import { isExpired, type FlowMode, type FlowRecord, type FlowType, type FlowView, type SavedUi } from './model.js';
+import { firstScreenOf, isExpired, type FlowMode, type FlowRecord, type FlowType, type FlowView, type SavedUi } from './model.js';
 import type { FlowRepository } from './repository.js';
 import type { FlowRequest } from './request.js';
 import { strategiesFor, type Strategies } from './strategy.js';
@@ -162,6 +162,11 @@ export async function checkSubmittable(
       csrf: request.browser.csrfCookie ?? newCsrfToken(),
       ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
       ...(flow.refresh !== undefined ? { refresh: flow.refresh } : {}),
+      // Recovery and verification: the replacement is for the same method (Kratos's FromOldFlow sets it anew). Not a
+      // registration given over to a social sign-in (`oidc`): its provider state stays with the expired flow.
+      ...(flow.active && (type === 'recovery' || type === 'verification') ? { active: flow.active } : {}),
+      // A two-screen form starts again on its first screen.
+      ...(flow.screen ? { screen: firstScreenOf(flow.type) } : {}),
       ...(flow.identityId ? { identityId: flow.identityId, state: flow.state === 'success' ? 'show_form' : flow.state } : {}),
     });
     throw new FlowExpiredError(flow.expiresAt, now, replacement.id);

@@ -36,6 +36,7 @@ import { newCsrfToken } from './csrf.js';
 import type { AfterContext, HookRunner } from './hooks.js';
 import type { FlowRecord, FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
+import { showScreen, startingScreen } from './screens.js';
 import { strategyNamed, type LoginProof } from './strategy.js';
 
 export interface LoginDeps extends FlowDeps {
@@ -45,6 +46,8 @@ export interface LoginDeps extends FlowDeps {
   commit: Committer['commit'];
   hooks: HookRunner;
   lifespanMs: number;
+  /** `selfservice.flows.login.style: identifier_first`: the identifier on a screen of its own, then the methods. */
+  identifierFirst: boolean;
   /** A method's new identity registered on the login's own flow (the registration flow's completeWith). */
   registerInstead?: (flow: FlowRecord, identity: Identity, used: { method: string; provider?: string }, request: FlowRequest, now: Date) => Promise<FlowAnswer>;
 }
@@ -71,7 +74,7 @@ export function createLoginFlows(deps: LoginDeps) {
     async init(request: FlowRequest, init: LoginInit, now: Date): Promise<FlowView> {
       const session = await deps.sessionService.findActive(request.sessionToken, now);
       if (!init.refresh && session) throw new SessionAlreadyAvailableError('login');
-      const flow = await createFlow(deps, 'login', 'api', deps.lifespanMs, request, now, { refresh: init.refresh, ...refreshing(init, session) });
+      const flow = await createFlow(deps, 'login', 'api', deps.lifespanMs, request, now, { refresh: init.refresh, ...refreshing(init, session), ...screens(init, session) });
       await deps.hooks.before({ flowType: 'login', flow, request, now });
       events.loginInitiated(flow.id, 'api', init.refresh);
       return render(deps, flow);
@@ -92,6 +95,7 @@ export function createLoginFlows(deps: LoginDeps) {
           returnTo,
           csrf: csrf.token,
           ...refreshing(init, session),
+          ...screens(init, session),
         });
         await deps.hooks.before({ flowType: 'login', flow, request, now });
         events.loginInitiated(flow.id, 'browser', init.refresh);
@@ -150,6 +154,11 @@ export function createLoginFlows(deps: LoginDeps) {
     return init.refresh && identifier ? { refreshIdentifier: identifier } : {};
   }
 
+  /** Identifier first, unless the flow refreshes a session (that form knows the identifier; Kratos's precedence). */
+  function screens(init: LoginInit, session: Session | undefined): Partial<FlowRecord> {
+    return startingScreen('login', deps.identifierFirst && !refreshing(init, session).refreshIdentifier);
+  }
+
   async function submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date, attempt: Attempt): Promise<FlowAnswer> {
     const flowId = parseFlowId(rawFlowId);
     const strategy = strategyNamed(deps.strategies, 'login', body);
@@ -172,6 +181,8 @@ export function createLoginFlows(deps: LoginDeps) {
     if (!strategy) throw fail([messages.noLoginStrategy()]);
 
     const proof = await strategy.login.authenticate({ flow, body, request, now, read: found.read, fail, schema: schemaOf(deps, flow) });
+    // Identifier first: the identifier taken, the flow shows the methods for it.
+    if ('next' in proof) return showScreen(deps, flow, proof.next, request);
     attempt.identityId = proof.identity.id;
     const used = { method: strategy.id, aal: strategy.login.aal, ...(proof.provider ? { provider: proof.provider } : {}) };
     if (proof.register) {

@@ -16,6 +16,24 @@ export interface SavedUi {
  */
 export type FlowState = 'choose_method' | 'sent_email' | 'passed_challenge' | 'show_form' | 'success';
 
+/**
+ * Login and registration asked in two screens (Kratos's `identifier_first` login and `profile_first` registration
+ * styles): the identifier (`identify`) or the traits (`profile`) first, then the methods that finish the flow for them
+ * (`credentials`).
+ */
+export type FormScreen = 'identify' | 'profile' | 'credentials';
+
+/** The screen a two-screen flow of `type` starts on. */
+export const firstScreenOf = (type: FlowType): FormScreen => (type === 'login' ? 'identify' : 'profile');
+
+/** What the first screen took, shown (as hidden fields) by the second. */
+export interface FirstScreenAnswer {
+  /** Login: the identifier. */
+  identifier?: string;
+  /** Registration: the traits. */
+  traits?: Record<string, unknown>;
+}
+
 /** The code a recovery or verification flow sent: only its HMAC is kept, with whom it is for. */
 export interface SentCode {
   /** HMAC-SHA256 of the flow id and the code, keyed with the first code secret. */
@@ -57,6 +75,10 @@ export interface FlowRecord {
   refresh?: boolean;
   /** Login refreshing a session: the session's identifier, a hidden field the form carries (Kratos's refresh form). */
   refreshIdentifier?: string;
+  /** Login and registration in two screens: the one the flow is on; unset: the one-screen form (`unified`). */
+  screen?: FormScreen;
+  /** On the second screen: what the first took. */
+  firstScreen?: FirstScreenAnswer;
   /** Settings: the identity the flow belongs to. */
   identityId?: string;
   /** Registration (`identity_schema`) and settings (the identity's): the identity schema; unset = the default. */
@@ -75,8 +97,10 @@ export interface FlowRecord {
   /** Browser flows: what the last failed submit left to show. */
   ui?: SavedUi;
   /**
-   * The method the flow is given over to: recovery and verification's `code`; a registration continuing a social
-   * sign-in (`oidc`). Its form then shows that method's nodes alone.
+   * The method the flow is given over to (Kratos's `active`): recovery and verification's `code` from the flow's
+   * creation on (the configured `use` method; Kratos's OpenAPI text says "initially not set", its code sets it, and
+   * Ory Elements reads it); a registration continuing a social sign-in (`oidc`), whose form then shows that method's
+   * nodes alone.
    */
   active?: string;
   /** Recovery and verification: the code sent, while one is outstanding. */

@@ -28,6 +28,8 @@ export interface RecoveryDeps extends AddressFlowDeps {
   throttle: Pick<LoginThrottle, 'clear'>;
   sessions: Pick<SessionRepository, 'add' | 'refreshIdentity'>;
   enabled: boolean;
+  /** The method a new flow is for (`selfservice.flows.recovery.use`). */
+  use: string;
   lifespanMs: number;
   settingsLifespanMs: number;
   privilegedMaxAgeMs: number;
@@ -37,6 +39,7 @@ export function createRecoveryFlows(deps: RecoveryDeps) {
   const flow = createAddressFlow(deps, {
     type: 'recovery',
     enabled: deps.enabled,
+    use: deps.use,
     lifespanMs: deps.lifespanMs,
     forSignedIn: false,
     linkTakesOver: (flow) => flow.madeByAdmin === true,

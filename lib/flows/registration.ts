@@ -1,6 +1,8 @@
 /**
- * The registration flow (one step), for native apps and browsers. It names no method: the form shows every enabled
- * registration strategy's nodes, a submit goes to the one its `method` names, and the identity it makes is stored
+ * The registration flow, for native apps and browsers, in one screen or two (`profile_first`: the traits, then the
+ * credential). It names no method: the form shows every enabled registration strategy's nodes for the screen the
+ * flow is on, a submit goes to the one its `method` names (or that claims it), which either moves the flow to its
+ * other screen or makes an identity; the identity is stored
  * with whatever the after hooks add (Kratos's `session` hook: its first session; the verifier: a verification flow
  * and its code) and the flow's single use, in one transaction: concurrent registrations of one identifier yield one
  * identity.
@@ -35,7 +37,8 @@ import { newCsrfToken } from './csrf.js';
 import type { AfterContext, HookRunner } from './hooks.js';
 import type { FlowRecord, FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
-import { strategyNamed } from './strategy.js';
+import { showScreen, startingScreen } from './screens.js';
+import { strategiesFor, strategyNamed } from './strategy.js';
 
 export interface RegistrationDeps extends FlowDeps {
   sessionService: SessionService;
@@ -43,6 +46,8 @@ export interface RegistrationDeps extends FlowDeps {
   commit: Committer['commit'];
   hooks: HookRunner;
   lifespanMs: number;
+  /** `selfservice.flows.registration.style: profile_first`: the traits on a screen of their own, then the credential. */
+  profileFirst: boolean;
   /** An existing identity a method proved, signed in on the registration's own flow (the login flow's completeWith). */
   loginInstead?: (flow: FlowRecord, identity: Identity, used: { method: string; provider?: string }, request: FlowRequest, now: Date) => Promise<FlowAnswer>;
 }
@@ -58,7 +63,7 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     async init(request: FlowRequest, now: Date, identitySchema?: string): Promise<FlowView> {
       const schemaId = selectableSchema(identitySchema);
       if (await hasActiveSession(deps.sessionService, request, now)) throw new SessionAlreadyAvailableError('registration');
-      const flow = await createFlow(deps, 'registration', 'api', deps.lifespanMs, request, now, schemaId ? { schemaId } : {});
+      const flow = await createFlow(deps, 'registration', 'api', deps.lifespanMs, request, now, { ...(schemaId ? { schemaId } : {}), ...startingScreen('registration', deps.profileFirst) });
       await deps.hooks.before({ flowType: 'registration', flow, request, now });
       events.registrationInitiated(flow.id, 'api');
       return render(deps, flow);
@@ -74,7 +79,12 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
           return redirectAnswer(returnTo ?? deps.browser.defaultReturnUrl);
         }
         const csrf = csrfFor(request);
-        const flow = await createFlow(deps, 'registration', 'browser', deps.lifespanMs, request, now, { returnTo, csrf: csrf.token, ...(schemaId ? { schemaId } : {}) });
+        const flow = await createFlow(deps, 'registration', 'browser', deps.lifespanMs, request, now, {
+          returnTo,
+          csrf: csrf.token,
+          ...(schemaId ? { schemaId } : {}),
+          ...startingScreen('registration', deps.profileFirst),
+        });
         await deps.hooks.before({ flowType: 'registration', flow, request, now });
         events.registrationInitiated(flow.id, 'browser');
         const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
@@ -140,12 +150,15 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
 
   async function submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date, attempt: Attempt): Promise<FlowAnswer> {
     const flowId = parseFlowId(rawFlowId);
-    const strategy = strategyNamed(deps.strategies, 'registration', body);
+    const strategy =
+      strategyNamed(deps.strategies, 'registration', body) ?? strategiesFor(deps.strategies, 'registration').find((s) => s.registration.claims?.(body));
     attempt.method = strategy?.id;
-    // Every method's form shares the traits: they are what a failed submit echoes.
-    const values = { traits: body.traits === undefined || body.traits === null ? {} : body.traits };
     const loaded = await deps.flows.get(flowId);
     if (loaded?.type === 'registration') attempt.flow = loaded;
+    // Every method's form shares the traits: they are what a failed submit echoes (on the credentials screen of a
+    // two-screen form, those the first screen took when the submit sent none).
+    const sent = body.traits === undefined || body.traits === null ? undefined : body.traits;
+    const values = { traits: sent ?? loaded?.firstScreen?.traits ?? {} };
     const flow = await checkSubmittable(deps, loaded, 'registration', deps.lifespanMs, request, now, values, body);
     const fail = (flowMessages: UiText[] = [], nodeMessages?: Record<string, UiText[]>, echoed: Record<string, unknown> = values) =>
       invalid(deps, flow, request, failedWith(echoed, flowMessages, nodeMessages));
@@ -157,6 +170,8 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     if (!strategy) throw fail([messages.noRegistrationStrategy()]);
 
     const result = await strategy.registration.register({ flow, body, request, now, fail, schema: schemaOf(deps, flow) });
+    // Profile first: the traits taken (or gone back to), the flow shows its other screen.
+    if ('next' in result) return showScreen(deps, flow, result.next, request);
     const used = { method: strategy.id, ...(result.provider ? { provider: result.provider } : {}) };
     if (result.login) {
       if (!deps.loginInstead) throw fail([messages.duplicateCredentials()]);

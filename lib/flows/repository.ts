@@ -1,5 +1,5 @@
 import type { Writes } from '../util/writes.js';
-import type { FlowRecord, OidcFlowState, SavedUi } from './model.js';
+import type { FirstScreenAnswer, FlowRecord, FormScreen, OidcFlowState, SavedUi } from './model.js';
 
 /**
  * Self-service flows as the flows themselves use them: create and read, keep what a browser's failed submit is to
@@ -16,6 +16,12 @@ export interface FlowRepository {
    * FlowAlreadyUsedError otherwise.
    */
   complete(flowId: string, now: Date): Writes;
+  /**
+   * Moves an open (`choose_method`) login or registration flow to another screen of its two, with what the first
+   * screen took (none going back to it) and what the screen is to show (the messages it started with go);
+   * FlowAlreadyUsedError once the flow is done.
+   */
+  showScreen(id: string, screen: FormScreen, firstScreen: FirstScreenAnswer | undefined, ui: SavedUi): Promise<void>;
   /** Keeps what a failed browser submit is to show (values, messages) on the flow, for its UI to read back. */
   saveUi(id: string, ui: SavedUi): Promise<void>;
   /** Records a settings flow's success, and what its UI is to show of it (the success message). */

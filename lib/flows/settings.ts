@@ -103,15 +103,19 @@ export function createSettingsFlows(deps: SettingsDeps) {
       return render(deps, flow, undefined, await shown(session.identity));
     },
 
-    /** `GET /self-service/settings/browser`: 303 to the settings UI with a flow; without a session, to the login UI. */
+    /**
+     * `GET /self-service/settings/browser`: 303 to the settings UI with a flow. Without a session, as Kratos: a 303 to
+     * the login flow handing on this request's `return_to` (checked there), so that the browser comes back after
+     * signing in; JSON: 401.
+     */
     async initBrowser(request: FlowRequest, rawReturnTo: string | undefined, now: Date): Promise<FlowAnswer> {
       try {
-        const returnTo = checkReturnTo(rawReturnTo, deps.browser.allowedReturnUrls, deps.browser.defaultReturnUrl);
         const session = await deps.sessionService.findActive(request.sessionToken, now);
         if (!session) {
           if (request.browser.json) throw new SessionInactiveError();
-          return redirectAnswer(deps.browser.uiUrls.login);
+          return redirectAnswer(withQuery(initUrl(deps, 'login', 'browser'), { return_to: rawReturnTo || undefined }));
         }
+        const returnTo = checkReturnTo(rawReturnTo, deps.browser.allowedReturnUrls, deps.browser.defaultReturnUrl);
         const csrf = csrfFor(request);
         const flow = await createFlow(deps, 'settings', 'browser', deps.lifespanMs, request, now, {
           identityId: session.identityId,

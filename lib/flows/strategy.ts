@@ -13,10 +13,15 @@ import type { UiText } from '../text/messages.js';
 import type { Writes } from '../util/writes.js';
 import type { FlowAnswer } from './answer.js';
 import type { FlowRequest } from './request.js';
-import type { FlowRecord, FlowType, NodeGroup, SavedUi, UiNode } from './model.js';
+import type { FirstScreenAnswer, FlowRecord, FlowType, FormScreen, NodeGroup, SavedUi, UiNode } from './model.js';
 
 /** What a strategy's nodes are rendered from. */
 export interface NodeContext {
+  /**
+   * The flow; a login or registration flow in two screens says which one it is on (`flow.screen`: `identify` or
+   * `profile`, then `credentials`, with `flow.firstScreen`); unset: the one-screen form. A method shows on each screen
+   * what it offers there (the password method: nothing while the identifier is asked for, the password after).
+   */
   flow: FlowRecord;
   /** The identity schema of the flow (registration's chosen one, settings' identity's, else the default). */
   schema: IdentitySchema;
@@ -43,6 +48,19 @@ export interface SubmitContext {
   fail(flowMessages?: UiText[], nodeMessages?: Record<string, UiText[]>, values?: Record<string, unknown>): FlowValidationError;
 }
 
+/**
+ * A submit that moves a two-screen form to another of its screens instead of finishing the flow (the identifier
+ * taken, the traits taken, or back to them). The flow stores it and shows the flow on that screen.
+ */
+export interface NextScreen {
+  screen: FormScreen;
+  /** What the second screen shows of the first; unset when going back to the first. */
+  firstScreen?: FirstScreenAnswer;
+  /** What the screen's fields show (going back: the traits as they were). */
+  values?: Record<string, unknown>;
+  messages?: UiText[];
+}
+
 /** A login method (a first factor at aal1, or a second at aal2). */
 export interface LoginStrategy {
   /** The assurance level a login with this method proves (Kratos: password aal1, totp aal2, ...). */
@@ -53,8 +71,11 @@ export interface LoginStrategy {
    * method: the identifier's credential). Without it the flow is read alone.
    */
   readFlow?(flowId: string, body: Record<string, unknown>, request: FlowRequest): Promise<{ flow?: FlowRecord; read?: unknown }>;
-  /** The identity a submit proves (with the revision it was read at), or `ctx.fail(...)` thrown. */
-  authenticate(ctx: SubmitContext & { read?: unknown; schema: IdentitySchema }): Promise<LoginProof>;
+  /**
+   * The identity a submit proves (with the revision it was read at), or `ctx.fail(...)` thrown; or, for a step of a
+   * two-screen form that proves nothing yet, the screen it moves to.
+   */
+  authenticate(ctx: SubmitContext & { read?: unknown; schema: IdentitySchema }): Promise<LoginProof | { next: NextScreen }>;
 }
 
 export interface LoginProof {
@@ -74,8 +95,16 @@ export interface LoginProof {
 /** A registration method. */
 export interface RegistrationStrategy {
   nodes(ctx: NodeContext): UiNode[];
-  /** The identity a submit creates (traits valid, credentials made; not stored yet), or `ctx.fail(...)` thrown. */
-  register(ctx: SubmitContext & { schema: IdentitySchema }): Promise<RegistrationResult>;
+  /**
+   * The identity a submit creates (traits valid, credentials made; not stored yet), or `ctx.fail(...)` thrown; or,
+   * for a step of a two-screen form, the screen it moves to.
+   */
+  register(ctx: SubmitContext & { schema: IdentitySchema }): Promise<RegistrationResult | { next: NextScreen }>;
+  /**
+   * Whether this method takes a submit that names no method of the flow's (Kratos's profile method takes
+   * `screen=previous` alone, which Ory Elements' back button posts, and the legacy `method=profile:back`).
+   */
+  claims?(body: Record<string, unknown>): boolean;
 }
 
 export interface RegistrationResult {

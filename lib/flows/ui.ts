@@ -74,7 +74,11 @@ export function traitNodes(schema: IdentitySchema, traits: unknown, group: NodeG
   );
 }
 
-/** Nodes of several sources in order, a `default` group node appearing once (Kratos's Nodes.Upsert by name). */
+/**
+ * Nodes of several sources in order, a `default` group node appearing once (Kratos's Nodes.Upsert by name), and the
+ * button that goes back a screen (`screen`) after every method's submit, as Kratos sorts it: a form's first button is
+ * the one Enter presses.
+ */
 function merged(parts: UiNode[][]): UiNode[] {
   const seen = new Set<string>();
   const out: UiNode[] = [];
@@ -84,7 +88,8 @@ function merged(parts: UiNode[][]): UiNode[] {
     if (shared) seen.add(node.attributes.name);
     out.push(node);
   }
-  return out;
+  const back = (node: UiNode) => node.type === 'input' && node.attributes.name === 'screen';
+  return [...out.filter((node) => !back(node)), ...out.filter(back)];
 }
 
 export function renderFlow(flow: FlowRecord, schema: IdentitySchema, publicBaseUrl: string, sources: readonly NodeSource[], options: RenderOptions = {}): FlowView {
@@ -101,6 +106,15 @@ export function renderFlow(flow: FlowRecord, schema: IdentitySchema, publicBaseU
   for (const node of nodes) {
     const extra = options.nodeMessages?.[node.attributes.name];
     if (extra && node.type === 'input' && node.attributes.type !== 'submit' && node.attributes.type !== 'hidden') node.messages.push(...extra);
+  }
+  // A message for a field the form does not show (a one-step password submit to the traits screen of a two-screen
+  // registration) brings a field of its own, as Kratos's container.AddMessage does, rather than being lost.
+  const names = new Set(nodes.filter((node) => node.type === 'input').map((node) => node.attributes.name));
+  for (const [name, extra] of Object.entries(options.nodeMessages ?? {})) {
+    if (names.has(name) || extra.length === 0) continue;
+    const node = input('default', { name, type: 'text' });
+    node.messages.push(...extra);
+    nodes.push(node);
   }
   // Verification once done: Kratos turns the form into a GET to where "Continue" leads.
   const done = flow.type === 'verification' && flow.state === 'passed_challenge';

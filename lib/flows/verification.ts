@@ -19,6 +19,8 @@ export interface VerificationDeps extends AddressFlowDeps {
   identities: Pick<IdentityRepository, 'update'>;
   sessions: Pick<SessionRepository, 'refreshIdentity'>;
   enabled: boolean;
+  /** The method a new flow is for (`selfservice.flows.verification.use`). */
+  use: string;
   lifespanMs: number;
 }
 
@@ -26,6 +28,7 @@ export function createVerificationFlows(deps: VerificationDeps) {
   const flow = createAddressFlow(deps, {
     type: 'verification',
     enabled: deps.enabled,
+    use: deps.use,
     lifespanMs: deps.lifespanMs,
     forSignedIn: true,
     linkTakesOver: () => true,

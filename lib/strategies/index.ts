@@ -5,7 +5,7 @@
 import type { OidcConfig } from '../config/oidc.js';
 import type { RecoveryConfig } from '../config/recovery.js';
 import { ConfigError } from '../config/env.js';
-import type { MethodName } from '../config/selfservice.js';
+import type { LoginStyle, MethodName, RegistrationStyle } from '../config/selfservice.js';
 import type { CourierRepository } from '../courier/repository.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Strategy } from '../flows/strategy.js';
@@ -15,6 +15,7 @@ import type { PasswordPolicy } from '../identity/password-policy.js';
 import type { IdentityRepository } from '../identity/repository.js';
 import type { Committer } from '../util/writes.js';
 import { codeStrategy } from './code/index.js';
+import { identifierFirstStrategy } from './identifier-first/index.js';
 import type { CodeRepository } from './code/repository.js';
 import { oidcClients } from './oidc/clients.js';
 import { oidcStrategy } from './oidc/index.js';
@@ -25,6 +26,8 @@ import { profileStrategy } from './profile/index.js';
 /** Everything a method may need, built once per cold start; each takes what it uses. */
 export interface StrategyDeps {
   publicBaseUrl: string;
+  loginStyle: LoginStyle;
+  registrationStyle: RegistrationStyle;
   recovery: RecoveryConfig;
   hasher: PasswordHasher;
   passwordPolicy: PasswordPolicy;
@@ -40,7 +43,7 @@ export interface StrategyDeps {
 }
 
 const BUILT: Partial<Record<MethodName, (deps: StrategyDeps) => Strategy>> = {
-  profile: () => profileStrategy(),
+  profile: (deps) => profileStrategy({ registrationStyle: deps.registrationStyle }),
   password: (deps) => passwordStrategy({ hasher: deps.hasher, policy: deps.passwordPolicy, flows: deps.flows, credentials: deps.passwords, throttle: deps.throttle }),
   code: (deps) =>
     codeStrategy({
@@ -62,9 +65,14 @@ export function checkMethods(enabled: readonly MethodName[]): void {
   }
 }
 
-/** The enabled methods, in registry order (then `extra`, e.g. a test's own). */
+/**
+ * The enabled methods, in registry order (then `extra`, e.g. a test's own). Identifier-first login is a strategy of
+ * its own in Kratos (`identifier_first`), on with the login style rather than a method switch; its identifier comes
+ * first on the form.
+ */
 export function createStrategies(enabled: readonly MethodName[], deps: StrategyDeps, extra: readonly Strategy[] = []): Strategy[] {
   checkMethods(enabled);
   const order = Object.keys(BUILT) as MethodName[];
-  return [...order.filter((m) => enabled.includes(m)).map((m) => BUILT[m]!(deps)), ...extra];
+  const styled = deps.loginStyle === 'identifier_first' ? [identifierFirstStrategy()] : [];
+  return [...styled, ...order.filter((m) => enabled.includes(m)).map((m) => BUILT[m]!(deps)), ...extra];
 }

@@ -47,12 +47,17 @@ function flowBody(flow: UiFlow, view: FlowView, config: UiConfig, extra: { signe
   const refresh = flow === 'login' && view.refresh === true;
   const heading = refresh ? 'Confirm it is you' : TITLES[flow];
   const returnTo = typeof view.return_to === 'string' ? view.return_to : undefined;
+  // Identifier first, second screen: the identifier is a hidden field; say whose account this is, with a way to
+  // another one (a new flow), as Ory Elements does.
+  const identified = flow === 'login' && !refresh ? hiddenIdentifier(view) : undefined;
   const lead =
     flow === 'settings' && extra.signedInAs
       ? `<p class="lead">Signed in as ${escapeHtml(extra.signedInAs)}. Change your profile or your password.</p>`
       : refresh
         ? '<p class="lead">Enter your password again to continue.</p>'
-        : '';
+        : identified
+          ? `<p class="lead">Signing in as <strong>${escapeHtml(identified)}</strong>. <a href="${escapeHtml(initUrl(config, 'login', returnTo ? { return_to: returnTo } : {}))}">Use another account</a></p>`
+          : '';
   const forgot = config.recovery?.recoveryEnabled ? ` · <a href="${escapeHtml(config.browser.uiUrls.recovery)}">Forgot your password?</a>` : '';
   const links =
     flow === 'login'
@@ -63,6 +68,12 @@ function flowBody(flow: UiFlow, view: FlowView, config: UiConfig, extra: { signe
         ? `<p class="links">Have an account? <a href="${escapeHtml(withQuery(config.browser.uiUrls.login, { return_to: returnTo }))}">Sign in</a></p>`
         : `<p class="links"><a href="${escapeHtml(config.browser.defaultReturnUrl)}">Back</a></p>`;
   return `<h1>${heading}</h1>\n${lead}\n${flow === 'settings' ? groupedFlowForms(view.ui as unknown as UiContainerShape) : flowForm(view.ui as unknown as UiContainerShape)}\n${links}`;
+}
+
+/** The identifier an identifier-first login took, carried as a hidden field of its group. */
+function hiddenIdentifier(view: FlowView): string | undefined {
+  const node = view.ui.nodes.find((n) => n.group === 'identifier_first' && n.attributes.name === 'identifier' && n.attributes.type === 'hidden');
+  return typeof node?.attributes.value === 'string' ? node.attributes.value : undefined;
 }
 
 export interface FlowPageServices {

@@ -1,13 +1,14 @@
 /**
  * The self-service UI in a real browser: Debian's Chromium driven by playwright-core (never a downloaded browser),
- * against the suite's serverless-offline. A person's path through it: sign up, sign out, a wrong password, sign in,
- * change the password, and a CSRF failure; every field labelled and its error announced next to it.
+ * against the suite's serverless-offline. A person's path through it: sign up (two screens: the profile, then the
+ * password), sign out, a wrong password, sign in, change the password, a CSRF failure, recovery and verification;
+ * every field labelled and its error announced next to it. Then identifier-first sign-in on the suite's second stack.
  */
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { chromiumPath } from '../support/chromium.js';
-import { baseUrl } from '../support/env.js';
-import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
-import { waitForMail } from '../support/smtp.js';
+import { baseUrl, identifierFirstBaseUrl } from '../support/env.js';
+import { GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
+import { mailsIn, waitForMail } from '../support/smtp.js';
 
 let browser: Browser;
 let context: BrowserContext;
@@ -40,14 +41,32 @@ async function save(method: 'profile' | 'password'): Promise<void> {
   await page.locator(`button[name="method"][value="${method}"]`).click();
 }
 
+/** The `count`-th mail to `to` whose subject has `subjectIncludes`, once it came. */
+async function nthMail(to: string, subjectIncludes: string, count: number) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const found = await mailsIn(process.env.TEST_MAIL_DIR!, { to, subjectIncludes });
+    if (found.length >= count) return found[count - 1];
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} mails to ${to}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The registration page's two screens (Kratos's default, profile first): the e-mail, then the password. */
+async function signUpAs(address: string): Promise<void> {
+  await page.getByLabel('E-Mail').fill(address);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.waitForURL(/\/ui\/registration\?flow=/);
+  await page.getByLabel('Password').fill(GOOD_PASSWORD);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+}
+
 /** From a signed-in page (the tests before left one): sign out, then sign up as `address`. */
 async function signOutAndSignUp(address: string): Promise<void> {
   await page.getByRole('navigation').getByRole('link', { name: 'Sign out' }).click();
   await page.waitForURL(`${base}/ui/welcome`);
   await page.goto(`${base}/ui/registration`);
-  await page.getByLabel('E-Mail').fill(address);
-  await page.getByLabel('Password').fill(GOOD_PASSWORD);
-  await page.getByRole('button', { name: 'Sign up' }).click();
+  await signUpAs(address);
   // Verification is on in the suite's stack: a new account is sent to enter its code first, as in Kratos's quickstart.
   await page.waitForURL(/\/ui\/verification\?flow=/);
 }
@@ -61,7 +80,18 @@ describe('the self-service UI in Chromium', () => {
     expect(await page.title()).toBe('Create an account');
     // The first field has focus; every field is labelled.
     expect(await page.locator(':focus').getAttribute('name')).toBe('traits.email');
+    expect(await page.getByLabel('Password').count()).toBe(0);
+    // The profile first; then the password, the e-mail kept; Back returns to the profile with it filled in.
     await page.getByLabel('E-Mail').fill(email);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.waitForURL(/\/ui\/registration\?flow=/);
+    expect(await page.getByRole('alert').textContent()).toContain('Please choose a credential to authenticate yourself with.');
+    expect(await page.locator(':focus').getAttribute('name')).toBe('password');
+    await page.getByRole('button', { name: 'Back' }).click();
+    await page.waitForURL(/\/ui\/registration\?flow=/);
+    expect(await page.getByLabel('E-Mail').inputValue()).toBe(email);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.waitForURL(/\/ui\/registration\?flow=/);
     await page.getByLabel('Password').fill(GOOD_PASSWORD);
     await page.getByRole('button', { name: 'Sign up' }).click();
     // Signed up and signed in, and on to the verification page (verification is on), which says a code was sent.
@@ -187,6 +217,10 @@ describe('the self-service UI in Chromium', () => {
     expect(await page.getByRole('alert').textContent()).toContain('An email containing a recovery code has been sent');
     const mail = await waitForMail(process.env.TEST_MAIL_DIR!, { to: address, subjectIncludes: 'recover access' }, 15_000);
     const code = /\b(\d{6})\b/.exec(mail.subject ?? '')![1];
+    await page.getByLabel('Recovery code').fill(code === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(/\/ui\/recovery\?flow=/);
+    expect(await page.getByRole('alert').textContent()).toContain('The recovery code is invalid or has already been used');
     await page.getByLabel('Recovery code').fill(code);
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.waitForURL(/\/ui\/settings\?flow=/);
@@ -195,6 +229,19 @@ describe('the self-service UI in Chromium', () => {
     await save('password');
     await page.waitForURL(/\/ui\/settings\?flow=/);
     expect(await page.getByRole('alert').textContent()).toContain('Your changes have been saved!');
+
+    // The verification page opened by itself: the address, then the code mailed to it (its second verification
+    // mail: the first came with the sign-up).
+    await page.goto(`${base}/ui/verification`);
+    await page.waitForURL(/\/ui\/verification\?flow=/);
+    await page.getByLabel('Email').fill(address);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(/\/ui\/verification\?flow=/);
+    const verifyMail = await nthMail(address, 'verify your account', 2);
+    await page.getByLabel('Verification code').fill(/\b(\d{6})\b/.exec(verifyMail.subject ?? '')![1]);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(/\/ui\/verification\?flow=/);
+    expect(await page.getByRole('alert').textContent()).toContain('You successfully verified your email address.');
   });
 
   it('verifies the e-mail address from the mailed link: the code is filled in, Continue confirms it', async () => {
@@ -212,5 +259,42 @@ describe('the self-service UI in Chromium', () => {
     await page.getByRole('link', { name: 'Continue' }).click();
     await page.waitForURL(`${base}/ui/welcome`);
     expect(await page.getByRole('main').textContent()).toContain(`You are signed in as ${address}`);
+  });
+});
+
+describe('identifier-first sign-in in Chromium (SELFSERVICE_FLOWS_LOGIN_STYLE=identifier_first)', () => {
+  it('asks for the e-mail, then the password for it; an unknown e-mail is asked the same, and refused as a wrong password', async () => {
+    const idBase = identifierFirstBaseUrl();
+    const { email: known } = await registerVia(idBase, uniqueEmail('chromium-id-first'));
+    // A context of its own: cookies are per host, not per port, and this stack shares the host with the other.
+    const own = await browser.newContext();
+    const tab = await own.newPage();
+    const identify = async (address: string) => {
+      await tab.getByLabel('E-Mail').fill(address);
+      await tab.getByRole('button', { name: 'Continue' }).click();
+      await tab.waitForURL(/\/ui\/login\?flow=/);
+    };
+    try {
+      await tab.goto(`${idBase}/ui/login`);
+      expect(await tab.getByLabel('Password').count()).toBe(0);
+      await identify(uniqueEmail('chromium-nobody'));
+      expect(await tab.getByRole('main').textContent()).toMatch(/Signing in as chromium-nobody-\S+@example\.com/);
+      await tab.getByLabel('Password').fill(GOOD_PASSWORD);
+      await tab.getByRole('button', { name: 'Sign in with password' }).click();
+      await tab.waitForURL(/\/ui\/login\?flow=/);
+      expect(await tab.getByRole('alert').textContent()).toContain('The provided credentials are invalid');
+
+      await tab.getByRole('link', { name: 'Use another account' }).click();
+      await tab.waitForURL(/\/ui\/login\?flow=/);
+      await identify(known);
+      expect(await tab.getByRole('main').textContent()).toContain(`Signing in as ${known}`);
+      expect(await tab.locator(':focus').getAttribute('name')).toBe('password');
+      await tab.getByLabel('Password').fill(GOOD_PASSWORD);
+      await tab.getByRole('button', { name: 'Sign in with password' }).click();
+      await tab.waitForURL(`${idBase}/ui/welcome`);
+      expect(await tab.getByRole('main').textContent()).toContain(`You are signed in as ${known}`);
+    } finally {
+      await own.close();
+    }
   });
 });

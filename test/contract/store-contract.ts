@@ -126,6 +126,21 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         await expect(store.flows.saveUi(randomUUID(), ui)).rejects.toThrow();
       });
 
+      it('moves an open flow between its two screens, with what the first took, and refuses a done or missing one', async () => {
+        const record = flowRecord({ type: 'registration', screen: 'profile', mode: 'browser', messages: [{ id: 4040001, text: 'expired', type: 'error' }] });
+        await store.flows.create(record);
+        const { messages: _startedWith, ...moved } = record;
+        const chose = { values: {}, messages: [{ id: 1040009, text: 'choose', type: 'info' as const }], nodeMessages: {} };
+        await store.flows.showScreen(record.id, 'credentials', { traits: { email: 'a@example.com', name: { first: 'A' } } }, chose);
+        await expect(store.flows.get(record.id)).resolves.toEqual({ ...moved, screen: 'credentials', firstScreen: { traits: { email: 'a@example.com', name: { first: 'A' } } }, ui: chose });
+        const back = { values: { traits: { email: 'a@example.com' } }, messages: [], nodeMessages: {} };
+        await store.flows.showScreen(record.id, 'profile', undefined, back);
+        await expect(store.flows.get(record.id)).resolves.toEqual({ ...moved, screen: 'profile', ui: back });
+        await store.commit(store.flows.complete(record.id, new Date()));
+        await expect(store.flows.showScreen(record.id, 'credentials', { identifier: 'a' }, back)).rejects.toThrow(FlowAlreadyUsedError);
+        await expect(store.flows.showScreen(randomUUID(), 'credentials', { identifier: 'a' }, back)).rejects.toThrow(FlowAlreadyUsedError);
+      });
+
       it('adds flows as part of a change, all or nothing with it', async () => {
         const added = flowRecord({ type: 'verification' });
         const taken = identityRecord();

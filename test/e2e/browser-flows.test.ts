@@ -261,11 +261,14 @@ describe('registration and login in a browser', () => {
 });
 
 describe('settings in a browser', () => {
-  it('without a session: the login UI (303), or 401 for JSON', async () => {
+  it('without a session: the login flow, handing on return_to (303), or 401 for JSON', async () => {
     const browser = new TestBrowser(base);
     const page = await browser.get('/self-service/settings/browser');
     expect(page.status).toBe(303);
-    expect(page.location).toBe(ui('login'));
+    expect(page.location).toBe(`${base}/self-service/login/browser`);
+    const back = `${ui('settings')}?from=app`;
+    const handedOn = await browser.get(`/self-service/settings/browser?return_to=${encodeURIComponent(back)}`);
+    expect(handedOn.location).toBe(`${base}/self-service/login/browser?return_to=${encodeURIComponent(back)}`);
     const json = await browser.getJson('/self-service/settings/browser');
     expect(json.status).toBe(401);
     expect(json.json.error.id).toBe('session_inactive');

@@ -80,7 +80,7 @@ describe('settings', () => {
     expect(messageIds(flowOf(bad))).toEqual(['traits.email:4000040']);
     const unknown = await rejection(app.settings.submit(flow.id, { method: 'tarot' }, request, new Date()));
     expect(messageIds(flowOf(unknown))).toEqual([4010004]);
-    const noProfile = memoryApp({ SELFSERVICE_METHODS_PROFILE_ENABLED: 'false' }).app;
+    const noProfile = memoryApp({ SELFSERVICE_METHODS_PROFILE_ENABLED: 'false', SELFSERVICE_FLOWS_REGISTRATION_STYLE: 'unified' }).app;
     const { token } = await register(noProfile);
     const own = await noProfile.settings.init(apiRequest({ sessionToken: token }), new Date());
     expect(own.ui.nodes.map((n) => n.group)).toEqual(['default', 'password', 'password']);

@@ -33,6 +33,13 @@ export function baseUrl(): string {
   return url;
 }
 
+/** The shared stack's twin with `SELFSERVICE_FLOWS_LOGIN_STYLE=identifier_first`. */
+export function identifierFirstBaseUrl(): string {
+  const url = process.env.TEST_IDENTIFIER_FIRST_BASE_URL;
+  if (!url) throw new Error('TEST_IDENTIFIER_FIRST_BASE_URL is not set: the Jest global setup did not run');
+  return url;
+}
+
 export function dynamoEndpoint(): string {
   const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('TEST_DYNAMODB_ENDPOINT is not set: the Jest global setup did not run');

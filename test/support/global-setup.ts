@@ -1,6 +1,7 @@
 /**
  * Starts what the integration and end-to-end tests share: one DynamoDB Local with the table, one
- * serverless-offline serving every function against it (bcrypt cost 4), traced to a Jaeger UDP receiver, and the
+ * serverless-offline serving every function against it (bcrypt cost 4), traced to a Jaeger UDP receiver (and a
+ * second, untraced, with identifier-first login: TEST_IDENTIFIER_FIRST_BASE_URL), and the
  * courier (the local runner) delivering to a real SMTP server that writes every mail into TEST_MAIL_DIR
  * (read them with test/support/smtp.ts's waitForMail), and breached passwords looked up in a local range API that
  * knows one (BREACHED_PASSWORD).
@@ -25,7 +26,9 @@ export default async function globalSetup(): Promise<void> {
   const mail = await startSmtpReceiver();
   const pwned = await startRangeServer({ [BREACHED_PASSWORD]: BREACHES });
   const port = await freePort();
+  const idFirstPort = await freePort();
   let offline;
+  let idFirst;
   let courier: RunningCourier | undefined;
   try {
     const env = {
@@ -49,10 +52,17 @@ export default async function globalSetup(): Promise<void> {
       SELFSERVICE_METHODS_PASSWORD_CONFIG_HAVEIBEENPWNED_ENABLED: 'true',
       SELFSERVICE_METHODS_PASSWORD_CONFIG_HAVEIBEENPWNED_HOST: pwned.baseUrl,
     };
-    offline = await startOffline({ port, logFile: path.join(process.env.TEST_ARTIFACTS_DIR, 'offline-main.log'), env });
+    // The same service in Kratos's other login style (identifier first), for the suites that test it over the wire
+    // and in Chromium; started beside the main one, sharing its table.
+    const idFirstEnv = { ...env, SERVE_PUBLIC_BASE_URL: `http://127.0.0.1:${idFirstPort}`, SELFSERVICE_FLOWS_LOGIN_STYLE: 'identifier_first', TRACING_PROVIDER: '' };
+    [offline, idFirst] = await Promise.all([
+      startOffline({ port, logFile: path.join(process.env.TEST_ARTIFACTS_DIR, 'offline-main.log'), env }),
+      startOffline({ port: idFirstPort, logFile: path.join(process.env.TEST_ARTIFACTS_DIR, 'offline-identifier-first.log'), env: idFirstEnv }),
+    ]);
     courier = await startCourier({ env, logFile: path.join(process.env.TEST_ARTIFACTS_DIR, 'courier-main.log') });
   } catch (error) {
     await offline?.stop();
+    await idFirst?.stop();
     await mail.close();
     await pwned.close();
     await receiver.close();
@@ -62,5 +72,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_MAIL_DIR = mail.folder;
   process.env.TEST_DYNAMODB_ENDPOINT = database.endpoint;
   process.env.TEST_BASE_URL = offline.baseUrl;
-  (globalThis as Record<string, unknown>).__LOCAL_STACK__ = { database, offline, receiver, courier, mail, pwned };
+  process.env.TEST_IDENTIFIER_FIRST_BASE_URL = idFirst.baseUrl;
+  (globalThis as Record<string, unknown>).__LOCAL_STACK__ = { database, offline, idFirst, receiver, courier, mail, pwned };
 }

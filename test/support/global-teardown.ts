@@ -38,10 +38,11 @@ export function findSecrets(text: string, passwords: string[]): string[] {
 
 export default async function globalTeardown(): Promise<void> {
   const stack = (globalThis as Record<string, unknown>).__LOCAL_STACK__ as
-    | { database: LocalDatabase; offline: RunningOffline; receiver: UdpSpanReceiver; courier?: RunningCourier; mail?: SmtpReceiver; pwned?: RangeServer }
+    | { database: LocalDatabase; offline: RunningOffline; idFirst?: RunningOffline; receiver: UdpSpanReceiver; courier?: RunningCourier; mail?: SmtpReceiver; pwned?: RangeServer }
     | undefined;
   await stack?.courier?.stop();
   await stack?.offline.stop();
+  await stack?.idFirst?.stop();
   await stack?.mail?.close();
   await stack?.pwned?.close();
   await stack?.receiver.close();

@@ -18,8 +18,28 @@ describe('self-service configuration', () => {
     expect(loadSelfServiceConfig({ SELFSERVICE_FLOWS_SETTINGS_AFTER_PROFILE_HOOKS: '[]' }).hooks.settings.afterByMethod).toEqual({ profile: [] });
   });
 
+  it("reads the login and registration styles with Kratos's defaults and its deprecated one-step switch", () => {
+    expect(loadSelfServiceConfig({})).toMatchObject({ loginStyle: 'unified', registrationStyle: 'profile_first' });
+    expect(loadSelfServiceConfig({ SELFSERVICE_FLOWS_LOGIN_STYLE: 'identifier_first', SELFSERVICE_FLOWS_REGISTRATION_STYLE: 'unified' })).toMatchObject({
+      loginStyle: 'identifier_first',
+      registrationStyle: 'unified',
+    });
+    // `enable_legacy_one_step: true` wins over the style, as in Kratos.
+    expect(loadSelfServiceConfig({ SELFSERVICE_FLOWS_REGISTRATION_ENABLE_LEGACY_ONE_STEP: 'true', SELFSERVICE_FLOWS_REGISTRATION_STYLE: 'profile_first' }).registrationStyle).toBe('unified');
+    expect(() => loadSelfServiceConfig({ SELFSERVICE_FLOWS_LOGIN_STYLE: 'two_step' })).toThrow(/SELFSERVICE_FLOWS_LOGIN_STYLE must be one of unified, identifier_first/);
+    // The traits screen is the profile method's: asked for without it, refused; by default, one screen then (so a
+    // function deployed without the style variable accepts the profile method off).
+    expect(() => loadSelfServiceConfig({ SELFSERVICE_METHODS_PROFILE_ENABLED: 'false', SELFSERVICE_FLOWS_REGISTRATION_STYLE: 'profile_first' })).toThrow(
+      /SELFSERVICE_METHODS_PROFILE_ENABLED is false: switch it on, or set SELFSERVICE_FLOWS_REGISTRATION_STYLE=unified/,
+    );
+    expect(loadSelfServiceConfig({ SELFSERVICE_METHODS_PROFILE_ENABLED: 'false' }).registrationStyle).toBe('unified');
+    expect(loadSelfServiceConfig({ SELFSERVICE_METHODS_PROFILE_ENABLED: 'false', SELFSERVICE_FLOWS_REGISTRATION_ENABLE_LEGACY_ONE_STEP: 'true' }).registrationStyle).toBe('unified');
+  });
+
   it('switches methods on and off', () => {
-    expect(loadSelfServiceConfig({ SELFSERVICE_METHODS_PROFILE_ENABLED: 'false', SELFSERVICE_METHODS_TOTP_ENABLED: 'true' }).enabledMethods).toEqual(['password', 'code', 'totp']);
+    expect(
+      loadSelfServiceConfig({ SELFSERVICE_METHODS_PROFILE_ENABLED: 'false', SELFSERVICE_METHODS_TOTP_ENABLED: 'true', SELFSERVICE_FLOWS_REGISTRATION_STYLE: 'unified' }).enabledMethods,
+    ).toEqual(['password', 'code', 'totp']);
   });
 
   it('reads hook lists as JSON, per flow and per method', () => {

@@ -4,7 +4,7 @@ import { FlowAlreadyUsedError } from '../../errors/index.js';
 import type { FlowRepository } from '../../flows/repository.js';
 import type { SavedUi } from '../../flows/model.js';
 import { flowToItem, itemToFlow, keys, type Item } from './items.js';
-import { call, type TableReads } from './toolkit.js';
+import { call, conditionally, type TableReads } from './toolkit.js';
 import { conditions, transactionItems } from './transaction.js';
 
 const flowCollision = () => new Error('flow id collision');
@@ -41,6 +41,27 @@ export function createFlowRepository(client: DynamoDBClient, table: string, read
     add: (flow) => tx.batch(tx.put(flowToItem(flow), conditions.absent, flowCollision)),
 
     complete: (flowId, now) => tx.batch(tx.completeFlow(flowId, now, () => new FlowAlreadyUsedError())),
+
+    showScreen: async (id, screen, firstScreen, ui) => {
+      const moved = await conditionally(() =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: keys.flow(id),
+            UpdateExpression: `SET #screen = :screen, #ui = :ui${firstScreen ? ', first_screen = :first' : ''} REMOVE messages${firstScreen ? '' : ', first_screen'}`,
+            ConditionExpression: 'attribute_exists(pk) AND #state = :open',
+            ExpressionAttributeNames: { '#screen': 'screen', '#ui': 'ui', '#state': 'state' },
+            ExpressionAttributeValues: {
+              ':screen': { S: screen },
+              ':ui': uiValue(ui),
+              ':open': { S: 'choose_method' },
+              ...(firstScreen ? { ':first': { S: JSON.stringify(firstScreen) } } : {}),
+            },
+          }),
+        ),
+      );
+      if (!moved) throw new FlowAlreadyUsedError();
+    },
 
     saveUi: (id, ui) => set(id, 'SET #ui = :ui', { ':ui': uiValue(ui) }, { '#ui': 'ui' }),
 

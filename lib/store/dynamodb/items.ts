@@ -307,6 +307,8 @@ export function flowToItem(flow: FlowRecord): Item {
   if (flow.madeByAdmin) item.made_by_admin = { BOOL: true };
   if (flow.ui) item.ui = json(flow.ui);
   if (flow.active) item.active = s(flow.active);
+  if (flow.screen) item.screen = s(flow.screen);
+  if (flow.firstScreen) item.first_screen = json(flow.firstScreen);
   if (flow.code) Object.assign(item, codeAttributes(flow.code));
   if (flow.submissions !== undefined) item.submissions = n(flow.submissions);
   if (flow.sends !== undefined) item.sends = n(flow.sends);
@@ -349,6 +351,9 @@ export function itemToFlow(item: Item): FlowRecord {
   if (item.ui) flow.ui = parse(item, 'ui') as FlowRecord['ui'];
   const active = optStr(item, 'active');
   if (active) flow.active = active;
+  const screen = optStr(item, 'screen');
+  if (screen) flow.screen = screen as FlowRecord['screen'];
+  if (item.first_screen) flow.firstScreen = parse(item, 'first_screen') as FlowRecord['firstScreen'];
   if (item.oidc) flow.oidc = parse(item, 'oidc') as FlowRecord['oidc'];
   const hmac = optStr(item, 'code_hmac');
   if (hmac) {

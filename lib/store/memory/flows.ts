@@ -47,6 +47,24 @@ export function memoryFlows(t: MemoryTables, tx: Tx): FlowRepository {
       tx.batch(
         flowOp(t, flowId, (f) => f.state === 'choose_method' && f.expiresAt.getTime() > now.getTime(), (f) => void (f.state = 'passed_challenge'), () => new FlowAlreadyUsedError()),
       ),
+    showScreen: async (id, screen, firstScreen, ui) => {
+      const moved = await tx.single(
+        flowOp(
+          t,
+          id,
+          (f) => f.state === 'choose_method',
+          (f) => {
+            f.screen = screen;
+            if (firstScreen) f.firstScreen = copy(firstScreen);
+            else delete f.firstScreen;
+            delete f.messages;
+            f.ui = copy(ui);
+          },
+          () => new FlowAlreadyUsedError(),
+        ),
+      );
+      if (!moved) throw new FlowAlreadyUsedError();
+    },
     saveUi: (id, ui) => set(id, (f) => void (f.ui = copy(ui))),
     markSucceeded: (id, ui) =>
       set(id, (f) => {

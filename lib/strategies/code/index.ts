@@ -187,7 +187,8 @@ function addressStrategy(deps: CodeStrategyDeps, kind: CodeKind): AddressStrateg
 
     async submit(ctx) {
       const { flow, body } = ctx;
-      const email = stringField(body, 'email');
+      // An empty e-mail is no e-mail (Kratos tests its length): Ory Elements sends `email: ""` with every code.
+      const email = stringField(body, 'email') || undefined;
       const code = stringField(body, 'code');
       if (flow.state === 'passed_challenge') {
         // A recovery flow done already takes a code as one that no longer works (4060006), an address not at all.
@@ -195,7 +196,8 @@ function addressStrategy(deps: CodeStrategyDeps, kind: CodeKind): AddressStrateg
         return { answer: await refused(ctx, false) };
       }
       const hasCode = code !== undefined && code.trim() !== '';
-      if (flow.state === 'sent_email' && kind.codeFirst && hasCode) return check(ctx, code);
+      // Verification checks a code before anything else, in any state (one never sent is a wrong one).
+      if (kind.codeFirst && hasCode) return check(ctx, code);
       if (email !== undefined || flow.state === 'choose_method') return send(ctx, email ?? '');
       return check(ctx, code ?? '');
     },

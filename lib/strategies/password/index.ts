@@ -1,6 +1,8 @@
 /**
  * The password method (Kratos's `selfservice/strategy/password`): log in with an identifier and a password,
- * register with traits and a password (the one-step form), change the password in settings. bcrypt, Kratos's policy,
+ * register with traits and a password, change the password in settings. On a two-screen form it offers the password
+ * on the second screen; a one-step submit (identifier or traits with the password) is taken on any screen, as Kratos
+ * takes it, so clients written for the one-screen forms keep working. bcrypt, Kratos's policy,
  * and for login: one read of the flow with the identifier's credential, an attempt reserved against guessing before
  * bcrypt runs, one compare whether or not the identifier exists (against a dummy hash if it does not), and the same
  * answer for a wrong password and an unknown identifier.
@@ -42,13 +44,18 @@ export function passwordStrategy(deps: PasswordStrategyDeps): Strategy {
     login: {
       aal: 'aal1',
 
-      nodes: ({ flow, schema, values }) => [
-        flow.refreshIdentifier
-          ? input('default', { name: 'identifier', type: 'hidden', value: flow.refreshIdentifier, required: true })
-          : input('default', { name: 'identifier', type: 'text', value: typeof values.identifier === 'string' ? values.identifier : '', required: true }, schema.identifierLabel()),
-        passwordNode('current-password'),
-        submitNode(GROUP, 'password', messages.labelSignInWithPassword()),
-      ],
+      nodes({ flow, schema, values }) {
+        // Identifier first: nothing while the identifier is asked for; then the password for it (for any identifier).
+        if (flow.screen === 'identify') return [];
+        if (flow.screen === 'credentials') return [passwordNode('current-password'), submitNode(GROUP, 'password', messages.labelSignInWithPassword())];
+        return [
+          flow.refreshIdentifier
+            ? input('default', { name: 'identifier', type: 'hidden', value: flow.refreshIdentifier, required: true })
+            : input('default', { name: 'identifier', type: 'text', value: typeof values.identifier === 'string' ? values.identifier : '', required: true }, schema.identifierLabel()),
+          passwordNode('current-password'),
+          submitNode(GROUP, 'password', messages.labelSignInWithPassword()),
+        ];
+      },
 
       async readFlow(flowId, body, request) {
         const identifier = stringField(body, 'identifier');
@@ -89,7 +96,10 @@ export function passwordStrategy(deps: PasswordStrategyDeps): Strategy {
     },
 
     registration: {
-      nodes({ schema, values }) {
+      nodes({ flow, schema, values }) {
+        // Profile first: nothing while the traits are asked for (the profile method's screen); then the password.
+        if (flow.screen === 'profile') return [];
+        if (flow.screen === 'credentials') return [passwordNode('new-password'), submitNode(GROUP, 'password', messages.labelSignUp())];
         const traits = traitNodes(schema, values.traits, GROUP);
         // Kratos puts the password right after the identifier trait(s), then the remaining traits in schema order.
         const identifierNames = new Set(schema.fields.filter((f) => f.passwordIdentifier).map((f) => f.name));
