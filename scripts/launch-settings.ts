@@ -3,6 +3,7 @@
  * DYNAMODB_LOCAL_PORT) and the functions' whole configuration, checked with the same code the functions run at
  * their cold start. A bad value stops the launcher with one line naming the variable; nothing is left running.
  */
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { ConfigError, readInteger, readOptionalString, readString, type Env } fr
 import { checkConfig } from '../lib/config/index.js';
 import { parameterVariable } from '../lib/config/secrets.js';
 import { checkHooks } from '../lib/hooks/index.js';
+import { schemaFilePath } from '../lib/identity/schemas.js';
 import { checkMethods } from '../lib/strategies/index.js';
 
 export interface LaunchSettings {
@@ -57,6 +59,12 @@ export function readLaunchSettings(env: Env, invokedFrom = env.INIT_CWD || proce
   // What a cold start checks once the flows are built: every method and hook switched on is one this build has.
   checkMethods(config.selfservice.enabledMethods);
   checkHooks(config.selfservice);
+  // Social sign-in's file:// mappers are read by the functions at first use; here a missing one is named at once.
+  for (const { id, mapperUrl } of config.oidc.providers) {
+    if (mapperUrl.startsWith('file://') && !existsSync(schemaFilePath(mapperUrl))) {
+      throw new ConfigError(`SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS: provider "${id}": mapper_url ${mapperUrl} names no file (relative to ${process.cwd()})`);
+    }
+  }
   loadAdminConfig(effective);
   return { host, port, dataPath, dynamoLocalPort, functionEnv, generatedAdminKey, generatedCookieSecret };
 }

@@ -1,6 +1,8 @@
 /** Social sign-in's configuration: Kratos's provider keys, each mistake named by provider and key. */
 import { ConfigError } from '../../lib/config/env.js';
 import { callbackUrlOf, loadOidcConfig } from '../../lib/config/oidc.js';
+import { createMapper } from '../../lib/strategies/oidc/mapper.js';
+import { readLaunchSettings } from '../../scripts/launch-settings.js';
 
 const BASE = 'https://id.example.com';
 const MAPPER = 'base64://bG9jYWwgYyA9IDE7IHt9';
@@ -60,5 +62,28 @@ describe('SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS', () => {
     expect(refusal(providers, { SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: '{"nope":"x"}' })).toContain('"nope" is not a configured provider');
     expect(refusal(providers, { SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: '["x"]' })).toContain('must be a JSON object');
     expect(refusal([{ id: 'apple', provider: 'apple', client_id: 'c', mapper_url: MAPPER, apple_team_id: 'TEAM' }])).toContain('apple_team_id and apple_private_key_id go together');
+  });
+});
+
+describe('npm start with social sign-in', () => {
+  it('names a provider whose file:// mapper is missing, and takes one that is there', () => {
+    const env = (mapper: string) => ({
+      SELFSERVICE_METHODS_OIDC_ENABLED: 'true',
+      SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS: JSON.stringify([{ id: 'g', provider: 'google', client_id: 'a', mapper_url: mapper }]),
+    });
+    expect(() => readLaunchSettings(env('file://nowhere/mapper.jsonnet'))).toThrow('provider "g": mapper_url file://nowhere/mapper.jsonnet names no file');
+    expect(readLaunchSettings(env('file://package.json')).functionEnv).toBeDefined();
+  });
+});
+
+describe('the example mapper (kratos/oidc.mapper.jsonnet)', () => {
+  it('maps the e-mail and name, and verifies the e-mail only when the provider vouches for it', async () => {
+    const map = createMapper('example', 'file://kratos/oidc.mapper.jsonnet');
+    await expect(map({ iss: 'x', sub: '1', email: 'Ada@Example.com', email_verified: true, given_name: 'Ada', family_name: 'Lovelace' })).resolves.toEqual({
+      traits: { email: 'Ada@Example.com', name: { first: 'Ada', last: 'Lovelace' } },
+      verifiedAddresses: [{ via: 'email', value: 'ada@example.com' }],
+    });
+    await expect(map({ iss: 'x', sub: '2', email: 'b@example.com' })).resolves.toEqual({ traits: { email: 'b@example.com' }, verifiedAddresses: [] });
+    await expect(map({ iss: 'x', sub: '3' })).resolves.toEqual({ traits: {}, verifiedAddresses: [] });
   });
 });
