@@ -81,13 +81,20 @@ function cfnLint(files: string[]): { Rule: { Id: string }; Filename: string; Loc
 /** The modules each function's bundle keeps, as `npm run package` builds it. */
 async function bundledModules(): Promise<Map<string, Set<string>>> {
   const modules = new Map<string, Set<string>>();
-  await Promise.all(
-    functionNames().map(async (name) => {
-      const result = await build({ ...FUNCTION_BUNDLE_OPTIONS, entryPoints: [path.join(PROJECT_ROOT, 'functions', `${name}.ts`)], outfile: `${name}.cjs`, write: false, metafile: true });
-      const inputs = Object.values(result.metafile.outputs).find((output) => output.entryPoint)!.inputs;
-      modules.set(name, new Set(Object.entries(inputs).filter(([, input]) => input.bytesInOutput > 0).map(([file]) => file)));
-    }),
-  );
+  // One build of every entry point, as scripts/package.ts builds them: each output's inputs are its bundle's modules.
+  const result = await build({
+    ...FUNCTION_BUNDLE_OPTIONS,
+    entryPoints: functionNames().map((name) => ({ in: path.join(PROJECT_ROOT, 'functions', `${name}.ts`), out: name })),
+    outdir: 'bundles',
+    outExtension: { '.js': '.cjs' },
+    write: false,
+    metafile: true,
+  });
+  for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    if (!output.entryPoint) continue;
+    modules.set(path.basename(file, '.cjs'), new Set(Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0).map(([module]) => module)));
+  }
+  expect([...modules.keys()].sort()).toEqual(functionNames());
   return modules;
 }
 
