@@ -4,12 +4,15 @@
  * GetItem answer; the AWS SDK's middleware stack, our DynamoDB span and Powertools' subsegment still run), and each
  * tracer exporting to a local socket that only receives.
  *
- * Tracing is configured once per process (OpenTelemetry's API globals, the configuration read at cold start), so
- * each configuration runs in worker processes of its own, several per configuration (a process carries a small
- * bias of its own: where its JIT settled). They take turns, one at a time, in many short rounds whose order rotates;
- * per round each configuration gets its CPU time (user + system of the whole process) and wall time per invocation,
- * and what a tracer adds is taken against the untraced configuration of the same round. Reported: the median over
- * rounds and the interquartile range.
+ * A traced configuration and the untraced whoami alternate invocation by invocation in the same process (the worker's
+ * `pairs`): the traced side is the variant of the worker's environment (ours, or a peer), the untraced side a twin, a
+ * second copy of the compiled code (dist/twin/) loaded as a module graph of its own with tracing off. OpenTelemetry's
+ * API globals allow one tracer provider per process; the twin never asks for one (with tracing off our code looks
+ * for an active span, finds none and records nothing), so the traced side keeps them. Load, the process's JIT state
+ * and its heap are then shared by both sides and cancel in the difference. Each configuration runs in processes of
+ * its own (two), taking turns in many short rounds whose order rotates; a round's figure per side is its median
+ * invocation (CPU: user + system of the whole process; wall), and what the tracer adds is the traced median minus
+ * the twin's in that round. Reported: the median over rounds and the interquartile range.
  *
  * Alone (starts its own DynamoDB Local to record the answer, stops it before measuring): node dist/bench/tracer-cost.js
  */
@@ -68,6 +71,13 @@ export interface CostStats {
   /** Against the untraced configuration in the same round (absent for the untraced one). */
   addedCpu?: Spread;
   addedWall?: Spread;
+  /**
+   * What tracing adds as a share of the untraced invocation in the same round (traced / untraced - 1): a machine that
+   * runs everything slower for a while (other processes on the cores, their caches) scales both sides, and this
+   * cancels that too, where the difference in µs only cancels what is added.
+   */
+  shareCpu?: Spread;
+  shareWall?: Spread;
 }
 
 export interface CostResults {
@@ -204,6 +214,8 @@ export async function runTracerCost(options: CostOptions): Promise<CostResults> 
           wall: spread(own.map((r) => r.traced.wallUs)),
           addedCpu: spread(own.map((r) => r.traced.cpuUs - r.untraced.cpuUs)),
           addedWall: spread(own.map((r) => r.traced.wallUs - r.untraced.wallUs)),
+          shareCpu: spread(own.map((r) => r.traced.cpuUs / r.untraced.cpuUs - 1)),
+          shareWall: spread(own.map((r) => r.traced.wallUs / r.untraced.wallUs - 1)),
         };
         return [config, s];
       }),
@@ -222,10 +234,11 @@ const fmt = (s: Spread | undefined) => (s ? `${s.median.toFixed(1)} [${s.q1.toFi
 
 /** The in-process table: per configuration, CPU and wall time per invocation and what tracing adds, median [IQR]. */
 export function costTable(results: CostResults): string {
-  const header = ['whoami, in-process (µs per invocation, median [IQR] over rounds)', 'CPU', 'CPU added', 'wall', 'wall added'];
+  const header = ['whoami, in-process (µs per invocation, median [IQR] over rounds)', 'CPU', 'CPU added', 'wall', 'wall added', 'CPU added %', 'wall added %'];
+  const pct = (s: Spread | undefined) => (s ? `${(s.median * 100).toFixed(1)} [${(s.q1 * 100).toFixed(1)}–${(s.q3 * 100).toFixed(1)}]` : '');
   const rows = COST_CONFIGS.map((c) => {
     const s = results.stats[c];
-    return [COST_LABELS[c], fmt(s.cpu), fmt(s.addedCpu), fmt(s.wall), fmt(s.addedWall)];
+    return [COST_LABELS[c], fmt(s.cpu), fmt(s.addedCpu), fmt(s.wall), fmt(s.addedWall), pct(s.shareCpu), pct(s.shareWall)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -233,7 +246,7 @@ export function costTable(results: CostResults): string {
 }
 
 /** The full measurement's size (npm run bench uses the same); `--quick` checks that it runs at all. */
-export const COST_SIZE = { rounds: 300, batch: 25, warmup: 2000, copies: 2 };
+export const COST_SIZE = { rounds: 200, batch: 25, warmup: 1000, copies: 2 };
 export const COST_SIZE_QUICK = { rounds: 6, batch: 10, warmup: 50, copies: 1 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
