@@ -139,6 +139,12 @@ async function main(): Promise<void> {
     for (const config of ['jaeger', 'otel', 'sampled-out', 'powertools', 'otel-lambda'] as const) {
       spread(`in-process whoami added CPU: ${COST_LABELS[config]}`, 'us', c[config].addedCpu);
       spread(`in-process whoami added wall: ${COST_LABELS[config]}`, 'us', c[config].addedWall);
+      info(`in-process whoami added CPU, share of untraced: ${COST_LABELS[config]}`, 'ratio', c[config].shareCpu!.median);
+      info(`in-process whoami added wall, share of untraced: ${COST_LABELS[config]}`, 'ratio', c[config].shareWall!.median);
+    }
+    for (const measure of ['shareCpu', 'shareWall'] as const) {
+      const what = measure === 'shareCpu' ? 'CPU' : 'wall';
+      for (const peer of ['powertools', 'otel-lambda'] as const) info(`in-process added ${what} as a share: ours (jaeger) / ${COST_LABELS[peer]}`, 'ratio', c.jaeger[measure]!.median / c[peer][measure]!.median);
     }
     for (const measure of ['addedCpu', 'addedWall'] as const) {
       const what = measure === 'addedCpu' ? 'CPU' : 'wall';

@@ -4,15 +4,19 @@
  * GetItem answer; the AWS SDK's middleware stack, our DynamoDB span and Powertools' subsegment still run), and each
  * tracer exporting to a local socket that only receives.
  *
- * Tracing is configured once per process (OpenTelemetry's API globals, the configuration read at cold start), so
- * each configuration runs in worker processes of its own, several per configuration (a process carries a small
- * bias of its own: where its JIT settled). They take turns, one at a time, in many short rounds whose order rotates;
- * per round each configuration gets its CPU time (user + system of the whole process) and wall time per invocation,
- * and what a tracer adds is taken against the untraced configuration of the same round. Reported: the median over
- * rounds and the interquartile range.
+ * A traced configuration and the untraced whoami alternate invocation by invocation in the same process (the worker's
+ * `pairs`): the traced side is the variant of the worker's environment (ours, or a peer), the untraced side a twin, a
+ * second copy of the compiled code (dist/twin/) loaded as a module graph of its own with tracing off. OpenTelemetry's
+ * API globals allow one tracer provider per process; the twin never asks for one (with tracing off our code looks
+ * for an active span, finds none and records nothing), so the traced side keeps them. Load, the process's JIT state
+ * and its heap are then shared by both sides and cancel in the difference. Each configuration runs in processes of
+ * its own (two), taking turns in many short rounds whose order rotates; a round's figure per side is its median
+ * invocation (CPU: user + system of the whole process; wall), and what the tracer adds is the traced median minus
+ * the twin's in that round. Reported: the median over rounds and the interquartile range.
  *
  * Alone (starts its own DynamoDB Local to record the answer, stops it before measuring): node dist/bench/tracer-cost.js
  */
+import { cpSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +71,13 @@ export interface CostStats {
   /** Against the untraced configuration in the same round (absent for the untraced one). */
   addedCpu?: Spread;
   addedWall?: Spread;
+  /**
+   * What tracing adds as a share of the untraced invocation in the same round (traced / untraced - 1): a machine that
+   * runs everything slower for a while (other processes on the cores, their caches) scales both sides, and this
+   * cancels that too, where the difference in µs only cancels what is added.
+   */
+  shareCpu?: Spread;
+  shareWall?: Spread;
 }
 
 export interface CostResults {
@@ -113,8 +124,23 @@ export async function recordWhoami(dynamoEndpoint: string): Promise<RecordedWhoa
   }
 }
 
+/** The traced configurations; each runs in processes of its own, each process with its untraced twin. */
+export const TRACED_CONFIGS = COST_CONFIGS.filter((c): c is Exclude<CostConfig, 'off'> => c !== 'off');
+
+/**
+ * The untraced twin's code: a second copy of the compiled functions and lib (with the JSON they import), so that a
+ * worker can hold whoami twice, as two module graphs with a configuration each (bench/worker.ts, `pairs`).
+ */
+export function makeTwin(): string {
+  const twin = path.join(DIST, 'twin');
+  rmSync(twin, { recursive: true, force: true });
+  for (const dir of ['functions', 'lib', 'kratos']) cpSync(path.join(DIST, dir), path.join(twin, dir), { recursive: true });
+  return twin;
+}
+
 export async function runTracerCost(options: CostOptions): Promise<CostResults> {
   const { env: baseEnv, token, recordings } = options.recorded;
+  const twin = makeTwin();
 
   const jaegerUdp = await udpSink();
   const otlp = await httpSink('/v1/traces', 200);
@@ -136,56 +162,65 @@ export async function runTracerCost(options: CostOptions): Promise<CostResults> 
     'otel-lambda': { BENCH_VARIANT: 'otel-lambda', OTEL_EXPORTER_JAEGER_AGENT_HOST: '127.0.0.1', OTEL_EXPORTER_JAEGER_AGENT_PORT: String(peerJaeger.port) },
   };
   const workers = new Map<CostConfig, Worker[]>(
-    COST_CONFIGS.map((config) => [
+    TRACED_CONFIGS.map((config) => [
       config,
       Array.from({ length: options.copies }, (_, i) => new Worker({ name: `cost-${config}-${i}`, script: WORKER, env: { ...baseEnv, ...envs[config] }, nodeArgs: YOUNG_GENERATION })),
     ]),
   );
-  const rounds = new Map<CostConfig, Round[]>(COST_CONFIGS.map((c) => [c, []]));
-  const raw = new Map<CostConfig, Samples[]>(COST_CONFIGS.map((c) => [c, []]));
-  /** A round's figure for a configuration: the median invocation of its batch (a preemption or a GC pause is not the tracer's). */
-  const run = async (config: CostConfig, copy: number, n: number): Promise<Round> => {
-    const samples = await workers.get(config)![copy].call<Samples>('cost', { n, token });
+  /** Per configuration and round: the traced side's and the twin's median invocation. */
+  const rounds = new Map<CostConfig, Array<{ traced: Round; untraced: Round }>>(TRACED_CONFIGS.map((c) => [c, []]));
+  const raw = new Map<CostConfig, Array<Record<'traced' | 'untraced', Samples>>>(TRACED_CONFIGS.map((c) => [c, []]));
+  const medianOf = (samples: Samples): Round => ({ cpuUs: quantile(samples.cpuUs, 0.5), wallUs: quantile(samples.wallUs, 0.5) });
+  /** A round's figure for each side: its median invocation (a preemption or a GC pause is not the tracer's). */
+  const run = async (config: CostConfig, copy: number, n: number) => {
+    const samples = await workers.get(config)![copy].call<Record<'traced' | 'untraced', Samples>>('pairs', { n, token, twin });
     raw.get(config)!.push(samples);
-    return { cpuUs: quantile(samples.cpuUs, 0.5), wallUs: quantile(samples.wallUs, 0.5) };
+    return { traced: medianOf(samples.traced), untraced: medianOf(samples.untraced) };
   };
 
   try {
     for (const copies of workers.values()) for (const worker of copies) await worker.call('stub-dynamodb', { recordings });
-    options.log(`warm-up: ${options.warmup} invocations per process, ${options.copies} processes per configuration`);
-    for (const config of COST_CONFIGS) for (let copy = 0; copy < options.copies; copy++) await run(config, copy, options.warmup);
-    const before = new Map(COST_CONFIGS.map((c) => [c, count(sinks[c])]));
+    options.log(`warm-up: ${options.warmup} pairs per process, ${options.copies} processes per configuration`);
+    for (const config of TRACED_CONFIGS) for (let copy = 0; copy < options.copies; copy++) await run(config, copy, options.warmup);
+    const before = new Map(TRACED_CONFIGS.map((c) => [c, count(sinks[c])]));
     for (let round = 0; round < options.rounds; round++) {
-      // One process of each configuration per round, the copies in turn; the order rotates so that no configuration
-      // always follows the same one.
+      // One process of each configuration per round, the copies in turn; the order rotates.
       const copy = round % options.copies;
-      for (const config of rotate(COST_CONFIGS, Math.floor(round / options.copies))) rounds.get(config)!.push(await run(config, copy, options.batch));
+      for (const config of rotate(TRACED_CONFIGS, Math.floor(round / options.copies))) rounds.get(config)!.push(await run(config, copy, options.batch));
       if ((round + 1) % Math.max(1, Math.floor(options.rounds / 4)) === 0 || round + 1 === options.rounds) {
-        const recent = (c: CostConfig) => quantile(rounds.get(c)!.slice(-50).map((r) => r.cpuUs), 0.5).toFixed(1);
-        options.log(`round ${round + 1}/${options.rounds}: CPU µs per invocation (median of the last 50 rounds) ${COST_CONFIGS.map((c) => `${c} ${recent(c)}`).join(', ')}`);
+        const recent = (c: CostConfig) => quantile(rounds.get(c)!.slice(-50).map((r) => r.traced.cpuUs - r.untraced.cpuUs), 0.5).toFixed(1);
+        options.log(`round ${round + 1}/${options.rounds}: CPU µs added per invocation (median of the last 50 rounds) ${TRACED_CONFIGS.map((c) => `${c} ${recent(c)}`).join(', ')}`);
       }
     }
-    for (const config of COST_CONFIGS) {
+    for (const config of TRACED_CONFIGS) {
       const sink = sinks[config];
       if (sink && count(sink) - before.get(config)! === 0) throw new Error(`${config}: its backend received nothing; the configuration did not trace`);
     }
   } finally {
     await Promise.all([...workers.values()].flat().map((w) => w.stop()));
     await Promise.all([jaegerUdp, otlp, xray, peerJaeger].map((s) => s.close()));
+    rmSync(twin, { recursive: true, force: true });
   }
 
-  const off = rounds.get('off')!;
-  const stats = Object.fromEntries(
-    COST_CONFIGS.map((config) => {
-      const own = rounds.get(config)!;
-      const s: CostStats = { cpu: spread(own.map((r) => r.cpuUs)), wall: spread(own.map((r) => r.wallUs)) };
-      if (config !== 'off') {
-        s.addedCpu = spread(own.map((r, i) => r.cpuUs - off[i].cpuUs));
-        s.addedWall = spread(own.map((r, i) => r.wallUs - off[i].wallUs));
-      }
-      return [config, s];
-    }),
-  ) as Record<CostConfig, CostStats>;
+  // "No tracing": the twins of every process, round by round.
+  const twins = TRACED_CONFIGS.flatMap((c) => rounds.get(c)!.map((r) => r.untraced));
+  const stats = {
+    off: { cpu: spread(twins.map((r) => r.cpuUs)), wall: spread(twins.map((r) => r.wallUs)) },
+    ...Object.fromEntries(
+      TRACED_CONFIGS.map((config) => {
+        const own = rounds.get(config)!;
+        const s: CostStats = {
+          cpu: spread(own.map((r) => r.traced.cpuUs)),
+          wall: spread(own.map((r) => r.traced.wallUs)),
+          addedCpu: spread(own.map((r) => r.traced.cpuUs - r.untraced.cpuUs)),
+          addedWall: spread(own.map((r) => r.traced.wallUs - r.untraced.wallUs)),
+          shareCpu: spread(own.map((r) => r.traced.cpuUs / r.untraced.cpuUs - 1)),
+          shareWall: spread(own.map((r) => r.traced.wallUs / r.untraced.wallUs - 1)),
+        };
+        return [config, s];
+      }),
+    ),
+  } as Record<CostConfig, CostStats>;
   if (process.env.BENCH_COST_RAW) (await import('node:fs')).writeFileSync(process.env.BENCH_COST_RAW, JSON.stringify(Object.fromEntries(raw)));
   return { stats, rounds: options.rounds, invocationsPerRound: options.batch };
 }
@@ -199,10 +234,11 @@ const fmt = (s: Spread | undefined) => (s ? `${s.median.toFixed(1)} [${s.q1.toFi
 
 /** The in-process table: per configuration, CPU and wall time per invocation and what tracing adds, median [IQR]. */
 export function costTable(results: CostResults): string {
-  const header = ['whoami, in-process (µs per invocation, median [IQR] over rounds)', 'CPU', 'CPU added', 'wall', 'wall added'];
+  const header = ['whoami, in-process (µs per invocation, median [IQR] over rounds)', 'CPU', 'CPU added', 'wall', 'wall added', 'CPU added %', 'wall added %'];
+  const pct = (s: Spread | undefined) => (s ? `${(s.median * 100).toFixed(1)} [${(s.q1 * 100).toFixed(1)}–${(s.q3 * 100).toFixed(1)}]` : '');
   const rows = COST_CONFIGS.map((c) => {
     const s = results.stats[c];
-    return [COST_LABELS[c], fmt(s.cpu), fmt(s.addedCpu), fmt(s.wall), fmt(s.addedWall)];
+    return [COST_LABELS[c], fmt(s.cpu), fmt(s.addedCpu), fmt(s.wall), fmt(s.addedWall), pct(s.shareCpu), pct(s.shareWall)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -210,7 +246,7 @@ export function costTable(results: CostResults): string {
 }
 
 /** The full measurement's size (npm run bench uses the same); `--quick` checks that it runs at all. */
-export const COST_SIZE = { rounds: 300, batch: 25, warmup: 2000, copies: 2 };
+export const COST_SIZE = { rounds: 200, batch: 25, warmup: 1000, copies: 2 };
 export const COST_SIZE_QUICK = { rounds: 6, batch: 10, warmup: 50, copies: 1 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -12,6 +12,8 @@
  */
 import bcryptjs from 'bcryptjs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { installStub, recordResponses, type RecordedResponse } from './lib/dynamodb-stub.js';
@@ -59,6 +61,34 @@ async function handlerOf(name: FunctionName): Promise<LambdaHandler> {
     handlers.set(name, handler);
   }
   return handler;
+}
+
+let twinHandler: LambdaHandler | undefined;
+/**
+ * The untraced twin of whoami (see `pairs`): loaded once, after the traced side has run once (so its configuration
+ * is cached with tracing as this worker's environment says), with TRACING_PROVIDER unset for its own first
+ * invocation. A traced invocation of it would make the difference meaningless, so that is checked.
+ */
+async function twinWhoami(traced: LambdaHandler, twin: string, token: string): Promise<LambdaHandler> {
+  if (twinHandler) return twinHandler;
+  const call = (handler: LambdaHandler) => {
+    process.env._X_AMZN_TRACE_ID = xrayTraceHeader(1);
+    return handler(httpEvent('GET', '/sessions/whoami', { headers: { 'x-session-token': token } }), lambdaContext('whoami'));
+  };
+  await call(traced);
+  const provider = process.env.TRACING_PROVIDER;
+  delete process.env.TRACING_PROVIDER;
+  try {
+    const handler = await importHandler(pathToFileURL(path.join(twin, 'functions', 'whoami.js')).href);
+    if ((handler as { __wrapped?: boolean }).__wrapped) throw new Error('the untraced twin was patched by an instrumentation');
+    const result = await call(handler);
+    if (result.statusCode !== 200) throw new Error(`the untraced twin answered ${result.statusCode}`);
+    if (result.headers?.traceresponse) throw new Error('the untraced twin traced its invocation');
+    twinHandler = handler;
+  } finally {
+    if (provider !== undefined) process.env.TRACING_PROVIDER = provider;
+  }
+  return twinHandler;
 }
 
 interface Answer {
@@ -194,6 +224,54 @@ const COMMANDS: Record<string, (args: any) => Promise<unknown>> = {
       wallUs.push(Math.round(wall * 10_000) / 10);
     }
     return { cpuUs, wallUs };
+  },
+
+  /**
+   * `n` pairs of whoami invocations in this process, the traced handler (this worker's variant) and its untraced
+   * twin taking turns invocation by invocation, the order flipping every pair; answers each invocation's CPU and wall
+   * time (µs) as `cost` does, per side. Load and the process's own state (where its JIT settled, its heap) are then
+   * the same for both sides, and cancel in the difference.
+   *
+   * The twin is a second copy of the compiled functions and lib (dist/twin/, made by bench/tracer-cost.ts), so it is
+   * a module graph of its own: its configuration is read at its own first invocation, made with TRACING_PROVIDER
+   * unset, and is cached as tracing off. The OpenTelemetry API's globals stay those of the traced side, as in one
+   * process they must: the twin's code asks the context manager for an active span, finds none and records nothing.
+   */
+  pairs: async ({ n, token, twin }: { n: number; token: string; twin: string }) => {
+    const traced = await handlerOf('whoami');
+    const untraced = await twinWhoami(traced, twin, token);
+    const sampled = process.env.BENCH_XRAY_SAMPLED === '0' ? 0 : 1;
+    const side = () => ({
+      event: httpEvent('GET', '/sessions/whoami', { headers: { 'x-session-token': token } }),
+      context: lambdaContext('whoami'),
+      xray: xrayTraceHeader(sampled),
+    });
+    const calls = Array.from({ length: n }, () => ({ traced: side(), untraced: side() }));
+    const out = { traced: { cpuUs: [] as number[], wallUs: [] as number[] }, untraced: { cpuUs: [] as number[], wallUs: [] as number[] } };
+    const once = async (which: 'traced' | 'untraced', call: ReturnType<typeof side>) => {
+      const handler = which === 'traced' ? traced : untraced;
+      process.env._X_AMZN_TRACE_ID = call.xray;
+      const cpuBefore = process.cpuUsage();
+      const started = performance.now();
+      const result = await handler(call.event, call.context);
+      await settle();
+      const wall = performance.now() - started;
+      const cpu = process.cpuUsage(cpuBefore);
+      if (result.statusCode !== 200) throw new Error(`whoami (${which}) answered ${result.statusCode}: ${result.body}`);
+      out[which].cpuUs.push(cpu.user + cpu.system);
+      out[which].wallUs.push(Math.round(wall * 10_000) / 10);
+    };
+    for (let i = 0; i < n; i++) {
+      const call = calls[i];
+      if (i % 2) {
+        await once('untraced', call.untraced);
+        await once('traced', call.traced);
+      } else {
+        await once('traced', call.traced);
+        await once('untraced', call.untraced);
+      }
+    }
+    return out;
   },
 
   /**

@@ -117,7 +117,10 @@ export function requestTracing(route: string): { start(request: TracedRequest, i
       } catch {
         parent = ROOT_CONTEXT; // malformed context never fails a request: it starts a new trace
       }
-      const span = tracer.startSpan(route, { kind: SpanKind.SERVER, attributes: rootAttributes(request, route, invocation.awsRequestId) }, parent);
+      // Attributes set on the span rather than passed to startSpan: the SDK copies and checks what startSpan is given
+      // twice more before the span checks it again, and no sampler here reads attributes.
+      const span = tracer.startSpan(route, { kind: SpanKind.SERVER }, parent);
+      if (span.isRecording()) span.setAttributes(rootAttributes(request, route, invocation.awsRequestId));
       coldStart = false;
       const active = trace.setSpan(parent, span);
       const { traceId, spanId } = span.spanContext();

@@ -27,7 +27,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { AWSXRayLambdaPropagator } from '@opentelemetry/propagator-aws-xray-lambda';
+import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -236,6 +236,16 @@ const headerGetter: TextMapGetter<Headers> = {
 };
 
 const XRAY_HEADER = 'x-amzn-trace-id';
+/** Where Lambda hands the invocation's X-Ray context to the function (unset on Lambda Managed Instances). */
+const XRAY_ENV = '_X_AMZN_TRACE_ID';
+
+/** `context` joined to the X-Ray trace `value` names, or undefined when there is none or it is not valid. */
+function xrayContext(xray: TextMapPropagator, context: Context, value: string | undefined): Context | undefined {
+  if (!value) return undefined;
+  const extracted = xray.extract(context, { [XRAY_HEADER]: value }, headerGetter);
+  const found = trace.getSpanContext(extracted);
+  return found && isSpanContextValid(found) ? extracted : undefined;
+}
 
 /** Every header the main propagators read (their `fields()`), and Jaeger's baggage, which they list by prefix only. */
 const PROPAGATION_HEADERS = new Set(
@@ -254,7 +264,7 @@ function propagators(): { main: TextMapPropagator; xray: TextMapPropagator } {
   const main = new CompositePropagator({
     propagators: [new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }), new JaegerPropagator(), new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
   });
-  return { main, xray: new AWSXRayLambdaPropagator() };
+  return { main, xray: new AWSXRayPropagator() };
 }
 
 function resourceAttributes(config: TracingConfig): Attributes {
@@ -306,10 +316,12 @@ export async function setup(config: TracingConfig, logger: TracingLogger): Promi
       const joined = carriesContext(headers) ? main.extract(ROOT_CONTEXT, headers, headerGetter) : ROOT_CONTEXT;
       const found = trace.getSpanContext(joined);
       if (found && isSpanContextValid(found)) return joined;
-      const carrier = !headers[XRAY_HEADER] && xRayTraceId ? { ...headers, [XRAY_HEADER]: xRayTraceId } : headers;
-      const fromXray = xray.extract(joined, carrier, headerGetter);
-      const parent = trace.getSpanContext(fromXray);
-      if (!parent || !isSpanContextValid(parent)) return joined;
+      // X-Ray's context, parsed once: Lambda's _X_AMZN_TRACE_ID when it holds a valid one (what
+      // propagator-aws-xray-lambda prefers), else the X-Amzn-Trace-Id header, else the Lambda context's xRayTraceId.
+      let fromXray = xrayContext(xray, joined, process.env[XRAY_ENV]);
+      if (!fromXray) fromXray = xrayContext(xray, joined, headers[XRAY_HEADER] ?? xRayTraceId);
+      if (!fromXray) return joined;
+      const parent = trace.getSpanContext(fromXray)!;
       return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? fromXray.setValue(XRAY_UNSAMPLED_PARENT, true) : fromXray;
     },
     tailKeeps: (status, durationMs) =>

@@ -52,7 +52,9 @@ export async function withSpan<T>(
   if (!parent || !parent.isRecording()) return work(NOOP_HANDLE);
   tracer ??= trace.getTracer(TRACER_NAME, TRACER_VERSION);
   const active = context.active();
-  const span = tracer.startSpan(name, { kind, attributes }, active);
+  // Attributes set on the span, not handed to startSpan (which copies and checks them twice more; see middleware.ts).
+  const span = tracer.startSpan(name, { kind }, active);
+  span.setAttributes(attributes);
   try {
     return await context.with(trace.setSpan(active, span), () =>
       work({ setAttributes: (more) => span.setAttributes(more) }),

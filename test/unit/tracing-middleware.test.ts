@@ -127,6 +127,18 @@ describe('joining the context AWS starts (X-Ray)', () => {
     expect([root.traceId, root.parentSpanId]).toEqual([xrayRoot, xrayParent]);
   });
 
+  it('prefers a valid _X_AMZN_TRACE_ID over the X-Amzn-Trace-Id header, and falls back to the header when it is not valid', async () => {
+    const otherRoot = '1-5759e988-00000000000000000000beef';
+    const headerValue = `Root=${otherRoot};Parent=00000000000000aa;Sampled=1`;
+    process.env._X_AMZN_TRACE_ID = xrayHeader('1');
+    const both = await traced()(restEvent({ 'x-amzn-trace-id': headerValue }), context());
+    expect((await rootOf(both.headers?.traceresponse)).find((s) => s.name === '/things/{id}')!.traceId).toBe(xrayRoot);
+    process.env._X_AMZN_TRACE_ID = 'Root=garbage';
+    const fallback = await traced()(restEvent({ 'x-amzn-trace-id': headerValue }), context());
+    const root = (await rootOf(fallback.headers?.traceresponse)).find((s) => s.name === '/things/{id}')!;
+    expect([root.traceId, root.parentSpanId]).toEqual(['5759e98800000000000000000000beef', '00000000000000aa']);
+  });
+
   it('lets a caller’s W3C, Jaeger or B3 context win over X-Ray', async () => {
     process.env._X_AMZN_TRACE_ID = xrayHeader('1');
     const res = await traced()(restEvent({ 'X-B3-TraceId': traceId, 'X-B3-SpanId': parentId, 'X-B3-Sampled': '1' }), context());
