@@ -5,8 +5,8 @@
  * itself in one transaction (the session, the flow's single use, the identity still at the revision read, and what
  * the method writes with it), then runs the after hooks and answers.
  */
-import { BrowserLocationChangeRequiredError, FlowAlreadyUsedError, IdentityDisabledError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
-import type { Identity } from '../identity/model.js';
+import { BrowserLocationChangeRequiredError, DuplicateIdentifierError, FlowAlreadyUsedError, IdentityDisabledError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
+import { revised, type Identity } from '../identity/model.js';
 import type { IdentityRepository } from '../identity/repository.js';
 import { assuranceLevelOf, sessionView, type Session } from '../session/model.js';
 import type { SessionRepository } from '../session/repository.js';
@@ -42,7 +42,7 @@ import { strategyNamed, type LoginProof } from './strategy.js';
 export interface LoginDeps extends FlowDeps {
   sessionService: SessionService;
   sessions: Pick<SessionRepository, 'add'>;
-  identities: Pick<IdentityRepository, 'unchanged'>;
+  identities: Pick<IdentityRepository, 'unchanged' | 'update'>;
   commit: Committer['commit'];
   hooks: HookRunner;
   lifespanMs: number;
@@ -213,18 +213,23 @@ export function createLoginFlows(deps: LoginDeps) {
     const csrf = flow.mode === 'browser' && previous?.identityId !== proof.identity.id ? newCsrfToken() : undefined;
     const onward = csrf ? withCsrfCookie(request, csrf) : request;
     const hooked: AfterContext = { flowType: 'login', method: used.method, ...(used.provider ? { provider: used.provider } : {}), flow, request: onward, now, identity: proof.identity, session: issued, writes: [], continueWith: [] };
+    // A method that marked this flow may change the identity with the login (a provider account linked).
+    let change: { next: Identity; stored: Identity } | undefined;
+    for (const strategy of deps.strategies) change = (await strategy.onLogin?.({ flow, identityId: proof.identity.id, now, fail })) ?? change;
     await deps.hooks.prepare(hooked);
     try {
       await deps.commit(
         deps.flows.complete(flow.id, now),
         deps.sessions.add(issued.session, issued.tokenHash),
-        // The identity the method read (its claim's copy) is still the identity's current revision.
-        deps.identities.unchanged(proof.identity.id, proof.identity.revision),
+        // The identity the method read (its claim's copy) is still the identity's current revision; or, changed by a
+        // method, stored at the revision after the one read.
+        change ? deps.identities.update(revised({ ...change.next, updatedAt: now }, change.stored), change.stored) : deps.identities.unchanged(proof.identity.id, proof.identity.revision),
         ...(proof.writes ?? []),
         ...hooked.writes,
       );
     } catch (error) {
       if (error instanceof FlowAlreadyUsedError) throw fail([messages.flowAlreadyCompleted('login')]);
+      if (error instanceof DuplicateIdentifierError) throw fail([messages.duplicateCredentials()]);
       throw error;
     }
     events.sessionIssued(issued.session.identityId, issued.session.id, assuranceLevelOf(issued.session.amr));

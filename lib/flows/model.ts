@@ -60,6 +60,11 @@ export interface OidcFlowState {
   traits?: Record<string, unknown>;
   /** When the provider round trip was started (the callback refuses one older than the flow allows anyway). */
   startedAt: string;
+  /**
+   * Login (Kratos's 1010016): a provider account whose identifier another account holds, to be linked to that account
+   * once the user signs in to it here (with what it has).
+   */
+  link?: { subject: string; identifier: string };
 }
 
 /** What is stored of a flow; its ui is rendered from it (and the identity schema) on every answer. */

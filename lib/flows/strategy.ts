@@ -178,6 +178,12 @@ export interface Strategy {
   readonly recovery?: AddressStrategy;
   readonly verification?: AddressStrategy;
   /**
+   * What a login on a flow this method marked changes, whichever method proved the identity (the oidc method: the
+   * provider account the user signed in to link, Kratos's 1010016 login): the identity as it is to be stored, from its
+   * stored form (credentials included); nothing to change: undefined; a mismatch: `fail(...)` thrown.
+   */
+  readonly onLogin?: (ctx: { flow: FlowRecord; identityId: string; now: Date; fail(flowMessages?: UiText[]): Error }) => Promise<{ next: Identity; stored: Identity } | undefined>;
+  /**
    * Whether a submit that names no `method` is this strategy's (Kratos's oidc strategy takes any submit with a
    * `provider`: the provider buttons of Ory's UIs send no method).
    */

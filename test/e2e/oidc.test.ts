@@ -194,7 +194,7 @@ describe('social sign-in through serverless-offline', () => {
       await expect(page.getByRole('button', { name: 'Link Test ID' }).isVisible()).resolves.toBe(true);
     });
 
-    it('refuses to take over an account by its e-mail: the login page asks to sign in to it first (1010016)', async () => {
+    it('refuses to take over an account by its e-mail: the login page asks to sign in to it first (1010016), which links it', async () => {
       await page.context().clearCookies();
       const email = uniqueEmail('oidc-owner');
       const owner = new TestBrowser(base);
@@ -209,6 +209,17 @@ describe('social sign-in through serverless-offline', () => {
       await expect(page.locator('[data-message-id="1010016"]').textContent()).resolves.toContain('is already used by another account');
       const whoami = await page.request.get(`${base}/sessions/whoami`);
       expect(whoami.status()).toBe(401);
+
+      // Signing in there to that account (its e-mail is filled in) links the provider account to it.
+      await expect(page.getByLabel('E-Mail').inputValue()).resolves.toBe(email);
+      await page.getByLabel('Password').fill(GOOD_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in with password' }).click();
+      await page.waitForURL(`${base}/ui/welcome`);
+      const ownerId = (await (await page.request.get(`${base}/sessions/whoami`)).json()).identity.id;
+      await page.context().clearCookies();
+      await page.goto(`${base}/ui/login`);
+      await viaProvider(/Sign in with Test ID/);
+      expect((await (await page.request.get(`${base}/sessions/whoami`)).json()).identity.id).toBe(ownerId);
     });
   });
 });

@@ -13,7 +13,7 @@ import { newCsrfToken } from '../../lib/flows/csrf.js';
 import type { FlowView } from '../../lib/flows/model.js';
 import { adminIdentity } from '../../lib/identity/model.js';
 import { appleClientSecret } from '../../lib/strategies/oidc/provider.js';
-import { apiRequest, browserRequest, flowOf, memoryApp, messageIds, register, rejection, uniqueEmail, type MemoryApp } from '../support/flows.js';
+import { apiRequest, browserRequest, flowOf, memoryApp, messageIds, PASSWORD, register, rejection, uniqueEmail, type MemoryApp } from '../support/flows.js';
 import { CLIENT_ID, CLIENT_SECRET, NATIVE_CLIENT_ID, startTestProvider, type TestProvider } from '../support/oidc-provider.js';
 
 const BASE = 'http://127.0.0.1:4433';
@@ -172,6 +172,28 @@ describe('social sign-in (oidc) in a browser', () => {
     expect(login.ui.messages?.[0].context).toMatchObject({ duplicate_identifier: email, provider: 'Test ID' });
     const stored = await oidc.store.identities.getWithCredentials(identityId);
     expect(stored?.oidc).toBeUndefined();
+
+    // Another account's password on that login is refused (4010009), and links nothing.
+    const other = await register(oidc.app, uniqueEmail('other'));
+    const wrong = await oidc.app.login.submit(loginId, { method: 'password', identifier: other.email, password: PASSWORD, csrf_token: cookie }, browserRequest(cookie), new Date());
+    expect(wrong.session).toBeUndefined();
+    expect(messageIds(await oidc.app.login.get(loginId, browserRequest(cookie), new Date()))).toEqual([4010009]);
+    expect((await oidc.store.identities.getWithCredentials(other.identityId))?.oidc).toBeUndefined();
+  });
+
+  it('links the provider account when the user signs in to the account holding its e-mail on the login it was sent to', async () => {
+    const { email, identityId } = await register(oidc.app, uniqueEmail('owner-links'));
+    const subject = sub();
+    provider.signInAs({ sub: subject, email, email_verified: true });
+    const { flow, cookie } = await browserFlow('login');
+    const answer = await callback(await startSignIn('login', flow.id, cookie), cookie);
+    const loginId = new URL(answer.location!).searchParams.get('flow')!;
+    const signedIn = await oidc.app.login.submit(loginId, { method: 'password', identifier: email, password: PASSWORD, csrf_token: cookie }, browserRequest(cookie), new Date());
+    expect((await whoami(signedIn)).identityId).toBe(identityId);
+    expect((await oidc.store.identities.getWithCredentials(identityId))?.oidc?.providers).toEqual([{ provider: 'test', subject }]);
+    // From now on the provider signs in to that account.
+    const again = await browserFlow('login');
+    expect((await whoami(await callback(await startSignIn('login', again.flow.id, again.cookie), again.cookie))).identityId).toBe(identityId);
   });
 
   it('refuses a tampered state, a callback in another browser, a state replayed, and a wrong provider', async () => {

@@ -93,13 +93,15 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
    * The e-mail (or another identifier) is another account's: a new login flow says so (Kratos's 1010016), for the
    * user to sign in to that account with what it has.
    */
-  async function offerLink(flow: FlowRecord, identity: Identity, provider: ProviderClient, request: FlowRequest, now: Date): Promise<FlowAnswer> {
+  async function offerLink(flow: FlowRecord, identity: Identity, provider: ProviderClient, subject: string, now: Date): Promise<FlowAnswer> {
     const duplicate = identity.identifiers?.[0] ?? '';
     const login = await createFlow(flowDeps, 'login', 'browser', deps.loginLifespanMs, { requestUrl: flow.requestUrl }, now, {
       ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
       ...(flow.csrfToken ? { csrfToken: flow.csrfToken } : {}),
     });
     const url = flowUiUrl(flowDeps, 'login', login.id);
+    // Signing in here to the account that holds the identifier links the provider account to it (./index.ts, onLogin).
+    await flowDeps.flows.setOidcState(login.id, { provider: provider.config.id, state: '', nonce: '', link: { subject, identifier: duplicate }, startedAt: now.toISOString() });
     await flowDeps.flows.saveUi(login.id, {
       values: { identifier: duplicate },
       messages: [messages.loginToLink(duplicate, provider.label, url, [], [])],
@@ -187,7 +189,7 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
       try {
         return await deps.registration.completeWith(flow, account.created, used, request, now, taken);
       } catch (error) {
-        if (error instanceof DuplicateIdentifierError) return offerLink(flow, account.created, provider, request, now);
+        if (error instanceof DuplicateIdentifierError) return offerLink(flow, account.created, provider, claims.sub, now);
         throw error;
       }
     },

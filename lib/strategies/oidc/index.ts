@@ -61,6 +61,8 @@ export function oidcStrategy(deps: OidcStrategyDeps): Strategy {
       nonce: randomBytes(24).toString('base64url'),
       ...(codeVerifier ? { codeVerifier } : {}),
       ...(traits ? { traits } : {}),
+      // A login that is to link an account keeps that, whichever provider the user confirms with.
+      ...(flow.oidc?.link ? { link: flow.oidc.link } : {}),
       startedAt: ctx.now.toISOString(),
     };
     const upstream: Record<string, string> = {};
@@ -100,6 +102,18 @@ export function oidcStrategy(deps: OidcStrategyDeps): Strategy {
   return {
     id: 'oidc',
     group: GROUP,
+    // Kratos's 1010016 login: signed in to the account holding the provider account's identifier, the provider account is
+    // linked to it in the login's own transaction; signed in to another account, the login is refused (4010009).
+    async onLogin({ flow, identityId, now, fail }) {
+      const link = flow.type === 'login' ? flow.oidc?.link : undefined;
+      if (!link || !flow.oidc) return undefined;
+      const stored = await deps.identities.getWithCredentials(identityId);
+      if (!stored || !(stored.identifiers ?? []).includes(link.identifier)) throw fail([messages.linkedCredentialsMismatch()]);
+      const links = stored.oidc?.providers ?? [];
+      if (links.some((l) => l.provider === flow.oidc!.provider)) return undefined;
+      return { stored, next: { ...stored, oidc: { providers: [...links, { provider: flow.oidc.provider, subject: link.subject }], createdAt: stored.oidc?.createdAt ?? now, updatedAt: now } } };
+    },
+
     // The provider buttons (login, registration) and link/unlink (settings) send no method, as Kratos's forms.
     takesUnnamedSubmit: (body) => ['provider', 'link', 'unlink'].some((name) => typeof body[name] === 'string' && body[name] !== ''),
 
