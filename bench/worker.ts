@@ -129,6 +129,29 @@ const BENCH_CALLS: Record<string, (args: { token: string }) => Promise<Answer>> 
   'login-init': async () => expectStatus(await invoke('login-init'), 200, 'login init'),
 };
 
+/**
+ * One whoami invocation timed for the tracer-cost benchmark: its X-Ray header set as Lambda sets it, then CPU (user +
+ * system, every thread) and wall time in µs, one turn of the event loop included (work a tracer leaves for after the
+ * response is counted in the invocation that left it).
+ */
+async function timedWhoami(
+  handler: LambdaHandler,
+  call: { event: ReturnType<typeof httpEvent>; context: ReturnType<typeof lambdaContext>; xray: string },
+  out: { cpuUs: number[]; wallUs: number[] },
+  what: string,
+): Promise<void> {
+  process.env._X_AMZN_TRACE_ID = call.xray;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const result = await handler(call.event, call.context);
+  await settle();
+  const wall = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  if (result.statusCode !== 200) throw new Error(`${what} answered ${result.statusCode}: ${result.body}`);
+  out.cpuUs.push(cpu.user + cpu.system);
+  out.wallUs.push(Math.round(wall * 10_000) / 10);
+}
+
 /** Lets I/O callbacks left by the previous invocation (a UDP send, a socket release) run before the next. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -209,21 +232,9 @@ const COMMANDS: Record<string, (args: any) => Promise<unknown>> = {
       context: lambdaContext('whoami'),
       xray: xrayTraceHeader(sampled),
     }));
-    const cpuUs: number[] = [];
-    const wallUs: number[] = [];
-    for (const call of calls) {
-      process.env._X_AMZN_TRACE_ID = call.xray;
-      const cpuBefore = process.cpuUsage();
-      const started = performance.now();
-      const result = await handler(call.event, call.context);
-      await settle();
-      const wall = performance.now() - started;
-      const cpu = process.cpuUsage(cpuBefore);
-      if (result.statusCode !== 200) throw new Error(`whoami answered ${result.statusCode}: ${result.body}`);
-      cpuUs.push(cpu.user + cpu.system);
-      wallUs.push(Math.round(wall * 10_000) / 10);
-    }
-    return { cpuUs, wallUs };
+    const out = { cpuUs: [] as number[], wallUs: [] as number[] };
+    for (const call of calls) await timedWhoami(handler, call, out, 'whoami');
+    return out;
   },
 
   /**
@@ -248,19 +259,7 @@ const COMMANDS: Record<string, (args: any) => Promise<unknown>> = {
     });
     const calls = Array.from({ length: n }, () => ({ traced: side(), untraced: side() }));
     const out = { traced: { cpuUs: [] as number[], wallUs: [] as number[] }, untraced: { cpuUs: [] as number[], wallUs: [] as number[] } };
-    const once = async (which: 'traced' | 'untraced', call: ReturnType<typeof side>) => {
-      const handler = which === 'traced' ? traced : untraced;
-      process.env._X_AMZN_TRACE_ID = call.xray;
-      const cpuBefore = process.cpuUsage();
-      const started = performance.now();
-      const result = await handler(call.event, call.context);
-      await settle();
-      const wall = performance.now() - started;
-      const cpu = process.cpuUsage(cpuBefore);
-      if (result.statusCode !== 200) throw new Error(`whoami (${which}) answered ${result.statusCode}: ${result.body}`);
-      out[which].cpuUs.push(cpu.user + cpu.system);
-      out[which].wallUs.push(Math.round(wall * 10_000) / 10);
-    };
+    const once = (which: 'traced' | 'untraced', call: ReturnType<typeof side>) => timedWhoami(which === 'traced' ? traced : untraced, call, out[which], `whoami (${which})`);
     for (let i = 0; i < n; i++) {
       const call = calls[i];
       if (i % 2) {

@@ -12,12 +12,10 @@ import { flowIdOf, nodeValue, TestBrowser } from '../support/browser.js';
 import { chromiumPath } from '../support/chromium.js';
 import { TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
-import { CLIENT_ID, CLIENT_SECRET, NATIVE_CLIENT_ID, startTestProvider, type TestProvider } from '../support/oidc-provider.js';
+import { CLIENT_ID, CLIENT_SECRET, NATIVE_CLIENT_ID, startTestProvider, type TestProvider, TEST_MAPPER_URL } from '../support/oidc-provider.js';
 import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
 import { startTracedOffline, traceOf, treeOf } from '../support/traced-stack.js';
 
-const MAPPER = `local claims = std.extVar('claims');
-{ identity: { traits: { [if 'email' in claims then 'email' else null]: claims.email } } }`;
 const CALLBACK_ROUTE = '/self-service/methods/oidc/callback/{provider}';
 
 let udp: UdpSpanReceiver;
@@ -37,8 +35,8 @@ beforeAll(async () => {
     TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${udp.port}`,
     SELFSERVICE_METHODS_OIDC_ENABLED: 'true',
     SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS: JSON.stringify([
-      { id: 'test', provider: 'generic', label: 'Test ID', client_id: CLIENT_ID, issuer_url: provider.issuer, mapper_url: `base64://${Buffer.from(MAPPER).toString('base64')}`, scope: ['email'] },
-      { id: 'google', provider: 'google', client_id: CLIENT_ID, issuer_url: provider.issuer, mapper_url: `base64://${Buffer.from(MAPPER).toString('base64')}`, additional_id_token_audiences: [NATIVE_CLIENT_ID] },
+      { id: 'test', provider: 'generic', label: 'Test ID', client_id: CLIENT_ID, issuer_url: provider.issuer, mapper_url: TEST_MAPPER_URL, scope: ['email'] },
+      { id: 'google', provider: 'google', client_id: CLIENT_ID, issuer_url: provider.issuer, mapper_url: TEST_MAPPER_URL, additional_id_token_audiences: [NATIVE_CLIENT_ID] },
     ]),
     SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: JSON.stringify({ test: CLIENT_SECRET }),
     SELFSERVICE_FLOWS_REGISTRATION_AFTER_OIDC_HOOKS: '[{"hook":"session"}]',

@@ -9,19 +9,9 @@ import type { FlowAnswer } from '../../lib/flows/answer.js';
 import { newCsrfToken } from '../../lib/flows/csrf.js';
 import type { FlowView } from '../../lib/flows/model.js';
 import { browserRequest, memoryApp, messageIds, PASSWORD, register, rejection, uniqueEmail, type MemoryApp } from '../support/flows.js';
-import { CLIENT_ID, CLIENT_SECRET, startTestProvider, type TestProvider } from '../support/oidc-provider.js';
+import { CLIENT_ID, CLIENT_SECRET, startTestProvider, type TestProvider, TEST_MAPPER_URL } from '../support/oidc-provider.js';
 
 const BASE = 'http://127.0.0.1:4433';
-const MAPPER = `
-local claims = std.extVar('claims');
-{
-  identity: {
-    traits: { [if 'email' in claims then 'email' else null]: claims.email },
-    verified_addresses: std.prune([
-      if 'email' in claims && std.objectHas(claims, 'email_verified') && claims.email_verified then { via: 'email', value: claims.email },
-    ]),
-  },
-}`;
 
 let provider: TestProvider;
 let oidc: MemoryApp;
@@ -33,7 +23,7 @@ beforeAll(async () => {
     SELFSERVICE_FLOWS_REGISTRATION_STYLE: 'profile_first',
     SELFSERVICE_METHODS_OIDC_ENABLED: 'true',
     SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS: JSON.stringify([
-      { id: 'test', provider: 'generic', label: 'Test ID', client_id: CLIENT_ID, issuer_url: provider.issuer, mapper_url: `base64://${Buffer.from(MAPPER).toString('base64')}`, scope: ['email'] },
+      { id: 'test', provider: 'generic', label: 'Test ID', client_id: CLIENT_ID, issuer_url: provider.issuer, mapper_url: TEST_MAPPER_URL, scope: ['email'] },
     ]),
     SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: JSON.stringify({ test: CLIENT_SECRET }),
     SELFSERVICE_FLOWS_REGISTRATION_AFTER_OIDC_HOOKS: '[{"hook":"session"}]',

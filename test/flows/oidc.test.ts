@@ -14,27 +14,16 @@ import type { FlowView } from '../../lib/flows/model.js';
 import { adminIdentity } from '../../lib/identity/model.js';
 import { appleClientSecret } from '../../lib/strategies/oidc/provider.js';
 import { apiRequest, browserRequest, flowOf, memoryApp, messageIds, PASSWORD, register, rejection, uniqueEmail, type MemoryApp } from '../support/flows.js';
-import { CLIENT_ID, CLIENT_SECRET, NATIVE_CLIENT_ID, startTestProvider, type TestProvider } from '../support/oidc-provider.js';
+import { CLIENT_ID, CLIENT_SECRET, NATIVE_CLIENT_ID, startTestProvider, type TestProvider, TEST_MAPPER_URL } from '../support/oidc-provider.js';
 
 const BASE = 'http://127.0.0.1:4433';
-const MAPPER = `
-local claims = std.extVar('claims');
-{
-  identity: {
-    traits: { [if 'email' in claims then 'email' else null]: claims.email },
-    verified_addresses: std.prune([
-      if 'email' in claims && std.objectHas(claims, 'email_verified') && claims.email_verified then { via: 'email', value: claims.email },
-    ]),
-    metadata_public: { [if 'name' in claims then 'name' else null]: claims.name },
-  },
-}`;
 
 let provider: TestProvider;
 let oidc: MemoryApp;
 
 beforeAll(async () => {
   provider = await startTestProvider([`${BASE}/self-service/methods/oidc/callback/test`, `${BASE}/self-service/methods/oidc/callback/google`]);
-  const mapperUrl = `base64://${Buffer.from(MAPPER).toString('base64')}`;
+  const mapperUrl = TEST_MAPPER_URL;
   oidc = memoryApp({
     SELFSERVICE_METHODS_OIDC_ENABLED: 'true',
     SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS: JSON.stringify([
@@ -324,7 +313,7 @@ describe('social sign-in (oidc) with GitHub (OAuth2 and its REST API, against a 
           auth_url: `${githubBase}/login/oauth/authorize`,
           token_url: `${githubBase}/login/oauth/access_token`,
           api_url: `${githubBase}/api`,
-          mapper_url: `base64://${Buffer.from(MAPPER).toString('base64')}`,
+          mapper_url: TEST_MAPPER_URL,
           scope: ['user:email'],
         },
       ]),
@@ -425,7 +414,7 @@ describe('social sign-in (oidc) with Microsoft, multi-tenant (against a fixture 
     app = memoryApp({
       SELFSERVICE_METHODS_OIDC_ENABLED: 'true',
       SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS: JSON.stringify([
-        { id: 'microsoft', provider: 'microsoft', microsoft_tenant: 'common', client_id: 'ms-client', issuer_url: `${issuerBase}/common/v2.0`, mapper_url: `base64://${Buffer.from(MAPPER).toString('base64')}`, pkce: 'never' },
+        { id: 'microsoft', provider: 'microsoft', microsoft_tenant: 'common', client_id: 'ms-client', issuer_url: `${issuerBase}/common/v2.0`, mapper_url: TEST_MAPPER_URL, pkce: 'never' },
       ]),
       SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: '{"microsoft":"ms-secret"}',
       SELFSERVICE_FLOWS_REGISTRATION_AFTER_OIDC_HOOKS: '[{"hook":"session"}]',

@@ -18,6 +18,22 @@ export interface TestAccount {
   given_name?: string;
 }
 
+/**
+ * The tests' claims mapper, as a `mapper_url`: the e-mail as the trait, verified when the provider says so, the name as
+ * public metadata.
+ */
+export const TEST_MAPPER_URL = `base64://${Buffer.from(`
+local claims = std.extVar('claims');
+{
+  identity: {
+    traits: { [if 'email' in claims then 'email' else null]: claims.email },
+    verified_addresses: std.prune([
+      if 'email' in claims && std.objectHas(claims, 'email_verified') && claims.email_verified then { via: 'email', value: claims.email },
+    ]),
+    metadata_public: { [if 'name' in claims then 'name' else null]: claims.name },
+  },
+}`).toString('base64')}`;
+
 export const CLIENT_ID = 'kratos-lambda';
 export const CLIENT_SECRET = 'a-client-secret-for-tests-only-0123456789';
 export const NATIVE_CLIENT_ID = 'native-app';
