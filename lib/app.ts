@@ -17,6 +17,7 @@ import { createBrowserLogout } from './flows/logout.js';
 import { createRecoveryFlows } from './flows/recovery.js';
 import { createRegistrationFlows } from './flows/registration.js';
 import { createSettingsFlows } from './flows/settings.js';
+import { createTokenExchange } from './flows/token-exchange.js';
 import type { Strategy } from './flows/strategy.js';
 import { createLoginThrottle } from './flows/throttle.js';
 import { createVerificationFlows } from './flows/verification.js';
@@ -49,6 +50,9 @@ interface Base {
   /** Methods besides the built-in ones (a test's own). */
   extraStrategies: readonly Strategy[];
 }
+
+/** What a native app's session token is sealed with until its code exchange: SECRETS_DEFAULT, else the cookie secrets. */
+const exchangeSecretsOf = (config: Config): string[] => (config.recovery.codeSecrets.length ? config.recovery.codeSecrets : config.browser.cookieSecrets);
 
 let breachChecks: WeakMap<Config, PasswordCheck> | undefined;
 /** The password policy; its breach lookup (with its cache and its once-per-cold-start log) is one per configuration. */
@@ -144,6 +148,7 @@ const buildOidcCallback = (base: Base, parts: FlowParts = flowParts(base)) => {
     settings: buildSettings(base, parts),
     loginLifespanMs: config.loginFlowLifespanMs,
     registrationLifespanMs: config.registrationFlowLifespanMs,
+    exchangeSecrets: exchangeSecretsOf(config),
   });
 };
 
@@ -222,6 +227,7 @@ export function createApp(
     sessionAdmin: buildSessionAdmin(store, config),
     recoveryCodeAdmin: buildRecoveryCodeAdmin(store, config),
     oidcCallback: buildOidcCallback(base, parts),
+    tokenExchange: createTokenExchange({ flows: store.flows, sessionService: parts.sessionService, secrets: exchangeSecretsOf(config), publicBaseUrl: config.publicBaseUrl }),
   };
 }
 export type App = ReturnType<typeof createApp>;
@@ -277,6 +283,11 @@ export const appLogin = async () => (login ??= buildLogin(await coldBase()));
 
 let registration: ReturnType<typeof buildRegistration> | undefined;
 export const appRegistration = async () => (registration ??= buildRegistration(await coldBase()));
+
+let tokenExchange: ReturnType<typeof createTokenExchange> | undefined;
+/** The session token exchange needs flows and sessions alone. */
+export const appTokenExchange = () =>
+  (tokenExchange ??= createTokenExchange({ flows: appStore().flows, sessionService: appSessions(), secrets: exchangeSecretsOf(getConfig()), publicBaseUrl: getConfig().publicBaseUrl }));
 
 let oidcCallback: ReturnType<typeof buildOidcCallback> | undefined;
 export const appOidcCallback = async () => (oidcCallback ??= buildOidcCallback(await coldBase()));

@@ -16,6 +16,7 @@ import {
 } from '../errors/index.js';
 import type { IdentitySchema, SchemaRegistry } from '../identity/schema.js';
 import type { SessionService } from '../session/service.js';
+import { exchangeCodeHash, newInitCode } from '../session/token-exchange.js';
 import { canonicalUuid } from '../util/ids.js';
 import { messages, type UiText } from '../text/messages.js';
 import { maskCsrfToken, newCsrfToken, verifyCsrfToken } from './csrf.js';
@@ -24,6 +25,7 @@ import { firstScreenOf, isExpired, type FlowMode, type FlowRecord, type FlowType
 import type { FlowRepository } from './repository.js';
 import type { FlowRequest } from './request.js';
 import { strategiesFor, type Strategies } from './strategy.js';
+import { checkReturnTo } from './return-to.js';
 import { renderFlow, type RenderOptions } from './ui.js';
 
 export type { BrowserRequest, FlowRequest } from './request.js';
@@ -36,6 +38,18 @@ export interface FlowDeps {
   errors: SelfServiceErrorRepository;
   /** The enabled sign-in methods, in the order their nodes appear. */
   strategies: Strategies;
+}
+
+/**
+ * An API login or registration flow asked for `return_session_token_exchange_code=true` (a native app signing in
+ * through a browser): the new flow's id, its init code (answered once, as `session_token_exchange_code`) and what the
+ * flow keeps of it; `return_to` (where the browser ends, with the second code) checked against the allow list.
+ */
+export function exchangeStart(deps: Pick<FlowDeps, 'browser'>, rawReturnTo: string | undefined) {
+  const id = randomUUID();
+  const code = newInitCode(id);
+  const returnTo = checkReturnTo(rawReturnTo, deps.browser.allowedReturnUrls, deps.browser.defaultReturnUrl);
+  return { code, extra: { id, exchangeCodeHash: exchangeCodeHash(code), ...(returnTo ? { returnTo } : {}) } };
 }
 
 /** A submit's `?flow=`: 400 when missing or malformed (Kratos's flow.GetFlowID). */

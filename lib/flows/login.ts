@@ -20,6 +20,7 @@ import {
   checkSubmittable,
   createFlow,
   csrfFor,
+  exchangeStart,
   failedWith,
   failureReason,
   getFlowView,
@@ -55,8 +56,10 @@ export interface LoginDeps extends FlowDeps {
 export interface LoginInit {
   /** `refresh=true`: log in again beside an active session. */
   refresh: boolean;
-  /** `return_to` as the caller sent it (browser flows). */
+  /** `return_to` as the caller sent it (browser flows; API flows with an exchange code). */
   returnTo?: string;
+  /** API flows: `return_session_token_exchange_code=true` (a native app that signs in through a browser). */
+  returnSessionTokenExchangeCode?: boolean;
 }
 
 /** What a failed submit got to know, for its event. */
@@ -74,10 +77,11 @@ export function createLoginFlows(deps: LoginDeps) {
     async init(request: FlowRequest, init: LoginInit, now: Date): Promise<FlowView> {
       const session = await deps.sessionService.findActive(request.sessionToken, now);
       if (!init.refresh && session) throw new SessionAlreadyAvailableError('login');
-      const flow = await createFlow(deps, 'login', 'api', deps.lifespanMs, request, now, { refresh: init.refresh, ...refreshing(init, session), ...screens(init, session) });
+      const exchange = init.returnSessionTokenExchangeCode ? exchangeStart(deps, init.returnTo) : undefined;
+      const flow = await createFlow(deps, 'login', 'api', deps.lifespanMs, request, now, { refresh: init.refresh, ...refreshing(init, session), ...screens(init, session), ...exchange?.extra });
       await deps.hooks.before({ flowType: 'login', flow, request, now });
       events.loginInitiated(flow.id, 'api', init.refresh);
-      return render(deps, flow);
+      return { ...render(deps, flow), ...(exchange ? { session_token_exchange_code: exchange.code } : {}) };
     },
 
     /** `GET /self-service/login/browser`: 303 to the login UI with the flow, or the flow itself for a JSON request. */

@@ -60,6 +60,8 @@ export interface OidcFlowState {
   traits?: Record<string, unknown>;
   /** When the provider round trip was started (the callback refuses one older than the flow allows anyway). */
   startedAt: string;
+  /** An API flow's social sign-in done in a browser: what the app's code exchange answers (lib/session/token-exchange.ts). */
+  exchange?: { returnToCodeHash: string; sealedToken: string };
   /**
    * Login (Kratos's 1010016): a provider account whose identifier another account holds, to be linked to that account
    * once the user signs in to it here (with what it has).
@@ -114,6 +116,11 @@ export interface FlowRecord {
   submissions?: number;
   /** Recovery and verification: how many codes this flow sent. */
   sends?: number;
+  /**
+   * Login and registration API flows made with `return_session_token_exchange_code=true`: the init code's hash (the app
+   * exchanges it, with the code its `return_to` receives, for the session token).
+   */
+  exchangeCodeHash?: string;
   /** Login and registration: a social sign-in started from this flow, awaiting its callback. */
   oidc?: OidcFlowState;
   /** What the flow says comes next (recovery: the settings flow; registration: verification). */

@@ -21,6 +21,7 @@ import {
   checkSubmittable,
   createFlow,
   csrfFor,
+  exchangeStart,
   failedWith,
   failureReason,
   getFlowView,
@@ -60,13 +61,14 @@ interface Attempt {
 export function createRegistrationFlows(deps: RegistrationDeps) {
   return {
     /** `GET /self-service/registration/api[?identity_schema=]`. */
-    async init(request: FlowRequest, now: Date, identitySchema?: string): Promise<FlowView> {
+    async init(request: FlowRequest, now: Date, identitySchema?: string, options: { returnSessionTokenExchangeCode?: boolean; returnTo?: string } = {}): Promise<FlowView> {
       const schemaId = selectableSchema(identitySchema);
       if (await hasActiveSession(deps.sessionService, request, now)) throw new SessionAlreadyAvailableError('registration');
-      const flow = await createFlow(deps, 'registration', 'api', deps.lifespanMs, request, now, { ...(schemaId ? { schemaId } : {}), ...startingScreen('registration', deps.profileFirst) });
+      const exchange = options.returnSessionTokenExchangeCode ? exchangeStart(deps, options.returnTo) : undefined;
+      const flow = await createFlow(deps, 'registration', 'api', deps.lifespanMs, request, now, { ...(schemaId ? { schemaId } : {}), ...startingScreen('registration', deps.profileFirst), ...exchange?.extra });
       await deps.hooks.before({ flowType: 'registration', flow, request, now });
       events.registrationInitiated(flow.id, 'api');
-      return render(deps, flow);
+      return { ...render(deps, flow), ...(exchange ? { session_token_exchange_code: exchange.code } : {}) };
     },
 
     /** `GET /self-service/registration/browser`: 303 to the registration UI with the flow, or the flow for a JSON request. */

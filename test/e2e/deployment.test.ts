@@ -24,8 +24,8 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
  * traced function loads: all but the health checks.
  */
 const USED_IN: Record<string, readonly string[] | 'traced'> = {
-  SECRETS_COOKIE: ['lib/session/cookie.ts', 'lib/strategies/code/code.ts', 'lib/flows/throttle.ts'],
-  SECRETS_DEFAULT: ['lib/session/cookie.ts', 'lib/strategies/code/code.ts', 'lib/flows/throttle.ts'],
+  SECRETS_COOKIE: ['lib/session/cookie.ts', 'lib/strategies/code/code.ts', 'lib/flows/throttle.ts', 'lib/session/token-exchange.ts'],
+  SECRETS_DEFAULT: ['lib/session/cookie.ts', 'lib/strategies/code/code.ts', 'lib/flows/throttle.ts', 'lib/session/token-exchange.ts'],
   ADMIN_API_KEY: ['lib/config/admin-key.ts'],
   COURIER_SMTP_CONNECTION_URI: ['lib/courier/senders/smtp.ts'],
   SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: ['lib/strategies/oidc/callback.ts'],

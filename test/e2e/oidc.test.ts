@@ -40,6 +40,7 @@ beforeAll(async () => {
     ]),
     SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: JSON.stringify({ test: CLIENT_SECRET }),
     SELFSERVICE_FLOWS_REGISTRATION_AFTER_OIDC_HOOKS: '[{"hook":"session"}]',
+    SELFSERVICE_ALLOWED_RETURN_URLS: 'https://app.example.com/',
     // The one-step form: the Chromium steps sign up with a password on one page.
     SELFSERVICE_FLOWS_REGISTRATION_STYLE: 'unified',
   }, { port });
@@ -133,6 +134,28 @@ describe('social sign-in through serverless-offline', () => {
     expect(data.session.identity?.traits).toEqual({ email });
     const { data: session } = await sdk.toSession({ xSessionToken: data.session_token });
     expect(session.authentication_methods?.[0]).toMatchObject({ method: 'oidc', provider: 'google' });
+  });
+
+  it('lets a native app sign in through a browser and exchange its two codes for the session token (the official SDK)', async () => {
+    const sdk = new FrontendApi(new Configuration({ basePath: base }));
+    const email = uniqueEmail('oidc-exchange');
+    provider.signInAs({ sub: sub(), email, email_verified: true });
+    const { data: flow } = await sdk.createNativeRegistrationFlow({ returnSessionTokenExchangeCode: true, returnTo: 'https://app.example.com/signed-in' });
+    expect(flow.session_token_exchange_code).toBeTruthy();
+    const refused = (await sdk
+      .updateRegistrationFlow({ flow: flow.id, updateRegistrationFlowBody: { method: 'oidc', provider: 'test' } })
+      .catch((error: { response: unknown }) => error.response)) as { status: number; data: { redirect_browser_to?: string } };
+    expect(refused.status).toBe(422);
+    // The app opens the provider in a browser; it comes back to the callback, which sends it to the app.
+    const back = await provider.authorize(refused.data.redirect_browser_to!);
+    const callback = await fetch(back, { redirect: 'manual' });
+    expect(callback.status).toBe(303);
+    const landed = new URL(callback.headers.get('location')!);
+    expect(`${landed.origin}${landed.pathname}`).toBe('https://app.example.com/signed-in');
+    const { data } = await sdk.exchangeSessionToken({ initCode: flow.session_token_exchange_code!, returnToCode: landed.searchParams.get('code')! });
+    expect(data.session.identity?.traits).toEqual({ email });
+    const { data: session } = await sdk.toSession({ xSessionToken: data.session_token });
+    expect(session.authentication_methods?.[0]).toMatchObject({ method: 'oidc', provider: 'test' });
   });
 
   describe('in Chromium, through our UI', () => {

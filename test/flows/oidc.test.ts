@@ -32,6 +32,7 @@ beforeAll(async () => {
     ]),
     SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: JSON.stringify({ test: CLIENT_SECRET, google: CLIENT_SECRET }),
     SELFSERVICE_FLOWS_REGISTRATION_AFTER_OIDC_HOOKS: '[{"hook":"session"}]',
+    SELFSERVICE_ALLOWED_RETURN_URLS: 'https://app.example.com/',
   });
 });
 afterAll(() => provider?.close());
@@ -264,6 +265,44 @@ describe('social sign-in (oidc) for native apps', () => {
     expect(generic).toMatchObject({ status: 403 });
     // Without an ID token a native flow cannot go to the provider.
     expect(messageIds(flowOf(await rejection(oidc.app.login.submit(wrong.id, { method: 'oidc', provider: 'google' }, apiRequest(), new Date()))))).toEqual([4000001]);
+  });
+});
+
+describe('social sign-in (oidc) for native apps through a browser: the session token exchange', () => {
+  it('registers through the browser the app opened, sends it to return_to with a code, and the two codes exchange for the session', async () => {
+    const email = uniqueEmail('exchange');
+    provider.signInAs({ sub: sub(), email, email_verified: true });
+    const flow = (await oidc.app.login.init(apiRequest(), { refresh: false, returnSessionTokenExchangeCode: true, returnTo: 'https://app.example.com/done' }, new Date())) as FlowView & {
+      session_token_exchange_code: string;
+    };
+    const initCode = flow.session_token_exchange_code;
+    expect(initCode).toMatch(/^[0-9a-f]{32}[\w-]{43}$/);
+    await expect(rejection(oidc.app.tokenExchange.exchange(initCode, 'nothing-yet', new Date()))).resolves.toMatchObject({ status: 404 });
+
+    const redirect = await rejection(oidc.app.login.submit(flow.id, { method: 'oidc', provider: 'test' }, apiRequest(), new Date()));
+    expect(redirect).toMatchObject({ status: 422, redirectBrowserTo: expect.stringContaining(provider.issuer) });
+    const back = await provider.authorize(redirect.redirectBrowserTo as string);
+    // The app's browser has no cookie of ours: the state alone binds it, as Kratos.
+    const done = await oidc.app.oidcCallback.handle('test', back.searchParams, browserRequest(newCsrfToken()), new Date());
+    expect(done.session).toBeUndefined();
+    const landed = new URL(done.location!);
+    expect(`${landed.origin}${landed.pathname}`).toBe('https://app.example.com/done');
+    const returnToCode = landed.searchParams.get('code')!;
+
+    await expect(rejection(oidc.app.tokenExchange.exchange(initCode, `${returnToCode.slice(0, -2)}xx`, new Date()))).resolves.toMatchObject({ status: 404 });
+    await expect(rejection(oidc.app.tokenExchange.exchange(undefined, returnToCode, new Date()))).resolves.toMatchObject({ status: 400 });
+    const exchanged = (await oidc.app.tokenExchange.exchange(initCode, returnToCode, new Date())) as { session_token: string; session: { identity: { traits: unknown } } };
+    expect(exchanged.session.identity.traits).toEqual({ email });
+    await expect(oidc.app.sessionService.whoami(exchanged.session_token, new Date())).resolves.toMatchObject({ identity: { traits: { email } } });
+    // Nothing of the token is kept readable: the flow holds it sealed.
+    expect(JSON.stringify(await oidc.store.flows.get(flow.id))).not.toContain(exchanged.session_token);
+  });
+
+  it('refuses a return_to outside the allow list, and a browser redirect for a native flow made without the exchange', async () => {
+    await expect(rejection(oidc.app.login.init(apiRequest(), { refresh: false, returnSessionTokenExchangeCode: true, returnTo: 'https://evil.example.net/' }, new Date()))).resolves.toMatchObject({ status: 400 });
+    const plain = await oidc.app.login.init(apiRequest(), { refresh: false }, new Date());
+    expect((plain as Record<string, unknown>).session_token_exchange_code).toBeUndefined();
+    expect(messageIds(flowOf(await rejection(oidc.app.login.submit(plain.id, { method: 'oidc', provider: 'test' }, apiRequest(), new Date()))))).toEqual([4000001]);
   });
 });
 

@@ -304,6 +304,7 @@ export function flowToItem(flow: FlowRecord): Item {
   if (flow.refreshIdentifier) item.refresh_identifier = s(flow.refreshIdentifier);
   if (flow.schemaId) item.schema_id = s(flow.schemaId);
   if (flow.csrfToken) item.csrf_token = s(flow.csrfToken);
+  if (flow.exchangeCodeHash) item.exchange_code_hash = s(flow.exchangeCodeHash);
   if (flow.madeByAdmin) item.made_by_admin = { BOOL: true };
   if (flow.ui) item.ui = json(flow.ui);
   if (flow.active) item.active = s(flow.active);
@@ -345,6 +346,8 @@ export function itemToFlow(item: Item): FlowRecord {
   if (refreshIdentifier) flow.refreshIdentifier = refreshIdentifier;
   const returnTo = optStr(item, 'return_to');
   if (returnTo) flow.returnTo = returnTo;
+  const exchangeCodeHash = optStr(item, 'exchange_code_hash');
+  if (exchangeCodeHash) flow.exchangeCodeHash = exchangeCodeHash;
   const csrfToken = optStr(item, 'csrf_token');
   if (csrfToken) flow.csrfToken = csrfToken;
   if (item.made_by_admin?.BOOL) flow.madeByAdmin = true;

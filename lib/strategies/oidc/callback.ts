@@ -9,7 +9,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { callbackUrlOf, type OidcConfig } from '../../config/oidc.js';
 import { BadRequestError, DuplicateIdentifierError, KratosError, NotFoundError } from '../../errors/index.js';
-import { redirectAnswer, type FlowAnswer } from '../../flows/answer.js';
+import { redirectAnswer, withQuery, type FlowAnswer } from '../../flows/answer.js';
 import { flowUiUrl, forwardToErrorUi } from '../../flows/browser.js';
 import { createFlow, schemaOf, type FlowDeps, type FlowRequest } from '../../flows/common.js';
 import { verifyCsrfToken } from '../../flows/csrf.js';
@@ -18,6 +18,7 @@ import { isExpired, type FlowRecord } from '../../flows/model.js';
 import type { RegistrationFlows } from '../../flows/registration.js';
 import type { SettingsFlows } from '../../flows/settings.js';
 import { oidcIdentifier, type Identity } from '../../identity/model.js';
+import { exchangeCodeHash, newReturnToCode, sealSessionToken } from '../../session/token-exchange.js';
 import { messages, type UiText } from '../../text/messages.js';
 import { events } from '../../tracing/events.js';
 import { recordFailure } from '../../tracing/span.js';
@@ -25,7 +26,7 @@ import { canonicalUuid } from '../../util/ids.js';
 import { accountFor, type AccountDeps } from './accounts.js';
 import { GROUP } from './index.js';
 import type { Mapper } from './mapper.js';
-import { ProviderError, type ProviderClient } from './provider.js';
+import { ProviderError, type Claims, type ProviderClient } from './provider.js';
 
 export interface OidcCallbackDeps extends AccountDeps {
   flowDeps: FlowDeps;
@@ -37,6 +38,8 @@ export interface OidcCallbackDeps extends AccountDeps {
   settings: Pick<SettingsFlows, 'completeWith'>;
   loginLifespanMs: number;
   registrationLifespanMs: number;
+  /** The server secrets a native app's session token is sealed with until it exchanges its codes. */
+  exchangeSecrets: readonly string[];
 }
 
 const sameString = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
@@ -59,6 +62,7 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
     }
     if (!sameString(flow.oidc.state, random)) throw new BadRequestError('The OpenID Connect callback carried no valid state.');
     if (flow.oidc.provider !== providerId) throw new BadRequestError(`The OpenID Connect callback came from provider "${providerId}", but the flow was started with "${flow.oidc.provider}".`);
+    // A browser flow is this browser's; an API flow's browser is the native app's, bound by the state alone (as Kratos).
     if (flow.mode === 'browser' && !verifyCsrfToken(request.browser.csrfCookie, flow.csrfToken)) {
       throw new BadRequestError('The OpenID Connect flow was started in another browser (or its cookies were lost). Please start again.');
     }
@@ -173,26 +177,61 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
       }
 
       if (flow.type === 'settings') return linkTo(flow, providerId, claims.sub, request, now);
-
-      const schema = schemaOf(flowDeps, flow);
-      const account = await accountFor(deps, providerId, claims, deps.mappers.get(providerId)!, schema, oidc.traits, now);
-      const used = { method: GROUP, provider: providerId };
-      if ('known' in account) return deps.login.completeWith(flow, { identity: account.known, provider: providerId }, { ...used, aal: 'aal1' }, request, now);
-      if ('missing' in account) {
-        // The form for what is missing, pre-filled; its submit goes through the provider again.
-        const registration = await registrationFlowFor(flow, request, now);
-        await flowDeps.flows.setOidcState(registration.id, { provider: providerId, state: '', nonce: '', traits: account.missing.traits, startedAt: now.toISOString() }, GROUP);
-        await flowDeps.flows.saveUi(registration.id, { values: { traits: account.missing.traits }, messages: account.missing.flowMessages, nodeMessages: account.missing.nodeMessages });
-        return redirectAnswer(flowUiUrl(flowDeps, 'registration', registration.id));
+      if (flow.mode === 'api') {
+        try {
+          return await forTheApp(flow, await finish(flow, provider, claims, request, now), now);
+        } catch (error) {
+          if (error instanceof KratosError) return forwardToErrorUi(flowDeps, error, now);
+          throw error;
+        }
       }
-      const taken = () => new DuplicateIdentifierError();
-      try {
-        return await deps.registration.completeWith(flow, account.created, used, request, now, taken);
-      } catch (error) {
-        if (error instanceof DuplicateIdentifierError) return offerLink(flow, account.created, provider, claims.sub, now);
-        throw error;
-      }
+      return finish(flow, provider, claims, request, now);
     },
   };
+
+  /** Login or registration finished with the provider's verified claims. */
+  async function finish(flow: FlowRecord, provider: ProviderClient, claims: Claims, request: FlowRequest, now: Date): Promise<FlowAnswer> {
+    const providerId = provider.config.id;
+    const oidc = flow.oidc!;
+    const schema = schemaOf(flowDeps, flow);
+    const account = await accountFor(deps, providerId, claims, deps.mappers.get(providerId)!, schema, oidc.traits, now);
+    const used = { method: GROUP, provider: providerId };
+    if ('known' in account) return deps.login.completeWith(flow, { identity: account.known, provider: providerId }, { ...used, aal: 'aal1' }, request, now);
+    if ('missing' in account) {
+      // A native app's flow has no form to show: it is told what is missing.
+      if (flow.mode === 'api') {
+        const missing = Object.keys(account.missing.nodeMessages).join(', ') || account.missing.flowMessages.map((m) => m.text).join(' ');
+        throw new BadRequestError(`The provider did not give what registration needs: ${missing}.`);
+      }
+      // The form for what is missing, pre-filled; its submit goes through the provider again.
+      const registration = await registrationFlowFor(flow, request, now);
+      await flowDeps.flows.setOidcState(registration.id, { provider: providerId, state: '', nonce: '', traits: account.missing.traits, startedAt: now.toISOString() }, GROUP);
+      await flowDeps.flows.saveUi(registration.id, { values: { traits: account.missing.traits }, messages: account.missing.flowMessages, nodeMessages: account.missing.nodeMessages });
+      return redirectAnswer(flowUiUrl(flowDeps, 'registration', registration.id));
+    }
+    const taken = () => new DuplicateIdentifierError();
+    try {
+      return await deps.registration.completeWith(flow, account.created, used, request, now, taken);
+    } catch (error) {
+      if (!(error instanceof DuplicateIdentifierError)) throw error;
+      // A native app's flow has no login page to offer: it is told, as Kratos's API flows are (4000027).
+      if (flow.mode === 'api') throw new BadRequestError(messages.duplicateCredentialsOnOidcLink().text);
+      return offerLink(flow, account.created, provider, claims.sub, now);
+    }
+  }
+
+  /**
+   * An API flow's sign-in done in the native app's browser: its session token waits on the flow, sealed, and the
+   * browser goes to the app's `return_to` with the code that, with the flow's init code, exchanges it.
+   */
+  async function forTheApp(flow: FlowRecord, answer: FlowAnswer, now: Date): Promise<FlowAnswer> {
+    const token = (answer.body as { session_token?: unknown } | undefined)?.session_token;
+    if (answer.status !== 200 || typeof token !== 'string') {
+      throw new KratosError(400, { reason: 'The sign-in made no session to exchange (a registration needs the session hook among its after hooks for oidc).' });
+    }
+    const code = newReturnToCode();
+    await flowDeps.flows.setOidcState(flow.id, { ...flow.oidc!, state: '', exchange: { returnToCodeHash: exchangeCodeHash(code), sealedToken: sealSessionToken(deps.exchangeSecrets, token) } });
+    return redirectAnswer(withQuery(flow.returnTo ?? flowDeps.browser.defaultReturnUrl, { code }));
+  }
 }
 export type OidcCallback = ReturnType<typeof createOidcCallback>;

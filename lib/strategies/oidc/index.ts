@@ -50,8 +50,9 @@ export function oidcStrategy(deps: OidcStrategyDeps): Strategy {
   /** Sends the browser to the provider: what the callback checks is kept on the flow first. */
   async function startAt(provider: ProviderClient, ctx: SubmitContext, traits?: Record<string, unknown>): Promise<never> {
     const { flow } = ctx;
-    if (flow.mode !== 'browser') {
-      throw ctx.fail([messages.generic('A native app signs in with a provider by sending its id_token (and id_token_nonce); the provider\'s redirect serves browser flows.')]);
+    // A native app goes to the provider through a browser only with a flow made for the code exchange.
+    if (flow.mode !== 'browser' && !flow.exchangeCodeHash) {
+      throw ctx.fail([messages.generic('A native app signs in with a provider by sending its id_token (and id_token_nonce), or through a browser with a flow made with return_session_token_exchange_code=true.')]);
     }
     const pkce = await provider.usesPkce();
     const codeVerifier = pkce ? oauth.generateRandomCodeVerifier() : undefined;
