@@ -24,6 +24,7 @@ import { createVerificationFlows } from './flows/verification.js';
 import { createBcryptHasher } from './hashing/bcrypt.js';
 import { createAdminAttempts, type AdminAttempts } from './http/admin.js';
 import { createHookRunner } from './hooks/index.js';
+import { createTokenCipher } from './identity/cipher.js';
 import { createIdentityAdmin } from './identity/admin-service.js';
 import { createBreachCheck } from './identity/breached-passwords.js';
 import { createPasswordPolicy, type PasswordCheck } from './identity/password-policy.js';
@@ -149,6 +150,7 @@ const buildOidcCallback = (base: Base, parts: FlowParts = flowParts(base)) => {
     loginLifespanMs: config.loginFlowLifespanMs,
     registrationLifespanMs: config.registrationFlowLifespanMs,
     exchangeSecrets: exchangeSecretsOf(config),
+    tokenCipher: createTokenCipher(config.cipherSecrets),
   });
 };
 

@@ -11,6 +11,7 @@
 import { isIP } from 'node:net';
 import { loadBrowserConfig, type BrowserConfig } from './browser.js';
 import { loadCourierConfig, type CourierConfig } from './courier.js';
+import { loadCipherSecrets } from './cipher.js';
 import { loadOidcConfig, type OidcConfig } from './oidc.js';
 import { loadBreachCheckConfig, type BreachCheckConfig } from './password.js';
 import { loadRecoveryConfig, type RecoveryConfig } from './recovery.js';
@@ -61,6 +62,8 @@ export interface Config {
   selfservice: SelfServiceConfig;
   /** Social sign-in: the providers (read whether or not the method is on, so a bad list is found before it is). */
   oidc: OidcConfig;
+  /** SECRETS_CIPHER: the keys social sign-in's provider tokens are encrypted with (none: no token is kept). */
+  cipherSecrets: string[];
   courier: CourierConfig;
   /** SERVE_PUBLIC_TRUSTED_PROXIES: the proxies whose `X-Forwarded-For` names the client (addresses or subnets). */
   trustedProxies: string[];
@@ -112,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginThrottle: loadThrottleConfig(env),
     selfservice: loadSelfServiceConfig(env),
     oidc: loadOidcConfig(env, publicBaseUrl),
+    cipherSecrets: loadCipherSecrets(env),
     courier: loadCourierConfig(env),
     trustedProxies: readTrustedProxies(env),
     dynamodb: {

@@ -30,6 +30,8 @@ export const SECRETS: readonly Secret[] = [
   { name: 'TRACING_PROVIDERS_OTLP_AUTHORIZATION_HEADER', readBy: 'config', standIn: STAND_IN_SECRET },
   { name: 'ADMIN_API_KEY', readBy: 'admin', standIn: STAND_IN_SECRET },
   { name: 'SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS', readBy: 'config', standIn: '{}' },
+  // Exactly 32 characters, as its check wants.
+  { name: 'SECRETS_CIPHER', readBy: 'config', standIn: 'parameter-store-stand-in-0123456' },
 ];
 
 const PARAMETER_SUFFIX = '_SSM_PARAMETER';

@@ -137,7 +137,14 @@ export function publicIdentity(identity: Identity, publicBaseUrl: string): Recor
  * The admin form: adds `metadata_admin` and the password credential (its hash only when asked for with
  * `include_credential=password`).
  */
-export function adminIdentity(identity: Identity, publicBaseUrl: string, includePasswordHash = false, includeOidc = false): Record<string, unknown> {
+export function adminIdentity(
+  identity: Identity,
+  publicBaseUrl: string,
+  includePasswordHash = false,
+  includeOidc = false,
+  /** Opens the provider tokens kept encrypted (SECRETS_CIPHER); without it none are shown. */
+  decrypt?: (sealed: string) => string | undefined,
+): Record<string, unknown> {
   const view = publicIdentity(identity, publicBaseUrl);
   const out: Record<string, unknown> = { ...view, metadata_admin: identity.metadataAdmin ?? null };
   if (identity.password) {
@@ -153,8 +160,8 @@ export function adminIdentity(identity: Identity, publicBaseUrl: string, include
     }
     out.credentials = { password: credential };
   }
-  // Kratos's oidc credential: its identifiers always, its providers (`config`) with `include_credential=oidc`. The
-  // providers' tokens are not kept here (README, Social sign-in), so none are shown.
+  // Kratos's oidc credential: its identifiers always, its providers (`config`) with `include_credential=oidc`, with the
+  // tokens kept for them (encrypted with SECRETS_CIPHER; none are kept without it) opened.
   if (identity.oidc?.providers.length) {
     const credential: Record<string, unknown> = {
       type: 'oidc',
@@ -163,7 +170,18 @@ export function adminIdentity(identity: Identity, publicBaseUrl: string, include
       created_at: identity.oidc.createdAt.toISOString(),
       updated_at: identity.oidc.updatedAt.toISOString(),
     };
-    if (includeOidc) credential.config = { providers: identity.oidc.providers.map((link) => ({ provider: link.provider, subject: link.subject })) };
+    if (includeOidc) {
+      const opened = (sealed: string | undefined) => (sealed && decrypt ? (decrypt(sealed) ?? '') : '');
+      credential.config = {
+        providers: identity.oidc.providers.map((link) => ({
+          provider: link.provider,
+          subject: link.subject,
+          ...(link.tokens
+            ? { initial_id_token: opened(link.tokens.idToken), initial_access_token: opened(link.tokens.accessToken), initial_refresh_token: opened(link.tokens.refreshToken) }
+            : {}),
+        })),
+      };
+    }
     out.credentials = { ...(out.credentials as Record<string, unknown> | undefined), oidc: credential };
   }
   return out;

@@ -29,6 +29,7 @@ const USED_IN: Record<string, readonly string[] | 'traced'> = {
   ADMIN_API_KEY: ['lib/config/admin-key.ts'],
   COURIER_SMTP_CONNECTION_URI: ['lib/courier/senders/smtp.ts'],
   SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: ['lib/strategies/oidc/callback.ts'],
+  SECRETS_CIPHER: ['lib/identity/cipher.ts'],
   TRACING_PROVIDERS_OTLP_AUTHORIZATION_HEADER: 'traced',
 };
 /** Switches refused without a server secret: they go where the server secrets go, and only there. */

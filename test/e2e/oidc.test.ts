@@ -41,6 +41,7 @@ beforeAll(async () => {
     SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: JSON.stringify({ test: CLIENT_SECRET }),
     SELFSERVICE_FLOWS_REGISTRATION_AFTER_OIDC_HOOKS: '[{"hook":"session"}]',
     SELFSERVICE_ALLOWED_RETURN_URLS: 'https://app.example.com/',
+    SECRETS_CIPHER: 'an-e2e-32-byte-key-for-the-oidc!',
     // The one-step form: the Chromium steps sign up with a password on one page.
     SELFSERVICE_FLOWS_REGISTRATION_STYLE: 'unified',
   }, { port });
@@ -100,7 +101,10 @@ describe('social sign-in through serverless-offline', () => {
     const { data: identity } = await admin.getIdentity({ id: whoami.json.identity.id, includeCredential: ['oidc'] });
     const linked = identity.credentials?.oidc;
     expect(linked?.identifiers).toHaveLength(1);
-    expect(linked?.config).toEqual({ providers: [{ provider: 'test', subject: linked!.identifiers![0].slice('test:'.length) }] });
+    // With SECRETS_CIPHER the provider's tokens were kept encrypted; the admin read opens them (Kratos's initial_*).
+    expect(linked?.config).toEqual({
+      providers: [{ provider: 'test', subject: linked!.identifiers![0].slice('test:'.length), initial_id_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/), initial_access_token: expect.any(String), initial_refresh_token: '' }],
+    });
     const refused = await admin.deleteIdentityCredentials({ id: identity.id, type: 'oidc', identifier: linked!.identifiers![0] }).catch((error: { response: { status: number; data: unknown } }) => error.response);
     expect(refused).toMatchObject({ status: 400, data: { error: { reason: 'You cannot remove the last first factor credential.' } } });
 

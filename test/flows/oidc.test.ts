@@ -6,11 +6,12 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, exportPKCS8, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import type { OidcProviderConfig } from '../../lib/config/oidc.js';
 import type { FlowAnswer } from '../../lib/flows/answer.js';
 import { newCsrfToken } from '../../lib/flows/csrf.js';
 import type { FlowView } from '../../lib/flows/model.js';
+import { createTokenCipher } from '../../lib/identity/cipher.js';
 import { adminIdentity } from '../../lib/identity/model.js';
 import { appleClientSecret } from '../../lib/strategies/oidc/provider.js';
 import { apiRequest, browserRequest, flowOf, memoryApp, messageIds, PASSWORD, register, rejection, uniqueEmail, type MemoryApp } from '../support/flows.js';
@@ -33,10 +34,12 @@ beforeAll(async () => {
     SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: JSON.stringify({ test: CLIENT_SECRET, google: CLIENT_SECRET }),
     SELFSERVICE_FLOWS_REGISTRATION_AFTER_OIDC_HOOKS: '[{"hook":"session"}]',
     SELFSERVICE_ALLOWED_RETURN_URLS: 'https://app.example.com/',
+    SECRETS_CIPHER: CIPHER_KEY,
   });
 });
 afterAll(() => provider?.close());
 
+const CIPHER_KEY = 'a-32-byte-key-for-the-oidc-tests';
 const sub = () => `sub-${Math.random().toString(36).slice(2, 10)}`;
 
 /** A browser's flow of `type`: its id and the browser's anti-CSRF cookie. */
@@ -105,7 +108,14 @@ describe('social sign-in (oidc) in a browser', () => {
     expect(session.identity.metadataPublic).toEqual({ name: 'Ada Lovelace' });
     expect(session.amr).toEqual([expect.objectContaining({ method: 'oidc', aal: 'aal1', provider: 'test' })]);
     const stored = await oidc.store.identities.getWithCredentials(session.identityId);
-    expect(stored?.oidc?.providers).toEqual([{ provider: 'test', subject: account.sub }]);
+    // The provider's tokens are kept, encrypted with SECRETS_CIPHER (only a privileged read has them).
+    const [link] = stored!.oidc!.providers;
+    expect(link).toMatchObject({ provider: 'test', subject: account.sub, tokens: { idToken: expect.stringMatching(/^[0-9a-f]+$/), accessToken: expect.stringMatching(/^[0-9a-f]+$/) } });
+    const idToken = createTokenCipher([CIPHER_KEY])!.decrypt(link.tokens!.idToken!)!;
+    expect(decodeJwt(idToken).sub).toBe(account.sub);
+    expect((await oidc.store.identities.get(session.identityId))?.oidc?.providers[0].tokens).toBeUndefined();
+    const adminView = adminIdentity((await oidc.app.identityAdmin.get(session.identityId, true))!, BASE, false, true, createTokenCipher([CIPHER_KEY])!.decrypt);
+    expect(adminView.credentials).toMatchObject({ oidc: { config: { providers: [{ provider: 'test', subject: account.sub, initial_id_token: idToken }] } } });
     expect(stored?.verifiableAddresses).toEqual([expect.objectContaining({ value: email, verified: true, status: 'completed' })]);
     expect(stored?.password).toBeUndefined();
     expect((await oidc.store.flows.get(flow.id))?.state).toBe('passed_challenge');
@@ -180,7 +190,7 @@ describe('social sign-in (oidc) in a browser', () => {
     const loginId = new URL(answer.location!).searchParams.get('flow')!;
     const signedIn = await oidc.app.login.submit(loginId, { method: 'password', identifier: email, password: PASSWORD, csrf_token: cookie }, browserRequest(cookie), new Date());
     expect((await whoami(signedIn)).identityId).toBe(identityId);
-    expect((await oidc.store.identities.getWithCredentials(identityId))?.oidc?.providers).toEqual([{ provider: 'test', subject }]);
+    expect((await oidc.store.identities.getWithCredentials(identityId))?.oidc?.providers).toEqual([expect.objectContaining({ provider: 'test', subject })]);
     // From now on the provider signs in to that account.
     const again = await browserFlow('login');
     expect((await whoami(await callback(await startSignIn('login', again.flow.id, again.cookie), again.cookie))).identityId).toBe(identityId);
@@ -377,6 +387,7 @@ describe('social sign-in (oidc) with GitHub (OAuth2 and its REST API, against a 
     expect(session.identity.traits).toEqual({ email: 'octo@example.com' });
     expect(session.identity.metadataPublic).toEqual({ name: 'The Octocat' });
     const stored = await app.store.identities.getWithCredentials(session.identityId);
+    // No SECRETS_CIPHER here: no token is kept.
     expect(stored?.oidc?.providers).toEqual([{ provider: 'github', subject: '4242' }]);
     expect(stored?.verifiableAddresses?.[0]).toMatchObject({ value: 'octo@example.com', verified: true });
     expect(requests).toEqual(['GET /login/oauth/authorize', 'POST /login/oauth/access_token', 'GET /api/user', 'GET /api/user/emails']);
@@ -503,7 +514,7 @@ describe('social sign-in (oidc) in settings: link and unlink', () => {
     const done = await oidc.app.oidcCallback.handle('test', back.searchParams, account.request(), new Date());
     expect(done.status).toBe(303);
     const stored = await oidc.store.identities.getWithCredentials(account.identityId);
-    expect(stored?.oidc?.providers).toEqual([{ provider: 'test', subject }]);
+    expect(stored?.oidc?.providers).toEqual([expect.objectContaining({ provider: 'test', subject, tokens: expect.objectContaining({ idToken: expect.any(String) }) })]);
     const view = await oidc.app.settings.get(account.flow.id, account.request(), new Date());
     expect(view.state).toBe('success');
     expect(buttons(view)).toEqual(['unlink:test:1050003', 'link:google:1050002']);

@@ -1,6 +1,8 @@
 /** Social sign-in's configuration: Kratos's provider keys, each mistake named by provider and key. */
 import { ConfigError } from '../../lib/config/env.js';
+import { loadCipherSecrets } from '../../lib/config/cipher.js';
 import { callbackUrlOf, loadOidcConfig } from '../../lib/config/oidc.js';
+import { createTokenCipher } from '../../lib/identity/cipher.js';
 import { createMapper } from '../../lib/strategies/oidc/mapper.js';
 import { readLaunchSettings } from '../../scripts/launch-settings.js';
 
@@ -85,5 +87,19 @@ describe('the example mapper (kratos/oidc.mapper.jsonnet)', () => {
     });
     await expect(map({ iss: 'x', sub: '2', email: 'b@example.com' })).resolves.toEqual({ traits: { email: 'b@example.com' }, verifiedAddresses: [] });
     await expect(map({ iss: 'x', sub: '3' })).resolves.toEqual({ traits: {}, verifiedAddresses: [] });
+  });
+});
+
+describe('SECRETS_CIPHER', () => {
+  it('takes secrets of exactly 32 bytes, encrypts with the first and decrypts with any (rotation)', () => {
+    expect(loadCipherSecrets({})).toEqual([]);
+    expect(() => loadCipherSecrets({ SECRETS_CIPHER: 'too-short' })).toThrow('SECRETS_CIPHER must be secrets of exactly 32 characters');
+    const [older, newer] = ['an-older-32-byte-key-0123456789!', 'a-newer-32-byte-key-0123456789!!'];
+    expect(loadCipherSecrets({ SECRETS_CIPHER: `${newer},${older}` })).toEqual([newer, older]);
+    const sealed = createTokenCipher([older])!.encrypt('an id token');
+    expect(sealed).not.toContain('an id token');
+    expect(createTokenCipher([newer, older])!.decrypt(sealed)).toBe('an id token');
+    expect(createTokenCipher([newer])!.decrypt(sealed)).toBeUndefined();
+    expect(createTokenCipher([])).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@
 import { traitMessages } from '../../flows/common.js';
 import { withAddressVerified } from '../../identity/addresses.js';
 import { anyViolation, traitLimitViolations } from '../../identity/limits.js';
-import { oidcIdentifier, type Identity } from '../../identity/model.js';
+import { oidcIdentifier, type Identity, type OidcLink } from '../../identity/model.js';
 import { newIdentity } from '../../identity/new-identity.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import type { IdentitySchema } from '../../identity/schema.js';
@@ -45,6 +45,8 @@ export async function accountFor(
   schema: IdentitySchema,
   submittedTraits: Record<string, unknown> | undefined,
   now: Date,
+  /** The provider's tokens, already encrypted, for a new identity's link. */
+  tokens?: OidcLink['tokens'],
 ): Promise<Account> {
   const knownId = await deps.identities.findIdByCredential('oidc', oidcIdentifier(provider, claims.sub));
   const known = knownId ? await deps.identities.getWithCredentials(knownId) : undefined;
@@ -60,7 +62,7 @@ export async function accountFor(
     ...newIdentity(schema, traits, now),
     ...(mapped.metadataPublic !== undefined ? { metadataPublic: mapped.metadataPublic } : {}),
     ...(mapped.metadataAdmin !== undefined ? { metadataAdmin: mapped.metadataAdmin } : {}),
-    oidc: { providers: [{ provider, subject: claims.sub }], createdAt: now, updatedAt: now },
+    oidc: { providers: [{ provider, subject: claims.sub, ...(tokens ? { tokens } : {}) }], createdAt: now, updatedAt: now },
   };
   for (const address of mapped.verifiedAddresses) {
     if (identity.verifiableAddresses?.some((a) => a.via === address.via && a.value === address.value)) identity = withAddressVerified(identity, address.value, now);

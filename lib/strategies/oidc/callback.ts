@@ -17,7 +17,8 @@ import type { LoginFlows } from '../../flows/login.js';
 import { isExpired, type FlowRecord } from '../../flows/model.js';
 import type { RegistrationFlows } from '../../flows/registration.js';
 import type { SettingsFlows } from '../../flows/settings.js';
-import { oidcIdentifier, type Identity } from '../../identity/model.js';
+import type { TokenCipher } from '../../identity/cipher.js';
+import { oidcIdentifier, type Identity, type OidcLink } from '../../identity/model.js';
 import { exchangeCodeHash, newReturnToCode, sealSessionToken } from '../../session/token-exchange.js';
 import { messages, type UiText } from '../../text/messages.js';
 import { events } from '../../tracing/events.js';
@@ -26,7 +27,7 @@ import { canonicalUuid } from '../../util/ids.js';
 import { accountFor, type AccountDeps } from './accounts.js';
 import { GROUP } from './index.js';
 import type { Mapper } from './mapper.js';
-import { ProviderError, type Claims, type ProviderClient } from './provider.js';
+import { ProviderError, type Claims, type ProviderClient, type ProviderTokens } from './provider.js';
 
 export interface OidcCallbackDeps extends AccountDeps {
   flowDeps: FlowDeps;
@@ -38,6 +39,8 @@ export interface OidcCallbackDeps extends AccountDeps {
   settings: Pick<SettingsFlows, 'completeWith'>;
   loginLifespanMs: number;
   registrationLifespanMs: number;
+  /** SECRETS_CIPHER's cipher: the provider's tokens are kept encrypted with it; none are kept without one. */
+  tokenCipher?: TokenCipher;
   /** The server secrets a native app's session token is sealed with until it exchanges its codes. */
   exchangeSecrets: readonly string[];
 }
@@ -116,7 +119,7 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
   }
 
   /** Settings: the provider account linked to the signed-in identity, unless another identity holds it. */
-  async function linkTo(flow: FlowRecord, providerId: string, subject: string, request: FlowRequest, now: Date): Promise<FlowAnswer> {
+  async function linkTo(flow: FlowRecord, providerId: string, subject: string, tokens: OidcLink['tokens'] | undefined, request: FlowRequest, now: Date): Promise<FlowAnswer> {
     const holder = await deps.identities.findIdByCredential('oidc', oidcIdentifier(providerId, subject));
     return deps.settings.completeWith(
       flow,
@@ -125,7 +128,7 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
         if (holder && holder !== identity.id) throw fail([messages.generic('This account at the provider is linked to another identity already.')]);
         const links = identity.oidc?.providers ?? [];
         if (links.some((link) => link.provider === providerId)) throw fail([messages.generic(`The provider "${providerId}" is linked already.`)]);
-        return { ...identity, oidc: { providers: [...links, { provider: providerId, subject }], createdAt: identity.oidc?.createdAt ?? now, updatedAt: now } };
+        return { ...identity, oidc: { providers: [...links, { provider: providerId, subject, ...(tokens ? { tokens } : {}) }], createdAt: identity.oidc?.createdAt ?? now, updatedAt: now } };
       },
       request,
       now,
@@ -160,9 +163,9 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
       }
       if (!params.get('code')) return failFlow(flow, messages.generic('The OpenID Connect callback carried no code.'), 'no code');
 
-      let claims;
+      let exchanged;
       try {
-        claims = await provider.exchange(params, {
+        exchanged = await provider.exchange(params, {
           state: params.get('state')!,
           redirectUri: callbackUrlOf(deps.config, providerId),
           nonce: oidc.nonce,
@@ -176,25 +179,38 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
         return forwardToErrorUi(flowDeps, new KratosError(502, { reason: error.message }), now);
       }
 
-      if (flow.type === 'settings') return linkTo(flow, providerId, claims.sub, request, now);
+      const { claims } = exchanged;
+      const tokens = sealedTokens(exchanged.tokens);
+      if (flow.type === 'settings') return linkTo(flow, providerId, claims.sub, tokens, request, now);
       if (flow.mode === 'api') {
         try {
-          return await forTheApp(flow, await finish(flow, provider, claims, request, now), now);
+          return await forTheApp(flow, await finish(flow, provider, claims, tokens, request, now), now);
         } catch (error) {
           if (error instanceof KratosError) return forwardToErrorUi(flowDeps, error, now);
           throw error;
         }
       }
-      return finish(flow, provider, claims, request, now);
+      return finish(flow, provider, claims, tokens, request, now);
     },
   };
 
+  /** The provider's tokens, encrypted with SECRETS_CIPHER to be kept on the link; none kept without it. */
+  function sealedTokens(tokens: ProviderTokens): OidcLink['tokens'] | undefined {
+    const cipher = deps.tokenCipher;
+    if (!cipher) return undefined;
+    const sealed: NonNullable<OidcLink['tokens']> = {};
+    if (tokens.idToken) sealed.idToken = cipher.encrypt(tokens.idToken);
+    if (tokens.accessToken) sealed.accessToken = cipher.encrypt(tokens.accessToken);
+    if (tokens.refreshToken) sealed.refreshToken = cipher.encrypt(tokens.refreshToken);
+    return sealed;
+  }
+
   /** Login or registration finished with the provider's verified claims. */
-  async function finish(flow: FlowRecord, provider: ProviderClient, claims: Claims, request: FlowRequest, now: Date): Promise<FlowAnswer> {
+  async function finish(flow: FlowRecord, provider: ProviderClient, claims: Claims, tokens: OidcLink['tokens'] | undefined, request: FlowRequest, now: Date): Promise<FlowAnswer> {
     const providerId = provider.config.id;
     const oidc = flow.oidc!;
     const schema = schemaOf(flowDeps, flow);
-    const account = await accountFor(deps, providerId, claims, deps.mappers.get(providerId)!, schema, oidc.traits, now);
+    const account = await accountFor(deps, providerId, claims, deps.mappers.get(providerId)!, schema, oidc.traits, now, tokens);
     const used = { method: GROUP, provider: providerId };
     if ('known' in account) return deps.login.completeWith(flow, { identity: account.known, provider: providerId }, { ...used, aal: 'aal1' }, request, now);
     if ('missing' in account) {

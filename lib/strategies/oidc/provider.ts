@@ -17,6 +17,13 @@ import type { FetchLike } from '../../tracing/http-client.js';
 /** What a provider says about its user, as Kratos hands it to the mapper (`std.extVar('claims')`). */
 export type Claims = Record<string, unknown> & { iss: string; sub: string };
 
+/** What the token endpoint gave (Kratos keeps them, encrypted, as the link's initial tokens). */
+export interface ProviderTokens {
+  idToken?: string;
+  accessToken?: string;
+  refreshToken?: string;
+}
+
 /** A provider refusing, or answering what cannot be used: the callback fails the flow with this reason. */
 export class ProviderError extends Error {
   override name = 'ProviderError';
@@ -47,7 +54,7 @@ export interface ProviderClient {
   usesPkce(): Promise<boolean>;
   authorizationUrl(request: AuthorizationRequest): Promise<string>;
   /** The callback's code, exchanged and its ID token (or profile) verified: the user's claims. */
-  exchange(callback: URLSearchParams, request: { state: string; redirectUri: string; nonce: string; codeVerifier?: string; clientSecret?: string }): Promise<Claims>;
+  exchange(callback: URLSearchParams, request: { state: string; redirectUri: string; nonce: string; codeVerifier?: string; clientSecret?: string }): Promise<{ claims: Claims; tokens: ProviderTokens }>;
   /** A native app's ID token (Google, Apple): signature, issuer, audience, expiry and nonce checked. */
   verifyIdToken(idToken: string, nonce: string | undefined): Promise<Claims>;
 }
@@ -291,19 +298,24 @@ export function createProviderClient(config: OidcProviderConfig, fetcher: FetchL
         if (error instanceof oauth.ResponseBodyError) throw new ProviderError(`The provider refused the code: ${error.error}${error.error_description ? ` (${error.error_description})` : ''}`, 400);
         throw new ProviderError(`The provider's token endpoint answered something unusable: ${reasonOf(error)}`);
       }
-      if (config.provider === 'github') return githubClaims(tokens.access_token);
+      const kept: ProviderTokens = {
+        ...(typeof tokens.id_token === 'string' ? { idToken: tokens.id_token } : {}),
+        accessToken: tokens.access_token,
+        ...(typeof tokens.refresh_token === 'string' ? { refreshToken: tokens.refresh_token } : {}),
+      };
+      if (config.provider === 'github') return { claims: await githubClaims(tokens.access_token), tokens: kept };
       if (typeof tokens.id_token !== 'string') throw new ProviderError('The provider answered without an ID token');
       const claims = await verify(tokens.id_token, request.nonce, true);
       if (config.claimsSource === 'userinfo') {
         try {
           const response = await oauth.userInfoRequest(as, client, tokens.access_token, options);
           const info = await oauth.processUserInfoResponse(as, client, claims.sub, response);
-          return mapperClaims({ ...info, iss: claims.iss, sub: claims.sub });
+          return { claims: mapperClaims({ ...info, iss: claims.iss, sub: claims.sub }), tokens: kept };
         } catch (error) {
           throw new ProviderError(`The provider's userinfo endpoint answered something unusable: ${reasonOf(error)}`);
         }
       }
-      return mapperClaims(claims);
+      return { claims: mapperClaims(claims), tokens: kept };
     },
 
     async verifyIdToken(idToken, nonce) {
