@@ -86,6 +86,15 @@ export function createSettingsFlows(deps: SettingsDeps) {
     return flow;
   }
 
+  /**
+   * How a settings change fails: the flow again with its messages, shown with the identity as the session has it and,
+   * for the methods whose nodes depend on them, its credentials (as read for the change).
+   */
+  const failing =
+    (flow: FlowRecord, request: FlowRequest, session: Session, identity: Identity) =>
+    (flowMessages: UiText[] = [], nodeMessages?: Record<string, UiText[]>, values: Record<string, unknown> = {}) =>
+      invalid(deps, flow, request, failedWith(values, flowMessages, nodeMessages), { ...identityView(session.identity), ...(readsCredentials ? { account: identity } : {}) });
+
   /** The login that refreshes a too old session and comes back to this flow's UI. */
   const refreshLogin = (flow: FlowRecord) =>
     withQuery(initUrl(deps, 'login', 'browser'), { refresh: 'true', return_to: flowUiUrl(deps, 'settings', flow.id) });
@@ -163,10 +172,9 @@ export function createSettingsFlows(deps: SettingsDeps) {
         if (flow.identityId !== session.identityId) throw new IdentityMismatchError();
         if (isExpired(flow, now)) throw new FlowGoneError('settings', initUrl(deps, 'settings', flow.mode));
         if (now.getTime() - session.authenticatedAt.getTime() > deps.privilegedMaxAgeMs) throw new SessionRefreshRequiredError();
-        const fail = (flowMessages: UiText[] = [], nodeMessages?: Record<string, UiText[]>, values: Record<string, unknown> = {}) =>
-          invalid(deps, flow, request, failedWith(values, flowMessages, nodeMessages), identityView(session.identity));
         const identity = await deps.identities.getWithCredentials(session.identityId);
         if (!identity) throw new SessionInactiveError();
+        const fail = failing(flow, request, session, identity);
         return await finish(flow, session, identity, { identity: change(identity, fail) }, method, request, now, fail);
       } catch (error) {
         events.settingsFailed({ flowId: flow.id, flowType: flow.mode, method, reason: failureReason(error), identityId: attempt.identityId });
@@ -210,11 +218,9 @@ export function createSettingsFlows(deps: SettingsDeps) {
     const own = await ownFlow(flowId, session);
     attempt.flow = own;
     const flow = await checkSubmittable(deps, own, 'settings', deps.lifespanMs, request, now, {}, body);
-    const fail = (flowMessages: UiText[] = [], nodeMessages?: Record<string, UiText[]>, values: Record<string, unknown> = {}) =>
-      invalid(deps, flow, request, failedWith(values, flowMessages, nodeMessages), identityView(session.identity));
-
     const identity = await deps.identities.getWithCredentials(session.identityId);
     if (!identity) throw new SessionInactiveError();
+    const fail = failing(flow, request, session, identity);
     if (!strategy) throw fail([messages.noSettingsStrategy()]);
     const privileged = now.getTime() - session.authenticatedAt.getTime() <= deps.privilegedMaxAgeMs;
     const change = await strategy.settings.update({ flow, body, request, now, fail, session, identity, schema: schemaOf(deps, flow), privileged });

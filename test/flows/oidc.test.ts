@@ -518,6 +518,9 @@ describe('social sign-in (oidc) in settings: link and unlink', () => {
     const view = await oidc.app.settings.get(account.flow.id, account.request(), new Date());
     expect(view.state).toBe('success');
     expect(buttons(view)).toEqual(['unlink:test:1050003', 'link:google:1050002']);
+    // A failed change of another method shows the same providers (the flow reads the credentials for it too).
+    const failed = await rejection(oidc.app.settings.submit(account.flow.id, { method: 'password', password: 'short', csrf_token: account.cookie }, account.request({ json: true }), new Date()));
+    expect(buttons(flowOf(failed))).toEqual(['unlink:test:1050003', 'link:google:1050002']);
     // The same answer again links nothing more (its state is spent).
     const replay = await oidc.app.oidcCallback.handle('test', back.searchParams, account.request(), new Date());
     expect(new URL(replay.location!).pathname).toBe('/ui/error');
