@@ -129,15 +129,19 @@ function buildSignIn(base: Base, parts: FlowParts = flowParts(base)) {
     identifierFirst: base.config.selfservice.loginStyle === 'identifier_first',
     registerInstead: (flow, identity, used, request, now) => registration.completeWith(flow, identity, used, request, now),
   });
-  return { login, registration, parts };
+  return { login, registration };
 }
 
 const buildLogin = (base: Base, parts: FlowParts = flowParts(base)) => buildSignIn(base, parts).login;
 
 const buildRegistration = (base: Base, parts: FlowParts = flowParts(base)) => buildSignIn(base, parts).registration;
 
-const buildOidcCallback = (base: Base, parts: FlowParts = flowParts(base)) => {
-  const { login, registration } = buildSignIn(base, parts);
+const buildOidcCallback = (
+  base: Base,
+  parts: FlowParts = flowParts(base),
+  { login, registration } = buildSignIn(base, parts),
+  settings = buildSettings(base, parts),
+) => {
   const { config, store } = base;
   return createOidcCallback({
     flowDeps: parts,
@@ -146,7 +150,7 @@ const buildOidcCallback = (base: Base, parts: FlowParts = flowParts(base)) => {
     identities: store.identities,
     login,
     registration,
-    settings: buildSettings(base, parts),
+    settings,
     loginLifespanMs: config.loginFlowLifespanMs,
     registrationLifespanMs: config.registrationFlowLifespanMs,
     exchangeSecrets: exchangeSecretsOf(config),
@@ -213,22 +217,25 @@ export function createApp(
 ) {
   const base: Base = { config, store, schemas, extraStrategies: options.strategies ?? [] };
   const parts = flowParts(base);
+  // One login and one registration, each able to finish as the other, and the callback that finishes both.
+  const signIn = buildSignIn(base, parts);
+  const settings = buildSettings(base, parts);
   return {
     config,
     store,
     schemas,
     strategies: parts.strategies,
     sessionService: parts.sessionService,
-    login: buildLogin(base, parts),
-    registration: buildRegistration(base, parts),
-    settings: buildSettings(base, parts),
+    login: signIn.login,
+    registration: signIn.registration,
+    settings,
     recovery: buildRecovery(base, parts),
     verification: buildVerification(base, parts),
     logout: buildBrowserLogout(base, parts),
     identityAdmin: buildIdentityAdmin(base),
     sessionAdmin: buildSessionAdmin(store, config),
     recoveryCodeAdmin: buildRecoveryCodeAdmin(store, config),
-    oidcCallback: buildOidcCallback(base, parts),
+    oidcCallback: buildOidcCallback(base, parts, signIn, settings),
     tokenExchange: createTokenExchange({ flows: store.flows, sessionService: parts.sessionService, secrets: exchangeSecretsOf(config), publicBaseUrl: config.publicBaseUrl }),
   };
 }

@@ -7,7 +7,8 @@
 import { BadRequestError, NotFoundError } from '../errors/index.js';
 import { sessionView } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
-import { exchangeCodeHash, flowIdOfInitCode, openSessionToken, sameHash } from '../session/token-exchange.js';
+import { exchangeCodeHash, flowIdOfInitCode, openSessionToken } from '../session/token-exchange.js';
+import { sameString } from '../util/constant-time.js';
 import type { FlowRepository } from './repository.js';
 
 export interface TokenExchangeDeps {
@@ -26,7 +27,7 @@ export function createTokenExchange(deps: TokenExchangeDeps) {
       const flow = flowId ? await deps.flows.get(flowId) : undefined;
       const pending = flow?.oidc?.exchange;
       // An unknown code, one whose sign-in is not done, and a wrong second code are answered alike.
-      if (!flow?.exchangeCodeHash || !pending || !sameHash(flow.exchangeCodeHash, exchangeCodeHash(initCode)) || !sameHash(pending.returnToCodeHash, exchangeCodeHash(returnToCode))) {
+      if (!flow?.exchangeCodeHash || !pending || !sameString(flow.exchangeCodeHash, exchangeCodeHash(initCode)) || !sameString(pending.returnToCodeHash, exchangeCodeHash(returnToCode))) {
         throw new NotFoundError('no session yet for this code');
       }
       const token = openSessionToken(deps.secrets, pending.sealedToken);

@@ -11,7 +11,7 @@ import { decodeIdentityBody, type IdentityBody } from './admin-body.js';
 import { normalizeIdentifier } from './identifier.js';
 import { identifierTooLong } from './limits.js';
 import { applyPatch, JsonPatchError, parsePointer } from './json-patch.js';
-import { firstFactorsOf, oidcIdentifier, revised, type Identity } from './model.js';
+import { firstFactorsOf, oidcIdentifier, revised, withoutProviderLinks, type Identity, type OidcLink } from './model.js';
 import type { Page } from '../util/page.js';
 import type { Committer } from '../util/writes.js';
 import { events } from '../tracing/events.js';
@@ -181,10 +181,9 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       }
       if (!identifier) throw new BadRequestError('You must provide an identifier to delete this credential.');
       const links = previous.oidc!.providers;
-      const kept = links.filter((link) => oidcIdentifier(link.provider, link.subject) !== identifier);
-      if (kept.length === links.length) throw new NotFoundError(`The identifier \`${identifier}\` was not found among OIDC credentials.`);
-      const { oidc: _all, ...rest } = previous;
-      await save({ ...rest, ...(kept.length ? { oidc: { ...previous.oidc!, providers: kept, updatedAt: now } } : {}), updatedAt: now }, previous);
+      const named = (link: OidcLink) => oidcIdentifier(link.provider, link.subject) === identifier;
+      if (!links.some(named)) throw new NotFoundError(`The identifier \`${identifier}\` was not found among OIDC credentials.`);
+      await save({ ...withoutProviderLinks(previous, named, now), updatedAt: now }, previous);
     },
 
     async delete(id: string): Promise<void> {

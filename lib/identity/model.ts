@@ -34,6 +34,18 @@ export const oidcIdentifier = (provider: string, subject: string) => `${provider
 /** The `oidc` identifiers an identity holds (each claimed in storage). */
 export const oidcIdentifiersOf = (identity: Pick<Identity, 'oidc'>): string[] => (identity.oidc?.providers ?? []).map((link) => oidcIdentifier(link.provider, link.subject));
 
+/** The identity with one more provider account linked (its `oidc` credential made when it is the first). */
+export function withProviderLink(identity: Identity, link: OidcLink, now: Date): Identity {
+  return { ...identity, oidc: { providers: [...(identity.oidc?.providers ?? []), link], createdAt: identity.oidc?.createdAt ?? now, updatedAt: now } };
+}
+
+/** The identity without the provider accounts `dropped` names; without any left, without an `oidc` credential. */
+export function withoutProviderLinks(identity: Identity, dropped: (link: OidcLink) => boolean, now: Date): Identity {
+  const { oidc, ...rest } = identity;
+  const kept = (oidc?.providers ?? []).filter((link) => !dropped(link));
+  return kept.length && oidc ? { ...rest, oidc: { ...oidc, providers: kept, updatedAt: now } } : rest;
+}
+
 /** How many ways to sign in an identity has (a password, each linked provider): the last one is never removed. */
 export const firstFactorsOf = (identity: Pick<Identity, 'password' | 'oidc'>): number => (identity.password ? 1 : 0) + (identity.oidc?.providers.length ?? 0);
 

@@ -7,7 +7,7 @@
  * item. Between the browser's sign-in and the exchange, the session token waits on the flow sealed (AES-256-GCM with a
  * key derived from the server secret), since sessions themselves keep only their token's hash.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 /** What the flow keeps of a finished sign-in until the app exchanges its codes. */
 export interface PendingExchange {
@@ -16,8 +16,6 @@ export interface PendingExchange {
 }
 
 export const exchangeCodeHash = (code: string): string => createHash('sha256').update(code, 'utf8').digest('base64url');
-
-export const sameHash = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /** The init code of a new flow `flowId`: its id (hex) and 32 random bytes. */
 export const newInitCode = (flowId: string): string => `${flowId.replace(/-/g, '')}${randomBytes(32).toString('base64url')}`;

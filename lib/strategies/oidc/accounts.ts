@@ -7,7 +7,7 @@
 import { traitMessages } from '../../flows/common.js';
 import { withAddressVerified } from '../../identity/addresses.js';
 import { anyViolation, traitLimitViolations } from '../../identity/limits.js';
-import { oidcIdentifier, type Identity, type OidcLink } from '../../identity/model.js';
+import { oidcIdentifier, withProviderLink, type Identity, type OidcLink } from '../../identity/model.js';
 import { newIdentity } from '../../identity/new-identity.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import type { IdentitySchema } from '../../identity/schema.js';
@@ -62,8 +62,8 @@ export async function accountFor(
     ...newIdentity(schema, traits, now),
     ...(mapped.metadataPublic !== undefined ? { metadataPublic: mapped.metadataPublic } : {}),
     ...(mapped.metadataAdmin !== undefined ? { metadataAdmin: mapped.metadataAdmin } : {}),
-    oidc: { providers: [{ provider, subject: claims.sub, ...(tokens ? { tokens } : {}) }], createdAt: now, updatedAt: now },
   };
+  identity = withProviderLink(identity, { provider, subject: claims.sub, ...(tokens ? { tokens } : {}) }, now);
   for (const address of mapped.verifiedAddresses) {
     if (identity.verifiableAddresses?.some((a) => a.via === address.via && a.value === address.value)) identity = withAddressVerified(identity, address.value, now);
   }

@@ -6,7 +6,6 @@
  * login flow switching to registration, as Kratos); required traits the mapper left out continue on a registration
  * form; an identifier another account holds is never linked by itself: the browser is sent to sign in to that account.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { callbackUrlOf, type OidcConfig } from '../../config/oidc.js';
 import { BadRequestError, DuplicateIdentifierError, KratosError, NotFoundError } from '../../errors/index.js';
 import { redirectAnswer, withQuery, type FlowAnswer } from '../../flows/answer.js';
@@ -18,11 +17,12 @@ import { isExpired, type FlowRecord } from '../../flows/model.js';
 import type { RegistrationFlows } from '../../flows/registration.js';
 import type { SettingsFlows } from '../../flows/settings.js';
 import type { TokenCipher } from '../../identity/cipher.js';
-import { oidcIdentifier, type Identity, type OidcLink } from '../../identity/model.js';
+import { oidcIdentifier, withProviderLink, type Identity, type OidcLink } from '../../identity/model.js';
 import { exchangeCodeHash, newReturnToCode, sealSessionToken } from '../../session/token-exchange.js';
 import { messages, type UiText } from '../../text/messages.js';
 import { events } from '../../tracing/events.js';
 import { recordFailure } from '../../tracing/span.js';
+import { sameString } from '../../util/constant-time.js';
 import { canonicalUuid } from '../../util/ids.js';
 import { accountFor, type AccountDeps } from './accounts.js';
 import { GROUP } from './index.js';
@@ -44,8 +44,6 @@ export interface OidcCallbackDeps extends AccountDeps {
   /** The server secrets a native app's session token is sealed with until it exchanges its codes. */
   exchangeSecrets: readonly string[];
 }
-
-const sameString = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /** Kratos's words for a provider's own refusal (`oidc/strategy.go`). */
 const providerRefused = (error: string, description: string | null) =>
@@ -87,14 +85,12 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
     return redirectAnswer(flowUiUrl(flowDeps, flow.type, flow.id));
   }
 
-  /** A registration flow for this browser, from a login that found no account (or that continues a registration). */
-  async function registrationFlowFor(flow: FlowRecord, request: FlowRequest, now: Date): Promise<FlowRecord> {
-    if (flow.type === 'registration') return flow;
-    return createFlow(flowDeps, 'registration', 'browser', deps.registrationLifespanMs, { requestUrl: flow.requestUrl }, now, {
+  /** A new browser flow of `type` following `flow`: the same browser (its anti-CSRF token) and the same return_to. */
+  const followUp = (type: 'login' | 'registration', flow: FlowRecord, now: Date) =>
+    createFlow(flowDeps, type, 'browser', type === 'login' ? deps.loginLifespanMs : deps.registrationLifespanMs, { requestUrl: flow.requestUrl }, now, {
       ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
       ...(flow.csrfToken ? { csrfToken: flow.csrfToken } : {}),
     });
-  }
 
   /**
    * The e-mail (or another identifier) is another account's: a new login flow says so (Kratos's 1010016), for the
@@ -102,10 +98,7 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
    */
   async function offerLink(flow: FlowRecord, identity: Identity, provider: ProviderClient, subject: string, now: Date): Promise<FlowAnswer> {
     const duplicate = identity.identifiers?.[0] ?? '';
-    const login = await createFlow(flowDeps, 'login', 'browser', deps.loginLifespanMs, { requestUrl: flow.requestUrl }, now, {
-      ...(flow.returnTo ? { returnTo: flow.returnTo } : {}),
-      ...(flow.csrfToken ? { csrfToken: flow.csrfToken } : {}),
-    });
+    const login = await followUp('login', flow, now);
     const url = flowUiUrl(flowDeps, 'login', login.id);
     // Signing in here to the account that holds the identifier links the provider account to it (./index.ts, onLogin).
     await flowDeps.flows.setOidcState(login.id, { provider: provider.config.id, state: '', nonce: '', link: { subject, identifier: duplicate }, startedAt: now.toISOString() });
@@ -126,9 +119,8 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
       GROUP,
       (identity, fail) => {
         if (holder && holder !== identity.id) throw fail([messages.generic('This account at the provider is linked to another identity already.')]);
-        const links = identity.oidc?.providers ?? [];
-        if (links.some((link) => link.provider === providerId)) throw fail([messages.generic(`The provider "${providerId}" is linked already.`)]);
-        return { ...identity, oidc: { providers: [...links, { provider: providerId, subject, ...(tokens ? { tokens } : {}) }], createdAt: identity.oidc?.createdAt ?? now, updatedAt: now } };
+        if (identity.oidc?.providers.some((link) => link.provider === providerId)) throw fail([messages.generic(`The provider "${providerId}" is linked already.`)]);
+        return withProviderLink(identity, { provider: providerId, subject, ...(tokens ? { tokens } : {}) }, now);
       },
       request,
       now,
@@ -155,7 +147,10 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
       }
       const oidc = flow.oidc!;
       // A settings flow outlives this callback: its state is spent now, so the same answer cannot link twice.
-      if (flow.type === 'settings') await flowDeps.flows.setOidcState(flow.id, { ...oidc, state: '' });
+      if (flow.type === 'settings') {
+        flow = { ...flow, oidc: { ...oidc, state: '' } };
+        await flowDeps.flows.setOidcState(flow.id, flow.oidc!);
+      }
       const providerError = params.get('error');
       if (providerError) {
         const reason = providerRefused(providerError, params.get('error_description'));
@@ -220,7 +215,8 @@ export function createOidcCallback(deps: OidcCallbackDeps) {
         throw new BadRequestError(`The provider did not give what registration needs: ${missing}.`);
       }
       // The form for what is missing, pre-filled; its submit goes through the provider again.
-      const registration = await registrationFlowFor(flow, request, now);
+      // A login that found no account continues on a registration flow; a registration on itself.
+      const registration = flow.type === 'registration' ? flow : await followUp('registration', flow, now);
       await flowDeps.flows.setOidcState(registration.id, { provider: providerId, state: '', nonce: '', traits: account.missing.traits, startedAt: now.toISOString() }, GROUP);
       await flowDeps.flows.saveUi(registration.id, { values: { traits: account.missing.traits }, messages: account.missing.flowMessages, nodeMessages: account.missing.nodeMessages });
       return redirectAnswer(flowUiUrl(flowDeps, 'registration', registration.id));

@@ -11,7 +11,7 @@ import * as oauth from 'oauth4webapi';
 import type { OidcConfig } from '../../config/oidc.js';
 import { callbackUrlOf } from '../../config/oidc.js';
 import { BrowserLocationChangeRequiredError, KratosError, SessionRefreshRequiredError } from '../../errors/index.js';
-import { firstFactorsOf } from '../../identity/model.js';
+import { firstFactorsOf, withoutProviderLinks, withProviderLink } from '../../identity/model.js';
 import { stringField } from '../../flows/common.js';
 import type { OidcFlowState } from '../../flows/model.js';
 import type { FlowRepository } from '../../flows/repository.js';
@@ -97,7 +97,6 @@ export function oidcStrategy(deps: OidcStrategyDeps): Strategy {
     return account;
   }
 
-  const labelOf = (provider: ProviderClient) => provider.label;
   const submittedTraits = (body: Record<string, unknown>) => (isObject(body.traits) ? body.traits : undefined);
 
   return {
@@ -110,9 +109,8 @@ export function oidcStrategy(deps: OidcStrategyDeps): Strategy {
       if (!link || !flow.oidc) return undefined;
       const stored = await deps.identities.getWithCredentials(identityId);
       if (!stored || !(stored.identifiers ?? []).includes(link.identifier)) throw fail([messages.linkedCredentialsMismatch()]);
-      const links = stored.oidc?.providers ?? [];
-      if (links.some((l) => l.provider === flow.oidc!.provider)) return undefined;
-      return { stored, next: { ...stored, oidc: { providers: [...links, { provider: flow.oidc.provider, subject: link.subject }], createdAt: stored.oidc?.createdAt ?? now, updatedAt: now } } };
+      if (stored.oidc?.providers.some((l) => l.provider === flow.oidc!.provider)) return undefined;
+      return { stored, next: withProviderLink(stored, { provider: flow.oidc.provider, subject: link.subject }, now) };
     },
 
     // The provider buttons (login, registration) and link/unlink (settings) send no method, as Kratos's forms.
@@ -120,7 +118,7 @@ export function oidcStrategy(deps: OidcStrategyDeps): Strategy {
 
     login: {
       aal: 'aal1',
-      nodes: () => [...deps.providers.values()].map((p) => providerNode(p.config.id, messages.labelSignInWith(labelOf(p), p.config.id))),
+      nodes: () => [...deps.providers.values()].map((p) => providerNode(p.config.id, messages.labelSignInWith(p.label, p.config.id))),
 
       async authenticate(ctx): Promise<LoginProof> {
         const provider = providerOf(ctx);
@@ -142,8 +140,8 @@ export function oidcStrategy(deps: OidcStrategyDeps): Strategy {
         const linked = new Set((account?.oidc?.providers ?? []).map((link) => link.provider));
         const canUnlink = account ? firstFactorsOf(account) > 1 : false;
         return [...deps.providers.values()].flatMap((p) => {
-          if (!linked.has(p.config.id)) return [input(GROUP, { name: 'link', type: 'submit', value: p.config.id }, messages.labelLink(labelOf(p)))];
-          return canUnlink ? [input(GROUP, { name: 'unlink', type: 'submit', value: p.config.id }, messages.labelUnlink(labelOf(p)))] : [];
+          if (!linked.has(p.config.id)) return [input(GROUP, { name: 'link', type: 'submit', value: p.config.id }, messages.labelLink(p.label))];
+          return canUnlink ? [input(GROUP, { name: 'unlink', type: 'submit', value: p.config.id }, messages.labelUnlink(p.label))] : [];
         });
       },
 
@@ -156,9 +154,7 @@ export function oidcStrategy(deps: OidcStrategyDeps): Strategy {
           const links = identity.oidc?.providers ?? [];
           if (!links.some((link) => link.provider === unlink)) throw ctx.fail([messages.generic(`The provider "${unlink}" is not linked to this account.`)]);
           if (firstFactorsOf(identity) <= 1) throw ctx.fail([messages.generic('The last way to sign in can not be unlinked: add a password or link another provider first.')]);
-          const kept = links.filter((link) => link.provider !== unlink);
-          const { oidc: _dropped, ...rest } = identity;
-          return { identity: kept.length ? { ...rest, oidc: { ...identity.oidc!, providers: kept, updatedAt: ctx.now } } : rest };
+          return { identity: withoutProviderLinks(identity, (link) => link.provider === unlink, ctx.now) };
         }
         const link = stringField(body, 'link');
         const provider = link ? deps.providers.get(link) : undefined;
@@ -175,7 +171,7 @@ export function oidcStrategy(deps: OidcStrategyDeps): Strategy {
           const traits = values.traits ?? flow.oidc.traits;
           return [...traitNodes(schema, traits, 'default'), providerNode(flow.oidc.provider, messages.labelRegistrationContinue())];
         }
-        return [...deps.providers.values()].map((p) => providerNode(p.config.id, messages.labelSignUpWith(labelOf(p), p.config.id)));
+        return [...deps.providers.values()].map((p) => providerNode(p.config.id, messages.labelSignUpWith(p.label, p.config.id)));
       },
 
       async register(ctx) {
