@@ -195,19 +195,19 @@ function safeJson(text: string): unknown {
   }
 }
 
-const SECRETS_VARIABLE = 'SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS';
+const clientSecretsVariable = 'SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS';
 
 /** `{"<provider id>": "<secret>"}`; Apple's entry may be its PEM key (then the client secret is made from it). */
 function readClientSecrets(env: Env, providers: OidcProviderConfig[]): Record<string, string> {
   const raw = readOptionalString(env, 'SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS');
   if (raw === undefined) return {};
   const parsed = safeJson(raw);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`${SECRETS_VARIABLE} must be a JSON object of client secrets by provider id`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`${clientSecretsVariable} must be a JSON object of client secrets by provider id`);
   const secrets: Record<string, string> = {};
   for (const [id, value] of Object.entries(parsed)) {
     const provider = providers.find((p) => p.id === id);
-    if (!provider) throw new ConfigError(`${SECRETS_VARIABLE}: "${id}" is not a configured provider (${VARIABLE})`);
-    if (typeof value !== 'string' || !value) throw new ConfigError(`${SECRETS_VARIABLE}: "${id}" must be a non-empty string`);
+    if (!provider) throw new ConfigError(`${clientSecretsVariable}: "${id}" is not a configured provider (${VARIABLE})`);
+    if (typeof value !== 'string' || !value) throw new ConfigError(`${clientSecretsVariable}: "${id}" must be a non-empty string`);
     if (provider.provider === 'apple' && value.includes('PRIVATE KEY')) provider.applePrivateKey = value;
     else secrets[id] = value;
   }
