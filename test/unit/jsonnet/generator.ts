@@ -9,8 +9,8 @@
  * `error`), for the smaller set of programs evaluated one per process.
  *
  * The generator avoids what go-jsonnet v0.21 and the reference (0.18) do differently (go-behaviour.test.ts covers
- * those): negative slice indices, std.round, std.manifestJsonEx of non-integers, std.base64 of non-ASCII text, and
- * std functions newer than 0.18.
+ * those): negative slice indices, std.round, std.manifestJsonEx of non-integers, std.base64 of non-ASCII text, `$` in
+ * an object outermost inside an array comprehension, and std functions newer than 0.18.
  */
 
 type Scalar = 'number' | 'string' | 'boolean';
@@ -370,7 +370,9 @@ class Generator {
         return `std.range(${this.c.pick([-2, 0, 1, 3])}, ${this.c.pick([-1, 0, 2, 5, 8])})`;
       case 2: {
         const x = this.fresh();
-        const inner = { ...ctx, vars: [...ctx.vars, { name: x, type: 'number' as Type }] };
+        // Jsonnet 0.18 (the reference) knows no `$` in an object a comprehension's body makes outermost (go-jsonnet
+        // does, go-behaviour.test.ts): such an object names no `$` here.
+        const inner = { ...ctx, vars: [...ctx.vars, { name: x, type: 'number' as Type }], dollar: ctx.dollar ?? [] };
         const filter = this.c.chance(50) ? ` if ${this.boolean(d, inner)}` : '';
         return `[${this.number(d, inner)} for ${x} in ${this.numbers(d, ctx)}${filter}]`;
       }
@@ -437,7 +439,9 @@ class Generator {
         return `std.${this.c.pick(['sort', 'set', 'uniq', 'reverse'])}(${this.strings(d, ctx)})`;
       case 6: {
         const x = this.fresh();
-        const inner = { ...ctx, vars: [...ctx.vars, { name: x, type: 'string' as Type }] };
+        // Jsonnet 0.18 (the reference) knows no `$` in an object a comprehension's body makes outermost (go-jsonnet
+        // does, go-behaviour.test.ts): such an object names no `$` here.
+        const inner = { ...ctx, vars: [...ctx.vars, { name: x, type: 'string' as Type }], dollar: ctx.dollar ?? [] };
         const filter = this.c.chance(50) ? ` if ${this.boolean(d, inner)}` : '';
         return `[${this.string(d, inner)} for ${x} in ${this.strings(d, ctx)}${filter}]`;
       }

@@ -103,6 +103,11 @@ describe('std functions newer than jsonnet 0.18, as go-jsonnet v0.21 documents t
 });
 
 describe('where go-jsonnet v0.21 differs from jsonnet 0.18 (go-jsonnet is followed: it is what Kratos runs)', () => {
+  it("`$` in an object made inside an array comprehension's body is that object (0.18: a static error, Unknown variable: $)", () => {
+    expect(run('[{a: x, b: $.a + 1} for x in [1, 2]]')).toEqual([{ a: 1, b: 2 }, { a: 2, b: 3 }]);
+    expect(run('[(local o = {a: x, b: $.a}; o.b) for x in [3]]')).toEqual([3]);
+  });
+
   it('slices take negative indices (0.18: an error)', () => {
     expect(run('[[1, 2, 3][-2:], [1, 2, 3][:-1], "hello"[-3:-1], std.slice([1, 2, 3], -2, null, null)]')).toEqual([[2, 3], [1, 2], 'll', [2, 3]]);
   });
