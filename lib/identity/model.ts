@@ -49,6 +49,54 @@ export function withoutProviderLinks(identity: Identity, dropped: (link: OidcLin
 /** How many ways to sign in an identity has (a password, each linked provider): the last one is never removed. */
 export const firstFactorsOf = (identity: Pick<Identity, 'password' | 'oidc'>): number => (identity.password ? 1 : 0) + (identity.oidc?.providers.length ?? 0);
 
+/**
+ * The credential types Kratos keeps as `{identifiers, config}` that this build stores as they are: each strategy folder
+ * (lib/strategies/<type>) reads and writes its own `config`, in Kratos's shape.
+ */
+export type FactorType = 'totp' | 'lookup_secret' | 'webauthn' | 'passkey';
+export const FACTOR_TYPES: readonly FactorType[] = ['totp', 'lookup_secret', 'webauthn', 'passkey'];
+/** The types whose identifiers are claimed uniquely (a login finds the identity by one: a passkey's user handle). */
+export const CLAIMED_FACTORS: readonly FactorType[] = ['webauthn', 'passkey'];
+
+export interface FactorCredential {
+  identifiers: string[];
+  /** Kratos's `config` of the type (a TOTP URL, lookup codes, WebAuthn keys): only privileged reads load it. */
+  config: Record<string, unknown>;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type Factors = Partial<Record<FactorType, FactorCredential>>;
+
+/**
+ * Kratos's available AAL from the credentials (identity.go's `SetAvailableAAL`): aal2 with a TOTP, lookup codes (even
+ * all used), or a WebAuthn key that is not passwordless. (Code as a second factor counts too while it is enabled: the
+ * session service adds that, as it depends on configuration.)
+ */
+export function availableAalOf(factors: Factors | undefined): 'aal1' | 'aal2' {
+  if (!factors) return 'aal1';
+  if (factors.totp?.config.totp_url || factors.lookup_secret) return 'aal2';
+  const keys = (factors.webauthn?.config.credentials ?? []) as { is_passwordless?: boolean }[];
+  return keys.some((key) => key.is_passwordless === false) ? 'aal2' : 'aal1';
+}
+
+/** What an identity's credentials reach: from its factors when the read has them, else as stored. */
+export const reachableAalOf = (identity: Pick<Identity, 'factors' | 'availableAal'>): 'aal1' | 'aal2' =>
+  identity.factors ? availableAalOf(identity.factors) : (identity.availableAal ?? 'aal1');
+
+/** The claimed factor identifiers of an identity, as `[type, identifier]`. */
+export const claimedFactorsOf = (identity: Pick<Identity, 'factors'>): [FactorType, string][] =>
+  CLAIMED_FACTORS.flatMap((type) => (identity.factors?.[type]?.identifiers ?? []).map((identifier): [FactorType, string] => [type, identifier]));
+
+/** The identity with `type`'s credential set to `credential` (undefined: removed). */
+export function withFactor(identity: Identity, type: FactorType, credential: FactorCredential | undefined): Identity {
+  const factors: Factors = { ...identity.factors };
+  if (credential) factors[type] = credential;
+  else delete factors[type];
+  return { ...identity, factors, availableAal: availableAalOf(factors) };
+}
+
 /** Kratos's verifiable address: one per trait marked `verification.via: email`. */
 export interface VerifiableAddress {
   id: string;
@@ -87,6 +135,13 @@ export interface Identity {
   password?: PasswordCredential;
   /** The provider accounts linked to it (social sign-in); their tokens only on privileged reads. */
   oidc?: OidcCredential;
+  /** Second factors and passkeys (TOTP, lookup codes, WebAuthn keys, passkeys): only on privileged reads. */
+  factors?: Factors;
+  /**
+   * What its credentials can reach (`availableAalOf(factors)`), kept on every read and on its sessions' copy, so that
+   * whoami decides `highest_available` from the session alone. Unset: aal1.
+   */
+  availableAal?: 'aal1' | 'aal2';
   verifiableAddresses?: VerifiableAddress[];
   recoveryAddresses?: RecoveryAddress[];
   /** Storage revision, bumped on every change; guards against lost updates. */
@@ -99,6 +154,7 @@ export interface Identity {
  */
 export function revised(next: Identity, previous: Pick<Identity, 'revision'>): Identity {
   if (next.password && !next.password.hashedPassword) throw new Error('an identity change must carry the password hash it keeps (read it with getWithCredentials)');
+  if (next.availableAal === 'aal2' && !next.factors) throw new Error('an identity change must carry the factors it keeps (read it with getWithCredentials)');
   return { ...next, identifiers: [...new Set(identifiersOf(next))], revision: (previous.revision ?? 1) + 1 };
 }
 
@@ -121,6 +177,7 @@ export function sessionCopyOf(identity: Identity): Identity {
     updatedAt: identity.updatedAt,
     stateChangedAt: identity.stateChangedAt ?? identity.createdAt,
     identifiers: identifiersOf(identity),
+    ...(reachableAalOf(identity) === 'aal2' ? { availableAal: 'aal2' as const } : {}),
     ...(identity.verifiableAddresses || identity.recoveryAddresses
       ? { verifiableAddresses: identity.verifiableAddresses ?? [], recoveryAddresses: identity.recoveryAddresses ?? [] }
       : {}),

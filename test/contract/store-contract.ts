@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { CodesPerFlowExhaustedError, ConcurrentUpdateError, DuplicateIdentifierError, FlowAlreadyUsedError } from '../../lib/errors/index.js';
 import { queuedMessage } from '../../lib/courier/model.js';
 import type { FlowRecord } from '../../lib/flows/model.js';
-import { revised, sessionCopyOf, type Identity } from '../../lib/identity/model.js';
+import { revised, sessionCopyOf, withFactor, type Identity } from '../../lib/identity/model.js';
 import type { Session } from '../../lib/session/model.js';
 import { hashSessionToken, newSessionToken } from '../../lib/session/service.js';
 import type { Store } from '../../lib/store/store.js';
@@ -245,6 +245,39 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         expect(await store.identities.findIdByCredential('oidc', `op2:${subject}`)).toBe(identity.id);
         expect(await store.identities.delete(identity.id)).toBe(true);
         expect(await store.identities.findIdByCredential('oidc', `op2:${subject}`)).toBeUndefined();
+      });
+
+      it('keeps second factors and passkeys for privileged reads, what they reach on every read and session, and claims passkey handles once', async () => {
+        const at = new Date();
+        const handle = randomUUID();
+        const passkey = { identifiers: [handle], config: { credentials: [{ id: 'a2V5', is_passwordless: true }] }, version: 1, createdAt: at, updatedAt: at };
+        const identity = withFactor(identityRecord(unique('factors')), 'passkey', passkey);
+        await store.commit(store.identities.create(identity));
+        expect(await store.identities.findIdByCredential('passkey', handle)).toBe(identity.id);
+        expect((await store.identities.get(identity.id))?.factors).toBeUndefined();
+        expect((await store.identities.get(identity.id))?.availableAal).toBeUndefined();
+        expect((await store.identities.getWithCredentials(identity.id))?.factors).toEqual({ passkey });
+        // Another identity cannot hold the same user handle.
+        const other = withFactor(identityRecord(unique('other')), 'passkey', { ...passkey });
+        await expect(store.commit(store.identities.create(other))).rejects.toThrow(DuplicateIdentifierError);
+        // A TOTP added: aal2 is reachable, on ordinary reads and on a session's copy too.
+        const stored = (await store.identities.getWithCredentials(identity.id))!;
+        const totp = { identifiers: [identity.id], config: { totp_url: 'otpauth://totp/x:y?secret=ABC' }, version: 0, createdAt: at, updatedAt: at };
+        await store.commit(store.identities.update(revised({ ...withFactor(stored, 'totp', totp), updatedAt: at }, stored), stored));
+        const read = (await store.identities.get(identity.id))!;
+        expect(read.availableAal).toBe('aal2');
+        expect(() => revised({ ...read, password: undefined, updatedAt: at }, read)).toThrow(/factors/);
+        const session = sessionRecord(read);
+        await store.commit(store.sessions.add(session.session, session.tokenHash));
+        expect((await store.sessions.getByTokenHash(session.tokenHash))?.identity.availableAal).toBe('aal2');
+        // Removed: the handle is free again; deleted: so is every other claim.
+        const withTotp = (await store.identities.getWithCredentials(identity.id))!;
+        await store.commit(store.identities.update(revised(withFactor(withTotp, 'passkey', undefined), withTotp), withTotp));
+        expect(await store.identities.findIdByCredential('passkey', handle)).toBeUndefined();
+        const again = (await store.identities.getWithCredentials(identity.id))!;
+        await store.commit(store.identities.update(revised(withFactor(again, 'passkey', passkey), again), again));
+        expect(await store.identities.delete(identity.id)).toBe(true);
+        expect(await store.identities.findIdByCredential('passkey', handle)).toBeUndefined();
       });
 
       it('deletes an identity with its claims, once', async () => {

@@ -1,7 +1,7 @@
 /** Identities and their identifier and address claims in DynamoDB. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConcurrentUpdateError, DuplicateIdentifierError } from '../../errors/index.js';
-import { identifiersOf, oidcIdentifiersOf, type Identity } from '../../identity/model.js';
+import { claimedFactorsOf, identifiersOf, oidcIdentifiersOf, type FactorType, type Identity } from '../../identity/model.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import {
   addressClaimItem,
@@ -47,14 +47,15 @@ function identityWrites(
   for (const identifier of before) {
     if (!after.has(identifier)) writes.push(tx.delete(keys.identifier(identifier), conditions.claimedBy(identity.id), () => new ConcurrentUpdateError()));
   }
-  // Linked provider accounts: each claimed by one identity (an account linked elsewhere is a duplicate).
-  const linkedBefore = new Set(change.previous ? oidcIdentifiersOf(change.previous) : []);
-  const linkedAfter = new Set(oidcIdentifiersOf(identity));
-  for (const identifier of linkedAfter) {
-    if (!linkedBefore.has(identifier)) writes.push(tx.put(credentialClaimItem('oidc', identifier, identity.id), conditions.absent, () => new DuplicateIdentifierError()));
+  // Linked provider accounts, passkeys' user handles, WebAuthn identifiers: each claimed by one identity (an account
+  // linked elsewhere is a duplicate).
+  const claimsBefore = new Map(change.previous ? credentialClaimsOf(change.previous) : []);
+  const claimsAfter = new Map(credentialClaimsOf(identity));
+  for (const [key, [type, identifier]] of claimsAfter) {
+    if (!claimsBefore.has(key)) writes.push(tx.put(credentialClaimItem(type, identifier, identity.id), conditions.absent, () => new DuplicateIdentifierError()));
   }
-  for (const identifier of linkedBefore) {
-    if (!linkedAfter.has(identifier)) writes.push(tx.delete(keys.credential('oidc', identifier), conditions.claimedBy(identity.id), () => new ConcurrentUpdateError()));
+  for (const [key, [type, identifier]] of claimsBefore) {
+    if (!claimsAfter.has(key)) writes.push(tx.delete(keys.credential(type, identifier), conditions.claimedBy(identity.id), () => new ConcurrentUpdateError()));
   }
   for (const kind of ADDRESS_KINDS) {
     const had = new Set(change.previous ? addressesOf(change.previous, kind) : []);
@@ -70,6 +71,10 @@ function identityWrites(
 }
 
 const ADDRESS_KINDS: AddressKind[] = ['recovery', 'verification'];
+
+/** The credential claims an identity holds, keyed `<type>#<identifier>`. */
+const credentialClaimsOf = (identity: Identity): [string, ['oidc' | FactorType, string]][] =>
+  [...oidcIdentifiersOf(identity).map((id): ['oidc' | FactorType, string] => ['oidc', id]), ...claimedFactorsOf(identity)].map((claim) => [`${claim[0]}#${claim[1]}`, claim]);
 
 export const addressesOf = (identity: Pick<Identity, 'verifiableAddresses' | 'recoveryAddresses'>, kind: AddressKind): string[] =>
   ((kind === 'recovery' ? identity.recoveryAddresses : identity.verifiableAddresses) ?? []).map((a) => a.value);
@@ -114,16 +119,18 @@ export function createIdentityRepository(client: DynamoDBClient, table: string, 
     unchanged: (identityId, revision) => tx.batch(tx.check(keys.identity(identityId), conditions.revision(revision), () => new ConcurrentUpdateError())),
 
     delete: async (id) => {
-      const current = await reads.getItem(keys.identity(id), ['pk', 'identifiers', 'addresses', 'oidc', 'revision']);
+      const current = await reads.getItem(keys.identity(id), ['pk', 'identifiers', 'addresses', 'oidc', 'factors', 'revision']);
       if (!current) return false;
       const identifiers = JSON.parse(current.identifiers?.S ?? '[]') as string[];
       const stored = itemToIdentityAddresses(current);
       const linked = (JSON.parse(current.oidc?.S ?? 'null') as { providers: { provider: string; subject: string }[] } | null)?.providers ?? [];
+      const factors = JSON.parse(current.factors?.S ?? 'null') as Identity['factors'] | null;
       await transact(client, [
         tx.delete(keys.identity(id), conditions.revision(Number(current.revision?.N ?? 1)), () => new ConcurrentUpdateError()),
         ...identifiers.map((identifier) => tx.delete(keys.identifier(identifier), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
         ...ADDRESS_KINDS.flatMap((kind) => addressesOf(stored, kind).map((value) => tx.delete(keys.address(kind, value), conditions.claimedBy(id), () => new ConcurrentUpdateError()))),
         ...linked.map((link) => tx.delete(keys.credential('oidc', `${link.provider}:${link.subject}`), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
+        ...claimedFactorsOf({ factors: factors ?? undefined }).map(([type, identifier]) => tx.delete(keys.credential(type, identifier), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
       ]);
       return true;
     },

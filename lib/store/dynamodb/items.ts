@@ -9,6 +9,7 @@
  *   ERROR#<id>                         a self-service error shown to a browser (TTL-expired)
  *   ADDRESS#<kind>#email#<address>     uniqueness claim of a recovery or verifiable address -> identity id
  *   CREDENTIAL#oidc#<provider>:<sub>   uniqueness claim of a linked provider account -> identity id
+ *   CREDENTIAL#<passkey|webauthn>#<id> uniqueness claim of a passkey's user handle, a WebAuthn identifier -> identity id
  *   MESSAGE#<id>                       a courier message: queued, then sent or abandoned (TTL-expired after)
  *   SESSIONS#<identity id>#<hour>      the token hashes of an identity's sessions expiring in that hour (read strongly,
  *                                      unlike a GSI, so an identity change reaches every session before it answers)
@@ -19,7 +20,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { CourierMessage } from '../../courier/model.js';
 import type { FlowRecord } from '../../flows/model.js';
-import { addressesFromJson, sessionCopyOf, type Identity, type OidcLink } from '../../identity/model.js';
+import { addressesFromJson, reachableAalOf, sessionCopyOf, type FactorType, type Factors, type Identity, type OidcLink } from '../../identity/model.js';
 import type { Session } from '../../session/model.js';
 
 export type Item = Record<string, AttributeValue>;
@@ -38,7 +39,7 @@ export const keys = {
   /** Which identity holds a recovery or verifiable address (unique, as Kratos's (via, value) indexes). */
   address: (kind: AddressKind, value: string) => ({ pk: { S: `ADDRESS#${kind}#email#${value}` } }),
   /** Which identity holds a credential identifier of another type than the password's (`oidc`: `<provider>:<sub>`). */
-  credential: (type: 'oidc', identifier: string) => ({ pk: { S: `CREDENTIAL#${type}#${identifier}` } }),
+  credential: (type: 'oidc' | FactorType, identifier: string) => ({ pk: { S: `CREDENTIAL#${type}#${identifier}` } }),
 };
 
 /** gsi1 partition of the courier's queue: only queued messages carry it (a sparse index), sorted by when they are due. */
@@ -82,6 +83,7 @@ export const PUBLIC_IDENTITY_ATTRIBUTES = [
   'password_created_at',
   'password_updated_at',
   'oidc',
+  'available_aal',
   'revision',
 ];
 
@@ -116,7 +118,17 @@ export function identityToItem(identity: Identity): Item {
     const tokens = Object.fromEntries(providers.filter((link) => link.tokens).map((link) => [`${link.provider}:${link.subject}`, link.tokens]));
     if (Object.keys(tokens).length > 0) item.oidc_tokens = json(tokens);
   }
+  // Second factors and passkeys (a privileged read's), and what they reach (every read's).
+  if (identity.factors && Object.keys(identity.factors).length > 0) {
+    item.factors = json(Object.fromEntries(Object.entries(identity.factors).map(([type, c]) => [type, { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() }])));
+  }
+  if (reachableAalOf(identity) === 'aal2') item.available_aal = s('aal2');
   return item;
+}
+
+function factorsFromJson(raw: unknown): Factors {
+  const stored = raw as Record<string, { createdAt: string; updatedAt: string }>;
+  return Object.fromEntries(Object.entries(stored).map(([type, c]) => [type, { ...c, createdAt: new Date(c.createdAt), updatedAt: new Date(c.updatedAt) }])) as Factors;
 }
 
 export function itemToIdentity(item: Item): Identity {
@@ -158,11 +170,14 @@ export function itemToIdentity(item: Item): Identity {
       updatedAt: new Date(oidc.updatedAt),
     };
   }
+  const factors = parse(item, 'factors');
+  if (factors) identity.factors = factorsFromJson(factors);
+  if (item.available_aal?.S === 'aal2') identity.availableAal = 'aal2';
   return identity;
 }
 
 /** The claim of one credential identifier of a type other than the password's. */
-export function credentialClaimItem(type: 'oidc', identifier: string, identityId: string): Item {
+export function credentialClaimItem(type: 'oidc' | FactorType, identifier: string, identityId: string): Item {
   return { ...keys.credential(type, identifier), kind: s(`credential_${type}`), identity_id: s(identityId) };
 }
 
@@ -204,6 +219,7 @@ export function identitySnapshot(identity: Identity): unknown {
     stateChangedAt: copy.stateChangedAt!.toISOString(),
     identifiers: copy.identifiers,
     addresses: addressesJson(copy),
+    ...(copy.availableAal ? { availableAal: copy.availableAal } : {}),
   };
 }
 
@@ -252,6 +268,7 @@ function snapshotToIdentity(snapshot: Record<string, unknown>): Identity {
     stateChangedAt: snapshot.stateChangedAt ? new Date(snapshot.stateChangedAt as string) : undefined,
     ...(Array.isArray(snapshot.identifiers) ? { identifiers: snapshot.identifiers as string[] } : {}),
     ...snapshotAddresses(snapshot.addresses),
+    ...(snapshot.availableAal === 'aal2' ? { availableAal: 'aal2' as const } : {}),
   };
 }
 

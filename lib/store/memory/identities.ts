@@ -1,6 +1,6 @@
 /** Identities and their claims in memory, with the DynamoDB store's conditions (lib/store/dynamodb/identity-repository.ts). */
 import { ConcurrentUpdateError, DuplicateIdentifierError } from '../../errors/index.js';
-import { identifiersOf, oidcIdentifiersOf, sessionCopyOf, type Identity } from '../../identity/model.js';
+import { claimedFactorsOf, reachableAalOf, identifiersOf, oidcIdentifiersOf, sessionCopyOf, type Identity } from '../../identity/model.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import { copy, page, type memoryTransactions, type Op } from './core.js';
 import type { MemoryTables } from './tables.js';
@@ -8,6 +8,9 @@ import type { MemoryTables } from './tables.js';
 type AddressKind = 'recovery' | 'verification';
 const ADDRESS_KINDS: AddressKind[] = ['recovery', 'verification'];
 const addressesOf = (identity: Identity, kind: AddressKind) => ((kind === 'recovery' ? identity.recoveryAddresses : identity.verifiableAddresses) ?? []).map((a) => a.value);
+
+/** The credential claims an identity holds (provider accounts, passkeys' user handles), keyed `<type>#<identifier>`. */
+const credentialClaimsOf = (identity: Identity): string[] => [...oidcIdentifiersOf(identity).map((id) => `oidc#${id}`), ...claimedFactorsOf(identity).map(([type, id]) => `${type}#${id}`)];
 
 /** An identity as storing and reading it back gives it: optional fields settled, as a DynamoDB item reads back. */
 export function asStored(identity: Identity): Identity {
@@ -40,6 +43,8 @@ export function asStored(identity: Identity): Identity {
       updatedAt: identity.oidc.updatedAt,
     };
   }
+  if (identity.factors && Object.keys(identity.factors).length > 0) stored.factors = identity.factors;
+  if (reachableAalOf(identity) === 'aal2') stored.availableAal = 'aal2';
   return copy(stored);
 }
 
@@ -48,6 +53,7 @@ function withoutHash(identity: Identity): Identity {
   const out = copy(identity);
   if (out.password) delete out.password.hashedPassword;
   for (const link of out.oidc?.providers ?? []) delete link.tokens;
+  delete out.factors;
   return out;
 }
 
@@ -87,15 +93,14 @@ export function memoryIdentities(t: MemoryTables, tx: ReturnType<typeof memoryTr
     for (const identifier of before) {
       if (!after.has(identifier)) ops.push(releaseOp(`identifier#${identifier}`, t.identifiers, (c) => (c as { identityId?: string } | undefined)?.identityId, identity.id));
     }
-    const linkedBefore = new Set(previous ? oidcIdentifiersOf(previous) : []);
-    const linkedAfter = new Set(oidcIdentifiersOf(identity));
-    for (const identifier of linkedAfter) {
-      if (linkedBefore.has(identifier)) continue;
-      const key = `oidc#${identifier}`;
+    const linkedBefore = new Set(previous ? credentialClaimsOf(previous) : []);
+    const linkedAfter = new Set(credentialClaimsOf(identity));
+    for (const key of linkedAfter) {
+      if (linkedBefore.has(key)) continue;
       ops.push({ key: `credential#${key}`, check: () => (t.credentials.has(key) ? new DuplicateIdentifierError() : undefined), apply: () => t.credentials.set(key, identity.id) });
     }
-    for (const identifier of linkedBefore) {
-      if (!linkedAfter.has(identifier)) ops.push(releaseOp(`credential#oidc#${identifier}`, t.credentials, (holder) => holder as string | undefined, identity.id));
+    for (const key of linkedBefore) {
+      if (!linkedAfter.has(key)) ops.push(releaseOp(`credential#${key}`, t.credentials, (holder) => holder as string | undefined, identity.id));
     }
     for (const kind of ADDRESS_KINDS) {
       const had = new Set(previous ? addressesOf(previous, kind) : []);
@@ -146,7 +151,7 @@ export function memoryIdentities(t: MemoryTables, tx: ReturnType<typeof memoryTr
         { key: `identity#${id}`, check: () => ((t.identities.get(id)?.revision ?? NaN) === (current.revision ?? 1) ? undefined : new ConcurrentUpdateError()), apply: () => t.identities.delete(id) },
         ...identifiersOf(current).map((identifier) => releaseOp(`identifier#${identifier}`, t.identifiers, (c) => (c as { identityId?: string } | undefined)?.identityId, id)),
         ...ADDRESS_KINDS.flatMap((kind) => addressesOf(current, kind).map((value) => releaseOp(`address#${kind}#${value}`, t.addresses, (holder) => holder as string | undefined, id))),
-        ...oidcIdentifiersOf(current).map((identifier) => releaseOp(`credential#oidc#${identifier}`, t.credentials, (holder) => holder as string | undefined, id)),
+        ...credentialClaimsOf(current).map((key) => releaseOp(`credential#${key}`, t.credentials, (holder) => holder as string | undefined, id)),
       ];
       await tx.committer.commit(tx.batch(...ops));
       return true;
