@@ -19,6 +19,7 @@ import { loadSelfServiceConfig, type SelfServiceConfig } from './selfservice.js'
 import { loadThrottleConfig, type ThrottleConfig } from './throttle.js';
 import { loadIdentityConfig, type IdentityConfig } from './identity.js';
 import { loadTracingConfig, type TracingConfig } from './tracing.js';
+import { loadWebAuthnConfig, type WebAuthnMethodsConfig } from './webauthn.js';
 import { redactFromLogs } from '../log/index.js';
 import { readSecretParameters, SECRETS, secretParameters, ssmParameterReader, withSecretValues, withStandIns, type ParameterReader } from './secrets.js';
 import {
@@ -64,6 +65,8 @@ export interface Config {
   oidc: OidcConfig;
   /** SECRETS_CIPHER: the keys social sign-in's provider tokens are encrypted with (none: no token is kept). */
   cipherSecrets: string[];
+  /** Passkeys and WebAuthn keys: their relying parties (set for the methods switched on). */
+  webauthn: WebAuthnMethodsConfig;
   courier: CourierConfig;
   /** SERVE_PUBLIC_TRUSTED_PROXIES: the proxies whose `X-Forwarded-For` names the client (addresses or subnets). */
   trustedProxies: string[];
@@ -116,6 +119,7 @@ export function loadConfig(env: Env = process.env): Config {
     selfservice: loadSelfServiceConfig(env),
     oidc: loadOidcConfig(env, publicBaseUrl),
     cipherSecrets: loadCipherSecrets(env),
+    webauthn: loadWebAuthnConfig(env, publicBaseUrl),
     courier: loadCourierConfig(env),
     trustedProxies: readTrustedProxies(env),
     dynamodb: {

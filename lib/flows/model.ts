@@ -125,6 +125,11 @@ export interface FlowRecord {
   oidc?: OidcFlowState;
   /** What the flow says comes next (recovery: the settings flow; registration: verification). */
   continueWith?: Record<string, unknown>[];
+  /**
+   * What a method keeps on the flow from its creation on, by method (Kratos's `internal_context`): the passkey and
+   * webauthn methods' challenge and user handle, which bind their ceremonies to this flow. Never rendered as such.
+   */
+  methodState?: Record<string, Record<string, unknown>>;
 }
 
 export interface UiNodeAttributes {
@@ -138,7 +143,26 @@ export interface UiNodeAttributes {
   options?: { value: unknown }[];
   maxlength?: number;
   disabled: boolean;
+  /** A button's script call (Kratos's deprecated `onclick`, e.g. `window.oryPasskeyLogin()`), browser flows only. */
+  onclick?: string;
+  /** The global function of webauthn.js a button calls (`oryPasskeyLogin`...). */
+  onclickTrigger?: string;
+  onload?: string;
+  onloadTrigger?: string;
   node_type: 'input';
+}
+
+/** A script node (`type: "script"`): webauthn.js, which the passkey and webauthn methods' buttons call. */
+export interface UiScriptAttributes {
+  src: string;
+  async: boolean;
+  referrerpolicy: string;
+  crossorigin: string;
+  integrity: string;
+  type: string;
+  id: string;
+  nonce: string;
+  node_type: 'script';
 }
 
 /** An anchor node (`type: "a"`): verification's "Continue" once done. */
@@ -156,7 +180,7 @@ export interface UiAnchorAttributes {
 export type NodeGroup = string;
 
 export interface UiNode {
-  type: 'input' | 'a';
+  type: 'input' | 'a' | 'script';
   group: NodeGroup;
   attributes: UiNodeAttributes;
   messages: UiText[];

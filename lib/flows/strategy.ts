@@ -188,6 +188,11 @@ export interface Strategy {
    * `provider`: the provider buttons of Ory's UIs send no method).
    */
   readonly takesUnnamedSubmit?: (body: Record<string, unknown>) => boolean;
+  /**
+   * What the method keeps on a new flow of a type it serves (`FlowRecord.methodState[id]`), written with the flow: the
+   * passkey and webauthn methods' challenge, which binds their ceremonies to the flow. None: undefined.
+   */
+  readonly flowState?: (flow: Pick<FlowRecord, 'type' | 'mode' | 'identityId'>) => Record<string, unknown> | undefined;
 }
 
 /** The strategies of a deployment, in the order their nodes appear, each enabled one once. */

@@ -3,6 +3,7 @@
  * (a `default` group node two methods share, the identifier say, appears once), submitted values echoed back (never
  * a password), messages on their nodes or on the flow. The node builders the strategies use are here too.
  */
+import { randomUUID } from 'node:crypto';
 import type { Identity } from '../identity/model.js';
 import type { IdentitySchema } from '../identity/schema.js';
 import { readPath } from '../identity/schema.js';
@@ -39,6 +40,7 @@ export function input(group: NodeGroup, attributes: Omit<UiNodeAttributes, 'disa
   if (attributes.options) attrs.options = attributes.options;
   if (attributes.maxlength) attrs.maxlength = attributes.maxlength;
   attrs.disabled = attributes.disabled === true;
+  for (const name of ['onclick', 'onclickTrigger', 'onload', 'onloadTrigger'] as const) if (attributes[name]) attrs[name] = attributes[name];
   attrs.node_type = 'input';
   return { type: 'input', group, attributes: attrs, messages: [], meta: label ? { label } : {} };
 }
@@ -46,6 +48,15 @@ export function input(group: NodeGroup, attributes: Omit<UiNodeAttributes, 'disa
 /** An anchor node (`type: "a"`), e.g. verification's "Continue" once done. */
 export function anchor(group: NodeGroup, id: string, href: string, title: UiText): UiNode {
   return { type: 'a', group, attributes: { id, href, title, node_type: 'a' }, messages: [], meta: { label: title } } as unknown as UiNode;
+}
+
+/**
+ * A script node (Kratos's NewScriptField): loaded `async`, without a referrer, checked against `integrity`, with a new
+ * nonce on every render.
+ */
+export function scriptNode(group: NodeGroup, id: string, src: string, integrity: string): UiNode {
+  const attributes = { src, async: true, referrerpolicy: 'no-referrer', crossorigin: 'anonymous', integrity, type: 'text/javascript', id, nonce: randomUUID(), node_type: 'script' };
+  return { type: 'script', group, attributes, messages: [], meta: {} } as unknown as UiNode;
 }
 
 /** A method's submit button: `method=<id>`, in its group. */

@@ -46,8 +46,14 @@ export function withoutProviderLinks(identity: Identity, dropped: (link: OidcLin
   return kept.length && oidc ? { ...rest, oidc: { ...oidc, providers: kept, updatedAt: now } } : rest;
 }
 
-/** How many ways to sign in an identity has (a password, each linked provider): the last one is never removed. */
-export const firstFactorsOf = (identity: Pick<Identity, 'password' | 'oidc'>): number => (identity.password ? 1 : 0) + (identity.oidc?.providers.length ?? 0);
+/**
+ * How many ways to sign in an identity has (a password, each linked provider, each passkey, each passwordless security
+ * key; Kratos's CountActiveFirstFactorCredentials): the last one is never removed.
+ */
+export const firstFactorsOf = (identity: Pick<Identity, 'password' | 'oidc' | 'factors'>): number => {
+  const keys = (type: 'passkey' | 'webauthn') => ((identity.factors?.[type]?.config.credentials ?? []) as { is_passwordless?: boolean }[]).filter((key) => key.is_passwordless === true).length;
+  return (identity.password ? 1 : 0) + (identity.oidc?.providers.length ?? 0) + keys('passkey') + keys('webauthn');
+};
 
 /**
  * The credential types Kratos keeps as `{identifiers, config}` that this build stores as they are: each strategy folder

@@ -23,7 +23,7 @@ export interface JsonSchema {
   required?: string[];
   disableFormField?: boolean;
   'ory.sh/kratos'?: {
-    credentials?: { password?: { identifier?: boolean } };
+    credentials?: { password?: { identifier?: boolean }; webauthn?: { identifier?: boolean }; passkey?: { display_name?: boolean } };
     verification?: { via?: string };
     recovery?: { via?: string };
   };
@@ -45,6 +45,10 @@ export interface TraitField {
   options?: unknown[];
   disabled: boolean;
   passwordIdentifier: boolean;
+  /** `credentials.webauthn.identifier`: a security key's user is named by it (and passwordless keys sign in with it). */
+  webauthnIdentifier?: boolean;
+  /** `credentials.passkey.display_name`: a new passkey is named by it. */
+  passkeyDisplayName?: boolean;
   /** `verification.via` / `recovery.via`: this trait is an address of that kind (`email`). */
   verificationVia?: string;
   recoveryVia?: string;
@@ -199,6 +203,8 @@ export class IdentitySchema {
         options: Array.isArray(property.enum) ? property.enum.slice(0, 500) : undefined,
         disabled: property.disableFormField === true,
         passwordIdentifier: extension?.credentials?.password?.identifier === true,
+        ...(extension?.credentials?.webauthn?.identifier === true ? { webauthnIdentifier: true } : {}),
+        ...(extension?.credentials?.passkey?.display_name === true ? { passkeyDisplayName: true } : {}),
         verificationVia: extension?.verification?.via,
         recoveryVia: extension?.recovery?.via,
       });
@@ -237,6 +243,27 @@ export class IdentitySchema {
   /** The addresses `recovery.via: email` marks, lower-cased. */
   recoveryAddresses(traits: Record<string, unknown>): string[] {
     return this.valuesOf(traits, (f) => f.recoveryVia === 'email').map(normalizeIdentifier);
+  }
+
+  /**
+   * The trait nodes a new passkey takes its name from (Kratos's PasskeyDisplayNameFromSchema): those marked
+   * `passkey.display_name` or `webauthn.identifier`, sorted; else the first trait without a title; else none.
+   */
+  passkeyDisplayNameFields(): string[] {
+    const marked = this.fields.filter((f) => f.passkeyDisplayName || f.webauthnIdentifier).map((f) => f.name);
+    if (marked.length) return marked.sort();
+    const untitled = this.fields.find((f) => !f.title);
+    return untitled ? [untitled.name] : [];
+  }
+
+  /** A passkey's user name from traits: the `passkey.display_name` trait's value, else the `webauthn.identifier` one. */
+  passkeyDisplayName(traits: Record<string, unknown>): string | undefined {
+    return this.valuesOf(traits, (f) => f.passkeyDisplayName === true)[0] ?? this.webauthnIdentifier(traits);
+  }
+
+  /** The `webauthn.identifier` trait's value, lower-cased (Kratos's), if any. */
+  webauthnIdentifier(traits: Record<string, unknown>): string | undefined {
+    return this.valuesOf(traits, (f) => f.webauthnIdentifier === true)[0]?.toLowerCase();
   }
 
   private valuesOf(traits: Record<string, unknown>, which: (field: TraitField) => boolean): string[] {

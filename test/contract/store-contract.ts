@@ -101,6 +101,15 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         await expect(store.flows.create(record)).rejects.toThrow();
       });
 
+      it('keeps what methods put on a new flow (a WebAuthn challenge, a user handle), by method, with the flow', async () => {
+        const record = flowRecord({ methodState: { passkey: { challenge: 'c1', userHandle: 'h1' }, webauthn: { challenge: 'c2' } } });
+        await store.flows.create(record);
+        expect((await store.flows.get(record.id))?.methodState).toEqual({ passkey: { challenge: 'c1', userHandle: 'h1' }, webauthn: { challenge: 'c2' } });
+        const added = flowRecord({ methodState: { passkey: { challenge: 'c3' } } });
+        await store.commit(store.flows.add(added));
+        expect((await store.flows.get(added.id))?.methodState).toEqual({ passkey: { challenge: 'c3' } });
+      });
+
       it('completes an open flow once: a second completion, an expired or a missing flow is FlowAlreadyUsedError', async () => {
         const open = flowRecord();
         await store.flows.create(open);

@@ -332,6 +332,7 @@ export function flowToItem(flow: FlowRecord): Item {
   if (flow.sends !== undefined) item.sends = n(flow.sends);
   if (flow.continueWith?.length) item.continue_with = json(flow.continueWith);
   if (flow.oidc) item.oidc = json(flow.oidc);
+  if (flow.methodState) item.method_state = json(flow.methodState);
   return item;
 }
 
@@ -383,6 +384,7 @@ export function itemToFlow(item: Item): FlowRecord {
   if (item.submissions?.N !== undefined) flow.submissions = Number(item.submissions.N);
   if (item.sends?.N !== undefined) flow.sends = Number(item.sends.N);
   if (item.continue_with) flow.continueWith = parse(item, 'continue_with') as FlowRecord['continueWith'];
+  if (item.method_state) flow.methodState = parse(item, 'method_state') as FlowRecord['methodState'];
   return flow;
 }
 
