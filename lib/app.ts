@@ -101,6 +101,7 @@ function flowParts(base: Base) {
       courier: store.courier,
       commit: store.commit,
       oidc: config.oidc,
+      webauthn: config.webauthn,
     },
     base.extraStrategies,
   );

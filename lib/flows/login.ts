@@ -218,7 +218,7 @@ export function createLoginFlows(deps: LoginDeps) {
     const onward = csrf ? withCsrfCookie(request, csrf) : request;
     const hooked: AfterContext = { flowType: 'login', method: used.method, ...(used.provider ? { provider: used.provider } : {}), flow, request: onward, now, identity: proof.identity, session: issued, writes: [], continueWith: [] };
     // A method that marked this flow may change the identity with the login (a provider account linked).
-    let change: { next: Identity; stored: Identity } | undefined;
+    let change: { next: Identity; stored: Identity } | undefined = proof.change;
     for (const strategy of deps.strategies) change = (await strategy.onLogin?.({ flow, identityId: proof.identity.id, now, fail })) ?? change;
     await deps.hooks.prepare(hooked);
     try {

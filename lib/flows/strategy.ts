@@ -83,6 +83,11 @@ export interface LoginProof {
   identity: Identity;
   /** What the login's own transaction writes besides the session (a failed-attempt counter cleared). */
   writes?: Writes[];
+  /**
+   * The identity as the login leaves it, from its stored form (credentials included): a passkey's signature counter
+   * kept. Stored in the login's transaction in place of its revision check.
+   */
+  change?: { next: Identity; stored: Identity };
   /** Social sign-in: the provider that vouched (on the session's method, and the events). */
   provider?: string;
   /**

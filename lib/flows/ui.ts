@@ -1,6 +1,6 @@
 /**
  * Renders flows as Kratos serialises them: the anti-CSRF node, then every serving strategy's nodes in registry order
- * (a `default` group node two methods share, the identifier say, appears once), submitted values echoed back (never
+ * (a `default` group node two methods share, the identifier say, appears once, as the last of them renders it), submitted values echoed back (never
  * a password), messages on their nodes or on the flow. The node builders the strategies use are here too.
  */
 import { randomUUID } from 'node:crypto';
@@ -91,12 +91,18 @@ export function traitNodes(schema: IdentitySchema, traits: unknown, group: NodeG
  * the one Enter presses.
  */
 function merged(parts: UiNode[][]): UiNode[] {
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   const out: UiNode[] = [];
   for (const node of parts.flat()) {
     const shared = node.group === 'default' && node.type === 'input';
-    if (shared && seen.has(node.attributes.name)) continue;
-    if (shared) seen.add(node.attributes.name);
+    const at = shared ? seen.get(node.attributes.name) : undefined;
+    // A later method's shared node takes the place of the first (Kratos's Upsert): the passkey method's identifier,
+    // which asks the browser for passkeys too (`username webauthn`), stands where the password's was.
+    if (at !== undefined) {
+      out[at] = node;
+      continue;
+    }
+    if (shared) seen.set(node.attributes.name, out.length);
     out.push(node);
   }
   const back = (node: UiNode) => node.type === 'input' && node.attributes.name === 'screen';

@@ -18,7 +18,7 @@ export const PASSWORD = 'correct horse battery staple';
 export const SECRET = 'flow-test-secret-0123456789abcdef';
 
 /** An app on a fresh memory store; recovery and verification on (as npm start runs), configuration overridable. */
-export function memoryApp(env: Record<string, string> = {}, options: AppOptions = {}) {
+export function memoryApp(env: Record<string, string> = {}, options: AppOptions = {}, schemas = new SchemaRegistry([builtinSchema()], 'default')) {
   const config = loadConfig({
     ...TEST_ENV,
     SERVE_PUBLIC_BASE_URL: 'http://127.0.0.1:4433',
@@ -28,7 +28,7 @@ export function memoryApp(env: Record<string, string> = {}, options: AppOptions 
     ...env,
   });
   const store = createMemoryStore();
-  const app = createApp(config, store, new SchemaRegistry([builtinSchema()], 'default'), options);
+  const app = createApp(config, store, schemas, options);
   return { app, store, config };
 }
 export type MemoryApp = ReturnType<typeof memoryApp>;
