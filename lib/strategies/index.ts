@@ -24,6 +24,7 @@ import { passkeyStrategy } from './passkey/index.js';
 import { passwordStrategy } from './password/index.js';
 import type { PasswordCredentials } from './password/repository.js';
 import { profileStrategy } from './profile/index.js';
+import { webauthnStrategy } from './webauthn/index.js';
 
 /** Everything a method may need, built once per cold start; each takes what it uses. */
 export interface StrategyDeps {
@@ -61,6 +62,8 @@ const BUILT: Partial<Record<MethodName, (deps: StrategyDeps) => Strategy>> = {
     }),
   oidc: (deps) => oidcStrategy({ config: deps.oidc, ...oidcClients(deps.oidc), flows: deps.flows, identities: deps.identities }),
   passkey: (deps) => passkeyStrategy({ rp: relyingParty(deps.webauthn.passkey, 'PASSKEY'), publicBaseUrl: deps.publicBaseUrl, identities: deps.identities }),
+  webauthn: (deps) =>
+    webauthnStrategy({ rp: relyingParty(deps.webauthn.webauthn, 'WEBAUTHN'), passwordless: deps.webauthn.webauthnPasswordless, publicBaseUrl: deps.publicBaseUrl, identities: deps.identities }),
 };
 
 /** A method's relying party, which its configuration requires once the method is on. */

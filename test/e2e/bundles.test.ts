@@ -154,6 +154,7 @@ const CASES: Record<string, [ReturnType<typeof v2>, number]> = {
   'ui-settings': [v2('GET', '/ui/settings'), 303],
   'ui-error': [v2('GET', '/ui/error', { query: { id: 'stub:500' } }), 200],
   'ui-welcome': [v2('GET', '/ui/welcome'), 200],
+  'webauthn-script': [v2('GET', '/.well-known/ory/webauthn.js'), 200],
   'cors-preflight': [v2('OPTIONS', '/{proxy+}', { path: '/self-service/login', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } }), 204],
   'admin-identities-list': [v2('GET', '/admin/identities', { headers: admin, query: { page_size: '2' } }), 200],
   'admin-identities-create': [v2('POST', '/admin/identities', { headers: admin, body: { schema_id: 'default', traits: { email: uniqueEmail('bundle') } } }), 201],

@@ -60,6 +60,7 @@ const ROUTES: Array<[string, string]> = [
   ['GET', '/ui/verification'],
   ['GET', '/ui/error'],
   ['GET', '/ui/welcome'],
+  ['GET', '/.well-known/ory/webauthn.js'],
   ['GET', '/health/alive'],
   ['GET', '/health/ready'],
   ['GET', '/admin/identities'],

@@ -47,6 +47,8 @@ describe('configuration from Kratos-named environment variables', () => {
       // No provider configured: none, and providers send users back to the public base URL.
       oidc: { baseRedirectUri: 'https://id.example.com', providers: [], clientSecrets: {} },
       cipherSecrets: [],
+      // Neither passkeys nor security keys on: no relying party.
+      webauthn: { webauthnPasswordless: false },
       logLevel: 'warn',
       tracing: expect.objectContaining({ provider: undefined, serviceName: 'kratos' }),
       browser: expect.objectContaining({ defaultReturnUrl: 'https://id.example.com/ui/welcome', sessionCookieName: 'ory_kratos_session', secureCookies: true }),
