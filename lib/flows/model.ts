@@ -123,6 +123,13 @@ export interface FlowRecord {
   exchangeCodeHash?: string;
   /** Login and registration: a social sign-in started from this flow, awaiting its callback. */
   oidc?: OidcFlowState;
+  /**
+   * What a method keeps on the flow between two of its steps (Kratos's `internal_context`), one entry per method: a TOTP
+   * URL shown for setup, lookup codes awaiting confirmation, a WebAuthn challenge. Never shown to the client.
+   */
+  internal?: Record<string, unknown>;
+  /** Login: the assurance level asked for (`?aal=aal2`: the second factor of a signed-in session); unset: aal1. */
+  requestedAal?: 'aal2';
   /** What the flow says comes next (recovery: the settings flow; registration: verification). */
   continueWith?: Record<string, unknown>[];
 }
