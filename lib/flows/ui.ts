@@ -141,7 +141,7 @@ export function renderFlow(flow: FlowRecord, schema: IdentitySchema, publicBaseU
     view.created_at = flow.issuedAt.toISOString();
     view.updated_at = flow.issuedAt.toISOString();
     view.refresh = flow.refresh ?? false;
-    view.requested_aal = 'aal1';
+    view.requested_aal = flow.requestedAal ?? 'aal1';
   }
   if (flow.type === 'settings') view.identity = options.identity;
   if (flow.active) view.active = flow.active;
