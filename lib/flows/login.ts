@@ -307,7 +307,11 @@ export function createLoginFlows(deps: LoginDeps) {
           : deps.sessions.add(issued.session, issued.tokenHash),
         // The identity the method read (its claim's copy) is still the identity's current revision; or, changed by a
         // method, stored at the revision after the one read.
-        change ? deps.identities.update(revised({ ...change.next, updatedAt: now }, change.stored), change.stored) : deps.identities.unchanged(proof.identity.id, proof.identity.revision),
+        change
+          ? deps.identities.update(revised({ ...change.next, updatedAt: now }, change.stored), change.stored)
+          : proof.update
+            ? deps.identities.update(revised(proof.update, proof.identity), proof.identity)
+            : deps.identities.unchanged(proof.identity.id, proof.identity.revision),
         ...(proof.writes ?? []),
         ...hooked.writes,
       );

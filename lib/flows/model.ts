@@ -162,8 +162,25 @@ export interface UiAnchorAttributes {
  */
 export type NodeGroup = string;
 
+/** An image node (`type: "img"`): the TOTP QR code, as a data URL. */
+export interface UiImageAttributes {
+  id: string;
+  src: string;
+  width: number;
+  height: number;
+  node_type: 'img';
+}
+
+/** A text node (`type: "text"`): the TOTP secret, lookup codes. */
+export interface UiTextAttributes {
+  id: string;
+  text: UiText;
+  node_type: 'text';
+}
+
 export interface UiNode {
-  type: 'input' | 'a';
+  /** `input` and `a` carry UiNodeAttributes or UiAnchorAttributes; `img`, `text` and `script` theirs (cast where built). */
+  type: 'input' | 'a' | 'img' | 'text' | 'script';
   group: NodeGroup;
   attributes: UiNodeAttributes;
   messages: UiText[];

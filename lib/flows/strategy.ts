@@ -90,6 +90,12 @@ export interface LoginProof {
   identity: Identity;
   /** What the login's own transaction writes besides the session (a failed-attempt counter cleared). */
   writes?: Writes[];
+  /**
+   * The identity as this login changes it (a lookup code marked used, a TOTP time step spent), made from `identity` (a
+   * privileged read: `account`): stored at the next revision in the login's own transaction, in place of the check that
+   * `identity` is unchanged.
+   */
+  update?: Identity;
   /** Social sign-in: the provider that vouched (on the session's method, and the events). */
   provider?: string;
   /**
