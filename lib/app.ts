@@ -101,6 +101,7 @@ function flowParts(base: Base) {
       courier: store.courier,
       commit: store.commit,
       oidc: config.oidc,
+      totpIssuer: config.aal.totpIssuer,
     },
     base.extraStrategies,
   );

@@ -86,7 +86,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
     const internal = { ...flow.internal };
     for (const strategy of preparing) {
       if (!renew && internal[strategy.id] !== undefined) continue;
-      const kept = await strategy.settings.prepare!(identity, now);
+      const kept = await strategy.settings.prepare!(identity, schemaOf(deps, flow), now);
       if (kept === undefined && internal[strategy.id] === undefined) continue;
       internal[strategy.id] = kept;
       await deps.flows.setInternal(flow.id, strategy.id, kept);
@@ -152,6 +152,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
           if (request.browser.json) throw new SessionInactiveError();
           return redirectAnswer(withQuery(initUrl(deps, 'login', 'browser'), { return_to: rawReturnTo || undefined }));
         }
+        checkAal(session, deps.requiredAal, deps.publicBaseUrl);
         const returnTo = checkReturnTo(rawReturnTo, deps.browser.allowedReturnUrls, deps.browser.defaultReturnUrl);
         const csrf = csrfFor(request);
         const flow = await createFlow(deps, 'settings', 'browser', deps.lifespanMs, request, now, {

@@ -137,7 +137,7 @@ export interface SettingsStrategy {
    * with its QR code), made for `identity` (credentials included) when the flow is first shown and again after each
    * change it saves; undefined: nothing to keep.
    */
-  prepare?(identity: Identity, now: Date): Promise<unknown>;
+  prepare?(identity: Identity, schema: IdentitySchema, now: Date): Promise<unknown>;
   nodes(ctx: NodeContext): UiNode[];
   /**
    * The identity as the submit changes it (not stored yet), and the values a failure to store it echoes; or

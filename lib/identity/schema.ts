@@ -23,7 +23,13 @@ export interface JsonSchema {
   required?: string[];
   disableFormField?: boolean;
   'ory.sh/kratos'?: {
-    credentials?: { password?: { identifier?: boolean } };
+    credentials?: {
+      password?: { identifier?: boolean };
+      code?: { identifier?: boolean; via?: string };
+      totp?: { account_name?: boolean };
+      webauthn?: { identifier?: boolean };
+      passkey?: { display_name?: boolean };
+    };
     verification?: { via?: string };
     recovery?: { via?: string };
   };
@@ -45,9 +51,22 @@ export interface TraitField {
   options?: unknown[];
   disabled: boolean;
   passwordIdentifier: boolean;
+  /**
+   * The other credential marks of Kratos's schema extension (`credentials.<method>...`): the traits a method reads (the
+   * TOTP account name, a WebAuthn identifier, a passkey's display name, a login code's address).
+   */
+  marks: CredentialMarks;
   /** `verification.via` / `recovery.via`: this trait is an address of that kind (`email`). */
   verificationVia?: string;
   recoveryVia?: string;
+}
+
+export interface CredentialMarks {
+  codeIdentifier?: boolean;
+  codeVia?: string;
+  totpAccountName?: boolean;
+  webauthnIdentifier?: boolean;
+  passkeyDisplayName?: boolean;
 }
 
 export interface TraitViolation {
@@ -199,6 +218,12 @@ export class IdentitySchema {
         options: Array.isArray(property.enum) ? property.enum.slice(0, 500) : undefined,
         disabled: property.disableFormField === true,
         passwordIdentifier: extension?.credentials?.password?.identifier === true,
+        marks: {
+          ...(extension?.credentials?.code?.identifier === true ? { codeIdentifier: true, codeVia: extension.credentials.code.via ?? 'email' } : {}),
+          ...(extension?.credentials?.totp?.account_name === true ? { totpAccountName: true } : {}),
+          ...(extension?.credentials?.webauthn?.identifier === true ? { webauthnIdentifier: true } : {}),
+          ...(extension?.credentials?.passkey?.display_name === true ? { passkeyDisplayName: true } : {}),
+        },
         verificationVia: extension?.verification?.via,
         recoveryVia: extension?.recovery?.via,
       });
@@ -227,6 +252,11 @@ export class IdentitySchema {
   /** The password identifiers of valid traits, trimmed and lower-cased (`A@B.c` and `a@b.c` are one account). */
   passwordIdentifiers(traits: Record<string, unknown>): string[] {
     return this.valuesOf(traits, (f) => f.passwordIdentifier).map(normalizeIdentifier);
+  }
+
+  /** The values of the traits a credential mark names (`totpAccountName`: the TOTP account name), as they are. */
+  markedValues(traits: Record<string, unknown>, mark: keyof CredentialMarks): string[] {
+    return this.valuesOf(traits, (f) => f.marks[mark] !== undefined && f.marks[mark] !== false);
   }
 
   /** The addresses `verification.via: email` marks, lower-cased. */
