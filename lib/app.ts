@@ -102,6 +102,7 @@ function flowParts(base: Base) {
       commit: store.commit,
       oidc: config.oidc,
       webauthn: config.webauthn,
+      totpIssuer: config.aal.totpIssuer,
     },
     base.extraStrategies,
   );
@@ -128,6 +129,7 @@ function buildSignIn(base: Base, parts: FlowParts = flowParts(base)) {
     identities: base.store.identities,
     lifespanMs: base.config.loginFlowLifespanMs,
     identifierFirst: base.config.selfservice.loginStyle === 'identifier_first',
+    whoamiRequiredAal: base.config.aal.whoamiRequiredAal,
     registerInstead: (flow, identity, used, request, now) => registration.completeWith(flow, identity, used, request, now),
   });
   return { login, registration };
@@ -166,6 +168,7 @@ const buildSettings = (base: Base, parts: FlowParts = flowParts(base)) =>
     sessions: base.store.sessions,
     lifespanMs: base.config.settingsFlowLifespanMs,
     privilegedMaxAgeMs: base.config.privilegedSessionMaxAgeMs,
+    requiredAal: base.config.aal.settingsRequiredAal,
   });
 
 const buildRecovery = (base: Base, parts: FlowParts = flowParts(base)) =>

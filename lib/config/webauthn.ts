@@ -3,7 +3,8 @@
  * `selfservice.methods.<method>.config.rp.{id, display_name, origins}` (SELFSERVICE_METHODS_PASSKEY_CONFIG_RP_ID, ...)
  * and `selfservice.methods.webauthn.config.passwordless`. Read whatever the switches say, so that a bad value is named
  * before the method is switched on; required (the id and the display name) only when it is on, as Kratos's schema
- * requires them. Origins default to `<scheme of the public base URL>://<rp id>`, as Kratos's.
+ * requires them. Origins default to `<scheme of the public base URL>://<rp id>`, as Kratos's (its deprecated single
+ * `rp.origin` of the webauthn method is not read: use `rp.origins`).
  */
 import { ConfigError, readBoolean, readList, readOptionalString, type Env } from './env.js';
 
@@ -38,17 +39,16 @@ function readOrigins(env: Env, name: string): string[] {
   return parsed.map((o: string) => o.trim()).filter(Boolean);
 }
 
-function readRelyingParty(env: Env, method: 'PASSKEY' | 'WEBAUTHN', publicBaseUrl: string): RelyingParty | undefined {
+function readRelyingParty(method: 'PASSKEY' | 'WEBAUTHN', env: Env, publicBaseUrl: string): RelyingParty | undefined {
   const prefix = `SELFSERVICE_METHODS_${method}_CONFIG_RP_`;
   const id = readOptionalString(env, `${prefix}ID`);
   const displayName = readOptionalString(env, `${prefix}DISPLAY_NAME`);
   const origins = readOrigins(env, `${prefix}ORIGINS`);
-  // Kratos's deprecated single origin (webauthn only), used when the list is not set.
-  const legacyOrigin = method === 'WEBAUTHN' ? readOptionalString(env, `${prefix}ORIGIN`) : undefined;
   if (id !== undefined && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(id)) {
     throw new ConfigError(`${prefix}ID must be a domain such as example.com or localhost (no scheme, port or path), got "${id}"`);
   }
-  for (const [name, origin] of [...origins.map((o) => [`${prefix}ORIGINS`, o]), ...(legacyOrigin ? [[`${prefix}ORIGIN`, legacyOrigin]] : [])]) {
+  for (const origin of origins) {
+    const name = `${prefix}ORIGINS`;
     let url: URL | undefined;
     try {
       url = new URL(origin);
@@ -64,14 +64,14 @@ function readRelyingParty(env: Env, method: 'PASSKEY' | 'WEBAUTHN', publicBaseUr
   if (!id) throw new ConfigError(`${prefix}ID is required when SELFSERVICE_METHODS_${method}_ENABLED=true (the relying party's domain, e.g. example.com)`);
   if (!displayName) throw new ConfigError(`${prefix}DISPLAY_NAME is required when SELFSERVICE_METHODS_${method}_ENABLED=true (the name authenticators show)`);
   const scheme = new URL(publicBaseUrl).protocol.replace(/:$/, '');
-  const chosen = origins.length ? origins : legacyOrigin ? [legacyOrigin] : [`${scheme}://${id}`];
+  const chosen = origins.length ? origins : [`${scheme}://${id}`];
   return { id, displayName, origins: chosen.map((o) => o.replace(/\/$/, '')) };
 }
 
 export function loadWebAuthnConfig(env: Env, publicBaseUrl: string): WebAuthnMethodsConfig {
   return {
-    passkey: readRelyingParty(env, 'PASSKEY', publicBaseUrl),
-    webauthn: readRelyingParty(env, 'WEBAUTHN', publicBaseUrl),
+    passkey: readRelyingParty('PASSKEY', env, publicBaseUrl),
+    webauthn: readRelyingParty('WEBAUTHN', env, publicBaseUrl),
     webauthnPasswordless: readBoolean(env, 'SELFSERVICE_METHODS_WEBAUTHN_CONFIG_PASSWORDLESS', false),
   };
 }

@@ -83,13 +83,13 @@ export function csrfFor(request: FlowRequest): { token: string; isNew: boolean }
 }
 
 /** A new flow with what the methods serving its type keep on it from the start (a challenge), to be written with it. */
-export function withMethodState(strategies: Strategies, flow: FlowRecord): FlowRecord {
-  const methodState: Record<string, Record<string, unknown>> = {};
+function withFlowState(strategies: Strategies, flow: FlowRecord): FlowRecord {
+  const internal: Record<string, unknown> = {};
   for (const strategy of strategiesFor(strategies, flow.type)) {
     const state = strategy.flowState?.(flow);
-    if (state) methodState[strategy.id] = state;
+    if (state !== undefined) internal[strategy.id] = state;
   }
-  return Object.keys(methodState).length > 0 ? Object.assign(flow, { methodState }) : flow;
+  return Object.keys(internal).length > 0 ? Object.assign(flow, { internal: { ...internal, ...flow.internal } }) : flow;
 }
 
 export async function createFlow(
@@ -113,7 +113,7 @@ export async function createFlow(
     ...(mode === 'browser' && csrf ? { csrfToken: maskCsrfToken(csrf) } : {}),
     ...rest,
   };
-  await deps.flows.create(withMethodState(deps.strategies, flow));
+  await deps.flows.create(withFlowState(deps.strategies, flow));
   return flow;
 }
 
@@ -122,9 +122,12 @@ export async function createFlow(
  * `csrf_token` node carries the cookie's token `csrf` masked afresh.
  */
 export function render(deps: FlowDeps, flow: FlowRecord, csrf?: string, options: RenderOptions = {}): FlowView {
-  // A flow given over to one method (`active`) shows that method's form alone.
+  // A flow given over to one method (`active`) shows that method's form alone; a login shows the factors of the level it
+  // asks for (a second factor's only where the identity has it: the method left its state on the flow when it was made).
   const sources = strategiesFor(deps.strategies, flow.type)
     .filter((strategy) => !flow.active || strategy.id === flow.active)
+    .filter((strategy) => !strategy.login || flow.type !== 'login' || strategy.login.aal === (flow.requestedAal ?? 'aal1'))
+    .filter((strategy) => !flow.requestedAal || flow.internal?.[strategy.id] !== undefined)
     .map((strategy) => strategy[flow.type]);
   return renderFlow(flow, schemaOf(deps, flow), deps.publicBaseUrl, sources, { ...options, csrfToken: flow.mode === 'browser' && csrf ? maskCsrfToken(csrf) : '' });
 }

@@ -16,7 +16,7 @@ import { events } from '../tracing/events.js';
 import { jsonAnswer, redirectAnswer } from './answer.js';
 import { createAddressFlow, type AddressFlowDeps } from './address-flow.js';
 import { flowUiUrl } from './browser.js';
-import { csrfFor, withMethodState } from './common.js';
+import { csrfFor } from './common.js';
 import { maskCsrfToken } from './csrf.js';
 import type { AfterContext } from './hooks.js';
 import type { LoginThrottle } from './throttle.js';
@@ -50,7 +50,7 @@ export function createRecoveryFlows(deps: RecoveryDeps) {
       const issued = deps.sessionService.issue(next, request, now, [{ method: `${method}_recovery`, aal: 'aal1', completedAt: now }]);
       const privilegedUntil = new Date(now.getTime() + deps.privilegedMaxAgeMs);
       const csrf = recovery.mode === 'browser' ? csrfFor(request) : undefined;
-      const settings: FlowRecord = withMethodState(deps.strategies, {
+      const settings: FlowRecord = {
         id: randomUUID(),
         type: 'settings',
         mode: recovery.mode,
@@ -63,7 +63,7 @@ export function createRecoveryFlows(deps: RecoveryDeps) {
         messages: [messages.recoverySucceeded(deps.privilegedMaxAgeMs / 60_000, privilegedUntil)],
         ...(recovery.returnTo ? { returnTo: recovery.returnTo } : {}),
         ...(csrf ? { csrfToken: maskCsrfToken(csrf.token) } : {}),
-      });
+      };
       const hooked: AfterContext = { flowType: 'recovery', method, flow: recovery, request, now, identity: next, session: issued, writes: [], continueWith: [] };
       await deps.hooks.prepare(hooked);
       try {

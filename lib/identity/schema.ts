@@ -23,7 +23,13 @@ export interface JsonSchema {
   required?: string[];
   disableFormField?: boolean;
   'ory.sh/kratos'?: {
-    credentials?: { password?: { identifier?: boolean }; webauthn?: { identifier?: boolean }; passkey?: { display_name?: boolean } };
+    credentials?: {
+      password?: { identifier?: boolean };
+      code?: { identifier?: boolean; via?: string };
+      totp?: { account_name?: boolean };
+      webauthn?: { identifier?: boolean };
+      passkey?: { display_name?: boolean };
+    };
     verification?: { via?: string };
     recovery?: { via?: string };
   };
@@ -45,13 +51,22 @@ export interface TraitField {
   options?: unknown[];
   disabled: boolean;
   passwordIdentifier: boolean;
-  /** `credentials.webauthn.identifier`: a security key's user is named by it (and passwordless keys sign in with it). */
-  webauthnIdentifier?: boolean;
-  /** `credentials.passkey.display_name`: a new passkey is named by it. */
-  passkeyDisplayName?: boolean;
+  /**
+   * The other credential marks of Kratos's schema extension (`credentials.<method>...`): the traits a method reads (the
+   * TOTP account name, a WebAuthn identifier, a passkey's display name, a login code's address).
+   */
+  marks: CredentialMarks;
   /** `verification.via` / `recovery.via`: this trait is an address of that kind (`email`). */
   verificationVia?: string;
   recoveryVia?: string;
+}
+
+export interface CredentialMarks {
+  codeIdentifier?: boolean;
+  codeVia?: string;
+  totpAccountName?: boolean;
+  webauthnIdentifier?: boolean;
+  passkeyDisplayName?: boolean;
 }
 
 export interface TraitViolation {
@@ -203,8 +218,12 @@ export class IdentitySchema {
         options: Array.isArray(property.enum) ? property.enum.slice(0, 500) : undefined,
         disabled: property.disableFormField === true,
         passwordIdentifier: extension?.credentials?.password?.identifier === true,
-        ...(extension?.credentials?.webauthn?.identifier === true ? { webauthnIdentifier: true } : {}),
-        ...(extension?.credentials?.passkey?.display_name === true ? { passkeyDisplayName: true } : {}),
+        marks: {
+          ...(extension?.credentials?.code?.identifier === true ? { codeIdentifier: true, codeVia: extension.credentials.code.via ?? 'email' } : {}),
+          ...(extension?.credentials?.totp?.account_name === true ? { totpAccountName: true } : {}),
+          ...(extension?.credentials?.webauthn?.identifier === true ? { webauthnIdentifier: true } : {}),
+          ...(extension?.credentials?.passkey?.display_name === true ? { passkeyDisplayName: true } : {}),
+        },
         verificationVia: extension?.verification?.via,
         recoveryVia: extension?.recovery?.via,
       });
@@ -235,6 +254,11 @@ export class IdentitySchema {
     return this.valuesOf(traits, (f) => f.passwordIdentifier).map(normalizeIdentifier);
   }
 
+  /** The values of the traits a credential mark names (`totpAccountName`: the TOTP account name), as they are. */
+  markedValues(traits: Record<string, unknown>, mark: keyof CredentialMarks): string[] {
+    return this.valuesOf(traits, (f) => f.marks[mark] !== undefined && f.marks[mark] !== false);
+  }
+
   /** The addresses `verification.via: email` marks, lower-cased. */
   verifiableAddresses(traits: Record<string, unknown>): string[] {
     return this.valuesOf(traits, (f) => f.verificationVia === 'email').map(normalizeIdentifier);
@@ -250,7 +274,7 @@ export class IdentitySchema {
    * `passkey.display_name` or `webauthn.identifier`, sorted; else the first trait without a title; else none.
    */
   passkeyDisplayNameFields(): string[] {
-    const marked = this.fields.filter((f) => f.passkeyDisplayName || f.webauthnIdentifier).map((f) => f.name);
+    const marked = this.fields.filter((f) => f.marks.passkeyDisplayName || f.marks.webauthnIdentifier).map((f) => f.name);
     if (marked.length) return marked.sort();
     const untitled = this.fields.find((f) => !f.title);
     return untitled ? [untitled.name] : [];
@@ -258,12 +282,12 @@ export class IdentitySchema {
 
   /** A passkey's user name from traits: the `passkey.display_name` trait's value, else the `webauthn.identifier` one. */
   passkeyDisplayName(traits: Record<string, unknown>): string | undefined {
-    return this.valuesOf(traits, (f) => f.passkeyDisplayName === true)[0] ?? this.webauthnIdentifier(traits);
+    return this.valuesOf(traits, (f) => f.marks.passkeyDisplayName === true)[0] ?? this.webauthnIdentifier(traits);
   }
 
   /** The `webauthn.identifier` trait's value, lower-cased (Kratos's), if any. */
   webauthnIdentifier(traits: Record<string, unknown>): string | undefined {
-    return this.valuesOf(traits, (f) => f.webauthnIdentifier === true)[0]?.toLowerCase();
+    return this.valuesOf(traits, (f) => f.marks.webauthnIdentifier === true)[0]?.toLowerCase();
   }
 
   private valuesOf(traits: Record<string, unknown>, which: (field: TraitField) => boolean): string[] {

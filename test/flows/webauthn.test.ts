@@ -8,7 +8,7 @@ import { IdentitySchema, SchemaRegistry } from '../../lib/identity/schema.js';
 import { keysOf } from '../../lib/webauthn/credentials.js';
 import webauthnSchema from '../fixtures/webauthn.schema.json' with { type: 'json' };
 import { assert, createCredential, publicKeyOf } from '../support/authenticator.js';
-import { apiRequest, browserRequest, flowOf, memoryApp, messageIds, register, rejection, uniqueEmail } from '../support/flows.js';
+import { apiRequest, browserRequest, flowOf, login, memoryApp, messageIds, register, rejection, uniqueEmail } from '../support/flows.js';
 
 const ENV = { SELFSERVICE_METHODS_WEBAUTHN_ENABLED: 'true', SELFSERVICE_METHODS_WEBAUTHN_CONFIG_RP_ID: 'localhost', SELFSERVICE_METHODS_WEBAUTHN_CONFIG_RP_DISPLAY_NAME: 'Test' };
 const schemas = () => new SchemaRegistry([new IdentitySchema('default', webauthnSchema as never)], 'default');
@@ -71,7 +71,7 @@ describe('security keys as a second factor', () => {
     }
   });
 
-  it('gives browser flows the script and the trigger’s onclick with the options, and offers no login until the second-factor login exists', async () => {
+  it('gives browser flows the script and the trigger’s onclick with the options; the first-factor login offers no key', async () => {
     const { token } = await register(app);
     const browser = browserRequest(undefined, { json: true, sessionToken: token });
     const flow = flowOf(await app.settings.initBrowser(browser, undefined, new Date()));
@@ -80,6 +80,31 @@ describe('security keys as a second factor', () => {
     expect(flow.ui.nodes.filter((n) => n.type === 'script')).toHaveLength(1);
     const login = await app.login.init(apiRequest(), { refresh: false }, new Date());
     expect(login.ui.nodes.some((n) => n.group === 'webauthn')).toBe(false);
+  });
+
+  it('signs in with the key as the second factor after a password: aal2, the session stepped up in place; a replay refused', async () => {
+    const { token, email } = await register(app);
+    const settings = await app.settings.init(apiRequest({ sessionToken: token }), new Date());
+    const { credential, response } = createCredential(publicKeyOf(valueOf(settings, 'webauthn_register_trigger')));
+    const added = await app.settings.submit(settings.id, { webauthn_register: response, webauthn_register_displayname: 'Key' }, apiRequest({ sessionToken: token }), new Date());
+    expect(added.status).toBe(200);
+
+    const first = (await login(app, email)).body as { session_token: string; session: { id: string } };
+    const request = apiRequest({ sessionToken: first.session_token });
+    const flow = await app.login.init(request, { refresh: false, aal: 'aal2' }, new Date());
+    expect(flow.requested_aal).toBe('aal2');
+    const trigger = node(flow, 'webauthn_login_trigger')!;
+    expect(trigger).toMatchObject({ group: 'webauthn', attributes: { type: 'button', onclickTrigger: 'oryWebAuthnLogin' }, meta: { label: { id: 1010008 } } });
+    expect(valueOf(flow, 'identifier')).toBe(email);
+    const options = publicKeyOf(trigger.attributes.value);
+    expect(options).toEqual({ challenge: expect.any(String), timeout: 120000, rpId: 'localhost', allowCredentials: [{ type: 'public-key', id: credential.id.toString('base64url') }], userVerification: 'discouraged' });
+
+    const stale = assert(credential, { ...options, challenge: publicKeyOf(valueOf(settings, 'webauthn_register_trigger')).challenge });
+    expect(messageIds(flowOf(await rejection(app.login.submit(flow.id, { identifier: email, webauthn_login: stale }, request, new Date()))))).toEqual([1010004, 4000043]);
+    const answer = await app.login.submit(flow.id, { identifier: email, webauthn_login: assert(credential, options) }, request, new Date());
+    expect(answer.body).toMatchObject({
+      session: { id: first.session.id, authenticator_assurance_level: 'aal2', authentication_methods: [{ method: 'password', aal: 'aal1' }, { method: 'webauthn', aal: 'aal2' }] },
+    });
   });
 });
 

@@ -43,7 +43,7 @@ const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 /** Kratos's user handle: 64 random letters and digits (randx.AlphaNum), its bytes the WebAuthn user id. */
 const newUserHandle = () => Array.from({ length: 64 }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join('');
 
-const stateOf = (flow: FlowRecord): PasskeyState | undefined => flow.methodState?.[GROUP] as PasskeyState | undefined;
+const stateOf = (flow: FlowRecord): PasskeyState | undefined => flow.internal?.[GROUP] as PasskeyState | undefined;
 
 /** A value Kratos routes on: non-empty (and for `passkey_register`, not the "true" React's SDK sends). */
 const routed = (body: Record<string, unknown>, name: string) => {
@@ -93,7 +93,8 @@ export function passkeyStrategy(deps: PasskeyStrategyDeps): Strategy {
     id: GROUP,
     group: GROUP,
 
-    flowState: (flow) => (flow.type === 'login' ? { challenge: newChallenge() } : { challenge: newChallenge(), userHandle: newUserHandle() }),
+    flowState: (flow) =>
+      flow.type === 'login' && !flow.requestedAal ? { challenge: newChallenge() } : flow.type === 'registration' ? { challenge: newChallenge(), userHandle: newUserHandle() } : undefined,
 
     takesUnnamedSubmit: (body) => ['passkey_login', 'passkey_register', 'passkey_settings_register', 'passkey_remove'].some((name) => routed(body, name)),
 
@@ -126,8 +127,7 @@ export function passkeyStrategy(deps: PasskeyStrategyDeps): Strategy {
         }
         // The signature counter (and clone warning) kept, in the login's own transaction.
         const updated = keys.map((k) => (k === key ? afterAssertion(k, result) : k));
-        const next = withFactor(stored, 'passkey', withKeys(credential, updated, credential.identifiers, ctx.now));
-        return { identity: stored, change: { next, stored } };
+        return { identity: stored, update: withFactor(stored, 'passkey', withKeys(credential, updated, credential.identifiers, ctx.now)) };
       },
     },
 
@@ -168,6 +168,9 @@ export function passkeyStrategy(deps: PasskeyStrategyDeps): Strategy {
 
     settings: {
       readsCredentials: true,
+
+      // A new challenge and user handle for each settings form (Kratos makes them when it renders one).
+      prepare: async () => ({ challenge: newChallenge(), userHandle: newUserHandle() }),
 
       nodes({ flow, schema, account }) {
         const credential = account?.factors?.passkey;
@@ -218,7 +221,11 @@ export function passkeyStrategy(deps: PasskeyStrategyDeps): Strategy {
         if (keys.some((k) => keyIdOf(k).equals(key.id))) throw fail([messages.generic('this security key or passkey is already registered with your account')]);
         const handle = state!.userHandle!;
         const identifiers = [...new Set([...(credential?.identifiers ?? []), handle])];
-        return { identity: withFactor(identity, 'passkey', withKeys(credential, [...keys, storedKey(key, '', true, now)], identifiers, now, Buffer.from(handle))) };
+        return {
+          identity: withFactor(identity, 'passkey', withKeys(credential, [...keys, storedKey(key, '', true, now)], identifiers, now, Buffer.from(handle))),
+          // Kratos adds the method to the session: the key was just used.
+          factor: { method: GROUP, aal: 'aal1' },
+        };
       },
     },
   };

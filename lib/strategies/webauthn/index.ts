@@ -1,8 +1,10 @@
 /**
  * The webauthn method (Kratos's `selfservice/strategy/webauthn`): security keys, added with a name and removed in
  * settings; with `passwordless: true` they also sign up and sign in alone (aal1: the identifier, then the key);
- * otherwise they are a second factor (aal2). Each flow is made with a challenge kept on it (`methodState.webauthn`);
- * a ceremony verifies only against its own flow's. Keys are stored in Kratos's `webauthn` credential, its identifier
+ * otherwise they are a second factor (aal2: a login asking for it offers the signed-in identity's keys). Each flow has a
+ * challenge kept on it (`flow.internal.webauthn`: made with a login or registration flow, for a second-factor login
+ * with the keys it allows, prepared for a settings flow and renewed after each change); a ceremony verifies only
+ * against its own flow's. Keys are stored in Kratos's `webauthn` credential, its identifier
  * the identity's `webauthn.identifier` trait (claimed once), its user handle the identity id's bytes (settings) or a
  * random UUID's (registration), as Kratos makes them. Options as Kratos's: user verification discouraged, 120 s.
  *
@@ -37,11 +39,14 @@ export interface WebAuthnStrategyDeps {
 
 interface WebAuthnState {
   challenge: string;
+  /** A second-factor login: the signed-in identity's keys (ids, base64url) and its webauthn identifier. */
+  allow?: string[];
+  identifier?: string;
   /** Registration: the user handle a new key is made with (a random UUID's bytes, base64url). */
   userHandle?: string;
 }
 
-const stateOf = (flow: FlowRecord): WebAuthnState | undefined => flow.methodState?.[GROUP] as WebAuthnState | undefined;
+const stateOf = (flow: FlowRecord): WebAuthnState | undefined => flow.internal?.[GROUP] as WebAuthnState | undefined;
 const uuidBytes = (uuid: string) => Buffer.from(uuid.replace(/-/g, ''), 'hex');
 const routed = (body: Record<string, unknown>, name: string) => {
   const value = stringField(body, name);
@@ -127,7 +132,7 @@ export function webauthnStrategy(deps: WebAuthnStrategyDeps): Strategy {
       }
     : undefined;
 
-  const login: Strategy['login'] = passwordless
+  const login: NonNullable<Strategy['login']> = passwordless
     ? {
         aal: 'aal1',
         nodes: loginNodes,
@@ -159,25 +164,72 @@ export function webauthnStrategy(deps: WebAuthnStrategyDeps): Strategy {
             throw error;
           }
           const all = keysOf(found.credential).credentials.map((k) => (keyIdOf(k).equals(keyIdOf(key)) ? afterAssertion(k, result) : k));
-          const next = withFactor(found.stored, 'webauthn', withKeys(found.credential, all, found.credential.identifiers, now));
-          return { identity: found.stored, change: { next, stored: found.stored } };
+          return { identity: found.stored, update: withFactor(found.stored, 'webauthn', withKeys(found.credential, all, found.credential.identifiers, now)) };
         },
       }
-    : undefined;
+    : {
+        // A second factor: the signed-in identity's keys that are not passwordless (Kratos's ToWebAuthnFiltered(aal2)).
+        aal: 'aal2',
+
+        secondFactor(identity) {
+          const keys = keysOf(identity.factors?.webauthn).credentials.filter((k) => !k.is_passwordless);
+          if (keys.length === 0) return undefined;
+          return { challenge: newChallenge(), allow: keys.map((k) => keyIdOf(k).toString('base64url')), identifier: identity.factors?.webauthn?.identifiers[0] ?? '' };
+        },
+
+        nodes({ flow }) {
+          const state = stateOf(flow);
+          if (!state?.allow) return [];
+          const options = JSON.stringify(loginOptions({ rp, policy: WEBAUTHN_POLICY, challenge: state.challenge, allow: state.allow.map((id) => ({ id: Buffer.from(id, 'base64url') })) }));
+          return [
+            input('default', { name: 'identifier', type: 'hidden', value: state.identifier ?? '' }),
+            trigger(flow, 'webauthn_login_trigger', 'oryWebAuthnLogin', options, messages.labelSignInWithSecurityKey()),
+            hidden('webauthn_login'),
+            ...script(flow),
+          ];
+        },
+
+        async authenticate({ flow, body, fail, now, account }) {
+          const state = stateOf(flow);
+          const credential = account?.factors?.webauthn;
+          const keys = keysOf(credential).credentials.filter((k) => !k.is_passwordless);
+          if (!account || !credential || keys.length === 0) throw fail([messages.noWebAuthnDevice()]);
+          const response = parseResponse(stringField(body, 'webauthn_login') ?? '', 'assertion');
+          const key = response ? keyNamed(keys, response.rawId) : undefined;
+          if (!state || !response || !key) throw fail([messages.webauthnVerifierWrong()]);
+          let result;
+          try {
+            result = await verifyAssertion({ response, challenge: state.challenge, rp, policy: WEBAUTHN_POLICY, key: verifiableKey(key) });
+          } catch (error) {
+            if (error instanceof CeremonyError) throw fail([messages.webauthnVerifierWrong()]);
+            throw error;
+          }
+          const all = keysOf(credential).credentials.map((k) => (keyIdOf(k).equals(keyIdOf(key)) ? afterAssertion(k, result) : k));
+          return { identity: account, update: withFactor(account, 'webauthn', withKeys(credential, all, credential.identifiers, now)) };
+        },
+      };
 
   return {
     id: GROUP,
     group: GROUP,
 
-    flowState: (flow) => ({ challenge: newChallenge(), ...(flow.type === 'registration' ? { userHandle: uuidBytes(randomUUID()).toString('base64url') } : {}) }),
+    flowState: (flow) =>
+      flow.type === 'registration'
+        ? { challenge: newChallenge(), userHandle: uuidBytes(randomUUID()).toString('base64url') }
+        : flow.type === 'login' && passwordless && !flow.requestedAal
+          ? { challenge: newChallenge() }
+          : undefined,
 
     takesUnnamedSubmit: (body) => ['webauthn_login', 'webauthn_register', 'webauthn_remove'].some((name) => routed(body, name)),
 
-    ...(login ? { login } : {}),
+    login,
     ...(registration ? { registration } : {}),
 
     settings: {
       readsCredentials: true,
+
+      // A new challenge for each settings form (Kratos makes one when it renders it).
+      prepare: async () => ({ challenge: newChallenge() }),
 
       nodes({ flow, account }) {
         const keys = keysOf(account?.factors?.webauthn).credentials;
@@ -225,7 +277,8 @@ export function webauthnStrategy(deps: WebAuthnStrategyDeps): Strategy {
         if (keys.some((k) => keyIdOf(k).equals(key.id))) throw fail([messages.generic('this security key or passkey is already registered with your account')], {}, values);
         const next: FactorCredential = withKeys(credential, [...keys, storedKey(key, displayName, passwordless, now)], [identifier], now, uuidBytes(identity.id));
         const changed: Identity = withFactor(identity, 'webauthn', next);
-        return { identity: changed };
+        // Kratos adds the method to the session (aal2 for a second factor: the session steps up).
+        return { identity: changed, factor: { method: GROUP, aal: passwordless ? 'aal1' : 'aal2' } };
       },
     },
   };
