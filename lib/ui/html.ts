@@ -97,7 +97,15 @@ export function flowMessages(messages: UiText[] | undefined): string {
 
 const INPUT_TYPES = new Set(['text', 'email', 'password', 'tel', 'number', 'url', 'date', 'datetime-local', 'checkbox', 'hidden', 'submit', 'button']);
 
-const GROUP_TITLES: Record<string, string> = { profile: 'Profile', password: 'Password', oidc: 'Sign-in providers', passkey: 'Passkeys', webauthn: 'Security keys' };
+const GROUP_TITLES: Record<string, string> = {
+  profile: 'Profile',
+  password: 'Password',
+  oidc: 'Sign-in providers',
+  totp: 'Authenticator app',
+  lookup_secret: 'Backup recovery codes',
+  webauthn: 'Security keys',
+  passkey: 'Passkeys',
+};
 
 const isScript = (node: UiNodeShape) => node.type === 'script';
 
@@ -160,7 +168,8 @@ export function flowForm(ui: UiContainerShape, options: { focus?: boolean; scrip
     const a = node.attributes;
     if (node.type === 'text') {
       const text = (a.text as UiText | undefined)?.text;
-      parts.push(`<p>${escapeHtml(text)}</p>`);
+      const label = node.meta.label?.text;
+      parts.push(`${label ? `<p class="label">${escapeHtml(label)}</p>` : ''}<p id="${escapeHtml(a.id ?? '')}"><code>${escapeHtml(text)}</code></p>`);
       continue;
     }
     if (node.type === 'a') {

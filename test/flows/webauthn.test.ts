@@ -100,7 +100,7 @@ describe('security keys as a second factor', () => {
     expect(options).toEqual({ challenge: expect.any(String), timeout: 120000, rpId: 'localhost', allowCredentials: [{ type: 'public-key', id: credential.id.toString('base64url') }], userVerification: 'discouraged' });
 
     const stale = assert(credential, { ...options, challenge: publicKeyOf(valueOf(settings, 'webauthn_register_trigger')).challenge });
-    expect(messageIds(flowOf(await rejection(app.login.submit(flow.id, { identifier: email, webauthn_login: stale }, request, new Date()))))).toEqual([1010004, 4000043]);
+    expect(messageIds(flowOf(await rejection(app.login.submit(flow.id, { identifier: email, webauthn_login: stale }, request, new Date()))))).toEqual([4000043]);
     const answer = await app.login.submit(flow.id, { identifier: email, webauthn_login: assert(credential, options) }, request, new Date());
     expect(answer.body).toMatchObject({
       session: { id: first.session.id, authenticator_assurance_level: 'aal2', authentication_methods: [{ method: 'password', aal: 'aal1' }, { method: 'webauthn', aal: 'aal2' }] },

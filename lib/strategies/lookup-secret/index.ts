@@ -60,6 +60,8 @@ export function lookupSecretStrategy(deps: LookupSecretStrategyDeps): Strategy {
   return {
     id: 'lookup_secret',
     group: GROUP,
+    // Its settings buttons decide, with or without a `method` (Kratos ignores it here).
+    takesUnnamedSubmit: (body) => ['lookup_secret_reveal', 'lookup_secret_regenerate', 'lookup_secret_confirm', 'lookup_secret_disable'].some((name) => truthy(body[name])),
 
     login: {
       aal: 'aal2',

@@ -75,6 +75,8 @@ export function totpStrategy(deps: TotpStrategyDeps): Strategy {
   return {
     id: 'totp',
     group: GROUP,
+    // Unlinking posts the button alone (Ory's UIs send no `method` with it).
+    takesUnnamedSubmit: (body) => body.totp_unlink === true || body.totp_unlink === 'true',
 
     login: {
       aal: 'aal2',
