@@ -191,7 +191,8 @@ export function flowForm(ui: UiContainerShape, options: { focus?: boolean; scrip
     }
     if (type === 'button' && typeof a.onclickTrigger === 'string') {
       // A WebAuthn button: webauthn.js runs the ceremony and submits the form itself.
-      parts.push(`<div class="field"><button type="button" name="${escapeHtml(name)}" data-ory-trigger="${escapeHtml(a.onclickTrigger)}"${a.disabled ? ' disabled' : ''}>${escapeHtml(label)}</button></div>`);
+      // Its value is what the script reads (the webauthn method's options).
+      parts.push(`<div class="field"><button type="button" name="${escapeHtml(name)}" value="${escapeHtml(a.value ?? '')}" data-ory-trigger="${escapeHtml(a.onclickTrigger)}"${a.disabled ? ' disabled' : ''}>${escapeHtml(label)}</button></div>`);
       continue;
     }
     if (type === 'submit' || type === 'button') {
