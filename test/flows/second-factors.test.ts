@@ -6,7 +6,7 @@
 import * as OTPAuth from 'otpauth';
 import { FlowValidationError } from '../../lib/errors/index.js';
 import type { FlowView, UiNode } from '../../lib/flows/model.js';
-import { apiRequest, browserRequest, flowOf, login, memoryApp, messageIds, register, rejection, type MemoryApp } from '../support/flows.js';
+import { apiRequest, browserRequest, flowOf, login, memoryApp, messageIds, PASSWORD, register, rejection, type MemoryApp } from '../support/flows.js';
 
 const FACTORS = { SELFSERVICE_METHODS_TOTP_ENABLED: 'true', SELFSERVICE_METHODS_LOOKUP_SECRET_ENABLED: 'true' };
 const STEP_MS = 30_000;
@@ -133,6 +133,21 @@ describe('TOTP', () => {
     const answer = await app.settings.submit(flow.id, { method: 'totp', totp_unlink: 'true' }, request, new Date());
     expect(node(flowOf(answer), 'totp_qr')).toBeDefined();
     await expect(app.sessionService.whoami(aal1, new Date())).resolves.toBeDefined();
+  });
+
+  it('keeps the second factor through a password refresh of the same session (Kratos appends to its AMR)', async () => {
+    const { app } = memoryApp(FACTORS);
+    const { token, email } = await register(app);
+    await enrolTotp(app, token);
+    const request = apiRequest({ sessionToken: token });
+    const flow = await app.login.init(request, { refresh: true }, new Date());
+    expect(flow.ui.messages?.map((m) => m.id)).toEqual([1010003]);
+    const answer = await app.login.submit(flow.id, { method: 'password', identifier: email, password: PASSWORD }, request, new Date());
+    const body = answer.body as { session_token: string; session: { id: string; authenticator_assurance_level: string; authentication_methods: { method: string }[] } };
+    expect(body.session_token).toBe(token);
+    expect(body.session.authentication_methods.map((m) => m.method)).toEqual(['password', 'totp', 'password']);
+    expect(body.session.authenticator_assurance_level).toBe('aal2');
+    await expect(app.settings.init(request, new Date())).resolves.toBeDefined();
   });
 
   it('counts wrong codes against the login throttle', async () => {
