@@ -63,6 +63,7 @@ const ROUTES: Array<[string, string]> = [
   ['GET', '/ui/verification'],
   ['GET', '/ui/error'],
   ['GET', '/ui/welcome'],
+  ['POST', '/ui/sessions'],
   ['GET', '/health/alive'],
   ['GET', '/health/ready'],
   ['GET', '/admin/identities'],

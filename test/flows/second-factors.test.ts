@@ -180,7 +180,11 @@ describe('lookup codes', () => {
     expect(list.text.text).toBe(codes.join(', '));
     // Not saved until confirmed.
     expect((await app.store.identities.getWithCredentials(identityId))?.factors?.lookup_secret).toBeUndefined();
-    await app.settings.submit(flow.id, { method: 'lookup_secret', lookup_secret_confirm: true }, request, new Date());
+    const confirmed = await app.settings.submit(flow.id, { method: 'lookup_secret', lookup_secret_confirm: true }, request, new Date());
+    // Confirmed: the codes leave the flow (the form offers reveal and disable), and cannot be confirmed again.
+    expect(flowOf(confirmed).ui.nodes.filter((n) => n.group === 'lookup_secret').map((n) => (n.attributes as { name?: string }).name)).toEqual(['lookup_secret_reveal', 'lookup_secret_disable']);
+    expect((await app.store.flows.get(flow.id))?.internal?.lookup_secret).toBeUndefined();
+    expect(messageIds(flowOf(await rejection(app.settings.submit(flow.id, { lookup_secret_confirm: true }, request, new Date()))))).toContain(4000014);
     const stored = await app.store.identities.getWithCredentials(identityId);
     expect(JSON.stringify(stored?.factors?.lookup_secret)).not.toContain(codes[0]);
 
