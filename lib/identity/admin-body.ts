@@ -3,6 +3,7 @@
  * `identity/handler.go` does: unknown keys refused, the schema named, traits valid against it, a password given in
  * clear or as an importable bcrypt hash, verified addresses to import. Nothing here stores or hashes anything.
  */
+import { isReadableLegacyHash, legacyHashKind } from '../hashing/legacy.js';
 import { BadRequestError } from '../errors/index.js';
 import { BCRYPT_MAX_PASSWORD_BYTES, bcryptCostOf } from '../hashing/bcrypt.js';
 import { normalizeIdentifier } from './identifier.js';
@@ -57,10 +58,16 @@ function passwordOf(credentials: unknown): PasswordInput | undefined {
     }
     return { clear };
   }
+  // Kratos's other formats (argon2, PBKDF2, scrypt, Firebase scrypt, salted SHA, MD5, HMAC): checked at the first login,
+  // then rehashed with bcrypt at the configured cost.
+  if (typeof hashed === 'string' && legacyHashKind(hashed)) {
+    if (!isReadableLegacyHash(hashed)) throw new BadRequestError(`The hashed password is malformed, or its parameters exceed the allowed bounds (${legacyHashKind(hashed)}).`);
+    return { hash: hashed };
+  }
   const cost = typeof hashed === 'string' ? bcryptCostOf(hashed) : undefined;
   if (cost === undefined || cost < 4 || cost > MAX_IMPORT_BCRYPT_COST) {
     throw new BadRequestError(
-      `The hashed password is not a supported bcrypt hash: only $2a$, $2b$ and $2y$ hashes with a cost from 4 to ${MAX_IMPORT_BCRYPT_COST} can be imported.`,
+      `The hashed password is not a supported hash: bcrypt ($2a$, $2b$, $2y$, cost 4 to ${MAX_IMPORT_BCRYPT_COST}), $argon2id$, $argon2i$, $pbkdf2-sha*$, $scrypt$, $firescrypt$, {SSHA}, {SSHA256}, {SSHA512}, $sha1$, $sha256$, $sha512$, $md5$ or $hmac-*$.`,
     );
   }
   return { hash: hashed as string };

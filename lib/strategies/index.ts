@@ -53,7 +53,7 @@ export interface StrategyDeps {
 
 const BUILT: Partial<Record<MethodName, (deps: StrategyDeps) => Strategy>> = {
   profile: (deps) => profileStrategy({ registrationStyle: deps.registrationStyle }),
-  password: (deps) => passwordStrategy({ hasher: deps.hasher, policy: deps.passwordPolicy, flows: deps.flows, credentials: deps.passwords, throttle: deps.throttle }),
+  password: (deps) => passwordStrategy({ hasher: deps.hasher, identities: deps.identities, policy: deps.passwordPolicy, flows: deps.flows, credentials: deps.passwords, throttle: deps.throttle }),
   code: (deps) =>
     codeStrategy({
       config: deps.recovery,

@@ -100,8 +100,22 @@ describe('creating and importing identities', () => {
     expect(wrong.status).toBe(400);
   });
 
+  it('imports an argon2id hash (Kratos\'s vector of "test"), checks it at the first login and stores bcrypt instead', async () => {
+    const email = uniqueEmail('imported-argon2');
+    const hashed = '$argon2id$v=19$m=32,t=2,p=4$cm94YnRVOW5jZzFzcVE4bQ$MNzk5BtR2vUhrp6qQEjRNw';
+    const { data: identity } = await admin.createIdentity({
+      createIdentityBody: { schema_id: 'default', traits: { email }, credentials: { password: { config: { hashed_password: hashed } } } },
+    });
+    expect((await failure(login(email, 'test-wrong'))).status).toBe(400);
+    expect((await login(email, 'test')).data.session.identity!.id).toBe(identity.id);
+    const stored = (await admin.getIdentity({ id: identity.id, includeCredential: ['password'] })).data.credentials?.password?.config as { hashed_password?: string };
+    expect(stored.hashed_password).toMatch(/^\$2[aby]\$04\$/);
+    expect((await login(email, 'test')).data.session.identity!.id).toBe(identity.id);
+  });
+
   it.each([
-    ['an argon2 hash', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'],
+    ['an argon2 hash asking for 2 GiB', '$argon2id$v=19$m=2097152,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'],
+    ['a crypt(3) hash', '$sha512-crypt$rounds=656000$3LVbIAVxR//cRajw$uuNasMW.RYxlGzIRFU1Was70BPSa933AjxhZIGJdJBOlqJAHlgqa0yuiuq5JHF/ryNGryJkj87G9i3G2HPSXg1'],
     ['a bcrypt cost over 15', `$2b$16$${'a'.repeat(53)}`],
     ['a truncated bcrypt hash', '$2b$10$abc'],
   ])('refuses %s with 400', async (_, hashed) => {
@@ -112,7 +126,7 @@ describe('creating and importing identities', () => {
     );
     expect(res.status).toBe(400);
     expectMatchesSchema('errorGeneric', res.data);
-    expect(res.data.error.reason).toContain('not a supported bcrypt hash');
+    expect(res.data.error.reason).toMatch(/not a supported hash|exceed the allowed bounds/);
   });
 
   it('refuses unknown keys, invalid traits and an unknown schema with 400', async () => {

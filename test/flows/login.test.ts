@@ -169,3 +169,32 @@ describe('the anti-CSRF token with a new session', () => {
     expect(refreshed.csrfToken).toBeUndefined();
   });
 });
+
+describe('imported password hashes', () => {
+  // A PBKDF2-SHA256 hash of "test" (a vector of Kratos's hash/hasher_test.go, Apache-2.0) and an SSHA one of "test123".
+  const PBKDF2 = '$pbkdf2-sha256$i=100000,l=32$1jP+5Zxpxgtee/iPxGgOz0RfE9/KJuDElP1ley4VxXc$QJxzfvdbHYBpydCbHoFg3GJEqMFULwskiuqiJctoYpI';
+  const SSHA = '{SSHA}JFZFs0oHzxbMwkSJmYVeI8MnTDy/276a';
+
+  it('are imported, checked at the first login, and replaced with bcrypt in that login', async () => {
+    const { app, store } = memoryApp();
+    for (const [hash, password] of [[PBKDF2, 'test'], [SSHA, 'test123']]) {
+      const email = uniqueEmail('imported');
+      const identity = await app.identityAdmin.create({ schema_id: 'default', traits: { email }, credentials: { password: { config: { hashed_password: hash } } } }, new Date());
+      expect((await rejection(login(app, email, `${password}-wrong`))).name).toBe('FlowValidationError');
+      expect((await store.identities.getWithCredentials(identity.id))?.password?.hashedPassword).toBe(hash);
+      expect((await login(app, email, password)).status).toBe(200);
+      const rehashed = (await store.identities.getWithCredentials(identity.id))?.password?.hashedPassword;
+      expect(rehashed).toMatch(/^\$2[aby]\$04\$/);
+      // The identifier's claim carries the new hash too: the next login is bcrypt's.
+      expect((await login(app, email, password)).status).toBe(200);
+    }
+  });
+
+  it('refuses at import a hash out of bounds or of a format not read here', async () => {
+    const { app } = memoryApp();
+    for (const hash of ['$argon2id$v=19$m=2097152,t=2,p=4$cm94YnRVOW5jZzFzcVE4bQ$MNzk5BtR2vUhrp6qQEjRNw', '$md5-crypt$TVEiiKNb$SN6/pUaRQS/E8Jh46As2C/', 'plaintext']) {
+      const error = await rejection(app.identityAdmin.create({ schema_id: 'default', traits: { email: uniqueEmail('bad-hash') }, credentials: { password: { config: { hashed_password: hash } } } }, new Date()));
+      expect(error).toMatchObject({ status: 400 });
+    }
+  });
+});

@@ -9,6 +9,9 @@
  */
 import { SessionRefreshRequiredError } from '../../errors/index.js';
 import type { PasswordHasher } from '../../hashing/bcrypt.js';
+import { compareLegacyHash, legacyHashKind } from '../../hashing/legacy.js';
+import type { IdentityRepository } from '../../identity/repository.js';
+import { withSpan } from '../../tracing/span.js';
 import { normalizeIdentifier } from '../../identity/identifier.js';
 import { anyViolation, identifierTooLong, traitLimitViolations } from '../../identity/limits.js';
 import { newIdentity } from '../../identity/new-identity.js';
@@ -23,6 +26,8 @@ import type { LoginCredential, PasswordCredentials } from './repository.js';
 
 export interface PasswordStrategyDeps {
   hasher: PasswordHasher;
+  /** The privileged read an imported hash's rehash starts from. */
+  identities: Pick<IdentityRepository, 'getWithCredentials'>;
   policy: PasswordPolicy;
   flows: Pick<FlowRepository, 'get'>;
   credentials: PasswordCredentials;
@@ -86,12 +91,24 @@ export function passwordStrategy(deps: PasswordStrategyDeps): Strategy {
 
         // Unknown identifiers cost one compare at the configured cost and answer exactly like a wrong password.
         const hash = credential?.hashedPassword;
-        const matches = hash ? await hasher.compare(password!, hash) : await hasher.compareWithDummy(password!);
+        const imported = hash ? legacyHashKind(hash) : undefined;
+        const matches = !hash
+          ? await hasher.compareWithDummy(password!)
+          : imported
+            ? await withSpan('hash.compare', { 'hash.type': imported }, () => compareLegacyHash(password!, hash))
+            : await hasher.compare(password!, hash);
         if (!credential || !matches) {
           await deps.throttle?.failed(request, now);
           throw fail([messages.invalidCredentials()]);
         }
-        return { identity: credential.identity, writes: reserved ? [deps.throttle!.succeeded(reserved, now)] : [] };
+        const writes = reserved ? [deps.throttle!.succeeded(reserved, now)] : [];
+        if (!imported) return { identity: credential.identity, writes };
+        // An imported hash of another kind is replaced with bcrypt at the configured cost, in the login's own
+        // transaction (as Kratos rehashes on the first successful login).
+        const stored = await deps.identities.getWithCredentials(credential.identity.id);
+        if (!stored?.password) throw fail([messages.invalidCredentials()]);
+        const rehashed = { ...stored, password: { ...stored.password, hashedPassword: await hasher.hash(password!), updatedAt: now } };
+        return { identity: stored, update: rehashed, writes };
       },
     },
 
@@ -140,7 +157,8 @@ export function passwordStrategy(deps: PasswordStrategyDeps): Strategy {
         const violation = await policy(password, identifiers);
         if (violation) throw fail([], { password: [violation] });
         const current = identity.password?.hashedPassword;
-        if (current && (await hasher.compare(password, current))) throw fail([], { password: [messages.passwordSameAsOld()] });
+        const same = current && (legacyHashKind(current) ? await compareLegacyHash(password, current) : await hasher.compare(password, current));
+        if (same) throw fail([], { password: [messages.passwordSameAsOld()] });
         const hashedPassword = await hasher.hash(password);
         return { identity: { ...identity, password: { identifiers, hashedPassword, createdAt: identity.password?.createdAt ?? now, updatedAt: now } } };
       },

@@ -1,0 +1,207 @@
+/**
+ * The password hashes Kratos imports besides bcrypt (hash/hash_comparator.go), checked with node:crypto only (no native
+ * addon: a Lambda bundle must never need a compiler): argon2id and argon2i, PBKDF2, scrypt, Firebase's scrypt, salted
+ * SHA (`{SSHA}`, `{SSHA256}`, `{SSHA512}`), SHA with a pattern (`$sha1$`, `$sha256$`, `$sha512$`), MD5 (plain or with a
+ * pattern) and HMAC. Each is read exactly as Kratos reads it (its quirks included: plain scrypt's `ln` is N itself,
+ * PBKDF2's `sha224`/`sha384` are SHA3) and within Kratos's bounds on its cost parameters, so an imported hash cannot
+ * make a login allocate or compute without limit. Not here: the `$md5-crypt$`, `$sha256-crypt$`, `$sha512-crypt$`
+ * (crypt(3)) forms and HMAC-MD4 (which OpenSSL 3 no longer offers); they are refused at import.
+ *
+ * Written by hand (the formats' parsing only): no maintained library reads Kratos's encodings, and the algorithms
+ * themselves are node:crypto's.
+ */
+import { argon2, createCipheriv, createHash, createHmac, pbkdf2, scrypt, timingSafeEqual, type BinaryLike } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const pbkdf2Async = promisify(pbkdf2);
+const scryptAsync = (password: BinaryLike, salt: BinaryLike, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) =>
+  new Promise<Buffer>((resolve, reject) => scrypt(password, salt, keylen, options, (error, key) => (error ? reject(error) : resolve(key))));
+const argon2Async = (algorithm: 'argon2id' | 'argon2i', parameters: { message: string; nonce: Buffer; parallelism: number; tagLength: number; memory: number; passes: number }) =>
+  new Promise<Buffer>((resolve, reject) => argon2(algorithm, parameters, (error, key) => (error ? reject(error) : resolve(key))));
+
+// Kratos's bounds (hash/hash_limits.go).
+const MAX_SCRYPT_LOG_N = 17;
+const MAX_SCRYPT_N = 1 << 17;
+const MAX_SCRYPT_R = 8;
+const MAX_SCRYPT_P = 10;
+const MAX_ARGON2_MEMORY_KIB = 1 << 20;
+const MAX_ARGON2_ITERATIONS = 10;
+const MAX_ARGON2_PARALLELISM = 16;
+const MAX_PBKDF2_ITERATIONS = 10_000_000;
+
+/** A hash this module reads: its algorithm, named as Kratos's README names it. */
+export type LegacyHashKind = 'argon2id' | 'argon2i' | 'pbkdf2' | 'scrypt' | 'firescrypt' | 'ssha' | 'sha' | 'md5' | 'hmac';
+
+const KINDS: [RegExp, LegacyHashKind][] = [
+  [/^\$argon2id\$/, 'argon2id'],
+  [/^\$argon2i\$/, 'argon2i'],
+  [/^\$pbkdf2-sha[0-9]{1,3}\$/, 'pbkdf2'],
+  [/^\$scrypt\$/, 'scrypt'],
+  [/^\$firescrypt\$/, 'firescrypt'],
+  [/^\{SSHA(256|512)?\}/, 'ssha'],
+  [/^\$sha(1|256|512)\$/, 'sha'],
+  [/^\$md5\$/, 'md5'],
+  [/^\$hmac-(md5|sha1|sha224|sha256|sha384|sha512)\$/, 'hmac'],
+];
+
+/** Which of these formats `hash` is in; undefined for any other (bcrypt included). */
+export const legacyHashKind = (hash: string): LegacyHashKind | undefined => KINDS.find(([pattern]) => pattern.test(hash))?.[1];
+
+/** A hash that cannot be read (malformed, or its parameters out of bounds). */
+export class InvalidLegacyHashError extends Error {
+  override name = 'InvalidLegacyHashError';
+}
+
+const invalid = (why: string) => new InvalidLegacyHashError(why);
+
+/** Go's base64 decoders, strictly: standard alphabet, with (`padded`) or without padding. */
+function base64(text: string, padded: boolean): Buffer {
+  const pattern = padded ? /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/ : /^[A-Za-z0-9+/]*$/;
+  if (!pattern.test(text) || (!padded && text.length % 4 === 1)) throw invalid('bad base64');
+  return Buffer.from(text, 'base64');
+}
+
+/** `a=1,b=2` with exactly these names, as whole numbers. */
+function params(text: string, names: string[]): number[] {
+  const match = new RegExp(`^${names.map((n) => `${n}=(\\d{1,10})`).join(',')}$`).exec(text);
+  if (!match) throw invalid(`expected ${names.join(',')}`);
+  return match.slice(1).map(Number);
+}
+
+const same = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
+
+const SHA: Record<string, string> = { sha1: 'sha1', sha256: 'sha256', sha512: 'sha512' };
+const PBKDF2_DIGEST: Record<string, string> = { sha1: 'sha1', sha224: 'sha3-224', sha256: 'sha256', sha384: 'sha3-384', sha512: 'sha512' };
+
+/**
+ * Whether `password` matches `hash` (one of the formats above). Throws InvalidLegacyHashError for a hash that cannot
+ * be read; import refuses those (isReadableLegacyHash), so a stored one is never one.
+ */
+export async function compareLegacyHash(password: string, hash: string): Promise<boolean> {
+  return readLegacyHash(hash)(password);
+}
+
+/**
+ * Reads a hash (its format and parameters, nothing computed): the check of its password, or InvalidLegacyHashError.
+ */
+export function readLegacyHash(hash: string): (password: string) => Promise<boolean> {
+  const kind = legacyHashKind(hash);
+  const parts = hash.split('$');
+  switch (kind) {
+    case 'argon2id':
+    case 'argon2i': {
+      if (parts.length !== 6 || parts[2] !== 'v=19') throw invalid('argon2: $argon2id$v=19$m=,t=,p=$salt$hash');
+      const [memory, passes, parallelism] = params(parts[3], ['m', 't', 'p']);
+      if (!memory || memory > MAX_ARGON2_MEMORY_KIB || !passes || passes > MAX_ARGON2_ITERATIONS || !parallelism || parallelism > MAX_ARGON2_PARALLELISM) throw invalid('argon2 parameters out of bounds');
+      const salt = base64(parts[4], false);
+      const expected = base64(parts[5], false);
+      if (salt.length < 8 || expected.length < 4) throw invalid('argon2 salt or key too short');
+      return async (password) => same(await argon2Async(kind, { message: password, nonce: salt, parallelism, tagLength: expected.length, memory: Math.max(memory, 8 * parallelism), passes }), expected);
+    }
+    case 'pbkdf2': {
+      if (parts.length !== 5) throw invalid('pbkdf2: $pbkdf2-<digest>$i=,l=$salt$hash');
+      const digest = PBKDF2_DIGEST[parts[1].slice('pbkdf2-'.length)] ?? 'sha256';
+      const [iterations] = params(parts[2], ['i', 'l']);
+      if (!iterations || iterations > MAX_PBKDF2_ITERATIONS) throw invalid('pbkdf2 iterations out of bounds');
+      const salt = base64(parts[3], false);
+      const expected = base64(parts[4], false);
+      if (expected.length === 0) throw invalid('pbkdf2 key empty');
+      return async (password) => same(await pbkdf2Async(password, salt, iterations, expected.length, digest), expected);
+    }
+    case 'scrypt': {
+      if (parts.length !== 5) throw invalid('scrypt: $scrypt$ln=,r=,p=$salt$hash');
+      // Kratos passes `ln` to scrypt as N itself.
+      const [n, r, p] = params(parts[2], ['ln', 'r', 'p']);
+      if (!n || n > MAX_SCRYPT_N || (n & (n - 1)) !== 0 || !r || r > MAX_SCRYPT_R || !p || p > MAX_SCRYPT_P) throw invalid('scrypt parameters out of bounds');
+      const salt = base64(parts[3], true);
+      const expected = base64(parts[4], true);
+      if (expected.length === 0) throw invalid('scrypt key empty');
+      return async (password) => same(await scryptAsync(password, salt, expected.length, { N: n, r, p, maxmem: 256 * n * r + (1 << 20) }), expected);
+    }
+    case 'firescrypt': {
+      if (parts.length !== 7) throw invalid('firescrypt: $firescrypt$ln=,r=,p=$salt$hash$separator$signerKey');
+      const [logN, r, p] = params(parts[2], ['ln', 'r', 'p']);
+      if (logN > MAX_SCRYPT_LOG_N || !r || r > MAX_SCRYPT_R || !p || p > MAX_SCRYPT_P) throw invalid('firescrypt parameters out of bounds');
+      const salt = base64(parts[3], true);
+      const expected = base64(parts[4], true);
+      const separator = base64(parts[5], true);
+      const signerKey = base64(parts[6], true);
+      const n = 1 << logN;
+      return async (password) => {
+        const key = await scryptAsync(password, Buffer.concat([salt, separator]), 32, { N: n, r, p, maxmem: 256 * n * r + (1 << 20) });
+        // Firebase's hash: the signer key encrypted with AES-256-CTR under the derived key, a zero IV.
+        const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+        return same(Buffer.concat([cipher.update(signerKey), cipher.final()]), expected);
+      };
+    }
+    case 'ssha': {
+      const [, name] = /^\{(SSHA(?:256|512)?)\}/.exec(hash)!;
+      const [algorithm, size] = name === 'SSHA' ? ['sha1', 20] : name === 'SSHA256' ? ['sha256', 32] : ['sha512', 64];
+      const decoded = Buffer.from(hash.slice(name.length + 2), 'base64');
+      if (decoded.length < size + 1) throw invalid('ssha too short');
+      const salt = decoded.subarray(size);
+      return async (password) => same(createHash(algorithm).update(Buffer.concat([Buffer.from(password), salt])).digest(), decoded.subarray(0, size));
+    }
+    case 'sha': {
+      if (parts.length !== 5) throw invalid('sha: $sha256$pf=<base64 pattern>$salt$hash');
+      const pattern = base64(parts[2].replace(/^pf=/, ''), true).toString();
+      if (!parts[2].startsWith('pf=')) throw invalid('sha: pf= expected');
+      const salt = base64(parts[3], true);
+      const expected = base64(parts[4], true);
+      return async (password) => same(createHash(SHA[parts[1]]).update(withPattern(pattern, salt, password)).digest(), expected);
+    }
+    case 'md5': {
+      if (parts.length === 3) {
+        const expected = base64(parts[2], true);
+        return async (password) => same(createHash('md5').update(password).digest(), expected);
+      }
+      if (parts.length !== 5 || !parts[2].startsWith('pf=')) throw invalid('md5: $md5$hash or $md5$pf=$salt$hash');
+      const pattern = base64(parts[2].slice(3), true).toString();
+      const salt = base64(parts[3], true);
+      const expected = base64(parts[4], true);
+      return async (password) => same(createHash('md5').update(withPattern(pattern, salt, password)).digest(), expected);
+    }
+    case 'hmac': {
+      if (parts.length !== 4) throw invalid('hmac: $hmac-<digest>$hash$key');
+      const algorithm = parts[1].slice('hmac-'.length);
+      const expected = base64(parts[2], true);
+      const key = base64(parts[3], true);
+      // Kratos compares the hex of the MAC with the decoded hash.
+      return async (password) => same(Buffer.from(createHmac(algorithm, key).update(password).digest('hex')), expected);
+    }
+    default:
+      throw invalid('not a hash format this build reads');
+  }
+}
+
+/** Every `{SALT}` and `{PASSWORD}` of a pattern replaced, left to right, as Kratos's strings.NewReplacer does. */
+function withPattern(pattern: string, salt: Buffer, password: string): Buffer {
+  const out: Buffer[] = [];
+  let rest = pattern;
+  for (;;) {
+    const at = rest.search(/\{SALT\}|\{PASSWORD\}/);
+    if (at < 0) break;
+    out.push(Buffer.from(rest.slice(0, at)));
+    if (rest.startsWith('{SALT}', at)) {
+      out.push(salt);
+      rest = rest.slice(at + 6);
+    } else {
+      out.push(Buffer.from(password));
+      rest = rest.slice(at + 10);
+    }
+  }
+  out.push(Buffer.from(rest));
+  return Buffer.concat(out);
+}
+
+/** A hash import may accept: one of these formats, readable, its parameters within bounds (nothing is computed). */
+export function isReadableLegacyHash(hash: string): boolean {
+  if (!legacyHashKind(hash)) return false;
+  try {
+    readLegacyHash(hash);
+    return true;
+  } catch (error) {
+    if (error instanceof InvalidLegacyHashError) return false;
+    throw error;
+  }
+}
