@@ -22,6 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { RelyingParty } from '../config/webauthn.js';
+import { withSpan, type SpanHandle } from '../tracing/span.js';
 import { ALGORITHMS, CeremonyError, type AssertionInput, type AssertionResult, type CeremonyPolicy, type NewKey, type RegistrationInput } from './model.js';
 
 export { ALGORITHMS, CeremonyError, PASSKEY_POLICY, WEBAUTHN_POLICY, type AssertionResult, type CeremonyPolicy, type NewKey, type UserVerification } from './model.js';
@@ -117,13 +118,37 @@ export function checkedOrigin(clientDataJSON: string, rp: RelyingParty): string 
 
 
 /** Verifies a registration (attestation) against the flow's challenge; the new key, or CeremonyError. */
-export async function verifyRegistration(input: RegistrationInput): Promise<NewKey> {
-  const origin = checkedOrigin(input.response.response.clientDataJSON, input.rp);
-  return (await import('./verify.js')).verifyRegistrationAt(input, origin);
+export function verifyRegistration(input: RegistrationInput): Promise<NewKey> {
+  return traced('webauthn.verify_registration', input.policy, async () => {
+    const origin = checkedOrigin(input.response.response.clientDataJSON, input.rp);
+    return (await import('./verify.js')).verifyRegistrationAt(input, origin);
+  });
 }
 
 /** Verifies an assertion with `key` against the flow's challenge; what it proved, or CeremonyError. */
-export async function verifyAssertion(input: AssertionInput): Promise<AssertionResult> {
-  const origin = checkedOrigin(input.response.response.clientDataJSON, input.rp);
-  return (await import('./verify.js')).verifyAssertionAt(input, origin);
+export function verifyAssertion(input: AssertionInput): Promise<AssertionResult> {
+  return traced('webauthn.verify_assertion', input.policy, async (span) => {
+    const origin = checkedOrigin(input.response.response.clientDataJSON, input.rp);
+    const result = await (await import('./verify.js')).verifyAssertionAt(input, origin);
+    span.setAttributes({ 'webauthn.clone_warning': result.cloneWarning });
+    return result;
+  });
+}
+
+/**
+ * A ceremony's check in a span of its own: which kind of key, whether it verified and, if not, which check failed
+ * (CeremonyError's words); never the challenge, the origin or any part of the credential.
+ */
+function traced<T>(name: string, policy: CeremonyPolicy, work: (span: SpanHandle) => Promise<T>): Promise<T> {
+  return withSpan(name, { 'webauthn.kind': policy.discoverable ? 'passkey' : 'security_key' }, async (span) => {
+    try {
+      const result = await work(span);
+      span.setAttributes({ 'webauthn.valid': true });
+      return result;
+    } catch (error) {
+      if (!(error instanceof CeremonyError)) throw error;
+      span.setAttributes({ 'webauthn.valid': false, 'webauthn.failure': error.message });
+      throw error;
+    }
+  });
 }
