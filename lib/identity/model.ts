@@ -51,12 +51,16 @@ export const firstFactorsOf = (identity: Pick<Identity, 'password' | 'oidc'>): n
 
 /**
  * The credential types Kratos keeps as `{identifiers, config}` that this build stores as they are: each strategy folder
- * (lib/strategies/<type>) reads and writes its own `config`, in Kratos's shape.
+ * (lib/strategies/<type>) reads and writes its own `config`, in Kratos's shape. `code` is derived from the traits
+ * (lib/identity/addresses.ts `withCodeCredential`), never set by a user.
  */
-export type FactorType = 'totp' | 'lookup_secret' | 'webauthn' | 'passkey';
+export type FactorType = 'totp' | 'lookup_secret' | 'webauthn' | 'passkey' | 'code';
 export const FACTOR_TYPES: readonly FactorType[] = ['totp', 'lookup_secret', 'webauthn', 'passkey'];
-/** The types whose identifiers are claimed uniquely (a login finds the identity by one: a passkey's user handle). */
-export const CLAIMED_FACTORS: readonly FactorType[] = ['webauthn', 'passkey'];
+/**
+ * The types whose identifiers are claimed uniquely (a login finds the identity by one: a passkey's user handle, a code
+ * address).
+ */
+export const CLAIMED_FACTORS: readonly FactorType[] = ['webauthn', 'passkey', 'code'];
 
 export interface FactorCredential {
   identifiers: string[];

@@ -23,7 +23,7 @@ export interface JsonSchema {
   required?: string[];
   disableFormField?: boolean;
   'ory.sh/kratos'?: {
-    credentials?: { password?: { identifier?: boolean } };
+    credentials?: { password?: { identifier?: boolean }; code?: { identifier?: boolean; via?: string } };
     verification?: { via?: string };
     recovery?: { via?: string };
   };
@@ -45,6 +45,8 @@ export interface TraitField {
   options?: unknown[];
   disabled: boolean;
   passwordIdentifier: boolean;
+  /** `credentials.code.identifier` with `via: email`: a code is sent to this trait (passwordless and second-factor codes). */
+  codeVia?: string;
   /** `verification.via` / `recovery.via`: this trait is an address of that kind (`email`). */
   verificationVia?: string;
   recoveryVia?: string;
@@ -163,7 +165,8 @@ export class IdentitySchema {
       throw new SchemaError(`identity schema "${id}" does not compile: ${error instanceof Error ? error.message : String(error)}`);
     }
     this.collect(traits, []);
-    if (!this.fields.some((f) => f.passwordIdentifier)) {
+    // Something must identify an account at login: a password identifier, or (passwordless) a code address.
+    if (!this.fields.some((f) => f.passwordIdentifier || f.codeVia)) {
       throw new SchemaError(`identity schema "${id}" marks no trait as a password identifier ("ory.sh/kratos": {"credentials": {"password": {"identifier": true}}})`);
     }
   }
@@ -199,6 +202,8 @@ export class IdentitySchema {
         options: Array.isArray(property.enum) ? property.enum.slice(0, 500) : undefined,
         disabled: property.disableFormField === true,
         passwordIdentifier: extension?.credentials?.password?.identifier === true,
+        // Kratos's channels are `email` and `sms`; this build mails codes only, so only e-mail traits are code addresses.
+        ...(extension?.credentials?.code?.identifier === true && extension.credentials.code.via === 'email' ? { codeVia: 'email' } : {}),
         verificationVia: extension?.verification?.via,
         recoveryVia: extension?.recovery?.via,
       });
@@ -234,6 +239,11 @@ export class IdentitySchema {
     return this.valuesOf(traits, (f) => f.verificationVia === 'email').map(normalizeIdentifier);
   }
 
+  /** The code addresses (`credentials.code.identifier` with `via: email`), lower-cased, in schema order. */
+  codeAddresses(traits: Record<string, unknown>): string[] {
+    return [...new Set(this.valuesOf(traits, (f) => f.codeVia === 'email').map(normalizeIdentifier))];
+  }
+
   /** The addresses `recovery.via: email` marks, lower-cased. */
   recoveryAddresses(traits: Record<string, unknown>): string[] {
     return this.valuesOf(traits, (f) => f.recoveryVia === 'email').map(normalizeIdentifier);
@@ -250,7 +260,7 @@ export class IdentitySchema {
 
   /** The label of the login identifier node: the identifier trait's title when there is exactly one. */
   identifierLabel(): UiText {
-    const titled = this.fields.filter((f) => f.passwordIdentifier);
+    const titled = this.fields.filter((f) => f.passwordIdentifier || f.codeVia);
     return titled.length === 1 && titled[0].title ? messages.labelFromSchema(titled[0].title, 'identifier') : messages.labelId();
   }
 }
