@@ -37,7 +37,7 @@ import { newCsrfToken } from './csrf.js';
 import type { AfterContext, HookRunner } from './hooks.js';
 import type { FlowRecord, FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
-import { showScreen, startingScreen } from './screens.js';
+import { showScreen, showStep, startingScreen } from './screens.js';
 import { strategyNamed, type LoginProof } from './strategy.js';
 
 export interface LoginDeps extends FlowDeps {
@@ -185,8 +185,9 @@ export function createLoginFlows(deps: LoginDeps) {
     if (!strategy) throw fail([messages.noLoginStrategy()]);
 
     const proof = await strategy.login.authenticate({ flow, body, request, now, read: found.read, fail, schema: schemaOf(deps, flow) });
-    // Identifier first: the identifier taken, the flow shows the methods for it.
+    // Identifier first: the identifier taken, the flow shows the methods for it. A code sent: the flow awaits it.
     if ('next' in proof) return showScreen(deps, flow, proof.next, request);
+    if ('step' in proof) return showStep(deps, proof.step, request);
     attempt.identityId = proof.identity.id;
     const used = { method: strategy.id, aal: strategy.login.aal, ...(proof.provider ? { provider: proof.provider } : {}) };
     if (proof.register) {
@@ -218,12 +219,12 @@ export function createLoginFlows(deps: LoginDeps) {
     const onward = csrf ? withCsrfCookie(request, csrf) : request;
     const hooked: AfterContext = { flowType: 'login', method: used.method, ...(used.provider ? { provider: used.provider } : {}), flow, request: onward, now, identity: proof.identity, session: issued, writes: [], continueWith: [] };
     // A method that marked this flow may change the identity with the login (a provider account linked).
-    let change: { next: Identity; stored: Identity } | undefined;
+    let change: { next: Identity; stored: Identity } | undefined = proof.change;
     for (const strategy of deps.strategies) change = (await strategy.onLogin?.({ flow, identityId: proof.identity.id, now, fail })) ?? change;
     await deps.hooks.prepare(hooked);
     try {
       await deps.commit(
-        deps.flows.complete(flow.id, now),
+        proof.completes ?? deps.flows.complete(flow.id, now),
         deps.sessions.add(issued.session, issued.tokenHash),
         // The identity the method read (its claim's copy) is still the identity's current revision; or, changed by a
         // method, stored at the revision after the one read.

@@ -61,6 +61,16 @@ export interface NextScreen {
   messages?: UiText[];
 }
 
+/**
+ * A submit that moved the flow on without finishing it (the code method: a code sent, the flow now awaits it). The
+ * method stored the move already; the flow answers as Kratos answers such a step (a browser's form post: 303 to the
+ * flow's UI; anything else: 400 with the flow).
+ */
+export interface FlowStep {
+  /** The flow as it now stands (what `saveUi` kept on it included). */
+  step: FlowRecord;
+}
+
 /** A login method (a first factor at aal1, or a second at aal2). */
 export interface LoginStrategy {
   /** The assurance level a login with this method proves (Kratos: password aal1, totp aal2, ...). */
@@ -73,9 +83,9 @@ export interface LoginStrategy {
   readFlow?(flowId: string, body: Record<string, unknown>, request: FlowRequest): Promise<{ flow?: FlowRecord; read?: unknown }>;
   /**
    * The identity a submit proves (with the revision it was read at), or `ctx.fail(...)` thrown; or, for a step of a
-   * two-screen form that proves nothing yet, the screen it moves to.
+   * two-screen form that proves nothing yet, the screen it moves to; or a step of the method's own (a code sent).
    */
-  authenticate(ctx: SubmitContext & { read?: unknown; schema: IdentitySchema }): Promise<LoginProof | { next: NextScreen }>;
+  authenticate(ctx: SubmitContext & { read?: unknown; schema: IdentitySchema }): Promise<LoginProof | { next: NextScreen } | FlowStep>;
 }
 
 export interface LoginProof {
@@ -83,6 +93,16 @@ export interface LoginProof {
   identity: Identity;
   /** What the login's own transaction writes besides the session (a failed-attempt counter cleared). */
   writes?: Writes[];
+  /**
+   * The method's own write that completes the flow, in place of the flow's (the code method spends its code: of two
+   * submissions of one code, one wins); it must fail with FlowAlreadyUsedError as the flow's would.
+   */
+  completes?: Writes;
+  /**
+   * What the login changes of the identity (the code method: the address the code went to, verified), from its stored
+   * form (credentials included): stored at the revision after the one read, in place of the revision check.
+   */
+  change?: { next: Identity; stored: Identity };
   /** Social sign-in: the provider that vouched (on the session's method, and the events). */
   provider?: string;
   /**
@@ -97,9 +117,9 @@ export interface RegistrationStrategy {
   nodes(ctx: NodeContext): UiNode[];
   /**
    * The identity a submit creates (traits valid, credentials made; not stored yet), or `ctx.fail(...)` thrown; or,
-   * for a step of a two-screen form, the screen it moves to.
+   * for a step of a two-screen form, the screen it moves to; or a step of the method's own (a code sent).
    */
-  register(ctx: SubmitContext & { schema: IdentitySchema }): Promise<RegistrationResult | { next: NextScreen }>;
+  register(ctx: SubmitContext & { schema: IdentitySchema }): Promise<RegistrationResult | { next: NextScreen } | FlowStep>;
   /**
    * Whether this method takes a submit that names no method of the flow's (Kratos's profile method takes
    * `screen=previous` alone, which Ory Elements' back button posts, and the legacy `method=profile:back`).
@@ -113,6 +133,8 @@ export interface RegistrationResult {
   provider?: string;
   /** The identity exists already (the provider account is linked to it): the registration becomes its login. */
   login?: boolean;
+  /** The method's own write that completes the flow, in place of the flow's (the code method spends its code). */
+  completes?: Writes;
 }
 
 /** A settings method: it changes the signed-in identity. */

@@ -339,7 +339,7 @@ export function flowToItem(flow: FlowRecord): Item {
 export function codeAttributes(code: NonNullable<FlowRecord['code']>): Item {
   return {
     code_hmac: s(code.hmac),
-    code: json({ expiresAt: code.expiresAt.toISOString(), address: code.address, identityId: code.identityId ?? null }),
+    code: json({ expiresAt: code.expiresAt.toISOString(), address: code.address, identityId: code.identityId ?? null, ...(code.traits ? { traits: code.traits } : {}) }),
   };
 }
 
@@ -377,8 +377,8 @@ export function itemToFlow(item: Item): FlowRecord {
   if (item.oidc) flow.oidc = parse(item, 'oidc') as FlowRecord['oidc'];
   const hmac = optStr(item, 'code_hmac');
   if (hmac) {
-    const code = parse(item, 'code') as { expiresAt: string; address: string; identityId: string | null };
-    flow.code = { hmac, expiresAt: new Date(code.expiresAt), address: code.address, ...(code.identityId ? { identityId: code.identityId } : {}) };
+    const code = parse(item, 'code') as { expiresAt: string; address: string; identityId: string | null; traits?: Record<string, unknown> };
+    flow.code = { hmac, expiresAt: new Date(code.expiresAt), address: code.address, ...(code.identityId ? { identityId: code.identityId } : {}), ...(code.traits ? { traits: code.traits } : {}) };
   }
   if (item.submissions?.N !== undefined) flow.submissions = Number(item.submissions.N);
   if (item.sends?.N !== undefined) flow.sends = Number(item.sends.N);
