@@ -6,7 +6,7 @@ import { sessionView } from '../lib/session/model.js';
 /** GET /sessions/whoami: the session of X-Session-Token, the session cookie, or Authorization: Bearer (in that order). */
 export const handler = httpFunction({ route: '/sessions/whoami' }, async (request) => {
   const now = new Date();
-  const session = await appSessions().whoami(sessionTokenOf(request, appConfig(), now), now);
+  const session = await appSessions().whoami(sessionTokenOf(request, appConfig(), now), now, request.query.return_to);
   return {
     status: 200,
     headers: { 'X-Kratos-Authenticated-Identity-Id': session.identityId },

@@ -101,6 +101,7 @@ function flowParts(base: Base) {
       courier: store.courier,
       commit: store.commit,
       oidc: config.oidc,
+      totpIssuer: config.aal.totpIssuer,
     },
     base.extraStrategies,
   );
@@ -127,6 +128,7 @@ function buildSignIn(base: Base, parts: FlowParts = flowParts(base)) {
     identities: base.store.identities,
     lifespanMs: base.config.loginFlowLifespanMs,
     identifierFirst: base.config.selfservice.loginStyle === 'identifier_first',
+    whoamiRequiredAal: base.config.aal.whoamiRequiredAal,
     registerInstead: (flow, identity, used, request, now) => registration.completeWith(flow, identity, used, request, now),
   });
   return { login, registration };
@@ -165,6 +167,7 @@ const buildSettings = (base: Base, parts: FlowParts = flowParts(base)) =>
     sessions: base.store.sessions,
     lifespanMs: base.config.settingsFlowLifespanMs,
     privilegedMaxAgeMs: base.config.privilegedSessionMaxAgeMs,
+    requiredAal: base.config.aal.settingsRequiredAal,
   });
 
 const buildRecovery = (base: Base, parts: FlowParts = flowParts(base)) =>

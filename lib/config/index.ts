@@ -8,6 +8,7 @@
  * everything else at once, with stand-ins for them (`coldStartConfig`), and the first invocation reads them before
  * anything uses the configuration (`configReady`); from then on `getConfig()` is the configuration with their values.
  */
+import { loadAalConfig, type AalConfig } from './aal.js';
 import { isIP } from 'node:net';
 import { loadBrowserConfig, type BrowserConfig } from './browser.js';
 import { loadCourierConfig, type CourierConfig } from './courier.js';
@@ -60,6 +61,8 @@ export interface Config {
   loginThrottle: ThrottleConfig;
   /** The sign-in methods switched on, and the hooks of each flow. */
   selfservice: SelfServiceConfig;
+  /** The assurance levels whoami and settings require; the TOTP issuer. */
+  aal: AalConfig;
   /** Social sign-in: the providers (read whether or not the method is on, so a bad list is found before it is). */
   oidc: OidcConfig;
   /** SECRETS_CIPHER: the keys social sign-in's provider tokens are encrypted with (none: no token is kept). */
@@ -114,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     recovery: loadRecoveryConfig(env),
     loginThrottle: loadThrottleConfig(env),
     selfservice: loadSelfServiceConfig(env),
+    aal: loadAalConfig(env, publicBaseUrl),
     oidc: loadOidcConfig(env, publicBaseUrl),
     cipherSecrets: loadCipherSecrets(env),
     courier: loadCourierConfig(env),

@@ -415,3 +415,37 @@ export class FlowAlreadyUsedError extends Error {
     super('The flow was completed already');
   }
 }
+
+/**
+ * Kratos's ErrAALNotSatisfied: a session whose identity can reach aal2 (it has a second factor) but which was proven
+ * with one factor, where `highest_available` is required (whoami, settings). Where to get the second factor is said twice,
+ * as Kratos does: in the details and at the top level.
+ */
+export class Aal2RequiredError extends KratosError {
+  override name = 'Aal2RequiredError';
+  constructor(readonly redirectBrowserTo: string) {
+    super(403, {
+      id: 'session_aal2_required',
+      reason:
+        'An active session was found but it does not fulfill the requested Authenticator Assurance Level. Please verify yourself with a second factor to resolve this issue.',
+      message: 'Session does not fulfill the requested Authenticator Assurance Level',
+      details: { redirect_browser_to: redirectBrowserTo },
+    });
+  }
+
+  override body(requestId?: string): unknown {
+    return { ...(super.body(requestId) as object), redirect_browser_to: this.redirectBrowserTo };
+  }
+}
+
+/** `?aal=aal2` without a session: a second factor comes after the first (Kratos's ErrSessionRequiredForHigherAAL). */
+export class SessionRequiredForHigherAalError extends KratosError {
+  override name = 'SessionRequiredForHigherAalError';
+  constructor() {
+    super(401, {
+      id: 'session_aal1_required',
+      reason: 'You can not requested a higher AAL (AAL2/AAL3) without an active session.',
+      message: 'aal2 and aal3 can only be requested if a session exists already',
+    });
+  }
+}

@@ -112,9 +112,12 @@ export async function createFlow(
  * `csrf_token` node carries the cookie's token `csrf` masked afresh.
  */
 export function render(deps: FlowDeps, flow: FlowRecord, csrf?: string, options: RenderOptions = {}): FlowView {
-  // A flow given over to one method (`active`) shows that method's form alone.
+  // A flow given over to one method (`active`) shows that method's form alone; a login shows the factors of the level it
+  // asks for (a second factor's only where the identity has it: the method left its state on the flow when it was made).
   const sources = strategiesFor(deps.strategies, flow.type)
     .filter((strategy) => !flow.active || strategy.id === flow.active)
+    .filter((strategy) => !strategy.login || flow.type !== 'login' || strategy.login.aal === (flow.requestedAal ?? 'aal1'))
+    .filter((strategy) => !flow.requestedAal || flow.internal?.[strategy.id] !== undefined)
     .map((strategy) => strategy[flow.type]);
   return renderFlow(flow, schemaOf(deps, flow), deps.publicBaseUrl, sources, { ...options, csrfToken: flow.mode === 'browser' && csrf ? maskCsrfToken(csrf) : '' });
 }

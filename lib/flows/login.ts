@@ -5,12 +5,23 @@
  * itself in one transaction (the session, the flow's single use, the identity still at the revision read, and what
  * the method writes with it), then runs the after hooks and answers.
  */
-import { BrowserLocationChangeRequiredError, DuplicateIdentifierError, FlowAlreadyUsedError, IdentityDisabledError, KratosError, SessionAlreadyAvailableError } from '../errors/index.js';
-import { revised, type Identity } from '../identity/model.js';
+import {
+  BadRequestError,
+  BrowserLocationChangeRequiredError,
+  DuplicateIdentifierError,
+  FlowAlreadyUsedError,
+  IdentityDisabledError,
+  KratosError,
+  NoActiveSessionError,
+  SessionAlreadyAvailableError,
+  SessionRequiredForHigherAalError,
+} from '../errors/index.js';
+import { revised, sessionCopyOf, type Identity } from '../identity/model.js';
 import type { IdentityRepository } from '../identity/repository.js';
-import { assuranceLevelOf, sessionView, type Session } from '../session/model.js';
+import type { RequiredAal } from '../config/aal.js';
+import { assuranceLevelOf, sessionView, type AuthenticationMethod, type Session } from '../session/model.js';
 import type { SessionRepository } from '../session/repository.js';
-import type { SessionService } from '../session/service.js';
+import { canReachAal2, hashSessionToken, secondFactorLoginUrl, type IssuedSession, type SessionService } from '../session/service.js';
 import { messages, type UiText } from '../text/messages.js';
 import { events } from '../tracing/events.js';
 import type { Committer } from '../util/writes.js';
@@ -42,8 +53,10 @@ import { strategyNamed, type LoginProof } from './strategy.js';
 
 export interface LoginDeps extends FlowDeps {
   sessionService: SessionService;
-  sessions: Pick<SessionRepository, 'add'>;
-  identities: Pick<IdentityRepository, 'unchanged' | 'update'>;
+  sessions: Pick<SessionRepository, 'add' | 'stepUp'>;
+  identities: Pick<IdentityRepository, 'unchanged' | 'update' | 'getWithCredentials'>;
+  /** `session.whoami.required_aal`: under `highest_available`, a first factor of an identity with a second asks for it next. */
+  whoamiRequiredAal: RequiredAal;
   commit: Committer['commit'];
   hooks: HookRunner;
   lifespanMs: number;
@@ -60,6 +73,15 @@ export interface LoginInit {
   returnTo?: string;
   /** API flows: `return_session_token_exchange_code=true` (a native app that signs in through a browser). */
   returnSessionTokenExchangeCode?: boolean;
+  /** `aal` as the caller sent it: `aal2` asks a signed-in session for its second factor. */
+  aal?: string;
+}
+
+/** Kratos's `aal` query: empty or `aal1` (the first factor), `aal2` (the second); anything else is a 400. */
+export function requestedAalOf(raw: string | undefined): 'aal1' | 'aal2' {
+  if (raw === undefined || raw === '' || raw === 'aal1') return 'aal1';
+  if (raw === 'aal2') return 'aal2';
+  throw new BadRequestError(`Unable to parse AuthenticationMethod Assurance Level (AAL): expected one of [aal1, aal2] but got ${JSON.stringify(raw.slice(0, 16))}`);
 }
 
 /** What a failed submit got to know, for its event. */
@@ -75,21 +97,29 @@ export function createLoginFlows(deps: LoginDeps) {
   return {
     /** `GET /self-service/login/api`. */
     async init(request: FlowRequest, init: LoginInit, now: Date): Promise<FlowView> {
+      const aal = requestedAalOf(init.aal);
       const session = await deps.sessionService.findActive(request.sessionToken, now);
-      if (!init.refresh && session) throw new SessionAlreadyAvailableError('login');
+      if (alreadySignedIn(init, aal, session)) throw new SessionAlreadyAvailableError('login');
       const exchange = init.returnSessionTokenExchangeCode ? exchangeStart(deps, init.returnTo) : undefined;
-      const flow = await createFlow(deps, 'login', 'api', deps.lifespanMs, request, now, { refresh: init.refresh, ...refreshing(init, session), ...screens(init, session), ...exchange?.extra });
+      const flow = await createFlow(deps, 'login', 'api', deps.lifespanMs, request, now, {
+        refresh: init.refresh,
+        ...refreshing(init, session),
+        ...screens(init, session, aal),
+        ...(await assurance(init, aal, session, now)),
+        ...exchange?.extra,
+      });
       await deps.hooks.before({ flowType: 'login', flow, request, now });
-      events.loginInitiated(flow.id, 'api', init.refresh);
+      events.loginInitiated(flow.id, 'api', init.refresh, aal);
       return { ...render(deps, flow), ...(exchange ? { session_token_exchange_code: exchange.code } : {}) };
     },
 
     /** `GET /self-service/login/browser`: 303 to the login UI with the flow, or the flow itself for a JSON request. */
     async initBrowser(request: FlowRequest, init: LoginInit, now: Date): Promise<FlowAnswer> {
       try {
+        const aal = requestedAalOf(init.aal);
         const returnTo = checkedReturnTo(init.returnTo);
         const session = await deps.sessionService.findActive(request.sessionToken, now);
-        if (!init.refresh && session) {
+        if (alreadySignedIn(init, aal, session)) {
           if (request.browser.json) throw new SessionAlreadyAvailableError('login');
           return redirectAnswer(returnTo ?? deps.browser.defaultReturnUrl);
         }
@@ -99,10 +129,11 @@ export function createLoginFlows(deps: LoginDeps) {
           returnTo,
           csrf: csrf.token,
           ...refreshing(init, session),
-          ...screens(init, session),
+          ...screens(init, session, aal),
+          ...(await assurance(init, aal, session, now)),
         });
         await deps.hooks.before({ flowType: 'login', flow, request, now });
-        events.loginInitiated(flow.id, 'browser', init.refresh);
+        events.loginInitiated(flow.id, 'browser', init.refresh, aal);
         const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
         return request.browser.json ? jsonAnswer(render(deps, flow, csrf.token), 200, setCookie) : redirectAnswer(flowUiUrl(deps, 'login', flow.id), setCookie);
       } catch (error) {
@@ -123,7 +154,7 @@ export function createLoginFlows(deps: LoginDeps) {
         const previous = await deps.sessionService.findActive(request.sessionToken, now);
         return await finish(flow, proof, used, request, now, previous, fail);
       } catch (error) {
-        events.loginFailed({ flowId: flow.id, flowType: flow.mode, method: used.method, refresh: flow.refresh ?? false, reason: failureReason(error), identityId: proof.identity.id });
+        events.loginFailed({ flowId: flow.id, flowType: flow.mode, method: used.method, refresh: flow.refresh ?? false, reason: failureReason(error), identityId: proof.identity.id, requestedAal: flow.requestedAal });
         const answer = await browserFailure(deps, flow.type, flow, error, request, now);
         if (answer) return answer;
         throw error;
@@ -142,6 +173,7 @@ export function createLoginFlows(deps: LoginDeps) {
           flowType: attempt.flow?.mode ?? '',
           method: attempt.method ?? '',
           refresh: attempt.flow?.refresh ?? false,
+          requestedAal: attempt.flow?.requestedAal,
           reason: failureReason(error),
           identityId: attempt.identityId,
         });
@@ -152,6 +184,38 @@ export function createLoginFlows(deps: LoginDeps) {
     },
   };
 
+  /**
+   * Kratos's rules for a login beside a session (login/handler.go NewLoginFlow): without a session, no second factor can
+   * be asked for (401 session_aal1_required); with one, a login is refused unless it refreshes it or asks for a level the
+   * session does not have yet.
+   */
+  function alreadySignedIn(init: LoginInit, aal: 'aal1' | 'aal2', session: Session | undefined): boolean {
+    if (!session) {
+      if (aal === 'aal2') throw new SessionRequiredForHigherAalError();
+      return false;
+    }
+    if (init.refresh) return false;
+    return aal === 'aal1' || assuranceLevelOf(session.amr) === 'aal2';
+  }
+
+  /**
+   * What a login asking for the second factor keeps: whose it is, what each second factor of that identity needs for its
+   * form (`internal`), and the messages Kratos starts it with (1010003 on a refresh, 1010004 for the second factor).
+   */
+  async function assurance(init: LoginInit, aal: 'aal1' | 'aal2', session: Session | undefined, now: Date): Promise<Partial<FlowRecord>> {
+    const starting: UiText[] = init.refresh && session ? [messages.loginReAuth()] : [];
+    if (aal === 'aal1' || !session) return starting.length ? { messages: starting } : {};
+    if (assuranceLevelOf(session.amr) !== 'aal2') starting.push(messages.loginMfa());
+    const identity = await deps.identities.getWithCredentials(session.identityId);
+    if (!identity) throw new NoActiveSessionError();
+    const internal: Record<string, unknown> = {};
+    for (const strategy of deps.strategies) {
+      const kept = strategy.login?.aal === 'aal2' ? strategy.login.secondFactor?.(identity, now) : undefined;
+      if (kept !== undefined) internal[strategy.id] = kept;
+    }
+    return { requestedAal: 'aal2', identityId: session.identityId, internal, ...(starting.length ? { messages: starting } : {}) };
+  }
+
   /** A refresh beside a session asks only for the secret: the identifier is the session's (Kratos's refresh form). */
   function refreshing(init: LoginInit, session: Session | undefined): Partial<FlowRecord> {
     const identifier = session?.identity.identifiers?.[0];
@@ -159,8 +223,8 @@ export function createLoginFlows(deps: LoginDeps) {
   }
 
   /** Identifier first, unless the flow refreshes a session (that form knows the identifier; Kratos's precedence). */
-  function screens(init: LoginInit, session: Session | undefined): Partial<FlowRecord> {
-    return startingScreen('login', deps.identifierFirst && !refreshing(init, session).refreshIdentifier);
+  function screens(init: LoginInit, session: Session | undefined, aal: 'aal1' | 'aal2'): Partial<FlowRecord> {
+    return startingScreen('login', deps.identifierFirst && aal === 'aal1' && !refreshing(init, session).refreshIdentifier);
   }
 
   async function submit(rawFlowId: string | undefined, body: Record<string, unknown>, request: FlowRequest, now: Date, attempt: Attempt): Promise<FlowAnswer> {
@@ -177,14 +241,19 @@ export function createLoginFlows(deps: LoginDeps) {
       invalid(deps, flow, request, failedWith(echoed, flowMessages, nodeMessages));
 
     const previous = await deps.sessionService.findActive(request.sessionToken, now);
-    if (!flow.refresh && previous) {
+    // A second factor is proven for the session that asked for it, by the identity it belongs to.
+    if (flow.requestedAal && previous?.identityId !== flow.identityId) throw new NoActiveSessionError();
+    if (!flow.refresh && previous && !flow.requestedAal) {
       // A browser that is signed in already goes where it was going; anyone else is told.
       if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(afterSuccessUrl(deps, flow, 'login'));
       throw fail([messages.generic(new SessionAlreadyAvailableError('login').reason!)]);
     }
-    if (!strategy) throw fail([messages.noLoginStrategy()]);
+    // A method of the other level than the flow asks for is not one of its methods.
+    if (!strategy || strategy.login.aal !== (flow.requestedAal ?? 'aal1')) throw fail([messages.noLoginStrategy()]);
 
-    const proof = await strategy.login.authenticate({ flow, body, request, now, read: found.read, fail, schema: schemaOf(deps, flow) });
+    const account = flow.requestedAal ? await deps.identities.getWithCredentials(flow.identityId!) : undefined;
+    if (flow.requestedAal && !account) throw new NoActiveSessionError();
+    const proof = await strategy.login.authenticate({ flow, body, request, now, read: found.read, fail, schema: schemaOf(deps, flow), ...(account ? { account } : {}) });
     // Identifier first: the identifier taken, the flow shows the methods for it. A code sent: the flow awaits it.
     if ('next' in proof) return showScreen(deps, flow, proof.next, request);
     if ('step' in proof) return showStep(deps, proof.step, request);
@@ -212,23 +281,38 @@ export function createLoginFlows(deps: LoginDeps) {
   ): Promise<FlowAnswer> {
     if (proof.identity.state !== 'active') throw new IdentityDisabledError();
 
-    const issued = deps.sessionService.issue(proof.identity, request, now, [{ method: used.method, aal: used.aal, completedAt: now, ...(used.provider ? { provider: used.provider } : {}) }]);
+    const factor: AuthenticationMethod = { method: used.method, aal: used.aal, completedAt: now, ...(used.provider ? { provider: used.provider } : {}) };
+    // A second factor steps the session that asked for it up, in place (Kratos keeps its id); a first factor gets a new one.
+    const stepping = flow.requestedAal && previous && request.sessionToken ? previous : undefined;
+    const issued: IssuedSession = stepping
+      ? {
+          session: { ...stepping, amr: [...stepping.amr, factor], authenticatedAt: now, identity: sessionCopyOf(proof.update ?? proof.identity) },
+          token: request.sessionToken!,
+          tokenHash: stepping.tokenHash ?? hashSessionToken(request.sessionToken!),
+        }
+      : deps.sessionService.issue(proof.update ?? proof.identity, request, now, [factor]);
     // A browser given a session gets a new anti-CSRF token (Kratos regenerates it with the session), unless it only
     // refreshed the session it had.
     const csrf = flow.mode === 'browser' && previous?.identityId !== proof.identity.id ? newCsrfToken() : undefined;
     const onward = csrf ? withCsrfCookie(request, csrf) : request;
     const hooked: AfterContext = { flowType: 'login', method: used.method, ...(used.provider ? { provider: used.provider } : {}), flow, request: onward, now, identity: proof.identity, session: issued, writes: [], continueWith: [] };
     // A method that marked this flow may change the identity with the login (a provider account linked).
-    let change: { next: Identity; stored: Identity } | undefined = proof.change;
+    let change: { next: Identity; stored: Identity } | undefined;
     for (const strategy of deps.strategies) change = (await strategy.onLogin?.({ flow, identityId: proof.identity.id, now, fail })) ?? change;
     await deps.hooks.prepare(hooked);
     try {
       await deps.commit(
         proof.completes ?? deps.flows.complete(flow.id, now),
-        deps.sessions.add(issued.session, issued.tokenHash),
+        stepping
+          ? deps.sessions.stepUp(issued.tokenHash, { amr: issued.session.amr, authenticatedAt: now, identity: issued.session.identity })
+          : deps.sessions.add(issued.session, issued.tokenHash),
         // The identity the method read (its claim's copy) is still the identity's current revision; or, changed by a
         // method, stored at the revision after the one read.
-        change ? deps.identities.update(revised({ ...change.next, updatedAt: now }, change.stored), change.stored) : deps.identities.unchanged(proof.identity.id, proof.identity.revision),
+        change
+          ? deps.identities.update(revised({ ...change.next, updatedAt: now }, change.stored), change.stored)
+          : proof.update
+            ? deps.identities.update(revised(proof.update, proof.identity), proof.identity)
+            : deps.identities.unchanged(proof.identity.id, proof.identity.revision),
         ...(proof.writes ?? []),
         ...hooked.writes,
       );
@@ -237,7 +321,7 @@ export function createLoginFlows(deps: LoginDeps) {
       if (error instanceof DuplicateIdentifierError) throw fail([messages.duplicateCredentials()]);
       throw error;
     }
-    events.sessionIssued(issued.session.identityId, issued.session.id, assuranceLevelOf(issued.session.amr));
+    (stepping ? events.sessionChanged : events.sessionIssued)(issued.session.identityId, issued.session.id, assuranceLevelOf(issued.session.amr));
     events.loginSucceeded({
       flowId: flow.id,
       flowType: flow.mode,
@@ -246,11 +330,19 @@ export function createLoginFlows(deps: LoginDeps) {
       method: used.method,
       provider: used.provider,
       refresh: flow.refresh ?? false,
-      requestedAal: 'aal1',
+      requestedAal: flow.requestedAal ?? 'aal1',
     });
     await deps.hooks.committed(hooked);
     const session = sessionView(issued.session, now, deps.publicBaseUrl);
+    // A first factor of an identity that has a second, where whoami requires the highest level available: the session
+    // is set, and the client is told to go on to the second factor (Kratos's login/hook.go).
+    const secondFactorNext =
+      deps.whoamiRequiredAal === 'highest_available' && assuranceLevelOf(issued.session.amr) !== 'aal2' && canReachAal2(issued.session)
+        ? secondFactorLoginUrl(deps.publicBaseUrl, flow.returnTo)
+        : undefined;
     if (flow.mode === 'api') {
+      // Kratos answers without the identity: the session cannot be used for it yet.
+      if (secondFactorNext) delete (session as { identity?: unknown }).identity;
       return jsonAnswer({
         session_token: issued.token,
         session,
@@ -261,6 +353,11 @@ export function createLoginFlows(deps: LoginDeps) {
     // throttle's ceiling for this identity from now on.
     const known = [proof.identity.id, ...(request.browser.knownIdentities ?? []).filter((id) => id !== proof.identity.id)];
     const cookies = { session: { token: issued.token, expiresAt: issued.session.expiresAt }, device: known, ...(csrf ? { csrfToken: csrf } : {}) };
+    if (secondFactorNext) {
+      return request.browser.json
+        ? jsonAnswer(new BrowserLocationChangeRequiredError(secondFactorNext).body(), 422, cookies)
+        : redirectAnswer(secondFactorNext, cookies);
+    }
     const next = afterSuccessUrl(deps, flow, 'login');
     return request.browser.json
       ? jsonAnswer({ session, continue_with: [...hooked.continueWith, { action: 'redirect_browser_to', redirect_browser_to: next }] }, 200, cookies)

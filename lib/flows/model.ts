@@ -126,6 +126,13 @@ export interface FlowRecord {
   exchangeCodeHash?: string;
   /** Login and registration: a social sign-in started from this flow, awaiting its callback. */
   oidc?: OidcFlowState;
+  /**
+   * What a method keeps on the flow between two of its steps (Kratos's `internal_context`), one entry per method: a TOTP
+   * URL shown for setup, lookup codes awaiting confirmation, a WebAuthn challenge. Never shown to the client.
+   */
+  internal?: Record<string, unknown>;
+  /** Login: the assurance level asked for (`?aal=aal2`: the second factor of a signed-in session); unset: aal1. */
+  requestedAal?: 'aal2';
   /** What the flow says comes next (recovery: the settings flow; registration: verification). */
   continueWith?: Record<string, unknown>[];
 }
@@ -158,8 +165,25 @@ export interface UiAnchorAttributes {
  */
 export type NodeGroup = string;
 
+/** An image node (`type: "img"`): the TOTP QR code, as a data URL. */
+export interface UiImageAttributes {
+  id: string;
+  src: string;
+  width: number;
+  height: number;
+  node_type: 'img';
+}
+
+/** A text node (`type: "text"`): the TOTP secret, lookup codes. */
+export interface UiTextAttributes {
+  id: string;
+  text: UiText;
+  node_type: 'text';
+}
+
 export interface UiNode {
-  type: 'input' | 'a';
+  /** `input` and `a` carry UiNodeAttributes or UiAnchorAttributes; `img`, `text` and `script` theirs (cast where built). */
+  type: 'input' | 'a' | 'img' | 'text' | 'script';
   group: NodeGroup;
   attributes: UiNodeAttributes;
   messages: UiText[];

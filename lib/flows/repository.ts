@@ -33,4 +33,9 @@ export interface FlowRepository {
    * flow is now that method's (a registration asking for the traits a provider left out).
    */
   setOidcState(flowId: string, state: OidcFlowState, active?: string): Promise<void>;
+  /**
+   * Keeps what `method` needs between two of its steps on the flow (its entry of `internal`; undefined removes it),
+   * replacing what it kept before.
+   */
+  setInternal(flowId: string, method: string, value: unknown): Promise<void>;
 }

@@ -17,9 +17,11 @@ import {
 } from '../errors/index.js';
 import { publicIdentity, revised, type Identity } from '../identity/model.js';
 import type { IdentityRepository } from '../identity/repository.js';
+import type { RequiredAal } from '../config/aal.js';
+import { Aal2RequiredError } from '../errors/index.js';
 import type { Session } from '../session/model.js';
 import type { SessionRepository } from '../session/repository.js';
-import type { SessionService } from '../session/service.js';
+import { checkAal, type SessionService } from '../session/service.js';
 import { jsonAnswer, redirectAnswer, withQuery, type FlowAnswer } from './answer.js';
 import { afterSuccessUrl, browserFailure, flowUiUrl, forwardToErrorUi } from './browser.js';
 import {
@@ -45,11 +47,13 @@ import type { Committer } from '../util/writes.js';
 import type { AfterContext, HookRunner } from './hooks.js';
 import { isExpired, type FlowRecord, type FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
-import { strategiesFor, strategyNamed } from './strategy.js';
+import { strategiesFor, strategyNamed, type SettingsChange } from './strategy.js';
 
 export interface SettingsDeps extends FlowDeps {
   identities: Pick<IdentityRepository, 'getWithCredentials' | 'update'>;
-  sessions: Pick<SessionRepository, 'refreshIdentity'>;
+  sessions: Pick<SessionRepository, 'refreshIdentity' | 'stepUp'>;
+  /** `selfservice.flows.settings.required_aal`: under `highest_available`, a session must have the second factor its identity has. */
+  requiredAal: RequiredAal;
   sessionService: SessionService;
   commit: Committer['commit'];
   hooks: HookRunner;
@@ -64,13 +68,36 @@ interface Attempt {
 }
 
 export function createSettingsFlows(deps: SettingsDeps) {
+  /** The caller's active session, at the assurance level settings requires. */
   async function sessionOf(request: FlowRequest, now: Date): Promise<Session> {
     const session = await deps.sessionService.findActive(request.sessionToken, now);
     if (!session) throw new SessionInactiveError();
+    checkAal(session, deps.requiredAal, deps.publicBaseUrl);
     return session;
   }
 
+  const preparing = strategiesFor(deps.strategies, 'settings').filter((s) => s.settings.prepare);
+  /**
+   * What the methods keep on a settings flow for its form (a TOTP secret offered), made where missing (`renew`: all of
+   * it again, after a change), kept on the flow and returned with it.
+   */
+  async function prepared(flow: FlowRecord, identity: Identity | undefined, now: Date, renew = false): Promise<FlowRecord> {
+    if (!identity || preparing.length === 0) return flow;
+    const internal = { ...flow.internal };
+    for (const strategy of preparing) {
+      if (!renew && internal[strategy.id] !== undefined) continue;
+      const kept = await strategy.settings.prepare!(identity, schemaOf(deps, flow), now);
+      if (kept === undefined && internal[strategy.id] === undefined) continue;
+      internal[strategy.id] = kept;
+      await deps.flows.setInternal(flow.id, strategy.id, kept);
+    }
+    return { ...flow, internal };
+  }
+
   const identityView = (identity: Identity) => ({ identity: publicIdentity(identity, deps.publicBaseUrl) });
+  /** The identity with its credentials, for the methods that prepare a flow (read once: the one the render reads if any). */
+  const accountOf = async (identity: Identity, read: Identity | undefined) =>
+    preparing.length === 0 ? undefined : (read ?? (await deps.identities.getWithCredentials(identity.id)));
   /** Whether a method's nodes need the identity's credentials (a read more per render, only then). */
   const readsCredentials = strategiesFor(deps.strategies, 'settings').some((s) => s.settings.readsCredentials);
   /** What a settings form is rendered with: the identity as shown, and with its credentials when a method needs them. */
@@ -109,7 +136,8 @@ export function createSettingsFlows(deps: SettingsDeps) {
         state: 'show_form',
       });
       await deps.hooks.before({ flowType: 'settings', flow, request, now });
-      return render(deps, flow, undefined, await shown(session.identity));
+      const view = await shown(session.identity);
+      return render(deps, await prepared(flow, await accountOf(session.identity, view.account), now), undefined, view);
     },
 
     /**
@@ -124,6 +152,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
           if (request.browser.json) throw new SessionInactiveError();
           return redirectAnswer(withQuery(initUrl(deps, 'login', 'browser'), { return_to: rawReturnTo || undefined }));
         }
+        checkAal(session, deps.requiredAal, deps.publicBaseUrl);
         const returnTo = checkReturnTo(rawReturnTo, deps.browser.allowedReturnUrls, deps.browser.defaultReturnUrl);
         const csrf = csrfFor(request);
         const flow = await createFlow(deps, 'settings', 'browser', deps.lifespanMs, request, now, {
@@ -135,10 +164,12 @@ export function createSettingsFlows(deps: SettingsDeps) {
         });
         await deps.hooks.before({ flowType: 'settings', flow, request, now });
         const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
-        return request.browser.json
-          ? jsonAnswer(render(deps, flow, csrf.token, await shown(session.identity)), 200, setCookie)
-          : redirectAnswer(flowUiUrl(deps, 'settings', flow.id), setCookie);
+        if (!request.browser.json) return redirectAnswer(flowUiUrl(deps, 'settings', flow.id), setCookie);
+        const view = await shown(session.identity);
+        return jsonAnswer(render(deps, await prepared(flow, await accountOf(session.identity, view.account), now), csrf.token, view), 200, setCookie);
       } catch (error) {
+        // A browser whose session lacks the second factor its identity has goes to get it (Kratos: a 303 there).
+        if (error instanceof Aal2RequiredError && !request.browser.json) return redirectAnswer(error.redirectBrowserTo);
         if (error instanceof KratosError && !request.browser.json) return forwardToErrorUi(deps, error, now);
         throw error;
       }
@@ -150,7 +181,8 @@ export function createSettingsFlows(deps: SettingsDeps) {
       const flow = await ownFlow(readFlowId(rawId), session);
       if (isExpired(flow, now)) throw new FlowGoneError('settings', initUrl(deps, 'settings', flow.mode));
       checkBrowserFlowCookie(flow, request);
-      return render(deps, flow, request.browser.csrfCookie, { ...savedUiOf(flow), ...(await shown(session.identity)) });
+      const view = await shown(session.identity);
+      return render(deps, await prepared(flow, await accountOf(session.identity, view.account), now), request.browser.csrfCookie, { ...savedUiOf(flow), ...view });
     },
 
     /**
@@ -195,8 +227,10 @@ export function createSettingsFlows(deps: SettingsDeps) {
         // A flow gone on to a provider did not fail.
         if (!(error instanceof BrowserLocationChangeRequiredError)) events.settingsFailed({ flowId: attempt.flow?.id, flowType: attempt.flow?.mode ?? '', method: attempt.method ?? '', reason: failureReason(error), identityId: attempt.identityId });
         const apiFlow = attempt.flow?.mode === 'api';
-        // Kratos sends a browser without a session to log in, and one with too old a session to log in again.
+        // Kratos sends a browser without a session to log in, one with too old a session to log in again, and one
+        // without the second factor its identity has to get it.
         if (error instanceof SessionInactiveError && !request.browser.json && !apiFlow) return redirectAnswer(initUrl(deps, 'login', 'browser'));
+        if (error instanceof Aal2RequiredError && !request.browser.json && !apiFlow) return redirectAnswer(error.redirectBrowserTo);
         if (error instanceof SessionRefreshRequiredError && attempt.flow?.mode === 'browser') {
           const to = refreshLogin(attempt.flow);
           if (request.browser.json) throw new SessionRefreshRequiredError(to);
@@ -224,6 +258,13 @@ export function createSettingsFlows(deps: SettingsDeps) {
     if (!strategy) throw fail([messages.noSettingsStrategy()]);
     const privileged = now.getTime() - session.authenticatedAt.getTime() <= deps.privilegedMaxAgeMs;
     const change = await strategy.settings.update({ flow, body, request, now, fail, session, identity, schema: schemaOf(deps, flow), privileged });
+    if ('show' in change) {
+      // A step that changes nothing yet: the method keeps what it needs on the flow, and the flow is shown again.
+      await deps.flows.setInternal(flow.id, strategy.id, change.show.internal);
+      const again = { ...flow, internal: { ...flow.internal, [strategy.id]: change.show.internal } };
+      if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(flowUiUrl(deps, 'settings', flow.id));
+      return jsonAnswer(render(deps, again, request.browser.csrfCookie, { ...identityView(session.identity), ...(readsCredentials ? { account: identity } : {}) }));
+    }
     return finish(flow, session, identity, change, strategy.id, request, now, fail);
   }
 
@@ -232,7 +273,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
     flow: FlowRecord,
     session: Session,
     identity: Identity,
-    change: { identity: Identity; values?: Record<string, unknown> },
+    change: SettingsChange,
     method: string,
     request: FlowRequest,
     now: Date,
@@ -254,7 +295,14 @@ export function createSettingsFlows(deps: SettingsDeps) {
     };
     await deps.hooks.prepare(hooked);
     try {
-      await deps.commit(deps.identities.update(hooked.identity, identity), ...hooked.writes);
+      await deps.commit(
+        deps.identities.update(hooked.identity, identity),
+        ...hooked.writes,
+        // A factor the change proved is added to this session, authenticated anew.
+        ...(change.factor && session.tokenHash
+          ? [deps.sessions.stepUp(session.tokenHash, { amr: [...session.amr, { ...change.factor, completedAt: now }], authenticatedAt: now, identity: hooked.identity })]
+          : []),
+      );
     } catch (error) {
       if (error instanceof DuplicateIdentifierError) throw fail([messages.duplicateCredentials()], {}, change.values);
       if (error instanceof ConcurrentUpdateError) throw fail([messages.generic(error.reason!)], {}, change.values);
@@ -266,7 +314,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
     events.identityUpdated(stored.id);
     events.settingsSucceeded(flow.id, flow.mode, stored.id, method);
     await deps.hooks.committed(hooked);
-    const succeeded = { ...flow, state: 'success' as const, messages: [], ui: undefined };
+    const succeeded = await prepared({ ...flow, state: 'success' as const, messages: [], ui: undefined }, hooked.identity, now, true);
     const view = render(deps, succeeded, request.browser.csrfCookie, { ...saved, ...(await shown(hooked.identity, hooked.identity)) });
     if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(hooked.browserRedirect ?? afterSuccessUrl(deps, flow, 'settings', flowUiUrl(deps, 'settings', flow.id)));
     return jsonAnswer(view);

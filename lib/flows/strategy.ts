@@ -75,6 +75,12 @@ export interface FlowStep {
 export interface LoginStrategy {
   /** The assurance level a login with this method proves (Kratos: password aal1, totp aal2, ...). */
   readonly aal: 'aal1' | 'aal2';
+  /**
+   * A second factor (`aal: 'aal2'`): what a login asking for aal2 keeps of this method for the signed-in identity (its
+   * credentials included), rendered and checked from the flow's `internal[<method>]` (a WebAuthn challenge and the
+   * keys allowed); undefined when the identity has none of it (its nodes are not shown). Called when the flow is made.
+   */
+  secondFactor?(identity: Identity, now: Date): unknown;
   nodes(ctx: NodeContext): UiNode[];
   /**
    * Reads the flow a submit names, and what the method needs read with it in the same round trip (the password
@@ -83,9 +89,11 @@ export interface LoginStrategy {
   readFlow?(flowId: string, body: Record<string, unknown>, request: FlowRequest): Promise<{ flow?: FlowRecord; read?: unknown }>;
   /**
    * The identity a submit proves (with the revision it was read at), or `ctx.fail(...)` thrown; or, for a step of a
-   * two-screen form that proves nothing yet, the screen it moves to; or a step of the method's own (a code sent).
+   * two-screen form that proves nothing yet, the screen it moves to; or a step of the method's own (a code sent). A
+   * login asking for a second factor (`flow.requestedAal`) hands the method, as `account`, the signed-in identity with
+   * its credentials: the proof is of it.
    */
-  authenticate(ctx: SubmitContext & { read?: unknown; schema: IdentitySchema }): Promise<LoginProof | { next: NextScreen } | FlowStep>;
+  authenticate(ctx: SubmitContext & { read?: unknown; schema: IdentitySchema; account?: Identity }): Promise<LoginProof | { next: NextScreen } | FlowStep>;
 }
 
 export interface LoginProof {
@@ -99,10 +107,11 @@ export interface LoginProof {
    */
   completes?: Writes;
   /**
-   * What the login changes of the identity (the code method: the address the code went to, verified), from its stored
-   * form (credentials included): stored at the revision after the one read, in place of the revision check.
+   * The identity as this login changes it (a lookup code marked used, a TOTP time step spent, the address a code went
+   * to verified), made from `identity` (a privileged read: `account`): stored at the next revision in the login's own
+   * transaction, in place of the check that `identity` is unchanged; the session carries it.
    */
-  change?: { next: Identity; stored: Identity };
+  update?: Identity;
   /** Social sign-in: the provider that vouched (on the session's method, and the events). */
   provider?: string;
   /**
@@ -141,12 +150,29 @@ export interface RegistrationResult {
 export interface SettingsStrategy {
   /** Its nodes depend on the identity's credentials (which providers are linked): the flow reads them to render it. */
   readonly readsCredentials?: boolean;
+  /**
+   * What the method keeps on a settings flow for its form (`flow.internal[<method>]`: a TOTP secret offered for setup,
+   * with its QR code), made for `identity` (credentials included) when the flow is first shown and again after each
+   * change it saves; undefined: nothing to keep.
+   */
+  prepare?(identity: Identity, schema: IdentitySchema, now: Date): Promise<unknown>;
   nodes(ctx: NodeContext): UiNode[];
   /**
    * The identity as the submit changes it (not stored yet), and the values a failure to store it echoes; or
-   * `ctx.fail(...)` / SessionRefreshRequiredError thrown.
+   * `ctx.fail(...)` / SessionRefreshRequiredError thrown; or, for a step that changes nothing yet (lookup codes
+   * revealed or generated), what the method now keeps on the flow, shown again.
    */
-  update(ctx: SettingsContext): Promise<{ identity: Identity; values?: Record<string, unknown> }>;
+  update(ctx: SettingsContext): Promise<SettingsChange | { show: { internal: unknown } }>;
+}
+
+export interface SettingsChange {
+  identity: Identity;
+  values?: Record<string, unknown>;
+  /**
+   * A factor the change proved (a TOTP code, confirmed lookup codes): added to the session's AMR, which is authenticated
+   * anew (Kratos's settings after-hook; enabling a second factor makes the session aal2).
+   */
+  factor?: { method: string; aal: 'aal1' | 'aal2' };
 }
 
 export interface SettingsContext extends SubmitContext {

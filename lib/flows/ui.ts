@@ -48,6 +48,16 @@ export function anchor(group: NodeGroup, id: string, href: string, title: UiText
   return { type: 'a', group, attributes: { id, href, title, node_type: 'a' }, messages: [], meta: { label: title } } as unknown as UiNode;
 }
 
+/** An image node, e.g. the TOTP QR code. */
+export function image(group: NodeGroup, id: string, src: string, size: number, label: UiText): UiNode {
+  return { type: 'img', group, attributes: { id, src, width: size, height: size, node_type: 'img' }, messages: [], meta: { label } } as unknown as UiNode;
+}
+
+/** A text node, e.g. the TOTP secret or the lookup codes. */
+export function textNode(group: NodeGroup, id: string, text: UiText, label?: UiText): UiNode {
+  return { type: 'text', group, attributes: { id, text, node_type: 'text' }, messages: [], meta: label ? { label } : {} } as unknown as UiNode;
+}
+
 /** A method's submit button: `method=<id>`, in its group. */
 export const submitNode = (group: NodeGroup, method: string, label: UiText) => input(group, { name: 'method', type: 'submit', value: method }, label);
 
@@ -143,7 +153,7 @@ export function renderFlow(flow: FlowRecord, schema: IdentitySchema, publicBaseU
     view.created_at = flow.issuedAt.toISOString();
     view.updated_at = flow.issuedAt.toISOString();
     view.refresh = flow.refresh ?? false;
-    view.requested_aal = 'aal1';
+    view.requested_aal = flow.requestedAal ?? 'aal1';
   }
   if (flow.type === 'settings') view.identity = options.identity;
   if (flow.active) view.active = flow.active;

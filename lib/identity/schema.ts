@@ -23,7 +23,13 @@ export interface JsonSchema {
   required?: string[];
   disableFormField?: boolean;
   'ory.sh/kratos'?: {
-    credentials?: { password?: { identifier?: boolean }; code?: { identifier?: boolean; via?: string } };
+    credentials?: {
+      password?: { identifier?: boolean };
+      code?: { identifier?: boolean; via?: string };
+      totp?: { account_name?: boolean };
+      webauthn?: { identifier?: boolean };
+      passkey?: { display_name?: boolean };
+    };
     verification?: { via?: string };
     recovery?: { via?: string };
   };
@@ -45,11 +51,22 @@ export interface TraitField {
   options?: unknown[];
   disabled: boolean;
   passwordIdentifier: boolean;
-  /** `credentials.code.identifier` with `via: email`: a code is sent to this trait (passwordless and second-factor codes). */
-  codeVia?: string;
+  /**
+   * The other credential marks of Kratos's schema extension (`credentials.<method>...`): the traits a method reads (the
+   * TOTP account name, a WebAuthn identifier, a passkey's display name, a login code's address).
+   */
+  marks: CredentialMarks;
   /** `verification.via` / `recovery.via`: this trait is an address of that kind (`email`). */
   verificationVia?: string;
   recoveryVia?: string;
+}
+
+export interface CredentialMarks {
+  codeIdentifier?: boolean;
+  codeVia?: string;
+  totpAccountName?: boolean;
+  webauthnIdentifier?: boolean;
+  passkeyDisplayName?: boolean;
 }
 
 export interface TraitViolation {
@@ -140,6 +157,12 @@ function translate(error: ErrorObject, data: unknown): UiText {
   }
 }
 
+/**
+ * A trait a code is sent to (`credentials.code.identifier` with `via: email`): Kratos's channels are `email` and `sms`;
+ * this build mails codes only, so only e-mail traits are code addresses.
+ */
+const isCodeAddress = (field: TraitField): boolean => field.marks.codeIdentifier === true && field.marks.codeVia === 'email';
+
 export class IdentitySchema {
   readonly fields: TraitField[] = [];
   private validator?: ValidateFunction;
@@ -166,7 +189,7 @@ export class IdentitySchema {
     }
     this.collect(traits, []);
     // Something must identify an account at login: a password identifier, or (passwordless) a code address.
-    if (!this.fields.some((f) => f.passwordIdentifier || f.codeVia)) {
+    if (!this.fields.some((f) => f.passwordIdentifier || isCodeAddress(f))) {
       throw new SchemaError(`identity schema "${id}" marks no trait as a password identifier ("ory.sh/kratos": {"credentials": {"password": {"identifier": true}}})`);
     }
   }
@@ -202,8 +225,12 @@ export class IdentitySchema {
         options: Array.isArray(property.enum) ? property.enum.slice(0, 500) : undefined,
         disabled: property.disableFormField === true,
         passwordIdentifier: extension?.credentials?.password?.identifier === true,
-        // Kratos's channels are `email` and `sms`; this build mails codes only, so only e-mail traits are code addresses.
-        ...(extension?.credentials?.code?.identifier === true && extension.credentials.code.via === 'email' ? { codeVia: 'email' } : {}),
+        marks: {
+          ...(extension?.credentials?.code?.identifier === true ? { codeIdentifier: true, codeVia: extension.credentials.code.via ?? 'email' } : {}),
+          ...(extension?.credentials?.totp?.account_name === true ? { totpAccountName: true } : {}),
+          ...(extension?.credentials?.webauthn?.identifier === true ? { webauthnIdentifier: true } : {}),
+          ...(extension?.credentials?.passkey?.display_name === true ? { passkeyDisplayName: true } : {}),
+        },
         verificationVia: extension?.verification?.via,
         recoveryVia: extension?.recovery?.via,
       });
@@ -234,6 +261,11 @@ export class IdentitySchema {
     return this.valuesOf(traits, (f) => f.passwordIdentifier).map(normalizeIdentifier);
   }
 
+  /** The values of the traits a credential mark names (`totpAccountName`: the TOTP account name), as they are. */
+  markedValues(traits: Record<string, unknown>, mark: keyof CredentialMarks): string[] {
+    return this.valuesOf(traits, (f) => f.marks[mark] !== undefined && f.marks[mark] !== false);
+  }
+
   /** The addresses `verification.via: email` marks, lower-cased. */
   verifiableAddresses(traits: Record<string, unknown>): string[] {
     return this.valuesOf(traits, (f) => f.verificationVia === 'email').map(normalizeIdentifier);
@@ -241,7 +273,7 @@ export class IdentitySchema {
 
   /** The code addresses (`credentials.code.identifier` with `via: email`), lower-cased, in schema order. */
   codeAddresses(traits: Record<string, unknown>): string[] {
-    return [...new Set(this.valuesOf(traits, (f) => f.codeVia === 'email').map(normalizeIdentifier))];
+    return [...new Set(this.valuesOf(traits, isCodeAddress).map(normalizeIdentifier))];
   }
 
   /** The addresses `recovery.via: email` marks, lower-cased. */
@@ -260,7 +292,7 @@ export class IdentitySchema {
 
   /** The label of the login identifier node: the identifier trait's title when there is exactly one. */
   identifierLabel(): UiText {
-    const titled = this.fields.filter((f) => f.passwordIdentifier || f.codeVia);
+    const titled = this.fields.filter((f) => f.passwordIdentifier || isCodeAddress(f));
     return titled.length === 1 && titled[0].title ? messages.labelFromSchema(titled[0].title, 'identifier') : messages.labelId();
   }
 }

@@ -21,6 +21,12 @@ export interface SessionRepository extends IdentitySessionCopies {
   listByIdentity(identityId: string, request: SessionListRequest): Promise<Page<Session>>;
   /** Revokes every session of the identity (but `except`, a session id); returns how many were active. */
   revokeAllOfIdentity(identityId: string, except?: string): Promise<number>;
+  /**
+   * A factor proven on an active session (a second factor, a settings change that adds one): its AMR, when it was last
+   * authenticated and its identity copy replaced, the session id and token kept (Kratos's step-up). Fails with
+   * NoActiveSessionError when the session was revoked meanwhile.
+   */
+  stepUp(tokenHash: string, change: Pick<Session, 'amr' | 'authenticatedAt' | 'identity'>): Writes;
   /** Sets a new expiry; false when the session is gone. */
   extend(tokenHash: string, expiresAt: Date): Promise<boolean>;
 }

@@ -1,9 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
-import { NoActiveSessionError, SessionTokenNotFoundError } from '../errors/index.js';
+import type { RequiredAal } from '../config/aal.js';
+import { Aal2RequiredError, NoActiveSessionError, SessionTokenNotFoundError } from '../errors/index.js';
 import { sessionCopyOf, type Identity } from '../identity/model.js';
 import { events } from '../tracing/events.js';
-import { isSessionActive, type AuthenticationMethod, type ClientInfo, type Session } from './model.js';
+import { assuranceLevelOf, isSessionActive, type AuthenticationMethod, type ClientInfo, type Session } from './model.js';
 import type { SessionRepository } from './repository.js';
 
 const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -40,7 +41,31 @@ export interface IssuedSession {
   tokenHash: string;
 }
 
-export function createSessionService(sessions: SessionRepository, config: Pick<Config, 'sessionLifespanMs'>) {
+/**
+ * Where a browser gets the second factor a session lacks: the login for aal2, keeping where it was going (Kratos's
+ * ErrAALNotSatisfied with PassReturnToAndLoginChallengeParameters).
+ */
+export function secondFactorLoginUrl(publicBaseUrl: string, returnTo?: string): string {
+  const url = new URL(`${publicBaseUrl}/self-service/login/browser`);
+  url.searchParams.set('aal', 'aal2');
+  if (returnTo) url.searchParams.set('return_to', returnTo);
+  return url.toString();
+}
+
+/** Whether the identity a session carries can reach aal2 (it has a second factor: Kratos's available AAL). */
+export const canReachAal2 = (session: Pick<Session, 'identity'>): boolean => session.identity.availableAal === 'aal2';
+
+/**
+ * Kratos's `required_aal` check (session/manager_http.go DoesSessionSatisfy): under `highest_available`, a session proven
+ * with one factor of an identity that has a second is refused with 403 session_aal2_required.
+ */
+export function checkAal(session: Session, required: RequiredAal, publicBaseUrl: string, returnTo?: string): void {
+  if (required === 'highest_available' && assuranceLevelOf(session.amr) !== 'aal2' && canReachAal2(session)) {
+    throw new Aal2RequiredError(secondFactorLoginUrl(publicBaseUrl, returnTo));
+  }
+}
+
+export function createSessionService(sessions: SessionRepository, config: Pick<Config, 'sessionLifespanMs' | 'aal' | 'publicBaseUrl'>) {
   /** The session a token belongs to if it is active now; undefined otherwise (never throws for a bad token). */
   async function findActive(token: string | undefined, now: Date): Promise<Session | undefined> {
     if (!token || !TOKEN_PATTERN.test(token)) return undefined;
@@ -71,9 +96,11 @@ export function createSessionService(sessions: SessionRepository, config: Pick<C
       return { session, token, tokenHash: hashSessionToken(token) };
     },
 
-    async whoami(token: string | undefined, now: Date): Promise<Session> {
+    /** The active session of `token`, at the assurance level whoami requires (`returnTo`: where a step-up comes back to). */
+    async whoami(token: string | undefined, now: Date, returnTo?: string): Promise<Session> {
       const session = await findActive(token, now);
       if (!session) throw new NoActiveSessionError();
+      checkAal(session, config.aal.whoamiRequiredAal, config.publicBaseUrl, returnTo);
       return session;
     },
 

@@ -19,9 +19,11 @@ import { identifierFirstStrategy } from './identifier-first/index.js';
 import type { CodeRepository } from './code/repository.js';
 import { oidcClients } from './oidc/clients.js';
 import { oidcStrategy } from './oidc/index.js';
+import { lookupSecretStrategy } from './lookup-secret/index.js';
 import { passwordStrategy } from './password/index.js';
 import type { PasswordCredentials } from './password/repository.js';
 import { profileStrategy } from './profile/index.js';
+import { totpStrategy } from './totp/index.js';
 
 /** Everything a method may need, built once per cold start; each takes what it uses. */
 export interface StrategyDeps {
@@ -40,6 +42,8 @@ export interface StrategyDeps {
   throttleCounters: Pick<ThrottleRepository, 'countWithin'>;
   courier: Pick<CourierRepository, 'queue' | 'placeholder'>;
   commit: Committer['commit'];
+  /** `selfservice.methods.totp.config.issuer`. */
+  totpIssuer: string;
 }
 
 const BUILT: Partial<Record<MethodName, (deps: StrategyDeps) => Strategy>> = {
@@ -57,6 +61,8 @@ const BUILT: Partial<Record<MethodName, (deps: StrategyDeps) => Strategy>> = {
       commit: deps.commit,
     }),
   oidc: (deps) => oidcStrategy({ config: deps.oidc, ...oidcClients(deps.oidc), flows: deps.flows, identities: deps.identities }),
+  totp: (deps) => totpStrategy({ issuer: deps.totpIssuer, throttle: deps.throttle }),
+  lookup_secret: (deps) => lookupSecretStrategy({ throttle: deps.throttle }),
 };
 
 /** Refuses, naming its variable, a method switched on that this build does not have (the launcher checks this too). */

@@ -150,4 +150,36 @@ export const messages = {
     type === 'recovery'
       ? error(4010005, 'Could not find a strategy to recover your account with. Did you fill out the form correctly?')
       : error(4010006, 'Could not find a strategy to verify your account with. Did you fill out the form correctly?'),
+  // Assurance levels, second factors (Kratos's text/message_login.go, message_settings.go, message_validation.go).
+  loginReAuth: () => info(1010003, 'Please confirm this action by verifying that it is you.'),
+  loginMfa: () => info(1010004, 'Please complete the second authentication challenge.'),
+  labelAuthenticationCode: () => info(1010006, 'Authentication code'),
+  labelBackupCode: () => info(1010007, 'Backup recovery code'),
+  labelUseAuthenticator: () => info(1010009, 'Use Authenticator'),
+  labelUseBackupCode: () => info(1010010, 'Use backup recovery code'),
+  labelVerifyCode: () => info(1070006, 'Verify code'),
+  totpUnlink: () => info(1050004, 'Unlink TOTP Authenticator App'),
+  totpQrCode: () => info(1050005, 'Authenticator app QR code'),
+  totpSecret: (secret: string) => info(1050006, secret, { secret }),
+  totpSecretLabel: () => info(1050017, 'This is your authenticator app secret. Use it if you can not scan the QR code.'),
+  lookupReveal: () => info(1050007, 'Reveal backup recovery codes'),
+  lookupRegenerate: () => info(1050008, 'Generate new backup recovery codes'),
+  lookupSecret: (secret: string) => info(1050009, secret, { secret }),
+  lookupSecretsLabel: () => info(1050010, 'These are your back up recovery codes. Please keep them in a safe place!'),
+  lookupConfirm: () => info(1050011, 'Confirm backup recovery codes'),
+  lookupSecretUsed: (usedAt: Date) => info(1050014, `Secret was used at ${goTime(usedAt)}`, { used_at: usedAt.toISOString(), used_at_unix: Math.floor(usedAt.getTime() / 1000) }),
+  lookupSecretList: (texts: string[], secrets: UiText[]) => info(1050015, texts.join(', '), { secrets }),
+  lookupDisable: () => info(1050016, 'Disable this method'),
+  totpWrong: () => error(4000008, 'The provided authentication code is invalid, please try again.'),
+  noTotpDevice: () => error(4000011, 'You have no TOTP device set up.'),
+  lookupUsed: () => error(4000012, 'This backup recovery code has already been used.'),
+  noLookup: () => error(4000014, 'You have no backup recovery codes set up.'),
+  lookupInvalid: () => error(4000016, 'The backup recovery code is not valid.'),
 };
+
+/** A time as Go's `time.Time.String()` prints it in UTC (Kratos's 1050014 text). */
+function goTime(at: Date): string {
+  const iso = at.toISOString();
+  const fraction = iso.slice(20, 23).replace(/0+$/, '');
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${fraction ? `.${fraction}` : ''} +0000 UTC`;
+}

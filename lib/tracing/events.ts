@@ -58,11 +58,11 @@ export const events = {
   registrationFailed: (flowId: string | undefined, flowType: SelfServiceFlowType | '', method: string, reason: string) =>
     emit('RegistrationFailed', { SelfServiceFlowType: flowType, SelfServiceMethodUsed: method, ...failure(reason), FlowID: flowId ?? NIL_UUID }),
 
-  loginInitiated: (flowId: string, flowType: SelfServiceFlowType, refresh: boolean) =>
-    emit('LoginInitiated', { FlowID: flowId, SelfServiceFlowType: flowType, FlowRefresh: refresh, FlowRequestedAAL: 'aal1' }),
+  loginInitiated: (flowId: string, flowType: SelfServiceFlowType, refresh: boolean, requestedAal: 'aal1' | 'aal2' = 'aal1') =>
+    emit('LoginInitiated', { FlowID: flowId, SelfServiceFlowType: flowType, FlowRefresh: refresh, FlowRequestedAAL: requestedAal }),
 
   /** `requestedAal` and `refresh` are empty/false for the login a registration's session implies, as in Kratos. */
-  loginSucceeded: (login: { flowId: string; flowType: SelfServiceFlowType; identityId: string; sessionId: string; method: string; provider?: string; refresh: boolean; requestedAal: 'aal1' | '' }) =>
+  loginSucceeded: (login: { flowId: string; flowType: SelfServiceFlowType; identityId: string; sessionId: string; method: string; provider?: string; refresh: boolean; requestedAal: 'aal1' | 'aal2' | '' }) =>
     emit('LoginSucceeded', {
       IdentityID: login.identityId,
       SessionID: login.sessionId,
@@ -75,10 +75,10 @@ export const events = {
     }),
 
   /** `method`: the method the submit named, when it is one this deployment has (else empty). */
-  loginFailed: (login: { flowId?: string; flowType: SelfServiceFlowType | ''; method: string; refresh: boolean; reason: string; identityId?: string }) =>
+  loginFailed: (login: { flowId?: string; flowType: SelfServiceFlowType | ''; method: string; refresh: boolean; reason: string; identityId?: string; requestedAal?: 'aal1' | 'aal2' }) =>
     emit('LoginFailed', {
       SelfServiceFlowType: login.flowType,
-      LoginRequestedAAL: login.flowId ? 'aal1' : '',
+      LoginRequestedAAL: login.flowId ? (login.requestedAal ?? 'aal1') : '',
       LoginRequestedPrivilegedSession: login.refresh,
       SelfServiceMethodUsed: login.flowId ? login.method : '',
       ...failure(login.reason),
@@ -115,6 +115,8 @@ export const events = {
     emit('RecoveryInitiatedByAdmin', { SelfServiceFlowType: flowType, IdentityID: identityId, SelfServiceMethodUsed: 'code', FlowID: flowId }),
 
   sessionIssued: (identityId: string, sessionId: string, aal: string) => emit('SessionIssued', { IdentityID: identityId, SessionID: sessionId, SessionAAL: aal }),
+  /** A session changed in place (a second factor added to it). */
+  sessionChanged: (identityId: string, sessionId: string, aal: string) => emit('SessionChanged', { IdentityID: identityId, SessionID: sessionId, SessionAAL: aal }),
 
   /** Every session looked up from a request (whoami among them), before its activity is checked, as in Kratos. */
   sessionChecked: (identityId: string, sessionId: string) => emit('SessionChecked', { IdentityID: identityId, SessionID: sessionId }),

@@ -6,7 +6,7 @@
  * the identity's copy).
  */
 import { randomUUID } from 'node:crypto';
-import { CodesPerFlowExhaustedError, ConcurrentUpdateError, DuplicateIdentifierError, FlowAlreadyUsedError } from '../../lib/errors/index.js';
+import { CodesPerFlowExhaustedError, ConcurrentUpdateError, DuplicateIdentifierError, FlowAlreadyUsedError, NoActiveSessionError } from '../../lib/errors/index.js';
 import { queuedMessage } from '../../lib/courier/model.js';
 import type { FlowRecord } from '../../lib/flows/model.js';
 import { revised, sessionCopyOf, withFactor, type Identity } from '../../lib/identity/model.js';
@@ -124,6 +124,18 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         await store.flows.setCsrfToken(record.id, 'masked');
         await expect(store.flows.get(record.id)).resolves.toMatchObject({ csrfToken: 'masked' });
         await expect(store.flows.saveUi(randomUUID(), ui)).rejects.toThrow();
+      });
+
+      it("keeps each method's internal state on a flow apart, replaces and removes it, and keeps a login's requested AAL", async () => {
+        const record = flowRecord({ type: 'login', requestedAal: 'aal2' });
+        await store.flows.create(record);
+        await store.flows.setInternal(record.id, 'totp', { url: 'otpauth://totp/a' });
+        await store.flows.setInternal(record.id, 'lookup_secret', { codes: ['a', 'b'] });
+        await store.flows.setInternal(record.id, 'totp', { url: 'otpauth://totp/b' });
+        await expect(store.flows.get(record.id)).resolves.toMatchObject({ requestedAal: 'aal2', internal: { totp: { url: 'otpauth://totp/b' }, lookup_secret: { codes: ['a', 'b'] } } });
+        await store.flows.setInternal(record.id, 'totp', undefined);
+        expect((await store.flows.get(record.id))?.internal).toEqual({ lookup_secret: { codes: ['a', 'b'] } });
+        await expect(store.flows.setInternal(randomUUID(), 'totp', {})).rejects.toThrow();
       });
 
       it('moves an open flow between its two screens, with what the first took, and refuses a done or missing one', async () => {
@@ -292,6 +304,26 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         const stored = (await store.identities.getWithCredentials(identity.id))!;
         await store.commit(store.identities.update(revised(withFactor(stored, 'code', undefined), stored), stored));
         expect(await store.identities.findIdByCredential('code', address)).toBeUndefined();
+      });
+
+      it('steps a session up in place: its id, token and expiry kept, its AMR and identity copy replaced; a revoked one refused', async () => {
+        const identity = identityRecord(unique('step-up'));
+        await store.commit(store.identities.create(identity));
+        const { session, tokenHash } = sessionRecord(identity);
+        await store.commit(store.sessions.add(session, tokenHash));
+        const later = new Date(session.authenticatedAt.getTime() + 60_000);
+        const amr = [...session.amr, { method: 'totp', aal: 'aal2' as const, completedAt: later }];
+        await store.commit(store.sessions.stepUp(tokenHash, { amr, authenticatedAt: later, identity: { ...identity, traits: { email: 'changed@example.com' }, availableAal: 'aal2' } }));
+        const read = (await store.sessions.getByTokenHash(tokenHash))!;
+        expect(read.id).toBe(session.id);
+        expect(read.expiresAt).toEqual(session.expiresAt);
+        expect(read.amr).toEqual(amr);
+        expect(read.authenticatedAt).toEqual(later);
+        expect(read.identity.traits).toEqual({ email: 'changed@example.com' });
+        expect(read.identity.availableAal).toBe('aal2');
+        await store.sessions.revokeByTokenHash(tokenHash);
+        await expect(store.commit(store.sessions.stepUp(tokenHash, { amr, authenticatedAt: later, identity }))).rejects.toThrow(NoActiveSessionError);
+        await expect(store.commit(store.sessions.stepUp(hashSessionToken(newSessionToken()), { amr, authenticatedAt: later, identity }))).rejects.toThrow(NoActiveSessionError);
       });
 
       it('deletes an identity with its claims, once', async () => {

@@ -33,9 +33,12 @@ describe('configuration from Kratos-named environment variables', () => {
       AWS_REGION: 'eu-west-1',
       IDENTITY_SCHEMAS: '[{"id":"person","url":"file://schemas/person.json"},{"id":"org","url":"base64://e30=","selfservice_selectable":true}]',
       IDENTITY_DEFAULT_SCHEMA_ID: 'org',
+      SESSION_WHOAMI_REQUIRED_AAL: 'aal1',
     });
     expect(config).toEqual({
       publicBaseUrl: 'https://id.example.com',
+      // The TOTP issuer defaults to the public URL's host; settings keeps Kratos's default.
+      aal: { whoamiRequiredAal: 'aal1', settingsRequiredAal: 'highest_available', totpIssuer: 'id.example.com' },
       bcryptCost: 4,
       sessionLifespanMs: 5400_000,
       loginFlowLifespanMs: 600_000,
@@ -79,6 +82,8 @@ describe('configuration from Kratos-named environment variables', () => {
     ['DYNAMODB_ENDPOINT', 'localhost:8000'],
     ['SELFSERVICE_FLOWS_SETTINGS_PRIVILEGED_SESSION_MAX_AGE', '-1h'],
     ['LOG_LEVEL', 'loud'],
+    ['SESSION_WHOAMI_REQUIRED_AAL', 'aal3'],
+    ['SELFSERVICE_FLOWS_SETTINGS_REQUIRED_AAL', 'highest'],
     ['TRACING_PROVIDER', 'bogus'],
     ['TRACING_PROVIDERS_OTLP_SERVER_URL', 'not a host'],
     ['IDENTITY_SCHEMAS', 'file://schema.json'],

@@ -3,7 +3,7 @@ import { PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk
 import { FlowAlreadyUsedError } from '../../errors/index.js';
 import type { FlowRepository } from '../../flows/repository.js';
 import type { SavedUi } from '../../flows/model.js';
-import { flowToItem, itemToFlow, keys, type Item } from './items.js';
+import { flowToItem, internalAttribute, itemToFlow, keys, type Item } from './items.js';
 import { call, conditionally, type TableReads } from './toolkit.js';
 import { conditions, transactionItems } from './transaction.js';
 
@@ -12,7 +12,7 @@ const flowCollision = () => new Error('flow id collision');
 export function createFlowRepository(client: DynamoDBClient, table: string, reads: TableReads): FlowRepository {
   const tx = transactionItems(table);
   /** One attribute update of an existing flow. */
-  const set = async (id: string, expression: string, values: Item, names?: Record<string, string>) => {
+  const set = async (id: string, expression: string, values: Item | undefined, names?: Record<string, string>) => {
     await call(() =>
       client.send(
         new UpdateItemCommand({
@@ -21,7 +21,7 @@ export function createFlowRepository(client: DynamoDBClient, table: string, read
           UpdateExpression: expression,
           ...conditions.present,
           ...(names ? { ExpressionAttributeNames: names } : {}),
-          ExpressionAttributeValues: values,
+          ...(values ? { ExpressionAttributeValues: values } : {}),
         }),
       ),
     );
@@ -68,6 +68,12 @@ export function createFlowRepository(client: DynamoDBClient, table: string, read
     markSucceeded: (id, ui) => set(id, 'SET #state = :success, #ui = :ui', { ':success': { S: 'success' }, ':ui': uiValue(ui) }, { '#state': 'state', '#ui': 'ui' }),
 
     setCsrfToken: (flowId, maskedToken) => set(flowId, 'SET csrf_token = :token', { ':token': { S: maskedToken } }),
+
+    // One attribute per method (`internal_<method>`): set or removed in one write, without touching the others'.
+    setInternal: (flowId, method, value) =>
+      value === undefined
+        ? set(flowId, 'REMOVE #method', undefined, { '#method': internalAttribute(method) })
+        : set(flowId, 'SET #method = :value', { ':value': { S: JSON.stringify(value) } }, { '#method': internalAttribute(method) }),
 
     setOidcState: (flowId, state, active) =>
       active

@@ -42,6 +42,10 @@ export const keys = {
   credential: (type: 'oidc' | FactorType, identifier: string) => ({ pk: { S: `CREDENTIAL#${type}#${identifier}` } }),
 };
 
+/** A flow's `internal` entry of one method is the attribute `internal_<method>`. */
+const INTERNAL_PREFIX = 'internal_';
+export const internalAttribute = (method: string) => `${INTERNAL_PREFIX}${method}`;
+
 /** gsi1 partition of the courier's queue: only queued messages carry it (a sparse index), sorted by when they are due. */
 export const COURIER_QUEUE = 'COURIER#queued';
 /** How long a delivered or abandoned message is kept (TTL), for the operator to look at. */
@@ -234,6 +238,10 @@ export function addressClaimItem(kind: AddressKind, value: string, identityId: s
   return { ...keys.address(kind, value), kind: s(`address_${kind}`), identity_id: s(identityId) };
 }
 
+/** A session's AMR as stored. */
+export const amrItem = (amr: Session['amr']): AttributeValue =>
+  json(amr.map((m) => ({ method: m.method, aal: m.aal, completed_at: m.completedAt.toISOString(), ...(m.provider ? { provider: m.provider } : {}) })));
+
 export function sessionToItem(session: Session, tokenHash: string): Item {
   return {
     ...keys.session(tokenHash),
@@ -245,7 +253,7 @@ export function sessionToItem(session: Session, tokenHash: string): Item {
     issued_at: s(session.issuedAt.toISOString()),
     expires_at: s(session.expiresAt.toISOString()),
     devices: json(session.devices),
-    amr: json(session.amr.map((m) => ({ method: m.method, aal: m.aal, completed_at: m.completedAt.toISOString(), ...(m.provider ? { provider: m.provider } : {}) }))),
+    amr: amrItem(session.amr),
     identity: json(identitySnapshot(session.identity)),
     ttl: n(epochSeconds(session.expiresAt)),
     gsi1pk: s(SESSIONS_COLLECTION),
@@ -332,6 +340,8 @@ export function flowToItem(flow: FlowRecord): Item {
   if (flow.sends !== undefined) item.sends = n(flow.sends);
   if (flow.continueWith?.length) item.continue_with = json(flow.continueWith);
   if (flow.oidc) item.oidc = json(flow.oidc);
+  for (const [method, value] of Object.entries(flow.internal ?? {})) item[internalAttribute(method)] = json(value);
+  if (flow.requestedAal) item.requested_aal = s(flow.requestedAal);
   return item;
 }
 
@@ -375,6 +385,9 @@ export function itemToFlow(item: Item): FlowRecord {
   if (screen) flow.screen = screen as FlowRecord['screen'];
   if (item.first_screen) flow.firstScreen = parse(item, 'first_screen') as FlowRecord['firstScreen'];
   if (item.oidc) flow.oidc = parse(item, 'oidc') as FlowRecord['oidc'];
+  const internal = Object.entries(item).filter(([name]) => name.startsWith(INTERNAL_PREFIX));
+  if (internal.length > 0) flow.internal = Object.fromEntries(internal.map(([name, value]) => [name.slice(INTERNAL_PREFIX.length), JSON.parse(value.S!)]));
+  if (item.requested_aal?.S === 'aal2') flow.requestedAal = 'aal2';
   const hmac = optStr(item, 'code_hmac');
   if (hmac) {
     const code = parse(item, 'code') as { expiresAt: string; address: string; identityId: string | null; traits?: Record<string, unknown> };

@@ -9,7 +9,8 @@
 import { BatchGetItemCommand, BatchWriteItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { isSessionActive } from '../../session/model.js';
 import type { SessionListRequest, SessionRepository } from '../../session/repository.js';
-import { identitySnapshot, itemToSession, keys, sessionToItem, SESSIONS_COLLECTION, type Item } from './items.js';
+import { NoActiveSessionError } from '../../errors/index.js';
+import { amrItem, identitySnapshot, itemToSession, keys, sessionToItem, SESSIONS_COLLECTION, type Item } from './items.js';
 import { call, conditionally, untilProcessed, type TableReads } from './toolkit.js';
 import { conditions, transactionItems } from './transaction.js';
 
@@ -85,6 +86,25 @@ export function createSessionRepository(client: DynamoDBClient, table: string, r
       tx.batch(
         tx.put(sessionToItem(session, tokenHash), conditions.absent, sessionCollision),
         tx.update(indexWrite(session.identityId, tokenHash, session.expiresAt), () => new Error('unconditional update')),
+      ),
+
+    stepUp: (tokenHash, change) =>
+      tx.batch(
+        tx.update(
+          {
+            Key: keys.session(tokenHash),
+            UpdateExpression: 'SET amr = :amr, authenticated_at = :at, #identity = :identity',
+            ConditionExpression: 'attribute_exists(pk) AND active = :active',
+            ExpressionAttributeNames: { '#identity': 'identity' },
+            ExpressionAttributeValues: {
+              ':amr': amrItem(change.amr),
+              ':at': { S: change.authenticatedAt.toISOString() },
+              ':identity': { S: JSON.stringify(identitySnapshot(change.identity)) },
+              ':active': { BOOL: true },
+            },
+          },
+          () => new NoActiveSessionError(),
+        ),
       ),
 
     getByTokenHash: async (tokenHash) => {

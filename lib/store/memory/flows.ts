@@ -78,6 +78,13 @@ export function memoryFlows(t: MemoryTables, tx: Tx): FlowRepository {
         f.ui = copy(ui);
       }),
     setCsrfToken: (id, maskedToken) => set(id, (f) => void (f.csrfToken = maskedToken)),
+    setInternal: (id, method, value) =>
+      set(id, (f) => {
+        const internal = { ...f.internal };
+        if (value === undefined) delete internal[method];
+        else internal[method] = copy(value);
+        f.internal = internal;
+      }),
     setOidcState: (id, state, active) =>
       set(id, (f) => {
         f.oidc = copy(state);

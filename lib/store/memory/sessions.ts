@@ -1,4 +1,5 @@
 /** Sessions in memory, under the hash of their token, each with its copy of the identity (as session-repository.ts). */
+import { NoActiveSessionError } from '../../errors/index.js';
 import { sessionCopyOf } from '../../identity/model.js';
 import { isSessionActive, type Session } from '../../session/model.js';
 import type { SessionListRequest, SessionRepository } from '../../session/repository.js';
@@ -16,6 +17,15 @@ export function memorySessions(t: MemoryTables, tx: ReturnType<typeof memoryTran
         key: `session#${tokenHash}`,
         check: () => (t.sessions.has(tokenHash) ? new Error('session id collision') : undefined),
         apply: () => t.sessions.set(tokenHash, copy({ ...session, identity: sessionCopyOf(session.identity), tokenHash })),
+      }),
+    stepUp: (tokenHash, change) =>
+      tx.batch({
+        key: `session#${tokenHash}`,
+        check: () => (t.sessions.get(tokenHash)?.active ? undefined : new NoActiveSessionError()),
+        apply: () => {
+          const session = t.sessions.get(tokenHash)!;
+          t.sessions.set(tokenHash, copy({ ...session, amr: change.amr, authenticatedAt: change.authenticatedAt, identity: sessionCopyOf(change.identity) }));
+        },
       }),
     getByTokenHash: async (tokenHash) => {
       const found = t.sessions.get(tokenHash);

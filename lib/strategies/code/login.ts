@@ -113,9 +113,9 @@ export function codeLogin(deps: CodeStrategyDeps): LoginStrategy {
     const address_ = stored.verifiableAddresses?.find((a) => a.value === sent.address);
     const next = address_ && !address_.verified ? withAddressVerified(stored, sent.address, now) : undefined;
     return {
-      identity: next ?? stored,
+      identity: stored,
       completes: deps.codes.passChallenge(flow.id, hmac, now),
-      ...(next ? { change: { next, stored } } : {}),
+      ...(next ? { update: next } : {}),
       writes: reserved ? [deps.loginThrottle!.succeeded(reserved, now)] : [],
     };
   }
