@@ -38,6 +38,7 @@ import {
   invalid,
   parseFlowId,
   render,
+  savedUiOf,
   schemaOf,
   stringField,
   withCsrfCookie,
@@ -75,6 +76,8 @@ export interface LoginInit {
   returnSessionTokenExchangeCode?: boolean;
   /** `aal` as the caller sent it: `aal2` asks a signed-in session for its second factor. */
   aal?: string;
+  /** `via`: with `aal=aal2`, the trait whose address a second-factor code goes to. */
+  via?: string;
 }
 
 /** Kratos's `aal` query: empty or `aal1` (the first factor), `aal2` (the second); anything else is a 400. */
@@ -110,7 +113,8 @@ export function createLoginFlows(deps: LoginDeps) {
       });
       await deps.hooks.before({ flowType: 'login', flow, request, now });
       events.loginInitiated(flow.id, 'api', init.refresh, aal);
-      return { ...render(deps, flow), ...(exchange ? { session_token_exchange_code: exchange.code } : {}) };
+      const started = await beginSecondFactor(flow, request, now);
+      return { ...render(deps, started, undefined, savedUiOf(started)), ...(exchange ? { session_token_exchange_code: exchange.code } : {}) };
     },
 
     /** `GET /self-service/login/browser`: 303 to the login UI with the flow, or the flow itself for a JSON request. */
@@ -134,8 +138,9 @@ export function createLoginFlows(deps: LoginDeps) {
         });
         await deps.hooks.before({ flowType: 'login', flow, request, now });
         events.loginInitiated(flow.id, 'browser', init.refresh, aal);
+        const started = await beginSecondFactor(flow, request, now);
         const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
-        return request.browser.json ? jsonAnswer(render(deps, flow, csrf.token), 200, setCookie) : redirectAnswer(flowUiUrl(deps, 'login', flow.id), setCookie);
+        return request.browser.json ? jsonAnswer(render(deps, started, csrf.token, savedUiOf(started)), 200, setCookie) : redirectAnswer(flowUiUrl(deps, 'login', flow.id), setCookie);
       } catch (error) {
         if (error instanceof KratosError && !request.browser.json) return forwardToErrorUi(deps, error, now);
         throw error;
@@ -210,10 +215,23 @@ export function createLoginFlows(deps: LoginDeps) {
     if (!identity) throw new NoActiveSessionError();
     const internal: Record<string, unknown> = {};
     for (const strategy of deps.strategies) {
-      const kept = strategy.login?.aal === 'aal2' ? strategy.login.secondFactor?.(identity, now) : undefined;
+      const kept = strategy.login?.aal === 'aal2' ? strategy.login.secondFactor?.(identity, now, { via: init.via }) : undefined;
       if (kept !== undefined) internal[strategy.id] = kept;
     }
     return { requestedAal: 'aal2', identityId: session.identityId, internal, ...(starting.length ? { messages: starting } : {}) };
+  }
+
+  /**
+   * A login for the second factor whose identity has only one, of a method that starts by itself (a code to its one
+   * address): started now, the flow answered as it then stands.
+   */
+  async function beginSecondFactor(flow: FlowRecord, request: FlowRequest, now: Date): Promise<FlowRecord> {
+    const offered = Object.keys(flow.internal ?? {});
+    const strategy = flow.requestedAal && offered.length === 1 ? deps.strategies.find((s) => s.id === offered[0]) : undefined;
+    if (!strategy?.login?.beginSecondFactor) return flow;
+    const account = await deps.identities.getWithCredentials(flow.identityId!);
+    if (!account) throw new NoActiveSessionError();
+    return (await strategy.login.beginSecondFactor({ flow, account, request, now })) ?? flow;
   }
 
   /** A refresh beside a session asks only for the secret: the identifier is the session's (Kratos's refresh form). */

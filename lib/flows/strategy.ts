@@ -78,9 +78,15 @@ export interface LoginStrategy {
   /**
    * A second factor (`aal: 'aal2'`): what a login asking for aal2 keeps of this method for the signed-in identity (its
    * credentials included), rendered and checked from the flow's `internal[<method>]` (a WebAuthn challenge and the
-   * keys allowed); undefined when the identity has none of it (its nodes are not shown). Called when the flow is made.
+   * keys allowed); undefined when the identity has none of it (its nodes are not shown). Called when the flow is made,
+   * with the login's `via` (Kratos's hint naming the trait a code goes to).
    */
-  secondFactor?(identity: Identity, now: Date): unknown;
+  secondFactor?(identity: Identity, now: Date, hints?: { via?: string }): unknown;
+  /**
+   * A second factor that starts by itself when it is the only one the flow offers (Kratos's FastLogin2FA: a code sent
+   * at once to the one code address): the flow as it then stands, stored by the method; undefined: nothing started.
+   */
+  beginSecondFactor?(ctx: { flow: FlowRecord; account: Identity; request: FlowRequest; now: Date }): Promise<FlowRecord | undefined>;
   nodes(ctx: NodeContext): UiNode[];
   /**
    * Reads the flow a submit names, and what the method needs read with it in the same round trip (the password

@@ -141,6 +141,7 @@ export const messages = {
   noCodeUser: () => error(4000035, 'This account does not exist or has not setup sign in with code.'),
   traitsMismatch: () => error(4000036, 'The provided traits do not match the traits previously associated with this flow.'),
   identifierMissing: () => error(4000009, 'Could not find any login identifiers. Did you forget to set them? This could also be caused by a server misconfiguration.'),
+  addressUnknown: () => error(4010010, 'The address you entered does not match any known addresses in the current account.'),
   loginCodeInvalid: () => error(4010008, 'The login code is invalid or has already been used. Please try again.'),
   registrationCodeInvalid: () => error(4040003, 'The registration code is invalid or has already been used. Please try again.'),
   noLoginStrategy: () => error(4010002, 'Could not find a strategy to log you in with. Did you fill out the form correctly?'),

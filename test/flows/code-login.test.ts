@@ -5,6 +5,7 @@
  */
 import { loadConfig } from '../../lib/config/index.js';
 import type { FlowView, UiNode } from '../../lib/flows/model.js';
+import { revised, withFactor } from '../../lib/identity/model.js';
 import { TEST_ENV } from '../support/env.js';
 import { apiRequest, browserRequest, codeSchemas, flowOf, lastCodeTo, memoryApp, messageIds, PASSWORD, rejection, SECRET, uniqueEmail } from '../support/flows.js';
 
@@ -280,5 +281,79 @@ describe('passwordless registration by code', () => {
     expect(resent.status).toBe(400);
     expect(registrationCodesTo(store, email)).toHaveLength(2);
     expect((await app.registration.submit(flow.id, { method: 'code', code: lastCodeTo(store, email), traits: { email } }, apiRequest(), new Date())).status).toBe(200);
+  });
+});
+
+describe('code as a second factor (mfa_enabled)', () => {
+  const MFA = { SELFSERVICE_METHODS_CODE_MFA_ENABLED: 'true', SELFSERVICE_METHODS_TOTP_ENABLED: 'true' };
+  const mfaApp = () => memoryApp(MFA, {}, codeSchemas());
+
+  /** An identity signed in with its password: its address and session token. */
+  async function signedIn(app: App['app']) {
+    const { email, identityId } = await registered(app);
+    const flow = await app.login.init(apiRequest(), { refresh: false }, new Date());
+    const answer = await app.login.submit(flow.id, { method: 'password', identifier: email, password: PASSWORD }, apiRequest(), new Date());
+    return { email, identityId, token: (answer.body as { session_token: string }).session_token };
+  }
+
+  it('is no first factor: an aal1 login neither offers nor takes it', async () => {
+    const { app } = mfaApp();
+    const flow = await app.login.init(apiRequest(), { refresh: false }, new Date());
+    expect(node(flow, 'method', 'code')).toBeUndefined();
+    const refused = await rejection(app.login.submit(flow.id, { method: 'code', identifier: 'a@example.com' }, apiRequest(), new Date()));
+    expect(messageIds(flowOf(refused))).toEqual([4010002]);
+  });
+
+  it('with one code address and no other second factor, mails the code as the aal2 login starts (1010025); the code steps the session up in place', async () => {
+    const { app, store } = mfaApp();
+    const { email, token } = await signedIn(app);
+    const before = await app.sessionService.whoami(token, new Date());
+    const request = apiRequest({ sessionToken: token });
+    const flow = await app.login.init(request, { refresh: false, aal: 'aal2' }, new Date());
+    expect(flow).toMatchObject({ state: 'sent_email', active: 'code', requested_aal: 'aal2' });
+    expect(messageIds(flow)).toContain(1010025);
+    expect(node(flow, 'identifier')?.attributes).toMatchObject({ type: 'hidden', value: email });
+    expect(loginCodesTo(store, email)).toHaveLength(1);
+    const code = lastCodeTo(store, email);
+
+    const wrong = await rejection(app.login.submit(flow.id, { method: 'code', code: code === '000000' ? '111111' : '000000', identifier: email }, request, new Date()));
+    // The flow keeps the message it started with (1010004: the second factor is asked for).
+    expect(messageIds(flowOf(wrong))).toEqual([1010004, 4010008]);
+    const done = await app.login.submit(flow.id, { method: 'code', code, identifier: email }, request, new Date());
+    expect(done.status).toBe(200);
+    const after = await app.sessionService.whoami(token, new Date());
+    expect(after.id).toBe(before.id);
+    expect(after.amr.map((m) => `${m.method}:${m.aal}`)).toEqual(['password:aal1', 'code:aal2']);
+  });
+
+  it('beside another second factor, offers "Send code to <address>" (1010023), taken without a method; ?via= names the trait; an address not offered is refused (4010010)', async () => {
+    const { app, store } = mfaApp();
+    const { email, identityId, token } = await signedIn(app);
+    // A TOTP as well (stored as settings would keep it): the code is no longer the only second factor.
+    const stored = (await store.identities.getWithCredentials(identityId))!;
+    const at = new Date();
+    const totp = { identifiers: [identityId], config: { totp_url: 'otpauth://totp/x:y?algorithm=SHA1&digits=6&issuer=x&period=30&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' }, version: 0, createdAt: at, updatedAt: at };
+    await store.commit(store.identities.update(revised(withFactor(stored, 'totp', totp), stored), stored));
+
+    const request = apiRequest({ sessionToken: token });
+    const flow = await app.login.init(request, { refresh: false, aal: 'aal2' }, new Date());
+    expect(flow.state).toBe('choose_method');
+    const button = node(flow, 'address', email)!;
+    expect(shape(button)).toMatchObject({ group: 'code', type: 'submit', value: email, label: 1010023 });
+    expect(button.meta.label).toMatchObject({ text: `Send code to ${email}`, context: { address: email, channel: 'email' } });
+    expect(node(flow, 'totp_code')).toBeDefined();
+    expect(loginCodesTo(store, email)).toHaveLength(0);
+
+    expect(messageIds(flowOf(await rejection(app.login.submit(flow.id, { address: uniqueEmail('elsewhere') }, request, new Date()))))).toEqual([1010004, 4010010]);
+    const sent = await app.login.submit(flow.id, { address: email }, request, new Date());
+    expect(sent.status).toBe(400);
+    expect(messageIds(sent.body as FlowView)).toContain(1010025);
+    const done = await app.login.submit(flow.id, { method: 'code', code: lastCodeTo(store, email), identifier: email }, request, new Date());
+    expect(done.status).toBe(200);
+    expect((await app.sessionService.whoami(token, new Date())).amr.map((m) => `${m.method}:${m.aal}`)).toEqual(['password:aal1', 'code:aal2']);
+
+    await expect(rejection(app.login.init(request, { refresh: true, aal: 'aal2', via: 'nickname' }, new Date()))).resolves.toMatchObject({ status: 400 });
+    const picked = await app.login.init(request, { refresh: true, aal: 'aal2', via: 'email' }, new Date());
+    expect(picked.ui.nodes.filter((n) => n.attributes.name === 'address').map((n) => n.attributes.value)).toEqual([email]);
   });
 });

@@ -186,5 +186,7 @@ export function codeStrategy(deps: CodeStrategyDeps): Strategy {
     verification: addressStrategy(deps, kinds.verification),
     ...(passwordlessEnabled || mfaEnabled ? { login: codeLogin(deps) } : {}),
     ...(passwordlessEnabled ? { registration: codeRegistration(deps) } : {}),
+    // A second factor's address buttons post `address` without a method (Kratos's code strategy takes them).
+    ...(mfaEnabled ? { takesUnnamedSubmit: (body: Record<string, unknown>) => typeof body.address === 'string' && body.address !== '' } : {}),
   };
 }
