@@ -9,13 +9,15 @@ import path from 'node:path';
 import { Configuration, FrontendApi } from '@ory/kratos-client';
 import type { RunningOffline } from '../../scripts/local-stack.js';
 import { codeSchemaDocument } from '../support/flows.js';
-import { failure, uniqueEmail } from '../support/http.js';
+import { failure, registerVia, uniqueEmail } from '../support/http.js';
 import { expectMatchesSchema } from '../support/openapi.js';
 import { mailsIn, testMailDir } from '../support/smtp.js';
 import { startJaegerUdpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
 import { startTracedOffline } from '../support/traced-stack.js';
 
 let offline: RunningOffline;
+/** Its twin with codes as a second factor instead (Kratos allows one or the other). */
+let mfaOffline: RunningOffline;
 let udp: UdpSpanReceiver;
 let frontend: FrontendApi;
 /** Every code the tests were mailed: none may show in a span or a log line. */
@@ -23,18 +25,24 @@ const mailed: string[] = [];
 
 beforeAll(async () => {
   udp = await startJaegerUdpReceiver();
-  offline = await startTracedOffline({
-    TRACING_PROVIDER: 'jaeger',
-    TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${udp.port}`,
-    SELFSERVICE_METHODS_CODE_PASSWORDLESS_ENABLED: 'true',
-    SELFSERVICE_METHODS_CODE_CONFIG_MAX_SUBMISSIONS: '3',
+  const shared = {
     SELFSERVICE_METHODS_CODE_CONFIG_MAX_REQUESTS_PER_IP: '100000',
     IDENTITY_SCHEMAS: JSON.stringify([{ id: 'default', url: `base64://${Buffer.from(JSON.stringify(codeSchemaDocument())).toString('base64')}` }]),
-  });
+  };
+  [offline, mfaOffline] = await Promise.all([
+    startTracedOffline({
+      ...shared,
+      TRACING_PROVIDER: 'jaeger',
+      TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${udp.port}`,
+      SELFSERVICE_METHODS_CODE_PASSWORDLESS_ENABLED: 'true',
+      SELFSERVICE_METHODS_CODE_CONFIG_MAX_SUBMISSIONS: '3',
+    }),
+    startTracedOffline({ ...shared, SELFSERVICE_METHODS_CODE_MFA_ENABLED: 'true' }),
+  ]);
   frontend = new FrontendApi(new Configuration({ basePath: offline.baseUrl }));
 }, 120_000);
 afterAll(async () => {
-  await offline?.stop();
+  await Promise.all([offline?.stop(), mfaOffline?.stop()]);
   await udp?.close();
 });
 
@@ -137,6 +145,22 @@ describe('passwordless by code, over the wire', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await mailsIn(testMailDir(), { to: nobody })).toEqual([]);
   });
+
+  it('as a second factor: the aal2 login mails the code to the one code address as it starts, and the code steps the session up', async () => {
+    const mfa = new FrontendApi(new Configuration({ basePath: mfaOffline.baseUrl }));
+    const { email, token } = await registerVia(mfaOffline.baseUrl, uniqueEmail('mfa'));
+    expect(token).toEqual(expect.any(String));
+    const { data: before } = await mfa.toSession({ xSessionToken: token });
+    const { data: flow } = await mfa.createNativeLoginFlow({ aal: 'aal2', xSessionToken: token });
+    expectMatchesSchema('loginFlow', flow);
+    expect(flow).toMatchObject({ state: 'sent_email', active: 'code', requested_aal: 'aal2' });
+    expect(ids(flow)).toContain(1010025);
+    const code = await nthCode(email, 'to log in');
+    const { data: stepped } = await mfa.updateLoginFlow({ flow: flow.id, xSessionToken: token, updateLoginFlowBody: { method: 'code', code, identifier: email, csrf_token: '' } });
+    expect(stepped.session.id).toBe(before.id);
+    expect(stepped.session.authenticator_assurance_level).toBe('aal2');
+    expect(stepped.session.authentication_methods?.map((m) => `${m.method}:${m.aal}`)).toEqual(['password:aal1', 'code:aal2']);
+  }, 60_000);
 
   it('puts no code in any span or log line of the instance', async () => {
     expect(mailed.length).toBeGreaterThanOrEqual(4);
