@@ -6,6 +6,7 @@
 import { loadConfig } from '../../lib/config/index.js';
 import type { FlowView, UiNode } from '../../lib/flows/model.js';
 import { revised, withFactor } from '../../lib/identity/model.js';
+import { flowForm, flowMessages, type UiContainerShape } from '../../lib/ui/html.js';
 import { TEST_ENV } from '../support/env.js';
 import { apiRequest, browserRequest, codeSchemas, flowOf, lastCodeTo, memoryApp, messageIds, PASSWORD, rejection, SECRET, uniqueEmail } from '../support/flows.js';
 
@@ -355,5 +356,28 @@ describe('code as a second factor (mfa_enabled)', () => {
     await expect(rejection(app.login.init(request, { refresh: true, aal: 'aal2', via: 'nickname' }, new Date()))).resolves.toMatchObject({ status: 400 });
     const picked = await app.login.init(request, { refresh: true, aal: 'aal2', via: 'email' }, new Date());
     expect(picked.ui.nodes.filter((n) => n.attributes.name === 'address').map((n) => n.attributes.value)).toEqual([email]);
+  });
+});
+
+describe('our UI (lib/ui) for code login', () => {
+  /** A flow's ui as the UI's pages get it: the JSON the API answers. */
+  const uiOf = (view: FlowView) => JSON.parse(JSON.stringify(view.ui)) as UiContainerShape;
+  it('renders the code entry step: the code field for one-time codes, the address carried, "Resend code" without the form’s validation', async () => {
+    const { app, store } = codeApp();
+    const { email } = await registered(app);
+    const chooser = await app.login.init(apiRequest(), { refresh: false }, new Date());
+    const choose = flowForm(uiOf(chooser));
+    // "Send sign in code" needs no password: it skips the form's validation; the password's button does not.
+    expect(choose).toContain('<button type="submit" name="method" value="code" formnovalidate>Send sign in code</button>');
+    expect(choose).toContain('<button type="submit" name="method" value="password">Sign in with password</button>');
+
+    const { answer } = await sentLoginCode(app, email);
+    const html = flowMessages(uiOf(answer.body as FlowView).messages) + flowForm(uiOf(answer.body as FlowView));
+    expect(html).toContain('A code was sent to the address you provided.');
+    expect(html).toContain(`<input type="hidden" name="identifier" value="${email}">`);
+    expect(html).toMatch(/<input id="field-code" name="code" type="text" value="" required autocomplete="one-time-code"[^>]*>/);
+    expect(html).toContain('<button type="submit" name="method" value="code">Continue</button>');
+    expect(html).toContain('<button type="submit" name="resend" value="code" formnovalidate>Resend code</button>');
+    expect(lastCodeTo(store, email)).toMatch(/^\d{6}$/);
   });
 });
