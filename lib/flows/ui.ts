@@ -135,7 +135,8 @@ export function renderFlow(flow: FlowRecord, schema: IdentitySchema, publicBaseU
     method: done ? 'GET' : 'POST',
     nodes,
   };
-  const flowMessages = [...(flow.messages ?? []), ...(options.messages ?? [])];
+  // A failed submit's messages replace those the flow started with (Kratos's UI.ResetMessages before ParseError).
+  const flowMessages = options.messages?.length ? options.messages : (flow.messages ?? []);
   if (flowMessages.length > 0) ui.messages = flowMessages;
 
   const view: Record<string, unknown> = {

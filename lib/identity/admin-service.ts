@@ -11,7 +11,7 @@ import { decodeIdentityBody, type IdentityBody } from './admin-body.js';
 import { normalizeIdentifier } from './identifier.js';
 import { identifierTooLong } from './limits.js';
 import { applyPatch, JsonPatchError, parsePointer } from './json-patch.js';
-import { firstFactorsOf, oidcIdentifier, revised, withoutProviderLinks, type Identity, type OidcLink } from './model.js';
+import { FACTOR_TYPES, firstFactorsOf, oidcIdentifier, revised, withFactor, withoutProviderLinks, type Identity, type OidcLink } from './model.js';
 import type { Page } from '../util/page.js';
 import type { Committer } from '../util/writes.js';
 import { events } from '../tracing/events.js';
@@ -72,8 +72,8 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       password,
       // Linked provider accounts stay linked (the body carries no oidc credential; DELETE .../credentials/oidc unlinks).
       ...(previous?.oidc ? { oidc: previous.oidc } : {}),
-      // Second factors stay as they were; the code credential follows the traits.
-      ...(previous?.factors ? { factors: previous.factors, ...(previous.availableAal ? { availableAal: previous.availableAal } : {}) } : {}),
+      // So do second factors and passkeys (DELETE .../credentials/<type> removes them); the code credential follows the traits.
+      ...(previous?.factors ? { factors: previous.factors, availableAal: previous.availableAal } : {}),
       revision: previous?.revision ?? 1,
     };
     return withCodeCredential(identity, parsed.schema, now);
@@ -174,9 +174,20 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
      */
     async deleteCredential(id: string, type: string, identifier: string | undefined, now: Date): Promise<void> {
       const previous = await existing(id);
-      const has = type === 'password' ? previous.password !== undefined : type === 'oidc' ? (previous.oidc?.providers.length ?? 0) > 0 : false;
+      const factor = FACTOR_TYPES.find((t) => t === type);
+      const has = type === 'password' ? previous.password !== undefined : type === 'oidc' ? (previous.oidc?.providers.length ?? 0) > 0 : factor ? previous.factors?.[factor] !== undefined : false;
       if (!has) throw new NotFoundError(`You tried to remove a ${type} but this user have no ${type} set up.`);
-      if (firstFactorsOf(previous) < 2) throw new BadRequestError('You cannot remove the last first factor credential.');
+      // Second factors go whole (WebAuthn: its security keys, its passwordless keys kept, as Kratos); first factors
+      // only while another is left.
+      if (factor === 'totp' || factor === 'lookup_secret') return void (await save({ ...withFactor(previous, factor, undefined), updatedAt: now }, previous));
+      if (factor === 'webauthn') {
+        const credential = previous.factors!.webauthn!;
+        const kept = ((credential.config.credentials ?? []) as { is_passwordless?: boolean }[]).filter((key) => key.is_passwordless === true);
+        return void (await save({ ...withFactor(previous, 'webauthn', kept.length ? { ...credential, config: { ...credential.config, credentials: kept }, updatedAt: now } : undefined), updatedAt: now }, previous));
+      }
+      const remaining = firstFactorsOf(previous) - (factor === 'passkey' ? ((previous.factors!.passkey!.config.credentials as unknown[] | undefined)?.length ?? 0) : 1);
+      if (firstFactorsOf(previous) < 2 || remaining < 1) throw new BadRequestError('You cannot remove the last first factor credential.');
+      if (factor === 'passkey') return void (await save({ ...withFactor(previous, 'passkey', undefined), updatedAt: now }, previous));
       if (type === 'password') {
         const { password: _removed, ...rest } = previous;
         await save({ ...rest, updatedAt: now }, previous);

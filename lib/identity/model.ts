@@ -46,8 +46,15 @@ export function withoutProviderLinks(identity: Identity, dropped: (link: OidcLin
   return kept.length && oidc ? { ...rest, oidc: { ...oidc, providers: kept, updatedAt: now } } : rest;
 }
 
-/** How many ways to sign in an identity has (a password, each linked provider): the last one is never removed. */
-export const firstFactorsOf = (identity: Pick<Identity, 'password' | 'oidc'>): number => (identity.password ? 1 : 0) + (identity.oidc?.providers.length ?? 0);
+/**
+ * How many ways to sign in an identity has (a password, each linked provider, each passkey, each passwordless WebAuthn
+ * key): the last one is never removed.
+ */
+export const firstFactorsOf = (identity: Pick<Identity, 'password' | 'oidc' | 'factors'>): number =>
+  (identity.password ? 1 : 0) +
+  (identity.oidc?.providers.length ?? 0) +
+  ((identity.factors?.passkey?.config.credentials as unknown[] | undefined)?.length ?? 0) +
+  ((identity.factors?.webauthn?.config.credentials as { is_passwordless?: boolean }[] | undefined)?.filter((key) => key.is_passwordless === true).length ?? 0);
 
 /**
  * The credential types Kratos keeps as `{identifiers, config}` that this build stores as they are: each strategy folder
@@ -217,6 +224,8 @@ export function adminIdentity(
   includeOidc = false,
   /** Opens the provider tokens kept encrypted (SECRETS_CIPHER); without it none are shown. */
   decrypt?: (sealed: string) => string | undefined,
+  /** The factor types whose `config` to show (`include_credential=totp,lookup_secret,webauthn,passkey`). */
+  includeFactors: readonly string[] = [],
 ): Record<string, unknown> {
   const view = publicIdentity(identity, publicBaseUrl);
   const out: Record<string, unknown> = { ...view, metadata_admin: identity.metadataAdmin ?? null };
@@ -256,6 +265,21 @@ export function adminIdentity(
       };
     }
     out.credentials = { ...(out.credentials as Record<string, unknown> | undefined), oidc: credential };
+  }
+  // Second factors, passkeys and the code addresses (a privileged read's): type, identifiers and dates; their `config`
+  // when asked for by name (`include_credential=totp`: the TOTP URL with its secret).
+  for (const type of [...FACTOR_TYPES, 'code' as const]) {
+    const factor = identity.factors?.[type];
+    if (!factor) continue;
+    const credential: Record<string, unknown> = {
+      type,
+      identifiers: factor.identifiers,
+      version: factor.version,
+      created_at: factor.createdAt.toISOString(),
+      updated_at: factor.updatedAt.toISOString(),
+      ...(includeFactors.includes(type) ? { config: factor.config } : {}),
+    };
+    out.credentials = { ...(out.credentials as Record<string, unknown> | undefined), [type]: credential };
   }
   return out;
 }

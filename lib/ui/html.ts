@@ -94,7 +94,15 @@ export function flowMessages(messages: UiText[] | undefined): string {
 
 const INPUT_TYPES = new Set(['text', 'email', 'password', 'tel', 'number', 'url', 'date', 'datetime-local', 'checkbox', 'hidden', 'submit', 'button']);
 
-const GROUP_TITLES: Record<string, string> = { profile: 'Profile', password: 'Password', oidc: 'Sign-in providers' };
+const GROUP_TITLES: Record<string, string> = {
+  profile: 'Profile',
+  password: 'Password',
+  oidc: 'Sign-in providers',
+  totp: 'Authenticator app',
+  lookup_secret: 'Backup recovery codes',
+  webauthn: 'Security keys',
+  passkey: 'Passkeys',
+};
 
 /**
  * The settings page, as Ory's UI lays it out: one form per method group (profile, password…), each with the
@@ -124,7 +132,8 @@ export function flowForm(ui: UiContainerShape, options: { focus?: boolean } = {}
     const a = node.attributes;
     if (node.type === 'text') {
       const text = (a.text as UiText | undefined)?.text;
-      parts.push(`<p>${escapeHtml(text)}</p>`);
+      const label = node.meta.label?.text;
+      parts.push(`${label ? `<p class="label">${escapeHtml(label)}</p>` : ''}<p id="${escapeHtml(a.id ?? '')}"><code>${escapeHtml(text)}</code></p>`);
       continue;
     }
     if (node.type === 'a') {

@@ -33,7 +33,7 @@ export function baseUrl(): string {
   return url;
 }
 
-/** The shared stack's twin with `SELFSERVICE_FLOWS_LOGIN_STYLE=identifier_first`. */
+/** The shared stack's twin with `SELFSERVICE_FLOWS_LOGIN_STYLE=identifier_first` and TOTP and lookup codes on. */
 export function identifierFirstBaseUrl(): string {
   const url = process.env.TEST_IDENTIFIER_FIRST_BASE_URL;
   if (!url) throw new Error('TEST_IDENTIFIER_FIRST_BASE_URL is not set: the Jest global setup did not run');

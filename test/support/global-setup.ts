@@ -52,9 +52,16 @@ export default async function globalSetup(): Promise<void> {
       SELFSERVICE_METHODS_PASSWORD_CONFIG_HAVEIBEENPWNED_ENABLED: 'true',
       SELFSERVICE_METHODS_PASSWORD_CONFIG_HAVEIBEENPWNED_HOST: pwned.baseUrl,
     };
-    // The same service in Kratos's other login style (identifier first), for the suites that test it over the wire
-    // and in Chromium; started beside the main one, sharing its table.
-    const idFirstEnv = { ...env, SERVE_PUBLIC_BASE_URL: `http://127.0.0.1:${idFirstPort}`, SELFSERVICE_FLOWS_LOGIN_STYLE: 'identifier_first', TRACING_PROVIDER: '' };
+    // The same service in Kratos's other login style (identifier first), and with second factors on (TOTP, lookup
+    // codes), for the suites that test them over the wire and in Chromium; started beside the main one, sharing its table.
+    const idFirstEnv = {
+      ...env,
+      SERVE_PUBLIC_BASE_URL: `http://127.0.0.1:${idFirstPort}`,
+      SELFSERVICE_FLOWS_LOGIN_STYLE: 'identifier_first',
+      TRACING_PROVIDER: '',
+      SELFSERVICE_METHODS_TOTP_ENABLED: 'true',
+      SELFSERVICE_METHODS_LOOKUP_SECRET_ENABLED: 'true',
+    };
     [offline, idFirst] = await Promise.all([
       startOffline({ port, logFile: path.join(process.env.TEST_ARTIFACTS_DIR, 'offline-main.log'), env }),
       startOffline({ port: idFirstPort, logFile: path.join(process.env.TEST_ARTIFACTS_DIR, 'offline-identifier-first.log'), env: idFirstEnv }),

@@ -78,7 +78,7 @@ describe('self-service configuration', () => {
   });
 
   it('refuses, naming them, a method or a hook Kratos has and this build does not yet', () => {
-    expect(() => checkMethods(loadSelfServiceConfig({ SELFSERVICE_METHODS_TOTP_ENABLED: 'true' }).enabledMethods)).toThrow('SELFSERVICE_METHODS_TOTP_ENABLED');
+    expect(() => checkMethods(loadSelfServiceConfig({ SELFSERVICE_METHODS_LINK_ENABLED: 'true' }).enabledMethods)).toThrow('SELFSERVICE_METHODS_LINK_ENABLED');
     expect(() => checkHooks(loadSelfServiceConfig({ SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS: '[{"hook":"web_hook"}]' }))).toThrow('SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS');
     expect(() => checkHooks(loadSelfServiceConfig({}))).not.toThrow();
     expect(() => checkMethods(loadSelfServiceConfig({}).enabledMethods)).not.toThrow();

@@ -14,6 +14,7 @@ import type { LoginThrottle } from '../../flows/throttle.js';
 import { input, textNode } from '../../flows/ui.js';
 import { withFactor, type FactorCredential, type Identity } from '../../identity/model.js';
 import { messages, type UiText } from '../../text/messages.js';
+import { withSpan } from '../../tracing/span.js';
 import { sameString } from '../../util/constant-time.js';
 
 const GROUP = 'lookup_secret';
@@ -60,6 +61,8 @@ export function lookupSecretStrategy(deps: LookupSecretStrategyDeps): Strategy {
   return {
     id: 'lookup_secret',
     group: GROUP,
+    // Its settings buttons decide, with or without a `method` (Kratos ignores it here).
+    takesUnnamedSubmit: (body) => ['lookup_secret_reveal', 'lookup_secret_regenerate', 'lookup_secret_confirm', 'lookup_secret_disable'].some((name) => truthy(body[name])),
 
     login: {
       aal: 'aal2',
@@ -79,10 +82,14 @@ export function lookupSecretStrategy(deps: LookupSecretStrategyDeps): Strategy {
         const trusted = (request.browser.knownIdentities ?? []).includes(account.id);
         const reserved = await deps.throttle?.reserve(`lookup#${account.id}`, request, trusted, now);
         const hash = hashOf(code);
-        // Every stored code is compared (in constant time), whichever matches.
-        let found = -1;
-        codes.forEach((stored, index) => {
-          if (sameString(stored.code_sha256, hash)) found = index;
+        // Every stored code is compared (in constant time), whichever matches; the span says only whether one did.
+        const found = await withSpan('lookup_secret.verify', { 'lookup_secret.codes': codes.length }, async (span) => {
+          let index = -1;
+          codes.forEach((stored, i) => {
+            if (sameString(stored.code_sha256, hash)) index = i;
+          });
+          span.setAttributes({ 'lookup_secret.valid': index >= 0 && !codes[index].used_at });
+          return index;
         });
         if (found < 0) {
           await deps.throttle?.failed(request, now);

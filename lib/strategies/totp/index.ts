@@ -16,6 +16,7 @@ import { image, input, submitNode, textNode } from '../../flows/ui.js';
 import { withFactor, type FactorCredential, type Identity } from '../../identity/model.js';
 import type { IdentitySchema } from '../../identity/schema.js';
 import { messages } from '../../text/messages.js';
+import { withSpan } from '../../tracing/span.js';
 
 const GROUP = 'totp';
 const PERIOD_S = 30;
@@ -66,6 +67,14 @@ export function provenStep(url: string, code: string, now: Date): number | undef
   return delta === null ? undefined : Math.floor(now.getTime() / 1000 / PERIOD_S) + delta;
 }
 
+/** `provenStep` in a span of its own (`totp.verify`: whether it matched, never the code or the key). */
+const verified = (url: string, code: string, now: Date, flow: 'login' | 'settings') =>
+  withSpan('totp.verify', { 'totp.flow': flow, 'totp.window_steps': 1 }, async (span) => {
+    const step = provenStep(url, code, now);
+    span.setAttributes({ 'totp.valid': step !== undefined });
+    return step;
+  });
+
 const configOf = (identity: Identity): TotpConfig | undefined => {
   const config = identity.factors?.totp?.config as Partial<TotpConfig> | undefined;
   return typeof config?.totp_url === 'string' && config.totp_url ? (config as TotpConfig) : undefined;
@@ -75,6 +84,8 @@ export function totpStrategy(deps: TotpStrategyDeps): Strategy {
   return {
     id: 'totp',
     group: GROUP,
+    // Unlinking posts the button alone (Ory's UIs send no `method` with it).
+    takesUnnamedSubmit: (body) => body.totp_unlink === true || body.totp_unlink === 'true',
 
     login: {
       aal: 'aal2',
@@ -95,7 +106,7 @@ export function totpStrategy(deps: TotpStrategyDeps): Strategy {
         // Counted against the same limits as a password, per identity and client.
         const trusted = (request.browser.knownIdentities ?? []).includes(account.id);
         const reserved = await deps.throttle?.reserve(`totp#${account.id}`, request, trusted, now);
-        const step = provenStep(config.totp_url, code, now);
+        const step = await verified(config.totp_url, code, now, 'login');
         // A code of a step already used (or older) is refused: each code is good once.
         if (step === undefined || (config.used_step !== undefined && step <= config.used_step)) {
           await deps.throttle?.failed(request, now);
@@ -145,7 +156,7 @@ export function totpStrategy(deps: TotpStrategyDeps): Strategy {
         if (configOf(identity) || !offered) throw fail([messages.noSettingsStrategy()]);
         const code = stringField(body, 'totp_code')?.trim();
         if (!code) throw fail([], { totp_code: [messages.required('totp_code')] });
-        const step = provenStep(offered.url, code, now);
+        const step = await verified(offered.url, code, now, 'settings');
         if (step === undefined) throw fail([], { totp_code: [messages.totpWrong()] });
         const credential: FactorCredential = { identifiers: [identity.id], config: { totp_url: offered.url, used_step: step }, version: 0, createdAt: now, updatedAt: now };
         return { identity: withFactor(identity, 'totp', credential), factor: { method: 'totp', aal: 'aal2' } };

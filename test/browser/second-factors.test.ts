@@ -1,0 +1,65 @@
+/**
+ * An authenticator app in our UI, in Chromium, on the suite's second stack (TOTP and lookup codes on): a person signs
+ * in, sets the app up from the settings page (the code computed from the secret the page shows, as an app reads it),
+ * signs out, signs in with the password and is asked for the app's code before the welcome page.
+ */
+import * as OTPAuth from 'otpauth';
+import { chromium, type Browser } from 'playwright-core';
+import { chromiumPath } from '../support/chromium.js';
+import { identifierFirstBaseUrl } from '../support/env.js';
+import { GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
+
+const codeAt = (secret: string, at: number) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate({ timestamp: at });
+
+describe('an authenticator app in the self-service UI', () => {
+  it('is set up on the settings page and asked for after the password', async () => {
+    const base = identifierFirstBaseUrl();
+    const { email } = await registerVia(base, uniqueEmail('chromium-totp'));
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    const signIn = async () => {
+      await tab.goto(`${base}/ui/login`);
+      await tab.getByLabel('E-Mail').fill(email);
+      await tab.getByRole('button', { name: 'Continue' }).click();
+      await tab.waitForURL(/\/ui\/login\?flow=/);
+      await tab.getByLabel('Password').fill(GOOD_PASSWORD);
+      await tab.getByRole('button', { name: 'Sign in with password' }).click();
+    };
+    try {
+      await signIn();
+      await tab.waitForURL(`${base}/ui/welcome`);
+
+      await tab.goto(`${base}/ui/settings`);
+      await tab.waitForURL(/\/ui\/settings\?flow=/);
+      expect(await tab.getByRole('heading', { name: 'Authenticator app' }).count()).toBe(1);
+      expect(await tab.getByAltText('Authenticator app QR code').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+      const secret = (await tab.locator('#totp_secret_key').textContent())!.trim();
+      expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+      await tab.getByLabel('Verify code').fill(codeAt(secret, Date.now()));
+      await tab.locator('button[name="method"][value="totp"]').click();
+      await tab.waitForURL(/\/ui\/settings\?flow=/);
+      expect(await tab.getByRole('button', { name: 'Unlink TOTP Authenticator App' }).count()).toBe(1);
+
+      // A new browser session: the password first, then the app's code (a step later: each code is good once).
+      await context.clearCookies();
+      await signIn();
+      await tab.waitForURL(/\/ui\/login\?flow=/);
+      expect(await tab.getByRole('main').textContent()).toContain('Please complete the second authentication challenge.');
+      await tab.getByLabel('Authentication code').fill(codeAt(secret, Date.now() + 30_000));
+      await tab.getByRole('button', { name: 'Use Authenticator' }).click();
+      await tab.waitForURL(`${base}/ui/welcome`);
+      expect(await tab.getByRole('main').textContent()).toContain(`You are signed in as ${email}`);
+    } finally {
+      await context.close();
+    }
+  });
+});
