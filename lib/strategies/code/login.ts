@@ -26,12 +26,23 @@ import type { Identity } from '../../identity/model.js';
 import { readPath } from '../../identity/schema.js';
 import { identifierTooLong } from '../../identity/limits.js';
 import { messages } from '../../text/messages.js';
-import { currentTraceparent } from '../../tracing/span.js';
+import { currentTraceparent, withSpan } from '../../tracing/span.js';
 import { codeHmac, matchingHmac, newCode } from './code.js';
 import type { CodeStrategyDeps } from './deps.js';
 import { sendLimits, sendRefused } from './limits.js';
 
 const GROUP = 'code';
+
+/**
+ * The stored HMAC a submitted code matches (recovery's and verification's check), in a span of its own (`code.verify`:
+ * the flow and whether it matched, never the code or the address); undefined once the code expired.
+ */
+export const verifiedCode = (flow: 'login' | 'registration', secrets: string[], flowId: string, code: string, sent: SentCode, now: Date) =>
+  withSpan('code.verify', { 'code.flow': flow }, async (span) => {
+    const hmac = sent.expiresAt.getTime() > now.getTime() ? matchingHmac(secrets, flowId, code.trim(), sent.hmac) : undefined;
+    span.setAttributes({ 'code.valid': hmac !== undefined, 'code.expired': sent.expiresAt.getTime() <= now.getTime() });
+    return hmac;
+  });
 
 /** The form once a code was sent (Kratos's populateEmailSentFlow): the address kept, the code, Continue, Resend. */
 export function codeEntryNodes(label: ReturnType<typeof messages.labelLoginCode>, carried: UiNode[]): UiNode[] {
@@ -151,7 +162,7 @@ export function codeLogin(deps: CodeStrategyDeps): LoginStrategy {
 
     // Kratos takes the identifier again with the code (older clients send it): another address's code is no code.
     const named = identifier?.trim() ? normalizeIdentifier(identifier) : undefined;
-    const hmac = sent && sent.expiresAt.getTime() > now.getTime() && (!named || named === sent.address) ? matchingHmac(config.codeSecrets, flow.id, code.trim(), sent.hmac) : undefined;
+    const hmac = sent && (!named || named === sent.address) ? await verifiedCode('login', config.codeSecrets, flow.id, code, sent, now) : undefined;
     // A second factor's code is the signed-in identity's.
     if (!sent?.identityId || !hmac || (account && sent.identityId !== account.id)) throw await failed();
     const stored = account ?? (await deps.identities.getWithCredentials(sent.identityId));

@@ -17,10 +17,10 @@ import { newIdentity } from '../../identity/new-identity.js';
 import type { IdentitySchema } from '../../identity/schema.js';
 import { messages } from '../../text/messages.js';
 import { currentTraceparent } from '../../tracing/span.js';
-import { codeHmac, matchingHmac, newCode } from './code.js';
+import { codeHmac, newCode } from './code.js';
 import type { CodeStrategyDeps } from './deps.js';
 import { sendLimits, sendRefused } from './limits.js';
-import { codeEntryNodes } from './login.js';
+import { codeEntryNodes, verifiedCode } from './login.js';
 
 const GROUP = 'code';
 
@@ -93,7 +93,7 @@ export function codeRegistration(deps: CodeStrategyDeps): RegistrationStrategy {
     // The traits the code was sent for, and no others (Kratos compares them with the form's).
     if (!sent?.traits || canonical(sent.traits) !== canonical(traits)) throw ctx.fail([messages.traitsMismatch()]);
     if (!(await deps.codes.countSubmission(flow.id, config.maxSubmissions))) throw ctx.fail([messages.tooManySubmissions()]);
-    const hmac = sent.expiresAt.getTime() > now.getTime() ? matchingHmac(config.codeSecrets, flow.id, code.trim(), sent.hmac) : undefined;
+    const hmac = await verifiedCode('registration', config.codeSecrets, flow.id, code, sent, now);
     if (!hmac) throw ctx.fail([messages.registrationCodeInvalid()]);
     // The code proved the address: it starts verified (so the verifier hook does not mail it again).
     return { identity: withAddressVerified(newIdentity(schema, traits, now), sent.address, now), completes: deps.codes.passChallenge(flow.id, hmac, now) };
