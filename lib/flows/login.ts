@@ -58,6 +58,8 @@ export interface LoginDeps extends FlowDeps {
   identities: Pick<IdentityRepository, 'unchanged' | 'update' | 'getWithCredentials'>;
   /** `session.whoami.required_aal`: under `highest_available`, a first factor of an identity with a second asks for it next. */
   whoamiRequiredAal: RequiredAal;
+  /** Codes are a second factor (`selfservice.methods.code.mfa_enabled`): an identity's code addresses reach aal2. */
+  codeMfa?: boolean;
   commit: Committer['commit'];
   hooks: HookRunner;
   lifespanMs: number;
@@ -355,7 +357,7 @@ export function createLoginFlows(deps: LoginDeps) {
     // A first factor of an identity that has a second, where whoami requires the highest level available: the session
     // is set, and the client is told to go on to the second factor (Kratos's login/hook.go).
     const secondFactorNext =
-      deps.whoamiRequiredAal === 'highest_available' && assuranceLevelOf(issued.session.amr) !== 'aal2' && canReachAal2(issued.session)
+      deps.whoamiRequiredAal === 'highest_available' && assuranceLevelOf(issued.session.amr) !== 'aal2' && canReachAal2(issued.session, deps.codeMfa)
         ? secondFactorLoginUrl(deps.publicBaseUrl, flow.returnTo)
         : undefined;
     if (flow.mode === 'api') {

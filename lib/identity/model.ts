@@ -92,6 +92,14 @@ export function availableAalOf(factors: Factors | undefined): 'aal1' | 'aal2' {
   return keys.some((key) => key.is_passwordless === false) ? 'aal2' : 'aal1';
 }
 
+/**
+ * Whether an identity has code addresses (Kratos's `code` credential): a second factor while codes are one
+ * (`mfa_enabled`, configuration the identity does not know: the session service asks). From its factors when the read
+ * has them, else as stored.
+ */
+export const hasCodeAddresses = (identity: Pick<Identity, 'factors' | 'codeAddresses'>): boolean =>
+  identity.factors ? (identity.factors.code?.identifiers.length ?? 0) > 0 : identity.codeAddresses === true;
+
 /** What an identity's credentials reach: from its factors when the read has them, else as stored. */
 export const reachableAalOf = (identity: Pick<Identity, 'factors' | 'availableAal'>): 'aal1' | 'aal2' =>
   identity.factors ? availableAalOf(identity.factors) : (identity.availableAal ?? 'aal1');
@@ -153,6 +161,8 @@ export interface Identity {
    * whoami decides `highest_available` from the session alone. Unset: aal1.
    */
   availableAal?: 'aal1' | 'aal2';
+  /** It has code addresses (`hasCodeAddresses`), kept on every read and on its sessions' copy as `availableAal` is. */
+  codeAddresses?: boolean;
   verifiableAddresses?: VerifiableAddress[];
   recoveryAddresses?: RecoveryAddress[];
   /** Storage revision, bumped on every change; guards against lost updates. */
@@ -189,6 +199,7 @@ export function sessionCopyOf(identity: Identity): Identity {
     stateChangedAt: identity.stateChangedAt ?? identity.createdAt,
     identifiers: identifiersOf(identity),
     ...(reachableAalOf(identity) === 'aal2' ? { availableAal: 'aal2' as const } : {}),
+    ...(hasCodeAddresses(identity) ? { codeAddresses: true } : {}),
     ...(identity.verifiableAddresses || identity.recoveryAddresses
       ? { verifiableAddresses: identity.verifiableAddresses ?? [], recoveryAddresses: identity.recoveryAddresses ?? [] }
       : {}),

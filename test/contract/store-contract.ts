@@ -299,11 +299,14 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         const identity = withFactor(identityRecord(unique('coded')), 'code', credential);
         await store.commit(store.identities.create(identity));
         expect(await store.identities.findIdByCredential('code', address)).toBe(identity.id);
+        // An ordinary read, and the copy sessions and claims carry, say it has code addresses (a second factor while codes are one).
+        expect((await store.identities.get(identity.id))?.codeAddresses).toBe(true);
         const other = withFactor(identityRecord(unique('coded2')), 'code', { ...credential });
         await expect(store.commit(store.identities.create(other))).rejects.toThrow(DuplicateIdentifierError);
         const stored = (await store.identities.getWithCredentials(identity.id))!;
         await store.commit(store.identities.update(revised(withFactor(stored, 'code', undefined), stored), stored));
         expect(await store.identities.findIdByCredential('code', address)).toBeUndefined();
+        expect((await store.identities.get(identity.id))?.codeAddresses).toBeUndefined();
       });
 
       it('steps a session up in place: its id, token and expiry kept, its AMR and identity copy replaced; a revoked one refused', async () => {

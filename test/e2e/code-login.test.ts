@@ -148,16 +148,19 @@ describe('passwordless by code, over the wire', () => {
 
   it('as a second factor: the aal2 login mails the code to the one code address as it starts, and the code steps the session up', async () => {
     const mfa = new FrontendApi(new Configuration({ basePath: mfaOffline.baseUrl }));
-    const { email, token } = await registerVia(mfaOffline.baseUrl, uniqueEmail('mfa'));
+    const { email, token, res } = await registerVia(mfaOffline.baseUrl, uniqueEmail('mfa'));
     expect(token).toEqual(expect.any(String));
-    const { data: before } = await mfa.toSession({ xSessionToken: token });
+    // A code address is a second factor here: whoami wants it (highest_available) until the session has it.
+    const refused = await failure(mfa.toSession({ xSessionToken: token }));
+    expect([refused.status, refused.data.error.id]).toEqual([403, 'session_aal2_required']);
     const { data: flow } = await mfa.createNativeLoginFlow({ aal: 'aal2', xSessionToken: token });
     expectMatchesSchema('loginFlow', flow);
     expect(flow).toMatchObject({ state: 'sent_email', active: 'code', requested_aal: 'aal2' });
     expect(ids(flow)).toContain(1010025);
     const code = await nthCode(email, 'to log in');
     const { data: stepped } = await mfa.updateLoginFlow({ flow: flow.id, xSessionToken: token, updateLoginFlowBody: { method: 'code', code, identifier: email, csrf_token: '' } });
-    expect(stepped.session.id).toBe(before.id);
+    expect(stepped.session.id).toBe(res.json.session.id);
+    await expect(mfa.toSession({ xSessionToken: token })).resolves.toMatchObject({ data: { id: res.json.session.id, authenticator_assurance_level: 'aal2' } });
     expect(stepped.session.authenticator_assurance_level).toBe('aal2');
     expect(stepped.session.authentication_methods?.map((m) => `${m.method}:${m.aal}`)).toEqual(['password:aal1', 'code:aal2']);
   }, 60_000);

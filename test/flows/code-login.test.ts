@@ -309,10 +309,20 @@ describe('code as a second factor (mfa_enabled)', () => {
     expect(messageIds(flowOf(refused))).toEqual([4010002]);
   });
 
+  it('counts code addresses as a second factor (available AAL): whoami and settings ask for it after a password; without codes as a second factor, they do not', async () => {
+    const { app } = mfaApp();
+    const { token } = await signedIn(app);
+    await expect(rejection(app.sessionService.whoami(token, new Date()))).resolves.toMatchObject({ status: 403, id: 'session_aal2_required' });
+    await expect(rejection(app.settings.init(apiRequest({ sessionToken: token }), new Date()))).resolves.toMatchObject({ status: 403, id: 'session_aal2_required' });
+    const passwordless = codeApp();
+    const other = await signedIn(passwordless.app);
+    await expect(passwordless.app.sessionService.whoami(other.token, new Date())).resolves.toMatchObject({ identityId: other.identityId });
+  });
+
   it('with one code address and no other second factor, mails the code as the aal2 login starts (1010025); the code steps the session up in place', async () => {
     const { app, store } = mfaApp();
     const { email, token } = await signedIn(app);
-    const before = await app.sessionService.whoami(token, new Date());
+    const before = (await app.sessionService.findActive(token, new Date()))!;
     const request = apiRequest({ sessionToken: token });
     const flow = await app.login.init(request, { refresh: false, aal: 'aal2' }, new Date());
     expect(flow).toMatchObject({ state: 'sent_email', active: 'code', requested_aal: 'aal2' });
