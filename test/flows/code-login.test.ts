@@ -394,3 +394,37 @@ describe('our UI (lib/ui) for code login', () => {
     expect(lastCodeTo(store, email)).toMatch(/^\d{6}$/);
   });
 });
+
+describe('code login, more shapes', () => {
+  it('identifier first: the second screen offers "Send sign in code" for the identifier it carries', async () => {
+    const { app, store } = codeApp({ SELFSERVICE_FLOWS_LOGIN_STYLE: 'identifier_first' });
+    const { email } = await registered(app);
+    const flow = await app.login.init(apiRequest(), { refresh: false }, new Date());
+    expect(node(flow, 'method', 'code')).toBeUndefined();
+    const second = (await app.login.submit(flow.id, { method: 'identifier_first', identifier: email }, apiRequest(), new Date())).body as FlowView;
+    expect(shape(node(second, 'method', 'code'))).toMatchObject({ group: 'code', type: 'submit', label: 1010015 });
+    const sent = await app.login.submit(flow.id, { method: 'code', identifier: email }, apiRequest(), new Date());
+    expect([sent.status, (sent.body as FlowView).state]).toEqual([400, 'sent_email']);
+    expect((await app.login.submit(flow.id, { method: 'code', code: lastCodeTo(store, email), identifier: email }, apiRequest(), new Date())).status).toBe(200);
+  });
+
+  it('answers malformed bodies with the flow and its messages (400), never an internal error', async () => {
+    const { app, store } = codeApp();
+    const { email } = await registered(app);
+    const odd: unknown[] = [42, null, ['a'], { nested: true }, '', ' ', 'x'.repeat(400), '\u0000@example.com'];
+    for (const value of odd) {
+      const flow = await app.login.init(apiRequest(), { refresh: false }, new Date());
+      const refused = await rejection(app.login.submit(flow.id, { method: 'code', identifier: value, resend: value }, apiRequest(), new Date()));
+      expect([JSON.stringify(value).slice(0, 20), refused.status]).toEqual([JSON.stringify(value).slice(0, 20), 400]);
+      const registration = await app.registration.init(apiRequest(), new Date());
+      const refusedTraits = await rejection(app.registration.submit(registration.id, { method: 'code', traits: value }, apiRequest(), new Date()));
+      expect([JSON.stringify(value).slice(0, 20), refusedTraits.status]).toEqual([JSON.stringify(value).slice(0, 20), 400]);
+    }
+    const { flowId } = await sentLoginCode(app, email);
+    for (const value of odd) {
+      const refused = await rejection(app.login.submit(flowId, { method: 'code', code: value, identifier: value }, apiRequest(), new Date()));
+      expect([JSON.stringify(value).slice(0, 20), refused.status]).toEqual([JSON.stringify(value).slice(0, 20), 400]);
+    }
+    expect(lastCodeTo(store, email)).toMatch(/^\d{6}$/);
+  });
+});
