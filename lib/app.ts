@@ -8,6 +8,7 @@
  *   whoami's has no bcrypt, no flows, no admin code; a function that never touches DynamoDB (health/alive) never
  *   builds a client.
  */
+import { createOwnSessions, type OwnSessions } from './session/own-sessions.js';
 import { getAdminConfig } from './config/admin.js';
 import { getConfig, type Config } from './config/index.js';
 import type { FlowDeps } from './flows/common.js';
@@ -241,6 +242,7 @@ export function createApp(
     sessionAdmin: buildSessionAdmin(store, config),
     recoveryCodeAdmin: buildRecoveryCodeAdmin(store, config),
     oidcCallback: buildOidcCallback(base, parts, signIn, settings),
+    ownSessions: createOwnSessions({ sessions: store.sessions, sessionService: parts.sessionService, whoamiRequiredAal: config.aal.whoamiRequiredAal, publicBaseUrl: config.publicBaseUrl }),
     tokenExchange: createTokenExchange({ flows: store.flows, sessionService: parts.sessionService, secrets: exchangeSecretsOf(config), publicBaseUrl: config.publicBaseUrl }),
   };
 }
@@ -275,6 +277,17 @@ export function appSessions() {
     sessions = createSessionService(createSessionRepository(client, table, tableReads(client, table), { sessionLifespanMs: getConfig().sessionLifespanMs }), getConfig());
   }
   return sessions;
+}
+
+let ownSessions: OwnSessions | undefined;
+/** A signed-in user's own sessions (GET and DELETE /sessions): the session reads and revocations only. */
+export function appOwnSessions(): OwnSessions {
+  if (!ownSessions) {
+    const { client, table } = coldDynamo();
+    const repository = createSessionRepository(client, table, tableReads(client, table), { sessionLifespanMs: getConfig().sessionLifespanMs });
+    ownSessions = createOwnSessions({ sessions: repository, sessionService: appSessions(), whoamiRequiredAal: getConfig().aal.whoamiRequiredAal, publicBaseUrl: getConfig().publicBaseUrl });
+  }
+  return ownSessions;
 }
 
 let schemas: Promise<SchemaRegistry> | undefined;

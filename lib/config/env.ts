@@ -8,6 +8,12 @@ export class ConfigError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
+// serverless.yml leaves a variable that is not set out of a function's environment (`${env:NAME, null}`): deployed it is
+// not passed at all, but serverless-offline hands it over as the string "null". Locally, read both alike.
+if (process.env.IS_OFFLINE) {
+  for (const [name, value] of Object.entries(process.env)) if (value === 'null') delete process.env[name];
+}
+
 const DURATION_UNITS_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,

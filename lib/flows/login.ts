@@ -302,8 +302,9 @@ export function createLoginFlows(deps: LoginDeps) {
     if (proof.identity.state !== 'active') throw new IdentityDisabledError();
 
     const factor: AuthenticationMethod = { method: used.method, aal: used.aal, completedAt: now, ...(used.provider ? { provider: used.provider } : {}) };
-    // A second factor steps the session that asked for it up, in place (Kratos keeps its id); a first factor gets a new one.
-    const stepping = flow.requestedAal && previous && request.sessionToken ? previous : undefined;
+    // A second factor, or a refresh by the same identity, adds to the session that asked for it, in place (Kratos keeps
+    // its id, and so its second factor); any other login gets a new session.
+    const stepping = (flow.requestedAal || flow.refresh) && previous?.identityId === proof.identity.id && request.sessionToken ? previous : undefined;
     const issued: IssuedSession = stepping
       ? {
           session: { ...stepping, amr: [...stepping.amr, factor], authenticatedAt: now, identity: sessionCopyOf(proof.update ?? proof.identity) },

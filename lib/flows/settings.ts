@@ -313,10 +313,18 @@ export function createSettingsFlows(deps: SettingsDeps) {
     await deps.sessions.refreshIdentity(hooked.identity);
     const saved = failedWith({}, [messages.settingsSaved()]);
     await deps.flows.markSucceeded(flow.id, saved);
+    // What the method kept between its steps is spent with the change (lookup codes shown until confirmed: they must
+    // not stay on the flow, nor be confirmed again), as Kratos resets it; a method that prepares its form renews it below.
+    let rest = flow;
+    if (flow.internal?.[method] !== undefined && !preparing.some((s) => s.id === method)) {
+      await deps.flows.setInternal(flow.id, method, undefined);
+      const { [method]: _spent, ...kept } = flow.internal;
+      rest = { ...flow, internal: kept };
+    }
     events.identityUpdated(stored.id);
     events.settingsSucceeded(flow.id, flow.mode, stored.id, method);
     await deps.hooks.committed(hooked);
-    const succeeded = await prepared({ ...flow, state: 'success' as const, messages: [], ui: undefined }, hooked.identity, now, true);
+    const succeeded = await prepared({ ...rest, state: 'success' as const, messages: [], ui: undefined }, hooked.identity, now, true);
     const view = render(deps, succeeded, request.browser.csrfCookie, { ...saved, ...(await shown(hooked.identity, hooked.identity)) });
     if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(hooked.browserRedirect ?? afterSuccessUrl(deps, flow, 'settings', flowUiUrl(deps, 'settings', flow.id)));
     return jsonAnswer(view);

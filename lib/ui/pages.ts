@@ -81,6 +81,8 @@ export interface FlowPageServices {
   get(id: string, request: FlowRequest, now: Date): Promise<FlowView>;
   /** The signed-in session, if any (the settings page names its identity; the header offers sign out). */
   signedIn(request: FlowRequest, now: Date): Promise<SignedIn | undefined>;
+  /** The settings page: the caller's other active sessions, newest first (its "Active sessions" card). */
+  otherSessions?(request: FlowRequest, now: Date): Promise<Session[]>;
 }
 
 /** `/ui/<flow>?flow=`: the flow's page, or the redirect that starts (or restarts) a flow. */
@@ -101,7 +103,31 @@ export async function flowPage(flow: UiFlow, request: HttpRequest, flowRequest: 
   }
   const signedIn = await services.signedIn(flowRequest, now);
   const email = signedIn ? identityName(signedIn.session) : undefined;
-  return html(200, page(TITLES[flow], flowBody(flow, view, config, { signedInAs: email }), pageLinks(config, signedIn?.logoutUrl)));
+  const others = flow === 'settings' && signedIn && services.otherSessions ? sessionsCard(await services.otherSessions(flowRequest, now), view, config) : '';
+  return html(200, page(TITLES[flow], flowBody(flow, view, config, { signedInAs: email }) + others, pageLinks(config, signedIn?.logoutUrl)));
+}
+
+/** Where the settings page's session buttons post (functions/ui-sessions.ts). */
+export const uiSessionsUrl = (config: Pick<Config, 'publicBaseUrl'>) => `${config.publicBaseUrl}/ui/sessions`;
+
+/**
+ * The settings page's "Active sessions" card: each other session (device, address, when it signed in) with a button
+ * that ends it, and one that ends them all. The forms carry the settings flow's anti-CSRF token.
+ */
+function sessionsCard(sessions: Session[], view: FlowView, config: UiConfig): string {
+  const csrf = view.ui.nodes.find((n) => n.attributes.name === 'csrf_token')?.attributes.value;
+  const hidden = `<input type="hidden" name="csrf_token" value="${escapeHtml(csrf ?? '')}">`;
+  const action = escapeHtml(uiSessionsUrl(config));
+  const rows = sessions.map((session) => {
+    const device = session.devices[0];
+    const what = [device?.userAgent ?? 'Unknown device', device?.ipAddress].filter(Boolean).join(' · ');
+    return `<li><span>${escapeHtml(what)}</span> <small>signed in ${escapeHtml(session.authenticatedAt.toISOString().replace('T', ' ').slice(0, 16))} UTC</small>
+<form action="${action}" method="POST" style="display:inline">${hidden}<input type="hidden" name="session_id" value="${escapeHtml(session.id)}"><button type="submit">Sign out this session</button></form></li>`;
+  });
+  const all = sessions.length
+    ? `<form action="${action}" method="POST">${hidden}<input type="hidden" name="all" value="true"><button type="submit">Sign out all other sessions</button></form>`
+    : '';
+  return `\n<h2 id="group-sessions">Active sessions</h2>\n${sessions.length ? `<ul class="sessions">${rows.join('\n')}</ul>` : '<p>No other session is signed in.</p>'}\n${all}`;
 }
 
 function cookiesNeeded(flow: UiFlow, config: UiConfig, query: Record<string, string>): HttpResult {

@@ -139,6 +139,10 @@ const CASES: Record<string, [ReturnType<typeof v2>, number]> = {
   'recovery-submit': [v2('POST', '/self-service/recovery', { query: { flow: unknown }, body: { method: 'code', email: 'nobody@example.com' } }), 404],
   'recovery-link': [v2('GET', '/self-service/recovery', { query: { flow: unknown } }), 303],
   'session-token-exchange': [v2('GET', '/sessions/token-exchange', { query: { init_code: 'x', return_to_code: 'y' } }), 404],
+  'sessions-list': [v2('GET', '/sessions'), 401],
+  'ui-sessions': [v2('POST', '/ui/sessions', { body: { all: 'true' } }), 400],
+  'sessions-delete': [v2('DELETE', '/sessions'), 401],
+  'session-delete': [v2('DELETE', '/sessions/{id}', { params: { id: unknown }, path: `/sessions/${unknown}` }), 401],
   // Social sign-in is off here: its callback is not found (as Kratos's), the bundle loaded alone all the same.
   'oidc-callback': [v2('GET', '/self-service/methods/oidc/callback/{provider}', { params: { provider: 'google' }, path: '/self-service/methods/oidc/callback/google' }), 404],
   'verification-init': [v2('GET', '/self-service/verification/api'), 200],

@@ -6,7 +6,7 @@
 import * as OTPAuth from 'otpauth';
 import { FlowValidationError } from '../../lib/errors/index.js';
 import type { FlowView, UiNode } from '../../lib/flows/model.js';
-import { apiRequest, browserRequest, flowOf, login, memoryApp, messageIds, register, rejection, type MemoryApp } from '../support/flows.js';
+import { apiRequest, browserRequest, flowOf, login, memoryApp, messageIds, PASSWORD, register, rejection, type MemoryApp } from '../support/flows.js';
 
 const FACTORS = { SELFSERVICE_METHODS_TOTP_ENABLED: 'true', SELFSERVICE_METHODS_LOOKUP_SECRET_ENABLED: 'true' };
 const STEP_MS = 30_000;
@@ -135,6 +135,21 @@ describe('TOTP', () => {
     await expect(app.sessionService.whoami(aal1, new Date())).resolves.toBeDefined();
   });
 
+  it('keeps the second factor through a password refresh of the same session (Kratos appends to its AMR)', async () => {
+    const { app } = memoryApp(FACTORS);
+    const { token, email } = await register(app);
+    await enrolTotp(app, token);
+    const request = apiRequest({ sessionToken: token });
+    const flow = await app.login.init(request, { refresh: true }, new Date());
+    expect(flow.ui.messages?.map((m) => m.id)).toEqual([1010003]);
+    const answer = await app.login.submit(flow.id, { method: 'password', identifier: email, password: PASSWORD }, request, new Date());
+    const body = answer.body as { session_token: string; session: { id: string; authenticator_assurance_level: string; authentication_methods: { method: string }[] } };
+    expect(body.session_token).toBe(token);
+    expect(body.session.authentication_methods.map((m) => m.method)).toEqual(['password', 'totp', 'password']);
+    expect(body.session.authenticator_assurance_level).toBe('aal2');
+    await expect(app.settings.init(request, new Date())).resolves.toBeDefined();
+  });
+
   it('counts wrong codes against the login throttle', async () => {
     const { app } = memoryApp({ ...FACTORS, SELFSERVICE_FLOWS_LOGIN_THROTTLE_MAX_ATTEMPTS: '3' });
     const { token, email } = await register(app);
@@ -165,7 +180,11 @@ describe('lookup codes', () => {
     expect(list.text.text).toBe(codes.join(', '));
     // Not saved until confirmed.
     expect((await app.store.identities.getWithCredentials(identityId))?.factors?.lookup_secret).toBeUndefined();
-    await app.settings.submit(flow.id, { method: 'lookup_secret', lookup_secret_confirm: true }, request, new Date());
+    const confirmed = await app.settings.submit(flow.id, { method: 'lookup_secret', lookup_secret_confirm: true }, request, new Date());
+    // Confirmed: the codes leave the flow (the form offers reveal and disable), and cannot be confirmed again.
+    expect(flowOf(confirmed).ui.nodes.filter((n) => n.group === 'lookup_secret').map((n) => (n.attributes as { name?: string }).name)).toEqual(['lookup_secret_reveal', 'lookup_secret_disable']);
+    expect((await app.store.flows.get(flow.id))?.internal?.lookup_secret).toBeUndefined();
+    expect(messageIds(flowOf(await rejection(app.settings.submit(flow.id, { lookup_secret_confirm: true }, request, new Date()))))).toContain(4000014);
     const stored = await app.store.identities.getWithCredentials(identityId);
     expect(JSON.stringify(stored?.factors?.lookup_secret)).not.toContain(codes[0]);
 
