@@ -85,17 +85,19 @@ export function traitNodes(schema: IdentitySchema, traits: unknown, group: NodeG
 }
 
 /**
- * Nodes of several sources in order, a `default` group node appearing once (Kratos's Nodes.Upsert by name), and the
+ * Nodes of several sources in order, a `default` group node appearing once (Kratos's Nodes.Upsert by name; nor when a
+ * method before showed a field of that name in its own group, as the password method shows the traits), and the
  * button that goes back a screen (`screen`) after every method's submit, as Kratos sorts it: a form's first button is
  * the one Enter presses.
  */
 function merged(parts: UiNode[][]): UiNode[] {
-  const seen = new Set<string>();
+  const fields = new Set<string>();
   const out: UiNode[] = [];
   for (const node of parts.flat()) {
+    const field = node.type === 'input' && node.attributes.type !== 'submit' && node.attributes.type !== 'button';
     const shared = node.group === 'default' && node.type === 'input';
-    if (shared && seen.has(node.attributes.name)) continue;
-    if (shared) seen.add(node.attributes.name);
+    if (shared && fields.has(node.attributes.name)) continue;
+    if (field) fields.add(node.attributes.name);
     out.push(node);
   }
   const back = (node: UiNode) => node.type === 'input' && node.attributes.name === 'screen';
