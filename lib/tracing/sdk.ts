@@ -31,9 +31,9 @@ import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import * as sdkTrace from '@opentelemetry/sdk-trace';
-import type { ReadableSpan, Sampler, SamplingResult, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type Sampler, type SamplingResult, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { ConsoleTreeExporter } from './console-exporter.js';
+import { InvocationTracerProvider, type EndedSpans } from './invocation-tracer.js';
 import { JaegerExporter } from './jaeger/exporter.js';
 import type { TracingConfig } from '../config/tracing.js';
 import { VERSION } from '../util/version.js';
@@ -58,13 +58,11 @@ const isSampled = (span: ReadableSpan) => (span.spanContext().traceFlags & Trace
  * exported in one batch when the middleware flushes that trace, before the response is returned. Spans recorded for
  * a tail decision (recorded, not sampled) are exported only when the decision keeps the trace.
  */
-class InvocationSpanProcessor implements SpanProcessor {
+class InvocationSpanProcessor implements EndedSpans {
   private readonly traces = new Map<string, { spans: ReadableSpan[]; since: number }>();
   private buffered = 0;
 
   constructor(private readonly exporter: SpanExporter) {}
-
-  onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
     const traceId = span.spanContext().traceId;
@@ -151,11 +149,8 @@ class KratosSampler implements Sampler {
   }
 }
 
-type SdkTrace = typeof import('@opentelemetry/sdk-trace');
-
 /** The remote sampler polls on an interval that would keep a process alive; the timer is unref'd here. */
-async function remoteSampler(config: TracingConfig, sdk: SdkTrace): Promise<Sampler> {
-  const { ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
+async function remoteSampler(config: TracingConfig): Promise<Sampler> {
   // Loaded only when a sampling server is configured: it is CommonJS, whose interop costs every cold start.
   const { JaegerRemoteSampler } = await import('@opentelemetry/sampler-jaeger-remote');
   const initial = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.jaeger.traceIdRatio) });
@@ -183,12 +178,12 @@ async function remoteSampler(config: TracingConfig, sdk: SdkTrace): Promise<Samp
   return sampler;
 }
 
-async function build(config: TracingConfig, sdk: SdkTrace): Promise<{ exporter: SpanExporter; sampler: Sampler; description: string }> {
-  const ratio = (r: number) => new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(r) });
+async function build(config: TracingConfig): Promise<{ exporter: SpanExporter; sampler: Sampler; description: string }> {
+  const ratio = (r: number) => new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(r) });
   switch (config.provider) {
     case 'jaeger': {
       const { jaeger } = config;
-      const sampler = jaeger.samplingServerUrl ? await remoteSampler(config, sdk) : ratio(jaeger.traceIdRatio);
+      const sampler = jaeger.samplingServerUrl ? await remoteSampler(config) : ratio(jaeger.traceIdRatio);
       const sampling = jaeger.samplingServerUrl
         ? `remote sampling from ${jaeger.samplingServerUrl}/sampling (ratio ${jaeger.traceIdRatio} until it answers)`
         : `sampling ratio ${jaeger.traceIdRatio}`;
@@ -291,16 +286,15 @@ function resourceAttributes(config: TracingConfig): Attributes {
 /** Builds the tracer provider the configuration describes and registers it globally. */
 export async function setup(config: TracingConfig, logger: TracingLogger): Promise<Tracing> {
   warn = logger.warn;
-  const sdk = sdkTrace;
   const { main, xray } = propagators();
-  const { exporter, sampler, description } = await build(config, sdk);
+  const { exporter, sampler, description } = await build(config);
   const tail = config.tail;
   const tailOn = tail.minStatus !== undefined || tail.minDurationMs !== undefined;
   const processor = new InvocationSpanProcessor(exporter);
-  const provider = new sdk.TracerProvider({
+  const provider = new InvocationTracerProvider({
     resource: resourceFromAttributes(resourceAttributes(config)),
     sampler: new KratosSampler(sampler, tailOn),
-    spanProcessors: [processor],
+    spans: processor,
   });
   otelContext.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
