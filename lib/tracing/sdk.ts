@@ -19,6 +19,7 @@ import {
   type Attributes,
   type Context,
   type Link,
+  type SpanContext,
   type SpanKind,
   type TextMapGetter,
   type TextMapPropagator,
@@ -27,7 +28,6 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -234,12 +234,46 @@ const XRAY_HEADER = 'x-amzn-trace-id';
 /** Where Lambda hands the invocation's X-Ray context to the function (unset on Lambda Managed Instances). */
 const XRAY_ENV = '_X_AMZN_TRACE_ID';
 
+const HEX_TRACE_ID = /^[0-9a-f]{32}$/i;
+const HEX_SPAN_ID = /^[0-9a-f]{16}$/i;
+const ZEROS = /^0+$/;
+
+/**
+ * The span context an X-Ray trace header names (`Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0|1`), or undefined
+ * when it names none or not a valid one. It reads the header as `@opentelemetry/propagator-aws-xray` (2.x) does: parts
+ * split on `;` and trimmed, each known by how it starts, a later part overriding an earlier one, `Sampled` required
+ * and only `0` or `1` (X-Ray's lazy `?` is no decision to join), other parts (`Lineage`, `Self`) ignored; written
+ * here because the propagator, handed a carrier object and a getter for one header, cost more than the rest of the
+ * extraction (unit test `xray-header.test.ts` holds the two to the same answers).
+ */
+export function xraySpanContext(header: string): SpanContext | undefined {
+  let traceId: string | undefined;
+  let spanId: string | undefined;
+  let traceFlags: number | null = null;
+  for (const raw of header.split(';')) {
+    const part = raw.trim();
+    const value = part.substring(part.indexOf('=') + 1);
+    if (part.startsWith('Root')) {
+      traceId = value.length === 35 && value[0] === '1' && value[1] === '-' && value[10] === '-' ? value.substring(2, 10) + value.substring(11) : undefined;
+    } else if (part.startsWith('Parent')) {
+      spanId = value;
+    } else if (part.startsWith('Sampled')) {
+      traceFlags = value === '1' ? TraceFlags.SAMPLED : value === '0' ? TraceFlags.NONE : null;
+    }
+  }
+  if (traceFlags === null || !traceId || !spanId) return undefined;
+  if (!HEX_TRACE_ID.test(traceId) || !HEX_SPAN_ID.test(spanId) || ZEROS.test(traceId) || ZEROS.test(spanId)) return undefined;
+  return { traceId, spanId, traceFlags, isRemote: true };
+}
+
 /** `context` joined to the X-Ray trace `value` names, or undefined when there is none or it is not valid. */
-function xrayContext(xray: TextMapPropagator, context: Context, value: string | undefined): Context | undefined {
-  if (!value) return undefined;
-  const extracted = xray.extract(context, { [XRAY_HEADER]: value }, headerGetter);
-  const found = trace.getSpanContext(extracted);
-  return found && isSpanContextValid(found) ? extracted : undefined;
+function xrayContext(context: Context, value: string | undefined): Context | undefined {
+  const found = value ? xraySpanContext(value) : undefined;
+  if (!found) return undefined;
+  // A trace state an earlier propagator found stays (as the X-Ray propagator keeps it).
+  const traceState = trace.getSpanContext(context)?.traceState;
+  if (traceState) found.traceState = traceState;
+  return trace.setSpanContext(context, found);
 }
 
 /** Every header the main propagators read (their `fields()`), and Jaeger's baggage, which they list by prefix only. */
@@ -254,12 +288,11 @@ function carriesContext(headers: Headers): boolean {
   return false;
 }
 
-function propagators(): { main: TextMapPropagator; xray: TextMapPropagator } {
+function propagators(): TextMapPropagator {
   // Extraction runs in order and a later format overrides an earlier one: W3C wins over Jaeger, Jaeger over B3.
-  const main = new CompositePropagator({
+  return new CompositePropagator({
     propagators: [new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }), new JaegerPropagator(), new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
   });
-  return { main, xray: new AWSXRayPropagator() };
 }
 
 function resourceAttributes(config: TracingConfig): Attributes {
@@ -286,7 +319,7 @@ function resourceAttributes(config: TracingConfig): Attributes {
 /** Builds the tracer provider the configuration describes and registers it globally. */
 export async function setup(config: TracingConfig, logger: TracingLogger): Promise<Tracing> {
   warn = logger.warn;
-  const { main, xray } = propagators();
+  const main = propagators();
   const { exporter, sampler, description } = await build(config);
   const tail = config.tail;
   const tailOn = tail.minStatus !== undefined || tail.minDurationMs !== undefined;
@@ -312,11 +345,10 @@ export async function setup(config: TracingConfig, logger: TracingLogger): Promi
       if (found && isSpanContextValid(found)) return joined;
       // X-Ray's context, parsed once: Lambda's _X_AMZN_TRACE_ID when it holds a valid one (what
       // propagator-aws-xray-lambda prefers), else the X-Amzn-Trace-Id header, else the Lambda context's xRayTraceId.
-      let fromXray = xrayContext(xray, joined, process.env[XRAY_ENV]);
-      if (!fromXray) fromXray = xrayContext(xray, joined, headers[XRAY_HEADER] ?? xRayTraceId);
+      let fromXray = xrayContext(joined, process.env[XRAY_ENV]);
+      if (!fromXray) fromXray = xrayContext(joined, headers[XRAY_HEADER] ?? xRayTraceId);
       if (!fromXray) return joined;
-      const parent = trace.getSpanContext(fromXray)!;
-      return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? fromXray.setValue(XRAY_UNSAMPLED_PARENT, true) : fromXray;
+      return (trace.getSpanContext(fromXray)!.traceFlags & TraceFlags.SAMPLED) === 0 ? fromXray.setValue(XRAY_UNSAMPLED_PARENT, true) : fromXray;
     },
     tailKeeps: (status, durationMs) =>
       (tail.minStatus !== undefined && status >= tail.minStatus) || (tail.minDurationMs !== undefined && durationMs > tail.minDurationMs),
