@@ -236,6 +236,21 @@ export function writeEmitBatch(w: ThriftWriter, seqId: number, process: Uint8Arr
   w.structEnd();
 }
 
+/** `Agent.emitBatch` with the spans encoded in place, after a pre-encoded Process of the same protocol. */
+export function writeEmitBatchOf(w: ThriftWriter, seqId: number, process: Uint8Array, spans: ReadableSpan[]): void {
+  w.onewayMessageBegin('emitBatch', seqId);
+  w.structBegin(); // the arguments
+  w.fieldBegin(1, TType.STRUCT);
+  w.structBegin(); // the Batch
+  w.fieldBegin(1, TType.STRUCT);
+  w.raw(process);
+  w.fieldBegin(2, TType.LIST);
+  w.listBegin(TType.STRUCT, spans.length);
+  for (const span of spans) writeSpan(w, span);
+  w.structEnd();
+  w.structEnd();
+}
+
 /** A Batch struct (also the Jaeger collector's HTTP body). */
 export function writeBatch(w: ThriftWriter, process: Uint8Array, spans: Uint8Array[]): void {
   w.structBegin();
