@@ -237,6 +237,8 @@ const XRAY_ENV = '_X_AMZN_TRACE_ID';
 const HEX_TRACE_ID = /^[0-9a-f]{32}$/i;
 const HEX_SPAN_ID = /^[0-9a-f]{16}$/i;
 const ZEROS = /^0+$/;
+/** `Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0|1`, maybe with `;Lineage=…` (which the propagator ignores). */
+const USUAL_XRAY = /^Root=1-([0-9a-f]{8})-([0-9a-f]{24});Parent=([0-9a-f]{16});Sampled=([01])(?:;Lineage=[^;=]*)?$/i;
 
 /**
  * The span context an X-Ray trace header names (`Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0|1`), or undefined
@@ -247,6 +249,11 @@ const ZEROS = /^0+$/;
  * extraction (unit test `xray-header.test.ts` holds the two to the same answers).
  */
 export function xraySpanContext(header: string): SpanContext | undefined {
+  // What Lambda sets, in its order, read by one expression; anything else by the general reading below.
+  const usual = USUAL_XRAY.exec(header);
+  if (usual && !ZEROS.test(usual[1] + usual[2]) && !ZEROS.test(usual[3])) {
+    return { traceId: usual[1] + usual[2], spanId: usual[3], traceFlags: usual[4] === '1' ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true };
+  }
   let traceId: string | undefined;
   let spanId: string | undefined;
   let traceFlags: number | null = null;

@@ -140,9 +140,9 @@ export function writeSpan(w: ThriftWriter, span: ReadableSpan): void {
 
   w.structBegin();
   w.fieldBegin(1, TType.I64);
-  w.i64Hex(traceId.slice(16, 32));
+  w.i64Hex(traceId, 16);
   w.fieldBegin(2, TType.I64);
-  w.i64Hex(traceId.slice(0, 16));
+  w.i64Hex(traceId, 0);
   w.fieldBegin(3, TType.I64);
   w.i64Hex(context.spanId);
   w.fieldBegin(4, TType.I64);
@@ -159,9 +159,9 @@ export function writeSpan(w: ThriftWriter, span: ReadableSpan): void {
       w.fieldBegin(1, TType.I32);
       w.i32(FOLLOWS_FROM);
       w.fieldBegin(2, TType.I64);
-      w.i64Hex(linkedTrace.slice(16, 32));
+      w.i64Hex(linkedTrace, 16);
       w.fieldBegin(3, TType.I64);
-      w.i64Hex(linkedTrace.slice(0, 16));
+      w.i64Hex(linkedTrace, 0);
       w.fieldBegin(4, TType.I64);
       w.i64Hex(link.context.spanId);
       w.structEnd();
