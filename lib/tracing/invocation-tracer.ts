@@ -274,8 +274,10 @@ class InvocationTracer implements Tracer {
   startSpan(name: string, options: SpanOptions = {}, context: Context = otelContext.active()): Span {
     if (options.root) context = trace.deleteSpan(context);
     if (isTracingSuppressed(context)) return trace.wrapSpanContext({ traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: TraceFlags.NONE });
-    const parent = trace.getSpan(context)?.spanContext();
-    const validParent = parent && trace.isSpanContextValid(parent) ? parent : undefined;
+    const parentSpan = trace.getSpan(context);
+    const parent = parentSpan?.spanContext();
+    // A span of ours has valid ids by construction: only a context from elsewhere is checked.
+    const validParent = parent && (parentSpan instanceof InvocationSpan || trace.isSpanContextValid(parent)) ? parent : undefined;
     const traceId = validParent ? validParent.traceId : randomHex(16);
     const spanId = randomHex(8);
     const kind = options.kind ?? SpanKind.INTERNAL;
@@ -304,6 +306,9 @@ class InvocationTracer implements Tracer {
     return otelContext.with(trace.setSpan(parent, span), fn as (span: Span) => ReturnType<F>, undefined, span);
   }
 }
+
+/** Whether a span is one this tracer recorded (a local parent whose ids need no checking). */
+export const isInvocationSpan = (span: Span | undefined): boolean => span instanceof InvocationSpan;
 
 export class InvocationTracerProvider implements TracerProvider {
   private readonly tracers = new Map<string, InvocationTracer>();

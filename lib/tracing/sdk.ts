@@ -33,7 +33,7 @@ import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type Sampler, type SamplingResult, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { ConsoleTreeExporter } from './console-exporter.js';
-import { InvocationTracerProvider, type EndedSpans } from './invocation-tracer.js';
+import { InvocationTracerProvider, isInvocationSpan, type EndedSpans } from './invocation-tracer.js';
 import { JaegerExporter } from './jaeger/exporter.js';
 import type { TracingConfig } from '../config/tracing.js';
 import { VERSION } from '../util/version.js';
@@ -42,8 +42,12 @@ import type { Headers, Tracing, TracingLogger } from './types.js';
 let warn: (message: string) => void = () => {};
 
 const SUCCESS = 0; // ExportResultCode.SUCCESS
-const RECORD = 1; // SamplingDecision.RECORD
 const NOT_RECORD = 0; // SamplingDecision.NOT_RECORD
+const RECORD = 1; // SamplingDecision.RECORD
+const RECORD_AND_SAMPLED = 2; // SamplingDecision.RECORD_AND_SAMPLED
+const NOT_RECORD_RESULT: SamplingResult = { decision: NOT_RECORD };
+const RECORD_RESULT: SamplingResult = { decision: RECORD };
+const RECORD_AND_SAMPLED_RESULT: SamplingResult = { decision: RECORD_AND_SAMPLED };
 /** A trace that was never flushed (its root never ended) is forgotten after this long. */
 const ABANDONED_TRACE_MS = 60_000;
 const MAX_BUFFERED_SPANS = 5_000;
@@ -139,7 +143,15 @@ class KratosSampler implements Sampler {
   ) {}
 
   shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
-    const deferred = context.getValue(XRAY_UNSAMPLED_PARENT) === true && trace.getSpanContext(context)?.isRemote === true;
+    const parent = trace.getSpan(context);
+    if (isInvocationSpan(parent)) {
+      // A child of a span recorded here follows it, as every head sampler here (ParentBasedSampler, or Jaeger's
+      // remote one, parent-based too) decides for a local parent by default, without checking its ids again:
+      // sampled, or not sampled (and recorded for the tail decision when that is on).
+      if ((parent!.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0) return RECORD_AND_SAMPLED_RESULT;
+      return this.recordForTail ? RECORD_RESULT : NOT_RECORD_RESULT;
+    }
+    const deferred = context.getValue(XRAY_UNSAMPLED_PARENT) === true && parent?.spanContext().isRemote === true;
     const result = this.head.shouldSample(deferred ? ROOT_CONTEXT : context, traceId, name, kind, attributes, links);
     return this.recordForTail && result.decision === NOT_RECORD ? { ...result, decision: RECORD } : result;
   }
