@@ -250,7 +250,7 @@ const HEX_TRACE_ID = /^[0-9a-f]{32}$/i;
 const HEX_SPAN_ID = /^[0-9a-f]{16}$/i;
 const ZEROS = /^0+$/;
 /** `Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0|1`, maybe with `;Lineage=…` (which the propagator ignores). */
-const USUAL_XRAY = /^Root=1-([0-9a-f]{8})-([0-9a-f]{24});Parent=([0-9a-f]{16});Sampled=([01])(?:;Lineage=[^;=]*)?$/i;
+const USUAL_XRAY = /^Root=1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24});Parent=([0-9a-fA-F]{16});Sampled=([01])(?:;Lineage=[^;=]*)?$/;
 
 /**
  * The span context an X-Ray trace header names (`Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0|1`), or undefined
@@ -258,7 +258,7 @@ const USUAL_XRAY = /^Root=1-([0-9a-f]{8})-([0-9a-f]{24});Parent=([0-9a-f]{16});S
  * split on `;` and trimmed, each known by how it starts, a later part overriding an earlier one, `Sampled` required
  * and only `0` or `1` (X-Ray's lazy `?` is no decision to join), other parts (`Lineage`, `Self`) ignored; written
  * here because the propagator, handed a carrier object and a getter for one header, cost more than the rest of the
- * extraction (unit test `xray-header.test.ts` holds the two to the same answers).
+ * extraction (unit test `tracing-xray-header.test.ts` holds the two to the same answers).
  */
 export function xraySpanContext(header: string): SpanContext | undefined {
   // What Lambda sets, in its order, read by one expression; anything else by the general reading below.
