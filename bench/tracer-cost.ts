@@ -2,7 +2,8 @@
  * What each tracer adds to one warm whoami, measured in-process so that the tracer, not the machine, is what varies:
  * the same handler as deployed, with the DynamoDB client answered by an in-process stub transport (the recorded
  * GetItem answer; the AWS SDK's middleware stack, our DynamoDB span and Powertools' subsegment still run), and each
- * tracer exporting to a local socket that only receives.
+ * tracer exporting to a local socket that only receives (a UDP receiver's process is stopped while a round runs, so
+ * that its work never lands in the sender's time; see quietUdpSink).
  *
  * A traced configuration and the untraced whoami alternate invocation by invocation in the same process (the worker's
  * `pairs`): the traced side is the variant of the worker's environment (ours, or a peer), the untraced side a twin, a
@@ -23,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import type { RecordedResponse } from './lib/dynamodb-stub.js';
 import { DIST, PASSWORD, TABLE, WORKER, functionEnv } from './lib/env.js';
 import { lambdaRuntimeEnv } from './lib/lambda.js';
-import { httpSink, udpSink, type HttpSink, type UdpSink } from './lib/sinks.js';
+import { httpSink, quietUdpSink, type HttpSink, type QuietUdpSink } from './lib/sinks.js';
 import { quantile, rotate } from './lib/stats.js';
 import { Worker } from './lib/workers.js';
 
@@ -142,11 +143,13 @@ export async function runTracerCost(options: CostOptions): Promise<CostResults> 
   const { env: baseEnv, token, recordings } = options.recorded;
   const twin = makeTwin();
 
-  const jaegerUdp = await udpSink();
+  // The UDP receivers are stopped while the workers run (see quietUdpSink), and read what arrived between rounds.
+  const jaegerUdp = await quietUdpSink();
   const otlp = await httpSink('/v1/traces', 200);
-  const xray = await udpSink();
-  const peerJaeger = await udpSink();
-  const sinks: Partial<Record<CostConfig, UdpSink | HttpSink>> = { jaeger: jaegerUdp, otel: otlp, powertools: xray, 'otel-lambda': peerJaeger };
+  const xray = await quietUdpSink();
+  const peerJaeger = await quietUdpSink();
+  const quiet = [jaegerUdp, xray, peerJaeger];
+  const sinks: Partial<Record<CostConfig, QuietUdpSink | HttpSink>> = { jaeger: jaegerUdp, otel: otlp, powertools: xray, 'otel-lambda': peerJaeger };
   const envs: Record<CostConfig, Record<string, string>> = {
     off: {},
     jaeger: { TRACING_PROVIDER: 'jaeger', TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${jaegerUdp.port}` },
@@ -182,19 +185,23 @@ export async function runTracerCost(options: CostOptions): Promise<CostResults> 
     for (const copies of workers.values()) for (const worker of copies) await worker.call('stub-dynamodb', { recordings });
     options.log(`warm-up: ${options.warmup} pairs per process, ${options.copies} processes per configuration`);
     for (const config of TRACED_CONFIGS) for (let copy = 0; copy < options.copies; copy++) await run(config, copy, options.warmup);
-    const before = new Map(TRACED_CONFIGS.map((c) => [c, count(sinks[c])]));
+    const before = new Map<CostConfig, number>();
+    for (const config of TRACED_CONFIGS) before.set(config, await count(sinks[config]));
     for (let round = 0; round < options.rounds; round++) {
       // One process of each configuration per round, the copies in turn; the order rotates.
       const copy = round % options.copies;
+      for (const sink of quiet) sink.pause();
       for (const config of rotate(TRACED_CONFIGS, Math.floor(round / options.copies))) rounds.get(config)!.push(await run(config, copy, options.batch));
+      for (const sink of quiet) sink.resume();
       if ((round + 1) % Math.max(1, Math.floor(options.rounds / 4)) === 0 || round + 1 === options.rounds) {
         const recent = (c: CostConfig) => quantile(rounds.get(c)!.slice(-50).map((r) => r.traced.cpuUs - r.untraced.cpuUs), 0.5).toFixed(1);
         options.log(`round ${round + 1}/${options.rounds}: CPU µs added per invocation (median of the last 50 rounds) ${TRACED_CONFIGS.map((c) => `${c} ${recent(c)}`).join(', ')}`);
       }
     }
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the receivers read what the last round sent
     for (const config of TRACED_CONFIGS) {
       const sink = sinks[config];
-      if (sink && count(sink) - before.get(config)! === 0) throw new Error(`${config}: its backend received nothing; the configuration did not trace`);
+      if (sink && (await count(sink)) - before.get(config)! === 0) throw new Error(`${config}: its backend received nothing; the configuration did not trace`);
     }
   } finally {
     await Promise.all([...workers.values()].flat().map((w) => w.stop()));
@@ -225,9 +232,9 @@ export async function runTracerCost(options: CostOptions): Promise<CostResults> 
   return { stats, rounds: options.rounds, invocationsPerRound: options.batch };
 }
 
-function count(sink: UdpSink | HttpSink | undefined): number {
+async function count(sink: QuietUdpSink | HttpSink | undefined): Promise<number> {
   if (!sink) return 0;
-  return 'datagrams' in sink ? sink.datagrams : sink.requests;
+  return 'requests' in sink ? sink.requests : sink.count();
 }
 
 const fmt = (s: Spread | undefined) => (s ? `${s.median.toFixed(1)} [${s.q1.toFixed(1)}–${s.q3.toFixed(1)}]` : '');

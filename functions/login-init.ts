@@ -8,5 +8,5 @@ import { httpFunction } from '../lib/http/stack.js';
  */
 export const handler = httpFunction({ route: '/self-service/login/api' }, async (request) => ({
   status: 200,
-  body: await (await appLogin()).init(flowRequestOf(request), { refresh: request.query.refresh === 'true', returnSessionTokenExchangeCode: request.query.return_session_token_exchange_code === 'true', returnTo: request.query.return_to, aal: request.query.aal }, new Date()),
+  body: await (await appLogin()).init(flowRequestOf(request), { refresh: request.query.refresh === 'true', returnSessionTokenExchangeCode: request.query.return_session_token_exchange_code === 'true', returnTo: request.query.return_to, aal: request.query.aal, via: request.query.via }, new Date()),
 }));

@@ -131,6 +131,7 @@ function buildSignIn(base: Base, parts: FlowParts = flowParts(base)) {
     lifespanMs: base.config.loginFlowLifespanMs,
     identifierFirst: base.config.selfservice.loginStyle === 'identifier_first',
     whoamiRequiredAal: base.config.aal.whoamiRequiredAal,
+    codeMfa: base.config.recovery.mfaEnabled,
     registerInstead: (flow, identity, used, request, now) => registration.completeWith(flow, identity, used, request, now),
   });
   return { login, registration };
@@ -170,6 +171,7 @@ const buildSettings = (base: Base, parts: FlowParts = flowParts(base)) =>
     lifespanMs: base.config.settingsFlowLifespanMs,
     privilegedMaxAgeMs: base.config.privilegedSessionMaxAgeMs,
     requiredAal: base.config.aal.settingsRequiredAal,
+    codeMfa: base.config.recovery.mfaEnabled,
   });
 
 const buildRecovery = (base: Base, parts: FlowParts = flowParts(base)) =>

@@ -2,7 +2,9 @@
  * Stand-ins for tracing backends, all on 127.0.0.1. They only receive (the benchmarks time the sender, not
  * the decoding), except the Zipkin one, whose JSON the round-trip count reads.
  */
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import { createInterface } from 'node:readline';
 import http from 'node:http';
 import net from 'node:net';
 
@@ -32,6 +34,69 @@ export function udpSink(): Promise<UdpSink> {
       });
     });
   });
+}
+
+export interface QuietUdpSink {
+  port: number;
+  /** Stops the receiving process: datagrams wait in its socket's buffer (4 MiB at most) and wake nobody. */
+  pause(): void;
+  /** Lets it run again: it reads what arrived meanwhile. */
+  resume(): void;
+  /** Datagrams received so far (the sink running). */
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const QUIET_SINK_SCRIPT = `
+const socket = require('node:dgram').createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+let datagrams = 0;
+socket.on('message', () => datagrams++);
+socket.bind(0, '127.0.0.1', () => process.stdout.write(socket.address().port + '\\n'));
+require('node:readline').createInterface({ input: process.stdin })
+  .on('line', () => process.stdout.write(datagrams + '\\n'))
+  .on('close', () => process.exit(0));
+`;
+
+/**
+ * A Jaeger agent or X-Ray daemon in a process of its own, which the tracer-cost benchmark stops while it measures.
+ * A receiver waiting for datagrams is woken by each one, and on a machine of two busy cores the kernel puts it on
+ * the sender's core (a UDP wake-up says the waker will sleep soon), where it runs instead of the sender: its work then
+ * showed in the sender's wall time, some 40 µs per invocation for every UDP exporter alike. A stopped process waits
+ * on nothing, so a send only queues the datagram, as it does for an agent elsewhere.
+ */
+export async function quietUdpSink(): Promise<QuietUdpSink> {
+  const child = spawn(process.execPath, ['-e', QUIET_SINK_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => {
+    const line = await lines.next();
+    if (line.done) throw new Error('the UDP sink process exited');
+    return Number(line.value);
+  };
+  const port = await next();
+  let paused = false;
+  const resume = () => {
+    if (paused) child.kill('SIGCONT');
+    paused = false;
+  };
+  return {
+    port,
+    pause() {
+      if (!paused) child.kill('SIGSTOP');
+      paused = true;
+    },
+    resume,
+    async count() {
+      resume();
+      child.stdin!.write('\n');
+      return next();
+    },
+    async close() {
+      resume();
+      const exited = new Promise<void>((done) => child.once('exit', () => done()));
+      child.stdin!.end();
+      await exited;
+    },
+  };
 }
 
 /** A UDP port with nothing bound to it: datagrams sent there are dropped (ICMP port unreachable). */

@@ -18,6 +18,10 @@ export interface RecoveryConfig {
   verificationLifespanMs: number;
   verificationNotifyUnknownRecipients: boolean;
   codeEnabled: boolean;
+  /** `selfservice.methods.code.passwordless_enabled`: login and registration by an e-mailed code (aal1). */
+  passwordlessEnabled: boolean;
+  /** `selfservice.methods.code.mfa_enabled`: a code to a code address as a second factor (aal2). */
+  mfaEnabled: boolean;
   codeLifespanMs: number;
   maxSubmissions: number;
   /** Codes one flow may send (a resend included); then the flow says so. Ours: Kratos has no bound. */
@@ -37,7 +41,14 @@ export function loadRecoveryConfig(env: Env): RecoveryConfig {
   // Kratos's other strategy (`link`) is not built: `use` accepts only `code`, and says so.
   const recoveryUse = readChoice(env, 'SELFSERVICE_FLOWS_RECOVERY_USE', ['code'] as const, 'code');
   const verificationUse = readChoice(env, 'SELFSERVICE_FLOWS_VERIFICATION_USE', ['code'] as const, 'code');
-  const codeEnabled = readBoolean(env, 'SELFSERVICE_METHODS_CODE_ENABLED', true);
+  const passwordlessEnabled = readBoolean(env, 'SELFSERVICE_METHODS_CODE_PASSWORDLESS_ENABLED', false);
+  const mfaEnabled = readBoolean(env, 'SELFSERVICE_METHODS_CODE_MFA_ENABLED', false);
+  // Kratos's configuration schema allows one or the other: a code is either the first factor or the second.
+  if (passwordlessEnabled && mfaEnabled) {
+    throw new ConfigError('SELFSERVICE_METHODS_CODE_PASSWORDLESS_ENABLED and SELFSERVICE_METHODS_CODE_MFA_ENABLED cannot both be true: a code is either the first factor or the second');
+  }
+  // Kratos: passwordless forces the method on (config.go's SelfServiceCodeStrategy).
+  const codeEnabled = readBoolean(env, 'SELFSERVICE_METHODS_CODE_ENABLED', true) || passwordlessEnabled;
   for (const [on, name] of [
     [recoveryEnabled, 'SELFSERVICE_FLOWS_RECOVERY_ENABLED'],
     [verificationEnabled, 'SELFSERVICE_FLOWS_VERIFICATION_ENABLED'],
@@ -46,9 +57,10 @@ export function loadRecoveryConfig(env: Env): RecoveryConfig {
   }
   const secretsName = readOptionalString(env, 'SECRETS_DEFAULT') ? 'SECRETS_DEFAULT' : 'SECRETS_COOKIE';
   const codeSecrets = readList(env, secretsName);
-  if ((recoveryEnabled || verificationEnabled) && (codeSecrets.length === 0 || codeSecrets.some((secret) => secret.length < 16))) {
+  const codesUsed = recoveryEnabled || verificationEnabled || (codeEnabled && (passwordlessEnabled || mfaEnabled));
+  if (codesUsed && (codeSecrets.length === 0 || codeSecrets.some((secret) => secret.length < 16))) {
     throw new ConfigError(
-      `recovery and verification keep codes as an HMAC keyed with SECRETS_DEFAULT (else SECRETS_COOKIE): set one, secrets of at least 16 characters separated by commas`,
+      `recovery, verification and code login keep codes as an HMAC keyed with SECRETS_DEFAULT (else SECRETS_COOKIE): set one, secrets of at least 16 characters separated by commas`,
     );
   }
   return {
@@ -61,6 +73,8 @@ export function loadRecoveryConfig(env: Env): RecoveryConfig {
     verificationLifespanMs: readDuration(env, 'SELFSERVICE_FLOWS_VERIFICATION_LIFESPAN', '1h'),
     verificationNotifyUnknownRecipients: readBoolean(env, 'SELFSERVICE_FLOWS_VERIFICATION_NOTIFY_UNKNOWN_RECIPIENTS', false),
     codeEnabled,
+    passwordlessEnabled,
+    mfaEnabled: codeEnabled && mfaEnabled,
     codeLifespanMs: readDuration(env, 'SELFSERVICE_METHODS_CODE_CONFIG_LIFESPAN', '1h'),
     maxSubmissions: readInteger(env, 'SELFSERVICE_METHODS_CODE_CONFIG_MAX_SUBMISSIONS', 5, 1, 100),
     maxSendsPerFlow: readInteger(env, 'SELFSERVICE_METHODS_CODE_CONFIG_MAX_SENDS_PER_FLOW', 3, 1, 100),

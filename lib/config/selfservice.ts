@@ -140,8 +140,10 @@ function checkAllowed(list: HookConfig[], allowed: string[], name: string): Hook
 }
 
 export function loadSelfServiceConfig(env: Env): SelfServiceConfig {
-  const enabledMethods = (Object.keys(METHOD_DEFAULTS) as MethodName[]).filter((method) =>
-    readBoolean(env, `SELFSERVICE_METHODS_${method.toUpperCase()}_ENABLED`, METHOD_DEFAULTS[method]),
+  // Kratos: passwordless codes force the code method on, whatever its `enabled` says.
+  const forced = (method: MethodName) => method === 'code' && readBoolean(env, 'SELFSERVICE_METHODS_CODE_PASSWORDLESS_ENABLED', false);
+  const enabledMethods = (Object.keys(METHOD_DEFAULTS) as MethodName[]).filter(
+    (method) => readBoolean(env, `SELFSERVICE_METHODS_${method.toUpperCase()}_ENABLED`, METHOD_DEFAULTS[method]) || forced(method),
   );
   const hooks = {} as Record<FlowName, FlowHooks>;
   for (const flow of FLOWS) {

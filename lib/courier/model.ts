@@ -4,7 +4,13 @@
  */
 
 /** Kratos's template types (courier/template). */
-export type TemplateType = 'recovery_code_valid' | 'recovery_code_invalid' | 'verification_code_valid' | 'verification_code_invalid';
+export type TemplateType =
+  | 'recovery_code_valid'
+  | 'recovery_code_invalid'
+  | 'verification_code_valid'
+  | 'verification_code_invalid'
+  | 'login_code_valid'
+  | 'registration_code_valid';
 
 /** `queued` until delivered (`sent`) or out of retries (`abandoned`); never deleted before either. */
 export type MessageStatus = 'queued' | 'sent' | 'abandoned';
@@ -15,6 +21,8 @@ export interface TemplateData {
   recovery_code?: string;
   verification_code?: string;
   verification_url?: string;
+  login_code?: string;
+  registration_code?: string;
   expires_in_minutes?: number;
   identity_id?: string;
   request_url?: string;

@@ -60,6 +60,17 @@ const TEMPLATES: Record<TemplateType, Template> = {
       'If this was you, check if you signed up using a different address.\n\n' +
       'If this was not you, please ignore this email.\n',
   }),
+  login_code_valid: (data, html) => ({
+    subject: `Use code ${data.login_code ?? ''} to log in`,
+    body: 'Login to your account with the following code:\n\n' + `${value(data.login_code, html)}\n\n` + `It expires in ${value(data.expires_in_minutes, html)} minutes.\n`,
+  }),
+  registration_code_valid: (data, html) => ({
+    subject: `Use code ${data.registration_code ?? ''} to complete your account registration`,
+    body:
+      'Complete your account registration with the following code:\n\n' +
+      `${value(data.registration_code, html)}\n\n` +
+      `This code expires in ${value(data.expires_in_minutes, html)} minutes.\n`,
+  }),
 };
 
 export class UnknownTemplateError extends Error {

@@ -209,8 +209,9 @@ export async function checkSubmittable(
         : undefined;
     if (csrfReason) throw invalid(deps, flow, request, { values, messages: [messages.generic(csrfReason)], nodeMessages: {} });
   }
-  // Login and registration flows are single use; a settings flow may be submitted again after a success.
-  if ((type === 'login' || type === 'registration') && flow.state !== 'choose_method') {
+  // Login and registration flows are single use (a code sent leaves them open for it); a settings flow may be submitted
+  // again after a success.
+  if ((type === 'login' || type === 'registration') && flow.state !== 'choose_method' && flow.state !== 'sent_email') {
     throw invalid(deps, flow, request, { values, messages: [messages.flowAlreadyCompleted(type)], nodeMessages: {} });
   }
   return flow;

@@ -38,6 +38,7 @@ import {
   invalid,
   parseFlowId,
   render,
+  savedUiOf,
   schemaOf,
   stringField,
   withCsrfCookie,
@@ -48,7 +49,7 @@ import { newCsrfToken } from './csrf.js';
 import type { AfterContext, HookRunner } from './hooks.js';
 import type { FlowRecord, FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
-import { showScreen, startingScreen } from './screens.js';
+import { showScreen, showStep, startingScreen } from './screens.js';
 import { strategyNamed, type LoginProof } from './strategy.js';
 
 export interface LoginDeps extends FlowDeps {
@@ -57,6 +58,8 @@ export interface LoginDeps extends FlowDeps {
   identities: Pick<IdentityRepository, 'unchanged' | 'update' | 'getWithCredentials'>;
   /** `session.whoami.required_aal`: under `highest_available`, a first factor of an identity with a second asks for it next. */
   whoamiRequiredAal: RequiredAal;
+  /** Codes are a second factor (`selfservice.methods.code.mfa_enabled`): an identity's code addresses reach aal2. */
+  codeMfa?: boolean;
   commit: Committer['commit'];
   hooks: HookRunner;
   lifespanMs: number;
@@ -75,6 +78,8 @@ export interface LoginInit {
   returnSessionTokenExchangeCode?: boolean;
   /** `aal` as the caller sent it: `aal2` asks a signed-in session for its second factor. */
   aal?: string;
+  /** `via`: with `aal=aal2`, the trait whose address a second-factor code goes to. */
+  via?: string;
 }
 
 /** Kratos's `aal` query: empty or `aal1` (the first factor), `aal2` (the second); anything else is a 400. */
@@ -110,7 +115,8 @@ export function createLoginFlows(deps: LoginDeps) {
       });
       await deps.hooks.before({ flowType: 'login', flow, request, now });
       events.loginInitiated(flow.id, 'api', init.refresh, aal);
-      return { ...render(deps, flow), ...(exchange ? { session_token_exchange_code: exchange.code } : {}) };
+      const started = await beginSecondFactor(flow, request, now);
+      return { ...render(deps, started, undefined, savedUiOf(started)), ...(exchange ? { session_token_exchange_code: exchange.code } : {}) };
     },
 
     /** `GET /self-service/login/browser`: 303 to the login UI with the flow, or the flow itself for a JSON request. */
@@ -134,8 +140,9 @@ export function createLoginFlows(deps: LoginDeps) {
         });
         await deps.hooks.before({ flowType: 'login', flow, request, now });
         events.loginInitiated(flow.id, 'browser', init.refresh, aal);
+        const started = await beginSecondFactor(flow, request, now);
         const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
-        return request.browser.json ? jsonAnswer(render(deps, flow, csrf.token), 200, setCookie) : redirectAnswer(flowUiUrl(deps, 'login', flow.id), setCookie);
+        return request.browser.json ? jsonAnswer(render(deps, started, csrf.token, savedUiOf(started)), 200, setCookie) : redirectAnswer(flowUiUrl(deps, 'login', flow.id), setCookie);
       } catch (error) {
         if (error instanceof KratosError && !request.browser.json) return forwardToErrorUi(deps, error, now);
         throw error;
@@ -210,10 +217,23 @@ export function createLoginFlows(deps: LoginDeps) {
     if (!identity) throw new NoActiveSessionError();
     const internal: Record<string, unknown> = {};
     for (const strategy of deps.strategies) {
-      const kept = strategy.login?.aal === 'aal2' ? strategy.login.secondFactor?.(identity, now) : undefined;
+      const kept = strategy.login?.aal === 'aal2' ? strategy.login.secondFactor?.(identity, now, { via: init.via }) : undefined;
       if (kept !== undefined) internal[strategy.id] = kept;
     }
     return { requestedAal: 'aal2', identityId: session.identityId, internal, ...(starting.length ? { messages: starting } : {}) };
+  }
+
+  /**
+   * A login for the second factor whose identity has only one, of a method that starts by itself (a code to its one
+   * address): started now, the flow answered as it then stands.
+   */
+  async function beginSecondFactor(flow: FlowRecord, request: FlowRequest, now: Date): Promise<FlowRecord> {
+    const offered = Object.keys(flow.internal ?? {});
+    const strategy = flow.requestedAal && offered.length === 1 ? deps.strategies.find((s) => s.id === offered[0]) : undefined;
+    if (!strategy?.login?.beginSecondFactor) return flow;
+    const account = await deps.identities.getWithCredentials(flow.identityId!);
+    if (!account) throw new NoActiveSessionError();
+    return (await strategy.login.beginSecondFactor({ flow, account, request, now })) ?? flow;
   }
 
   /** A refresh beside a session asks only for the secret: the identifier is the session's (Kratos's refresh form). */
@@ -254,8 +274,9 @@ export function createLoginFlows(deps: LoginDeps) {
     const account = flow.requestedAal ? await deps.identities.getWithCredentials(flow.identityId!) : undefined;
     if (flow.requestedAal && !account) throw new NoActiveSessionError();
     const proof = await strategy.login.authenticate({ flow, body, request, now, read: found.read, fail, schema: schemaOf(deps, flow), ...(account ? { account } : {}) });
-    // Identifier first: the identifier taken, the flow shows the methods for it.
+    // Identifier first: the identifier taken, the flow shows the methods for it. A code sent: the flow awaits it.
     if ('next' in proof) return showScreen(deps, flow, proof.next, request);
+    if ('step' in proof) return showStep(deps, proof.step, request);
     attempt.identityId = proof.identity.id;
     const used = { method: strategy.id, aal: strategy.login.aal, ...(proof.provider ? { provider: proof.provider } : {}) };
     if (proof.register) {
@@ -286,11 +307,11 @@ export function createLoginFlows(deps: LoginDeps) {
     const stepping = (flow.requestedAal || flow.refresh) && previous?.identityId === proof.identity.id && request.sessionToken ? previous : undefined;
     const issued: IssuedSession = stepping
       ? {
-          session: { ...stepping, amr: [...stepping.amr, factor], authenticatedAt: now, identity: sessionCopyOf(proof.identity) },
+          session: { ...stepping, amr: [...stepping.amr, factor], authenticatedAt: now, identity: sessionCopyOf(proof.update ?? proof.identity) },
           token: request.sessionToken!,
           tokenHash: stepping.tokenHash ?? hashSessionToken(request.sessionToken!),
         }
-      : deps.sessionService.issue(proof.identity, request, now, [factor]);
+      : deps.sessionService.issue(proof.update ?? proof.identity, request, now, [factor]);
     // A browser given a session gets a new anti-CSRF token (Kratos regenerates it with the session), unless it only
     // refreshed the session it had.
     const csrf = flow.mode === 'browser' && previous?.identityId !== proof.identity.id ? newCsrfToken() : undefined;
@@ -302,7 +323,7 @@ export function createLoginFlows(deps: LoginDeps) {
     await deps.hooks.prepare(hooked);
     try {
       await deps.commit(
-        deps.flows.complete(flow.id, now),
+        proof.completes ?? deps.flows.complete(flow.id, now),
         stepping
           ? deps.sessions.stepUp(issued.tokenHash, { amr: issued.session.amr, authenticatedAt: now, identity: issued.session.identity })
           : deps.sessions.add(issued.session, issued.tokenHash),
@@ -337,7 +358,7 @@ export function createLoginFlows(deps: LoginDeps) {
     // A first factor of an identity that has a second, where whoami requires the highest level available: the session
     // is set, and the client is told to go on to the second factor (Kratos's login/hook.go).
     const secondFactorNext =
-      deps.whoamiRequiredAal === 'highest_available' && assuranceLevelOf(issued.session.amr) !== 'aal2' && canReachAal2(issued.session)
+      deps.whoamiRequiredAal === 'highest_available' && assuranceLevelOf(issued.session.amr) !== 'aal2' && canReachAal2(issued.session, deps.codeMfa)
         ? secondFactorLoginUrl(deps.publicBaseUrl, flow.returnTo)
         : undefined;
     if (flow.mode === 'api') {

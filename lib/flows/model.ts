@@ -11,7 +11,8 @@ export interface SavedUi {
   nodeMessages: Record<string, UiText[]>;
 }
 /**
- * choose_method: open for a submit; passed_challenge: a login/registration submit succeeded (single use);
+ * choose_method: open for a submit; sent_email: a code was sent (the code method), open for it; passed_challenge: a
+ * login/registration submit succeeded (single use);
  * show_form / success: a settings flow before and after a successful change.
  */
 export type FlowState = 'choose_method' | 'sent_email' | 'passed_challenge' | 'show_form' | 'success';
@@ -34,15 +35,17 @@ export interface FirstScreenAnswer {
   traits?: Record<string, unknown>;
 }
 
-/** The code a recovery or verification flow sent: only its HMAC is kept, with whom it is for. */
+/** The code a flow sent (recovery, verification, code login and registration): only its HMAC is kept, with whom it is for. */
 export interface SentCode {
   /** HMAC-SHA256 of the flow id and the code, keyed with the first code secret. */
   hmac: string;
   expiresAt: Date;
   /** The address it went to (lower-cased); the resend button carries it. */
   address: string;
-  /** The identity it recovers or verifies; unset for an address nobody has (that code never works). */
+  /** The identity it recovers, verifies or signs in; unset for an address nobody has (that code never works). */
   identityId?: string;
+  /** Registration: the traits the code was sent for (a submit with other traits is refused, Kratos's 4000036). */
+  traits?: Record<string, unknown>;
 }
 
 /**
@@ -110,11 +113,11 @@ export interface FlowRecord {
    * nodes alone.
    */
   active?: string;
-  /** Recovery and verification: the code sent, while one is outstanding. */
+  /** The code method (recovery, verification, code login and registration): the code sent, while one is outstanding. */
   code?: SentCode;
-  /** Recovery and verification: how many codes were submitted to this flow. */
+  /** The code method: how many codes were submitted to this flow. */
   submissions?: number;
-  /** Recovery and verification: how many codes this flow sent. */
+  /** The code method: how many codes this flow sent. */
   sends?: number;
   /**
    * Login and registration API flows made with `return_session_token_exchange_code=true`: the init code's hash (the app

@@ -14,7 +14,7 @@ import { sessionView } from '../session/model.js';
 import type { SessionService } from '../session/service.js';
 import { messages, type UiText } from '../text/messages.js';
 import { events } from '../tracing/events.js';
-import type { Committer } from '../util/writes.js';
+import type { Committer, Writes } from '../util/writes.js';
 import { jsonAnswer, redirectAnswer, type FlowAnswer } from './answer.js';
 import { afterSuccessUrl, browserFailure, flowUiUrl, forwardToErrorUi } from './browser.js';
 import {
@@ -38,7 +38,7 @@ import { newCsrfToken } from './csrf.js';
 import type { AfterContext, HookRunner } from './hooks.js';
 import type { FlowRecord, FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
-import { showScreen, startingScreen } from './screens.js';
+import { showScreen, showStep, startingScreen } from './screens.js';
 import { strategiesFor, strategyNamed } from './strategy.js';
 
 export interface RegistrationDeps extends FlowDeps {
@@ -174,12 +174,14 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     const result = await strategy.registration.register({ flow, body, request, now, fail, schema: schemaOf(deps, flow) });
     // Profile first: the traits taken (or gone back to), the flow shows its other screen.
     if ('next' in result) return showScreen(deps, flow, result.next, request);
+    // A code sent: the flow awaits it.
+    if ('step' in result) return showStep(deps, result.step, request);
     const used = { method: strategy.id, ...(result.provider ? { provider: result.provider } : {}) };
     if (result.login) {
       if (!deps.loginInstead) throw fail([messages.duplicateCredentials()]);
       return deps.loginInstead(flow, result.identity, used, request, now);
     }
-    return finish(flow, result.identity, used, request, now, fail);
+    return finish(flow, result.identity, used, request, now, fail, undefined, result.completes);
   }
 
   /**
@@ -194,6 +196,8 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     now: Date,
     fail: (flowMessages?: UiText[]) => Error,
     onDuplicate: () => Error = () => fail([messages.duplicateCredentials()]),
+    /** The method's own write completing the flow (a code spent), in place of the flow's. */
+    completes?: Writes,
   ): Promise<FlowAnswer> {
     // The hooks (Kratos's quickstart: the verifier, `session`, `show_verification_ui`) may change the identity before
     // it is stored (an address marked `sent`), and add what they write to this transaction.
@@ -204,7 +208,7 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     const hooked: AfterContext = { flowType: 'registration', method: used.method, ...(used.provider ? { provider: used.provider } : {}), flow, request: onward, now, identity, writes: [], continueWith: [] };
     await deps.hooks.prepare(hooked);
     try {
-      await deps.commit(deps.flows.complete(flow.id, now), deps.identities.create(hooked.identity), ...hooked.writes);
+      await deps.commit(completes ?? deps.flows.complete(flow.id, now), deps.identities.create(hooked.identity), ...hooked.writes);
     } catch (error) {
       if (error instanceof DuplicateIdentifierError) throw onDuplicate();
       if (error instanceof FlowAlreadyUsedError) throw fail([messages.flowAlreadyCompleted('registration')]);

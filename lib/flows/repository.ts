@@ -12,8 +12,8 @@ export interface FlowRepository {
   /** A new flow as part of a change (a verification flow a registration starts, the settings flow recovery opens). */
   add(flow: FlowRecord): Writes;
   /**
-   * Login and registration are single use: only an open (`choose_method`), unexpired flow passes, once; on commit
-   * FlowAlreadyUsedError otherwise.
+   * Login and registration are single use: only an open (`choose_method`, or `sent_email` while a code is awaited),
+   * unexpired flow passes, once; on commit FlowAlreadyUsedError otherwise.
    */
   complete(flowId: string, now: Date): Writes;
   /**

@@ -15,6 +15,16 @@ import type { NextScreen } from './strategy.js';
 /** The screen a new login or registration flow starts on, in the configured style; none: the one-screen form. */
 export const startingScreen = (type: 'login' | 'registration', twoScreens: boolean): Partial<FlowRecord> => (twoScreens ? { screen: firstScreenOf(type) } : {});
 
+/**
+ * A login or registration flow a method moved on (a code sent), stored already, answered as Kratos answers such a step:
+ * a browser's form post is sent to the flow's UI, anything else gets the flow with `status` (400: "show this flow").
+ */
+export function showStep(deps: FlowDeps, flow: FlowRecord, request: FlowRequest, status = 400): FlowAnswer {
+  const type = flow.type === 'login' ? 'login' : 'registration';
+  if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(flowUiUrl(deps, type, flow.id));
+  return jsonAnswer(render(deps, flow, request.browser.csrfCookie, savedUiOf(flow)), status);
+}
+
 export async function showScreen(deps: FlowDeps, flow: FlowRecord, next: NextScreen, request: FlowRequest): Promise<FlowAnswer> {
   const type = flow.type === 'login' ? 'login' : 'registration';
   const ui = failedWith(next.values ?? {}, next.messages ?? []);
@@ -25,8 +35,6 @@ export async function showScreen(deps: FlowDeps, flow: FlowRecord, next: NextScr
     if (error instanceof FlowAlreadyUsedError) throw invalid(deps, flow, request, failedWith({}, [messages.flowAlreadyCompleted(type)]));
     throw error;
   }
-  if (flow.mode === 'browser' && !request.browser.json) return redirectAnswer(flowUiUrl(deps, type, flow.id));
   const { messages: _startedWith, firstScreen: _before, ...rest } = flow;
-  const moved: FlowRecord = { ...rest, screen: next.screen, ...(next.firstScreen ? { firstScreen: next.firstScreen } : {}), ui };
-  return jsonAnswer(render(deps, moved, request.browser.csrfCookie, savedUiOf(moved)), 400);
+  return showStep(deps, { ...rest, screen: next.screen, ...(next.firstScreen ? { firstScreen: next.firstScreen } : {}), ui }, request);
 }

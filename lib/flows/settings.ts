@@ -54,6 +54,8 @@ export interface SettingsDeps extends FlowDeps {
   sessions: Pick<SessionRepository, 'refreshIdentity' | 'stepUp'>;
   /** `selfservice.flows.settings.required_aal`: under `highest_available`, a session must have the second factor its identity has. */
   requiredAal: RequiredAal;
+  /** Codes are a second factor (`selfservice.methods.code.mfa_enabled`): an identity's code addresses reach aal2. */
+  codeMfa?: boolean;
   sessionService: SessionService;
   commit: Committer['commit'];
   hooks: HookRunner;
@@ -72,7 +74,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
   async function sessionOf(request: FlowRequest, now: Date): Promise<Session> {
     const session = await deps.sessionService.findActive(request.sessionToken, now);
     if (!session) throw new SessionInactiveError();
-    checkAal(session, deps.requiredAal, deps.publicBaseUrl);
+    checkAal(session, deps.requiredAal, deps.publicBaseUrl, undefined, deps.codeMfa);
     return session;
   }
 
@@ -152,7 +154,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
           if (request.browser.json) throw new SessionInactiveError();
           return redirectAnswer(withQuery(initUrl(deps, 'login', 'browser'), { return_to: rawReturnTo || undefined }));
         }
-        checkAal(session, deps.requiredAal, deps.publicBaseUrl);
+        checkAal(session, deps.requiredAal, deps.publicBaseUrl, undefined, deps.codeMfa);
         const returnTo = checkReturnTo(rawReturnTo, deps.browser.allowedReturnUrls, deps.browser.defaultReturnUrl);
         const csrf = csrfFor(request);
         const flow = await createFlow(deps, 'settings', 'browser', deps.lifespanMs, request, now, {

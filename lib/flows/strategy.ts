@@ -61,6 +61,16 @@ export interface NextScreen {
   messages?: UiText[];
 }
 
+/**
+ * A submit that moved the flow on without finishing it (the code method: a code sent, the flow now awaits it). The
+ * method stored the move already; the flow answers as Kratos answers such a step (a browser's form post: 303 to the
+ * flow's UI; anything else: 400 with the flow).
+ */
+export interface FlowStep {
+  /** The flow as it now stands (what `saveUi` kept on it included). */
+  step: FlowRecord;
+}
+
 /** A login method (a first factor at aal1, or a second at aal2). */
 export interface LoginStrategy {
   /** The assurance level a login with this method proves (Kratos: password aal1, totp aal2, ...). */
@@ -68,9 +78,15 @@ export interface LoginStrategy {
   /**
    * A second factor (`aal: 'aal2'`): what a login asking for aal2 keeps of this method for the signed-in identity (its
    * credentials included), rendered and checked from the flow's `internal[<method>]` (a WebAuthn challenge and the
-   * keys allowed); undefined when the identity has none of it (its nodes are not shown). Called when the flow is made.
+   * keys allowed); undefined when the identity has none of it (its nodes are not shown). Called when the flow is made,
+   * with the login's `via` (Kratos's hint naming the trait a code goes to).
    */
-  secondFactor?(identity: Identity, now: Date): unknown;
+  secondFactor?(identity: Identity, now: Date, hints?: { via?: string }): unknown;
+  /**
+   * A second factor that starts by itself when it is the only one the flow offers (Kratos's FastLogin2FA: a code sent
+   * at once to the one code address): the flow as it then stands, stored by the method; undefined: nothing started.
+   */
+  beginSecondFactor?(ctx: { flow: FlowRecord; account: Identity; request: FlowRequest; now: Date }): Promise<FlowRecord | undefined>;
   nodes(ctx: NodeContext): UiNode[];
   /**
    * Reads the flow a submit names, and what the method needs read with it in the same round trip (the password
@@ -79,10 +95,11 @@ export interface LoginStrategy {
   readFlow?(flowId: string, body: Record<string, unknown>, request: FlowRequest): Promise<{ flow?: FlowRecord; read?: unknown }>;
   /**
    * The identity a submit proves (with the revision it was read at), or `ctx.fail(...)` thrown; or, for a step of a
-   * two-screen form that proves nothing yet, the screen it moves to. A login asking for a second factor
-   * (`flow.requestedAal`) hands the method, as `account`, the signed-in identity with its credentials: the proof is of it.
+   * two-screen form that proves nothing yet, the screen it moves to; or a step of the method's own (a code sent). A
+   * login asking for a second factor (`flow.requestedAal`) hands the method, as `account`, the signed-in identity with
+   * its credentials: the proof is of it.
    */
-  authenticate(ctx: SubmitContext & { read?: unknown; schema: IdentitySchema; account?: Identity }): Promise<LoginProof | { next: NextScreen }>;
+  authenticate(ctx: SubmitContext & { read?: unknown; schema: IdentitySchema; account?: Identity }): Promise<LoginProof | { next: NextScreen } | FlowStep>;
 }
 
 export interface LoginProof {
@@ -91,9 +108,14 @@ export interface LoginProof {
   /** What the login's own transaction writes besides the session (a failed-attempt counter cleared). */
   writes?: Writes[];
   /**
-   * The identity as this login changes it (a lookup code marked used, a TOTP time step spent), made from `identity` (a
-   * privileged read: `account`): stored at the next revision in the login's own transaction, in place of the check that
-   * `identity` is unchanged.
+   * The method's own write that completes the flow, in place of the flow's (the code method spends its code: of two
+   * submissions of one code, one wins); it must fail with FlowAlreadyUsedError as the flow's would.
+   */
+  completes?: Writes;
+  /**
+   * The identity as this login changes it (a lookup code marked used, a TOTP time step spent, the address a code went
+   * to verified), made from `identity` (a privileged read: `account`): stored at the next revision in the login's own
+   * transaction, in place of the check that `identity` is unchanged; the session carries it.
    */
   update?: Identity;
   /** Social sign-in: the provider that vouched (on the session's method, and the events). */
@@ -110,9 +132,9 @@ export interface RegistrationStrategy {
   nodes(ctx: NodeContext): UiNode[];
   /**
    * The identity a submit creates (traits valid, credentials made; not stored yet), or `ctx.fail(...)` thrown; or,
-   * for a step of a two-screen form, the screen it moves to.
+   * for a step of a two-screen form, the screen it moves to; or a step of the method's own (a code sent).
    */
-  register(ctx: SubmitContext & { schema: IdentitySchema }): Promise<RegistrationResult | { next: NextScreen }>;
+  register(ctx: SubmitContext & { schema: IdentitySchema }): Promise<RegistrationResult | { next: NextScreen } | FlowStep>;
   /**
    * Whether this method takes a submit that names no method of the flow's (Kratos's profile method takes
    * `screen=previous` alone, which Ory Elements' back button posts, and the legacy `method=profile:back`).
@@ -126,6 +148,8 @@ export interface RegistrationResult {
   provider?: string;
   /** The identity exists already (the provider account is linked to it): the registration becomes its login. */
   login?: boolean;
+  /** The method's own write that completes the flow, in place of the flow's (the code method spends its code). */
+  completes?: Writes;
 }
 
 /** A settings method: it changes the signed-in identity. */

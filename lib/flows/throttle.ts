@@ -64,12 +64,14 @@ export const addressThrottleKey = (ip: string, secret?: string) => `ip#${throttl
 export const clientThrottleName = (ip: string | undefined, secret?: string) => throttleDigest(`client\u0000${ip ?? 'unknown'}`, secret).slice(0, 32);
 
 
-/** A guard against guessing, for the login methods that check a secret (the password; later TOTP, lookup and login codes). */
+/** A guard against guessing, for the login methods that check a secret (the password, login codes; later TOTP and lookup). */
 export interface LoginThrottle {
   /** The key of the client's failures across identifiers, for the login to read with its flow; none with that limit off. */
   clientKey(client: { ipAddress?: string }): string | undefined;
   /** Refuses (429) a client past its failures across identifiers, from what was read. */
   checkClient(failures: ClientFailures | undefined, now: Date): void;
+  /** The same, reading the failures (for a method that did not read them with its flow: a login code). */
+  checkClientNow(client: { ipAddress?: string }, now: Date): Promise<void>;
   /**
    * Reserves one attempt for the identifier and client before the secret is checked; refused (LoginThrottledError, 429)
    * past a limit. `trusted`: the browser signed in to this identity before, and passes the identifier's ceiling.
@@ -98,6 +100,11 @@ export function createLoginThrottle(repository: ThrottleRepository, config: Thro
     checkClient(failures, now) {
       if (!failures || config.perIpMaxAttempts <= 0 || failures.windowEndsAt.getTime() <= now.getTime()) return;
       if (failures.count >= config.perIpMaxAttempts) throw new LoginThrottledError(Math.ceil((failures.windowEndsAt.getTime() - now.getTime()) / 1000));
+    },
+
+    async checkClientNow(client, now) {
+      const key = clientKey(client);
+      if (key) this.checkClient(await repository.failures(key, now), now);
     },
 
     async reserve(identifier, client, trusted, now) {

@@ -96,23 +96,27 @@ export function traitNodes(schema: IdentitySchema, traits: unknown, group: NodeG
 }
 
 /**
- * Nodes of several sources in order, a `default` group node appearing once (Kratos's Nodes.Upsert by name), and the
+ * Nodes of several sources in order, a `default` group node appearing once (Kratos's Nodes.Upsert by name; nor when a
+ * method before showed a field of that name in its own group, as the password method shows the traits), and the
  * button that goes back a screen (`screen`) after every method's submit, as Kratos sorts it: a form's first button is
  * the one Enter presses.
  */
 function merged(parts: UiNode[][]): UiNode[] {
-  const seen = new Map<string, number>();
+  const fields = new Set<string>();
+  const sharedAt = new Map<string, number>();
   const out: UiNode[] = [];
   for (const node of parts.flat()) {
+    const field = node.type === 'input' && node.attributes.type !== 'submit' && node.attributes.type !== 'button';
     const shared = node.group === 'default' && node.type === 'input';
-    const at = shared ? seen.get(node.attributes.name) : undefined;
-    // A later method's shared node takes the place of the first (Kratos's Upsert): the passkey method's identifier,
-    // which asks the browser for passkeys too (`username webauthn`), stands where the password's was.
-    if (at !== undefined) {
-      out[at] = node;
+    if (shared && fields.has(node.attributes.name)) {
+      // A later method's shared node takes the place of an earlier shared one (Kratos's Upsert): the passkey method's
+      // identifier, which asks the browser for passkeys too (`username webauthn`), stands where the password's was.
+      const at = sharedAt.get(node.attributes.name);
+      if (at !== undefined) out[at] = node;
       continue;
     }
-    if (shared) seen.set(node.attributes.name, out.length);
+    if (field) fields.add(node.attributes.name);
+    if (shared) sharedAt.set(node.attributes.name, out.length);
     out.push(node);
   }
   const back = (node: UiNode) => node.type === 'input' && node.attributes.name === 'screen';

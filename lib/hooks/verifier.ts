@@ -15,9 +15,12 @@ export interface VerifierDeps {
   browser: BrowserConfig;
 }
 
-/** The address the hook mails: registration's first verifiable one; after settings, one the change added. */
+/**
+ * The address the hook mails: registration's first verifiable one not verified already (a registration code verified
+ * its address); after settings, one the change added.
+ */
 function newAddress(identity: Identity, previous: Identity | undefined): string | undefined {
-  if (!previous) return identity.verifiableAddresses?.[0]?.value;
+  if (!previous) return identity.verifiableAddresses?.find((a) => !a.verified)?.value;
   return identity.verifiableAddresses?.find((a) => !previous.verifiableAddresses?.some((b) => b.value === a.value))?.value;
 }
 

@@ -4,7 +4,7 @@
  * identity already had keeps its record (and its verified status); a new one starts `pending`, unverified.
  */
 import { randomUUID } from 'node:crypto';
-import type { Identity, RecoveryAddress, VerifiableAddress } from './model.js';
+import { withFactor, type Identity, type RecoveryAddress, type VerifiableAddress } from './model.js';
 import type { IdentitySchema } from './schema.js';
 
 export function addressesFor(
@@ -41,4 +41,24 @@ export function withAddressVerified(identity: Identity, address: string, now: Da
       a.value === address ? { ...a, verified: true, status: 'completed', verifiedAt: now, updatedAt: now } : a,
     ),
   };
+}
+
+/**
+ * Kratos's `code` credential, derived from the traits as its schema extension derives it: the addresses marked
+ * `credentials.code.identifier` with `via: email` are its identifiers (each claimed by one identity) and its config
+ * (`{"addresses": [{"channel": "email", "address": ...}]}`, version 1). No such address: no credential. `identity`
+ * carries its factors (a privileged read's), which are kept.
+ */
+export function withCodeCredential(identity: Identity, schema: IdentitySchema, now: Date): Identity {
+  const addresses = schema.codeAddresses(identity.traits);
+  const previous = identity.factors?.code;
+  if (addresses.length === 0) return previous ? withFactor(identity, 'code', undefined) : identity;
+  if (previous && previous.identifiers.length === addresses.length && previous.identifiers.every((a, i) => a === addresses[i])) return identity;
+  return withFactor(identity, 'code', {
+    identifiers: addresses,
+    config: { addresses: addresses.map((address) => ({ channel: 'email', address })) },
+    version: 1,
+    createdAt: previous?.createdAt ?? now,
+    updatedAt: now,
+  });
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, DuplicateIdentifierError, IdentityConflictError, NotFoundError } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
-import { addressesFor } from './addresses.js';
+import { addressesFor, withCodeCredential } from './addresses.js';
 import { decodeIdentityBody, type IdentityBody } from './admin-body.js';
 import { normalizeIdentifier } from './identifier.js';
 import { identifierTooLong } from './limits.js';
@@ -57,7 +57,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       : previous?.password
         ? { ...previous.password, identifiers }
         : undefined;
-    return {
+    const identity: Identity = {
       id: previous?.id ?? randomUUID(),
       schemaId: parsed.schema.id,
       state: parsed.state,
@@ -72,10 +72,11 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       password,
       // Linked provider accounts stay linked (the body carries no oidc credential; DELETE .../credentials/oidc unlinks).
       ...(previous?.oidc ? { oidc: previous.oidc } : {}),
-      // So do second factors and passkeys (DELETE .../credentials/<type> removes them).
+      // So do second factors and passkeys (DELETE .../credentials/<type> removes them); the code credential follows the traits.
       ...(previous?.factors ? { factors: previous.factors, availableAal: previous.availableAal } : {}),
       revision: previous?.revision ?? 1,
     };
+    return withCodeCredential(identity, parsed.schema, now);
   }
 
   async function save(next: Identity, previous: Identity): Promise<Identity> {

@@ -58,12 +58,16 @@ export const firstFactorsOf = (identity: Pick<Identity, 'password' | 'oidc' | 'f
 
 /**
  * The credential types Kratos keeps as `{identifiers, config}` that this build stores as they are: each strategy folder
- * (lib/strategies/<type>) reads and writes its own `config`, in Kratos's shape.
+ * (lib/strategies/<type>) reads and writes its own `config`, in Kratos's shape. `code` is derived from the traits
+ * (lib/identity/addresses.ts `withCodeCredential`), never set by a user.
  */
-export type FactorType = 'totp' | 'lookup_secret' | 'webauthn' | 'passkey';
+export type FactorType = 'totp' | 'lookup_secret' | 'webauthn' | 'passkey' | 'code';
 export const FACTOR_TYPES: readonly FactorType[] = ['totp', 'lookup_secret', 'webauthn', 'passkey'];
-/** The types whose identifiers are claimed uniquely (a login finds the identity by one: a passkey's user handle). */
-export const CLAIMED_FACTORS: readonly FactorType[] = ['webauthn', 'passkey'];
+/**
+ * The types whose identifiers are claimed uniquely (a login finds the identity by one: a passkey's user handle, a code
+ * address).
+ */
+export const CLAIMED_FACTORS: readonly FactorType[] = ['webauthn', 'passkey', 'code'];
 
 export interface FactorCredential {
   identifiers: string[];
@@ -87,6 +91,14 @@ export function availableAalOf(factors: Factors | undefined): 'aal1' | 'aal2' {
   const keys = (factors.webauthn?.config.credentials ?? []) as { is_passwordless?: boolean }[];
   return keys.some((key) => key.is_passwordless === false) ? 'aal2' : 'aal1';
 }
+
+/**
+ * Whether an identity has code addresses (Kratos's `code` credential): a second factor while codes are one
+ * (`mfa_enabled`, configuration the identity does not know: the session service asks). From its factors when the read
+ * has them, else as stored.
+ */
+export const hasCodeAddresses = (identity: Pick<Identity, 'factors' | 'codeAddresses'>): boolean =>
+  identity.factors ? (identity.factors.code?.identifiers.length ?? 0) > 0 : identity.codeAddresses === true;
 
 /** What an identity's credentials reach: from its factors when the read has them, else as stored. */
 export const reachableAalOf = (identity: Pick<Identity, 'factors' | 'availableAal'>): 'aal1' | 'aal2' =>
@@ -149,6 +161,8 @@ export interface Identity {
    * whoami decides `highest_available` from the session alone. Unset: aal1.
    */
   availableAal?: 'aal1' | 'aal2';
+  /** It has code addresses (`hasCodeAddresses`), kept on every read and on its sessions' copy as `availableAal` is. */
+  codeAddresses?: boolean;
   verifiableAddresses?: VerifiableAddress[];
   recoveryAddresses?: RecoveryAddress[];
   /** Storage revision, bumped on every change; guards against lost updates. */
@@ -185,6 +199,7 @@ export function sessionCopyOf(identity: Identity): Identity {
     stateChangedAt: identity.stateChangedAt ?? identity.createdAt,
     identifiers: identifiersOf(identity),
     ...(reachableAalOf(identity) === 'aal2' ? { availableAal: 'aal2' as const } : {}),
+    ...(hasCodeAddresses(identity) ? { codeAddresses: true } : {}),
     ...(identity.verifiableAddresses || identity.recoveryAddresses
       ? { verifiableAddresses: identity.verifiableAddresses ?? [], recoveryAddresses: identity.recoveryAddresses ?? [] }
       : {}),
@@ -262,9 +277,9 @@ export function adminIdentity(
     }
     out.credentials = { ...(out.credentials as Record<string, unknown> | undefined), oidc: credential };
   }
-  // Second factors and passkeys (a privileged read's): type, identifiers and dates; their `config` when asked for by
-  // name (`include_credential=totp`: the TOTP URL with its secret).
-  for (const type of FACTOR_TYPES) {
+  // Second factors, passkeys and the code addresses (a privileged read's): type, identifiers and dates; their `config`
+  // when asked for by name (`include_credential=totp`: the TOTP URL with its secret).
+  for (const type of [...FACTOR_TYPES, 'code' as const]) {
     const factor = identity.factors?.[type];
     if (!factor) continue;
     const credential: Record<string, unknown> = {

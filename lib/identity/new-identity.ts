@@ -1,12 +1,12 @@
 /** A new identity of a schema, as a registration (any method) makes it before its credentials are added. */
 import { randomUUID } from 'node:crypto';
-import { addressesFor } from './addresses.js';
+import { addressesFor, withCodeCredential } from './addresses.js';
 import type { Identity } from './model.js';
 import type { IdentitySchema } from './schema.js';
 
-/** Active, with the schema's identifiers and addresses (pending) derived from valid `traits`. */
+/** Active, with the schema's identifiers, addresses (pending) and code credential derived from valid `traits`. */
 export function newIdentity(schema: IdentitySchema, traits: Record<string, unknown>, now: Date): Identity {
-  return {
+  const identity: Identity = {
     id: randomUUID(),
     schemaId: schema.id,
     state: 'active',
@@ -19,4 +19,5 @@ export function newIdentity(schema: IdentitySchema, traits: Record<string, unkno
     ...addressesFor(schema, traits, now),
     revision: 1,
   };
+  return withCodeCredential(identity, schema, now);
 }

@@ -157,6 +157,12 @@ function translate(error: ErrorObject, data: unknown): UiText {
   }
 }
 
+/**
+ * A trait a code is sent to (`credentials.code.identifier` with `via: email`): Kratos's channels are `email` and `sms`;
+ * this build mails codes only, so only e-mail traits are code addresses.
+ */
+const isCodeAddress = (field: TraitField): boolean => field.marks.codeIdentifier === true && field.marks.codeVia === 'email';
+
 export class IdentitySchema {
   readonly fields: TraitField[] = [];
   private validator?: ValidateFunction;
@@ -182,7 +188,8 @@ export class IdentitySchema {
       throw new SchemaError(`identity schema "${id}" does not compile: ${error instanceof Error ? error.message : String(error)}`);
     }
     this.collect(traits, []);
-    if (!this.fields.some((f) => f.passwordIdentifier)) {
+    // Something must identify an account at login: a password identifier, or (passwordless) a code address.
+    if (!this.fields.some((f) => f.passwordIdentifier || isCodeAddress(f))) {
       throw new SchemaError(`identity schema "${id}" marks no trait as a password identifier ("ory.sh/kratos": {"credentials": {"password": {"identifier": true}}})`);
     }
   }
@@ -264,6 +271,11 @@ export class IdentitySchema {
     return this.valuesOf(traits, (f) => f.verificationVia === 'email').map(normalizeIdentifier);
   }
 
+  /** The code addresses (`credentials.code.identifier` with `via: email`), lower-cased, in schema order. */
+  codeAddresses(traits: Record<string, unknown>): string[] {
+    return [...new Set(this.valuesOf(traits, isCodeAddress).map(normalizeIdentifier))];
+  }
+
   /** The addresses `recovery.via: email` marks, lower-cased. */
   recoveryAddresses(traits: Record<string, unknown>): string[] {
     return this.valuesOf(traits, (f) => f.recoveryVia === 'email').map(normalizeIdentifier);
@@ -301,7 +313,7 @@ export class IdentitySchema {
 
   /** The label of the login identifier node: the identifier trait's title when there is exactly one. */
   identifierLabel(): UiText {
-    const titled = this.fields.filter((f) => f.passwordIdentifier);
+    const titled = this.fields.filter((f) => f.passwordIdentifier || isCodeAddress(f));
     return titled.length === 1 && titled[0].title ? messages.labelFromSchema(titled[0].title, 'identifier') : messages.labelId();
   }
 }

@@ -52,20 +52,24 @@ export function secondFactorLoginUrl(publicBaseUrl: string, returnTo?: string): 
   return url.toString();
 }
 
-/** Whether the identity a session carries can reach aal2 (it has a second factor: Kratos's available AAL). */
-export const canReachAal2 = (session: Pick<Session, 'identity'>): boolean => session.identity.availableAal === 'aal2';
+/**
+ * Whether the identity a session carries can reach aal2 (it has a second factor: Kratos's available AAL); `codeMfa`:
+ * codes are a second factor (`selfservice.methods.code.mfa_enabled`), so code addresses count, as Kratos counts them.
+ */
+export const canReachAal2 = (session: Pick<Session, 'identity'>, codeMfa = false): boolean =>
+  session.identity.availableAal === 'aal2' || (codeMfa && session.identity.codeAddresses === true);
 
 /**
  * Kratos's `required_aal` check (session/manager_http.go DoesSessionSatisfy): under `highest_available`, a session proven
  * with one factor of an identity that has a second is refused with 403 session_aal2_required.
  */
-export function checkAal(session: Session, required: RequiredAal, publicBaseUrl: string, returnTo?: string): void {
-  if (required === 'highest_available' && assuranceLevelOf(session.amr) !== 'aal2' && canReachAal2(session)) {
+export function checkAal(session: Session, required: RequiredAal, publicBaseUrl: string, returnTo?: string, codeMfa = false): void {
+  if (required === 'highest_available' && assuranceLevelOf(session.amr) !== 'aal2' && canReachAal2(session, codeMfa)) {
     throw new Aal2RequiredError(secondFactorLoginUrl(publicBaseUrl, returnTo));
   }
 }
 
-export function createSessionService(sessions: SessionRepository, config: Pick<Config, 'sessionLifespanMs' | 'aal' | 'publicBaseUrl'>) {
+export function createSessionService(sessions: SessionRepository, config: Pick<Config, 'sessionLifespanMs' | 'aal' | 'publicBaseUrl' | 'recovery'>) {
   /** The session a token belongs to if it is active now; undefined otherwise (never throws for a bad token). */
   async function findActive(token: string | undefined, now: Date): Promise<Session | undefined> {
     if (!token || !TOKEN_PATTERN.test(token)) return undefined;
@@ -100,7 +104,7 @@ export function createSessionService(sessions: SessionRepository, config: Pick<C
     async whoami(token: string | undefined, now: Date, returnTo?: string): Promise<Session> {
       const session = await findActive(token, now);
       if (!session) throw new NoActiveSessionError();
-      checkAal(session, config.aal.whoamiRequiredAal, config.publicBaseUrl, returnTo);
+      checkAal(session, config.aal.whoamiRequiredAal, config.publicBaseUrl, returnTo, config.recovery.mfaEnabled);
       return session;
     },
 

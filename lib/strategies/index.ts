@@ -60,6 +60,7 @@ const BUILT: Partial<Record<MethodName, (deps: StrategyDeps) => Strategy>> = {
       publicBaseUrl: deps.publicBaseUrl,
       codes: deps.codes,
       throttle: deps.throttleCounters,
+      loginThrottle: deps.throttle,
       courier: deps.courier,
       identities: deps.identities,
       commit: deps.commit,

@@ -127,6 +127,23 @@ export const messages = {
   verificationCodeInvalid: () => error(4070006, 'The verification code is invalid or has already been used. Please try again.'),
   tooManyCodesSent: () => error(4000001, 'This flow sent as many codes as it may. Please start again.', { reason: 'This flow sent as many codes as it may. Please start again.' }),
   tooManySubmissions: () => error(4000001, 'The request was submitted too often. Please request another code.', { reason: 'The request was submitted too often. Please request another code.' }),
+  // The code method's login and registration (Kratos's text/message_login.go, message_registration.go).
+  labelSendSignInCode: () => info(1010015, 'Send sign in code'),
+  loginCodeSent: () =>
+    info(1010014, "A code was sent to the address you provided. If you didn't receive it, please check the spelling of the address and try again."),
+  loginCodeSentForAuthenticatedUser: () => info(1010025, "A code was sent to your address. If you didn't receive it, please try again."),
+  labelSendCodeTo: (channel: string, address: string) => info(1010023, `Send code to ${address}`, { address, channel }),
+  labelLoginCode: () => info(1070013, 'Login code'),
+  labelRegistrationCode: () => info(1070012, 'Registration code'),
+  labelSendSignUpCode: () => info(1040006, 'Send sign up code'),
+  registrationCodeSent: () =>
+    info(1040005, 'A code has been sent to the address(es) you provided. If you have not received a message, check the spelling of the address and retry the registration.'),
+  noCodeUser: () => error(4000035, 'This account does not exist or has not setup sign in with code.'),
+  traitsMismatch: () => error(4000036, 'The provided traits do not match the traits previously associated with this flow.'),
+  identifierMissing: () => error(4000009, 'Could not find any login identifiers. Did you forget to set them? This could also be caused by a server misconfiguration.'),
+  addressUnknown: () => error(4010010, 'The address you entered does not match any known addresses in the current account.'),
+  loginCodeInvalid: () => error(4010008, 'The login code is invalid or has already been used. Please try again.'),
+  registrationCodeInvalid: () => error(4040003, 'The registration code is invalid or has already been used. Please try again.'),
   noLoginStrategy: () => error(4010002, 'Could not find a strategy to log you in with. Did you fill out the form correctly?'),
   noRegistrationStrategy: () => error(4010003, 'Could not find a strategy to sign you up with. Did you fill out the form correctly?'),
   noSettingsStrategy: () => error(4010004, 'Could not find a strategy to update your settings. Did you fill out the form correctly?'),
@@ -144,7 +161,6 @@ export const messages = {
   labelAddPasskey: () => info(1050019, 'Add passkey'),
   labelRemovePasskey: (name: string, addedAt: Date) =>
     info(1050020, `Remove passkey "${name}"`, { display_name: name, added_at: addedAt.toISOString(), added_at_unix: Math.floor(addedAt.getTime() / 1000) }),
-  identifierMissing: () => error(4000009, 'Could not find any login identifiers. Did you forget to set them? This could also be caused by a server misconfiguration.'),
   noWebAuthnDevice: () => error(4000013, 'You have no WebAuthn device set up.'),
   noWebAuthnUser: () => error(4000015, 'This account does not exist or has no security key set up.'),
   webauthnVerifierWrong: () => error(4000043, 'The provided web authn login is invalid, please try again.'),

@@ -19,6 +19,7 @@ import {
   type Attributes,
   type Context,
   type Link,
+  type SpanContext,
   type SpanKind,
   type TextMapGetter,
   type TextMapPropagator,
@@ -27,13 +28,12 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
-import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import * as sdkTrace from '@opentelemetry/sdk-trace';
-import type { ReadableSpan, Sampler, SamplingResult, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type Sampler, type SamplingResult, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { ConsoleTreeExporter } from './console-exporter.js';
+import { InvocationTracerProvider, isInvocationSpan, type EndedSpans } from './invocation-tracer.js';
 import { JaegerExporter } from './jaeger/exporter.js';
 import type { TracingConfig } from '../config/tracing.js';
 import { VERSION } from '../util/version.js';
@@ -42,8 +42,12 @@ import type { Headers, Tracing, TracingLogger } from './types.js';
 let warn: (message: string) => void = () => {};
 
 const SUCCESS = 0; // ExportResultCode.SUCCESS
-const RECORD = 1; // SamplingDecision.RECORD
 const NOT_RECORD = 0; // SamplingDecision.NOT_RECORD
+const RECORD = 1; // SamplingDecision.RECORD
+const RECORD_AND_SAMPLED = 2; // SamplingDecision.RECORD_AND_SAMPLED
+const NOT_RECORD_RESULT: SamplingResult = { decision: NOT_RECORD };
+const RECORD_RESULT: SamplingResult = { decision: RECORD };
+const RECORD_AND_SAMPLED_RESULT: SamplingResult = { decision: RECORD_AND_SAMPLED };
 /** A trace that was never flushed (its root never ended) is forgotten after this long. */
 const ABANDONED_TRACE_MS = 60_000;
 const MAX_BUFFERED_SPANS = 5_000;
@@ -58,13 +62,11 @@ const isSampled = (span: ReadableSpan) => (span.spanContext().traceFlags & Trace
  * exported in one batch when the middleware flushes that trace, before the response is returned. Spans recorded for
  * a tail decision (recorded, not sampled) are exported only when the decision keeps the trace.
  */
-class InvocationSpanProcessor implements SpanProcessor {
+class InvocationSpanProcessor implements EndedSpans {
   private readonly traces = new Map<string, { spans: ReadableSpan[]; since: number }>();
   private buffered = 0;
 
   constructor(private readonly exporter: SpanExporter) {}
-
-  onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
     const traceId = span.spanContext().traceId;
@@ -141,7 +143,15 @@ class KratosSampler implements Sampler {
   ) {}
 
   shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
-    const deferred = context.getValue(XRAY_UNSAMPLED_PARENT) === true && trace.getSpanContext(context)?.isRemote === true;
+    const parent = trace.getSpan(context);
+    if (isInvocationSpan(parent)) {
+      // A child of a span recorded here follows it, as every head sampler here (ParentBasedSampler, or Jaeger's
+      // remote one, parent-based too) decides for a local parent by default, without checking its ids again:
+      // sampled, or not sampled (and recorded for the tail decision when that is on).
+      if ((parent!.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0) return RECORD_AND_SAMPLED_RESULT;
+      return this.recordForTail ? RECORD_RESULT : NOT_RECORD_RESULT;
+    }
+    const deferred = context.getValue(XRAY_UNSAMPLED_PARENT) === true && parent?.spanContext().isRemote === true;
     const result = this.head.shouldSample(deferred ? ROOT_CONTEXT : context, traceId, name, kind, attributes, links);
     return this.recordForTail && result.decision === NOT_RECORD ? { ...result, decision: RECORD } : result;
   }
@@ -151,11 +161,8 @@ class KratosSampler implements Sampler {
   }
 }
 
-type SdkTrace = typeof import('@opentelemetry/sdk-trace');
-
 /** The remote sampler polls on an interval that would keep a process alive; the timer is unref'd here. */
-async function remoteSampler(config: TracingConfig, sdk: SdkTrace): Promise<Sampler> {
-  const { ParentBasedSampler, TraceIdRatioBasedSampler } = sdk;
+async function remoteSampler(config: TracingConfig): Promise<Sampler> {
   // Loaded only when a sampling server is configured: it is CommonJS, whose interop costs every cold start.
   const { JaegerRemoteSampler } = await import('@opentelemetry/sampler-jaeger-remote');
   const initial = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.jaeger.traceIdRatio) });
@@ -183,12 +190,12 @@ async function remoteSampler(config: TracingConfig, sdk: SdkTrace): Promise<Samp
   return sampler;
 }
 
-async function build(config: TracingConfig, sdk: SdkTrace): Promise<{ exporter: SpanExporter; sampler: Sampler; description: string }> {
-  const ratio = (r: number) => new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(r) });
+async function build(config: TracingConfig): Promise<{ exporter: SpanExporter; sampler: Sampler; description: string }> {
+  const ratio = (r: number) => new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(r) });
   switch (config.provider) {
     case 'jaeger': {
       const { jaeger } = config;
-      const sampler = jaeger.samplingServerUrl ? await remoteSampler(config, sdk) : ratio(jaeger.traceIdRatio);
+      const sampler = jaeger.samplingServerUrl ? await remoteSampler(config) : ratio(jaeger.traceIdRatio);
       const sampling = jaeger.samplingServerUrl
         ? `remote sampling from ${jaeger.samplingServerUrl}/sampling (ratio ${jaeger.traceIdRatio} until it answers)`
         : `sampling ratio ${jaeger.traceIdRatio}`;
@@ -239,12 +246,53 @@ const XRAY_HEADER = 'x-amzn-trace-id';
 /** Where Lambda hands the invocation's X-Ray context to the function (unset on Lambda Managed Instances). */
 const XRAY_ENV = '_X_AMZN_TRACE_ID';
 
+const HEX_TRACE_ID = /^[0-9a-f]{32}$/i;
+const HEX_SPAN_ID = /^[0-9a-f]{16}$/i;
+const ZEROS = /^0+$/;
+/** `Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0|1`, maybe with `;Lineage=…` (which the propagator ignores). */
+const USUAL_XRAY = /^Root=1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24});Parent=([0-9a-fA-F]{16});Sampled=([01])(?:;Lineage=[^;=]*)?$/;
+
+/**
+ * The span context an X-Ray trace header names (`Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0|1`), or undefined
+ * when it names none or not a valid one. It reads the header as `@opentelemetry/propagator-aws-xray` (2.x) does: parts
+ * split on `;` and trimmed, each known by how it starts, a later part overriding an earlier one, `Sampled` required
+ * and only `0` or `1` (X-Ray's lazy `?` is no decision to join), other parts (`Lineage`, `Self`) ignored; written
+ * here because the propagator, handed a carrier object and a getter for one header, cost more than the rest of the
+ * extraction (unit test `tracing-xray-header.test.ts` holds the two to the same answers).
+ */
+export function xraySpanContext(header: string): SpanContext | undefined {
+  // What Lambda sets, in its order, read by one expression; anything else by the general reading below.
+  const usual = USUAL_XRAY.exec(header);
+  if (usual && !ZEROS.test(usual[1] + usual[2]) && !ZEROS.test(usual[3])) {
+    return { traceId: usual[1] + usual[2], spanId: usual[3], traceFlags: usual[4] === '1' ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true };
+  }
+  let traceId: string | undefined;
+  let spanId: string | undefined;
+  let traceFlags: number | null = null;
+  for (const raw of header.split(';')) {
+    const part = raw.trim();
+    const value = part.substring(part.indexOf('=') + 1);
+    if (part.startsWith('Root')) {
+      traceId = value.length === 35 && value[0] === '1' && value[1] === '-' && value[10] === '-' ? value.substring(2, 10) + value.substring(11) : undefined;
+    } else if (part.startsWith('Parent')) {
+      spanId = value;
+    } else if (part.startsWith('Sampled')) {
+      traceFlags = value === '1' ? TraceFlags.SAMPLED : value === '0' ? TraceFlags.NONE : null;
+    }
+  }
+  if (traceFlags === null || !traceId || !spanId) return undefined;
+  if (!HEX_TRACE_ID.test(traceId) || !HEX_SPAN_ID.test(spanId) || ZEROS.test(traceId) || ZEROS.test(spanId)) return undefined;
+  return { traceId, spanId, traceFlags, isRemote: true };
+}
+
 /** `context` joined to the X-Ray trace `value` names, or undefined when there is none or it is not valid. */
-function xrayContext(xray: TextMapPropagator, context: Context, value: string | undefined): Context | undefined {
-  if (!value) return undefined;
-  const extracted = xray.extract(context, { [XRAY_HEADER]: value }, headerGetter);
-  const found = trace.getSpanContext(extracted);
-  return found && isSpanContextValid(found) ? extracted : undefined;
+function xrayContext(context: Context, value: string | undefined): Context | undefined {
+  const found = value ? xraySpanContext(value) : undefined;
+  if (!found) return undefined;
+  // A trace state an earlier propagator found stays (as the X-Ray propagator keeps it).
+  const traceState = trace.getSpanContext(context)?.traceState;
+  if (traceState) found.traceState = traceState;
+  return trace.setSpanContext(context, found);
 }
 
 /** Every header the main propagators read (their `fields()`), and Jaeger's baggage, which they list by prefix only. */
@@ -259,12 +307,11 @@ function carriesContext(headers: Headers): boolean {
   return false;
 }
 
-function propagators(): { main: TextMapPropagator; xray: TextMapPropagator } {
+function propagators(): TextMapPropagator {
   // Extraction runs in order and a later format overrides an earlier one: W3C wins over Jaeger, Jaeger over B3.
-  const main = new CompositePropagator({
+  return new CompositePropagator({
     propagators: [new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }), new JaegerPropagator(), new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
   });
-  return { main, xray: new AWSXRayPropagator() };
 }
 
 function resourceAttributes(config: TracingConfig): Attributes {
@@ -291,16 +338,15 @@ function resourceAttributes(config: TracingConfig): Attributes {
 /** Builds the tracer provider the configuration describes and registers it globally. */
 export async function setup(config: TracingConfig, logger: TracingLogger): Promise<Tracing> {
   warn = logger.warn;
-  const sdk = sdkTrace;
-  const { main, xray } = propagators();
-  const { exporter, sampler, description } = await build(config, sdk);
+  const main = propagators();
+  const { exporter, sampler, description } = await build(config);
   const tail = config.tail;
   const tailOn = tail.minStatus !== undefined || tail.minDurationMs !== undefined;
   const processor = new InvocationSpanProcessor(exporter);
-  const provider = new sdk.TracerProvider({
+  const provider = new InvocationTracerProvider({
     resource: resourceFromAttributes(resourceAttributes(config)),
     sampler: new KratosSampler(sampler, tailOn),
-    spanProcessors: [processor],
+    spans: processor,
   });
   otelContext.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
@@ -318,11 +364,10 @@ export async function setup(config: TracingConfig, logger: TracingLogger): Promi
       if (found && isSpanContextValid(found)) return joined;
       // X-Ray's context, parsed once: Lambda's _X_AMZN_TRACE_ID when it holds a valid one (what
       // propagator-aws-xray-lambda prefers), else the X-Amzn-Trace-Id header, else the Lambda context's xRayTraceId.
-      let fromXray = xrayContext(xray, joined, process.env[XRAY_ENV]);
-      if (!fromXray) fromXray = xrayContext(xray, joined, headers[XRAY_HEADER] ?? xRayTraceId);
+      let fromXray = xrayContext(joined, process.env[XRAY_ENV]);
+      if (!fromXray) fromXray = xrayContext(joined, headers[XRAY_HEADER] ?? xRayTraceId);
       if (!fromXray) return joined;
-      const parent = trace.getSpanContext(fromXray)!;
-      return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? fromXray.setValue(XRAY_UNSAMPLED_PARENT, true) : fromXray;
+      return (trace.getSpanContext(fromXray)!.traceFlags & TraceFlags.SAMPLED) === 0 ? fromXray.setValue(XRAY_UNSAMPLED_PARENT, true) : fromXray;
     },
     tailKeeps: (status, durationMs) =>
       (tail.minStatus !== undefined && status >= tail.minStatus) || (tail.minDurationMs !== undefined && durationMs > tail.minDurationMs),

@@ -196,8 +196,11 @@ export function flowForm(ui: UiContainerShape, options: { focus?: boolean; scrip
       continue;
     }
     if (type === 'submit' || type === 'button') {
-      // A provider's button leaves the form's other fields as they are (Ory's UIs give it a form of its own).
-      const skipsValidation = node.group === 'oidc' && name === 'provider';
+      // A provider's button leaves the form's other fields as they are (Ory's UIs give it a form of its own); so do
+      // "Resend code" (the code is not typed yet), "Send sign in code" beside a password it does not need, and a
+      // second factor's "Send code to <address>" beside another factor's field.
+      const sendsCode = node.group === 'code' && name === 'method' && !ui.nodes.some((n) => n.attributes.name === 'code');
+      const skipsValidation = (node.group === 'oidc' && name === 'provider') || name === 'resend' || sendsCode || (node.group === 'code' && name === 'address');
       parts.push(`<div class="field"><button type="submit" name="${escapeHtml(name)}" value="${escapeHtml(a.value ?? '')}"${skipsValidation ? ' formnovalidate' : ''}${a.disabled ? ' disabled' : ''}>${escapeHtml(label)}</button></div>`);
       continue;
     }

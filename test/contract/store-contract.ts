@@ -293,6 +293,23 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         expect(await store.identities.findIdByCredential('passkey', handle)).toBeUndefined();
       });
 
+      it('claims a code address once (Kratos’s code credential), found by it, released when it goes', async () => {
+        const at = new Date();
+        const address = unique('code');
+        const credential = { identifiers: [address], config: { addresses: [{ channel: 'email', address }] }, version: 1, createdAt: at, updatedAt: at };
+        const identity = withFactor(identityRecord(unique('coded')), 'code', credential);
+        await store.commit(store.identities.create(identity));
+        expect(await store.identities.findIdByCredential('code', address)).toBe(identity.id);
+        // An ordinary read, and the copy sessions and claims carry, say it has code addresses (a second factor while codes are one).
+        expect((await store.identities.get(identity.id))?.codeAddresses).toBe(true);
+        const other = withFactor(identityRecord(unique('coded2')), 'code', { ...credential });
+        await expect(store.commit(store.identities.create(other))).rejects.toThrow(DuplicateIdentifierError);
+        const stored = (await store.identities.getWithCredentials(identity.id))!;
+        await store.commit(store.identities.update(revised(withFactor(stored, 'code', undefined), stored), stored));
+        expect(await store.identities.findIdByCredential('code', address)).toBeUndefined();
+        expect((await store.identities.get(identity.id))?.codeAddresses).toBeUndefined();
+      });
+
       it('steps a session up in place: its id, token and expiry kept, its AMR and identity copy replaced; a revoked one refused', async () => {
         const identity = identityRecord(unique('step-up'));
         await store.commit(store.identities.create(identity));
@@ -430,6 +447,22 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         await expect(store.flows.get(flow.id)).resolves.toMatchObject({ sends: 2, code: { hmac: 'h2' } });
         await expect(store.commit(store.codes.sendCode(flow.id, code('h3'), ui, new Date(), 2))).rejects.toThrow(CodesPerFlowExhaustedError);
         await expect(store.flows.get(flow.id)).resolves.toMatchObject({ sends: 2, code: { hmac: 'h2' } });
+      });
+
+      it('leaves a login flow awaiting a code open: completed once', async () => {
+        const awaiting = flowRecord({ type: 'login' });
+        await store.flows.create(awaiting);
+        await store.commit(store.codes.sendCode(awaiting.id, code('sent'), { values: {}, messages: [], nodeMessages: {} }, new Date(), 3));
+        await store.commit(store.flows.complete(awaiting.id, new Date()));
+        await expect(store.commit(store.flows.complete(awaiting.id, new Date()))).rejects.toThrow(FlowAlreadyUsedError);
+      });
+
+      it('keeps the traits a registration code was sent for', async () => {
+        const flow = flowRecord();
+        await store.flows.create(flow);
+        const traits = { email: unique('traits'), name: { first: 'Ada' } };
+        await store.commit(store.codes.sendCode(flow.id, { ...code('right'), traits }, { values: {}, messages: [], nodeMessages: {} }, new Date(), 3));
+        expect((await store.flows.get(flow.id))?.code).toMatchObject({ hmac: 'right', traits });
       });
 
       it('spends a code once: the right one passes the challenge, then neither it nor another does', async () => {

@@ -4,7 +4,8 @@
  */
 import bcrypt from 'bcryptjs';
 import { randomUUID } from 'node:crypto';
-import { TEST_ENV } from '../support/env.js';
+import { Configuration, MetadataApi } from '@ory/kratos-client';
+import { baseUrl, TEST_ENV } from '../support/env.js';
 import { testStore } from '../support/store.js';
 import { failure, frontendApi, GOOD_PASSWORD, identityApi, links, request, uniqueEmail } from '../support/http.js';
 import { expectMatchesSchema } from '../support/openapi.js';
@@ -59,6 +60,8 @@ describe('the admin key', () => {
     expect(Array.isArray(data)).toBe(true);
     const version = await request('GET', '/admin/version', { headers: auth });
     expect(version.json).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    // The SDK's MetadataApi asks /version, without a key (Kratos's spec gives it none): the version alone, no more.
+    expect((await new MetadataApi(new Configuration({ basePath: baseUrl() })).getVersion()).data).toEqual(version.json);
     expect((await request('GET', '/admin/health/ready', { headers: auth })).json).toEqual({ status: 'ok' });
   });
 });

@@ -143,6 +143,7 @@ const CASES: Record<string, [ReturnType<typeof v2>, number]> = {
   'recovery-link': [v2('GET', '/self-service/recovery', { query: { flow: unknown } }), 303],
   'session-token-exchange': [v2('GET', '/sessions/token-exchange', { query: { init_code: 'x', return_to_code: 'y' } }), 404],
   'sessions-list': [v2('GET', '/sessions'), 401],
+  version: [v2('GET', '/version'), 200],
   'ui-sessions': [v2('POST', '/ui/sessions', { body: { all: 'true' } }), 400],
   'sessions-delete': [v2('DELETE', '/sessions'), 401],
   'session-delete': [v2('DELETE', '/sessions/{id}', { params: { id: unknown }, path: `/sessions/${unknown}` }), 401],

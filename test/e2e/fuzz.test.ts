@@ -81,6 +81,7 @@ const ROUTES: Array<[string, string]> = [
   ['PATCH', '/admin/sessions/{id}/extend'],
   ['POST', '/admin/recovery/code'],
   ['GET', '/admin/version'],
+  ['GET', '/version'],
   ['GET', '/admin/health/alive'],
   ['GET', '/admin/health/ready'],
 ];

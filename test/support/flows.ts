@@ -10,7 +10,7 @@ import type { FlowAnswer } from '../../lib/flows/answer.js';
 import type { FlowRequest } from '../../lib/flows/common.js';
 import { newCsrfToken } from '../../lib/flows/csrf.js';
 import type { FlowView } from '../../lib/flows/model.js';
-import { builtinSchema, SchemaRegistry } from '../../lib/identity/schema.js';
+import { builtinSchema, IdentitySchema, SchemaRegistry, type JsonSchema } from '../../lib/identity/schema.js';
 import { createMemoryStore } from '../../lib/store/memory/index.js';
 import { TEST_ENV } from './env.js';
 
@@ -87,10 +87,24 @@ export async function login(app: MemoryApp['app'], identifier: string, password 
 export function lastCodeTo(store: MemoryApp['store'], to: string): string {
   const mails = [...store.tables.messages.values()].filter((m) => m.recipient === to);
   const data = mails[mails.length - 1]?.templateData;
-  const code = data?.recovery_code ?? data?.verification_code;
+  const code = data?.recovery_code ?? data?.verification_code ?? data?.login_code ?? data?.registration_code;
   if (!code) throw new Error(`no code was queued to ${to}`);
   return code;
 }
 
 /** The hex SHA-256 of a token (the key sessions are stored under). */
 export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/**
+ * Kratos's quickstart schema with its e-mail also a code address (`credentials.code`, as Kratos's all-strategies
+ * quickstart marks it): what passwordless and second-factor codes need.
+ */
+export function codeSchemaDocument(): JsonSchema {
+  const document = structuredClone(builtinSchema().document);
+  const email = document.properties!.traits.properties!.email;
+  email['ory.sh/kratos']!.credentials = { ...email['ory.sh/kratos']!.credentials, code: { identifier: true, via: 'email' } };
+  return document;
+}
+
+/** A registry whose default schema has code addresses. */
+export const codeSchemas = () => new SchemaRegistry([new IdentitySchema('default', codeSchemaDocument())], 'default');

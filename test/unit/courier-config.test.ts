@@ -116,6 +116,19 @@ describe('Kratos’s built-in templates', () => {
     expect(mail.html).toContain('<a href="https://id.example.com/self-service/verification?code=654321&amp;flow=f1">https://id.example.com/self-service/verification?code=654321&amp;flow=f1</a>');
   });
 
+  it('login_code_valid and registration_code_valid, word for word', () => {
+    expect(renderEmail('login_code_valid', { to: 'a@b.c', login_code: '024680', expires_in_minutes: 60 })).toEqual({
+      subject: 'Use code 024680 to log in',
+      text: 'Login to your account with the following code:\n\n024680\n\nIt expires in 60 minutes.\n',
+      html: 'Login to your account with the following code:\n\n024680\n\nIt expires in 60 minutes.\n',
+    });
+    expect(renderEmail('registration_code_valid', { to: 'a@b.c', registration_code: '135791', expires_in_minutes: 15 })).toEqual({
+      subject: 'Use code 135791 to complete your account registration',
+      text: 'Complete your account registration with the following code:\n\n135791\n\nThis code expires in 15 minutes.\n',
+      html: 'Complete your account registration with the following code:\n\n135791\n\nThis code expires in 15 minutes.\n',
+    });
+  });
+
   it('the invalid ones', () => {
     expect(renderEmail('recovery_code_invalid', { to: 'a@b.c' }).subject).toBe('Account access attempted');
     expect(renderEmail('verification_code_invalid', { to: 'a@b.c' }).subject).toBe('Someone tried to verify this email address');

@@ -20,7 +20,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { CourierMessage } from '../../courier/model.js';
 import type { FlowRecord } from '../../flows/model.js';
-import { addressesFromJson, reachableAalOf, sessionCopyOf, type FactorType, type Factors, type Identity, type OidcLink } from '../../identity/model.js';
+import { addressesFromJson, hasCodeAddresses, reachableAalOf, sessionCopyOf, type FactorType, type Factors, type Identity, type OidcLink } from '../../identity/model.js';
 import type { Session } from '../../session/model.js';
 
 export type Item = Record<string, AttributeValue>;
@@ -88,6 +88,7 @@ export const PUBLIC_IDENTITY_ATTRIBUTES = [
   'password_updated_at',
   'oidc',
   'available_aal',
+  'code_addresses',
   'revision',
 ];
 
@@ -127,6 +128,7 @@ export function identityToItem(identity: Identity): Item {
     item.factors = json(Object.fromEntries(Object.entries(identity.factors).map(([type, c]) => [type, { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() }])));
   }
   if (reachableAalOf(identity) === 'aal2') item.available_aal = s('aal2');
+  if (hasCodeAddresses(identity)) item.code_addresses = { BOOL: true };
   return item;
 }
 
@@ -177,6 +179,7 @@ export function itemToIdentity(item: Item): Identity {
   const factors = parse(item, 'factors');
   if (factors) identity.factors = factorsFromJson(factors);
   if (item.available_aal?.S === 'aal2') identity.availableAal = 'aal2';
+  if (item.code_addresses?.BOOL) identity.codeAddresses = true;
   return identity;
 }
 
@@ -224,6 +227,7 @@ export function identitySnapshot(identity: Identity): unknown {
     identifiers: copy.identifiers,
     addresses: addressesJson(copy),
     ...(copy.availableAal ? { availableAal: copy.availableAal } : {}),
+    ...(copy.codeAddresses ? { codeAddresses: true } : {}),
   };
 }
 
@@ -277,6 +281,7 @@ function snapshotToIdentity(snapshot: Record<string, unknown>): Identity {
     ...(Array.isArray(snapshot.identifiers) ? { identifiers: snapshot.identifiers as string[] } : {}),
     ...snapshotAddresses(snapshot.addresses),
     ...(snapshot.availableAal === 'aal2' ? { availableAal: 'aal2' as const } : {}),
+    ...(snapshot.codeAddresses === true ? { codeAddresses: true } : {}),
   };
 }
 
@@ -349,7 +354,7 @@ export function flowToItem(flow: FlowRecord): Item {
 export function codeAttributes(code: NonNullable<FlowRecord['code']>): Item {
   return {
     code_hmac: s(code.hmac),
-    code: json({ expiresAt: code.expiresAt.toISOString(), address: code.address, identityId: code.identityId ?? null }),
+    code: json({ expiresAt: code.expiresAt.toISOString(), address: code.address, identityId: code.identityId ?? null, ...(code.traits ? { traits: code.traits } : {}) }),
   };
 }
 
@@ -390,8 +395,8 @@ export function itemToFlow(item: Item): FlowRecord {
   if (item.requested_aal?.S === 'aal2') flow.requestedAal = 'aal2';
   const hmac = optStr(item, 'code_hmac');
   if (hmac) {
-    const code = parse(item, 'code') as { expiresAt: string; address: string; identityId: string | null };
-    flow.code = { hmac, expiresAt: new Date(code.expiresAt), address: code.address, ...(code.identityId ? { identityId: code.identityId } : {}) };
+    const code = parse(item, 'code') as { expiresAt: string; address: string; identityId: string | null; traits?: Record<string, unknown> };
+    flow.code = { hmac, expiresAt: new Date(code.expiresAt), address: code.address, ...(code.identityId ? { identityId: code.identityId } : {}), ...(code.traits ? { traits: code.traits } : {}) };
   }
   if (item.submissions?.N !== undefined) flow.submissions = Number(item.submissions.N);
   if (item.sends?.N !== undefined) flow.sends = Number(item.sends.N);

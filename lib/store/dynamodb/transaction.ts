@@ -66,16 +66,19 @@ export function transactionItems(table: string) {
       write: { Update: { ...update, TableName: table } },
       onConditionFailed,
     }),
-    /** Completes a self-service flow: only an open, unexpired flow can be completed, and only once. */
+    /**
+     * Completes a self-service flow: only an open (`choose_method`, or `sent_email` with a code outstanding), unexpired
+     * flow can be completed, and only once.
+     */
     completeFlow: (flowId: string, now: Date, onConditionFailed: () => Error): Guarded => ({
       write: {
         Update: {
           TableName: table,
           Key: keys.flow(flowId),
           UpdateExpression: 'SET #state = :done',
-          ConditionExpression: 'attribute_exists(pk) AND #state = :open AND expires_at_ms > :now',
+          ConditionExpression: 'attribute_exists(pk) AND (#state = :open OR #state = :sent) AND expires_at_ms > :now',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':done': { S: 'passed_challenge' }, ':open': { S: 'choose_method' }, ':now': { N: String(now.getTime()) } },
+          ExpressionAttributeValues: { ':done': { S: 'passed_challenge' }, ':open': { S: 'choose_method' }, ':sent': { S: 'sent_email' }, ':now': { N: String(now.getTime()) } },
         },
       },
       onConditionFailed,

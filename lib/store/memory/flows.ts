@@ -45,7 +45,13 @@ export function memoryFlows(t: MemoryTables, tx: Tx): FlowRepository {
     add: (flow) => tx.batch(put(flow)),
     complete: (flowId, now) =>
       tx.batch(
-        flowOp(t, flowId, (f) => f.state === 'choose_method' && f.expiresAt.getTime() > now.getTime(), (f) => void (f.state = 'passed_challenge'), () => new FlowAlreadyUsedError()),
+        flowOp(
+          t,
+          flowId,
+          (f) => (f.state === 'choose_method' || f.state === 'sent_email') && f.expiresAt.getTime() > now.getTime(),
+          (f) => void (f.state = 'passed_challenge'),
+          () => new FlowAlreadyUsedError(),
+        ),
       ),
     showScreen: async (id, screen, firstScreen, ui) => {
       const moved = await tx.single(

@@ -1,6 +1,6 @@
 /** Identities and their claims in memory, with the DynamoDB store's conditions (lib/store/dynamodb/identity-repository.ts). */
 import { ConcurrentUpdateError, DuplicateIdentifierError } from '../../errors/index.js';
-import { claimedFactorsOf, reachableAalOf, identifiersOf, oidcIdentifiersOf, sessionCopyOf, type Identity } from '../../identity/model.js';
+import { claimedFactorsOf, hasCodeAddresses, reachableAalOf, identifiersOf, oidcIdentifiersOf, sessionCopyOf, type Identity } from '../../identity/model.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import { copy, page, type memoryTransactions, type Op } from './core.js';
 import type { MemoryTables } from './tables.js';
@@ -45,6 +45,7 @@ export function asStored(identity: Identity): Identity {
   }
   if (identity.factors && Object.keys(identity.factors).length > 0) stored.factors = identity.factors;
   if (reachableAalOf(identity) === 'aal2') stored.availableAal = 'aal2';
+  if (hasCodeAddresses(identity)) stored.codeAddresses = true;
   return copy(stored);
 }
 

@@ -1,44 +1,33 @@
 /**
- * The code method for recovery and verification (Kratos's `selfservice/strategy/code`, v1 states `choose_method` ->
- * `sent_email` -> `passed_challenge`). Submitting an e-mail sends a code, whether or not the address belongs to anyone
+ * The code method (Kratos's `selfservice/strategy/code`, v1 states `choose_method` -> `sent_email` ->
+ * `passed_challenge`): recovery and verification here; passwordless login and registration, and the second factor,
+ * in login.ts and registration.ts. For recovery and verification: Submitting an e-mail sends a code, whether or not the address belongs to anyone
  * (same answer, same work: a code is made and its HMAC stored either way; only a known address, or an unknown one
  * with `notify_unknown_recipients`, gets a message, queued in the same transaction). Submitting the code: wrong ->
  * 4060006 / 4070006 on the flow; too many submissions -> a new flow; right -> the flow's challenge is passed, and the
  * flow (recovery.ts, verification.ts) does what follows.
  */
 import { randomUUID } from 'node:crypto';
-import type { RecoveryConfig } from '../../config/recovery.js';
 import { queuedMessage, type CourierMessage } from '../../courier/model.js';
-import type { CourierRepository } from '../../courier/repository.js';
-import { BadRequestError, CodeRequestsThrottledError, CodesPerFlowExhaustedError, FlowAlreadyUsedError } from '../../errors/index.js';
+import { BadRequestError } from '../../errors/index.js';
 import { failedWith, stringField } from '../../flows/common.js';
 import type { FlowAnswer } from '../../flows/answer.js';
 import type { SentCode, UiNode } from '../../flows/model.js';
 import type { AddressContext, AddressStep, AddressStrategy, NodeContext, Strategy } from '../../flows/strategy.js';
-import type { ThrottleRepository } from '../../flows/throttle.js';
-import { fixedWindow, throttleDigest } from '../../util/counters.js';
 import { anchor, input, submitNode } from '../../flows/ui.js';
 import { normalizeIdentifier } from '../../identity/identifier.js';
 import { identifierTooLong } from '../../identity/limits.js';
-import type { IdentityRepository } from '../../identity/repository.js';
 import { messages } from '../../text/messages.js';
 import { events } from '../../tracing/events.js';
 import { currentTraceparent } from '../../tracing/span.js';
-import type { Committer } from '../../util/writes.js';
 import { codeHmac, matchingHmac, newCode } from './code.js';
+import type { CodeStrategyDeps } from './deps.js';
 import { codeKinds, type CodeKind } from './kinds.js';
-import type { CodeRepository } from './repository.js';
+import { sendLimits, sendRefused } from './limits.js';
+import { codeLogin } from './login.js';
+import { codeRegistration } from './registration.js';
 
-export interface CodeStrategyDeps {
-  config: RecoveryConfig;
-  publicBaseUrl: string;
-  codes: CodeRepository;
-  /** Counts code mails per address and requests per client, in the send's own transaction. */
-  throttle: Pick<ThrottleRepository, 'countWithin'>;
-  courier: Pick<CourierRepository, 'queue' | 'placeholder'>;
-  identities: Pick<IdentityRepository, 'findIdByAddress' | 'getWithCredentials'>;
-  commit: Committer['commit'];
-}
+export type { CodeStrategyDeps } from './deps.js';
 
 const GROUP = 'code';
 
@@ -101,21 +90,7 @@ function codeNodes(kind: CodeKind, { flow, values, continueUrl }: NodeContext): 
 
 function addressStrategy(deps: CodeStrategyDeps, kind: CodeKind): AddressStrategy {
   const { config } = deps;
-  const secret = config.codeSecrets[0];
 
-  /**
-   * One more code mail to `address` and one more request from the client, each below its limit in the current window
-   * (fixed windows: the counter's key names its window). Both counted for every address, known or not.
-   */
-  function sendLimits(address: string, ip: string | undefined, now: Date) {
-    const window = fixedWindow(config.sendLimitWindowMs, now);
-    const full = () => new CodeRequestsThrottledError(Math.max(1, Math.ceil((window.endsAt.getTime() - now.getTime()) / 1000)));
-    const expiresAt = new Date(window.endsAt.getTime() + config.sendLimitWindowMs);
-    return [
-      deps.throttle.countWithin(`code#address#${throttleDigest(address, secret)}#${window.id}`, config.maxSendsPerAddress, expiresAt, full),
-      ...(ip ? [deps.throttle.countWithin(`code#ip#${throttleDigest(ip, secret)}#${window.id}`, config.maxRequestsPerIp, expiresAt, full)] : []),
-    ];
-  }
 
   /** A code the flow does not take: said on the flow (and saved for a browser's UI), and (`failed`) an event saying so. */
   async function refused(ctx: AddressContext, failed = true): Promise<FlowAnswer> {
@@ -144,14 +119,10 @@ function addressStrategy(deps: CodeStrategyDeps, kind: CodeKind): AddressStrateg
       await deps.commit(
         deps.codes.sendCode(flow.id, sent, saved, now, config.maxSendsPerFlow),
         message ? deps.courier.queue(message) : deps.courier.placeholder(),
-        ...sendLimits(address, ctx.request.ipAddress, now),
+        ...sendLimits(config, deps.throttle, address, ctx.request.ipAddress, now),
       );
     } catch (error) {
-      if (error instanceof FlowAlreadyUsedError) throw ctx.fail([messages.flowAlreadyCompleted(kind.type)], {}, values);
-      if (error instanceof CodesPerFlowExhaustedError) throw ctx.fail([messages.tooManyCodesSent()], {}, values);
-      // A browser is told on its flow; a native app gets 429 with Retry-After.
-      if (error instanceof CodeRequestsThrottledError && flow.mode === 'browser') throw ctx.fail([messages.generic(error.reason!)], {}, values);
-      throw error;
+      sendRefused(error, ctx, kind.type, values);
     }
     return { answer: ctx.show({ ...flow, state: 'sent_email', active: 'code', code: sent, submissions: flow.submissions ?? 0 }, saved) };
   }
@@ -206,5 +177,16 @@ function addressStrategy(deps: CodeStrategyDeps, kind: CodeKind): AddressStrateg
 
 export function codeStrategy(deps: CodeStrategyDeps): Strategy {
   const kinds = codeKinds(deps.config);
-  return { id: 'code', group: GROUP, recovery: addressStrategy(deps, kinds.recovery), verification: addressStrategy(deps, kinds.verification) };
+  // Login and registration by code only when configured (Kratos: passwordless, or login as a second factor).
+  const { passwordlessEnabled, mfaEnabled } = deps.config;
+  return {
+    id: 'code',
+    group: GROUP,
+    recovery: addressStrategy(deps, kinds.recovery),
+    verification: addressStrategy(deps, kinds.verification),
+    ...(passwordlessEnabled || mfaEnabled ? { login: codeLogin(deps) } : {}),
+    ...(passwordlessEnabled ? { registration: codeRegistration(deps) } : {}),
+    // A second factor's address buttons post `address` without a method (Kratos's code strategy takes them).
+    ...(mfaEnabled ? { takesUnnamedSubmit: (body: Record<string, unknown>) => typeof body.address === 'string' && body.address !== '' } : {}),
+  };
 }

@@ -10,7 +10,7 @@
  *   It registers no one itself: a credential method's submit does.
  */
 import { SessionRefreshRequiredError } from '../../errors/index.js';
-import { addressesFor } from '../../identity/addresses.js';
+import { addressesFor, withCodeCredential } from '../../identity/addresses.js';
 import { anyViolation, traitLimitViolations } from '../../identity/limits.js';
 import { traitMessages } from '../../flows/common.js';
 import type { Strategy } from '../../flows/strategy.js';
@@ -75,7 +75,7 @@ export function profileStrategy(options: { registrationStyle: RegistrationStyle 
         const addressesChanged = !sameValues(identity.recoveryAddresses, addresses.recoveryAddresses) || !sameValues(identity.verifiableAddresses, addresses.verifiableAddresses);
         if ((identifiersChanged || addressesChanged) && !privileged) throw new SessionRefreshRequiredError();
         return {
-          identity: { ...identity, traits: validTraits, identifiers, ...addresses, password: identity.password ? { ...identity.password, identifiers } : undefined },
+          identity: withCodeCredential({ ...identity, traits: validTraits, identifiers, ...addresses, password: identity.password ? { ...identity.password, identifiers } : undefined }, schema, now),
           values,
         };
       },

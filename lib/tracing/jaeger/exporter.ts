@@ -12,7 +12,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { BinaryWriter, CompactWriter, type ThriftWriter } from './thrift.js';
-import { writeBatch, writeEmitBatch, writeProcess, writeSpan } from './model.js';
+import { writeBatch, writeEmitBatch, writeEmitBatchOf, writeProcess, writeSpan } from './model.js';
 
 const SUCCESS = 0; // ExportResultCode.SUCCESS
 const FAILED = 1; // ExportResultCode.FAILED
@@ -42,6 +42,8 @@ export class JaegerExporter implements SpanExporter {
   readonly protocol: 'compact' | 'binary';
   private readonly processes = new WeakMap<object, Uint8Array>();
   private readonly scratch: ThriftWriter;
+  /** Where a whole datagram is written, reused across exports. */
+  private readonly datagramWriter: ThriftWriter;
   private socket?: Promise<{ socket: dgram.Socket; address: string }>;
   /** The agent's socket once open: from then on an export sends at once, without waiting for anything. */
   private connected?: dgram.Socket;
@@ -53,6 +55,7 @@ export class JaegerExporter implements SpanExporter {
   ) {
     this.protocol = 'agent' in target && target.agent.port !== JAEGER_BINARY_PORT ? 'compact' : 'binary';
     this.scratch = this.writer();
+    this.datagramWriter = this.writer(8192);
     // The socket is opened now, at cold start, while the function's first request does its own I/O.
     if ('agent' in target) this.openSocket(target.agent.host, target.agent.port).catch(() => undefined);
   }
@@ -117,7 +120,35 @@ export class JaegerExporter implements SpanExporter {
     return { datagrams, tooLarge };
   }
 
+  /**
+   * The common case in one pass: spans of one process (a function's are) that fit one datagram, written straight
+   * into one reused writer and copied out once (the socket may hold the bytes after `send` returns). Undefined when
+   * they do not fit or do not share a process: the general path then encodes span by span and splits.
+   */
+  private oneDatagram(spans: ReadableSpan[]): Buffer | undefined {
+    const resource = spans[0]?.resource;
+    if (!resource || spans.some((span) => span.resource !== resource)) return undefined;
+    const w = this.datagramWriter;
+    try {
+      w.reset();
+      writeEmitBatchOf(w, this.seqId, this.processOf(resource), spans);
+    } catch {
+      return undefined; // the general path reports what cannot be encoded
+    }
+    if (w.length > MAX_DATAGRAM_BYTES) return undefined;
+    this.seqId++;
+    return Buffer.from(w.bytes());
+  }
+
   export(spans: ReadableSpan[], done: ExportCallback): void {
+    if ('agent' in this.target && this.connected) {
+      const datagram = this.oneDatagram(spans);
+      if (datagram) {
+        const refused = this.sendNow([{ bytes: datagram, spans: spans.length }], this.connected, this.target.agent);
+        done(refused ? { code: FAILED, error: refused } : { code: SUCCESS });
+        return;
+      }
+    }
     let groups: EncodedGroup[];
     try {
       groups = this.encode(spans);
@@ -127,7 +158,7 @@ export class JaegerExporter implements SpanExporter {
       return;
     }
     if ('agent' in this.target && this.connected) {
-      const refused = this.sendNow(groups, this.connected, this.target.agent);
+      const refused = this.sendNow(groups.flatMap((group) => this.packed(group)), this.connected, this.target.agent);
       done(refused ? { code: FAILED, error: refused } : { code: SUCCESS });
       return;
     }
@@ -143,25 +174,28 @@ export class JaegerExporter implements SpanExporter {
    * kernel takes the datagram during the call. A send that fails later (the agent's port closed) is counted and
    * reported when the socket says so, as every dropped span is; the invocation does not wait for that.
    */
-  private sendNow(groups: EncodedGroup[], socket: dgram.Socket, agent: { host: string; port: number }): Error | undefined {
+  private sendNow(datagrams: Array<{ bytes: Buffer; spans: number }>, socket: dgram.Socket, agent: { host: string; port: number }): Error | undefined {
     let refused: Error | undefined;
     const lost = (spans: number, error: Error) => this.drop(spans, `not sent to ${agent.host}:${agent.port}: ${error.message}`);
-    for (const group of groups) {
-      const { datagrams, tooLarge } = this.datagrams(group);
-      this.drop(tooLarge, `each larger than a ${MAX_DATAGRAM_BYTES}-byte Jaeger agent datagram`);
-      for (const datagram of datagrams) {
-        try {
-          socket.send(datagram.bytes, (error) => error && lost(datagram.spans, error));
-        } catch (error) {
-          // The socket refused the send outright (closed under us): the next export opens another.
-          refused = error instanceof Error ? error : new Error(String(error));
-          this.connected = undefined;
-          this.socket = undefined;
-          lost(datagram.spans, refused);
-        }
+    for (const datagram of datagrams) {
+      try {
+        socket.send(datagram.bytes, (error) => error && lost(datagram.spans, error));
+      } catch (error) {
+        // The socket refused the send outright (closed under us): the next export opens another.
+        refused = error instanceof Error ? error : new Error(String(error));
+        this.connected = undefined;
+        this.socket = undefined;
+        lost(datagram.spans, refused);
       }
     }
     return refused;
+  }
+
+  /** A group's datagrams; spans too large for any are counted and reported. */
+  private packed(group: EncodedGroup): Array<{ bytes: Buffer; spans: number }> {
+    const { datagrams, tooLarge } = this.datagrams(group);
+    this.drop(tooLarge, `each larger than a ${MAX_DATAGRAM_BYTES}-byte Jaeger agent datagram`);
+    return datagrams;
   }
 
   private drop(count: number, why: string): void {

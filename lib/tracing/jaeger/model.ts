@@ -140,9 +140,9 @@ export function writeSpan(w: ThriftWriter, span: ReadableSpan): void {
 
   w.structBegin();
   w.fieldBegin(1, TType.I64);
-  w.i64Hex(traceId.slice(16, 32));
+  w.i64Hex(traceId, 16);
   w.fieldBegin(2, TType.I64);
-  w.i64Hex(traceId.slice(0, 16));
+  w.i64Hex(traceId, 0);
   w.fieldBegin(3, TType.I64);
   w.i64Hex(context.spanId);
   w.fieldBegin(4, TType.I64);
@@ -159,9 +159,9 @@ export function writeSpan(w: ThriftWriter, span: ReadableSpan): void {
       w.fieldBegin(1, TType.I32);
       w.i32(FOLLOWS_FROM);
       w.fieldBegin(2, TType.I64);
-      w.i64Hex(linkedTrace.slice(16, 32));
+      w.i64Hex(linkedTrace, 16);
       w.fieldBegin(3, TType.I64);
-      w.i64Hex(linkedTrace.slice(0, 16));
+      w.i64Hex(linkedTrace, 0);
       w.fieldBegin(4, TType.I64);
       w.i64Hex(link.context.spanId);
       w.structEnd();
@@ -233,6 +233,21 @@ export function writeEmitBatch(w: ThriftWriter, seqId: number, process: Uint8Arr
   w.structBegin(); // the arguments
   w.fieldBegin(1, TType.STRUCT);
   writeBatch(w, process, spans);
+  w.structEnd();
+}
+
+/** `Agent.emitBatch` with the spans encoded in place, after a pre-encoded Process of the same protocol. */
+export function writeEmitBatchOf(w: ThriftWriter, seqId: number, process: Uint8Array, spans: ReadableSpan[]): void {
+  w.onewayMessageBegin('emitBatch', seqId);
+  w.structBegin(); // the arguments
+  w.fieldBegin(1, TType.STRUCT);
+  w.structBegin(); // the Batch
+  w.fieldBegin(1, TType.STRUCT);
+  w.raw(process);
+  w.fieldBegin(2, TType.LIST);
+  w.listBegin(TType.STRUCT, spans.length);
+  for (const span of spans) writeSpan(w, span);
+  w.structEnd();
   w.structEnd();
 }
 

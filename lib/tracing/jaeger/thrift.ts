@@ -25,6 +25,19 @@ const COMPACT_TYPE: Record<number, number> = {
 };
 
 const ONEWAY = 4;
+
+/**
+ * Eight hex digits of `hex` from `at` as an unsigned 32-bit number, read without slicing or parseInt (ids are
+ * written twice per span; the API has checked their digits).
+ */
+function hex32(hex: string, at: number): number {
+  let value = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = hex.charCodeAt(i) | 0x20; // lower case
+    value = value * 16 + (c <= 0x39 ? c - 0x30 : c - 0x57);
+  }
+  return value;
+}
 const TWO_32 = 0x1_0000_0000;
 
 /** What the Jaeger model writer needs of a protocol. */
@@ -45,8 +58,8 @@ export interface ThriftWriter {
   i32(value: number): void;
   /** A non-negative integer below 2^52 (microsecond timestamps and durations), or a small negative one. */
   i64(value: number): void;
-  /** A 64-bit id given as 16 hex digits, as OpenTelemetry holds span and trace ids. */
-  i64Hex(hex: string): void;
+  /** A 64-bit id given as 16 hex digits from `at` (a span id, or half a trace id), as OpenTelemetry holds them. */
+  i64Hex(hex: string, at?: number): void;
   double(value: number): void;
   string(value: string): void;
   /** Copies bytes written by a writer of the same protocol (a pre-encoded struct). */
@@ -177,9 +190,9 @@ export class CompactWriter extends BufferWriter implements ThriftWriter {
     this.varint(value >= 0 ? value * 2 : -value * 2 - 1);
   }
 
-  i64Hex(hex: string): void {
-    const high = parseInt(hex.slice(0, 8), 16);
-    const low = parseInt(hex.slice(8, 16), 16);
+  i64Hex(hex: string, at = 0): void {
+    const high = hex32(hex, at);
+    const low = hex32(hex, at + 8);
     // zigzag on the 64-bit two's complement value, in two 32-bit halves: (n << 1) ^ (n >> 63).
     const sign = high >= 0x8000_0000 ? 0xffff_ffff : 0;
     let zigHigh = (((high << 1) | (low >>> 31)) ^ sign) >>> 0;
@@ -277,9 +290,11 @@ export class BinaryWriter extends BufferWriter implements ThriftWriter {
     this.pos += 8;
   }
 
-  i64Hex(hex: string): void {
+  i64Hex(hex: string, at = 0): void {
     this.ensure(8);
-    this.pos += this.buf.write(hex, this.pos, 8, 'hex');
+    this.buf.writeUInt32BE(hex32(hex, at), this.pos);
+    this.buf.writeUInt32BE(hex32(hex, at + 8), this.pos + 4);
+    this.pos += 8;
   }
 
   double(value: number): void {
