@@ -176,6 +176,7 @@ const CASES: Record<string, [ReturnType<typeof v2>, number]> = {
   'admin-session-get': [v2('GET', '/admin/sessions/{id}', { headers: admin, ...idParams }), 404],
   'admin-session-delete': [v2('DELETE', '/admin/sessions/{id}', { headers: admin, ...idParams }), 404],
   'admin-session-extend': [v2('PATCH', '/admin/sessions/{id}/extend', { headers: admin, ...idParams }), 404],
+  'admin-identity-by-external': [v2('GET', '/admin/identities/by/external/{externalID}', { headers: admin, params: { externalID: 'nobody' }, path: '/admin/identities/by/external/nobody' }), 404],
   'admin-version': [v2('GET', '/admin/version', { headers: admin }), 200],
   'admin-health-alive': [v2('GET', '/admin/health/alive', { headers: admin }), 200],
   'admin-health-ready': [v2('GET', '/admin/health/ready', { headers: admin }), 200],

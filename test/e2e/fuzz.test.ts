@@ -79,6 +79,7 @@ const ROUTES: Array<[string, string]> = [
   ['DELETE', '/admin/sessions/{id}'],
   ['PATCH', '/admin/sessions/{id}/extend'],
   ['POST', '/admin/recovery/code'],
+  ['GET', '/admin/identities/by/external/{id}'],
   ['GET', '/admin/version'],
   ['GET', '/version'],
   ['GET', '/admin/health/alive'],
