@@ -162,7 +162,7 @@ function readTemplate(name: string, raw: unknown): TokenizerTemplate {
 }
 
 export function loadTokenizerConfig(env: Env): TokenizerConfig {
-  const raw = readOptionalString(env, TOKENIZER_VARIABLE);
+  const raw = readOptionalString(env, 'SESSION_WHOAMI_TOKENIZER_TEMPLATES');
   if (raw === undefined) return { templates: {} };
   let parsed: unknown;
   try {
