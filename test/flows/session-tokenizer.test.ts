@@ -16,6 +16,7 @@ import { ConfigError } from '../../lib/config/env.js';
 import { checkConfig } from '../../lib/config/index.js';
 import { goDurationString } from '../../lib/tracing/events.js';
 import { wellKnownDocument } from '../../lib/session/well-known.js';
+import { readLaunchSettings } from '../../scripts/launch-settings.js';
 import { memoryApp, register, rejection } from '../support/flows.js';
 
 const BASE = 'http://127.0.0.1:4433';
@@ -224,6 +225,14 @@ describe(VARIABLE, () => {
     expect(refusal({ api: { ...ok, subject_source: 'email' } })).toMatch(/subject_source must be id or external_id/);
     expect(refusal({ api: { ...ok, claims_mapper_url: "{claims: {}}" } })).toMatch(/claims_mapper_url must be a file:\/\/, base64:\/\/ or http\(s\):\/\/ URL/);
     expect(refusal({ api: { ...ok, audience: 'x' } })).toMatch(/template "api": audience is not a template key Kratos knows/);
+  });
+
+  it('stops npm start as it stops a cold start', () => {
+    expect(() => readLaunchSettings({ [VARIABLE]: JSON.stringify({ api: { ttl: '1m', jwks_url: jwks(publicPart(ES)) } }) })).toThrow(`${VARIABLE}: template "api": jwks_url key #0 signs the tokens`);
+    expect(() => readLaunchSettings({ [VARIABLE]: JSON.stringify({ api: { ttl: '1m', jwks_url: jwks(ES), claims_mapper_url: 'file://nowhere/claims.jsonnet' } }) })).toThrow(
+      `${VARIABLE}: template "api": claims_mapper_url file://nowhere/claims.jsonnet names no file`,
+    );
+    expect(readLaunchSettings({ [VARIABLE]: JSON.stringify({ api: { ttl: '1m', jwks_url: jwks(ES), claims_mapper_url: 'file://package.json' } }) }).port).toBeGreaterThan(0);
   });
 
   it('never quotes key material in a refusal', () => {
