@@ -78,9 +78,11 @@ export function createTokenizer({ tokenizer, publicBaseUrl, fetcher }: Tokenizer
 
     /** The session as a JWT of template `name`; a client's or a template's mistake is a 400, as Kratos answers it. */
     tokenize(name: string, session: Session, now: Date): Promise<string> {
-      return withSpan('sessions.ManagerHTTP.TokenizeSession', { 'kratos.tokenizer.template': name.slice(0, 64) }, async () => {
+      return withSpan('sessions.ManagerHTTP.TokenizeSession', {}, async (span) => {
         const template = Object.hasOwn(tokenizer.templates, name) ? tokenizer.templates[name] : undefined;
         if (!template) throw new BadRequestError(`Unable to find tokenizer template "${name}".`);
+        // The name only once it is a configured one: what a client typed is never an attribute.
+        span.setAttributes({ 'kratos.tokenizer.template': template.name });
         const [key] = template.keys;
         if (!key.alg || !key.privateKey) throw new BadRequestError(`The JSON Web Key must include a valid "alg" parameter but "${key.alg}" was given.`);
         const seconds = Math.floor(now.getTime() / 1000);

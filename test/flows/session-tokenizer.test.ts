@@ -171,6 +171,7 @@ describe('tokenize_as', () => {
       });
       const span = exported.find((s) => s.name === 'sessions.ManagerHTTP.TokenizeSession')!;
       expect(span.parentSpanContext?.spanId ?? (span as unknown as { parentSpanId?: string }).parentSpanId).toBe(exported.find((s) => s.name === '/sessions/whoami')!.spanContext().spanId);
+      expect(span.attributes).toEqual({ 'kratos.tokenizer.template': 'api' });
       expect(span.events.map((e) => [e.name, e.attributes])).toEqual([['SessionTokenizedAsJWT', { IdentityID: session.identityId, SessionID: session.id, TokenizedSessionTTL: '15m0s' }]]);
       const everything = JSON.stringify(exported.map((s) => [s.attributes, s.events]));
       expect(everything).not.toContain(token.split('.')[2]);
