@@ -19,6 +19,7 @@ import { loadRecoveryConfig, type RecoveryConfig } from './recovery.js';
 import { loadSelfServiceConfig, type SelfServiceConfig } from './selfservice.js';
 import { loadThrottleConfig, type ThrottleConfig } from './throttle.js';
 import { loadIdentityConfig, type IdentityConfig } from './identity.js';
+import { loadTokenizerConfig, type TokenizerConfig } from './tokenizer.js';
 import { loadTracingConfig, type TracingConfig } from './tracing.js';
 import { redactFromLogs } from '../log/index.js';
 import { readSecretParameters, SECRETS, secretParameters, ssmParameterReader, withSecretValues, withStandIns, type ParameterReader } from './secrets.js';
@@ -67,6 +68,8 @@ export interface Config {
   oidc: OidcConfig;
   /** SECRETS_CIPHER: the keys social sign-in's provider tokens are encrypted with (none: no token is kept). */
   cipherSecrets: string[];
+  /** Session tokenization (`whoami?tokenize_as=`): the templates, their keys imported. */
+  tokenizer: TokenizerConfig;
   courier: CourierConfig;
   /** SERVE_PUBLIC_TRUSTED_PROXIES: the proxies whose `X-Forwarded-For` names the client (addresses or subnets). */
   trustedProxies: string[];
@@ -120,6 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
     aal: loadAalConfig(env, publicBaseUrl),
     oidc: loadOidcConfig(env, publicBaseUrl),
     cipherSecrets: loadCipherSecrets(env),
+    tokenizer: loadTokenizerConfig(env),
     courier: loadCourierConfig(env),
     trustedProxies: readTrustedProxies(env),
     dynamodb: {

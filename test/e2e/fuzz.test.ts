@@ -56,6 +56,7 @@ const ROUTES: Array<[string, string]> = [
   ['GET', '/self-service/verification'],
   ['GET', '/schemas'],
   ['GET', '/schemas/{id}'],
+  ['GET', '/.well-known/{id}'],
   ['GET', '/ui/login'],
   ['GET', '/ui/registration'],
   ['GET', '/ui/settings'],
@@ -183,7 +184,7 @@ const requests = () =>
     route: fc.constantFrom(...ROUTES),
     id: idLike(),
     query: fc.dictionary(
-      fc.constantFrom('flow', 'id', 'page_size', 'page_token', 'include_credential', 'active', 'refresh', 'credentials_identifier', 'return_to', 'token', 'x'),
+      fc.constantFrom('flow', 'id', 'page_size', 'page_token', 'include_credential', 'active', 'refresh', 'credentials_identifier', 'return_to', 'token', 'tokenize_as', 'x'),
       fc.oneof(oneOfPool('flows'), fc.uuid(), printable(30), fc.integer({ min: -5, max: 1000 }).map(String), fc.constantFrom('true', 'false', 'password')),
       { maxKeys: 4 },
     ),

@@ -50,6 +50,7 @@ describe('configuration from Kratos-named environment variables', () => {
       // No provider configured: none, and providers send users back to the public base URL.
       oidc: { baseRedirectUri: 'https://id.example.com', providers: [], clientSecrets: {} },
       cipherSecrets: [],
+      tokenizer: { templates: {} },
       logLevel: 'warn',
       tracing: expect.objectContaining({ provider: undefined, serviceName: 'kratos' }),
       browser: expect.objectContaining({ defaultReturnUrl: 'https://id.example.com/ui/welcome', sessionCookieName: 'ory_kratos_session', secureCookies: true }),
