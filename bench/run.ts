@@ -19,6 +19,7 @@ import { runLocalBurst } from './local-burst.js';
 import { runLoginFloor } from './login-floor.js';
 import { runRecoveryTiming } from './recovery-timing.js';
 import { runOidcRoundTrips, runRoundTrips } from './round-trips.js';
+import { runTokenize, TOKENIZE_CONFIGS } from './tokenize.js';
 import { COST_LABELS, COST_SIZE, COST_SIZE_QUICK, costTable, recordWhoami, runTracerCost, type Spread } from './tracer-cost.js';
 import { runWarm } from './warm.js';
 
@@ -34,8 +35,8 @@ interface Result {
 
 const quick = process.argv.includes('--quick');
 const SIZE = quick
-  ? { rounds: 2, batch: 50, warmup: 50, hanging: 3, coldRuns: 3, floor: 3, encode: 200, recovery: 10, jsonnet: 500 }
-  : { rounds: 16, batch: 200, warmup: 1000, hanging: 10, coldRuns: 30, floor: 20, encode: 2000, recovery: 200, jsonnet: 20_000 };
+  ? { rounds: 2, batch: 50, warmup: 50, hanging: 3, coldRuns: 3, floor: 3, encode: 200, recovery: 10, jsonnet: 500, tokenize: { rounds: 2, batch: 20, warmup: 20 } }
+  : { rounds: 16, batch: 200, warmup: 1000, hanging: 10, coldRuns: 30, floor: 20, encode: 2000, recovery: 200, jsonnet: 20_000, tokenize: { rounds: 8, batch: 100, warmup: 300 } };
 
 const results: Result[] = [];
 const info = (name: string, unit: string, value: number | null, digits = 3) =>
@@ -120,6 +121,9 @@ async function main(): Promise<void> {
 
     log(`Jsonnet claims mapper: ${SIZE.jsonnet} warm evaluations, and the evaluator's bundle`);
     const jsonnet = await runJsonnet(SIZE.jsonnet, SIZE.jsonnet / 4);
+
+    log(`whoami with tokenize_as: ${SIZE.tokenize.rounds} rounds of ${SIZE.tokenize.batch} per configuration`);
+    const tokenize = await runTokenize(db.endpoint, SIZE.tokenize);
 
     // 4. Login floor.
     log(`login at bcrypt cost 12: ${SIZE.floor} logins and compares`);
@@ -208,6 +212,11 @@ async function main(): Promise<void> {
     below('Jsonnet claims mapper, warm evaluation median', 'us', jsonnet.warmMedianUs, 1000, 1);
     info('Jsonnet claims mapper, warm evaluation p99', 'us', jsonnet.warmP99Us, 1);
     atMost('lib/jsonnet bundle size (minified)', 'KiB', jsonnet.bundleKiB, 120, 1);
+    for (const config of TOKENIZE_CONFIGS) {
+      const label = config === 'whoami' ? 'warm whoami, untraced (tokenize bench)' : `warm whoami?tokenize_as=${config.slice('whoami:'.length)}`;
+      info(`${label} median`, 'ms', tokenize.medianMs[config]);
+      if (config !== 'whoami') info(`${label} added vs plain whoami`, 'ms', tokenize.addedMs[config]);
+    }
     info('login submit at cost 12 median', 'ms', floor.loginMs, 1);
     info('bcryptjs compare at cost 12 median', 'ms', floor.bcryptjsMs, 1);
     atMost('login submit / bcryptjs compare (cost 12)', 'ratio', floor.loginMs / floor.bcryptjsMs, 1.1);

@@ -129,6 +129,17 @@ const BENCH_CALLS: Record<string, (args: { token: string }) => Promise<Answer>> 
   'login-init': async () => expectStatus(await invoke('login-init'), 200, 'login init'),
 };
 
+/** `whoami?tokenize_as=<template>` as `whoami:<template>` (bench/tokenize.ts): the answer must carry its JWT. */
+function tokenizedWhoami(handler: string): ((args: { token: string }) => Promise<Answer>) | undefined {
+  const template = /^whoami:(.+)$/.exec(handler)?.[1];
+  if (!template) return undefined;
+  return async ({ token }) => {
+    const answer = expectStatus(await invoke('whoami', { headers: { 'x-session-token': token }, query: { tokenize_as: template } }), 200, `whoami tokenize_as=${template}`);
+    if (typeof answer.json?.tokenized !== 'string') throw new Error(`whoami tokenize_as=${template} answered no JWT`);
+    return answer;
+  };
+}
+
 /**
  * One whoami invocation timed for the tracer-cost benchmark: its X-Ray header set as Lambda sets it, then CPU (user +
  * system, every thread) and wall time in µs, one turn of the event loop included (work a tracer leaves for after the
@@ -199,7 +210,7 @@ const COMMANDS: Record<string, (args: any) => Promise<unknown>> = {
 
   /** `n` invocations of one handler, back to back; answers each one's latency (ms). */
   bench: async ({ handler, n, token }: { handler: string; n: number; token: string }) => {
-    const call = BENCH_CALLS[handler];
+    const call = BENCH_CALLS[handler] ?? tokenizedWhoami(handler);
     if (!call) throw new Error(`no benchmark for ${handler}`);
     const samples: number[] = [];
     for (let i = 0; i < n; i++) {

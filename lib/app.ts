@@ -33,6 +33,7 @@ import { builtinSchema, SchemaRegistry } from './identity/schema.js';
 import { loadSchemaRegistry } from './identity/schemas.js';
 import { createSessionAdmin } from './session/admin-service.js';
 import { createSessionService } from './session/service.js';
+import { createTokenizer, type Tokenizer } from './session/tokenizer.js';
 import { createDynamoClient } from './store/dynamodb/client.js';
 import { createSessionRepository } from './store/dynamodb/session-repository.js';
 import { createDynamoStore } from './store/dynamodb/store.js';
@@ -245,6 +246,7 @@ export function createApp(
     oidcCallback: buildOidcCallback(base, parts, signIn, settings),
     ownSessions: createOwnSessions({ sessions: store.sessions, sessionService: parts.sessionService, whoamiRequiredAal: config.aal.whoamiRequiredAal, publicBaseUrl: config.publicBaseUrl }),
     tokenExchange: createTokenExchange({ flows: store.flows, sessionService: parts.sessionService, secrets: exchangeSecretsOf(config), publicBaseUrl: config.publicBaseUrl }),
+    tokenizer: createTokenizer({ tokenizer: config.tokenizer, publicBaseUrl: config.publicBaseUrl }),
   };
 }
 export type App = ReturnType<typeof createApp>;
@@ -279,6 +281,10 @@ export function appSessions() {
   }
   return sessions;
 }
+
+let tokenizer: Tokenizer | undefined;
+/** Session tokenization (whoami's `tokenize_as`): the templates' keys, imported at this cold start's configuration. */
+export const appTokenizer = (): Tokenizer => (tokenizer ??= createTokenizer({ tokenizer: getConfig().tokenizer, publicBaseUrl: getConfig().publicBaseUrl }));
 
 let ownSessions: OwnSessions | undefined;
 /** A signed-in user's own sessions (GET and DELETE /sessions): the session reads and revocations only. */

@@ -65,6 +65,11 @@ export function readLaunchSettings(env: Env, invokedFrom = env.INIT_CWD || proce
       throw new ConfigError(`SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS: provider "${id}": mapper_url ${mapperUrl} names no file (relative to ${process.cwd()})`);
     }
   }
+  for (const { name, claimsMapperUrl } of Object.values(config.tokenizer.templates)) {
+    if (claimsMapperUrl?.startsWith('file://') && !existsSync(schemaFilePath(claimsMapperUrl))) {
+      throw new ConfigError(`SESSION_WHOAMI_TOKENIZER_TEMPLATES: template "${name}": claims_mapper_url ${claimsMapperUrl} names no file (relative to ${process.cwd()})`);
+    }
+  }
   loadAdminConfig(effective);
   return { host, port, dataPath, dynamoLocalPort, functionEnv, generatedAdminKey, generatedCookieSecret };
 }

@@ -143,12 +143,27 @@ export function packageIdentitySchemas(env = process.env, outdir = BUNDLE_DIR): 
 }
 
 /**
- * Writes the `file://` claims mappers of SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS beside the bundles (by URL), as the
- * schemas are: a deployed function reads its mapper from there.
+ * The claims mappers of SESSION_WHOAMI_TOKENIZER_TEMPLATES as set when packaging (none when it is held in Parameter
+ * Store: give those mappers as base64:// or https://). The templates themselves are checked by the cold start.
+ */
+function tokenizerMapperUrls(env: NodeJS.ProcessEnv): string[] {
+  try {
+    const templates = JSON.parse(env.SESSION_WHOAMI_TOKENIZER_TEMPLATES ?? '{}') as Record<string, { claims_mapper_url?: unknown }>;
+    return Object.values(templates).flatMap((t) => (typeof t?.claims_mapper_url === 'string' ? [t.claims_mapper_url] : []));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Writes the `file://` claims mappers of SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS and of the session tokenizer's
+ * templates beside the bundles (by URL), as the schemas are: a deployed function reads its mapper from there. (Key
+ * sets are never shipped this way: deployed, give them as base64://, best from Parameter Store.)
  */
 export function packageOidcMappers(env: NodeJS.ProcessEnv = process.env, outdir = BUNDLE_DIR): BundleInfo {
   const shipped: Record<string, string> = {};
-  for (const { mapperUrl } of loadOidcConfig(env, 'http://localhost').providers) {
+  const urls = [...loadOidcConfig(env, 'http://localhost').providers.map((p) => p.mapperUrl), ...tokenizerMapperUrls(env)];
+  for (const mapperUrl of urls) {
     if (mapperUrl.startsWith('file://')) shipped[mapperUrl] = readFileSync(schemaFilePath(mapperUrl, env.INIT_CWD || process.cwd()), 'utf8');
   }
   const file = path.join(outdir, PACKAGED_MAPPERS_FILE);

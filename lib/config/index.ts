@@ -19,6 +19,7 @@ import { loadRecoveryConfig, type RecoveryConfig } from './recovery.js';
 import { loadSelfServiceConfig, type SelfServiceConfig } from './selfservice.js';
 import { loadThrottleConfig, type ThrottleConfig } from './throttle.js';
 import { loadIdentityConfig, type IdentityConfig } from './identity.js';
+import { loadTokenizerConfig, type TokenizerConfig } from './tokenizer.js';
 import { loadTracingConfig, type TracingConfig } from './tracing.js';
 import { loadWebAuthnConfig, type WebAuthnMethodsConfig } from './webauthn.js';
 import { redactFromLogs } from '../log/index.js';
@@ -70,6 +71,8 @@ export interface Config {
   cipherSecrets: string[];
   /** Passkeys and WebAuthn keys: their relying parties (set for the methods switched on). */
   webauthn: WebAuthnMethodsConfig;
+  /** Session tokenization (`whoami?tokenize_as=`): the templates, their keys imported. */
+  tokenizer: TokenizerConfig;
   courier: CourierConfig;
   /** SERVE_PUBLIC_TRUSTED_PROXIES: the proxies whose `X-Forwarded-For` names the client (addresses or subnets). */
   trustedProxies: string[];
@@ -124,6 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
     oidc: loadOidcConfig(env, publicBaseUrl),
     cipherSecrets: loadCipherSecrets(env),
     webauthn: loadWebAuthnConfig(env, publicBaseUrl),
+    tokenizer: loadTokenizerConfig(env),
     courier: loadCourierConfig(env),
     trustedProxies: readTrustedProxies(env),
     dynamodb: {

@@ -32,6 +32,8 @@ export const SECRETS: readonly Secret[] = [
   { name: 'SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS', readBy: 'config', standIn: '{}' },
   // Exactly 32 characters, as its check wants.
   { name: 'SECRETS_CIPHER', readBy: 'config', standIn: 'parameter-store-stand-in-0123456' },
+  // The session tokenizer's templates: their key sets (base64://) hold the signing keys. Until read, no template.
+  { name: 'SESSION_WHOAMI_TOKENIZER_TEMPLATES', readBy: 'config', standIn: '{}' },
 ];
 
 const PARAMETER_SUFFIX = '_SSM_PARAMETER';

@@ -13,7 +13,9 @@ import type { IdentitySchema, SchemaRegistry } from './schema.js';
 
 export const MAX_IMPORT_BCRYPT_COST = 15;
 
-const BODY_KEYS = new Set(['schema_id', 'traits', 'state', 'metadata_public', 'metadata_admin', 'credentials', 'verifiable_addresses', 'recovery_addresses']);
+const BODY_KEYS = new Set(['schema_id', 'traits', 'state', 'metadata_public', 'metadata_admin', 'credentials', 'verifiable_addresses', 'recovery_addresses', 'external_id']);
+/** An `external_id` is a key of its own in storage: bounded as an identifier is. */
+const MAX_EXTERNAL_ID = 256;
 
 /** A new password for the identity: in clear (to hash at the configured cost) or an imported bcrypt hash. */
 export type PasswordInput = { clear: string } | { hash: string };
@@ -27,6 +29,8 @@ export interface IdentityBody {
   password?: PasswordInput;
   /** Addresses imported as verified (Kratos: only those the schema's traits also hold count). */
   verifiedAddresses: string[];
+  /** Kratos's `external_id` (unset: none). */
+  externalId?: string;
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -119,5 +123,14 @@ export function decodeIdentityBody(body: unknown, schemas: SchemaRegistry, mode:
     metadataAdmin: body.metadata_admin ?? null,
     password: passwordOf(body.credentials),
     verifiedAddresses: verifiedAddressesOf(body.verifiable_addresses),
+    ...externalIdOf(body.external_id),
   };
+}
+
+function externalIdOf(raw: unknown): { externalId?: string } {
+  if (raw === undefined || raw === null || raw === '') return {};
+  if (typeof raw !== 'string' || raw.length > MAX_EXTERNAL_ID || /[\u0000-\u001f]/.test(raw)) {
+    throw new BadRequestError(`external_id must be a string of at most ${MAX_EXTERNAL_ID} characters without control characters`);
+  }
+  return { externalId: raw };
 }

@@ -59,6 +59,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
         : undefined;
     const identity: Identity = {
       id: previous?.id ?? randomUUID(),
+      ...(parsed.externalId ? { externalId: parsed.externalId } : {}),
       schemaId: parsed.schema.id,
       state: parsed.state,
       traits: parsed.traits,
@@ -109,6 +110,14 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
         return { items: identity ? [identity] : [] };
       }
       return deps.identities.list({ pageSize: options.pageSize, after: options.pageToken }, options.withCredentials);
+    },
+
+    /** `GET /admin/identities/by/external/{externalID}`: the identity another system knows by that id (credentials read). */
+    async getByExternalId(externalId: string | undefined): Promise<Identity> {
+      const id = externalId ? await deps.identities.findIdByCredential('external_id', externalId) : undefined;
+      const identity = id ? await deps.identities.getWithCredentials(id) : undefined;
+      if (!identity) throw new NotFoundError();
+      return identity;
     },
 
     async get(id: string, withCredentials: boolean): Promise<Identity> {

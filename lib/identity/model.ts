@@ -104,6 +104,19 @@ export const hasCodeAddresses = (identity: Pick<Identity, 'factors' | 'codeAddre
 export const reachableAalOf = (identity: Pick<Identity, 'factors' | 'availableAal'>): 'aal1' | 'aal2' =>
   identity.factors ? availableAalOf(identity.factors) : (identity.availableAal ?? 'aal1');
 
+/** What a credential claim names: a linked provider account, a claimed factor's identifier, the identity's external id. */
+export type ClaimType = 'oidc' | FactorType | 'external_id';
+
+/**
+ * Every claim an identity holds besides its password identifiers and addresses, as `[type, identifier]`: its provider
+ * accounts, its passkeys' user handles and code addresses, its `external_id` (each unique across identities).
+ */
+export const credentialClaimsOf = (identity: Pick<Identity, 'oidc' | 'factors' | 'externalId'>): [ClaimType, string][] => [
+  ...oidcIdentifiersOf(identity).map((id): [ClaimType, string] => ['oidc', id]),
+  ...claimedFactorsOf(identity),
+  ...(identity.externalId ? [['external_id', identity.externalId] as [ClaimType, string]] : []),
+];
+
 /** The claimed factor identifiers of an identity, as `[type, identifier]`. */
 export const claimedFactorsOf = (identity: Pick<Identity, 'factors'>): [FactorType, string][] =>
   CLAIMED_FACTORS.flatMap((type) => (identity.factors?.[type]?.identifiers ?? []).map((identifier): [FactorType, string] => [type, identifier]));
@@ -140,6 +153,8 @@ export interface RecoveryAddress {
 
 export interface Identity {
   id: string;
+  /** Kratos's `external_id`: another system's id for this identity, unique (claimed like an identifier). */
+  externalId?: string;
   schemaId: string;
   state: IdentityState;
   traits: Record<string, unknown>;
@@ -189,6 +204,7 @@ export const identifiersOf = (identity: Pick<Identity, 'identifiers' | 'password
 export function sessionCopyOf(identity: Identity): Identity {
   return {
     id: identity.id,
+    ...(identity.externalId ? { externalId: identity.externalId } : {}),
     schemaId: identity.schemaId,
     state: identity.state,
     traits: identity.traits,
@@ -210,6 +226,7 @@ export function sessionCopyOf(identity: Identity): Identity {
 export function publicIdentity(identity: Identity, publicBaseUrl: string): Record<string, unknown> {
   return {
     id: identity.id,
+    ...(identity.externalId ? { external_id: identity.externalId } : {}),
     schema_id: identity.schemaId,
     schema_url: `${publicBaseUrl}/schemas/${Buffer.from(identity.schemaId).toString('base64url')}`,
     state: identity.state,

@@ -1,6 +1,6 @@
 import type { Page, PageRequest } from '../util/page.js';
 import type { Writes } from '../util/writes.js';
-import type { FactorType, Identity } from './model.js';
+import type { ClaimType, Identity } from './model.js';
 
 /**
  * Identities and their claims: one per normalised identifier (which carries what a password login reads) and one
@@ -15,7 +15,7 @@ export interface IdentityRepository {
   /** The id of the identity claiming a normalised identifier. */
   findIdByIdentifier(identifier: string): Promise<string | undefined>;
   /** The id of the identity holding a credential identifier of another type (`oidc`: `<provider>:<subject>`). */
-  findIdByCredential(type: 'oidc' | FactorType, identifier: string): Promise<string | undefined>;
+  findIdByCredential(type: ClaimType, identifier: string): Promise<string | undefined>;
   /** The id of the identity holding a (lower-cased) recovery or verifiable e-mail address. */
   findIdByAddress(kind: 'recovery' | 'verification', value: string): Promise<string | undefined>;
   /** Identities in id order (keyset pagination). */

@@ -34,6 +34,16 @@ export function goTimeString(date: Date): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${fraction ? `.${fraction}` : ''} +0000 UTC`;
 }
 
+/** Go's time.Duration.String(): `1m0s`, `1h30m0s`, `1.5s`, `500ms`, `0s`. */
+export function goDurationString(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  const seconds = String(Number(((ms % 60_000) / 1000).toFixed(3)));
+  return `${hours ? `${hours}h` : ''}${hours || minutes ? `${minutes}m` : ''}${seconds}s`;
+}
+
 const failure = (reason: string) => {
   const safe = safeReason(reason);
   // `Reason` is Kratos's deprecated duplicate of `ErrorReason`, still sent.
@@ -122,6 +132,10 @@ export const events = {
   sessionChecked: (identityId: string, sessionId: string) => emit('SessionChecked', { IdentityID: identityId, SessionID: sessionId }),
 
   sessionRevoked: (identityId: string, sessionId: string) => emit('SessionRevoked', { IdentityID: identityId, SessionID: sessionId }),
+
+  /** A session's JWT issued by whoami's `tokenize_as` (never the token). */
+  sessionTokenizedAsJwt: (identityId: string, sessionId: string, ttlMs: number) =>
+    emit('SessionTokenizedAsJWT', { IdentityID: identityId, SessionID: sessionId, TokenizedSessionTTL: goDurationString(ttlMs) }),
 
   sessionLifespanExtended: (identityId: string, sessionId: string, expiresAt: Date) =>
     emit('SessionLifespanExtended', { IdentityID: identityId, SessionID: sessionId, SessionExpiresAt: goTimeString(expiresAt) }),

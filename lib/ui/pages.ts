@@ -130,6 +130,14 @@ function sessionsCard(sessions: Session[], view: FlowView, config: UiConfig): st
   return `\n<h2 id="group-sessions">Active sessions</h2>\n${sessions.length ? `<ul class="sessions">${rows.join('\n')}</ul>` : '<p>No other session is signed in.</p>'}\n${all}`;
 }
 
+/** What went wrong with a settings page's session button, as a page with the way back (never JSON under /ui/). */
+export function sessionsActionFailed(error: KratosError, config: UiConfig): HttpResult {
+  const body = `<h1>That did not work</h1>
+<div role="alert"><p>${escapeHtml(error.reason ?? error.message)}</p></div>
+<p class="links"><a href="${escapeHtml(config.browser.uiUrls.settings)}">Back to the settings</a></p>`;
+  return html(error.status, page('That did not work', body, pageLinks(config)));
+}
+
 function cookiesNeeded(flow: UiFlow, config: UiConfig, query: Record<string, string>): HttpResult {
   const body = `<h1>Cookies are needed</h1>
 <div role="alert"><p>This browser did not send back the cookie that protects the form against cross-site request forgery. Allow cookies for this site, then try again.</p></div>

@@ -175,7 +175,7 @@ describe('the self-service UI in Chromium', () => {
     await page.waitForURL(`${base}/ui/welcome`);
     await page.getByRole('navigation').getByRole('link', { name: 'Account settings' }).click();
     await page.waitForURL(/\/ui\/settings\?flow=/);
-    expect(await page.getByRole('heading', { level: 2 }).allTextContents()).toEqual(['Profile', 'Password']);
+    expect(await page.getByRole('heading', { level: 2 }).allTextContents()).toEqual(['Profile', 'Password', 'Active sessions']);
     expect(await page.getByLabel('E-Mail').inputValue()).toBe(email);
 
     await page.getByLabel('E-Mail').fill('not-an-address');

@@ -39,6 +39,7 @@ const ADMIN_ROUTES: Array<[string, string]> = [
   ['GET', '/admin/sessions/00000000-0000-4000-8000-000000000000'],
   ['DELETE', '/admin/sessions/00000000-0000-4000-8000-000000000000'],
   ['PATCH', '/admin/sessions/00000000-0000-4000-8000-000000000000/extend'],
+  ['GET', '/admin/identities/by/external/someone'],
   ['GET', '/admin/version'],
   ['GET', '/admin/health/alive'],
   ['GET', '/admin/health/ready'],
@@ -101,6 +102,24 @@ describe('creating and importing identities', () => {
     expect(data.session.identity!.id).toBe(identity.id);
     const wrong = await failure(login(email, 'imported-password-2'));
     expect(wrong.status).toBe(400);
+  });
+
+  it('keeps an external_id unique, finds the identity by it, and releases it when changed', async () => {
+    const externalId = `crm-${randomUUID()}`;
+    const email = uniqueEmail('external');
+    const { data: created } = await admin.createIdentity({ createIdentityBody: { schema_id: 'default', traits: { email }, external_id: externalId } as never });
+    expect((created as { external_id?: string }).external_id).toBe(externalId);
+    const found = await request('GET', `/admin/identities/by/external/${encodeURIComponent(externalId)}`, { headers: auth });
+    expect(found.status).toBe(200);
+    expect(found.json.id).toBe(created.id);
+    expectMatchesSchema('identity', found.json);
+    const taken = await failure(admin.createIdentity({ createIdentityBody: { schema_id: 'default', traits: { email: uniqueEmail('external-2') }, external_id: externalId } as never }));
+    expect(taken.status).toBe(409);
+    const renamed = `${externalId}-2`;
+    await admin.updateIdentity({ id: created.id, updateIdentityBody: { schema_id: 'default', traits: { email }, state: 'active', external_id: renamed } as never });
+    expect((await request('GET', `/admin/identities/by/external/${encodeURIComponent(externalId)}`, { headers: auth })).status).toBe(404);
+    expect((await request('GET', `/admin/identities/by/external/${encodeURIComponent(renamed)}`, { headers: auth })).json.id).toBe(created.id);
+    expect((await request('POST', '/admin/identities', { headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ schema_id: 'default', traits: { email: uniqueEmail('ext') }, external_id: 5 }) })).status).toBe(400);
   });
 
   it('imports an argon2id hash (Kratos\'s vector of "test"), checks it at the first login and stores bcrypt instead', async () => {

@@ -106,8 +106,18 @@ function v2(method: string, route: string, options: { path?: string; query?: Rec
   };
 }
 
+/** An event as API Gateway passes it on behind a JWT authorizer: the verified token's claims in the request context. */
+function withClaims(event: ReturnType<typeof v2>, claims: Record<string, unknown>) {
+  return { ...event, requestContext: { ...event.requestContext, authorizer: { jwt: { claims, scopes: null } } } };
+}
+
+/** Functions of ours with no tracing: the health checks (as Kratos), and the authorizer's example (a customer's code). */
+const UNTRACED_FUNCTION = (name: string, route: string) => /health/.test(route) || name === 'jwt-example';
+
 const admin = { authorization: `Bearer ${TEST_ENV.ADMIN_API_KEY}` };
 const unknown = '00000000-0000-4000-8000-000000000000';
+const EXAMPLE_CLAIMS = { sub: unknown, sid: unknown, iss: 'https://id.example.com', aud: 'kratos-session' };
+
 const idParams = { params: { id: unknown }, path: `/admin/x/${unknown}` };
 
 /** The functions that are not HTTP endpoints, each with the test below that invokes its bundle. */
@@ -135,6 +145,9 @@ const CASES: Record<string, [ReturnType<typeof v2>, number]> = {
   'logout-browser-submit': [v2('GET', '/self-service/logout', { headers: { accept: 'application/json' } }), 400],
   'self-service-errors': [v2('GET', '/self-service/errors', { query: { id: 'stub:500' } }), 200],
   'schemas-list': [v2('GET', '/schemas'), 200],
+  'well-known': [v2('GET', '/.well-known/{document}', { params: { document: 'jwks.json' }, path: '/.well-known/jwks.json' }), 200],
+  // What API Gateway's JWT authorizer hands the route once it has verified a token (serverless.yml, kratosSession).
+  'jwt-example': [withClaims(v2('GET', '/example/session-claims'), EXAMPLE_CLAIMS), 200],
   'schema-get': [v2('GET', '/schemas/{id}', { params: { id: 'ZGVmYXVsdA' }, path: '/schemas/ZGVmYXVsdA' }), 200],
   'recovery-init': [v2('GET', '/self-service/recovery/api'), 200],
   'recovery-browser-init': [v2('GET', '/self-service/recovery/browser'), 303],
@@ -180,6 +193,7 @@ const CASES: Record<string, [ReturnType<typeof v2>, number]> = {
   'admin-session-get': [v2('GET', '/admin/sessions/{id}', { headers: admin, ...idParams }), 404],
   'admin-session-delete': [v2('DELETE', '/admin/sessions/{id}', { headers: admin, ...idParams }), 404],
   'admin-session-extend': [v2('PATCH', '/admin/sessions/{id}/extend', { headers: admin, ...idParams }), 404],
+  'admin-identity-by-external': [v2('GET', '/admin/identities/by/external/{externalID}', { headers: admin, params: { externalID: 'nobody' }, path: '/admin/identities/by/external/nobody' }), 404],
   'admin-version': [v2('GET', '/admin/version', { headers: admin }), 200],
   'admin-health-alive': [v2('GET', '/admin/health/alive', { headers: admin }), 200],
   'admin-health-ready': [v2('GET', '/admin/health/ready', { headers: admin }), 200],
@@ -201,13 +215,19 @@ describe('bundles loaded alone', () => {
     const result = invokeAlone(name, event);
     expect(result.statusCode).toBe(status);
     const route = event.routeKey.split(' ')[1];
-    if (/health/.test(route)) {
+    if (UNTRACED_FUNCTION(name, route)) {
       expect(result.headers.traceresponse).toBeUndefined();
       return;
     }
     const spans = await rootSpanOf(result, route);
     expect(spans.find((s) => s.name === route)?.tags).toMatchObject({ 'http.status_code': status, 'process.runtime.version': expect.stringMatching(/^24\./) });
     expect(udp.errors).toEqual([]);
+  });
+
+  it('jwt-example echoes the claims API Gateway verified, and without them (no authorizer in front) refuses', () => {
+    const [event] = CASES['jwt-example'];
+    expect(JSON.parse(invokeAlone('jwt-example', event).body)).toEqual({ subject: unknown, session_id: unknown, claims: EXAMPLE_CLAIMS });
+    expect(invokeAlone('jwt-example', v2('GET', '/example/session-claims')).statusCode).toBe(401);
   });
 
   it('courier: a scheduled event sweeps the queue; a stream batch of other items delivers nothing and fails no record', () => {

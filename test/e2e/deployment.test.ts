@@ -31,6 +31,9 @@ const USED_IN: Record<string, readonly string[] | 'traced'> = {
   SELFSERVICE_METHODS_OIDC_CONFIG_CLIENT_SECRETS: ['lib/strategies/oidc/callback.ts'],
   SECRETS_CIPHER: ['lib/identity/cipher.ts'],
   TRACING_PROVIDERS_OTLP_AUTHORIZATION_HEADER: 'traced',
+  // The signing keys: whoami signs with them, /.well-known publishes their public parts (every bundle reads the
+  // configuration, so lib/config/tokenizer.ts is everywhere: the users are these).
+  SESSION_WHOAMI_TOKENIZER_TEMPLATES: ['lib/session/tokenizer.ts', 'lib/session/well-known.ts'],
 };
 /** Switches refused without a server secret: they go where the server secrets go, and only there. */
 const NEED_SERVER_SECRET = ['SELFSERVICE_FLOWS_RECOVERY_ENABLED', 'SELFSERVICE_FLOWS_VERIFICATION_ENABLED'];
@@ -131,7 +134,14 @@ describe('the deployment template', () => {
 
   beforeAll(async () => {
     [configured, bare, modules] = await Promise.all([
-      packageTemplate({ ...PARAMETER_ENV, SSM_PARAMETERS_KMS_KEY_ARN: KMS_KEY, COURIER_DELIVERY_STRATEGY: 'ses', COURIER_SMTP_FROM_ADDRESS: 'identity@mail.example.com' }),
+      packageTemplate({
+        ...PARAMETER_ENV,
+        SSM_PARAMETERS_KMS_KEY_ARN: KMS_KEY,
+        COURIER_DELIVERY_STRATEGY: 'ses',
+        COURIER_SMTP_FROM_ADDRESS: 'identity@mail.example.com',
+        SERVE_PUBLIC_BASE_URL: 'https://id.example.com',
+        JWT_AUTHORIZER_AUDIENCE: 'orders-api',
+      }),
       packageTemplate({}),
       bundledModules(),
     ]);
@@ -156,7 +166,8 @@ describe('the deployment template', () => {
     const shared = configured.template.Resources;
     for (const fn of functions.values()) {
       const kept = modules.get(fn.bundle)!;
-      const traced = fn.routes.length === 0 || fn.routes.some((route) => !UNTRACED_ROUTES.test(route));
+      // A function that has none of our tracing (the JWT authorizer's example) is not traced whatever its route.
+      const traced = [...kept].some((module) => module.startsWith('lib/tracing/')) && (fn.routes.length === 0 || fn.routes.some((route) => !UNTRACED_ROUTES.test(route)));
       const needed = SECRETS.map((s) => s.name).filter((name) => {
         const usedIn = USED_IN[name];
         return usedIn === 'traced' ? traced : usedIn.some((file) => kept.has(file));
@@ -189,7 +200,8 @@ describe('the deployment template', () => {
         expect(configured.template.Conditions[condition]).toBeDefined();
       }
       const decrypt = conditional.map((s) => s['Fn::If'][1]).filter((s) => s.Action === 'kms:Decrypt');
-      expect(decrypt).toEqual([{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: { Ref: 'SsmParametersKmsKeyArn' }, Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } } }]);
+      // A role whose functions hold no secret (the JWT authorizer's example) decrypts nothing.
+      expect(decrypt).toEqual(given.size === 0 ? [] : [{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: { Ref: 'SsmParametersKmsKeyArn' }, Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } } }]);
     }
     expect(configured.template.Parameters.SsmParametersKmsKeyArn.Default).toBe(KMS_KEY);
     for (const name of Object.keys(bare.template.Parameters).filter((p) => p.endsWith('SsmParameter'))) expect(bare.template.Parameters[name].Default).toBe('');
@@ -216,6 +228,23 @@ describe('the deployment template', () => {
     // whoami, as an example of the narrowest: one item read, never a write.
     const whoami = statementsOf(template, functions.get('whoami')!.role).filter((s) => !s['Fn::If'] && JSON.stringify(s.Action).includes('dynamodb:'));
     expect(whoami).toEqual([{ Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: [{ 'Fn::GetAtt': ['IdentityTable', 'Arn'] }] }]);
+  });
+
+  it('wires the JWT authorizer: issuer = the public base URL, the audience set at deploy, on the example route alone, whose function has no variable of ours', () => {
+    const check = (template: Json, issuer: string, audience: string) => {
+      const authorizers = Object.entries<Json>(template.Resources).filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Authorizer');
+      expect(authorizers.map(([, r]) => r.Properties)).toEqual([
+        expect.objectContaining({ AuthorizerType: 'JWT', IdentitySource: ['$request.header.Authorization'], JwtConfiguration: { Issuer: issuer, Audience: [audience] } }),
+      ]);
+      const guarded = Object.values<Json>(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.AuthorizationType === 'JWT');
+      expect(guarded.map((r) => [r.Properties.RouteKey, r.Properties.AuthorizerId])).toEqual([['GET /example/session-claims', { Ref: authorizers[0][0] }]]);
+    };
+    check(configured.template, 'https://id.example.com', 'orders-api');
+    check(bare.template, 'http://127.0.0.1:4433', 'kratos-session');
+    const example = functions.get('jwt-example')!;
+    expect(example.routes).toEqual(['/example/session-claims']);
+    expect([...modules.get('jwt-example')!].filter((m) => m.startsWith('lib/'))).toEqual([]);
+    expect(statementsOf(configured.template, example.role)).toEqual([{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [{ 'Fn::GetAtt': ['JwtExampleLogGroup', 'Arn'] }] }]);
   });
 
   it('keeps the table: point-in-time recovery, deletion protection, retained on stack deletion and replacement', () => {

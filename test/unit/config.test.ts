@@ -52,6 +52,7 @@ describe('configuration from Kratos-named environment variables', () => {
       cipherSecrets: [],
       // Neither passkeys nor security keys on: no relying party.
       webauthn: { webauthnPasswordless: false },
+      tokenizer: { templates: {} },
       logLevel: 'warn',
       tracing: expect.objectContaining({ provider: undefined, serviceName: 'kratos' }),
       browser: expect.objectContaining({ defaultReturnUrl: 'https://id.example.com/ui/welcome', sessionCookieName: 'ory_kratos_session', secureCookies: true }),

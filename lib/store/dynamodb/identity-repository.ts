@@ -1,7 +1,7 @@
 /** Identities and their identifier and address claims in DynamoDB. */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConcurrentUpdateError, DuplicateIdentifierError } from '../../errors/index.js';
-import { claimedFactorsOf, identifiersOf, oidcIdentifiersOf, type FactorType, type Identity } from '../../identity/model.js';
+import { credentialClaimsOf, identifiersOf, type ClaimType, type Identity } from '../../identity/model.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import {
   addressClaimItem,
@@ -49,8 +49,8 @@ function identityWrites(
   }
   // Linked provider accounts, passkeys' user handles, WebAuthn identifiers: each claimed by one identity (an account
   // linked elsewhere is a duplicate).
-  const claimsBefore = new Map(change.previous ? credentialClaimsOf(change.previous) : []);
-  const claimsAfter = new Map(credentialClaimsOf(identity));
+  const claimsBefore = new Map(change.previous ? keyedClaimsOf(change.previous) : []);
+  const claimsAfter = new Map(keyedClaimsOf(identity));
   for (const [key, [type, identifier]] of claimsAfter) {
     if (!claimsBefore.has(key)) writes.push(tx.put(credentialClaimItem(type, identifier, identity.id), conditions.absent, () => new DuplicateIdentifierError()));
   }
@@ -73,8 +73,7 @@ function identityWrites(
 const ADDRESS_KINDS: AddressKind[] = ['recovery', 'verification'];
 
 /** The credential claims an identity holds, keyed `<type>#<identifier>`. */
-const credentialClaimsOf = (identity: Identity): [string, ['oidc' | FactorType, string]][] =>
-  [...oidcIdentifiersOf(identity).map((id): ['oidc' | FactorType, string] => ['oidc', id]), ...claimedFactorsOf(identity)].map((claim) => [`${claim[0]}#${claim[1]}`, claim]);
+const keyedClaimsOf = (identity: Identity): [string, [ClaimType, string]][] => credentialClaimsOf(identity).map((claim) => [`${claim[0]}#${claim[1]}`, claim]);
 
 export const addressesOf = (identity: Pick<Identity, 'verifiableAddresses' | 'recoveryAddresses'>, kind: AddressKind): string[] =>
   ((kind === 'recovery' ? identity.recoveryAddresses : identity.verifiableAddresses) ?? []).map((a) => a.value);
@@ -119,18 +118,16 @@ export function createIdentityRepository(client: DynamoDBClient, table: string, 
     unchanged: (identityId, revision) => tx.batch(tx.check(keys.identity(identityId), conditions.revision(revision), () => new ConcurrentUpdateError())),
 
     delete: async (id) => {
-      const current = await reads.getItem(keys.identity(id), ['pk', 'identifiers', 'addresses', 'oidc', 'factors', 'revision']);
+      const current = await reads.getItem(keys.identity(id), ['pk', 'identifiers', 'addresses', 'oidc', 'factors', 'external_id', 'revision']);
       if (!current) return false;
       const identifiers = JSON.parse(current.identifiers?.S ?? '[]') as string[];
       const stored = itemToIdentityAddresses(current);
-      const linked = (JSON.parse(current.oidc?.S ?? 'null') as { providers: { provider: string; subject: string }[] } | null)?.providers ?? [];
-      const factors = JSON.parse(current.factors?.S ?? 'null') as Identity['factors'] | null;
+      const claimed = itemToIdentity({ ...current, id: { S: id }, schema_id: { S: '' }, state: { S: 'active' }, created_at: { S: new Date(0).toISOString() }, updated_at: { S: new Date(0).toISOString() } });
       await transact(client, [
         tx.delete(keys.identity(id), conditions.revision(Number(current.revision?.N ?? 1)), () => new ConcurrentUpdateError()),
         ...identifiers.map((identifier) => tx.delete(keys.identifier(identifier), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
         ...ADDRESS_KINDS.flatMap((kind) => addressesOf(stored, kind).map((value) => tx.delete(keys.address(kind, value), conditions.claimedBy(id), () => new ConcurrentUpdateError()))),
-        ...linked.map((link) => tx.delete(keys.credential('oidc', `${link.provider}:${link.subject}`), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
-        ...claimedFactorsOf({ factors: factors ?? undefined }).map(([type, identifier]) => tx.delete(keys.credential(type, identifier), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
+        ...credentialClaimsOf(claimed).map(([type, identifier]) => tx.delete(keys.credential(type, identifier), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
       ]);
       return true;
     },

@@ -20,7 +20,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { CourierMessage } from '../../courier/model.js';
 import type { FlowRecord } from '../../flows/model.js';
-import { addressesFromJson, hasCodeAddresses, reachableAalOf, sessionCopyOf, type FactorType, type Factors, type Identity, type OidcLink } from '../../identity/model.js';
+import { addressesFromJson, hasCodeAddresses, reachableAalOf, sessionCopyOf, type ClaimType, type Factors, type Identity, type OidcLink } from '../../identity/model.js';
 import type { Session } from '../../session/model.js';
 
 export type Item = Record<string, AttributeValue>;
@@ -39,7 +39,7 @@ export const keys = {
   /** Which identity holds a recovery or verifiable address (unique, as Kratos's (via, value) indexes). */
   address: (kind: AddressKind, value: string) => ({ pk: { S: `ADDRESS#${kind}#email#${value}` } }),
   /** Which identity holds a credential identifier of another type than the password's (`oidc`: `<provider>:<sub>`). */
-  credential: (type: 'oidc' | FactorType, identifier: string) => ({ pk: { S: `CREDENTIAL#${type}#${identifier}` } }),
+  credential: (type: ClaimType, identifier: string) => ({ pk: { S: `CREDENTIAL#${type}#${identifier}` } }),
 };
 
 /** A flow's `internal` entry of one method is the attribute `internal_<method>`. */
@@ -87,6 +87,7 @@ export const PUBLIC_IDENTITY_ATTRIBUTES = [
   'password_created_at',
   'password_updated_at',
   'oidc',
+  'external_id',
   'available_aal',
   'code_addresses',
   'revision',
@@ -111,6 +112,7 @@ export function identityToItem(identity: Identity): Item {
     gsi1pk: s(IDENTITIES_COLLECTION),
     gsi1sk: s(identity.id),
   };
+  if (identity.externalId) item.external_id = s(identity.externalId);
   if (identity.password) {
     item.password_created_at = s(identity.password.createdAt.toISOString());
     item.password_updated_at = s(identity.password.updatedAt.toISOString());
@@ -178,13 +180,14 @@ export function itemToIdentity(item: Item): Identity {
   }
   const factors = parse(item, 'factors');
   if (factors) identity.factors = factorsFromJson(factors);
+  if (item.external_id?.S) identity.externalId = item.external_id.S;
   if (item.available_aal?.S === 'aal2') identity.availableAal = 'aal2';
   if (item.code_addresses?.BOOL) identity.codeAddresses = true;
   return identity;
 }
 
 /** The claim of one credential identifier of a type other than the password's. */
-export function credentialClaimItem(type: 'oidc' | FactorType, identifier: string, identityId: string): Item {
+export function credentialClaimItem(type: ClaimType, identifier: string, identityId: string): Item {
   return { ...keys.credential(type, identifier), kind: s(`credential_${type}`), identity_id: s(identityId) };
 }
 
@@ -217,6 +220,7 @@ export function identitySnapshot(identity: Identity): unknown {
   const copy = sessionCopyOf(identity);
   return {
     id: copy.id,
+    ...(copy.externalId ? { externalId: copy.externalId } : {}),
     schemaId: copy.schemaId,
     state: copy.state,
     traits: copy.traits,
@@ -270,6 +274,7 @@ export function sessionToItem(session: Session, tokenHash: string): Item {
 function snapshotToIdentity(snapshot: Record<string, unknown>): Identity {
   return {
     id: snapshot.id as string,
+    ...(typeof snapshot.externalId === 'string' ? { externalId: snapshot.externalId } : {}),
     schemaId: snapshot.schemaId as string,
     state: snapshot.state as Identity['state'],
     traits: snapshot.traits as Record<string, unknown>,

@@ -1,6 +1,6 @@
 /** Identities and their claims in memory, with the DynamoDB store's conditions (lib/store/dynamodb/identity-repository.ts). */
 import { ConcurrentUpdateError, DuplicateIdentifierError } from '../../errors/index.js';
-import { claimedFactorsOf, hasCodeAddresses, reachableAalOf, identifiersOf, oidcIdentifiersOf, sessionCopyOf, type Identity } from '../../identity/model.js';
+import { credentialClaimsOf, hasCodeAddresses, reachableAalOf, identifiersOf, sessionCopyOf, type Identity } from '../../identity/model.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import { copy, page, type memoryTransactions, type Op } from './core.js';
 import type { MemoryTables } from './tables.js';
@@ -10,13 +10,14 @@ const ADDRESS_KINDS: AddressKind[] = ['recovery', 'verification'];
 const addressesOf = (identity: Identity, kind: AddressKind) => ((kind === 'recovery' ? identity.recoveryAddresses : identity.verifiableAddresses) ?? []).map((a) => a.value);
 
 /** The credential claims an identity holds (provider accounts, passkeys' user handles), keyed `<type>#<identifier>`. */
-const credentialClaimsOf = (identity: Identity): string[] => [...oidcIdentifiersOf(identity).map((id) => `oidc#${id}`), ...claimedFactorsOf(identity).map(([type, id]) => `${type}#${id}`)];
+const keyedClaimsOf = (identity: Identity): string[] => credentialClaimsOf(identity).map(([type, id]) => `${type}#${id}`);
 
 /** An identity as storing and reading it back gives it: optional fields settled, as a DynamoDB item reads back. */
 export function asStored(identity: Identity): Identity {
   const identifiers = identifiersOf(identity);
   const stored: Identity = {
     id: identity.id,
+    ...(identity.externalId ? { externalId: identity.externalId } : {}),
     schemaId: identity.schemaId,
     state: identity.state,
     traits: identity.traits ?? {},
@@ -94,8 +95,8 @@ export function memoryIdentities(t: MemoryTables, tx: ReturnType<typeof memoryTr
     for (const identifier of before) {
       if (!after.has(identifier)) ops.push(releaseOp(`identifier#${identifier}`, t.identifiers, (c) => (c as { identityId?: string } | undefined)?.identityId, identity.id));
     }
-    const linkedBefore = new Set(previous ? credentialClaimsOf(previous) : []);
-    const linkedAfter = new Set(credentialClaimsOf(identity));
+    const linkedBefore = new Set(previous ? keyedClaimsOf(previous) : []);
+    const linkedAfter = new Set(keyedClaimsOf(identity));
     for (const key of linkedAfter) {
       if (linkedBefore.has(key)) continue;
       ops.push({ key: `credential#${key}`, check: () => (t.credentials.has(key) ? new DuplicateIdentifierError() : undefined), apply: () => t.credentials.set(key, identity.id) });
@@ -152,7 +153,7 @@ export function memoryIdentities(t: MemoryTables, tx: ReturnType<typeof memoryTr
         { key: `identity#${id}`, check: () => ((t.identities.get(id)?.revision ?? NaN) === (current.revision ?? 1) ? undefined : new ConcurrentUpdateError()), apply: () => t.identities.delete(id) },
         ...identifiersOf(current).map((identifier) => releaseOp(`identifier#${identifier}`, t.identifiers, (c) => (c as { identityId?: string } | undefined)?.identityId, id)),
         ...ADDRESS_KINDS.flatMap((kind) => addressesOf(current, kind).map((value) => releaseOp(`address#${kind}#${value}`, t.addresses, (holder) => holder as string | undefined, id))),
-        ...credentialClaimsOf(current).map((key) => releaseOp(`credential#${key}`, t.credentials, (holder) => holder as string | undefined, id)),
+        ...keyedClaimsOf(current).map((key) => releaseOp(`credential#${key}`, t.credentials, (holder) => holder as string | undefined, id)),
       ];
       await tx.committer.commit(tx.batch(...ops));
       return true;

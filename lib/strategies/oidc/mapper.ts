@@ -4,14 +4,12 @@
  * (lib/jsonnet). Its source is read once per cold start from its `mapper_url`: `base64://` inline, `file://` from the
  * working directory (or the `oidc-mappers.json` a package ships beside the bundle), `http(s)://` fetched.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { KratosError } from '../../errors/index.js';
 import { evaluate } from '../../jsonnet/index.js';
 import type { FetchLike } from '../../tracing/http-client.js';
+import { readSource } from '../../util/sources.js';
 
-/** What `npm run package` writes beside the bundles: every `file://` mapper of the providers, by its URL. */
-export const PACKAGED_MAPPERS_FILE = 'oidc-mappers.json';
+export { PACKAGED_MAPPERS_FILE } from '../../util/sources.js';
 
 export interface MappedIdentity {
   traits: Record<string, unknown>;
@@ -29,24 +27,8 @@ export class MapperError extends KratosError {
   }
 }
 
-function packaged(): Record<string, string> | undefined {
-  const dir = typeof __dirname === 'string' ? __dirname : undefined;
-  const file = dir ? path.join(dir, PACKAGED_MAPPERS_FILE) : undefined;
-  return file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : undefined;
-}
-
-/** The mapper's source text. */
-export async function readMapperSource(url: string, fetcher: FetchLike = fetch): Promise<string> {
-  if (url.startsWith('base64://')) return Buffer.from(url.slice('base64://'.length), 'base64').toString('utf8');
-  if (url.startsWith('file://')) {
-    const shipped = packaged()?.[url];
-    if (shipped !== undefined) return shipped;
-    return readFileSync(path.resolve(process.cwd(), decodeURIComponent(url.slice('file://'.length))), 'utf8');
-  }
-  const response = await fetcher(url);
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return response.text();
-}
+/** The mapper's source text (lib/util/sources.ts). */
+export const readMapperSource = (url: string, fetcher: FetchLike = fetch): Promise<string> => readSource(url, fetcher);
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
