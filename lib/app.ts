@@ -103,6 +103,7 @@ function flowParts(base: Base) {
       courier: store.courier,
       commit: store.commit,
       oidc: config.oidc,
+      webauthn: config.webauthn,
       totpIssuer: config.aal.totpIssuer,
     },
     base.extraStrategies,

@@ -2,7 +2,9 @@
  * `npm run package`: one minified esbuild bundle per function (CommonJS, Node 24, the Lambda runtime of
  * serverless.yml) at dist/functions/<name>.cjs, and beside them the OpenTelemetry SDK side of the tracing in a file
  * of its own, dist/functions/tracing-sdk.cjs, which a function requires only when tracing is on (so with tracing off
- * it is never parsed). Then `serverless package` zips each function with its bundle and that file. Lambda resolves
+ * it is never parsed), and the WebAuthn verification (@simplewebauthn/server and its certificate parsers) in
+ * dist/functions/webauthn-verify.cjs, which a function requires only when a passkey or security key ceremony is
+ * checked. Then `serverless package` zips each function with its bundle and those files. Lambda resolves
  * the handler `dist/functions/<name>.handler` to the .cjs in the zip; locally, the .js that tsc emits is used. No AWS
  * credentials are needed.
  */
@@ -52,6 +54,19 @@ const tracingSdkApart: Plugin = {
   },
 };
 
+/** The WebAuthn verification's file, beside every function bundle. */
+export const WEBAUTHN_BUNDLE_FILE = 'webauthn-verify.cjs';
+
+/** In a function bundle, lib/webauthn/ceremony.ts's on-demand import of ./verify.js becomes a require of that file. */
+const webauthnVerifyApart: Plugin = {
+  name: 'webauthn-verify-apart',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\/verify\.js$/ }, (args) =>
+      args.importer.endsWith(path.join('lib', 'webauthn', 'ceremony.ts')) ? { path: `./${WEBAUTHN_BUNDLE_FILE}`, external: true } : undefined,
+    );
+  },
+};
+
 /** In the tracing SDK's file, `@opentelemetry/api` is the copy the function hands over (lib/tracing/shared-api.ts). */
 const functionsOtelApi: Plugin = {
   name: 'functions-opentelemetry-api',
@@ -84,7 +99,7 @@ const purePackages: Plugin = {
 };
 
 /** How a function of this project becomes a Lambda bundle. */
-export const FUNCTION_BUNDLE_OPTIONS = { ...LAMBDA_BUNDLE_OPTIONS, plugins: [tracingSdkApart, purePackages] } satisfies BuildOptions;
+export const FUNCTION_BUNDLE_OPTIONS = { ...LAMBDA_BUNDLE_OPTIONS, plugins: [tracingSdkApart, webauthnVerifyApart, purePackages] } satisfies BuildOptions;
 
 export interface BundleInfo {
   name: string;
@@ -104,6 +119,13 @@ export async function buildTracingSdk(outdir = BUNDLE_DIR): Promise<BundleInfo> 
   const file = path.join(outdir, SDK_BUNDLE_FILE);
   await build({ ...LAMBDA_BUNDLE_OPTIONS, plugins: [functionsOtelApi], entryPoints: [path.join(PROJECT_ROOT, 'lib', 'tracing', 'sdk.ts')], outfile: file });
   return { name: SDK_BUNDLE_FILE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
+}
+
+/** Builds the WebAuthn verification's file; its size. */
+export async function buildWebAuthnVerify(outdir = BUNDLE_DIR): Promise<BundleInfo> {
+  const file = path.join(outdir, WEBAUTHN_BUNDLE_FILE);
+  await build({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [path.join(PROJECT_ROOT, 'lib', 'webauthn', 'verify.ts')], outfile: file });
+  return { name: WEBAUTHN_BUNDLE_FILE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
 }
 
 /**
@@ -167,6 +189,7 @@ export async function buildBundles(names: string[] = functionNames()): Promise<B
       }
     }),
     buildTracingSdk().then((sdk) => void infos.push(sdk)),
+    buildWebAuthnVerify().then((verify) => void infos.push(verify)),
   ]);
   return infos.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -176,7 +199,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 async function main(): Promise<void> {
   const bundles = await buildBundles();
   bundles.push(packageIdentitySchemas(), packageOidcMappers());
-  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;
   console.log('\nserverless package (one zip per function, no AWS credentials needed):');

@@ -21,6 +21,7 @@ import { loadThrottleConfig, type ThrottleConfig } from './throttle.js';
 import { loadIdentityConfig, type IdentityConfig } from './identity.js';
 import { loadTokenizerConfig, type TokenizerConfig } from './tokenizer.js';
 import { loadTracingConfig, type TracingConfig } from './tracing.js';
+import { loadWebAuthnConfig, type WebAuthnMethodsConfig } from './webauthn.js';
 import { redactFromLogs } from '../log/index.js';
 import { readSecretParameters, SECRETS, secretParameters, ssmParameterReader, withSecretValues, withStandIns, type ParameterReader } from './secrets.js';
 import {
@@ -68,6 +69,8 @@ export interface Config {
   oidc: OidcConfig;
   /** SECRETS_CIPHER: the keys social sign-in's provider tokens are encrypted with (none: no token is kept). */
   cipherSecrets: string[];
+  /** Passkeys and WebAuthn keys: their relying parties (set for the methods switched on). */
+  webauthn: WebAuthnMethodsConfig;
   /** Session tokenization (`whoami?tokenize_as=`): the templates, their keys imported. */
   tokenizer: TokenizerConfig;
   courier: CourierConfig;
@@ -123,6 +126,7 @@ export function loadConfig(env: Env = process.env): Config {
     aal: loadAalConfig(env, publicBaseUrl),
     oidc: loadOidcConfig(env, publicBaseUrl),
     cipherSecrets: loadCipherSecrets(env),
+    webauthn: loadWebAuthnConfig(env, publicBaseUrl),
     tokenizer: loadTokenizerConfig(env),
     courier: loadCourierConfig(env),
     trustedProxies: readTrustedProxies(env),

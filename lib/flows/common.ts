@@ -82,6 +82,16 @@ export function csrfFor(request: FlowRequest): { token: string; isNew: boolean }
   return request.browser.csrfCookie ? { token: request.browser.csrfCookie, isNew: false } : { token: newCsrfToken(), isNew: true };
 }
 
+/** A new flow with what the methods serving its type keep on it from the start (a challenge), to be written with it. */
+function withFlowState(strategies: Strategies, flow: FlowRecord): FlowRecord {
+  const internal: Record<string, unknown> = {};
+  for (const strategy of strategiesFor(strategies, flow.type)) {
+    const state = strategy.flowState?.(flow);
+    if (state !== undefined) internal[strategy.id] = state;
+  }
+  return Object.keys(internal).length > 0 ? Object.assign(flow, { internal: { ...internal, ...flow.internal } }) : flow;
+}
+
 export async function createFlow(
   deps: FlowDeps,
   type: FlowType,
@@ -103,7 +113,7 @@ export async function createFlow(
     ...(mode === 'browser' && csrf ? { csrfToken: maskCsrfToken(csrf) } : {}),
     ...rest,
   };
-  await deps.flows.create(flow);
+  await deps.flows.create(withFlowState(deps.strategies, flow));
   return flow;
 }
 

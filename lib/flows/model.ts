@@ -148,7 +148,26 @@ export interface UiNodeAttributes {
   options?: { value: unknown }[];
   maxlength?: number;
   disabled: boolean;
+  /** A button's script call (Kratos's deprecated `onclick`, e.g. `window.oryPasskeyLogin()`), browser flows only. */
+  onclick?: string;
+  /** The global function of webauthn.js a button calls (`oryPasskeyLogin`...). */
+  onclickTrigger?: string;
+  onload?: string;
+  onloadTrigger?: string;
   node_type: 'input';
+}
+
+/** A script node (`type: "script"`): webauthn.js, which the passkey and webauthn methods' buttons call. */
+export interface UiScriptAttributes {
+  src: string;
+  async: boolean;
+  referrerpolicy: string;
+  crossorigin: string;
+  integrity: string;
+  type: string;
+  id: string;
+  nonce: string;
+  node_type: 'script';
 }
 
 /** An anchor node (`type: "a"`): verification's "Continue" once done. */

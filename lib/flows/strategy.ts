@@ -242,6 +242,12 @@ export interface Strategy {
    * `provider`: the provider buttons of Ory's UIs send no method).
    */
   readonly takesUnnamedSubmit?: (body: Record<string, unknown>) => boolean;
+  /**
+   * What the method keeps on a new flow of a type it serves (its entry of `flow.internal`), written with the flow: the
+   * passkey and webauthn methods' challenge, which binds their ceremonies to the flow. An entry the flow is made with
+   * (a second factor's, `LoginStrategy.secondFactor`) stands; none: undefined. (Settings flows: `prepare`.)
+   */
+  readonly flowState?: (flow: Pick<FlowRecord, 'type' | 'mode' | 'identityId' | 'requestedAal'>) => unknown;
 }
 
 /** The strategies of a deployment, in the order their nodes appear, each enabled one once. */

@@ -1,8 +1,9 @@
 /**
  * Renders flows as Kratos serialises them: the anti-CSRF node, then every serving strategy's nodes in registry order
- * (a `default` group node two methods share, the identifier say, appears once), submitted values echoed back (never
+ * (a `default` group node two methods share, the identifier say, appears once, as the last of them renders it), submitted values echoed back (never
  * a password), messages on their nodes or on the flow. The node builders the strategies use are here too.
  */
+import { randomUUID } from 'node:crypto';
 import type { Identity } from '../identity/model.js';
 import type { IdentitySchema } from '../identity/schema.js';
 import { readPath } from '../identity/schema.js';
@@ -39,6 +40,7 @@ export function input(group: NodeGroup, attributes: Omit<UiNodeAttributes, 'disa
   if (attributes.options) attrs.options = attributes.options;
   if (attributes.maxlength) attrs.maxlength = attributes.maxlength;
   attrs.disabled = attributes.disabled === true;
+  for (const name of ['onclick', 'onclickTrigger', 'onload', 'onloadTrigger'] as const) if (attributes[name]) attrs[name] = attributes[name];
   attrs.node_type = 'input';
   return { type: 'input', group, attributes: attrs, messages: [], meta: label ? { label } : {} };
 }
@@ -46,6 +48,15 @@ export function input(group: NodeGroup, attributes: Omit<UiNodeAttributes, 'disa
 /** An anchor node (`type: "a"`), e.g. verification's "Continue" once done. */
 export function anchor(group: NodeGroup, id: string, href: string, title: UiText): UiNode {
   return { type: 'a', group, attributes: { id, href, title, node_type: 'a' }, messages: [], meta: { label: title } } as unknown as UiNode;
+}
+
+/**
+ * A script node (Kratos's NewScriptField): loaded `async`, without a referrer, checked against `integrity`, with a new
+ * nonce on every render.
+ */
+export function scriptNode(group: NodeGroup, id: string, src: string, integrity: string): UiNode {
+  const attributes = { src, async: true, referrerpolicy: 'no-referrer', crossorigin: 'anonymous', integrity, type: 'text/javascript', id, nonce: randomUUID(), node_type: 'script' };
+  return { type: 'script', group, attributes, messages: [], meta: {} } as unknown as UiNode;
 }
 
 /** An image node, e.g. the TOTP QR code. */
@@ -92,12 +103,20 @@ export function traitNodes(schema: IdentitySchema, traits: unknown, group: NodeG
  */
 function merged(parts: UiNode[][]): UiNode[] {
   const fields = new Set<string>();
+  const sharedAt = new Map<string, number>();
   const out: UiNode[] = [];
   for (const node of parts.flat()) {
     const field = node.type === 'input' && node.attributes.type !== 'submit' && node.attributes.type !== 'button';
     const shared = node.group === 'default' && node.type === 'input';
-    if (shared && fields.has(node.attributes.name)) continue;
+    if (shared && fields.has(node.attributes.name)) {
+      // A later method's shared node takes the place of an earlier shared one (Kratos's Upsert): the passkey method's
+      // identifier, which asks the browser for passkeys too (`username webauthn`), stands where the password's was.
+      const at = sharedAt.get(node.attributes.name);
+      if (at !== undefined) out[at] = node;
+      continue;
+    }
     if (field) fields.add(node.attributes.name);
+    if (shared) sharedAt.set(node.attributes.name, out.length);
     out.push(node);
   }
   const back = (node: UiNode) => node.type === 'input' && node.attributes.name === 'screen';

@@ -10,6 +10,8 @@ export interface HttpResult {
   body?: unknown;
   /** Sent as an HTML page instead (the self-service UI). */
   html?: string;
+  /** Sent as it is, of the type the `Content-Type` header says (webauthn.js). */
+  text?: string;
   headers?: Record<string, string>;
   /** Set-Cookie values (API Gateway v2 answers them as `cookies`, v1 as a multi-value header). */
   cookies?: string[];
@@ -40,6 +42,8 @@ export function toLambdaResult(result: HttpResult, extraHeaders: Record<string, 
   if (result.html !== undefined) {
     headers['Content-Type'] = 'text/html; charset=utf-8';
     body = result.html;
+  } else if (result.text !== undefined) {
+    body = result.text;
   } else if (result.body !== undefined) {
     headers['Content-Type'] = 'application/json; charset=utf-8';
     body = JSON.stringify(result.body);

@@ -281,6 +281,27 @@ export class IdentitySchema {
     return this.valuesOf(traits, (f) => f.recoveryVia === 'email').map(normalizeIdentifier);
   }
 
+  /**
+   * The trait nodes a new passkey takes its name from (Kratos's PasskeyDisplayNameFromSchema): those marked
+   * `passkey.display_name` or `webauthn.identifier`, sorted; else the first trait without a title; else none.
+   */
+  passkeyDisplayNameFields(): string[] {
+    const marked = this.fields.filter((f) => f.marks.passkeyDisplayName || f.marks.webauthnIdentifier).map((f) => f.name);
+    if (marked.length) return marked.sort();
+    const untitled = this.fields.find((f) => !f.title);
+    return untitled ? [untitled.name] : [];
+  }
+
+  /** A passkey's user name from traits: the `passkey.display_name` trait's value, else the `webauthn.identifier` one. */
+  passkeyDisplayName(traits: Record<string, unknown>): string | undefined {
+    return this.valuesOf(traits, (f) => f.marks.passkeyDisplayName === true)[0] ?? this.webauthnIdentifier(traits);
+  }
+
+  /** The `webauthn.identifier` trait's value, lower-cased (Kratos's), if any. */
+  webauthnIdentifier(traits: Record<string, unknown>): string | undefined {
+    return this.valuesOf(traits, (f) => f.marks.webauthnIdentifier === true)[0]?.toLowerCase();
+  }
+
   private valuesOf(traits: Record<string, unknown>, which: (field: TraitField) => boolean): string[] {
     const values = new Set<string>();
     for (const field of this.fields.filter(which)) {

@@ -4,6 +4,7 @@
  */
 import type { OidcConfig } from '../config/oidc.js';
 import type { RecoveryConfig } from '../config/recovery.js';
+import type { RelyingParty, WebAuthnMethodsConfig } from '../config/webauthn.js';
 import { ConfigError } from '../config/env.js';
 import type { LoginStyle, MethodName, RegistrationStyle } from '../config/selfservice.js';
 import type { CourierRepository } from '../courier/repository.js';
@@ -20,10 +21,12 @@ import type { CodeRepository } from './code/repository.js';
 import { oidcClients } from './oidc/clients.js';
 import { oidcStrategy } from './oidc/index.js';
 import { lookupSecretStrategy } from './lookup-secret/index.js';
+import { passkeyStrategy } from './passkey/index.js';
 import { passwordStrategy } from './password/index.js';
 import type { PasswordCredentials } from './password/repository.js';
 import { profileStrategy } from './profile/index.js';
 import { totpStrategy } from './totp/index.js';
+import { webauthnStrategy } from './webauthn/index.js';
 
 /** Everything a method may need, built once per cold start; each takes what it uses. */
 export interface StrategyDeps {
@@ -37,6 +40,8 @@ export interface StrategyDeps {
   flows: Pick<FlowRepository, 'get' | 'setOidcState'>;
   identities: Pick<IdentityRepository, 'findIdByAddress' | 'getWithCredentials' | 'findIdByCredential'>;
   oidc: OidcConfig;
+  /** The passkey and webauthn methods' relying parties. */
+  webauthn: WebAuthnMethodsConfig;
   passwords: PasswordCredentials;
   codes: CodeRepository;
   throttleCounters: Pick<ThrottleRepository, 'countWithin'>;
@@ -63,7 +68,16 @@ const BUILT: Partial<Record<MethodName, (deps: StrategyDeps) => Strategy>> = {
   oidc: (deps) => oidcStrategy({ config: deps.oidc, ...oidcClients(deps.oidc), flows: deps.flows, identities: deps.identities }),
   totp: (deps) => totpStrategy({ issuer: deps.totpIssuer, throttle: deps.throttle }),
   lookup_secret: (deps) => lookupSecretStrategy({ throttle: deps.throttle }),
+  passkey: (deps) => passkeyStrategy({ rp: relyingParty(deps.webauthn.passkey, 'PASSKEY'), publicBaseUrl: deps.publicBaseUrl, identities: deps.identities }),
+  webauthn: (deps) =>
+    webauthnStrategy({ rp: relyingParty(deps.webauthn.webauthn, 'WEBAUTHN'), passwordless: deps.webauthn.webauthnPasswordless, publicBaseUrl: deps.publicBaseUrl, identities: deps.identities }),
 };
+
+/** A method's relying party, which its configuration requires once the method is on. */
+function relyingParty(rp: RelyingParty | undefined, method: 'PASSKEY' | 'WEBAUTHN'): RelyingParty {
+  if (!rp) throw new ConfigError(`SELFSERVICE_METHODS_${method}_CONFIG_RP_ID and _DISPLAY_NAME are required when SELFSERVICE_METHODS_${method}_ENABLED=true`);
+  return rp;
+}
 
 /** Refuses, naming its variable, a method switched on that this build does not have (the launcher checks this too). */
 export function checkMethods(enabled: readonly MethodName[]): void {

@@ -147,6 +147,23 @@ export const messages = {
   noLoginStrategy: () => error(4010002, 'Could not find a strategy to log you in with. Did you fill out the form correctly?'),
   noRegistrationStrategy: () => error(4010003, 'Could not find a strategy to sign you up with. Did you fill out the form correctly?'),
   noSettingsStrategy: () => error(4010004, 'Could not find a strategy to update your settings. Did you fill out the form correctly?'),
+  // Passkeys and WebAuthn keys (Kratos's text ids).
+  labelSignInWithPasskey: () => info(1010021, 'Sign in with passkey'),
+  labelSignInWithSecurityKey: () => info(1010008, 'Sign in with a hardware key'),
+  webauthnPasswordlessPrompt: () => info(1010012, 'Prepare your WebAuthn device (e.g. security key, biometrics scanner, ...) and press continue.'),
+  labelLoginContinue: () => info(1010013, 'Continue'),
+  labelSignUpWithSecurityKey: () => info(1040004, 'Sign up with security key'),
+  labelSignUpWithPasskey: () => info(1040007, 'Sign up with passkey'),
+  labelAddSecurityKey: () => info(1050012, 'Add security key'),
+  labelSecurityKeyName: () => info(1050013, 'Name of the security key'),
+  labelRemoveSecurityKey: (name: string, addedAt: Date) =>
+    info(1050018, `Remove security key "${name}"`, { display_name: name, added_at: addedAt.toISOString(), added_at_unix: Math.floor(addedAt.getTime() / 1000) }),
+  labelAddPasskey: () => info(1050019, 'Add passkey'),
+  labelRemovePasskey: (name: string, addedAt: Date) =>
+    info(1050020, `Remove passkey "${name}"`, { display_name: name, added_at: addedAt.toISOString(), added_at_unix: Math.floor(addedAt.getTime() / 1000) }),
+  noWebAuthnDevice: () => error(4000013, 'You have no WebAuthn device set up.'),
+  noWebAuthnUser: () => error(4000015, 'This account does not exist or has no security key set up.'),
+  webauthnVerifierWrong: () => error(4000043, 'The provided web authn login is invalid, please try again.'),
   noAddressStrategy: (type: 'recovery' | 'verification') =>
     type === 'recovery'
       ? error(4010005, 'Could not find a strategy to recover your account with. Did you fill out the form correctly?')

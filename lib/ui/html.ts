@@ -1,7 +1,10 @@
 /**
  * The self-service UI's HTML: one page layout, and any flow rendered generically from its `ui` container (nodes in
  * order, labels from `meta.label`, messages next to their field and the flow's at the top), posting straight to
- * `ui.action` as Ory's reference UI does. Plain HTML and CSS, no script; every value escaped.
+ * `ui.action` as Ory's reference UI does. Plain HTML and CSS; every value escaped. The one script a page may run is a
+ * flow's script node (webauthn.js, for passkeys and security keys), with a small loader of ours that calls its
+ * functions from the buttons' `onclickTrigger` and the inputs' `onloadTrigger` (no inline handlers: the page's
+ * Content-Security-Policy allows only scripts carrying the script node's nonce).
  */
 import type { UiText } from '../text/messages.js';
 
@@ -104,26 +107,59 @@ const GROUP_TITLES: Record<string, string> = {
   passkey: 'Passkeys',
 };
 
+const isScript = (node: UiNodeShape) => node.type === 'script';
+
+/**
+ * Calls webauthn.js's functions (named by a button's `data-ory-trigger`, or an input's `data-ory-onload` once the
+ * script has loaded), as Ory's UIs call `window[onclickTrigger]()`.
+ */
+const TRIGGER_LOADER = `(function(){function run(n){var f=window[n];if(typeof f==='function')f();}
+document.addEventListener('click',function(e){var b=e.target&&e.target.closest&&e.target.closest('[data-ory-trigger]');if(!b)return;e.preventDefault();run(b.getAttribute('data-ory-trigger'));});
+function loaded(){document.querySelectorAll('[data-ory-onload]').forEach(function(el){run(el.getAttribute('data-ory-onload'));});}
+if(window.__oryWebAuthnInitialized)loaded();else window.addEventListener('oryWebAuthnInitialized',loaded,{once:true});})();`;
+
+/** The flow's script nodes, once per page (the loader first, then each script), after its forms. */
+function scripts(ui: UiContainerShape): string {
+  const nodes = ui.nodes.filter(isScript);
+  const seen = new Set<string>();
+  const tags = nodes
+    .filter((n) => !seen.has(String(n.attributes.src)) && seen.add(String(n.attributes.src)))
+    .map((n) => {
+      const a = n.attributes;
+      return `<script src="${escapeHtml(a.src)}" integrity="${escapeHtml(a.integrity)}" crossorigin="${escapeHtml(a.crossorigin)}" referrerpolicy="${escapeHtml(a.referrerpolicy)}" nonce="${escapeHtml(a.nonce)}" id="${escapeHtml(a.id)}"${a.async ? ' async' : ''}></script>`;
+    });
+  if (tags.length === 0) return '';
+  return `\n<script nonce="${escapeHtml(nodes[0].attributes.nonce)}">${TRIGGER_LOADER}</script>\n${tags.join('\n')}`;
+}
+
+/** The page's security headers; with a flow's script nodes, its Content-Security-Policy allows their nonces. */
+export function pageHeaders(ui?: UiContainerShape): Record<string, string> {
+  const nonces = [...new Set((ui?.nodes ?? []).filter(isScript).map((n) => String(n.attributes.nonce)))];
+  if (nonces.length === 0) return { ...PAGE_HEADERS };
+  const scriptSrc = `script-src ${nonces.map((nonce) => `'nonce-${nonce}'`).join(' ')}`;
+  return { ...PAGE_HEADERS, 'Content-Security-Policy': PAGE_HEADERS['Content-Security-Policy'].replace("default-src 'none';", `default-src 'none'; ${scriptSrc};`) };
+}
+
 /**
  * The settings page, as Ory's UI lays it out: one form per method group (profile, password…), each with the
  * `default` group's nodes (the CSRF token) and its own Save, so saving one never submits the other.
  */
 export function groupedFlowForms(ui: UiContainerShape): string {
   const shared = ui.nodes.filter((n) => n.group === 'default');
-  const groups = [...new Set(ui.nodes.filter((n) => n.group !== 'default').map((n) => n.group))];
+  const groups = [...new Set(ui.nodes.filter((n) => n.group !== 'default' && !isScript(n)).map((n) => n.group))];
   const inError = (group: string) => ui.nodes.some((n) => n.group === group && n.messages.some((m) => m.type === 'error'));
   const focused = groups.find(inError) ?? groups[0];
   const forms = groups.map((group) => {
     const title = GROUP_TITLES[group] ?? group;
-    const nodes = [...shared, ...ui.nodes.filter((n) => n.group === group)];
+    const nodes = [...shared, ...ui.nodes.filter((n) => n.group === group && !isScript(n))];
     const focus = group === focused;
-    return `<h2 id="group-${escapeHtml(group)}">${escapeHtml(title)}</h2>\n${flowForm({ ...ui, messages: undefined, nodes }, { focus })}`;
+    return `<h2 id="group-${escapeHtml(group)}">${escapeHtml(title)}</h2>\n${flowForm({ ...ui, messages: undefined, nodes }, { focus, scripts: false })}`;
   });
-  return `${flowMessages(ui.messages)}${forms.join('\n')}`;
+  return `${flowMessages(ui.messages)}${forms.join('\n')}${scripts(ui)}`;
 }
 
 /** A flow's form: every node in order, posting to `ui.action`. The first field in error (else the first field) has focus. */
-export function flowForm(ui: UiContainerShape, options: { focus?: boolean } = {}): string {
+export function flowForm(ui: UiContainerShape, options: { focus?: boolean; scripts?: boolean } = {}): string {
   const fieldId = (name: string) => `field-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
   const visible = ui.nodes.filter((n) => n.type === 'input' && !['hidden', 'submit', 'button'].includes(String(n.attributes.type)));
   const focus = options.focus === false ? undefined : (visible.find((n) => n.messages.some((m) => m.type === 'error')) ?? visible[0]);
@@ -144,12 +180,19 @@ export function flowForm(ui: UiContainerShape, options: { focus?: boolean } = {}
       parts.push(`<p><img src="${escapeHtml(a.src)}" alt="${escapeHtml(node.meta.label?.text ?? '')}" width="${escapeHtml(a.width ?? '')}" height="${escapeHtml(a.height ?? '')}"></p>`);
       continue;
     }
-    if (node.type !== 'input') continue; // script nodes (WebAuthn) need a script this UI does not run
+    if (node.type !== 'input') continue; // script nodes: once per page, after the forms
     const name = String(a.name ?? '');
     const type = INPUT_TYPES.has(String(a.type)) ? String(a.type) : 'text';
     const label = node.meta.label?.text ?? name;
     if (type === 'hidden') {
-      parts.push(`<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(a.value ?? '')}">`);
+      const onload = typeof a.onloadTrigger === 'string' ? ` data-ory-onload="${escapeHtml(a.onloadTrigger)}"` : '';
+      parts.push(`<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(a.value ?? '')}"${onload}>`);
+      continue;
+    }
+    if (type === 'button' && typeof a.onclickTrigger === 'string') {
+      // A WebAuthn button: webauthn.js runs the ceremony and submits the form itself.
+      // Its value is what the script reads (the webauthn method's options).
+      parts.push(`<div class="field"><button type="button" name="${escapeHtml(name)}" value="${escapeHtml(a.value ?? '')}" data-ory-trigger="${escapeHtml(a.onclickTrigger)}"${a.disabled ? ' disabled' : ''}>${escapeHtml(label)}</button></div>`);
       continue;
     }
     if (type === 'submit' || type === 'button') {
@@ -197,7 +240,8 @@ export function flowForm(ui: UiContainerShape, options: { focus?: boolean } = {}
         : `<div class="field"><label for="${id}">${escapeHtml(label)}</label><input ${attrs}>${messages}</div>`,
     );
   }
-  return `${flowMessages(ui.messages)}<form action="${escapeHtml(ui.action)}" method="${escapeHtml(ui.method || 'POST')}" novalidate>\n${parts.join('\n')}\n</form>`;
+  const form = `${flowMessages(ui.messages)}<form action="${escapeHtml(ui.action)}" method="${escapeHtml(ui.method || 'POST')}" novalidate>\n${parts.join('\n')}\n</form>`;
+  return options.scripts === false ? form : `${form}${scripts(ui)}`;
 }
 
 /** Security headers for every page: nothing but inline style; not framed; no referrer. */

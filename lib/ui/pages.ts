@@ -14,7 +14,7 @@ import type { HttpRequest } from '../http/request.js';
 import type { HttpResult } from '../http/response.js';
 import type { Session } from '../session/model.js';
 import type { SignedIn } from './services.js';
-import { escapeHtml, flowForm, groupedFlowForms, page, PAGE_HEADERS, type PageLinks, type UiContainerShape } from './html.js';
+import { escapeHtml, flowForm, groupedFlowForms, page, PAGE_HEADERS, pageHeaders, type PageLinks, type UiContainerShape } from './html.js';
 
 type UiConfig = Pick<Config, 'browser' | 'publicBaseUrl'> & Partial<Pick<Config, 'recovery'>>;
 export type UiFlow = 'login' | 'registration' | 'settings' | 'recovery' | 'verification';
@@ -32,7 +32,7 @@ export function pageLinks(config: UiConfig, logoutUrl?: string): PageLinks {
   return { home: defaultReturnUrl, login: uiUrls.login, registration: uiUrls.registration, settings: uiUrls.settings, logout: logoutUrl };
 }
 
-const html = (status: number, body: string): HttpResult => ({ status, html: body, headers: { ...PAGE_HEADERS } });
+const html = (status: number, body: string, ui?: UiContainerShape): HttpResult => ({ status, html: body, headers: ui ? pageHeaders(ui) : { ...PAGE_HEADERS } });
 const seeOther = (location: string): HttpResult => ({ status: 303, headers: { Location: location } });
 
 /** Query parameters a page hands on to the flow's init endpoint, as Ory's UI does. */
@@ -104,7 +104,7 @@ export async function flowPage(flow: UiFlow, request: HttpRequest, flowRequest: 
   const signedIn = await services.signedIn(flowRequest, now);
   const email = signedIn ? identityName(signedIn.session) : undefined;
   const others = flow === 'settings' && signedIn && services.otherSessions ? sessionsCard(await services.otherSessions(flowRequest, now), view, config) : '';
-  return html(200, page(TITLES[flow], flowBody(flow, view, config, { signedInAs: email }) + others, pageLinks(config, signedIn?.logoutUrl)));
+  return html(200, page(TITLES[flow], flowBody(flow, view, config, { signedInAs: email }) + others, pageLinks(config, signedIn?.logoutUrl)), view.ui as unknown as UiContainerShape);
 }
 
 /** Where the settings page's session buttons post (functions/ui-sessions.ts). */

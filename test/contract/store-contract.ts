@@ -101,6 +101,7 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         await expect(store.flows.create(record)).rejects.toThrow();
       });
 
+
       it('completes an open flow once: a second completion, an expired or a missing flow is FlowAlreadyUsedError', async () => {
         const open = flowRecord();
         await store.flows.create(open);

@@ -4,11 +4,14 @@
  * Gateway v2 event against DynamoDB Local, tracing to the Jaeger agent receiver (Thrift compact).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
-import { BUNDLE_DIR, buildBundles, functionNames, packageIdentitySchemas, SDK_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
+import { BUNDLE_DIR, buildBundles, functionNames, packageIdentitySchemas, SDK_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
+import { PASSKEY_POLICY } from '../../lib/webauthn/ceremony.js';
+import { assert, createCredential } from '../support/authenticator.js';
 import { dynamoEndpoint, SCHEMA_ENV, TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
 import { startSsmServer } from '../support/ssm.js';
@@ -172,6 +175,7 @@ const CASES: Record<string, [ReturnType<typeof v2>, number]> = {
   'ui-settings': [v2('GET', '/ui/settings'), 303],
   'ui-error': [v2('GET', '/ui/error', { query: { id: 'stub:500' } }), 200],
   'ui-welcome': [v2('GET', '/ui/welcome'), 200],
+  'webauthn-script': [v2('GET', '/.well-known/ory/webauthn.js'), 200],
   'cors-preflight': [v2('OPTIONS', '/{proxy+}', { path: '/self-service/login', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } }), 204],
   'admin-identities-list': [v2('GET', '/admin/identities', { headers: admin, query: { page_size: '2' } }), 200],
   'admin-identities-create': [v2('POST', '/admin/identities', { headers: admin, body: { schema_id: 'default', traits: { email: uniqueEmail('bundle') } } }), 201],
@@ -240,6 +244,22 @@ describe('bundles loaded alone', () => {
     expect(result.statusCode).toBe(401);
     expect(result.headers.traceresponse).toBeUndefined();
     expect(bundles.map((b) => b.name)).toContain(SDK_BUNDLE_FILE.replace(/\.cjs$/, ''));
+  });
+
+  it('keeps the WebAuthn verification in a file of its own, which verifies an assertion on its own', async () => {
+    expect(readFileSync(path.join(BUNDLE_DIR, 'login-submit.cjs'), 'utf8')).toContain(`require("./${WEBAUTHN_BUNDLE_FILE}")`);
+    const dir = mkdtempSync(path.join(tmpdir(), 'kratos-webauthn-'));
+    dirs.push(dir);
+    cpSync(path.join(BUNDLE_DIR, WEBAUTHN_BUNDLE_FILE), path.join(dir, WEBAUTHN_BUNDLE_FILE));
+    const verify = createRequire(import.meta.url)(path.join(dir, WEBAUTHN_BUNDLE_FILE));
+    const rp = { id: 'localhost', displayName: 'Test', origins: ['http://localhost'] };
+    const options = { rp: { id: 'localhost' }, user: { id: 'dXNlcg' }, challenge: 'Y2hhbGxlbmdl' };
+    const { credential, response } = createCredential(options);
+    const key = await verify.verifyRegistrationAt({ response: JSON.parse(response), challenge: options.challenge, rp, policy: PASSKEY_POLICY }, 'http://localhost');
+    expect(Buffer.compare(key.id, credential.id)).toBe(0);
+    const assertion = JSON.parse(assert(credential, { rpId: 'localhost', challenge: 'YWdhaW4' }));
+    const proved = await verify.verifyAssertionAt({ response: assertion, challenge: 'YWdhaW4', rp, policy: PASSKEY_POLICY, key: { id: key.id, publicKey: key.publicKey, signCount: 0 } }, 'http://localhost');
+    expect(proved).toMatchObject({ signCount: 1, cloneWarning: false });
   });
 
   it('serves the file:// identity schemas that `npm run package` shipped beside it, far from the files themselves', () => {

@@ -65,6 +65,7 @@ const ROUTES: Array<[string, string]> = [
   ['GET', '/ui/error'],
   ['GET', '/ui/welcome'],
   ['POST', '/ui/sessions'],
+  ['GET', '/.well-known/ory/webauthn.js'],
   ['GET', '/health/alive'],
   ['GET', '/health/ready'],
   ['GET', '/admin/identities'],
@@ -238,9 +239,11 @@ describe('fuzzing every endpoint', () => {
         const text = await res.text();
         expect(res.status).toBeLessThan(500);
         expect(text).not.toMatch(INTERNALS);
-        // A browser is sent on with a 303 to an absolute URL; the UI's pages are HTML; everything else is JSON.
+        // A browser is sent on with a 303 to an absolute URL; the UI's pages are HTML; webauthn.js is JavaScript;
+        // everything else is JSON.
+        const script = path === '/.well-known/ory/webauthn.js' && res.status === 200;
         if (res.status === 303) expect(res.headers.get('location')).toMatch(/^https?:\/\//);
-        else if (text) expect(res.headers.get('content-type')).toBe(path.startsWith('/ui/') ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8');
+        else if (text) expect(res.headers.get('content-type')).toBe(path.startsWith('/ui/') ? 'text/html; charset=utf-8' : script ? 'text/javascript; charset=UTF-8' : 'application/json; charset=utf-8');
         if (res.status >= 400 && path.startsWith('/ui/')) {
           expect(text).toMatch(/^<!doctype html>/);
         } else if (res.status >= 400) {

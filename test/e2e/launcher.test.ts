@@ -202,6 +202,8 @@ describe('npm start', () => {
     ['PORT', '99999', 'PORT must be a whole number from 1 to 65535, got "99999"'],
     ['SECRETS_COOKIE', 'too-short', 'SECRETS_COOKIE must list secrets of at least 16 characters each'],
     ['IDENTITY_SCHEMAS', '[{"id":"people","url":"file://./no/such.schema.json"}]', 'IDENTITY_SCHEMAS: schema "people" could not be read'],
+    ['SELFSERVICE_METHODS_PASSKEY_ENABLED', 'true', 'SELFSERVICE_METHODS_PASSKEY_CONFIG_RP_ID is required when SELFSERVICE_METHODS_PASSKEY_ENABLED=true'],
+    ['SELFSERVICE_METHODS_WEBAUTHN_CONFIG_RP_ORIGINS', 'https://id.example.com/login', 'SELFSERVICE_METHODS_WEBAUTHN_CONFIG_RP_ORIGINS must list origins such as https://example.com'],
     [
       'IDENTITY_SCHEMAS',
       `[{"id":"people","url":"base64://${Buffer.from('{"type":"object","properties":{"traits":{"type":"object","properties":{"email":{"type":"string"}}}}}').toString('base64')}"}]`,

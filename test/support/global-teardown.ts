@@ -1,7 +1,8 @@
 /**
  * Stops the shared stack, then reads everything the run exported or logged (spans of every receiver, the
- * output of every serverless-offline) and fails the run if a password, a bcrypt hash, a session token or
- * the admin key appears anywhere, or if a function made a DynamoDB call its role in serverless.yml does not allow.
+ * output of every serverless-offline) and fails the run if a password, a bcrypt hash, a session token, the admin key,
+ * a WebAuthn credential or challenge appears anywhere, or if a function made a DynamoDB call its role in
+ * serverless.yml does not allow.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +34,9 @@ export function findSecrets(text: string, passwords: string[]): string[] {
   if (text.includes(TEST_ENV.ADMIN_API_KEY)) found.push('the admin key');
   if (text.includes(TEST_ENV.SECRETS_COOKIE)) found.push('the cookie secret');
   for (const password of passwords) if (text.includes(password)) found.push(`password "${password.slice(0, 3)}…"`);
+  // A passkey's or security key's response (its client data, base64url of {"type":"webauthn.…), and a challenge.
+  if (/clientDataJSON|attestationObject|eyJ0eXBlIjoid2ViYXV0aG4u/.test(text)) found.push('a WebAuthn credential');
+  if (/\\?"challenge\\?":/.test(text)) found.push('a WebAuthn challenge');
   return found;
 }
 
@@ -71,5 +75,5 @@ export default async function globalTeardown(): Promise<void> {
   }
   const uncalled = [...grants.uncalled].map(([role, actions]) => `${role} ${actions.join(' ')}`).join('; ');
   process.stdout.write(`\nIAM check: every DynamoDB call of ${grants.functions} functions is allowed by its role in serverless.yml (allowed, not called in this run: ${uncalled || 'none'}).\n`);
-  process.stdout.write(`\nSecret scan: ${(scanned / 1024).toFixed(0)} KiB of exported spans and logs, no password, hash, token or admin key.\n`);
+  process.stdout.write(`\nSecret scan: ${(scanned / 1024).toFixed(0)} KiB of exported spans and logs, no password, hash, token, admin key or WebAuthn credential.\n`);
 }

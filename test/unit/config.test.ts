@@ -50,6 +50,8 @@ describe('configuration from Kratos-named environment variables', () => {
       // No provider configured: none, and providers send users back to the public base URL.
       oidc: { baseRedirectUri: 'https://id.example.com', providers: [], clientSecrets: {} },
       cipherSecrets: [],
+      // Neither passkeys nor security keys on: no relying party.
+      webauthn: { webauthnPasswordless: false },
       tokenizer: { templates: {} },
       logLevel: 'warn',
       tracing: expect.objectContaining({ provider: undefined, serviceName: 'kratos' }),
