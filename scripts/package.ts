@@ -44,28 +44,26 @@ export const LAMBDA_BUNDLE_OPTIONS = {
 /** The tracing SDK's file, beside every function bundle. */
 export const SDK_BUNDLE_FILE = 'tracing-sdk.cjs';
 
-/** In a function bundle, lib/tracing/provider.ts's on-demand import of ./sdk.js becomes a require of that file. */
-const tracingSdkApart: Plugin = {
-  name: 'tracing-sdk-apart',
+/**
+ * In a function bundle, `importer`'s on-demand import of `specifier` becomes a require of `file`, a file of its own
+ * shipped beside every bundle: a function parses it only when it first needs it.
+ */
+const fileApart = (name: string, importer: string[], specifier: string, file: string): Plugin => ({
+  name,
   setup(builder) {
-    builder.onResolve({ filter: /^\.\/sdk\.js$/ }, (args) =>
-      args.importer.endsWith(path.join('lib', 'tracing', 'provider.ts')) ? { path: `./${SDK_BUNDLE_FILE}`, external: true } : undefined,
-    );
+    const pattern = new RegExp(`^${specifier.replace(/[.]/g, '\\.')}$`);
+    builder.onResolve({ filter: pattern }, (args) => (args.importer.endsWith(path.join(...importer)) ? { path: `./${file}`, external: true } : undefined));
   },
-};
+});
+
+/** lib/tracing/provider.ts's import of ./sdk.js: the tracing SDK's file. */
+const tracingSdkApart = fileApart('tracing-sdk-apart', ['lib', 'tracing', 'provider.ts'], './sdk.js', SDK_BUNDLE_FILE);
 
 /** The WebAuthn verification's file, beside every function bundle. */
 export const WEBAUTHN_BUNDLE_FILE = 'webauthn-verify.cjs';
 
-/** In a function bundle, lib/webauthn/ceremony.ts's on-demand import of ./verify.js becomes a require of that file. */
-const webauthnVerifyApart: Plugin = {
-  name: 'webauthn-verify-apart',
-  setup(builder) {
-    builder.onResolve({ filter: /^\.\/verify\.js$/ }, (args) =>
-      args.importer.endsWith(path.join('lib', 'webauthn', 'ceremony.ts')) ? { path: `./${WEBAUTHN_BUNDLE_FILE}`, external: true } : undefined,
-    );
-  },
-};
+/** lib/webauthn/ceremony.ts's import of ./verify.js: the WebAuthn verification's file. */
+const webauthnVerifyApart = fileApart('webauthn-verify-apart', ['lib', 'webauthn', 'ceremony.ts'], './verify.js', WEBAUTHN_BUNDLE_FILE);
 
 /** In the tracing SDK's file, `@opentelemetry/api` is the copy the function hands over (lib/tracing/shared-api.ts). */
 const functionsOtelApi: Plugin = {

@@ -5,10 +5,10 @@
  * A stack of its own: passkey and webauthn on, an identity schema that names the passkey, and `localhost` as the
  * public host (a relying party id cannot be an IP address).
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { freePort } from '../../scripts/dynamodb-local.js';
 import type { RunningOffline } from '../../scripts/local-stack.js';
-import { chromiumPath } from '../support/chromium.js';
+import { launchChromium } from '../support/chromium.js';
 import { GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
 import { startTracedOffline } from '../support/traced-stack.js';
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
       },
       { port },
     ),
-    chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage'] }),
+    launchChromium(),
   ]);
 }, 120_000);
 afterAll(async () => {

@@ -4,15 +4,15 @@
  * signs out, signs in with the password and is asked for the app's code before the welcome page.
  */
 import * as OTPAuth from 'otpauth';
-import { chromium, type Browser } from 'playwright-core';
-import { chromiumPath } from '../support/chromium.js';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { identifierFirstBaseUrl } from '../support/env.js';
 import { GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
 
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

@@ -2,15 +2,15 @@
  * The settings page's "Active sessions" card in Chromium: two browsers signed in to one account; the first sees the
  * second's session and signs it out (the second browser is then signed out), then signs out every other session.
  */
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { chromiumPath } from '../support/chromium.js';
+import { type Browser, type BrowserContext } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { baseUrl } from '../support/env.js';
 import { GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
 
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

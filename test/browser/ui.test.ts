@@ -4,8 +4,8 @@
  * password), sign out, a wrong password, sign in, change the password, a CSRF failure, recovery and verification;
  * every field labelled and its error announced next to it. Then identifier-first sign-in on the suite's second stack.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { chromiumPath } from '../support/chromium.js';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { baseUrl, identifierFirstBaseUrl } from '../support/env.js';
 import { GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
 import { mailsIn, waitForMail } from '../support/smtp.js';
@@ -17,7 +17,7 @@ let base: string;
 
 beforeAll(async () => {
   base = baseUrl();
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchChromium();
   context = await browser.newContext();
   page = await context.newPage();
 }, 60_000);

@@ -3,6 +3,7 @@
  * node_modules anywhere above it, nothing beside it but the tracing SDK's file), required by a fresh Node process, invoked with an API
  * Gateway v2 event against DynamoDB Local, tracing to the Jaeger agent receiver (Thrift compact).
  */
+import { httpApiEvent, type EventOptions } from '../support/lambda-event.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -90,20 +91,8 @@ function answerOf(name: string, run: { status: number | null; stdout: string; st
   return { ...result, json: result.body && isJson ? JSON.parse(result.body) : undefined, output: run.stdout + run.stderr };
 }
 
-function v2(method: string, route: string, options: { path?: string; query?: Record<string, string>; headers?: Record<string, string>; body?: unknown; params?: Record<string, string> } = {}) {
-  const rawPath = options.path ?? route;
-  return {
-    version: '2.0',
-    routeKey: `${method} ${route}`,
-    rawPath,
-    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
-    headers: { host: 'id.example.com', ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
-    queryStringParameters: options.query,
-    pathParameters: options.params,
-    requestContext: { http: { method, path: rawPath, sourceIp: '203.0.113.9', userAgent: 'bundle-test' }, requestId: 'apigw-request' },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    isBase64Encoded: false,
-  };
+function v2(method: string, route: string, options: EventOptions = {}) {
+  return httpApiEvent(method, route, options, { sourceIp: '203.0.113.9', userAgent: 'bundle-test' });
 }
 
 /** An event as API Gateway passes it on behind a JWT authorizer: the verified token's claims in the request context. */

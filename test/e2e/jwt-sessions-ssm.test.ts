@@ -9,43 +9,17 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
 import { dynamoEndpoint } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
-import { startSsmServer, type SsmServer } from '../support/ssm.js';
+import { httpApiEvent, type EventOptions } from '../support/lambda-event.js';
+import { useSsmParameters } from '../support/ssm.js';
 
 const BASE = 'https://id.example.com';
 const KEY = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'held-in-ssm', alg: 'ES256' };
 const TEMPLATES = JSON.stringify({ api: { ttl: '5m', jwks_url: `base64://${Buffer.from(JSON.stringify({ keys: [KEY] })).toString('base64')}` } });
-let ssm: SsmServer;
-const saved = { ...process.env };
+const ssm = useSsmParameters({ '/kratos/tokenizer-templates': TEMPLATES }, () => ({ SESSION_WHOAMI_TOKENIZER_TEMPLATES_SSM_PARAMETER: '/kratos/tokenizer-templates', DYNAMODB_ENDPOINT: dynamoEndpoint(), SERVE_PUBLIC_BASE_URL: BASE }), ['SESSION_WHOAMI_TOKENIZER_TEMPLATES']);
 
-beforeAll(async () => {
-  ssm = await startSsmServer({ '/kratos/tokenizer-templates': TEMPLATES });
-  delete process.env.SESSION_WHOAMI_TOKENIZER_TEMPLATES;
-  Object.assign(process.env, ssm.sdkEnv(), {
-    SESSION_WHOAMI_TOKENIZER_TEMPLATES_SSM_PARAMETER: '/kratos/tokenizer-templates',
-    DYNAMODB_ENDPOINT: dynamoEndpoint(),
-    SERVE_PUBLIC_BASE_URL: BASE,
-  });
-});
-afterAll(async () => {
-  for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-  Object.assign(process.env, saved);
-  await ssm.close();
-});
-
-function event(method: string, rawPath: string, options: { query?: Record<string, string>; headers?: Record<string, string>; body?: unknown; params?: Record<string, string> } = {}) {
-  return {
-    version: '2.0',
-    routeKey: `${method} ${rawPath}`,
-    rawPath,
-    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
-    queryStringParameters: options.query,
-    pathParameters: options.params,
-    headers: { host: 'id.example.com', accept: 'application/json', ...options.headers, ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
-    requestContext: { http: { method, path: rawPath, sourceIp: '203.0.113.8', userAgent: 'ssm-test' }, requestId: 'ssm' },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    isBase64Encoded: false,
-  } as never;
-}
+/** A request as API Gateway hands it to the function, asking for JSON. */
+const event = (method: string, path: string, options: EventOptions = {}) =>
+  httpApiEvent(method, path, { ...options, headers: { accept: 'application/json', ...options.headers } }, { sourceIp: '203.0.113.8', userAgent: 'ssm-test' }) as never;
 
 type Answer = { statusCode: number; body: string };
 const context = { awsRequestId: 'jwt-sessions-ssm' } as Context;
@@ -57,7 +31,7 @@ it('reads the templates once, at the first invocation (a failed read is a 503), 
   const whoami = (await import('../../functions/whoami.js')).handler;
   const jwksEvent = () => event('GET', '/.well-known/jwks.json', { params: { document: 'jwks.json' } });
 
-  ssm.failNext(3); // the SDK's three attempts
+  ssm().failNext(3); // the SDK's three attempts
   const unavailable = (await wellKnown(jwksEvent(), context)) as Answer;
   expect(unavailable.statusCode).toBe(503);
   expect(JSON.parse(unavailable.body).error).toMatchObject({ code: 503 });
@@ -75,5 +49,5 @@ it('reads the templates once, at the first invocation (a failed read is a 503), 
   expect(payload.sub).toBe(registered.identity.id);
 
   // Three failed attempts, then one read, decrypted, shared by every function of the process.
-  expect(ssm.requests).toEqual(Array.from({ length: 4 }, () => ({ name: '/kratos/tokenizer-templates', withDecryption: true })));
+  expect(ssm().requests).toEqual(Array.from({ length: 4 }, () => ({ name: '/kratos/tokenizer-templates', withDecryption: true })));
 });

@@ -4,12 +4,12 @@
  * JWKS fetch as client spans, no code or token in any attribute), a native app with the official SDK and an ID token,
  * and our UI in Chromium: the missing-traits form and an e-mail another account holds.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { Configuration, FrontendApi, IdentityApi } from '@ory/kratos-client';
 import { freePort } from '../../scripts/dynamodb-local.js';
 import type { RunningOffline } from '../../scripts/local-stack.js';
 import { flowIdOf, nodeValue, TestBrowser } from '../support/browser.js';
-import { chromiumPath } from '../support/chromium.js';
+import { launchChromium } from '../support/chromium.js';
 import { TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
 import { CLIENT_ID, CLIENT_SECRET, NATIVE_CLIENT_ID, startTestProvider, type TestProvider, TEST_MAPPER_URL } from '../support/oidc-provider.js';
@@ -165,7 +165,7 @@ describe('social sign-in through serverless-offline', () => {
   describe('in Chromium, through our UI', () => {
     let page: Page;
     beforeAll(async () => {
-      chrome = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+      chrome = await launchChromium();
       page = await (await chrome.newContext()).newPage();
     }, 60_000);
 

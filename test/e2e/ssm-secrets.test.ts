@@ -7,43 +7,16 @@ import type { Context } from 'aws-lambda';
 import { openSessionCookie } from '../../lib/session/cookie.js';
 import { dynamoEndpoint, TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
-import { startSsmServer, type SsmServer } from '../support/ssm.js';
+import { httpApiEvent, type EventOptions } from '../support/lambda-event.js';
+import { useSsmParameters } from '../support/ssm.js';
 
 const HELD = 'cookie-secret-held-in-parameter-store-only';
 const BASE = 'https://id.example.com';
-let ssm: SsmServer;
-const saved = { ...process.env };
+const ssm = useSsmParameters({ '/kratos/secrets-cookie': HELD }, () => ({ SECRETS_COOKIE_SSM_PARAMETER: '/kratos/secrets-cookie', DYNAMODB_ENDPOINT: dynamoEndpoint(), SERVE_PUBLIC_BASE_URL: BASE }), ['SECRETS_COOKIE', 'SECRETS_DEFAULT']);
 
-beforeAll(async () => {
-  ssm = await startSsmServer({ '/kratos/secrets-cookie': HELD });
-  delete process.env.SECRETS_COOKIE;
-  delete process.env.SECRETS_DEFAULT;
-  Object.assign(process.env, ssm.sdkEnv(), {
-    SECRETS_COOKIE_SSM_PARAMETER: '/kratos/secrets-cookie',
-    DYNAMODB_ENDPOINT: dynamoEndpoint(),
-    SERVE_PUBLIC_BASE_URL: BASE,
-  });
-});
-afterAll(async () => {
-  for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-  Object.assign(process.env, saved);
-  await ssm.close();
-});
-
-function event(method: string, rawPath: string, options: { query?: Record<string, string>; cookies?: string[]; body?: unknown } = {}) {
-  return {
-    version: '2.0',
-    routeKey: `${method} ${rawPath}`,
-    rawPath,
-    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
-    queryStringParameters: options.query,
-    headers: { host: 'id.example.com', accept: 'application/json', ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
-    cookies: options.cookies,
-    requestContext: { http: { method, path: rawPath, sourceIp: '203.0.113.7', userAgent: 'ssm-test' }, requestId: 'ssm' },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    isBase64Encoded: false,
-  } as never;
-}
+/** A request as API Gateway hands it to the function, asking for JSON. */
+const event = (method: string, path: string, options: EventOptions = {}) =>
+  httpApiEvent(method, path, { ...options, headers: { accept: 'application/json', ...options.headers } }, { sourceIp: '203.0.113.7', userAgent: 'ssm-test' }) as never;
 
 type Answer = { statusCode: number; body: string; cookies?: string[] };
 const context = { awsRequestId: 'ssm-secrets' } as Context;
@@ -55,7 +28,7 @@ describe('SECRETS_COOKIE from SSM Parameter Store', () => {
     const submit = (await import('../../functions/registration-submit.js')).handler;
     const whoami = (await import('../../functions/whoami.js')).handler;
 
-    ssm.failNext(3); // the SDK's three attempts
+    ssm().failNext(3); // the SDK's three attempts
     const unavailable = (await init(event('GET', '/self-service/registration/browser'), context)) as Answer;
     expect(unavailable.statusCode).toBe(503);
     expect(JSON.parse(unavailable.body).error).toMatchObject({ code: 503, status: 'Service Unavailable' });
@@ -86,6 +59,6 @@ describe('SECRETS_COOKIE from SSM Parameter Store', () => {
     expect(JSON.parse(me.body).identity.id).toBe(JSON.parse(registered.body).identity.id);
 
     // Three failed attempts, one read, decrypted; three functions of one process share that read.
-    expect(ssm.requests).toEqual(Array.from({ length: 4 }, () => ({ name: '/kratos/secrets-cookie', withDecryption: true })));
+    expect(ssm().requests).toEqual(Array.from({ length: 4 }, () => ({ name: '/kratos/secrets-cookie', withDecryption: true })));
   });
 });

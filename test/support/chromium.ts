@@ -1,3 +1,4 @@
+import { chromium, type Browser } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -14,3 +15,6 @@ export function chromiumPath(): string {
   }
   throw new Error('Chromium not found: run scripts/install-chromium.sh (Debian package "chromium"), or set CHROMIUM_PATH');
 }
+
+/** Debian's Chromium, headless, as every browser suite runs it (no sandbox: the tests run as root in a container). */
+export const launchChromium = (): Promise<Browser> => chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage'] });

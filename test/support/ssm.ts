@@ -65,3 +65,23 @@ export async function startSsmServer(parameters: Record<string, string> = {}): P
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * For the suites whose functions read a secret from Parameter Store: a local server holding `parameters`, and
+ * process.env pointing the functions at it (`unset` removed, `env` added) from beforeAll to afterAll, then restored.
+ */
+export function useSsmParameters(parameters: Record<string, string>, env: () => Record<string, string>, unset: string[]): () => SsmServer {
+  let ssm: SsmServer;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    ssm = await startSsmServer(parameters);
+    for (const name of unset) delete process.env[name];
+    Object.assign(process.env, ssm.sdkEnv(), env());
+  });
+  afterAll(async () => {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+    await ssm.close();
+  });
+  return () => ssm;
+}
