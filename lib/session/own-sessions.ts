@@ -36,21 +36,28 @@ export function createOwnSessions(deps: OwnSessionsDeps) {
     return session;
   }
 
+  async function othersOf(session: Session, page: { page: number; perPage: number }, now: Date): Promise<OwnSessionsPage> {
+    const others: Session[] = [];
+    let after: string | undefined;
+    do {
+      const read = await deps.sessions.listByIdentity(session.identityId, { pageSize: READ_PAGE, after, active: true, now });
+      others.push(...read.items.filter((s) => s.id !== session.id));
+      after = read.next;
+    } while (after);
+    others.sort((a, b) => b.authenticatedAt.getTime() - a.authenticatedAt.getTime() || (a.id < b.id ? -1 : 1));
+    return { items: others.slice(page.page * page.perPage, (page.page + 1) * page.perPage), total: others.length };
+  }
+
   return {
     /** `GET /sessions`: the other active sessions, newest first; under `highest_available`, only at the level whoami needs. */
     async list(token: string | undefined, page: { page: number; perPage: number }, now: Date): Promise<OwnSessionsPage> {
       const session = await current(token, now);
       checkAal(session, deps.whoamiRequiredAal, deps.publicBaseUrl);
-      const others: Session[] = [];
-      let after: string | undefined;
-      do {
-        const read = await deps.sessions.listByIdentity(session.identityId, { pageSize: READ_PAGE, after, active: true, now });
-        others.push(...read.items.filter((s) => s.id !== session.id));
-        after = read.next;
-      } while (after);
-      others.sort((a, b) => b.authenticatedAt.getTime() - a.authenticatedAt.getTime() || (a.id < b.id ? -1 : 1));
-      return { items: others.slice(page.page * page.perPage, (page.page + 1) * page.perPage), total: others.length };
+      return othersOf(session, page, now);
     },
+
+    /** The other active sessions of a session already read and checked (the settings page's card), newest first. */
+    othersOf,
 
     /** `DELETE /sessions`: ends every other session of the caller's identity; how many were active. */
     async revokeOthers(token: string | undefined, now: Date): Promise<number> {

@@ -81,8 +81,8 @@ export interface FlowPageServices {
   get(id: string, request: FlowRequest, now: Date): Promise<FlowView>;
   /** The signed-in session, if any (the settings page names its identity; the header offers sign out). */
   signedIn(request: FlowRequest, now: Date): Promise<SignedIn | undefined>;
-  /** The settings page: the caller's other active sessions, newest first (its "Active sessions" card). */
-  otherSessions?(request: FlowRequest, now: Date): Promise<Session[]>;
+  /** The settings page: the signed-in session's other active sessions, newest first (its "Active sessions" card). */
+  otherSessions?(session: Session, now: Date): Promise<Session[]>;
 }
 
 /** `/ui/<flow>?flow=`: the flow's page, or the redirect that starts (or restarts) a flow. */
@@ -103,7 +103,7 @@ export async function flowPage(flow: UiFlow, request: HttpRequest, flowRequest: 
   }
   const signedIn = await services.signedIn(flowRequest, now);
   const email = signedIn ? identityName(signedIn.session) : undefined;
-  const others = flow === 'settings' && signedIn && services.otherSessions ? sessionsCard(await services.otherSessions(flowRequest, now), view, config) : '';
+  const others = flow === 'settings' && signedIn && services.otherSessions ? sessionsCard(await services.otherSessions(signedIn.session, now), view, config) : '';
   return html(200, page(TITLES[flow], flowBody(flow, view, config, { signedInAs: email }) + others, pageLinks(config, signedIn?.logoutUrl)), view.ui as unknown as UiContainerShape);
 }
 
