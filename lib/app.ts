@@ -81,7 +81,14 @@ function flowParts(base: Base) {
   const verification = config.recovery.verificationEnabled
     ? createVerificationSender({ config: config.recovery, publicBaseUrl: config.publicBaseUrl, flows: store.flows, courier: store.courier })
     : undefined;
-  const hooks = createHookRunner(config.selfservice, { sessionService, sessions: store.sessions, browser: config.browser, verification });
+  const webHooks = {
+    publicBaseUrl: config.publicBaseUrl,
+    secrets: () => config.selfservice.webHookSecrets,
+    courier: store.courier,
+    commit: store.commit,
+    schemas: base.schemas,
+  };
+  const hooks = createHookRunner(config.selfservice, { sessionService, sessions: store.sessions, browser: config.browser, verification, webHooks });
   // Guessing-limit counter keys are HMACs with the first server secret there is (SECRETS_DEFAULT, else the cookie secret).
   const throttleSecret = config.recovery.codeSecrets[0] ?? config.browser.cookieSecrets[0];
   const throttle = createLoginThrottle(store.throttle, config.loginThrottle, throttleSecret);

@@ -34,6 +34,8 @@ export const SECRETS: readonly Secret[] = [
   { name: 'SECRETS_CIPHER', readBy: 'config', standIn: 'parameter-store-stand-in-0123456' },
   // The session tokenizer's templates: their key sets (base64://) hold the signing keys. Until read, no template.
   { name: 'SESSION_WHOAMI_TOKENIZER_TEMPLATES', readBy: 'config', standIn: '{}' },
+  // Web hooks' api keys and passwords by hook id.
+  { name: 'SELFSERVICE_WEB_HOOK_SECRETS', readBy: 'config', standIn: '{}' },
 ];
 
 const PARAMETER_SUFFIX = '_SSM_PARAMETER';

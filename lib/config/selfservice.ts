@@ -6,6 +6,7 @@
  * here: the shape, and that a hook is one Kratos allows at that place; lib/hooks checks it is one this build has.
  */
 import { ConfigError, readBoolean, readChoice, readOptionalString, type Env } from './env.js';
+import { parseWebHookConfig, parseWebHookSecrets, type WebHookConfig } from './web-hook.js';
 
 /** Kratos's method names, with Kratos's defaults (`link` aside: see README). */
 export const METHOD_DEFAULTS = {
@@ -27,6 +28,8 @@ export type FlowName = (typeof FLOWS)[number];
 export interface HookConfig {
   hook: string;
   config?: Record<string, unknown>;
+  /** A `web_hook`'s config, checked. */
+  webHook?: WebHookConfig;
 }
 
 export interface FlowHooks {
@@ -56,6 +59,8 @@ export interface SelfServiceConfig {
   hooks: Record<FlowName, FlowHooks>;
   loginStyle: LoginStyle;
   registrationStyle: RegistrationStyle;
+  /** SELFSERVICE_WEB_HOOK_SECRETS (a secret: Parameter Store may hold it): web hook secrets by hook id. */
+  webHookSecrets: Record<string, string>;
 }
 
 /** The hooks Kratos allows at each place (its configuration schema). */
@@ -128,7 +133,8 @@ function readHookList(env: Env, name: string): HookConfig[] | undefined {
   return list.map((entry, i) => {
     if (!isObject(entry) || typeof entry.hook !== 'string' || entry.hook === '') throw new ConfigError(`${name}: hook ${i} needs a "hook" name`);
     if (entry.config !== undefined && !isObject(entry.config)) throw new ConfigError(`${name}: the "config" of hook ${i} (${entry.hook}) must be an object`);
-    return { hook: entry.hook, ...(entry.config ? { config: entry.config as Record<string, unknown> } : {}) };
+    const config = entry.config as Record<string, unknown> | undefined;
+    return { hook: entry.hook, ...(config ? { config } : {}), ...(entry.hook === 'web_hook' ? { webHook: parseWebHookConfig(config, `${name} (hook ${i})`) } : {}) };
   });
 }
 
@@ -163,7 +169,13 @@ export function loadSelfServiceConfig(env: Env): SelfServiceConfig {
       afterByMethod,
     };
   }
-  return { enabledMethods, hooks, loginStyle: readChoice(env, 'SELFSERVICE_FLOWS_LOGIN_STYLE', LOGIN_STYLES, 'unified'), registrationStyle: registrationStyle(env, enabledMethods) };
+  return {
+    enabledMethods,
+    hooks,
+    loginStyle: readChoice(env, 'SELFSERVICE_FLOWS_LOGIN_STYLE', LOGIN_STYLES, 'unified'),
+    registrationStyle: registrationStyle(env, enabledMethods),
+    webHookSecrets: parseWebHookSecrets(readOptionalString(env, 'SELFSERVICE_WEB_HOOK_SECRETS')),
+  };
 }
 
 /**
@@ -184,4 +196,11 @@ function registrationStyle(env: Env, enabledMethods: readonly MethodName[]): Reg
     );
   }
   return chosen ?? (profileOn ? 'profile_first' : 'unified');
+}
+
+/** Every `web_hook` configured, in any flow and phase (the courier delivers the queued ones of any of them). */
+export function configuredWebHooks(config: SelfServiceConfig): WebHookConfig[] {
+  return Object.values(config.hooks).flatMap((flow) =>
+    [...flow.before, ...flow.after, ...Object.values(flow.afterByMethod).flat()].flatMap((entry) => (entry?.webHook ? [entry.webHook] : [])),
+  );
 }

@@ -12,9 +12,10 @@ import { MAX_RETRY_DELAY_MS, type CourierConfig } from '../config/courier.js';
 import { log } from '../log/index.js';
 import { withStoredParentSpan } from '../tracing/background.js';
 import { events } from '../tracing/events.js';
-import type { CourierMessage } from './model.js';
+import type { CourierMessage, TemplateType } from './model.js';
 import type { CourierRepository } from './repository.js';
 import type { MailSender } from './senders/index.js';
+import type { QueuedWebHookSender } from '../webhooks/queued.js';
 import { renderEmail } from './templates.js';
 
 /** Longer than the courier function may run (its timeout), so a lease only runs out when its courier is gone. */
@@ -29,6 +30,8 @@ export interface Dispatcher {
 export interface DispatcherDeps {
   repository: CourierRepository;
   sender: MailSender;
+  /** Delivers a queued web hook (channel `webhook`); without one such a message waits. */
+  webHooks?: QueuedWebHookSender;
   config: CourierConfig;
   now?: () => Date;
 }
@@ -77,16 +80,22 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           // A message whose attempts were used up by couriers that died mid-delivery is not sent again.
           if (claimed.sendCount > config.messageRetries + 1) return abandon(claimed.lastError ?? 'AttemptsExhausted');
           try {
-            const email = renderEmail(claimed.templateType, claimed.templateData);
-            await sender.send({
-              to: claimed.recipient,
-              from: { address: config.fromAddress, ...(config.fromName ? { name: config.fromName } : {}) },
-              ...email,
-              headers: config.headers,
-            });
+            if (claimed.channel === 'webhook') {
+              if (!deps.webHooks || !claimed.templateData.web_hook) throw Object.assign(new Error('no web hook sender'), { code: 'NO_SENDER' });
+              await deps.webHooks(claimed.id, claimed.templateData.web_hook, claimed.sendCount);
+            } else {
+              const email = renderEmail(claimed.templateType as TemplateType, claimed.templateData);
+              await sender.send({
+                to: claimed.recipient,
+                from: { address: config.fromAddress, ...(config.fromName ? { name: config.fromName } : {}) },
+                ...email,
+                headers: config.headers,
+              });
+            }
           } catch (error) {
             const reason = describeFailure(error);
-            if (claimed.sendCount > config.messageRetries) return abandon(reason);
+            // A web hook's answer that no retry changes (a 4xx, the hook no longer configured): given up on at once.
+            if (claimed.sendCount > config.messageRetries || (error as { permanent?: unknown }).permanent === true) return abandon(reason);
             const next = new Date(now().getTime() + retryDelayMs(config.retryDelayMs, claimed.sendCount));
             span.markFailed(reason);
             await repository.markRetry(claimed, now(), reason, next);

@@ -11,6 +11,9 @@ import { prepareTracing } from '../tracing/background.js';
 import { createDispatcher, type DeliveryOutcome, type Dispatcher } from './dispatcher.js';
 import type { CourierRepository, CourierStream, TableChange } from './repository.js';
 import { createMailSender, type MailSender } from './senders/index.js';
+import { configuredWebHooks } from '../config/selfservice.js';
+import type { FetchLike } from '../tracing/http-client.js';
+import { queuedWebHookSender } from '../webhooks/queued.js';
 
 /** Messages one sweep takes from the queue; the next sweep takes the rest. */
 export const SWEEP_LIMIT = 100;
@@ -35,6 +38,8 @@ export interface CourierWiring {
   stream?: CourierStream;
   /** By default the configured strategy's (SMTP or SES). */
   sender?: MailSender;
+  /** What queued web hooks are sent with (tests: a recorder); the global fetch by default. */
+  webHookFetch?: FetchLike;
 }
 
 const isStreamEvent = (event: unknown): event is { Records: (TableChange & { eventSource?: string })[] } =>
@@ -55,8 +60,9 @@ export function courierHandler(wire: () => CourierWiring) {
   let dispatcher: Promise<{ dispatcher: Dispatcher; repository: CourierRepository; stream?: CourierStream }> | undefined;
   const ready = () =>
     (dispatcher ??= (async () => {
-      const { config, repository, stream, sender } = wire();
-      return { repository, stream, dispatcher: createDispatcher({ repository, config: config.courier, sender: sender ?? (await createMailSender(config.courier)) }) };
+      const { config, repository, stream, sender, webHookFetch } = wire();
+      const webHooks = queuedWebHookSender(configuredWebHooks(config.selfservice), () => config.selfservice.webHookSecrets, webHookFetch);
+      return { repository, stream, dispatcher: createDispatcher({ repository, config: config.courier, sender: sender ?? (await createMailSender(config.courier)), webHooks }) };
     })().catch((error: unknown) => {
       dispatcher = undefined;
       throw error;

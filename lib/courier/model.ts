@@ -2,6 +2,7 @@
  * What the courier delivers (Kratos's courier_messages): a message queued in the same DynamoDB transaction as the flow
  * change that needs it, delivered later by the courier function (lib/courier/dispatcher.ts), never by the request.
  */
+import type { QueuedWebHook } from '../webhooks/queued.js';
 
 /** Kratos's template types (courier/template). */
 export type TemplateType =
@@ -26,13 +27,16 @@ export interface TemplateData {
   expires_in_minutes?: number;
   identity_id?: string;
   request_url?: string;
+  /** A web hook's request (channel `webhook`). */
+  web_hook?: QueuedWebHook;
 }
 
 export interface CourierMessage {
   id: string;
-  channel: 'email';
+  /** `webhook`: a web hook's delivery (never listed as a courier message by the admin API). */
+  channel: 'email' | 'webhook';
   recipient: string;
-  templateType: TemplateType;
+  templateType: TemplateType | 'web_hook';
   templateData: TemplateData;
   status: MessageStatus;
   /** Delivery attempts made so far. */
@@ -67,5 +71,15 @@ export function queuedMessage(
     updatedAt: now,
     nextAttemptAt: now,
     ...(traceparent ? { traceparent } : {}),
+  };
+}
+
+/** A web hook's delivery to queue now, in the flow's own transaction; `recipient` is its URL without query. */
+export function queuedWebHook(id: string, request: QueuedWebHook, now: Date, traceparent: string | undefined): CourierMessage {
+  const url = new URL(request.url);
+  return {
+    ...queuedMessage(id, 'registration_code_valid', { to: `${url.protocol}//${url.host}${url.pathname}`, web_hook: request }, now, traceparent),
+    channel: 'webhook',
+    templateType: 'web_hook',
   };
 }

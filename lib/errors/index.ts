@@ -3,7 +3,7 @@
  * answers. Each error knows the status and the body a Kratos client expects; nothing here knows about headers,
  * cookies or redirects.
  */
-import { minutesAgo } from '../text/messages.js';
+import { minutesAgo, type UiText } from '../text/messages.js';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -447,5 +447,39 @@ export class SessionRequiredForHigherAalError extends KratosError {
       reason: 'You can not requested a higher AAL (AAL2/AAL3) without an active session.',
       message: 'aal2 and aal3 can only be requested if a session exists already',
     });
+  }
+}
+
+/**
+ * A web hook that failed the flow (Kratos's `web_hook.go`): 504 when it could not be reached in time, 502 when it
+ * answered an error it was not allowed to explain, 500 when it kept failing or answered what cannot be read.
+ */
+export class WebHookFailedError extends KratosError {
+  override name = 'WebHookFailedError';
+  /** `detail`: what went wrong, for the log line (never in the answer). */
+  constructor(
+    status: 500 | 502 | 504,
+    readonly detail: string,
+  ) {
+    super(status, {
+      reason:
+        status === 504
+          ? 'A third-party upstream service could not be reached. Please try again later.'
+          : status === 502
+            ? 'A third-party upstream service responded improperly. Please try again later.'
+            : 'A third-party upstream service failed. Please try again later.',
+    });
+  }
+}
+
+/**
+ * A web hook allowed to interrupt (`can_interrupt`, `response.parse`) answered 4xx with Kratos's messages: the flow
+ * stops and shows them, each on the node its `instance_ptr` names (`#/traits/email` -> `traits.email`; `#/`: the flow).
+ */
+export class WebHookMessagesError extends KratosError {
+  override name = 'WebHookMessagesError';
+  /** Where no flow is there to show them on (a `before` hook), a 400 whose reason is their texts. */
+  constructor(readonly messages: { node?: string; messages: UiText[] }[]) {
+    super(400, { reason: messages.flatMap((m) => m.messages.map((t) => t.text)).join(' ').slice(0, 500) || 'a web hook target returned an error' });
   }
 }

@@ -214,7 +214,9 @@ export async function checkSubmittable(
   if ((type === 'login' || type === 'registration') && flow.state !== 'choose_method' && flow.state !== 'sent_email') {
     throw invalid(deps, flow, request, { values, messages: [messages.flowAlreadyCompleted(type)], nodeMessages: {} });
   }
-  return flow;
+  // Kratos's `transient_payload`: passed on to web hooks (`ctx.flow.transient_payload`), never stored.
+  const transient = body.transient_payload;
+  return typeof transient === 'object' && transient !== null && !Array.isArray(transient) ? { ...flow, transientPayload: transient as Record<string, unknown> } : flow;
 }
 
 /** A submit that failed validation: the flow with the messages (and, for a browser flow, what to save on it). */

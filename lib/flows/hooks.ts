@@ -5,7 +5,9 @@
  * (`prepare`: add writes, change the identity before it is stored, issue the session) and acts once it is committed
  * (`committed`). Kratos's `session` hook is one of them.
  */
+import { WebHookMessagesError } from '../errors/index.js';
 import type { Identity } from '../identity/model.js';
+import type { UiText } from '../text/messages.js';
 import type { IssuedSession } from '../session/service.js';
 import type { Writes } from '../util/writes.js';
 import type { FlowRequest } from './request.js';
@@ -70,3 +72,22 @@ export interface HookRunner {
 
 /** No hooks at all (a flow built without a runner). */
 export const NO_HOOKS: HookRunner = { before: async () => {}, prepare: async () => {}, committed: async () => {} };
+
+/**
+ * Runs a flow's `prepare` hooks; a web hook's interrupting messages become the flow's failure (`fail`), each on the
+ * node its pointer names (a node the flow does not have is added by the renderer), the rest on the flow.
+ */
+export async function prepareHooks(hooks: HookRunner, ctx: AfterContext, fail: (flowMessages: UiText[], nodeMessages: Record<string, UiText[]>) => Error): Promise<void> {
+  try {
+    await hooks.prepare(ctx);
+  } catch (error) {
+    if (!(error instanceof WebHookMessagesError)) throw error;
+    const flowMessages: UiText[] = [];
+    const nodeMessages: Record<string, UiText[]> = {};
+    for (const { node, messages } of error.messages) {
+      if (node) (nodeMessages[node] ??= []).push(...messages);
+      else flowMessages.push(...messages);
+    }
+    throw fail(flowMessages, nodeMessages);
+  }
+}

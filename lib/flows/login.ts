@@ -46,7 +46,7 @@ import {
   type FlowRequest,
 } from './common.js';
 import { newCsrfToken } from './csrf.js';
-import type { AfterContext, HookRunner } from './hooks.js';
+import { prepareHooks, type AfterContext, type HookRunner } from './hooks.js';
 import type { FlowRecord, FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
 import { showScreen, showStep, startingScreen } from './screens.js';
@@ -297,7 +297,7 @@ export function createLoginFlows(deps: LoginDeps) {
     request: FlowRequest,
     now: Date,
     previous: Session | undefined,
-    fail: (flowMessages?: UiText[]) => Error,
+    fail: (flowMessages?: UiText[], nodeMessages?: Record<string, UiText[]>) => Error,
   ): Promise<FlowAnswer> {
     if (proof.identity.state !== 'active') throw new IdentityDisabledError();
 
@@ -320,7 +320,7 @@ export function createLoginFlows(deps: LoginDeps) {
     // A method that marked this flow may change the identity with the login (a provider account linked).
     let change: { next: Identity; stored: Identity } | undefined;
     for (const strategy of deps.strategies) change = (await strategy.onLogin?.({ flow, identityId: proof.identity.id, now, fail })) ?? change;
-    await deps.hooks.prepare(hooked);
+    await prepareHooks(deps.hooks, hooked, (flowMessages, nodeMessages) => fail(flowMessages, nodeMessages));
     try {
       await deps.commit(
         proof.completes ?? deps.flows.complete(flow.id, now),

@@ -75,6 +75,8 @@ export interface OidcFlowState {
 /** What is stored of a flow; its ui is rendered from it (and the identity schema) on every answer. */
 export interface FlowRecord {
   id: string;
+  /** The submit's `transient_payload` (never stored): what web hooks' `ctx.flow` shows of it. */
+  transientPayload?: Record<string, unknown>;
   type: FlowType;
   mode: FlowMode;
   state: FlowState;

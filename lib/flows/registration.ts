@@ -35,7 +35,7 @@ import {
   type FlowRequest,
 } from './common.js';
 import { newCsrfToken } from './csrf.js';
-import type { AfterContext, HookRunner } from './hooks.js';
+import { prepareHooks, type AfterContext, type HookRunner } from './hooks.js';
 import type { FlowRecord, FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
 import { showScreen, showStep, startingScreen } from './screens.js';
@@ -194,7 +194,7 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     used: { method: string; provider?: string },
     request: FlowRequest,
     now: Date,
-    fail: (flowMessages?: UiText[]) => Error,
+    fail: (flowMessages?: UiText[], nodeMessages?: Record<string, UiText[]>) => Error,
     onDuplicate: () => Error = () => fail([messages.duplicateCredentials()]),
     /** The method's own write completing the flow (a code spent), in place of the flow's. */
     completes?: Writes,
@@ -206,7 +206,7 @@ export function createRegistrationFlows(deps: RegistrationDeps) {
     const csrf = flow.mode === 'browser' ? newCsrfToken() : undefined;
     const onward = csrf ? withCsrfCookie(request, csrf) : request;
     const hooked: AfterContext = { flowType: 'registration', method: used.method, ...(used.provider ? { provider: used.provider } : {}), flow, request: onward, now, identity, writes: [], continueWith: [] };
-    await deps.hooks.prepare(hooked);
+    await prepareHooks(deps.hooks, hooked, (flowMessages, nodeMessages) => fail(flowMessages, nodeMessages));
     try {
       await deps.commit(completes ?? deps.flows.complete(flow.id, now), deps.identities.create(hooked.identity), ...hooked.writes);
     } catch (error) {

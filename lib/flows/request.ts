@@ -26,4 +26,6 @@ export interface FlowRequest extends ClientInfo {
   /** A cookie other than Cloudflare's (`__cf*`, `_cf*`, `cf_*`), which Kratos ignores. */
   hasCookie: boolean;
   browser: BrowserRequest;
+  /** The HTTP request's method and headers (lower-case names), for web hooks' `ctx`. */
+  http?: { method: string; headers: Record<string, string> };
 }

@@ -44,7 +44,7 @@ import {
 import { messages, type UiText } from '../text/messages.js';
 import { events } from '../tracing/events.js';
 import type { Committer } from '../util/writes.js';
-import type { AfterContext, HookRunner } from './hooks.js';
+import { prepareHooks, type AfterContext, type HookRunner } from './hooks.js';
 import { isExpired, type FlowRecord, type FlowView } from './model.js';
 import { checkReturnTo } from './return-to.js';
 import { strategiesFor, strategyNamed, type SettingsChange } from './strategy.js';
@@ -295,7 +295,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
       writes: [],
       continueWith: [],
     };
-    await deps.hooks.prepare(hooked);
+    await prepareHooks(deps.hooks, hooked, (flowMessages, nodeMessages) => fail(flowMessages, nodeMessages));
     try {
       await deps.commit(
         deps.identities.update(hooked.identity, identity),

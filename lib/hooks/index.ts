@@ -15,6 +15,7 @@ import { revokeActiveSessionsHook } from './revoke-active-sessions.js';
 import { sessionHook } from './session.js';
 import { showVerificationUiHook } from './show-verification-ui.js';
 import { verifierHook } from './verifier.js';
+import { webHook, type WebHookDeps } from './web-hook.js';
 
 export interface HookDeps {
   sessionService: SessionService;
@@ -22,6 +23,13 @@ export interface HookDeps {
   browser: BrowserConfig;
   /** With verification on: what sends a verification code (the verifier hook). */
   verification?: VerificationSender;
+  /** What web hooks need (the courier's queue for the ones not waited for, the secrets). */
+  webHooks?: WebHookDeps;
+}
+
+function webHookOf(deps: HookDeps, config: HookConfig): ReturnType<typeof webHook> {
+  if (!deps.webHooks || !config.webHook) throw new ConfigError('web_hook: this function was built without what web hooks need');
+  return webHook(deps.webHooks, config.webHook);
 }
 
 /** The hooks this build has, by Kratos's names. */
@@ -29,8 +37,9 @@ const AFTER_HOOKS: Record<string, (deps: HookDeps, config: HookConfig) => AfterH
   session: (deps) => sessionHook(deps),
   show_verification_ui: () => showVerificationUiHook(),
   revoke_active_sessions: (deps) => revokeActiveSessionsHook(deps),
+  web_hook: webHookOf,
 };
-const BEFORE_HOOKS: Record<string, (deps: HookDeps, config: HookConfig) => BeforeHook> = {};
+const BEFORE_HOOKS: Record<string, (deps: HookDeps, config: HookConfig) => BeforeHook> = { web_hook: webHookOf };
 
 function variableOf(flow: FlowName, phase: string, method?: string) {
   return `SELFSERVICE_FLOWS_${flow.toUpperCase()}_${phase}${method ? `_${method.toUpperCase()}` : ''}_HOOKS`;

@@ -113,5 +113,6 @@ export function flowRequestOf(request: HttpRequest): FlowRequest {
     userAgent: request.headers['user-agent'],
     ipAddress: clientAddress(request.sourceIp, request.headers['x-forwarded-for'], trustedProxiesOf(config)),
     browser,
+    http: { method: request.method, headers: request.headers },
   };
 }

@@ -151,4 +151,25 @@ export const events = {
   /** A message given up on after its last attempt failed. */
   courierMessageAbandoned: (messageId: string, channel: string, templateType: string) =>
     emit('CourierMessageAbandoned', { CourierMessageID: messageId, CourierMessageChannel: channel, CourierMessageTemplateType: templateType }),
+
+  /**
+   * A web hook's answer arrived (any status), per attempt. Bodies are `<redacted>` as Kratos sends them; the URL without
+   * its user info or query (Kratos drops only the password).
+   */
+  webhookDelivered: (d: { url: string; status: number; attempt: number; requestId: string; webhookId: string; triggerId: string }) =>
+    emit('WebhookDelivered', {
+      WebhookRequestBody: '<redacted>',
+      WebhookResponseBody: '<redacted>',
+      WebhookResponseStatusCode: d.status,
+      WebhookURL: d.url,
+      WebhookAttemptNumber: d.attempt,
+      WebhookRequestID: d.requestId,
+      WebhookID: d.webhookId,
+      WebhookTriggerID: d.triggerId,
+    }),
+
+  webhookSucceeded: (webhookId: string, triggerId: string) => emit('WebhookSucceeded', { WebhookID: webhookId, WebhookTriggerID: triggerId }),
+
+  webhookFailed: (webhookId: string, triggerId: string, reason: string) =>
+    emit('WebhookFailed', { WebhookID: webhookId, WebhookTriggerID: triggerId, Error: safeReason(reason), ErrorReason: safeReason(reason) }),
 };

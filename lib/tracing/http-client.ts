@@ -3,7 +3,7 @@
  * query, the body or a header (codes, tokens and client secrets travel there). What a provider call, a JWKS fetch or a
  * mapper download goes through.
  */
-import { SpanKind, withSpan } from './span.js';
+import { currentTraceparent, SpanKind, withSpan } from './span.js';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -12,6 +12,11 @@ export interface TracedFetchOptions {
   timeoutMs?: number;
   /** The fetch underneath (tests: a recorder); the global one by default. */
   fetch?: FetchLike;
+  /**
+   * Send the client span's W3C `traceparent` (web hooks: the receiver's trace joins ours). Off for identity providers,
+   * which have no use for our trace ids.
+   */
+  propagate?: boolean;
 }
 
 /** A fetch that traces each call as a client span and bounds its time. */
@@ -25,7 +30,9 @@ export function tracedFetch(options: TracedFetchOptions = {}): FetchLike {
       { 'http.request.method': method, 'server.address': url.hostname, 'url.path': url.pathname },
       async (span) => {
         const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-        const response = await (options.fetch ?? fetch)(input, { ...init, signal });
+        const traceparent = options.propagate ? currentTraceparent() : undefined;
+        const headers = traceparent ? { ...(init.headers as Record<string, string> | undefined), traceparent } : init.headers;
+        const response = await (options.fetch ?? fetch)(input, { ...init, headers, signal });
         span.setAttributes({ 'http.response.status_code': response.status });
         return response;
       },

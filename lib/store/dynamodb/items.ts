@@ -447,7 +447,7 @@ export function messageToItem(message: CourierMessage): Item {
 export function itemToMessage(item: Item): CourierMessage {
   const message: CourierMessage = {
     id: str(item, 'id'),
-    channel: 'email',
+    channel: item.channel?.S === 'webhook' ? 'webhook' : 'email',
     recipient: str(item, 'recipient'),
     templateType: str(item, 'template_type') as CourierMessage['templateType'],
     // A sent or abandoned message keeps no template data (it held the code).
