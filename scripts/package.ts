@@ -17,6 +17,7 @@ import { loadIdentityConfig } from '../lib/config/identity.js';
 import { loadOidcConfig } from '../lib/config/oidc.js';
 import { PACKAGED_SCHEMAS_FILE, schemaFilePath } from '../lib/identity/schemas.js';
 import { PACKAGED_MAPPERS_FILE } from '../lib/strategies/oidc/mapper.js';
+import { configuredWebHooks, loadSelfServiceConfig } from '../lib/config/selfservice.js';
 import { OTEL_API_GLOBAL_KEY } from '../lib/tracing/shared-api.js';
 import { PROJECT_ROOT } from './local-stack.js';
 
@@ -153,14 +154,20 @@ function tokenizerMapperUrls(env: NodeJS.ProcessEnv): string[] {
   }
 }
 
+/** The body programs of the web hooks configured when packaging. */
+function webHookBodyUrls(env: NodeJS.ProcessEnv): string[] {
+  return configuredWebHooks(loadSelfServiceConfig(env)).flatMap((hook) => (hook.bodyUrl ? [hook.bodyUrl] : []));
+}
+
 /**
  * Writes the `file://` claims mappers of SELFSERVICE_METHODS_OIDC_CONFIG_PROVIDERS and of the session tokenizer's
- * templates beside the bundles (by URL), as the schemas are: a deployed function reads its mapper from there. (Key
+ * templates, and the web hooks' `file://` bodies, beside the bundles (by URL), as the schemas are: a deployed function
+ * reads its program from there. (Key
  * sets are never shipped this way: deployed, give them as base64://, best from Parameter Store.)
  */
 export function packageOidcMappers(env: NodeJS.ProcessEnv = process.env, outdir = BUNDLE_DIR): BundleInfo {
   const shipped: Record<string, string> = {};
-  const urls = [...loadOidcConfig(env, 'http://localhost').providers.map((p) => p.mapperUrl), ...tokenizerMapperUrls(env)];
+  const urls = [...loadOidcConfig(env, 'http://localhost').providers.map((p) => p.mapperUrl), ...tokenizerMapperUrls(env), ...webHookBodyUrls(env)];
   for (const mapperUrl of urls) {
     if (mapperUrl.startsWith('file://')) shipped[mapperUrl] = readFileSync(schemaFilePath(mapperUrl, env.INIT_CWD || process.cwd()), 'utf8');
   }

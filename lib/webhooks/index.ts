@@ -30,7 +30,7 @@ export const ATTEMPT_TIMEOUT_MS = 3_000;
 const SYNC_BUDGET_MS = 6_000;
 const SYNC_MAX_ATTEMPTS = 3;
 /** The most of an answer read (Kratos: 5 MB). */
-const MAX_ANSWER_CHARS = 5 << 20;
+const MAX_ANSWER_CHARS = 5_242_880;
 
 /** Kratos's `clients.web_hook.header_allowlist` default: the request headers a body's `ctx.request_headers` holds. */
 const ALLOWED_HEADER = /^(accept(-.*)?|content-.*|origin|priority|referer|sec-.*|true-client-ip|user-agent)$/;
@@ -55,7 +55,7 @@ export function requestParts(headers: Record<string, string> | undefined): { req
   return { request_headers, request_cookies };
 }
 
-const templates = new Map<string, Promise<string>>();
+const templates = /* @__PURE__ */ new Map<string, Promise<string>>();
 
 /** A body program, read once per container (a `http(s)://` one fetched with a traced client). */
 function template(url: string, fetcher: FetchLike): Promise<string> {

@@ -34,6 +34,8 @@ const USED_IN: Record<string, readonly string[] | 'traced'> = {
   // The signing keys: whoami signs with them, /.well-known publishes their public parts (every bundle reads the
   // configuration, so lib/config/tokenizer.ts is everywhere: the users are these).
   SESSION_WHOAMI_TOKENIZER_TEMPLATES: ['lib/session/tokenizer.ts', 'lib/session/well-known.ts'],
+  // Web hooks' credentials: added to each request (the flows' hooks, the courier's queued ones).
+  SELFSERVICE_WEB_HOOK_SECRETS: ['lib/webhooks/index.ts'],
 };
 /** Switches refused without a server secret: they go where the server secrets go, and only there. */
 const NEED_SERVER_SECRET = ['SELFSERVICE_FLOWS_RECOVERY_ENABLED', 'SELFSERVICE_FLOWS_VERIFICATION_ENABLED'];

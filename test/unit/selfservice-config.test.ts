@@ -56,12 +56,20 @@ describe('self-service configuration', () => {
     const config = loadSelfServiceConfig({
       SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS_1_HOOK: 'web_hook',
       SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS_1_CONFIG_URL: 'https://hooks.example/login',
+      SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS_1_CONFIG_METHOD: 'POST',
       SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS_1_CONFIG_AUTH_TYPE: 'api_key',
+      SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS_1_CONFIG_AUTH_CONFIG_NAME: 'X-Key',
+      SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS_1_CONFIG_AUTH_CONFIG_VALUE: 'k1',
+      SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS_1_CONFIG_RESPONSE_IGNORE: 'true',
       SELFSERVICE_FLOWS_LOGIN_AFTER_PASSWORD_HOOKS_0_HOOK: 'revoke_active_sessions',
     });
-    expect(config.hooks.login.afterByMethod.password).toEqual([
+    expect(config.hooks.login.afterByMethod.password).toMatchObject([
       { hook: 'revoke_active_sessions' },
-      { hook: 'web_hook', config: { url: 'https://hooks.example/login', auth: { type: 'api_key' } } },
+      {
+        hook: 'web_hook',
+        config: { url: 'https://hooks.example/login', method: 'POST', auth: { type: 'api_key', config: { name: 'X-Key', value: 'k1' } } },
+        webHook: { url: 'https://hooks.example/login', method: 'POST', auth: { type: 'api_key', name: 'X-Key', value: 'k1', in: 'header' }, ignore: true },
+      },
     ]);
   });
 
