@@ -88,7 +88,7 @@ function flowParts(base: Base) {
     commit: store.commit,
     schemas: base.schemas,
   };
-  const hooks = createHookRunner(config.selfservice, { sessionService, sessions: store.sessions, browser: config.browser, verification, webHooks });
+  const hooks = createHookRunner(config.selfservice, { sessionService, sessions: store.sessions, browser: config.browser, verification, webHooks, commit: store.commit });
   // Guessing-limit counter keys are HMACs with the first server secret there is (SECRETS_DEFAULT, else the cookie secret).
   const throttleSecret = config.recovery.codeSecrets[0] ?? config.browser.cookieSecrets[0];
   const throttle = createLoginThrottle(store.throttle, config.loginThrottle, throttleSecret);

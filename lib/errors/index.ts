@@ -483,3 +483,23 @@ export class WebHookMessagesError extends KratosError {
     super(400, { reason: messages.flatMap((m) => m.messages.map((t) => t.text)).join(' ').slice(0, 500) || 'a web hook target returned an error' });
   }
 }
+
+/**
+ * Kratos's `require_verified_address` (login): the identity has no verified address. A verification code was sent
+ * (its flow in `details.continue_with`); JSON answers 403 `session_verified_address_required`, a browser's form post
+ * goes to the verification flow's UI (`redirectBrowserTo`).
+ */
+export class AddressNotVerifiedError extends KratosError {
+  override name = 'AddressNotVerifiedError';
+  constructor(
+    continueWith?: Record<string, unknown>,
+    readonly redirectBrowserTo?: string,
+  ) {
+    super(continueWith ? 403 : 400, {
+      id: 'session_verified_address_required',
+      reason: "Your account's email or phone address are not verified yet. Please check your email or phone inbox or re-request verification.",
+      message: 'your email or phone address is not yet verified',
+      ...(continueWith ? { details: { continue_with: [continueWith] } } : {}),
+    });
+  }
+}

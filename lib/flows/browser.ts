@@ -3,7 +3,7 @@
  * after a validation error, to a replacement flow when it expired, to the error UI with a stored error for anything
  * else, and after a success to the flow's `return_to` or the configured default.
  */
-import { BrowserLocationChangeRequiredError, FlowExpiredError, FlowValidationError, KratosError } from '../errors/index.js';
+import { AddressNotVerifiedError, BrowserLocationChangeRequiredError, FlowExpiredError, FlowValidationError, KratosError } from '../errors/index.js';
 import { redirectAnswer, withQuery, type FlowAnswer } from './answer.js';
 import type { FlowDeps, FlowRequest } from './common.js';
 import { storeSelfServiceError } from './errors.js';
@@ -45,6 +45,8 @@ export async function browserFailure(deps: FlowDeps, type: FlowType, flow: FlowR
   if (request.browser.json) return undefined;
   // The flow goes on elsewhere (a provider's sign-in page): a form post follows it there.
   if (error instanceof BrowserLocationChangeRequiredError) return redirectAnswer(error.redirectBrowserTo);
+  // A login refused until an address is verified: on to the verification flow that mailed its code.
+  if (error instanceof AddressNotVerifiedError && error.redirectBrowserTo) return redirectAnswer(error.redirectBrowserTo);
   if (error instanceof FlowExpiredError) return redirectAnswer(flowUiUrl(deps, type, error.useFlowId));
   if (error instanceof KratosError) return forwardToErrorUi(deps, error, now);
   return undefined;

@@ -11,6 +11,7 @@ import type { AfterContext, AfterHook, BeforeHook, HookRunner } from '../flows/h
 import type { SessionRepository } from '../session/repository.js';
 import type { SessionService } from '../session/service.js';
 import type { VerificationSender } from '../strategies/code/verification-sender.js';
+import { requireVerifiedAddressHook } from './require-verified-address.js';
 import { revokeActiveSessionsHook } from './revoke-active-sessions.js';
 import { sessionHook } from './session.js';
 import { showVerificationUiHook } from './show-verification-ui.js';
@@ -25,6 +26,8 @@ export interface HookDeps {
   verification?: VerificationSender;
   /** What web hooks need (the courier's queue for the ones not waited for, the secrets). */
   webHooks?: WebHookDeps;
+  /** Writes a hook commits apart from its flow's (require_verified_address: the verification it starts). */
+  commit?: WebHookDeps['commit'];
 }
 
 function webHookOf(deps: HookDeps, config: HookConfig): ReturnType<typeof webHook> {
@@ -38,6 +41,10 @@ const AFTER_HOOKS: Record<string, (deps: HookDeps, config: HookConfig) => AfterH
   show_verification_ui: () => showVerificationUiHook(),
   revoke_active_sessions: (deps) => revokeActiveSessionsHook(deps),
   web_hook: webHookOf,
+  require_verified_address: (deps) => {
+    if (!deps.commit) throw new ConfigError('require_verified_address: this function was built without a store to commit to');
+    return requireVerifiedAddressHook({ browser: deps.browser, verification: deps.verification, commit: deps.commit });
+  },
 };
 const BEFORE_HOOKS: Record<string, (deps: HookDeps, config: HookConfig) => BeforeHook> = { web_hook: webHookOf };
 
