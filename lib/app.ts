@@ -25,6 +25,7 @@ import { createVerificationFlows } from './flows/verification.js';
 import { createBcryptHasher } from './hashing/bcrypt.js';
 import { createAdminAttempts, type AdminAttempts } from './http/admin.js';
 import { createHookRunner } from './hooks/index.js';
+import { passwordMigrationCheck } from './hooks/web-hook.js';
 import { createTokenCipher } from './identity/cipher.js';
 import { createIdentityAdmin } from './identity/admin-service.js';
 import { createBreachCheck } from './identity/breached-passwords.js';
@@ -105,6 +106,7 @@ function flowParts(base: Base) {
       flows: store.flows,
       identities: store.identities,
       passwords: store.passwords,
+      ...(config.passwordMigrationHook ? { passwordMigration: passwordMigrationCheck(webHooks, config.passwordMigrationHook) } : {}),
       codes: store.codes,
       throttleCounters: store.throttle,
       courier: store.courier,

@@ -14,7 +14,8 @@ import { loadBrowserConfig, type BrowserConfig } from './browser.js';
 import { loadCourierConfig, type CourierConfig } from './courier.js';
 import { loadCipherSecrets } from './cipher.js';
 import { loadOidcConfig, type OidcConfig } from './oidc.js';
-import { loadBreachCheckConfig, type BreachCheckConfig } from './password.js';
+import { loadBreachCheckConfig, loadPasswordMigrationHook, type BreachCheckConfig } from './password.js';
+import type { WebHookConfig } from './web-hook.js';
 import { loadRecoveryConfig, type RecoveryConfig } from './recovery.js';
 import { loadSelfServiceConfig, type SelfServiceConfig } from './selfservice.js';
 import { loadThrottleConfig, type ThrottleConfig } from './throttle.js';
@@ -53,6 +54,8 @@ export interface Config {
   identifierSimilarityCheck: boolean;
   /** New passwords looked up in Have I Been Pwned's range API (k-anonymity: 5 hex digits of the SHA-1 leave). */
   breachCheck: BreachCheckConfig;
+  /** The password migration hook (SELFSERVICE_METHODS_PASSWORD_CONFIG_MIGRATE_HOOK), when enabled. */
+  passwordMigrationHook?: WebHookConfig;
   logLevel: LogLevelSetting;
   tracing: TracingConfig;
   browser: BrowserConfig;
@@ -116,6 +119,7 @@ export function loadConfig(env: Env = process.env): Config {
     minPasswordLength: readInteger(env, 'SELFSERVICE_METHODS_PASSWORD_CONFIG_MIN_PASSWORD_LENGTH', 8, 6, 72),
     identifierSimilarityCheck: readBoolean(env, 'SELFSERVICE_METHODS_PASSWORD_CONFIG_IDENTIFIER_SIMILARITY_CHECK_ENABLED', true),
     breachCheck: loadBreachCheckConfig(env),
+    passwordMigrationHook: loadPasswordMigrationHook(env),
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     tracing: loadTracingConfig(env),
     browser: loadBrowserConfig(env, publicBaseUrl),

@@ -2,7 +2,8 @@
  * The password method's policy under Kratos's keys (`selfservice.methods.password.config.*`), breach lookups included:
  * Kratos checks every new password against Have I Been Pwned's range API by default, and so does this.
  */
-import { ConfigError, readBoolean, readInteger, readString, type Env } from './env.js';
+import { ConfigError, readBoolean, readInteger, readOptionalString, readString, type Env } from './env.js';
+import { parseWebHookConfig, type WebHookConfig } from './web-hook.js';
 
 export interface BreachCheckConfig {
   enabled: boolean;
@@ -40,4 +41,26 @@ export function loadBreachCheckConfig(env: Env): BreachCheckConfig {
     maxBreaches: readInteger(env, 'SELFSERVICE_METHODS_PASSWORD_CONFIG_MAX_BREACHES', 0, 0, 100),
     ignoreNetworkErrors: readBoolean(env, 'SELFSERVICE_METHODS_PASSWORD_CONFIG_IGNORE_NETWORK_ERRORS', true),
   };
+}
+
+/**
+ * SELFSERVICE_METHODS_PASSWORD_CONFIG_MIGRATE_HOOK (Kratos's `selfservice.methods.password.config.migrate_hook`): a
+ * JSON object `{"enabled": true, "config": {url, method, headers?, body?, auth?, id?}}`, a web hook asked whether the
+ * password of an imported identity without a hash is right. Undefined when unset or not enabled.
+ */
+export function loadPasswordMigrationHook(env: Env): WebHookConfig | undefined {
+  const name = 'SELFSERVICE_METHODS_PASSWORD_CONFIG_MIGRATE_HOOK';
+  const raw = readOptionalString(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a JSON object such as {"enabled": true, "config": {"url": "https://legacy.example/check", "method": "POST"}}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`${name} must be a JSON object with "enabled" and "config"`);
+  const { enabled, config } = parsed as { enabled?: unknown; config?: unknown };
+  if (enabled !== true) return undefined;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ConfigError(`${name}: "config" must be an object with at least "url" and "method"`);
+  return parseWebHookConfig(config as Record<string, unknown>, name);
 }

@@ -27,7 +27,7 @@ import { sessionView } from '../session/model.js';
 import { currentTraceparent } from '../tracing/span.js';
 import type { FetchLike } from '../tracing/http-client.js';
 import type { Writes } from '../util/writes.js';
-import { buildRequest, callWebHook, requestParts, type WebHookRequest } from '../webhooks/index.js';
+import { askPasswordMigration, buildRequest, callWebHook, requestParts, type WebHookRequest } from '../webhooks/index.js';
 import { WebHookFailedError } from '../errors/index.js';
 
 export interface WebHookDeps {
@@ -124,4 +124,19 @@ export function webHook(deps: WebHookDeps, hook: WebHookConfig): BeforeHook & Af
       if (answer.identity && (ctx.flowType === 'registration' || ctx.flowType === 'settings')) ctx.identity = applied(ctx.identity, answer.identity, deps, ctx.now);
     },
   };
+}
+
+/**
+ * The password migration hook's question, with Kratos's `ctx` for a body program (the flow, the request, the
+ * identity; the identifier and password added by lib/webhooks).
+ */
+export function passwordMigrationCheck(deps: Pick<WebHookDeps, 'publicBaseUrl' | 'secrets' | 'fetch'>, hook: WebHookConfig) {
+  return (check: { identifier: string; password: string; identity: Identity; flow: FlowRecord; request: FlowRequest }): Promise<boolean> =>
+    askPasswordMigration(
+      hook,
+      contextOf(check.flow, check.request, { identity: publicIdentity(check.identity, deps.publicBaseUrl) }),
+      { identifier: check.identifier, password: check.password },
+      deps.secrets(),
+      deps.fetch,
+    );
 }

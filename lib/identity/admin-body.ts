@@ -8,7 +8,7 @@ import { BadRequestError } from '../errors/index.js';
 import { BCRYPT_MAX_PASSWORD_BYTES, bcryptCostOf } from '../hashing/bcrypt.js';
 import { normalizeIdentifier } from './identifier.js';
 import { anyViolation, traitLimitViolations } from './limits.js';
-import type { IdentityState } from './model.js';
+import { PASSWORD_MIGRATION_MARKER, type IdentityState } from './model.js';
 import type { IdentitySchema, SchemaRegistry } from './schema.js';
 
 export const MAX_IMPORT_BCRYPT_COST = 15;
@@ -37,7 +37,10 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** `credentials` of a body: only `password`, with exactly one of `password` and `hashed_password`. */
+/**
+ * `credentials` of a body: only `password`, with exactly one of `password` and `hashed_password`, or neither with
+ * `use_password_migration_hook: true`.
+ */
 function passwordOf(credentials: unknown): PasswordInput | undefined {
   if (credentials === undefined || credentials === null) return undefined;
   if (!isPlainObject(credentials)) throw new BadRequestError('credentials must be an object');
@@ -50,6 +53,8 @@ function passwordOf(credentials: unknown): PasswordInput | undefined {
   if (!isPlainObject(config)) throw new BadRequestError('credentials.password.config must be an object');
   const clear = config.password;
   const hashed = config.hashed_password;
+  // Kratos's `use_password_migration_hook`: no hash here; the migration hook asks the legacy system at the first login.
+  if (config.use_password_migration_hook === true && clear === undefined && hashed === undefined) return { hash: PASSWORD_MIGRATION_MARKER };
   if ((clear === undefined) === (hashed === undefined)) {
     throw new BadRequestError('credentials.password.config needs exactly one of "password" and "hashed_password"');
   }

@@ -165,7 +165,10 @@ export interface Identity {
   stateChangedAt?: Date;
   /** Normalised password identifiers from the traits; each is claimed uniquely in storage. */
   identifiers?: string[];
-  /** Present on every identity with a password; `hashedPassword` only on privileged reads. */
+  /**
+   * Present on every identity with a password; `hashedPassword` only on privileged reads. An identity imported with
+   * Kratos's `use_password_migration_hook` and no hash holds PASSWORD_MIGRATION_MARKER there until its first login.
+   */
   password?: PasswordCredential;
   /** The provider accounts linked to it (social sign-in); their tokens only on privileged reads. */
   oidc?: OidcCredential;
@@ -265,7 +268,9 @@ export function adminIdentity(
       created_at: identity.password.createdAt.toISOString(),
       updated_at: identity.password.updatedAt.toISOString(),
     };
-    if (includePasswordHash && identity.password.hashedPassword) {
+    if (identity.password.hashedPassword === PASSWORD_MIGRATION_MARKER) {
+      credential.config = { use_password_migration_hook: true };
+    } else if (includePasswordHash && identity.password.hashedPassword) {
       credential.config = { hashed_password: identity.password.hashedPassword };
     }
     out.credentials = { password: credential };
@@ -338,3 +343,10 @@ export function addressesFromJson(raw: unknown): { verifiable?: VerifiableAddres
     recovery: value.recovery?.map((a) => ({ ...(a as unknown as RecoveryAddress), ...dates(a) })),
   };
 }
+
+/**
+ * Stands in for the hash of a password imported with Kratos's `use_password_migration_hook` (the legacy system knows
+ * the password; the migration hook asks it at the first login, then the password's bcrypt hash replaces this). No
+ * password ever matches it, and an import of it as a hash is refused (it is no hash format).
+ */
+export const PASSWORD_MIGRATION_MARKER = '$use_password_migration_hook$';

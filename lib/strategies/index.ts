@@ -22,7 +22,7 @@ import { oidcClients } from './oidc/clients.js';
 import { oidcStrategy } from './oidc/index.js';
 import { lookupSecretStrategy } from './lookup-secret/index.js';
 import { passkeyStrategy } from './passkey/index.js';
-import { passwordStrategy } from './password/index.js';
+import { passwordStrategy, type PasswordStrategyDeps } from './password/index.js';
 import type { PasswordCredentials } from './password/repository.js';
 import { profileStrategy } from './profile/index.js';
 import { totpStrategy } from './totp/index.js';
@@ -43,6 +43,8 @@ export interface StrategyDeps {
   /** The passkey and webauthn methods' relying parties. */
   webauthn: WebAuthnMethodsConfig;
   passwords: PasswordCredentials;
+  /** The password migration hook's question, when the hook is enabled. */
+  passwordMigration?: PasswordStrategyDeps['migration'];
   codes: CodeRepository;
   throttleCounters: Pick<ThrottleRepository, 'countWithin'>;
   courier: Pick<CourierRepository, 'queue' | 'placeholder'>;
@@ -53,7 +55,8 @@ export interface StrategyDeps {
 
 const BUILT: Partial<Record<MethodName, (deps: StrategyDeps) => Strategy>> = {
   profile: (deps) => profileStrategy({ registrationStyle: deps.registrationStyle }),
-  password: (deps) => passwordStrategy({ hasher: deps.hasher, identities: deps.identities, policy: deps.passwordPolicy, flows: deps.flows, credentials: deps.passwords, throttle: deps.throttle }),
+  password: (deps) =>
+    passwordStrategy({ hasher: deps.hasher, identities: deps.identities, policy: deps.passwordPolicy, flows: deps.flows, credentials: deps.passwords, throttle: deps.throttle, migration: deps.passwordMigration }),
   code: (deps) =>
     codeStrategy({
       config: deps.recovery,

@@ -265,3 +265,48 @@ export function callWebHook(
     }
   });
 }
+
+/**
+ * Kratos's password migration hook (`selfservice/hook/password_migration_hook.go`): asks the legacy system whether
+ * `password` is right for `identifier`. The body is `{identifier, password}`, or the hook's Jsonnet given Kratos's `ctx`
+ * with both added. True only for a 200 `{"status": "password_match"}`; another 200 or a 403 is a wrong password; any
+ * other answer, or none, is Kratos's 502 (504 when it does not answer in time).
+ */
+export function askPasswordMigration(
+  hook: WebHookConfig,
+  ctx: Record<string, unknown>,
+  credentials: { identifier: string; password: string },
+  secrets: Record<string, string>,
+  fetcher: FetchLike = globalThis.fetch,
+): Promise<boolean> {
+  const triggerId = randomUUID();
+  const named = { ...hook, id: hook.id ?? 'password_migration_hook' };
+  return withSpan('selfservice.login.password_migration', {}, async (span) => {
+    try {
+      const request = hook.bodyUrl
+        ? await buildRequest(hook, { ...ctx, ...credentials })
+        : { url: hook.url, method: hook.method, headers: { 'Content-Type': 'application/json', ...hook.headers }, body: JSON.stringify(credentials) };
+      if (!request) throw new WebHookFailedError(500, 'the password migration hook cannot be cancelled');
+      const result = await attempt(request, named, secrets, { triggerId, attempt: 1 }, fetcher).catch((error: unknown) => {
+        if (error instanceof WebHookNetworkError) throw new WebHookFailedError(error.timedOut ? 504 : 502, error.message);
+        throw error;
+      });
+      span.setAttributes({ 'http.response.status_code': result.status });
+      let matches = false;
+      if (result.status === 200) {
+        try {
+          matches = (JSON.parse(result.text.slice(0, 1024)) as { status?: unknown }).status === 'password_match';
+        } catch {
+          matches = false;
+        }
+      } else if (result.status !== 403) {
+        throw new WebHookFailedError(502, `password migration hook failed with status code ${result.status}`);
+      }
+      if (named.emitEvents) events.webhookSucceeded(named.id, triggerId);
+      return matches;
+    } catch (error) {
+      if (named.emitEvents) events.webhookFailed(named.id, triggerId, error instanceof WebHookFailedError ? error.detail : (error as Error).message);
+      throw error;
+    }
+  });
+}

@@ -247,6 +247,57 @@ function createLiveReceiver() {
   return { server, got };
 }
 
+describe("Kratos's password migration hook", () => {
+  const LEGACY = 'legacy password 1!';
+  async function imported(answer: (body: { identifier: string; password: string }) => { status: number; body?: unknown }, extra: Record<string, string> = {}) {
+    const r = await started((got) => answer(JSON.parse(got.body) as { identifier: string; password: string }));
+    const hook = { enabled: true, config: { id: 'legacy', url: r.url, method: 'POST', auth: { type: 'api_key', config: { name: 'X-Legacy-Key' } } } };
+    const { app, store } = memoryApp({ SELFSERVICE_METHODS_PASSWORD_CONFIG_MIGRATE_HOOK: JSON.stringify(hook), SELFSERVICE_WEB_HOOK_SECRETS: JSON.stringify({ legacy: 'lk-1' }), ...extra });
+    const email = uniqueEmail('imported');
+    const identity = await app.identityAdmin.create({ schema_id: 'default', traits: { email }, credentials: { password: { config: { use_password_migration_hook: true } } } }, new Date());
+    const login = async (password: string) => {
+      const flow = await app.login.init(apiRequest(), { refresh: false }, new Date());
+      return app.login.submit(flow.id, { method: 'password', identifier: email, password }, apiRequest(), new Date());
+    };
+    return { r, app, store, email, identity, login };
+  }
+
+  it('asks the legacy system on the first login, stores the password it vouched for, and never asks again', async () => {
+    const { r, store, email, identity, login } = await imported(({ password }) => ({ status: 200, body: { status: password === LEGACY ? 'password_match' : 'no' } }));
+    expect(store.tables.identities.get(identity.id)?.password?.hashedPassword).toBe('$use_password_migration_hook$');
+    expect(messageIds(flowOf(await rejection(login('wrong password 1!'))))).toContain(4000006);
+    expect((await login(LEGACY)).status).toBe(200);
+    expect(r.got.map((g) => JSON.parse(g.body))).toEqual([
+      { identifier: email, password: 'wrong password 1!' },
+      { identifier: email, password: LEGACY },
+    ]);
+    expect(r.got[0].headers['x-legacy-key']).toBe('lk-1');
+    // Now a bcrypt hash of its own: the legacy system is not asked again, and a wrong password is still wrong.
+    expect(store.tables.identities.get(identity.id)?.password?.hashedPassword).toMatch(/^\$2[aby]\$/);
+    expect((await login(LEGACY)).status).toBe(200);
+    expect(messageIds(flowOf(await rejection(login('wrong password 1!'))))).toContain(4000006);
+    expect(r.got).toHaveLength(2);
+  });
+
+  it('takes 403 as a wrong password and any other answer as Kratos 502', async () => {
+    const refused = await imported(() => ({ status: 403 }));
+    expect(messageIds(flowOf(await rejection(refused.login(LEGACY))))).toContain(4000006);
+    const broken = await imported(() => ({ status: 500 }));
+    const error = await rejection(broken.login(LEGACY));
+    expect(error).toBeInstanceOf(WebHookFailedError);
+    expect((error as unknown as WebHookFailedError).status).toBe(502);
+  });
+
+  it('answers 500 for an identity that needs the hook when it is not enabled', async () => {
+    const { app } = memoryApp();
+    const email = uniqueEmail('imported');
+    await app.identityAdmin.create({ schema_id: 'default', traits: { email }, credentials: { password: { config: { use_password_migration_hook: true } } } }, new Date());
+    const flow = await app.login.init(apiRequest(), { refresh: false }, new Date());
+    const error = await rejection(app.login.submit(flow.id, { method: 'password', identifier: email, password: LEGACY }, apiRequest(), new Date()));
+    expect(error).toMatchObject({ status: 500 });
+  });
+});
+
 describe('web hook configuration', () => {
   it.each([
     [{ method: 'POST' }, 'needs a "url"'],

@@ -7,16 +7,19 @@
  * bcrypt runs, one compare whether or not the identifier exists (against a dummy hash if it does not), and the same
  * answer for a wrong password and an unknown identifier.
  */
-import { SessionRefreshRequiredError } from '../../errors/index.js';
+import { KratosError, SessionRefreshRequiredError } from '../../errors/index.js';
 import type { PasswordHasher } from '../../hashing/bcrypt.js';
 import { compareLegacyHash, legacyHashKind } from '../../hashing/legacy.js';
+import { PASSWORD_MIGRATION_MARKER, type Identity } from '../../identity/model.js';
 import type { IdentityRepository } from '../../identity/repository.js';
 import { withSpan } from '../../tracing/span.js';
 import { normalizeIdentifier } from '../../identity/identifier.js';
 import { anyViolation, identifierTooLong, traitLimitViolations } from '../../identity/limits.js';
 import { newIdentity } from '../../identity/new-identity.js';
 import type { PasswordPolicy } from '../../identity/password-policy.js';
+import type { FlowRecord } from '../../flows/model.js';
 import type { FlowRepository } from '../../flows/repository.js';
+import type { FlowRequest } from '../../flows/request.js';
 import { stringField, traitMessages } from '../../flows/common.js';
 import type { Strategy } from '../../flows/strategy.js';
 import type { ClientFailures, LoginThrottle } from '../../flows/throttle.js';
@@ -33,6 +36,11 @@ export interface PasswordStrategyDeps {
   credentials: PasswordCredentials;
   /** Failed-login throttling; none = off. */
   throttle?: LoginThrottle;
+  /**
+   * Kratos's password migration hook, when enabled: asks the legacy system whether the password of an identity
+   * imported without a hash (PASSWORD_MIGRATION_MARKER) is right.
+   */
+  migration?: (check: { identifier: string; password: string; identity: Identity; flow: FlowRecord; request: FlowRequest }) => Promise<boolean>;
 }
 
 const GROUP = 'password';
@@ -71,7 +79,7 @@ export function passwordStrategy(deps: PasswordStrategyDeps): Strategy {
         return { flow, read };
       },
 
-      async authenticate({ body, request, now, read, fail }) {
+      async authenticate({ flow, body, request, now, read, fail }) {
         const identifier = stringField(body, 'identifier');
         const password = stringField(body, 'password');
         const normalized = identifier ? normalizeIdentifier(identifier) : '';
@@ -91,20 +99,24 @@ export function passwordStrategy(deps: PasswordStrategyDeps): Strategy {
 
         // Unknown identifiers cost one compare at the configured cost and answer exactly like a wrong password.
         const hash = credential?.hashedPassword;
-        const imported = hash ? legacyHashKind(hash) : undefined;
+        const migrating = hash === PASSWORD_MIGRATION_MARKER;
+        if (migrating && !deps.migration) throw new KratosError(500, { reason: 'This identity uses the password migration hook, which is not enabled (SELFSERVICE_METHODS_PASSWORD_CONFIG_MIGRATE_HOOK).' });
+        const imported = hash && !migrating ? legacyHashKind(hash) : undefined;
         const matches = !hash
           ? await hasher.compareWithDummy(password!)
-          : imported
-            ? await withSpan('hash.compare', { 'hash.type': imported }, () => compareLegacyHash(password!, hash))
-            : await hasher.compare(password!, hash);
+          : migrating
+            ? await deps.migration!({ identifier: identifier!, password: password!, identity: credential!.identity, flow, request })
+            : imported
+              ? await withSpan('hash.compare', { 'hash.type': imported }, () => compareLegacyHash(password!, hash))
+              : await hasher.compare(password!, hash);
         if (!credential || !matches) {
           await deps.throttle?.failed(request, now);
           throw fail([messages.invalidCredentials()]);
         }
         const writes = reserved ? [deps.throttle!.succeeded(reserved, now)] : [];
-        if (!imported) return { identity: credential.identity, writes };
-        // An imported hash of another kind is replaced with bcrypt at the configured cost, in the login's own
-        // transaction (as Kratos rehashes on the first successful login).
+        if (!imported && !migrating) return { identity: credential.identity, writes };
+        // An imported hash of another kind, or a password the migration hook vouched for, is replaced with bcrypt at the
+        // configured cost, in the login's own transaction (as Kratos rehashes on the first successful login).
         const stored = await deps.identities.getWithCredentials(credential.identity.id);
         if (!stored?.password) throw fail([messages.invalidCredentials()]);
         const rehashed = { ...stored, password: { ...stored.password, hashedPassword: await hasher.hash(password!), updatedAt: now } };
