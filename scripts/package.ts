@@ -4,7 +4,8 @@
  * of its own, dist/functions/tracing-sdk.cjs, which a function requires only when tracing is on (so with tracing off
  * it is never parsed), and the WebAuthn verification (@simplewebauthn/server and its certificate parsers) in
  * dist/functions/webauthn-verify.cjs, which a function requires only when a passkey or security key ceremony is
- * checked. Then `serverless package` zips each function with its bundle and those files. Lambda resolves
+ * checked, and the session tokenizer's signing and claims mapping (jose, the Jsonnet evaluator) in
+ * dist/functions/session-tokenizer.cjs, which whoami requires only for `tokenize_as`. Then `serverless package` zips each function with its bundle and those files. Lambda resolves
  * the handler `dist/functions/<name>.handler` to the .cjs in the zip; locally, the .js that tsc emits is used. No AWS
  * credentials are needed.
  */
@@ -66,6 +67,12 @@ export const WEBAUTHN_BUNDLE_FILE = 'webauthn-verify.cjs';
 /** lib/webauthn/ceremony.ts's import of ./verify.js: the WebAuthn verification's file. */
 const webauthnVerifyApart = fileApart('webauthn-verify-apart', ['lib', 'webauthn', 'ceremony.ts'], './verify.js', WEBAUTHN_BUNDLE_FILE);
 
+/** The session tokenizer's signing (jose) and claims mapping (Jsonnet), beside every function bundle. */
+export const TOKENIZER_BUNDLE_FILE = 'session-tokenizer.cjs';
+
+/** lib/session/tokenizer.ts's import of ./jwt-sign.js: the session tokenizer's file. */
+const tokenizerApart = fileApart('session-tokenizer-apart', ['lib', 'session', 'tokenizer.ts'], './jwt-sign.js', TOKENIZER_BUNDLE_FILE);
+
 /** In the tracing SDK's file, `@opentelemetry/api` is the copy the function hands over (lib/tracing/shared-api.ts). */
 const functionsOtelApi: Plugin = {
   name: 'functions-opentelemetry-api',
@@ -82,10 +89,10 @@ module.exports = api;`,
 
 /**
  * Packages that do nothing when imported, marked so for esbuild: they are CommonJS without a `sideEffects` field,
- * so a bundle would keep them wherever a module merely imports them (whoami's reaches the identity schemas through
- * lib/app.ts, never validating anything) and ajv alone is 100 KiB.
+ * so a bundle would keep them wherever a module merely imports them (whoami's reaches the identity schemas and the
+ * TOTP method's QR codes through lib/app.ts, never validating or drawing anything) and ajv alone is 100 KiB.
  */
-const PURE_PACKAGES = /^(ajv|ajv-formats|fast-json-patch)$/;
+const PURE_PACKAGES = /^(ajv|ajv-formats|fast-json-patch|qrcode)$/;
 const purePackages: Plugin = {
   name: 'pure-packages',
   setup(builder) {
@@ -98,7 +105,7 @@ const purePackages: Plugin = {
 };
 
 /** How a function of this project becomes a Lambda bundle. */
-export const FUNCTION_BUNDLE_OPTIONS = { ...LAMBDA_BUNDLE_OPTIONS, plugins: [tracingSdkApart, webauthnVerifyApart, purePackages] } satisfies BuildOptions;
+export const FUNCTION_BUNDLE_OPTIONS = { ...LAMBDA_BUNDLE_OPTIONS, plugins: [tracingSdkApart, webauthnVerifyApart, tokenizerApart, purePackages] } satisfies BuildOptions;
 
 export interface BundleInfo {
   name: string;
@@ -125,6 +132,13 @@ export async function buildWebAuthnVerify(outdir = BUNDLE_DIR): Promise<BundleIn
   const file = path.join(outdir, WEBAUTHN_BUNDLE_FILE);
   await build({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [path.join(PROJECT_ROOT, 'lib', 'webauthn', 'verify.ts')], outfile: file });
   return { name: WEBAUTHN_BUNDLE_FILE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
+}
+
+/** Builds the session tokenizer's file; its size. */
+export async function buildTokenizerSigning(outdir = BUNDLE_DIR): Promise<BundleInfo> {
+  const file = path.join(outdir, TOKENIZER_BUNDLE_FILE);
+  await build({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [path.join(PROJECT_ROOT, 'lib', 'session', 'jwt-sign.ts')], outfile: file });
+  return { name: TOKENIZER_BUNDLE_FILE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
 }
 
 /**
@@ -195,6 +209,7 @@ export async function buildBundles(names: string[] = functionNames()): Promise<B
     }),
     buildTracingSdk().then((sdk) => void infos.push(sdk)),
     buildWebAuthnVerify().then((verify) => void infos.push(verify)),
+    buildTokenizerSigning().then((signing) => void infos.push(signing)),
   ]);
   return infos.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -204,7 +219,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 async function main(): Promise<void> {
   const bundles = await buildBundles();
   bundles.push(packageIdentitySchemas(), packageOidcMappers());
-  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE}, ${TOKENIZER_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;
   console.log('\nserverless package (one zip per function, no AWS credentials needed):');

@@ -4,13 +4,12 @@
  * Kratos sets them (`jti`, `iss` = the public base URL, `exp` = now + ttl, `sid`, `nbf`, `iat`, `sub`), then those the
  * template's Jsonnet mapper answers (`{claims: {...}}`, from `std.extVar('session')` and `std.extVar('claims')`)
  * merged over them, and `sub` set again. Keys are imported once per cold start (lib/config/tokenizer.ts); a mapper's
- * source is read at its first use, once.
+ * source is read at its first use, once. The evaluator and jose are loaded at the first tokenization (./jwt-sign.ts:
+ * a file of its own in a Lambda bundle), so a whoami that tokenizes nothing never parses them.
  */
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import type { TokenizerConfig, TokenizerTemplate } from '../config/tokenizer.js';
 import { BadRequestError, KratosError } from '../errors/index.js';
-import { evaluate } from '../jsonnet/index.js';
 import { events } from '../tracing/events.js';
 import { withSpan } from '../tracing/span.js';
 import { readSource, type SourceFetch } from '../util/sources.js';
@@ -63,7 +62,8 @@ export function createTokenizer({ tokenizer, publicBaseUrl, fetcher }: Tokenizer
     let evaluated: unknown;
     try {
       // The session as whoami shows it: no credentials, no metadata_admin.
-      evaluated = evaluate(program, { extCode: { session: JSON.stringify(sessionView(session, now, publicBaseUrl)), claims: JSON.stringify(claims) } });
+      const { evaluateMapper } = await import('./jwt-sign.js');
+      evaluated = evaluateMapper(program, { session: JSON.stringify(sessionView(session, now, publicBaseUrl)), claims: JSON.stringify(claims) });
     } catch {
       throw new BadRequestError('Unable to execute tokenizer JsonNet.');
     }
@@ -99,9 +99,10 @@ export function createTokenizer({ tokenizer, publicBaseUrl, fetcher }: Tokenizer
         setSubject(claims, session, template);
         if (template.claimsMapperUrl) await mapClaims(template, template.claimsMapperUrl, session, claims, now);
         setSubject(claims, session, template);
+        const { signJwt } = await import('./jwt-sign.js');
         let token: string;
         try {
-          token = await new SignJWT(claims).setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid }).sign(key.privateKey);
+          token = await signJwt(claims, { alg: key.alg, typ: 'JWT', kid: key.kid }, key.privateKey);
         } catch {
           // A mapper's claim that cannot be signed (a number JSON cannot carry): Kratos's 400.
           throw new BadRequestError('Unable to sign JSON Web Token.');

@@ -9,7 +9,6 @@
 import { randomUUID } from 'node:crypto';
 import { webHookSecret, type WebHookConfig } from '../config/web-hook.js';
 import { WebHookFailedError, WebHookMessagesError } from '../errors/index.js';
-import { evaluate, JsonnetError } from '../jsonnet/index.js';
 import type { UiText } from '../text/messages.js';
 import { events } from '../tracing/events.js';
 import { tracedFetch, type FetchLike } from '../tracing/http-client.js';
@@ -82,6 +81,8 @@ export async function buildRequest(hook: WebHookConfig, ctx: unknown, fetcher: F
   const contentType = (typeHeader ? headers[typeHeader] : 'application/json').split(';')[0].trim().toLowerCase();
   if (!hook.bodyUrl || hook.method === 'TRACE') return { url: hook.url, method: hook.method, headers };
   let value: unknown;
+  // Loaded at the first body (the evaluator is no part of a function that runs no hook, whoami's say).
+  const { evaluate, JsonnetError } = await import('../jsonnet/index.js');
   try {
     const source = await template(hook.bodyUrl, fetcher);
     value = evaluate(source, { tlaCode: { ctx: JSON.stringify(ctx) } });

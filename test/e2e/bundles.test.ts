@@ -5,12 +5,13 @@
  */
 import { httpApiEvent, type EventOptions } from '../support/lambda-event.js';
 import { spawn, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
-import { BUNDLE_DIR, buildBundles, functionNames, packageIdentitySchemas, SDK_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
+import { BUNDLE_DIR, buildBundles, functionNames, packageIdentitySchemas, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
 import { PASSKEY_POLICY } from '../../lib/webauthn/ceremony.js';
 import { assert, createCredential } from '../support/authenticator.js';
 import { dynamoEndpoint, SCHEMA_ENV, TEST_ENV } from '../support/env.js';
@@ -249,6 +250,25 @@ describe('bundles loaded alone', () => {
     const assertion = JSON.parse(assert(credential, { rpId: 'localhost', challenge: 'YWdhaW4' }));
     const proved = await verify.verifyAssertionAt({ response: assertion, challenge: 'YWdhaW4', rp, policy: PASSKEY_POLICY, key: { id: key.id, publicKey: key.publicKey, signCount: 0 } }, 'http://localhost');
     expect(proved).toMatchObject({ signCount: 1, cloneWarning: false });
+  });
+
+  it("keeps the session tokenizer's signing and Jsonnet in a file of their own, which maps claims and signs on its own", async () => {
+    const whoami = readFileSync(path.join(BUNDLE_DIR, 'whoami.cjs'), 'utf8');
+    expect(whoami).toContain(`require("./${TOKENIZER_BUNDLE_FILE}")`);
+    // Neither jose nor the evaluator is parsed by a whoami that tokenizes nothing: their marks are in the file apart.
+    const apart = readFileSync(path.join(BUNDLE_DIR, TOKENIZER_BUNDLE_FILE), 'utf8');
+    for (const mark of ['manifestJsonEx', 'ERR_JWS_INVALID']) {
+      expect(apart).toContain(mark);
+      expect(whoami).not.toContain(mark);
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'kratos-tokenizer-'));
+    dirs.push(dir);
+    cpSync(path.join(BUNDLE_DIR, TOKENIZER_BUNDLE_FILE), path.join(dir, TOKENIZER_BUNDLE_FILE));
+    const signing = createRequire(import.meta.url)(path.join(dir, TOKENIZER_BUNDLE_FILE));
+    expect(signing.evaluateMapper("{ claims: { sid: std.extVar('claims').sid } }", { claims: '{"sid":"s-1"}' })).toEqual({ claims: { sid: 's-1' } });
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const token: string = await signing.signJwt({ sub: 'x' }, { alg: 'EdDSA', typ: 'JWT', kid: 'k' }, privateKey);
+    expect(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString())).toEqual({ alg: 'EdDSA', typ: 'JWT', kid: 'k' });
   });
 
   it('serves the file:// identity schemas that `npm run package` shipped beside it, far from the files themselves', () => {

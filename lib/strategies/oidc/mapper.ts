@@ -5,7 +5,6 @@
  * working directory (or the `oidc-mappers.json` a package ships beside the bundle), `http(s)://` fetched.
  */
 import { KratosError } from '../../errors/index.js';
-import { evaluate } from '../../jsonnet/index.js';
 import type { FetchLike } from '../../tracing/http-client.js';
 import { readSource } from '../../util/sources.js';
 
@@ -45,6 +44,8 @@ export function createMapper(providerId: string, url: string, fetcher?: FetchLik
 
   return async function map(claims: Record<string, unknown>): Promise<MappedIdentity> {
     const program = await load();
+    // Loaded at the first mapping (no part of the functions that map no provider's claims, whoami's say).
+    const { evaluate } = await import('../../jsonnet/index.js');
     let result: unknown;
     try {
       result = evaluate(program, { extCode: { claims: JSON.stringify(claims) } });
