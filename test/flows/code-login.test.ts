@@ -276,15 +276,20 @@ describe('passwordless registration by code', () => {
     expect(registrationCodesTo(store, email)).toHaveLength(1);
   });
 
-  it('refuses invalid traits before sending; a resend sends a new code for the traits the flow holds', async () => {
+  it('refuses invalid traits before sending; a resend sends a new code for the traits the flow holds, and the old one dies (one code a flow, as Kratos)', async () => {
     const { app, store } = codeApp();
     const flow = await app.registration.init(apiRequest(), new Date());
     expect(messageIds(flowOf(await rejection(app.registration.submit(flow.id, { method: 'code', traits: { email: '' } }, apiRequest(), new Date()))))).toContain('traits.email:4000003');
     const email = uniqueEmail('again');
     await app.registration.submit(flow.id, { method: 'code', traits: { email } }, apiRequest(), new Date());
+    const first = lastCodeTo(store, email);
     const resent = await app.registration.submit(flow.id, { method: 'code', resend: 'code' }, apiRequest(), new Date());
     expect(resent.status).toBe(400);
     expect(registrationCodesTo(store, email)).toHaveLength(2);
+    if (lastCodeTo(store, email) !== first) {
+      const dead = await rejection(app.registration.submit(flow.id, { method: 'code', code: first, traits: { email } }, apiRequest(), new Date()));
+      expect(messageIds(flowOf(dead))).toEqual([4040003]);
+    }
     expect((await app.registration.submit(flow.id, { method: 'code', code: lastCodeTo(store, email), traits: { email } }, apiRequest(), new Date())).status).toBe(200);
   });
 });
