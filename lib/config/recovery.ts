@@ -22,6 +22,12 @@ export interface RecoveryConfig {
   passwordlessEnabled: boolean;
   /** `selfservice.methods.code.mfa_enabled`: a code to a code address as a second factor (aal2). */
   mfaEnabled: boolean;
+  /**
+   * `selfservice.methods.code.config.missing_credential_fallback_enabled`: an identity without the `code` credential
+   * (saved before its schema marked code addresses) still gets codes, as Kratos's migration path: passwordless, at the
+   * identifier its password is claimed by; as a second factor, at its verifiable addresses.
+   */
+  missingCredentialFallbackEnabled: boolean;
   codeLifespanMs: number;
   maxSubmissions: number;
   /** Codes one flow may send (a resend included); then the flow says so. Ours: Kratos has no bound. */
@@ -75,6 +81,7 @@ export function loadRecoveryConfig(env: Env): RecoveryConfig {
     codeEnabled,
     passwordlessEnabled,
     mfaEnabled: codeEnabled && mfaEnabled,
+    missingCredentialFallbackEnabled: readBoolean(env, 'SELFSERVICE_METHODS_CODE_CONFIG_MISSING_CREDENTIAL_FALLBACK_ENABLED', false),
     codeLifespanMs: readDuration(env, 'SELFSERVICE_METHODS_CODE_CONFIG_LIFESPAN', '1h'),
     maxSubmissions: readInteger(env, 'SELFSERVICE_METHODS_CODE_CONFIG_MAX_SUBMISSIONS', 5, 1, 100),
     maxSendsPerFlow: readInteger(env, 'SELFSERVICE_METHODS_CODE_CONFIG_MAX_SENDS_PER_FLOW', 3, 1, 100),

@@ -62,3 +62,21 @@ export function withCodeCredential(identity: Identity, schema: IdentitySchema, n
     updatedAt: now,
   });
 }
+
+/**
+ * The `webauthn` credential's identifier follows the traits, as Kratos's schema extension sets it whenever traits are
+ * validated: a changed `webauthn.identifier` trait moves the claim a passwordless key signs in with (the old value
+ * released, the new one claimed once). An identity without security keys is left as it is.
+ */
+export function withWebauthnIdentifier(identity: Identity, schema: IdentitySchema, now: Date): Identity {
+  const credential = identity.factors?.webauthn;
+  if (!credential) return identity;
+  const identifier = schema.webauthnIdentifier(identity.traits);
+  const identifiers = identifier ? [identifier] : [];
+  if (credential.identifiers.length === identifiers.length && credential.identifiers.every((id, i) => id === identifiers[i])) return identity;
+  return withFactor(identity, 'webauthn', { ...credential, identifiers, updatedAt: now });
+}
+
+/** The credentials the traits decide (code addresses, the security keys' identifier), derived from them. */
+export const withTraitCredentials = (identity: Identity, schema: IdentitySchema, now: Date): Identity =>
+  withWebauthnIdentifier(withCodeCredential(identity, schema, now), schema, now);

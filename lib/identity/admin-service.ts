@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, DuplicateIdentifierError, IdentityConflictError, NotFoundError } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
-import { addressesFor, withCodeCredential } from './addresses.js';
+import { addressesFor, withTraitCredentials } from './addresses.js';
 import { decodeIdentityBody, type IdentityBody } from './admin-body.js';
 import { normalizeIdentifier } from './identifier.js';
 import { identifierTooLong } from './limits.js';
@@ -77,7 +77,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       ...(previous?.factors ? { factors: previous.factors, availableAal: previous.availableAal } : {}),
       revision: previous?.revision ?? 1,
     };
-    return withCodeCredential(identity, parsed.schema, now);
+    return withTraitCredentials(identity, parsed.schema, now);
   }
 
   async function save(next: Identity, previous: Identity): Promise<Identity> {

@@ -104,17 +104,29 @@ export const hasCodeAddresses = (identity: Pick<Identity, 'factors' | 'codeAddre
 export const reachableAalOf = (identity: Pick<Identity, 'factors' | 'availableAal'>): 'aal1' | 'aal2' =>
   identity.factors ? availableAalOf(identity.factors) : (identity.availableAal ?? 'aal1');
 
-/** What a credential claim names: a linked provider account, a claimed factor's identifier, the identity's external id. */
-export type ClaimType = 'oidc' | FactorType | 'external_id';
+/**
+ * What a credential claim names: a linked provider account, a claimed factor's identifier, the identity's external id,
+ * the user handle of its security keys (what a passkey login finds a key made by the webauthn method by, as Kratos's
+ * FindIdentityByWebauthnUserHandle does: Kratos's `config.user_handle`, standard base64).
+ */
+export type ClaimType = 'oidc' | FactorType | 'external_id' | 'webauthn_user_handle';
+
+/** The user handle (standard base64) of an identity's security keys, when it has any. */
+const webauthnUserHandleOf = (identity: Pick<Identity, 'factors'>): string | undefined => {
+  const handle = (identity.factors?.webauthn?.config as { user_handle?: unknown } | undefined)?.user_handle;
+  return typeof handle === 'string' && handle !== '' ? handle : undefined;
+};
 
 /**
  * Every claim an identity holds besides its password identifiers and addresses, as `[type, identifier]`: its provider
- * accounts, its passkeys' user handles and code addresses, its `external_id` (each unique across identities).
+ * accounts, its passkeys' user handles and code addresses, its `external_id`, its security keys' user handle (each
+ * unique across identities).
  */
 export const credentialClaimsOf = (identity: Pick<Identity, 'oidc' | 'factors' | 'externalId'>): [ClaimType, string][] => [
   ...oidcIdentifiersOf(identity).map((id): [ClaimType, string] => ['oidc', id]),
   ...claimedFactorsOf(identity),
   ...(identity.externalId ? [['external_id', identity.externalId] as [ClaimType, string]] : []),
+  ...(webauthnUserHandleOf(identity) ? [['webauthn_user_handle', webauthnUserHandleOf(identity)!] as [ClaimType, string]] : []),
 ];
 
 /** The claimed factor identifiers of an identity, as `[type, identifier]`. */

@@ -1,6 +1,6 @@
 /** A new identity of a schema, as a registration (any method) makes it before its credentials are added. */
 import { randomUUID } from 'node:crypto';
-import { addressesFor, withCodeCredential } from './addresses.js';
+import { addressesFor, withTraitCredentials } from './addresses.js';
 import type { Identity } from './model.js';
 import type { IdentitySchema } from './schema.js';
 
@@ -19,5 +19,5 @@ export function newIdentity(schema: IdentitySchema, traits: Record<string, unkno
     ...addressesFor(schema, traits, now),
     revision: 1,
   };
-  return withCodeCredential(identity, schema, now);
+  return withTraitCredentials(identity, schema, now);
 }

@@ -38,7 +38,7 @@ export interface StrategyDeps {
   passwordPolicy: PasswordPolicy;
   throttle?: LoginThrottle;
   flows: Pick<FlowRepository, 'get' | 'setOidcState'>;
-  identities: Pick<IdentityRepository, 'findIdByAddress' | 'getWithCredentials' | 'findIdByCredential'>;
+  identities: Pick<IdentityRepository, 'findIdByAddress' | 'getWithCredentials' | 'findIdByCredential' | 'findIdByIdentifier'>;
   oidc: OidcConfig;
   /** The passkey and webauthn methods' relying parties. */
   webauthn: WebAuthnMethodsConfig;

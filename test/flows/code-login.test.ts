@@ -276,15 +276,20 @@ describe('passwordless registration by code', () => {
     expect(registrationCodesTo(store, email)).toHaveLength(1);
   });
 
-  it('refuses invalid traits before sending; a resend sends a new code for the traits the flow holds', async () => {
+  it('refuses invalid traits before sending; a resend sends a new code for the traits the flow holds, and the old one dies (one code a flow, as Kratos)', async () => {
     const { app, store } = codeApp();
     const flow = await app.registration.init(apiRequest(), new Date());
     expect(messageIds(flowOf(await rejection(app.registration.submit(flow.id, { method: 'code', traits: { email: '' } }, apiRequest(), new Date()))))).toContain('traits.email:4000003');
     const email = uniqueEmail('again');
     await app.registration.submit(flow.id, { method: 'code', traits: { email } }, apiRequest(), new Date());
+    const first = lastCodeTo(store, email);
     const resent = await app.registration.submit(flow.id, { method: 'code', resend: 'code' }, apiRequest(), new Date());
     expect(resent.status).toBe(400);
     expect(registrationCodesTo(store, email)).toHaveLength(2);
+    if (lastCodeTo(store, email) !== first) {
+      const dead = await rejection(app.registration.submit(flow.id, { method: 'code', code: first, traits: { email } }, apiRequest(), new Date()));
+      expect(messageIds(flowOf(dead))).toEqual([4040003]);
+    }
     expect((await app.registration.submit(flow.id, { method: 'code', code: lastCodeTo(store, email), traits: { email } }, apiRequest(), new Date())).status).toBe(200);
   });
 });
@@ -426,5 +431,61 @@ describe('code login, more shapes', () => {
       expect([JSON.stringify(value).slice(0, 20), refused.status]).toEqual([JSON.stringify(value).slice(0, 20), 400]);
     }
     expect(lastCodeTo(store, email)).toMatch(/^\d{6}$/);
+  });
+});
+
+describe('missing_credential_fallback_enabled (Kratos’s migration path for identities without the code credential)', () => {
+  const FALLBACK = { SELFSERVICE_METHODS_CODE_CONFIG_MISSING_CREDENTIAL_FALLBACK_ENABLED: 'true' };
+
+  const refusedLoginCode = async (app: App['app'], identifier: string) =>
+    rejection(app.login.submit((await app.login.init(apiRequest(), { refresh: false }, new Date())).id, { method: 'code', identifier }, apiRequest(), new Date()));
+
+  /** A registered identity as one saved before its schema marked code addresses: no code credential, no code claim. */
+  async function withoutCodeCredential(app: App['app'], store: App['store']) {
+    const { email, identityId } = await registered(app);
+    const stored = (await store.identities.getWithCredentials(identityId))!;
+    await store.commit(store.identities.update(revised(withFactor(stored, 'code', undefined), stored), stored));
+    expect(await store.identities.findIdByCredential('code', email)).toBeUndefined();
+    return { email, identityId };
+  }
+
+  it('passwordless: off (the default), such an identity has no code login (4000035); on, the code goes to its password identifier and signs in', async () => {
+    const off = codeApp();
+    const stranger = await withoutCodeCredential(off.app, off.store);
+    expect(messageIds(flowOf(await refusedLoginCode(off.app, stranger.email)))).toEqual([4000035]);
+    expect(loginCodesTo(off.store, stranger.email)).toHaveLength(0);
+
+    const { app, store } = codeApp(FALLBACK);
+    const { email, identityId } = await withoutCodeCredential(app, store);
+    const { flowId, answer } = await sentLoginCode(app, email.toUpperCase());
+    expect(answer.body).toMatchObject({ state: 'sent_email', active: 'code' });
+    const signedIn = await app.login.submit(flowId, { method: 'code', code: lastCodeTo(store, email), identifier: email }, apiRequest(), new Date());
+    expect(signedIn.body).toMatchObject({ session: { identity: { id: identityId }, authentication_methods: [{ method: 'code', aal: 'aal1' }] } });
+    // Addresses nobody has are still answered 4000035, and nothing is mailed.
+    const nobody = uniqueEmail('nobody');
+    expect(messageIds(flowOf(await refusedLoginCode(app, nobody)))).toEqual([4000035]);
+    expect(loginCodesTo(store, nobody)).toHaveLength(0);
+  });
+
+  it('second factor: on, a step-up mails the code to the verifiable address (not counted as an available second factor, as Kratos); off, no code is offered', async () => {
+    const MFA = { SELFSERVICE_METHODS_CODE_MFA_ENABLED: 'true' };
+    for (const fallback of [false, true]) {
+      const { app, store } = memoryApp({ ...MFA, ...(fallback ? FALLBACK : {}) }, {}, codeSchemas());
+      const { email } = await withoutCodeCredential(app, store);
+      const flow = await app.login.init(apiRequest(), { refresh: false }, new Date());
+      const answer = await app.login.submit(flow.id, { method: 'password', identifier: email, password: PASSWORD }, apiRequest(), new Date());
+      const { session_token: token, session } = answer.body as { session_token: string; session: { id: string; identity?: unknown } };
+      expect(session.identity).toBeDefined(); // aal1 is all this identity reaches: no step-up asked for
+      const request = apiRequest({ sessionToken: token });
+      const stepUp = await app.login.init(request, { refresh: false, aal: 'aal2' }, new Date());
+      if (!fallback) {
+        expect(node(stepUp, 'address')).toBeUndefined();
+        expect(stepUp.state).not.toBe('sent_email');
+        continue;
+      }
+      expect(stepUp).toMatchObject({ state: 'sent_email', active: 'code', requested_aal: 'aal2' });
+      const done = await app.login.submit(stepUp.id, { method: 'code', code: lastCodeTo(store, email) }, request, new Date());
+      expect(done.body).toMatchObject({ session: { id: session.id, authenticator_assurance_level: 'aal2', authentication_methods: [{ method: 'password' }, { method: 'code', aal: 'aal2' }] } });
+    }
   });
 });

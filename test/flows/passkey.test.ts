@@ -205,6 +205,48 @@ describe('passkeys', () => {
   });
 });
 
+describe('a passkey login with a security key of the webauthn method (Kratos’s migration path)', () => {
+  const WEBAUTHN = { SELFSERVICE_METHODS_WEBAUTHN_ENABLED: 'true', SELFSERVICE_METHODS_WEBAUTHN_CONFIG_RP_ID: 'localhost', SELFSERVICE_METHODS_WEBAUTHN_CONFIG_RP_DISPLAY_NAME: 'Test' };
+
+  it('signs in with a passwordless key by its webauthn user handle, the counter kept on the webauthn credential; a second-factor key does not', async () => {
+    const { app, store } = memoryApp({ ...ENV, ...WEBAUTHN, SELFSERVICE_METHODS_WEBAUTHN_CONFIG_PASSWORDLESS: 'true' }, {}, schemas());
+    const email = uniqueEmail();
+    const flow = await app.registration.init(apiRequest(), new Date());
+    const second = (await app.registration.submit(flow.id, { method: 'profile', traits: { email } }, apiRequest(), new Date())).body as FlowView;
+    const { credential, response } = createCredential(publicKeyOf(valueOf(second, 'webauthn_register_trigger')));
+    const registered = await app.registration.submit(flow.id, { webauthn_register: response, traits: { email } }, apiRequest(), new Date());
+    const identityId = (registered.body as { identity: { id: string } }).identity.id;
+    expect(credential.userHandle).toHaveLength(16); // Kratos's webauthn user handle: a UUID's bytes, not a passkey's
+    expect(await store.identities.findIdByCredential('webauthn_user_handle', credential.userHandle.toString('base64'))).toBe(identityId);
+
+    const login = await app.login.init(apiRequest(), { refresh: false }, new Date());
+    const answer = await app.login.submit(login.id, { passkey_login: assert(credential, publicKeyOf(valueOf(login, 'passkey_challenge'))) }, apiRequest(), new Date());
+    expect(answer.body).toMatchObject({ session: { identity: { id: identityId }, authentication_methods: [{ method: 'passkey', aal: 'aal1' }] } });
+    const stored = (await store.identities.getWithCredentials(identityId))!;
+    expect(keysOf(stored.factors!.webauthn).credentials[0]).toMatchObject({ authenticator: { sign_count: 1 } });
+    expect(stored.factors?.passkey).toBeUndefined();
+  });
+
+  it('refuses a second-factor security key (not passwordless), as Kratos’s PasswordlessOnly', async () => {
+    const { app, store } = memoryApp({ ...ENV, ...WEBAUTHN }, {}, schemas());
+    const { token, identityId } = await register(app);
+    const request = apiRequest({ sessionToken: token });
+    const settings = await app.settings.init(request, new Date());
+    const { credential, response } = createCredential(publicKeyOf(valueOf(settings, 'webauthn_register_trigger')));
+    expect((await app.settings.submit(settings.id, { webauthn_register: response, webauthn_register_displayname: 'Key' }, request, new Date())).status).toBe(200);
+    expect(await store.identities.findIdByCredential('webauthn_user_handle', credential.userHandle.toString('base64'))).toBe(identityId);
+
+    const login = await app.login.init(apiRequest(), { refresh: false }, new Date());
+    const refused = await rejection(app.login.submit(login.id, { passkey_login: assert(credential, publicKeyOf(valueOf(login, 'passkey_challenge'))) }, apiRequest(), new Date()));
+    expect([refused.status, messageIds(flowOf(refused))]).toEqual([400, [4000043]]);
+
+    // Removing the key releases its user handle.
+    const again = await app.settings.init(request, new Date());
+    await app.settings.submit(again.id, { webauthn_remove: credential.id.toString('hex') }, request, new Date());
+    expect(await store.identities.findIdByCredential('webauthn_user_handle', credential.userHandle.toString('base64'))).toBeUndefined();
+  });
+});
+
 describe('passkey configuration', () => {
   it('names the variable a missing relying party needs', () => {
     expect(() => loadConfig({ ...TEST_ENV, SELFSERVICE_METHODS_PASSKEY_ENABLED: 'true' })).toThrow(new ConfigError('SELFSERVICE_METHODS_PASSKEY_CONFIG_RP_ID is required when SELFSERVICE_METHODS_PASSKEY_ENABLED=true (the relying party\'s domain, e.g. example.com)'));

@@ -109,7 +109,7 @@ describe('security keys as a second factor', () => {
 });
 
 describe('passwordless security keys', () => {
-  const { app } = memoryApp({ ...ENV, SELFSERVICE_METHODS_WEBAUTHN_CONFIG_PASSWORDLESS: 'true' }, {}, schemas());
+  const { app, store } = memoryApp({ ...ENV, SELFSERVICE_METHODS_WEBAUTHN_CONFIG_PASSWORDLESS: 'true' }, {}, schemas());
 
   async function signUp(email = uniqueEmail()) {
     const flow = await app.registration.init(apiRequest(), new Date());
@@ -134,6 +134,25 @@ describe('passwordless security keys', () => {
     expect(messageIds(flowOf(wrongOrigin))).toEqual([4000043]);
     const signedIn = await app.login.submit(flow.id, { identifier: email, webauthn_login: assert(credential, options) }, apiRequest(), new Date());
     expect(signedIn.body).toMatchObject({ session: { authentication_methods: [{ method: 'webauthn', aal: 'aal1' }] } });
+  });
+
+  it('moves the key’s identifier with the trait (Kratos’s schema extension): the new address signs in, the old one is released', async () => {
+    const { answer, credential, email } = await signUp();
+    const identityId = (answer.body as { identity: { id: string } }).identity.id;
+    const request = apiRequest({ sessionToken: (answer.body as { session_token: string }).session_token });
+    const settings = await app.settings.init(request, new Date());
+    const renamed = uniqueEmail('renamed');
+    expect((await app.settings.submit(settings.id, { method: 'profile', traits: { email: renamed.toUpperCase() } }, request, new Date())).status).toBe(200);
+    expect(await store.identities.findIdByCredential('webauthn', renamed)).toBe(identityId);
+    expect(await store.identities.findIdByCredential('webauthn', email)).toBeUndefined();
+
+    const flow = await app.login.init(apiRequest(), { refresh: false }, new Date());
+    expect(messageIds(flowOf(await rejection(app.login.submit(flow.id, { method: 'webauthn', identifier: email }, apiRequest(), new Date()))))).toEqual([4000015]);
+    const prompt = flowOf(await rejection(app.login.submit(flow.id, { method: 'webauthn', identifier: renamed }, apiRequest(), new Date())));
+    const signedIn = await app.login.submit(flow.id, { identifier: renamed, webauthn_login: assert(credential, publicKeyOf(valueOf(prompt, 'webauthn_login_trigger'))) }, apiRequest(), new Date());
+    expect(signedIn.body).toMatchObject({ session: { identity: { id: identityId } } });
+    // The old address is free: another account signs up with it.
+    expect((await signUp(email)).answer.status).toBe(200);
   });
 
   it('says an unknown identifier has no key (4000015), and keeps an account’s last passwordless key', async () => {

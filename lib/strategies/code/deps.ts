@@ -15,6 +15,6 @@ export interface CodeStrategyDeps {
   /** Login codes are guesses as passwords are: counted against the same limits. None = throttling off. */
   loginThrottle?: LoginThrottle;
   courier: Pick<CourierRepository, 'queue' | 'placeholder'>;
-  identities: Pick<IdentityRepository, 'findIdByAddress' | 'findIdByCredential' | 'getWithCredentials'>;
+  identities: Pick<IdentityRepository, 'findIdByAddress' | 'findIdByCredential' | 'findIdByIdentifier' | 'getWithCredentials'>;
   commit: Committer['commit'];
 }

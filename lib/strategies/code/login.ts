@@ -22,7 +22,7 @@ import type { FlowStep, LoginProof, LoginStrategy, NodeContext, SubmitContext } 
 import { input, submitNode } from '../../flows/ui.js';
 import { withAddressVerified } from '../../identity/addresses.js';
 import { normalizeIdentifier } from '../../identity/identifier.js';
-import type { Identity } from '../../identity/model.js';
+import { identifiersOf, type Identity } from '../../identity/model.js';
 import { readPath } from '../../identity/schema.js';
 import { identifierTooLong } from '../../identity/limits.js';
 import { messages } from '../../text/messages.js';
@@ -60,9 +60,14 @@ interface Offered {
   addresses: string[];
 }
 
-/** The code addresses a second-factor login offers: all of the identity's, or the one `via` names (Kratos's FindCodeAddresses). */
-function codeAddressesOf(identity: Identity, via: string | undefined): string[] {
-  const addresses = [...(identity.factors?.code?.identifiers ?? [])].sort();
+/**
+ * The code addresses a second-factor login offers: all of the identity's, or the one `via` names (Kratos's
+ * FindCodeAddresses). Without code addresses and with the missing-credential fallback, its verifiable addresses
+ * (Kratos's FindCodeAddressCandidates).
+ */
+function codeAddressesOf(identity: Identity, via: string | undefined, fallback: boolean): string[] {
+  const own = identity.factors?.code?.identifiers ?? [];
+  const addresses = [...(own.length === 0 && fallback ? fallbackAddressesOf(identity) : own)].sort();
   if (!via) return addresses;
   const value = readPath(identity.traits, via.split('.'));
   if (typeof value !== 'string' || value === '') throw new BadRequestError(`No value found for trait ${via} in the current identity.`);
@@ -73,9 +78,15 @@ function codeAddressesOf(identity: Identity, via: string | undefined): string[] 
   return [address];
 }
 
+/** Where the missing-credential fallback sends codes: the identity's verifiable addresses (Kratos's FindAllIdentifiers). */
+const fallbackAddressesOf = (identity: Identity): string[] => (identity.verifiableAddresses ?? []).filter((a) => a.via === 'email').map((a) => a.value);
+
 export function codeLogin(deps: CodeStrategyDeps): LoginStrategy {
   const { config } = deps;
   const offeredOn = (flow: FlowRecord) => (flow.internal?.code as Offered | undefined)?.addresses ?? [];
+  const stillReaches = (identity: Identity, address: string) =>
+    (identity.factors?.code?.identifiers ?? []).includes(address) ||
+    (config.missingCredentialFallbackEnabled && (identifiersOf(identity).includes(address) || fallbackAddressesOf(identity).includes(address)));
 
   function nodes({ flow, schema, values }: NodeContext): UiNode[] {
     if (flow.state === 'sent_email' && flow.active === GROUP) {
@@ -131,6 +142,9 @@ export function codeLogin(deps: CodeStrategyDeps): LoginStrategy {
       identityId = account.id;
     } else {
       identityId = await deps.identities.findIdByCredential('code', address);
+      // Kratos's migration path: an identity without this code address, found by its password identifier, gets the
+      // code there (an e-mail address only: codes go by e-mail).
+      if (!identityId && config.missingCredentialFallbackEnabled && address.includes('@')) identityId = await deps.identities.findIdByIdentifier(address);
       // Kratos answers an address without code login so (4000035), revealing it; see the README.
       if (!identityId) throw ctx.fail([messages.noCodeUser()], {}, values);
     }
@@ -166,8 +180,9 @@ export function codeLogin(deps: CodeStrategyDeps): LoginStrategy {
     // A second factor's code is the signed-in identity's.
     if (!sent?.identityId || !hmac || (account && sent.identityId !== account.id)) throw await failed();
     const stored = account ?? (await deps.identities.getWithCredentials(sent.identityId));
-    // The address must still be one of the identity's code addresses (a code dies with its address).
-    if (!stored || !stored.factors?.code?.identifiers.includes(sent.address)) throw await failed();
+    // The address must still be one of the identity's code addresses (a code dies with its address); with the
+    // fallback, one of its password identifiers or verifiable addresses.
+    if (!stored || !stillReaches(stored, sent.address)) throw await failed();
     const held = stored.verifiableAddresses?.find((a) => a.value === sent.address);
     const next = held && !held.verified ? withAddressVerified(stored, sent.address, now) : undefined;
     return {
@@ -184,7 +199,7 @@ export function codeLogin(deps: CodeStrategyDeps): LoginStrategy {
     ...(config.mfaEnabled
       ? {
           secondFactor: (identity: Identity, _now: Date, hints?: { via?: string }): Offered | undefined => {
-            const addresses = codeAddressesOf(identity, hints?.via);
+            const addresses = codeAddressesOf(identity, hints?.via, config.missingCredentialFallbackEnabled);
             return addresses.length > 0 ? { addresses } : undefined;
           },
           // The identity's only second factor, with one address: the code goes at once.

@@ -3,7 +3,8 @@
  * with one, add and remove passkeys in settings. Each flow is made with a challenge (and, for registration and
  * settings, a new user handle of 64 letters and digits, as Kratos makes it) kept on the flow (`methodState.passkey`);
  * a ceremony verifies only against its own flow's. A login finds the identity by the user handle the authenticator
- * returns (the credential's claimed identifier), and keeps the key's signature counter in the login's transaction.
+ * returns (the credential's claimed identifier; else, as Kratos, the identity whose security keys have that user handle,
+ * signing in with one of its passwordless keys), and keeps the key's signature counter in the login's transaction.
  *
  * Submits are routed as Kratos routes them: on a non-empty `passkey_login`, `passkey_register` (not "true", which
  * Ory's React SDK sends for an empty field), `passkey_settings_register` or `passkey_remove`, with or without
@@ -110,10 +111,18 @@ export function passkeyStrategy(deps: PasskeyStrategyDeps): Strategy {
         const state = stateOf(flow);
         const response = parseResponse(raw, 'assertion');
         if (!state || !response) throw fail([messages.webauthnVerifierWrong()]);
-        const handle = Buffer.from(response.response.userHandle ?? '', 'base64url').toString('utf8');
-        const identityId = handle ? await deps.identities.findIdByCredential('passkey', handle) : undefined;
+        const handleBytes = Buffer.from(response.response.userHandle ?? '', 'base64url');
+        const handle = handleBytes.toString('utf8');
+        // Kratos's migration path: a handle no passkey holds may be a passwordless security key's (made by the
+        // webauthn method); that key signs in here, its counter kept on the webauthn credential.
+        let type: 'passkey' | 'webauthn' = 'passkey';
+        let identityId = handle ? await deps.identities.findIdByCredential('passkey', handle) : undefined;
+        if (!identityId && handleBytes.length > 0) {
+          identityId = await deps.identities.findIdByCredential('webauthn_user_handle', handleBytes.toString('base64'));
+          type = 'webauthn';
+        }
         const stored = identityId ? await deps.identities.getWithCredentials(identityId) : undefined;
-        const credential = stored?.factors?.passkey;
+        const credential = stored?.factors?.[type];
         if (!stored || !credential) throw fail([messages.noWebAuthnUser()]);
         const keys = keysOf(credential).credentials;
         const key = keyNamed(keys.filter((k) => k.is_passwordless), response.rawId);
@@ -127,7 +136,7 @@ export function passkeyStrategy(deps: PasskeyStrategyDeps): Strategy {
         }
         // The signature counter (and clone warning) kept, in the login's own transaction.
         const updated = keys.map((k) => (k === key ? afterAssertion(k, result) : k));
-        return { identity: stored, update: withFactor(stored, 'passkey', withKeys(credential, updated, credential.identifiers, ctx.now)) };
+        return { identity: stored, update: withFactor(stored, type, withKeys(credential, updated, credential.identifiers, ctx.now)) };
       },
     },
 

@@ -10,7 +10,7 @@
  *   It registers no one itself: a credential method's submit does.
  */
 import { SessionRefreshRequiredError } from '../../errors/index.js';
-import { addressesFor, withCodeCredential } from '../../identity/addresses.js';
+import { addressesFor, withTraitCredentials } from '../../identity/addresses.js';
 import { anyViolation, traitLimitViolations } from '../../identity/limits.js';
 import { traitMessages } from '../../flows/common.js';
 import type { Strategy } from '../../flows/strategy.js';
@@ -23,6 +23,7 @@ const GROUP = 'profile';
 
 const sameValues = (a: { value: string }[] | undefined, b: { value: string }[]) =>
   (a ?? []).length === b.length && b.every((x) => (a ?? []).some((y) => y.value === x.value));
+const sameList = (a: string[] | undefined, b: string[] | undefined) => (a ?? []).length === (b ?? []).length && (a ?? []).every((x) => (b ?? []).includes(x));
 
 /** The traits screen and the way back to it (Kratos's profile strategy, registration.go). */
 function profileFirstRegistration(): RegistrationStrategy {
@@ -73,11 +74,11 @@ export function profileStrategy(options: { registrationStyle: RegistrationStyle 
         // Kratos (identity manager's requiresPrivilegedAccess): a changed recovery or verifiable address counts as a
         // changed credential.
         const addressesChanged = !sameValues(identity.recoveryAddresses, addresses.recoveryAddresses) || !sameValues(identity.verifiableAddresses, addresses.verifiableAddresses);
-        if ((identifiersChanged || addressesChanged) && !privileged) throw new SessionRefreshRequiredError();
-        return {
-          identity: withCodeCredential({ ...identity, traits: validTraits, identifiers, ...addresses, password: identity.password ? { ...identity.password, identifiers } : undefined }, schema, now),
-          values,
-        };
+        const next = withTraitCredentials({ ...identity, traits: validTraits, identifiers, ...addresses, password: identity.password ? { ...identity.password, identifiers } : undefined }, schema, now);
+        // And a credential's identifiers (Kratos's CredentialsEqual): a security key's, a code address.
+        const credentialsChanged = (['webauthn', 'code'] as const).some((type) => !sameList(identity.factors?.[type]?.identifiers, next.factors?.[type]?.identifiers));
+        if ((identifiersChanged || addressesChanged || credentialsChanged) && !privileged) throw new SessionRefreshRequiredError();
+        return { identity: next, values };
       },
     },
   };
