@@ -26,8 +26,6 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -217,6 +215,8 @@ async function build(config: TracingConfig): Promise<{ exporter: SpanExporter; s
     case 'otel': {
       const url = config.otlp.tracesUrl;
       const headers = config.otlp.authorizationHeader ? { Authorization: config.otlp.authorizationHeader } : undefined;
+      // Each provider's exporter is loaded only when it is the one configured (a cold start evaluates no other's code).
+      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
       return {
         exporter: new OTLPTraceExporter({ url, headers, timeoutMillis: config.flushTimeoutMs }),
         sampler: ratio(config.otlp.samplingRatio),
@@ -225,6 +225,7 @@ async function build(config: TracingConfig): Promise<{ exporter: SpanExporter; s
     }
     case 'zipkin': {
       const url = config.zipkin.serverUrl ?? 'http://127.0.0.1:9411/api/v2/spans';
+      const { ZipkinExporter } = await import('@opentelemetry/exporter-zipkin');
       return {
         exporter: new ZipkinExporter({ url, serviceName: config.serviceName }),
         sampler: ratio(config.zipkin.samplingRatio),
