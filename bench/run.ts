@@ -20,6 +20,7 @@ import { runLoginFloor } from './login-floor.js';
 import { runRecoveryTiming } from './recovery-timing.js';
 import { runOidcRoundTrips, runRoundTrips } from './round-trips.js';
 import { runTokenize, TOKENIZE_CONFIGS } from './tokenize.js';
+import { runAuthorizerPath } from './jwt-authorizer.js';
 import { COST_LABELS, COST_SIZE, COST_SIZE_QUICK, costTable, recordWhoami, runTracerCost, type Spread } from './tracer-cost.js';
 import { runWarm } from './warm.js';
 
@@ -125,6 +126,9 @@ async function main(): Promise<void> {
     log(`whoami with tokenize_as: ${SIZE.tokenize.rounds} rounds of ${SIZE.tokenize.batch} per configuration`);
     const tokenize = await runTokenize(db.endpoint, SIZE.tokenize);
 
+    log('the JWT authorizer path: a session JWT on the example route behind API Gateway\'s JWT authorizer');
+    const authorizer = await runAuthorizerPath(db.endpoint, quick ? 10 : 50);
+
     // 4. Login floor.
     log(`login at bcrypt cost 12: ${SIZE.floor} logins and compares`);
     const floor = await runLoginFloor(db.endpoint, SIZE.floor);
@@ -217,6 +221,9 @@ async function main(): Promise<void> {
       info(`${label} median`, 'ms', tokenize.medianMs[config]);
       if (config !== 'whoami') info(`${label} added vs plain whoami`, 'ms', tokenize.addedMs[config]);
     }
+    atMost(`JWT authorizer path: answers other than 200 of ${authorizer.requests} requests to the example route`, 'answers', authorizer.requests - authorizer.ok, 0, 0);
+    atMost(`JWT authorizer path: invocations of our functions for ${authorizer.requests} requests`, 'invocations', authorizer.ourInvocations, 0, 0);
+    info('JWT authorizer path: the same count for whoami calls (the control, one each)', 'invocations', authorizer.controlInvocations, 0);
     info('login submit at cost 12 median', 'ms', floor.loginMs, 1);
     info('bcryptjs compare at cost 12 median', 'ms', floor.bcryptjsMs, 1);
     atMost('login submit / bcryptjs compare (cost 12)', 'ratio', floor.loginMs / floor.bcryptjsMs, 1.1);
