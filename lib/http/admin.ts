@@ -100,8 +100,11 @@ export function requireAdminKey(attempts?: () => AdminAttempts): middy.Middlewar
  * An admin route: the one stack, plus the admin configuration read at cold start and the key checked first, with
  * failed authentications counted by `attempts` (the composition root's).
  */
-export function adminFunction(options: { route: string; attempts?: () => AdminAttempts }, handler: HttpHandler) {
-  return httpFunction({ route: options.route, middlewares: [requireAdminKey(options.attempts)], coldStart: () => void getAdminConfig() }, handler);
+export function adminFunction(options: { route: string; attempts?: () => AdminAttempts; maxBodyBytes?: number }, handler: HttpHandler) {
+  return httpFunction(
+    { route: options.route, middlewares: [requireAdminKey(options.attempts)], coldStart: () => void getAdminConfig(), maxBodyBytes: options.maxBodyBytes },
+    handler,
+  );
 }
 
 export const DEFAULT_PAGE_SIZE = 250;

@@ -4,10 +4,11 @@
  * sessions, so whoami (which answers from the session alone) reflects them once the admin call answered.
  */
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, DuplicateIdentifierError, IdentityConflictError, NotFoundError } from '../errors/index.js';
+import { BadRequestError, DuplicateIdentifierError, errorEnvelope, IdentityConflictError, KratosError, NotFoundError } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { addressesFor, withCodeCredential } from './addresses.js';
 import { decodeIdentityBody, type IdentityBody } from './admin-body.js';
+import { decodeBatchBody } from './batch-body.js';
 import { normalizeIdentifier } from './identifier.js';
 import { identifierTooLong } from './limits.js';
 import { applyPatch, JsonPatchError, parsePointer } from './json-patch.js';
@@ -16,6 +17,7 @@ import type { Page } from '../util/page.js';
 import type { Committer } from '../util/writes.js';
 import { events } from '../tracing/events.js';
 import { canonicalUuid } from '../util/ids.js';
+import { forEachConcurrently } from '../util/pool.js';
 import type { IdentityRepository, IdentitySessionCopies } from './repository.js';
 import type { SchemaRegistry } from './schema.js';
 
@@ -30,6 +32,25 @@ export interface IdentityAdminDeps {
   schemas: SchemaRegistry;
   hasher: PasswordHasher;
 }
+
+/**
+ * Identities of one batch written at once: each is its own transaction (the identity with its claims, all or nothing),
+ * so a batch is as many round trips as it has identities, this many in flight.
+ */
+const BATCH_CONCURRENCY = 16;
+
+/** Kratos's per-identity result of `PATCH /admin/identities` (identityPatchResponse). */
+export interface BatchPatchResult {
+  action: 'create' | 'error';
+  /** The new identity's id (action `create`). */
+  identity?: string;
+  patch_id?: string;
+  /** Why this identity was not created (herodot's DefaultError, as Kratos). */
+  error?: Record<string, unknown>;
+}
+
+/** Kratos's error for an identity whose identifier, address or external id another identity holds (sqlcon's). */
+const UNIQUE_VIOLATION = { code: 409, status: 'Conflict', message: 'Unable to insert or update resource because a resource with that value exists already' };
 
 /** An identity id from a path: anything but a UUID names no identity (404, as Kratos). */
 function parseIdentityId(raw: string | undefined): string {
@@ -136,6 +157,38 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       }
       events.identityCreated(identity.id);
       return identity;
+    },
+
+    /**
+     * `PATCH /admin/identities` (Kratos's batchPatchIdentities): up to 1,000 creates, each its own all-or-nothing write;
+     * a result per patch, in order. An identity the body gets wrong (400) or that clashes with one stored (409) is
+     * that patch's error; a storage failure fails the call once every write in flight settled (what was written stays
+     * written: each identity is whole or absent, and a retry of the batch finds those as 409).
+     */
+    async batchCreate(body: unknown, now: Date): Promise<BatchPatchResult[]> {
+      const patches = decodeBatchBody(body);
+      const results: BatchPatchResult[] = patches.map((patch) => ({ action: 'create', ...(patch.patchId ? { patch_id: patch.patchId } : {}) }));
+      const failed = (index: number, error: Record<string, unknown>) => {
+        const { identity: _none, ...rest } = results[index];
+        results[index] = { ...rest, action: 'error', error };
+      };
+      let unexpected: unknown;
+      await forEachConcurrently(patches, BATCH_CONCURRENCY, async (patch, index) => {
+        if (unexpected !== undefined) return;
+        try {
+          if (patch.create === undefined) throw new BadRequestError('The patch has nothing to apply: "create" is the only action there is.');
+          const identity = build(await parseBody(patch.create, 'create'), now);
+          await deps.commit(deps.identities.create(identity));
+          results[index].identity = identity.id;
+          events.identityCreated(identity.id);
+        } catch (error) {
+          if (error instanceof DuplicateIdentifierError) failed(index, UNIQUE_VIOLATION);
+          else if (error instanceof KratosError && error.status < 500) failed(index, errorEnvelope({ status: error.status, id: error.id, reason: error.reason, message: error.publicMessage }).error);
+          else unexpected ??= error;
+        }
+      });
+      if (unexpected !== undefined) throw unexpected;
+      return results;
     },
 
     async replace(id: string, body: unknown, now: Date): Promise<Identity> {

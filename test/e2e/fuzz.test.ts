@@ -82,6 +82,9 @@ const ROUTES: Array<[string, string]> = [
   ['PATCH', '/admin/sessions/{id}/extend'],
   ['POST', '/admin/recovery/code'],
   ['GET', '/admin/identities/by/external/{id}'],
+  ['PATCH', '/admin/identities'],
+  ['GET', '/admin/courier/messages'],
+  ['GET', '/admin/courier/messages/{id}'],
   ['GET', '/admin/version'],
   ['GET', '/version'],
   ['GET', '/admin/health/alive'],
@@ -185,7 +188,7 @@ const requests = () =>
     route: fc.constantFrom(...ROUTES),
     id: idLike(),
     query: fc.dictionary(
-      fc.constantFrom('flow', 'id', 'page_size', 'page_token', 'include_credential', 'active', 'refresh', 'credentials_identifier', 'return_to', 'token', 'tokenize_as', 'x'),
+      fc.constantFrom('flow', 'id', 'page_size', 'page_token', 'include_credential', 'active', 'refresh', 'credentials_identifier', 'return_to', 'token', 'tokenize_as', 'status', 'recipient', 'x'),
       fc.oneof(oneOfPool('flows'), fc.uuid(), printable(30), fc.integer({ min: -5, max: 1000 }).map(String), fc.constantFrom('true', 'false', 'password')),
       { maxKeys: 4 },
     ),
