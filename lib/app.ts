@@ -22,6 +22,7 @@ import { createTokenExchange } from './flows/token-exchange.js';
 import type { Strategy } from './flows/strategy.js';
 import { createLoginThrottle } from './flows/throttle.js';
 import { createVerificationFlows } from './flows/verification.js';
+import { createCourierAdmin } from './courier/admin.js';
 import { createBcryptHasher } from './hashing/bcrypt.js';
 import { createAdminAttempts, type AdminAttempts } from './http/admin.js';
 import { createHookRunner } from './hooks/index.js';
@@ -243,6 +244,7 @@ export function createApp(
     identityAdmin: buildIdentityAdmin(base),
     sessionAdmin: buildSessionAdmin(store, config),
     recoveryCodeAdmin: buildRecoveryCodeAdmin(store, config),
+    courierAdmin: createCourierAdmin({ courier: store.courier }),
     oidcCallback: buildOidcCallback(base, parts, signIn, settings),
     ownSessions: createOwnSessions({ sessions: store.sessions, sessionService: parts.sessionService, whoamiRequiredAal: config.aal.whoamiRequiredAal, publicBaseUrl: config.publicBaseUrl }),
     tokenExchange: createTokenExchange({ flows: store.flows, sessionService: parts.sessionService, secrets: exchangeSecretsOf(config), publicBaseUrl: config.publicBaseUrl }),
@@ -348,6 +350,10 @@ export const appSessionAdmin = () => (sessionAdmin ??= buildSessionAdmin(appStor
 let adminAttempts: AdminAttempts | undefined;
 /** Failed admin authentications per client address (counter keys are HMACs with the admin key itself). */
 export const appAdminAttempts = (): AdminAttempts => (adminAttempts ??= createAdminAttempts(appStore().throttle, getAdminConfig().authFailuresPerMinute));
+
+let courierAdmin: ReturnType<typeof createCourierAdmin> | undefined;
+/** The courier's messages for the admin API: the message reads only. */
+export const appCourierAdmin = () => (courierAdmin ??= createCourierAdmin({ courier: appStore().courier }));
 
 let recoveryCodeAdmin: ReturnType<typeof buildRecoveryCodeAdmin> | undefined;
 export const appRecoveryCodeAdmin = () => (recoveryCodeAdmin ??= buildRecoveryCodeAdmin(appStore(), getConfig()));

@@ -129,6 +129,22 @@ export function pagingOf(request: HttpRequest): Paging {
   return { pageSize, pageToken };
 }
 
+/**
+ * Paging as Kratos's keyset paginator reads it (the courier's list): `page_size` below 1 is the default, above the
+ * maximum is the maximum; anything but a whole number is 400.
+ */
+export function keysetPagingOf(request: HttpRequest, defaultSize: number, maxSize = MAX_PAGE_SIZE): Paging {
+  const raw = request.query.page_size;
+  let pageSize = defaultSize;
+  if (raw !== undefined && raw !== '') {
+    if (!/^-?\d{1,9}$/.test(raw)) throw new BadRequestError('page_size must be a whole number');
+    pageSize = Number(raw) < 1 ? defaultSize : Math.min(Number(raw), maxSize);
+  }
+  const pageToken = request.query.page_token || undefined;
+  if (pageToken !== undefined && !/^[A-Za-z0-9_-]{1,512}$/.test(pageToken)) throw new BadRequestError('page_token is malformed');
+  return { pageSize, pageToken };
+}
+
 export function booleanQuery(request: HttpRequest, name: string): boolean | undefined {
   const raw = request.query[name];
   if (raw === undefined || raw === '') return undefined;

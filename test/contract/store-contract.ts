@@ -508,6 +508,35 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         expect((await store.courier.listDue(later, 1000)).map((m) => m.id)).not.toContain(queued.id);
       });
 
+      it('lists every message newest first (then by id), filtered by recipient and status, a keyset page at a time', async () => {
+        const recipient = unique('listed');
+        const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000);
+        const [oldest, middle, newest] = [30, 20, 10].map((ago) => ({ ...queuedMessage(randomUUID(), 'verification_code_valid', { to: recipient, verification_code: '654321' }, at(ago), undefined) }));
+        const elsewhere = queuedMessage(randomUUID(), 'verification_code_valid', { to: unique('other') }, at(5), undefined);
+        await store.commit(store.courier.queue(middle), store.courier.queue(newest), store.courier.queue(oldest), store.courier.queue(elsewhere));
+        const claimed = (await store.courier.claim(middle.id, new Date(), 30_000))!;
+        await store.courier.markSent(claimed, new Date());
+
+        const all = await store.courier.list({ recipient }, { pageSize: 10 });
+        expect(all.items.map((m) => m.id)).toEqual([newest.id, middle.id, oldest.id]);
+        expect(all.next).toBeUndefined();
+        expect(all.items[1]).toMatchObject({ status: 'sent', sendCount: 1 });
+
+        const first = await store.courier.list({ recipient }, { pageSize: 2 });
+        expect(first.items.map((m) => m.id)).toEqual([newest.id, middle.id]);
+        const second = await store.courier.list({ recipient }, { pageSize: 2, after: first.next });
+        expect(second.items.map((m) => m.id)).toEqual([oldest.id]);
+        expect(second.next).toBeUndefined();
+
+        expect((await store.courier.list({ recipient, status: 'queued' }, { pageSize: 10 })).items.map((m) => m.id)).toEqual([newest.id, oldest.id]);
+        expect((await store.courier.list({ recipient, status: 'sent' }, { pageSize: 10 })).items.map((m) => m.id)).toEqual([middle.id]);
+        expect((await store.courier.list({ recipient, status: 'abandoned' }, { pageSize: 10 })).items).toEqual([]);
+        expect((await store.courier.list({ recipient: unique('nobody') }, { pageSize: 10 })).items).toEqual([]);
+        // Unfiltered, the newest of all comes first.
+        const ids = (await store.courier.list({}, { pageSize: 1000 })).items.map((m) => m.id);
+        expect(ids.indexOf(elsewhere.id)).toBeLessThan(ids.indexOf(newest.id));
+      });
+
       it('lists due messages the longest waiting first, and gives up on one', async () => {
         const older = message({ nextAttemptAt: new Date(Date.now() - 50_000) });
         const newer = message({ nextAttemptAt: new Date(Date.now() - 40_000) });
