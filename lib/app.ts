@@ -202,7 +202,14 @@ const buildBrowserLogout = (base: Base, parts: FlowParts = flowParts(base)) =>
   createBrowserLogout({ browser: base.config.browser, errors: base.store.errors, publicBaseUrl: base.config.publicBaseUrl, sessionService: parts.sessionService });
 
 const buildIdentityAdmin = (base: Base) =>
-  createIdentityAdmin({ identities: base.store.identities, sessions: base.store.sessions, commit: base.store.commit, schemas: base.schemas, hasher: createBcryptHasher(base.config.bcryptCost) });
+  createIdentityAdmin({
+    identities: base.store.identities,
+    sessions: base.store.sessions,
+    commit: base.store.commit,
+    commitEach: base.store.commitEach,
+    schemas: base.schemas,
+    hasher: createBcryptHasher(base.config.bcryptCost),
+  });
 
 const buildSessionAdmin = (store: Store, config: Config) => createSessionAdmin({ sessions: store.sessions, identities: store.identities, sessionLifespanMs: config.sessionLifespanMs });
 

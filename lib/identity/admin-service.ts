@@ -28,16 +28,15 @@ const DENIED_PATCH_ROOTS = new Set(['id', 'credentials', 'state_changed_at']);
 export interface IdentityAdminDeps {
   identities: IdentityRepository;
   commit: Committer['commit'];
+  /** A batch import's identities, each whole or not at all, several to a transaction. */
+  commitEach: Committer['commitEach'];
   sessions: IdentitySessionCopies;
   schemas: SchemaRegistry;
   hasher: PasswordHasher;
 }
 
-/**
- * Identities of one batch written at once: each is its own transaction (the identity with its claims, all or nothing),
- * so a batch is as many round trips as it has identities, this many in flight.
- */
-const BATCH_CONCURRENCY = 16;
+/** Bodies of one batch decoded at once (a clear-text password is hashed then). */
+const BATCH_HASHING_CONCURRENCY = 8;
 
 /** Kratos's per-identity result of `PATCH /admin/identities` (identityPatchResponse). */
 export interface BatchPatchResult {
@@ -160,32 +159,43 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
     },
 
     /**
-     * `PATCH /admin/identities` (Kratos's batchPatchIdentities): up to 1,000 creates, each its own all-or-nothing write;
-     * a result per patch, in order. An identity the body gets wrong (400) or that clashes with one stored (409) is
-     * that patch's error; a storage failure fails the call once every write in flight settled (what was written stays
-     * written: each identity is whole or absent, and a retry of the batch finds those as 409).
+     * `PATCH /admin/identities` (Kratos's batchPatchIdentities): up to 1,000 creates, each identity with its claims
+     * written whole or not at all (`commitEach`: several identities to a transaction, a clash taking out only its
+     * own); a result per patch, in order. An identity the body gets wrong (400) or that clashes with one stored or
+     * another of the batch (409) is that patch's error; a storage failure fails the call (what was written stays
+     * written: each identity whole, and a retry of the batch finds those as 409).
      */
     async batchCreate(body: unknown, now: Date): Promise<BatchPatchResult[]> {
       const patches = decodeBatchBody(body);
       const results: BatchPatchResult[] = patches.map((patch) => ({ action: 'create', ...(patch.patchId ? { patch_id: patch.patchId } : {}) }));
-      const failed = (index: number, error: Record<string, unknown>) => {
-        const { identity: _none, ...rest } = results[index];
-        results[index] = { ...rest, action: 'error', error };
-      };
       let unexpected: unknown;
-      await forEachConcurrently(patches, BATCH_CONCURRENCY, async (patch, index) => {
-        if (unexpected !== undefined) return;
+      /** A patch's own error (400 for its body, 409 for a clash), or, for anything else, the call's. */
+      const failed = (index: number, error: unknown) => {
+        let shown: Record<string, unknown>;
+        if (error instanceof DuplicateIdentifierError) shown = UNIQUE_VIOLATION;
+        else if (error instanceof KratosError && error.status < 500) shown = errorEnvelope({ status: error.status, id: error.id, reason: error.reason, message: error.publicMessage }).error;
+        else return void (unexpected ??= error);
+        const { identity: _none, ...rest } = results[index];
+        results[index] = { ...rest, action: 'error', error: shown };
+      };
+      const identities: (Identity | undefined)[] = patches.map(() => undefined);
+      // Clear-text passwords are hashed here: bounded by the envelope (200), a few at a time.
+      await forEachConcurrently(patches, BATCH_HASHING_CONCURRENCY, async (patch, index) => {
         try {
           if (patch.create === undefined) throw new BadRequestError('The patch has nothing to apply: "create" is the only action there is.');
-          const identity = build(await parseBody(patch.create, 'create'), now);
-          await deps.commit(deps.identities.create(identity));
-          results[index].identity = identity.id;
-          events.identityCreated(identity.id);
+          identities[index] = build(await parseBody(patch.create, 'create'), now);
         } catch (error) {
-          if (error instanceof DuplicateIdentifierError) failed(index, UNIQUE_VIOLATION);
-          else if (error instanceof KratosError && error.status < 500) failed(index, errorEnvelope({ status: error.status, id: error.id, reason: error.reason, message: error.publicMessage }).error);
-          else unexpected ??= error;
+          failed(index, error);
         }
+      });
+      if (unexpected !== undefined) throw unexpected;
+      const made = identities.flatMap((identity, index) => (identity ? [{ identity, index }] : []));
+      const outcomes = await deps.commitEach(made.map(({ identity }) => [deps.identities.create(identity)]));
+      outcomes.forEach((error, k) => {
+        const { identity, index } = made[k];
+        if (error) return failed(index, error);
+        results[index].identity = identity.id;
+        events.identityCreated(identity.id);
       });
       if (unexpected !== undefined) throw unexpected;
       return results;

@@ -341,6 +341,34 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         await store.commit(store.identities.create(identityRecord(identity.identifiers![0])));
       });
 
+      it('commits many units each whole or not at all, answering each one its own error (commitEach)', async () => {
+        const taken = identityRecord();
+        await store.commit(store.identities.create(taken));
+        const fresh = Array.from({ length: 60 }, () => identityRecord());
+        const twice = unique('twice');
+        const clash = identityRecord((taken.traits.email as string).toUpperCase());
+        const units = [
+          ...fresh.slice(0, 30),
+          clash,
+          identityRecord(twice),
+          identityRecord(twice.toUpperCase()),
+          ...fresh.slice(30),
+        ].map((identity) => [store.identities.create(identity)]);
+        const outcomes = await store.commitEach(units);
+        expect(outcomes).toHaveLength(63);
+        expect(outcomes[30]).toBeInstanceOf(DuplicateIdentifierError);
+        // Of two units claiming one identifier, the first is written, as if committed one by one.
+        expect(outcomes[31]).toBeUndefined();
+        expect(outcomes[32]).toBeInstanceOf(DuplicateIdentifierError);
+        expect(outcomes.filter((outcome) => outcome !== undefined)).toHaveLength(2);
+        for (const identity of fresh) await expect(store.identities.findIdByIdentifier(identity.identifiers![0])).resolves.toBe(identity.id);
+        // The refused one left nothing: no identity; its identifier and address still the first one's.
+        await expect(store.identities.get(clash.id)).resolves.toBeUndefined();
+        await expect(store.identities.findIdByIdentifier(taken.identifiers![0])).resolves.toBe(taken.id);
+        await expect(store.identities.findIdByAddress('recovery', taken.identifiers![0])).resolves.toBe(taken.id);
+        await expect(store.commitEach([])).resolves.toEqual([]);
+      });
+
       it('lists identities in id order, a page at a time, with hashes only when asked', async () => {
         const seen: Identity[] = [];
         let after: string | undefined;
