@@ -4,10 +4,14 @@
  */
 import bcrypt from 'bcryptjs';
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Configuration, CourierApi } from '@ory/kratos-client';
 import { baseUrl, TEST_ENV } from '../support/env.js';
 import { frontendApi, identityApi, links, request, uniqueEmail } from '../support/http.js';
 import { expectMatchesSchema } from '../support/openapi.js';
+import { importIdentities } from '../../scripts/import.js';
 
 const admin = identityApi();
 const courier = new CourierApi(new Configuration({ basePath: baseUrl(), apiKey: `Bearer ${TEST_ENV.ADMIN_API_KEY}` }));
@@ -112,5 +116,50 @@ describe('GET /admin/courier/messages (CourierApi)', () => {
     const missing = await request('GET', `/admin/courier/messages/${randomUUID()}`, { headers: auth });
     expect(missing.status).toBe(404);
     expectMatchesSchema('errorGeneric', missing.json);
+  });
+});
+
+describe('npm run import (scripts/import.ts)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kratos-import-'));
+  const hash = bcrypt.hashSync(PASSWORD, 4);
+
+  it('imports a JSONL file in batches, resumes from its checkpoint, and counts identities already there as done', async () => {
+    const emails = Array.from({ length: 25 }, () => uniqueEmail('jsonl'));
+    const lines = emails.map((email) => JSON.stringify({ schema_id: 'default', traits: { email }, credentials: { password: { config: { hashed_password: hash } } } }));
+    lines[4] = '{ not json';
+    lines[7] = JSON.stringify({ schema_id: 'default', traits: { email: 'not an address' } });
+    lines[12] = '';
+    const file = path.join(dir, 'identities.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const options = { file, baseUrl: baseUrl(), adminKey: TEST_ENV.ADMIN_API_KEY, batchSize: 4, concurrency: 2, progress: () => {} };
+
+    // As if a first run had stopped after line 10: the rest is imported, not the first ten.
+    writeFileSync(`${file}.checkpoint.json`, JSON.stringify({ file, linesDone: 10, created: 0, existing: 0, failed: 0 }));
+    const resumed = await importIdentities(options);
+    expect(resumed).toMatchObject({ linesDone: 25, created: 14, existing: 0, failed: 0 });
+    expect((await admin.listIdentities({ credentialsIdentifier: emails[0] })).data).toEqual([]);
+    expect((await admin.listIdentities({ credentialsIdentifier: emails[24] })).data).toHaveLength(1);
+
+    // Done: nothing is sent again.
+    await expect(importIdentities(options)).resolves.toMatchObject({ linesDone: 25, created: 14 });
+
+    // From the start again: the first ten lines now, and the rest found as existing; the two bad lines reported.
+    writeFileSync(`${file}.checkpoint.json`, JSON.stringify({ file, linesDone: 0, created: 0, existing: 0, failed: 0 }));
+    const again = await importIdentities(options);
+    expect(again).toMatchObject({ linesDone: 25, created: 8, existing: 14, failed: 2 });
+    const errors = readFileSync(`${file}.errors.jsonl`, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(errors.map((e) => [e.line, e.error.code])).toEqual([
+      [5, 400],
+      [8, 400],
+    ]);
+    const checkpoint = JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8'));
+    expect(checkpoint).toMatchObject({ linesDone: 25, created: 8, existing: 14, failed: 2 });
+  });
+
+  it('stops when the service cannot be reached, keeping the checkpoint where it was', async () => {
+    const file = path.join(dir, 'unreachable.jsonl');
+    writeFileSync(file, `${JSON.stringify({ schema_id: 'default', traits: { email: uniqueEmail('never') } })}\n`);
+    await expect(importIdentities({ file, baseUrl: 'http://127.0.0.1:9', adminKey: 'x', attempts: 2, progress: () => {} })).rejects.toThrow(/failed 2 times/);
+    expect(existsSync(`${file}.checkpoint.json`) ? JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8')).linesDone : 0).toBe(0);
   });
 });
