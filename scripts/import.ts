@@ -168,7 +168,8 @@ async function send(options: Required<Pick<ImportOptions, 'baseUrl' | 'adminKey'
       if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new Error(`lines ${batch.from}-${batch.to} refused: ${problem}`);
     } catch (error) {
       if (error instanceof Error && error.message.includes('refused:')) throw error;
-      problem = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const cause = (error as { cause?: { code?: string } } | undefined)?.cause?.code;
+      problem = error instanceof Error ? `${error.name}: ${error.message}${cause ? ` (${cause})` : ''}` : String(error);
     }
     if (attempt >= options.attempts) throw new Error(`lines ${batch.from}-${batch.to} failed ${attempt} times, the last: ${problem}`);
     await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2)));
