@@ -175,8 +175,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
         if (error instanceof DuplicateIdentifierError) shown = UNIQUE_VIOLATION;
         else if (error instanceof KratosError && error.status < 500) shown = errorEnvelope({ status: error.status, id: error.id, reason: error.reason, message: error.publicMessage }).error;
         else return void (unexpected ??= error);
-        const { identity: _none, ...rest } = results[index];
-        results[index] = { ...rest, action: 'error', error: shown };
+        results[index] = { ...results[index], action: 'error', error: shown };
       };
       const identities: (Identity | undefined)[] = patches.map(() => undefined);
       // Clear-text passwords are hashed here: bounded by the envelope (200), a few at a time.
