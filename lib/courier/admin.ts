@@ -48,7 +48,8 @@ export function createCourierAdmin(deps: { courier: Pick<CourierRepository, 'get
       const messageId = canonicalUuid(id);
       if (!messageId) throw new BadRequestError(`could not parse parameter {id} as UUID, got ${JSON.stringify(String(id ?? '').slice(0, 64))}`);
       const message = await deps.courier.get(messageId);
-      if (!message) throw new NotFoundError();
+      // Only e-mail is a courier message to the admin API (anything else the courier delivers is not Kratos's Message).
+      if (!message || message.channel !== 'email') throw new NotFoundError();
       return message;
     },
   };

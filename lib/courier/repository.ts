@@ -24,7 +24,10 @@ export interface CourierRepository {
   /** Queued messages due at `now`, the longest waiting first, at most `limit`. */
   listDue(now: Date, limit: number): Promise<CourierMessage[]>;
   get(id: string): Promise<CourierMessage | undefined>;
-  /** Every message kept (queued, and sent or abandoned until their retention ends), newest first, filtered; keyset pages. */
+  /**
+   * Every e-mail message kept (queued, and sent or abandoned until their retention ends), newest first, filtered;
+   * keyset pages. Messages of other channels are not listed.
+   */
   list(filter: MessageFilter, page: PageRequest): Promise<Page<CourierMessage>>;
   /**
    * Takes the message for one delivery attempt: only a queued, due message whose lease (if any) ran out can be

@@ -418,14 +418,12 @@ export function itemToFailures(item: Item | undefined): { count: number; windowE
 /** The queue's sort key: due time, then id (unique). */
 export const queueSortKey = (message: Pick<CourierMessage, 'nextAttemptAt' | 'id'>) => `${message.nextAttemptAt.toISOString()}#${message.id}`;
 
-/** gsi2 partition of every message (the admin API's list), sorted newest first. */
+/** gsi2 partition of every e-mail message (the admin API's list), sorted newest first. */
 export const COURIER_MESSAGES = 'COURIER#messages';
 
 export function messageToItem(message: CourierMessage): Item {
   const item: Item = {
     ...keys.message(message.id),
-    gsi2pk: s(COURIER_MESSAGES),
-    gsi2sk: s(newestFirstKey(message)),
     kind: s('message'),
     id: s(message.id),
     channel: s(message.channel),
@@ -438,6 +436,11 @@ export function messageToItem(message: CourierMessage): Item {
     updated_at: s(message.updatedAt.toISOString()),
     next_attempt_at: s(message.nextAttemptAt.toISOString()),
   };
+  // Only e-mail is the admin API's to list (Kratos's courier messages); anything else the courier delivers is not.
+  if (message.channel === 'email') {
+    item.gsi2pk = s(COURIER_MESSAGES);
+    item.gsi2sk = s(newestFirstKey(message));
+  }
   if (message.status === 'queued') {
     item.gsi1pk = s(COURIER_QUEUE);
     item.gsi1sk = s(queueSortKey(message));

@@ -47,7 +47,9 @@ export function memoryCourier(t: MemoryTables, tx: ReturnType<typeof memoryTrans
       return found ? out(found) : undefined;
     },
     list: async (filter, request) => {
-      const matching = [...t.messages.values()].filter((m) => (!filter.status || m.status === filter.status) && (filter.recipient === undefined || m.recipient === filter.recipient));
+      const matching = [...t.messages.values()].filter(
+        (m) => m.channel === 'email' && (!filter.status || m.status === filter.status) && (filter.recipient === undefined || m.recipient === filter.recipient),
+      );
       const found = page(matching, newestFirstKey, request.pageSize, request.after);
       return { items: found.items.map(out), ...(found.next ? { next: found.next } : {}) };
     },
