@@ -560,6 +560,10 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         expect((await store.courier.list({ recipient, status: 'sent' }, { pageSize: 10 })).items.map((m) => m.id)).toEqual([middle.id]);
         expect((await store.courier.list({ recipient, status: 'abandoned' }, { pageSize: 10 })).items).toEqual([]);
         expect((await store.courier.list({ recipient: unique('nobody') }, { pageSize: 10 })).items).toEqual([]);
+        // A message of another channel than e-mail is not listed.
+        const otherChannel = { ...queuedMessage(randomUUID(), 'verification_code_valid', { to: recipient }, at(1), undefined), channel: 'webhook' } as unknown as typeof newest;
+        await store.commit(store.courier.queue(otherChannel));
+        expect((await store.courier.list({ recipient }, { pageSize: 10 })).items.map((m) => m.id)).toEqual([newest.id, middle.id, oldest.id]);
         // Unfiltered, the newest of all comes first.
         const ids = (await store.courier.list({}, { pageSize: 1000 })).items.map((m) => m.id);
         expect(ids.indexOf(elsewhere.id)).toBeLessThan(ids.indexOf(newest.id));

@@ -1,7 +1,7 @@
 /** The admin API's courier messages (Kratos's listCourierMessages, getCourierMessage) on the memory store. */
 import { randomUUID } from 'node:crypto';
 import { adminMessage } from '../../lib/courier/admin.js';
-import { queuedMessage } from '../../lib/courier/model.js';
+import { queuedMessage, type CourierMessage } from '../../lib/courier/model.js';
 import { memoryApp, rejection, uniqueEmail } from '../support/flows.js';
 
 describe('courier messages for the admin', () => {
@@ -41,6 +41,14 @@ describe('courier messages for the admin', () => {
       updated_at: newer.updatedAt.toISOString(),
     });
     expect(JSON.stringify(shown)).not.toContain('418265');
+  });
+
+  it('shows e-mail only: a message of another channel the courier delivers is neither listed nor found', async () => {
+    const to = uniqueEmail('other-channel');
+    const other = { ...queuedMessage(randomUUID(), 'recovery_code_valid', { to }, new Date(), undefined), channel: 'webhook' } as unknown as CourierMessage;
+    await store.commit(store.courier.queue(other));
+    expect((await app.courierAdmin.list({ recipient: to, pageSize: 10 })).items).toEqual([]);
+    await expect(rejection(app.courierAdmin.get(other.id))).resolves.toMatchObject({ status: 404 });
   });
 
   it('refuses an unknown status and an id that is no UUID (400), and knows no unknown id (404)', async () => {
