@@ -10,6 +10,7 @@ import path from 'node:path';
 import { startDatabase } from '../scripts/local-stack.js';
 import { runColdStart } from './cold/cold-start.js';
 import { runExporterEncode } from './exporter-encode.js';
+import { runImportRate } from './import-rate.js';
 import { runJsonnet } from './jsonnet.js';
 import { lambdaRuntimeEnv } from './lib/lambda.js';
 import { round } from './lib/stats.js';
@@ -36,8 +37,8 @@ interface Result {
 
 const quick = process.argv.includes('--quick');
 const SIZE = quick
-  ? { rounds: 2, batch: 50, warmup: 50, hanging: 3, coldRuns: 3, floor: 3, encode: 200, recovery: 10, jsonnet: 500, tokenize: { rounds: 2, batch: 20, warmup: 20 } }
-  : { rounds: 16, batch: 200, warmup: 1000, hanging: 10, coldRuns: 30, floor: 20, encode: 2000, recovery: 200, jsonnet: 20_000, tokenize: { rounds: 8, batch: 100, warmup: 300 } };
+  ? { rounds: 2, batch: 50, warmup: 50, hanging: 3, coldRuns: 3, floor: 3, encode: 200, recovery: 10, jsonnet: 500, tokenize: { rounds: 2, batch: 20, warmup: 20 }, imported: 500 }
+  : { rounds: 16, batch: 200, warmup: 1000, hanging: 10, coldRuns: 30, floor: 20, encode: 2000, recovery: 200, jsonnet: 20_000, tokenize: { rounds: 8, batch: 100, warmup: 300 }, imported: 10_000 };
 
 const results: Result[] = [];
 const info = (name: string, unit: string, value: number | null, digits = 3) =>
@@ -128,6 +129,10 @@ async function main(): Promise<void> {
 
     log('the JWT authorizer path: a session JWT on the example route behind API Gateway\'s JWT authorizer');
     const authorizer = await runAuthorizerPath(db.endpoint, quick ? 10 : 50);
+
+    log(`import: ${SIZE.imported} identities with bcrypt hashes through npm run import and PATCH /admin/identities`);
+    const imported = await runImportRate(db.endpoint, SIZE.imported);
+    log(`import: ${imported.created} created in ${imported.seconds.toFixed(1)} s, ${imported.perSecond.toFixed(0)} identities/s`);
 
     // 4. Login floor.
     log(`login at bcrypt cost 12: ${SIZE.floor} logins and compares`);
@@ -224,6 +229,8 @@ async function main(): Promise<void> {
     atMost(`JWT authorizer path: answers other than 200 of ${authorizer.requests} requests to the example route`, 'answers', authorizer.requests - authorizer.ok, 0, 0);
     atMost(`JWT authorizer path: invocations of our functions for ${authorizer.requests} requests`, 'invocations', authorizer.ourInvocations, 0, 0);
     info('JWT authorizer path: the same count for whoami calls (the control, one each)', 'invocations', authorizer.controlInvocations, 0);
+    info(`import rate, ${imported.identities} identities, 1,000 a batch (npm start stack, DynamoDB Local)`, 'identities/s', imported.perSecond, 0);
+    atMost('import: identities not created', 'identities', imported.identities - imported.created, 0, 0);
     info('login submit at cost 12 median', 'ms', floor.loginMs, 1);
     info('bcryptjs compare at cost 12 median', 'ms', floor.bcryptjsMs, 1);
     atMost('login submit / bcryptjs compare (cost 12)', 'ratio', floor.loginMs / floor.bcryptjsMs, 1.1);

@@ -22,6 +22,7 @@ import { createTokenExchange } from './flows/token-exchange.js';
 import type { Strategy } from './flows/strategy.js';
 import { createLoginThrottle } from './flows/throttle.js';
 import { createVerificationFlows } from './flows/verification.js';
+import { createCourierAdmin } from './courier/admin.js';
 import { createBcryptHasher } from './hashing/bcrypt.js';
 import { createAdminAttempts, type AdminAttempts } from './http/admin.js';
 import { createHookRunner } from './hooks/index.js';
@@ -210,7 +211,14 @@ const buildBrowserLogout = (base: Base, parts: FlowParts = flowParts(base)) =>
   createBrowserLogout({ browser: base.config.browser, errors: base.store.errors, publicBaseUrl: base.config.publicBaseUrl, sessionService: parts.sessionService });
 
 const buildIdentityAdmin = (base: Base) =>
-  createIdentityAdmin({ identities: base.store.identities, sessions: base.store.sessions, commit: base.store.commit, schemas: base.schemas, hasher: createBcryptHasher(base.config.bcryptCost) });
+  createIdentityAdmin({
+    identities: base.store.identities,
+    sessions: base.store.sessions,
+    commit: base.store.commit,
+    commitEach: base.store.commitEach,
+    schemas: base.schemas,
+    hasher: createBcryptHasher(base.config.bcryptCost),
+  });
 
 const buildSessionAdmin = (store: Store, config: Config) => createSessionAdmin({ sessions: store.sessions, identities: store.identities, sessionLifespanMs: config.sessionLifespanMs });
 
@@ -252,6 +260,7 @@ export function createApp(
     identityAdmin: buildIdentityAdmin(base),
     sessionAdmin: buildSessionAdmin(store, config),
     recoveryCodeAdmin: buildRecoveryCodeAdmin(store, config),
+    courierAdmin: createCourierAdmin({ courier: store.courier }),
     oidcCallback: buildOidcCallback(base, parts, signIn, settings),
     ownSessions: createOwnSessions({ sessions: store.sessions, sessionService: parts.sessionService, whoamiRequiredAal: config.aal.whoamiRequiredAal, publicBaseUrl: config.publicBaseUrl }),
     tokenExchange: createTokenExchange({ flows: store.flows, sessionService: parts.sessionService, secrets: exchangeSecretsOf(config), publicBaseUrl: config.publicBaseUrl }),
@@ -357,6 +366,10 @@ export const appSessionAdmin = () => (sessionAdmin ??= buildSessionAdmin(appStor
 let adminAttempts: AdminAttempts | undefined;
 /** Failed admin authentications per client address (counter keys are HMACs with the admin key itself). */
 export const appAdminAttempts = (): AdminAttempts => (adminAttempts ??= createAdminAttempts(appStore().throttle, getAdminConfig().authFailuresPerMinute));
+
+let courierAdmin: ReturnType<typeof createCourierAdmin> | undefined;
+/** The courier's messages for the admin API: the message reads only. */
+export const appCourierAdmin = () => (courierAdmin ??= createCourierAdmin({ courier: appStore().courier }));
 
 let recoveryCodeAdmin: ReturnType<typeof buildRecoveryCodeAdmin> | undefined;
 export const appRecoveryCodeAdmin = () => (recoveryCodeAdmin ??= buildRecoveryCodeAdmin(appStore(), getConfig()));

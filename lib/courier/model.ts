@@ -51,6 +51,21 @@ export interface CourierMessage {
   lastError?: string;
 }
 
+/** What the admin API may filter the messages by (Kratos's listCourierMessages): exact status and recipient. */
+export interface MessageFilter {
+  status?: MessageStatus;
+  recipient?: string;
+}
+
+/**
+ * Where a message stands in the admin API's list, as a string that sorts in that order: newest first, then by id
+ * (Kratos's keyset order: created_at descending, id ascending). Both stores page by it.
+ */
+export function newestFirstKey(message: Pick<CourierMessage, 'createdAt' | 'id'>): string {
+  // Milliseconds left until the year 2286, fixed width: later messages sort first.
+  return `${String(9_999_999_999_999 - message.createdAt.getTime()).padStart(13, '0')}#${message.id}`;
+}
+
 /** A message to queue now: the flows put it in the same transaction as the change that needs it. */
 export function queuedMessage(
   id: string,

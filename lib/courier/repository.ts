@@ -3,8 +3,9 @@
  * flow's own transaction; the courier claims it (a lease, so two couriers never send it at the same moment), and
  * marks it sent, due again later, or abandoned. Every mark applies only to the attempt that claimed it.
  */
+import type { Page, PageRequest } from '../util/page.js';
 import type { Writes } from '../util/writes.js';
-import type { CourierMessage } from './model.js';
+import type { CourierMessage, MessageFilter } from './model.js';
 
 /** One change of the table as its change stream delivers it (a DynamoDB Stream record). */
 export interface TableChange {
@@ -23,6 +24,11 @@ export interface CourierRepository {
   /** Queued messages due at `now`, the longest waiting first, at most `limit`. */
   listDue(now: Date, limit: number): Promise<CourierMessage[]>;
   get(id: string): Promise<CourierMessage | undefined>;
+  /**
+   * Every e-mail message kept (queued, and sent or abandoned until their retention ends), newest first, filtered;
+   * keyset pages. Messages of other channels are not listed.
+   */
+  list(filter: MessageFilter, page: PageRequest): Promise<Page<CourierMessage>>;
   /**
    * Takes the message for one delivery attempt: only a queued, due message whose lease (if any) ran out can be
    * claimed; the claim counts the attempt (sendCount + 1) and holds the message for `leaseMs`. Undefined when another

@@ -4,8 +4,10 @@
  * SHA (`{SSHA}`, `{SSHA256}`, `{SSHA512}`), SHA with a pattern (`$sha1$`, `$sha256$`, `$sha512$`), MD5 (plain or with a
  * pattern) and HMAC. Each is read exactly as Kratos reads it (its quirks included: plain scrypt's `ln` is N itself,
  * PBKDF2's `sha224`/`sha384` are SHA3) and within Kratos's bounds on its cost parameters, so an imported hash cannot
- * make a login allocate or compute without limit. Not here: the `$md5-crypt$`, `$sha256-crypt$`, `$sha512-crypt$`
- * (crypt(3)) forms and HMAC-MD4 (which OpenSSL 3 no longer offers); they are refused at import.
+ * make a login allocate or compute without limit. The crypt(3) forms Kratos reads (`$md5-crypt$`, `$sha256-crypt$`,
+ * `$sha512-crypt$`: glibc's `$1$`, `$5$`, `$6$` under Kratos's names) are computed here step by step from node:crypto's
+ * MD5 and SHA-2, as their specifications (Poul-Henning Kamp's md5crypt, Ulrich Drepper's SHA-crypt) describe them.
+ * Not here: HMAC-MD4 (which OpenSSL 3 no longer offers); it is refused at import.
  *
  * Written by hand (the formats' parsing only): no maintained library reads Kratos's encodings, and the algorithms
  * themselves are node:crypto's.
@@ -28,9 +30,14 @@ const MAX_ARGON2_MEMORY_KIB = 1 << 20;
 const MAX_ARGON2_ITERATIONS = 10;
 const MAX_ARGON2_PARALLELISM = 16;
 const MAX_PBKDF2_ITERATIONS = 10_000_000;
+/**
+ * Ours (Kratos bounds no crypt(3) hash): SHA-crypt's rounds. glibc's default is 5,000, passlib's 535,000 (SHA-256)
+ * and 656,000 (SHA-512); a million bounds what one login may cost (about a second) before its rehash to bcrypt.
+ */
+const MAX_SHA_CRYPT_ROUNDS = 1_000_000;
 
 /** A hash this module reads: its algorithm, named as Kratos's README names it. */
-export type LegacyHashKind = 'argon2id' | 'argon2i' | 'pbkdf2' | 'scrypt' | 'firescrypt' | 'ssha' | 'sha' | 'md5' | 'hmac';
+export type LegacyHashKind = 'argon2id' | 'argon2i' | 'pbkdf2' | 'scrypt' | 'firescrypt' | 'ssha' | 'sha' | 'md5' | 'hmac' | 'md5crypt' | 'sha256crypt' | 'sha512crypt';
 
 const KINDS: [RegExp, LegacyHashKind][] = [
   [/^\$argon2id\$/, 'argon2id'],
@@ -42,6 +49,9 @@ const KINDS: [RegExp, LegacyHashKind][] = [
   [/^\$sha(1|256|512)\$/, 'sha'],
   [/^\$md5\$/, 'md5'],
   [/^\$hmac-(md5|sha1|sha224|sha256|sha384|sha512)\$/, 'hmac'],
+  [/^\$md5-crypt\$/, 'md5crypt'],
+  [/^\$sha256-crypt\$/, 'sha256crypt'],
+  [/^\$sha512-crypt\$/, 'sha512crypt'],
 ];
 
 /** Which of these formats `hash` is in; undefined for any other (bcrypt included). */
@@ -169,9 +179,115 @@ export function readLegacyHash(hash: string): (password: string) => Promise<bool
       // Kratos compares the hex of the MAC with the decoded hash.
       return async (password) => same(Buffer.from(createHmac(algorithm, key).update(password).digest('hex')), expected);
     }
+    case 'md5crypt': {
+      // `$md5-crypt$<salt>$<hash>` is glibc's `$1$<salt>$<hash>`: a salt of at most 8 characters (maybe none).
+      if (parts.length !== 4 || !CRYPT_SALT.test(parts[2]) || !/^[./0-9A-Za-z]{22}$/.test(parts[3])) throw invalid('md5-crypt: $md5-crypt$<salt>$<22 characters>');
+      const salt = parts[2].slice(0, 8);
+      const expected = Buffer.from(parts[3]);
+      return async (password) => same(Buffer.from(md5Crypt(Buffer.from(password), Buffer.from(salt))), expected);
+    }
+    case 'sha256crypt':
+    case 'sha512crypt': {
+      // `$sha512-crypt$[rounds=<n>$]<salt>$<hash>` is glibc's `$6$...`: rounds 5,000 unless given (below 1,000: 1,000),
+      // a salt of at most 16 characters.
+      const algorithm = kind === 'sha256crypt' ? 'sha256' : 'sha512';
+      const withRounds = parts.length === 5;
+      if ((parts.length !== 4 && !withRounds) || (withRounds && !/^rounds=\d{1,10}$/.test(parts[2]))) throw invalid('sha-crypt: $sha512-crypt$[rounds=<n>$]<salt>$<hash>');
+      const rounds = withRounds ? Math.max(1000, Number(parts[2].slice('rounds='.length))) : 5000;
+      if (rounds > MAX_SHA_CRYPT_ROUNDS) throw invalid('sha-crypt rounds out of bounds');
+      const saltText = parts[parts.length - 2];
+      const hashText = parts[parts.length - 1];
+      if (!CRYPT_SALT.test(saltText) || saltText === '' || !new RegExp(`^[./0-9A-Za-z]{${algorithm === 'sha256' ? 43 : 86}}$`).test(hashText)) throw invalid('sha-crypt salt or hash malformed');
+      const salt = Buffer.from(saltText.slice(0, 16));
+      const expected = Buffer.from(hashText);
+      return async (password) => same(Buffer.from(await shaCrypt(algorithm, Buffer.from(password), salt, rounds)), expected);
+    }
     default:
       throw invalid('not a hash format this build reads');
   }
+}
+
+/** A crypt(3) salt as it appears between the `$`: printable, no `$`, no `:` or newline (passwd's separators). */
+const CRYPT_SALT = /^[!-#%-9;-~]*$/;
+
+/** crypt(3)'s base64: `./0-9A-Za-z`, each 24-bit group written least significant 6 bits first. */
+const CRYPT_ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+function cryptBase64(bytes: Buffer, order: number[][]): string {
+  let out = '';
+  for (const group of order) {
+    // [b2, b1, b0] make a 24-bit value (-1: a zero byte); a group of two bytes writes 3 characters, of one byte 2.
+    const [b2, b1, b0] = group.length === 3 ? group : group.length === 2 ? [-1, ...group] : [-1, -1, ...group];
+    let value = ((b2 < 0 ? 0 : bytes[b2]) << 16) | ((b1 < 0 ? 0 : bytes[b1]) << 8) | bytes[b0];
+    for (let i = 0; i < group.length + 1; i++) {
+      out += CRYPT_ALPHABET[value & 0x3f];
+      value >>= 6;
+    }
+  }
+  return out;
+}
+
+const MD5_CRYPT_ORDER = [[0, 6, 12], [1, 7, 13], [2, 8, 14], [3, 9, 15], [4, 10, 5], [11]];
+const SHA256_CRYPT_ORDER = [
+  [0, 10, 20], [21, 1, 11], [12, 22, 2], [3, 13, 23], [24, 4, 14], [15, 25, 5], [6, 16, 26], [27, 7, 17], [18, 28, 8], [9, 19, 29], [31, 30],
+];
+const SHA512_CRYPT_ORDER = [
+  ...Array.from({ length: 21 }, (_, i) => {
+    const [a, b, c] = [i, i + 21, i + 42];
+    return i % 3 === 0 ? [a, b, c] : i % 3 === 1 ? [b, c, a] : [c, a, b];
+  }),
+  [63],
+];
+
+const digest = (algorithm: string, ...parts: Buffer[]) => {
+  const hash = createHash(algorithm);
+  for (const part of parts) hash.update(part);
+  return hash.digest();
+};
+
+/** `length` bytes of `block` repeated. */
+const repeated = (block: Buffer, length: number) => Buffer.concat(Array.from({ length: Math.ceil(length / block.length) }, () => block)).subarray(0, length);
+
+/** Poul-Henning Kamp's md5crypt (`$1$`): the 22 characters after the salt. */
+function md5Crypt(password: Buffer, salt: Buffer): string {
+  const alternate = digest('md5', password, salt, password);
+  const first = createHash('md5').update(password).update('$1$').update(salt);
+  first.update(repeated(alternate, password.length));
+  for (let i = password.length; i > 0; i >>= 1) first.update(i & 1 ? Buffer.alloc(1) : password.subarray(0, 1));
+  let result = first.digest();
+  for (let i = 0; i < 1000; i++) {
+    const round = createHash('md5');
+    round.update(i & 1 ? password : result);
+    if (i % 3) round.update(salt);
+    if (i % 7) round.update(password);
+    round.update(i & 1 ? result : password);
+    result = round.digest();
+  }
+  return cryptBase64(result, MD5_CRYPT_ORDER);
+}
+
+/** Rounds of SHA-crypt between two turns of the event loop (a compare takes up to a second: it must not hold the loop). */
+const SHA_CRYPT_ROUNDS_PER_TURN = 20_000;
+
+/** Ulrich Drepper's SHA-crypt (`$5$`, `$6$`): the characters after the salt. */
+async function shaCrypt(algorithm: 'sha256' | 'sha512', password: Buffer, salt: Buffer, rounds: number): Promise<string> {
+  const b = digest(algorithm, password, salt, password);
+  const a = createHash(algorithm).update(password).update(salt);
+  a.update(repeated(b, password.length));
+  for (let i = password.length; i > 0; i >>= 1) a.update(i & 1 ? b : password);
+  let c = a.digest();
+  const p = repeated(digest(algorithm, ...Array.from({ length: password.length }, () => password)), password.length);
+  const s = repeated(digest(algorithm, ...Array.from({ length: 16 + c[0] }, () => salt)), salt.length);
+  for (let i = 0; i < rounds; i++) {
+    if (i > 0 && i % SHA_CRYPT_ROUNDS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    const round = createHash(algorithm);
+    round.update(i & 1 ? p : c);
+    if (i % 3) round.update(s);
+    if (i % 7) round.update(p);
+    round.update(i & 1 ? c : p);
+    c = round.digest();
+  }
+  return cryptBase64(c, algorithm === 'sha256' ? SHA256_CRYPT_ORDER : SHA512_CRYPT_ORDER);
 }
 
 /** Every `{SALT}` and `{PASSWORD}` of a pattern replaced, left to right, as Kratos's strings.NewReplacer does. */

@@ -100,8 +100,11 @@ export function requireAdminKey(attempts?: () => AdminAttempts): middy.Middlewar
  * An admin route: the one stack, plus the admin configuration read at cold start and the key checked first, with
  * failed authentications counted by `attempts` (the composition root's).
  */
-export function adminFunction(options: { route: string; attempts?: () => AdminAttempts }, handler: HttpHandler) {
-  return httpFunction({ route: options.route, middlewares: [requireAdminKey(options.attempts)], coldStart: () => void getAdminConfig() }, handler);
+export function adminFunction(options: { route: string; attempts?: () => AdminAttempts; maxBodyBytes?: number }, handler: HttpHandler) {
+  return httpFunction(
+    { route: options.route, middlewares: [requireAdminKey(options.attempts)], coldStart: () => void getAdminConfig(), maxBodyBytes: options.maxBodyBytes },
+    handler,
+  );
 }
 
 export const DEFAULT_PAGE_SIZE = 250;
@@ -120,6 +123,22 @@ export function pagingOf(request: HttpRequest): Paging {
       throw new BadRequestError(`page_size must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
     }
     pageSize = Number(raw);
+  }
+  const pageToken = request.query.page_token || undefined;
+  if (pageToken !== undefined && !/^[A-Za-z0-9_-]{1,512}$/.test(pageToken)) throw new BadRequestError('page_token is malformed');
+  return { pageSize, pageToken };
+}
+
+/**
+ * Paging as Kratos's keyset paginator reads it (the courier's list): `page_size` below 1 is the default, above the
+ * maximum is the maximum; anything but a whole number is 400.
+ */
+export function keysetPagingOf(request: HttpRequest, defaultSize: number, maxSize = MAX_PAGE_SIZE): Paging {
+  const raw = request.query.page_size;
+  let pageSize = defaultSize;
+  if (raw !== undefined && raw !== '') {
+    if (!/^-?\d{1,9}$/.test(raw)) throw new BadRequestError('page_size must be a whole number');
+    pageSize = Number(raw) < 1 ? defaultSize : Math.min(Number(raw), maxSize);
   }
   const pageToken = request.query.page_token || undefined;
   if (pageToken !== undefined && !/^[A-Za-z0-9_-]{1,512}$/.test(pageToken)) throw new BadRequestError('page_token is malformed');

@@ -29,6 +29,8 @@ export interface RouteOptions {
    * configuration); secrets still to be read from Parameter Store are stand-ins there.
    */
   coldStart?: (config: Config) => void;
+  /** The largest body this route takes (MAX_BODY_BYTES unless it needs more: a batch import). */
+  maxBodyBytes?: number;
 }
 
 export type LambdaHttpHandler = (event: LambdaHttpEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -56,14 +58,14 @@ function responseHeaders(http: HttpRequest | undefined, route: string): Record<s
 }
 
 /** Normalises the event, shapes results, and maps every error in one place. */
-export function httpMiddleware(route: string): middy.MiddlewareObj {
+export function httpMiddleware(route: string, maxBodyBytes = MAX_BODY_BYTES): middy.MiddlewareObj {
   return {
     before: async function httpMiddlewareBefore(request: Request) {
       const http = request.event;
       request.internal.http = http;
-      // Refused before any work, whatever the route: no endpoint takes more than a few KiB.
-      if (http.rawBody !== undefined && Buffer.byteLength(http.rawBody, 'utf8') > MAX_BODY_BYTES) {
-        throw new PayloadTooLargeError(MAX_BODY_BYTES);
+      // Refused before any work: no endpoint takes more than a few KiB but the batch import (its own bound).
+      if (http.rawBody !== undefined && Buffer.byteLength(http.rawBody, 'utf8') > maxBodyBytes) {
+        throw new PayloadTooLargeError(maxBodyBytes);
       }
     },
     after: async function httpMiddlewareAfter(request: Request) {
@@ -132,7 +134,7 @@ export function httpFunction(options: RouteOptions, handler: HttpHandler): Lambd
   // header may be one): then at the first invocation, once they are read.
   let tracing = secretsToRead() ? undefined : requestTracing(options.route);
   const stack = middy<HttpRequest, APIGatewayProxyResult>()
-    .use(httpMiddleware(options.route))
+    .use(httpMiddleware(options.route, options.maxBodyBytes))
     .use(options.middlewares ?? [])
     .handler(handler as unknown as middy.MiddyfiedHandler) as unknown as (request: HttpRequest, context: Context) => Promise<APIGatewayProxyResult>;
 

@@ -67,7 +67,7 @@ function passwordOf(credentials: unknown): PasswordInput | undefined {
     }
     return { clear };
   }
-  // Kratos's other formats (argon2, PBKDF2, scrypt, Firebase scrypt, salted SHA, MD5, HMAC): checked at the first login,
+  // Kratos's other formats (argon2, PBKDF2, scrypt, Firebase scrypt, salted SHA, MD5, HMAC, crypt(3)): checked at the first login,
   // then rehashed with bcrypt at the configured cost.
   if (typeof hashed === 'string' && legacyHashKind(hashed)) {
     if (!isReadableLegacyHash(hashed)) throw new BadRequestError(`The hashed password is malformed, or its parameters exceed the allowed bounds (${legacyHashKind(hashed)}).`);
@@ -76,7 +76,7 @@ function passwordOf(credentials: unknown): PasswordInput | undefined {
   const cost = typeof hashed === 'string' ? bcryptCostOf(hashed) : undefined;
   if (cost === undefined || cost < 4 || cost > MAX_IMPORT_BCRYPT_COST) {
     throw new BadRequestError(
-      `The hashed password is not a supported hash: bcrypt ($2a$, $2b$, $2y$, cost 4 to ${MAX_IMPORT_BCRYPT_COST}), $argon2id$, $argon2i$, $pbkdf2-sha*$, $scrypt$, $firescrypt$, {SSHA}, {SSHA256}, {SSHA512}, $sha1$, $sha256$, $sha512$, $md5$ or $hmac-*$.`,
+      `The hashed password is not a supported hash: bcrypt ($2a$, $2b$, $2y$, cost 4 to ${MAX_IMPORT_BCRYPT_COST}), $argon2id$, $argon2i$, $pbkdf2-sha*$, $scrypt$, $firescrypt$, {SSHA}, {SSHA256}, {SSHA512}, $sha1$, $sha256$, $sha512$, $md5$, $hmac-*$, $md5-crypt$, $sha256-crypt$ or $sha512-crypt$.`,
     );
   }
   return { hash: hashed as string };

@@ -4,10 +4,11 @@
  * sessions, so whoami (which answers from the session alone) reflects them once the admin call answered.
  */
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, DuplicateIdentifierError, IdentityConflictError, NotFoundError } from '../errors/index.js';
+import { BadRequestError, DuplicateIdentifierError, errorEnvelope, IdentityConflictError, KratosError, NotFoundError } from '../errors/index.js';
 import type { PasswordHasher } from '../hashing/bcrypt.js';
 import { addressesFor, withTraitCredentials } from './addresses.js';
 import { decodeIdentityBody, type IdentityBody } from './admin-body.js';
+import { decodeBatchBody } from './batch-body.js';
 import { normalizeIdentifier } from './identifier.js';
 import { identifierTooLong } from './limits.js';
 import { applyPatch, JsonPatchError, parsePointer } from './json-patch.js';
@@ -16,6 +17,7 @@ import type { Page } from '../util/page.js';
 import type { Committer } from '../util/writes.js';
 import { events } from '../tracing/events.js';
 import { canonicalUuid } from '../util/ids.js';
+import { forEachConcurrently } from '../util/pool.js';
 import type { IdentityRepository, IdentitySessionCopies } from './repository.js';
 import type { SchemaRegistry } from './schema.js';
 
@@ -26,10 +28,28 @@ const DENIED_PATCH_ROOTS = new Set(['id', 'credentials', 'state_changed_at']);
 export interface IdentityAdminDeps {
   identities: IdentityRepository;
   commit: Committer['commit'];
+  /** A batch import's identities, each whole or not at all, several to a transaction. */
+  commitEach: Committer['commitEach'];
   sessions: IdentitySessionCopies;
   schemas: SchemaRegistry;
   hasher: PasswordHasher;
 }
+
+/** Bodies of one batch decoded at once (a clear-text password is hashed then). */
+const BATCH_HASHING_CONCURRENCY = 8;
+
+/** Kratos's per-identity result of `PATCH /admin/identities` (identityPatchResponse). */
+export interface BatchPatchResult {
+  action: 'create' | 'error';
+  /** The new identity's id (action `create`). */
+  identity?: string;
+  patch_id?: string;
+  /** Why this identity was not created (herodot's DefaultError, as Kratos). */
+  error?: Record<string, unknown>;
+}
+
+/** Kratos's error for an identity whose identifier, address or external id another identity holds (sqlcon's). */
+const UNIQUE_VIOLATION = { code: 409, status: 'Conflict', message: 'Unable to insert or update resource because a resource with that value exists already' };
 
 /** An identity id from a path: anything but a UUID names no identity (404, as Kratos). */
 function parseIdentityId(raw: string | undefined): string {
@@ -136,6 +156,48 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
       }
       events.identityCreated(identity.id);
       return identity;
+    },
+
+    /**
+     * `PATCH /admin/identities` (Kratos's batchPatchIdentities): up to 1,000 creates, each identity with its claims
+     * written whole or not at all (`commitEach`: several identities to a transaction, a clash taking out only its
+     * own); a result per patch, in order. An identity the body gets wrong (400) or that clashes with one stored or
+     * another of the batch (409) is that patch's error; a storage failure fails the call (what was written stays
+     * written: each identity whole, and a retry of the batch finds those as 409).
+     */
+    async batchCreate(body: unknown, now: Date): Promise<BatchPatchResult[]> {
+      const patches = decodeBatchBody(body);
+      const results: BatchPatchResult[] = patches.map((patch) => ({ action: 'create', ...(patch.patchId ? { patch_id: patch.patchId } : {}) }));
+      let unexpected: unknown;
+      /** A patch's own error (400 for its body, 409 for a clash), or, for anything else, the call's. */
+      const failed = (index: number, error: unknown) => {
+        let shown: Record<string, unknown>;
+        if (error instanceof DuplicateIdentifierError) shown = UNIQUE_VIOLATION;
+        else if (error instanceof KratosError && error.status < 500) shown = errorEnvelope({ status: error.status, id: error.id, reason: error.reason, message: error.publicMessage }).error;
+        else return void (unexpected ??= error);
+        results[index] = { ...results[index], action: 'error', error: shown };
+      };
+      const identities: (Identity | undefined)[] = patches.map(() => undefined);
+      // Clear-text passwords are hashed here: bounded by the envelope (200), a few at a time.
+      await forEachConcurrently(patches, BATCH_HASHING_CONCURRENCY, async (patch, index) => {
+        try {
+          if (patch.create === undefined) throw new BadRequestError('The patch has nothing to apply: "create" is the only action there is.');
+          identities[index] = build(await parseBody(patch.create, 'create'), now);
+        } catch (error) {
+          failed(index, error);
+        }
+      });
+      if (unexpected !== undefined) throw unexpected;
+      const made = identities.flatMap((identity, index) => (identity ? [{ identity, index }] : []));
+      const outcomes = await deps.commitEach(made.map(({ identity }) => [deps.identities.create(identity)]));
+      outcomes.forEach((error, k) => {
+        const { identity, index } = made[k];
+        if (error) return failed(index, error);
+        results[index].identity = identity.id;
+        events.identityCreated(identity.id);
+      });
+      if (unexpected !== undefined) throw unexpected;
+      return results;
     },
 
     async replace(id: string, body: unknown, now: Date): Promise<Identity> {

@@ -18,4 +18,12 @@ export interface Committer {
    * first item (in the order given) whose condition failed is thrown.
    */
   commit(...writes: Writes[]): Promise<void>;
+  /**
+   * Commits independent units (each a list of batches, as `commit` takes them), each all or nothing, in as few round
+   * trips as the store can (DynamoDB: several units to a transaction). Answers, per unit in order, undefined when it
+   * was written or the error `commit` of it alone would have thrown for a failed condition (or a value refused).
+   * Units may clash (one identifier claimed by two): conditions decide as if committed one by one. Throws when the
+   * store itself fails (what was written by then stays written, whole units only).
+   */
+  commitEach(units: Writes[][]): Promise<(Error | undefined)[]>;
 }

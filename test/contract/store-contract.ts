@@ -341,6 +341,34 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         await store.commit(store.identities.create(identityRecord(identity.identifiers![0])));
       });
 
+      it('commits many units each whole or not at all, answering each one its own error (commitEach)', async () => {
+        const taken = identityRecord();
+        await store.commit(store.identities.create(taken));
+        const fresh = Array.from({ length: 60 }, () => identityRecord());
+        const twice = unique('twice');
+        const clash = identityRecord((taken.traits.email as string).toUpperCase());
+        const units = [
+          ...fresh.slice(0, 30),
+          clash,
+          identityRecord(twice),
+          identityRecord(twice.toUpperCase()),
+          ...fresh.slice(30),
+        ].map((identity) => [store.identities.create(identity)]);
+        const outcomes = await store.commitEach(units);
+        expect(outcomes).toHaveLength(63);
+        expect(outcomes[30]).toBeInstanceOf(DuplicateIdentifierError);
+        // Of two units claiming one identifier, the first is written, as if committed one by one.
+        expect(outcomes[31]).toBeUndefined();
+        expect(outcomes[32]).toBeInstanceOf(DuplicateIdentifierError);
+        expect(outcomes.filter((outcome) => outcome !== undefined)).toHaveLength(2);
+        for (const identity of fresh) await expect(store.identities.findIdByIdentifier(identity.identifiers![0])).resolves.toBe(identity.id);
+        // The refused one left nothing: no identity; its identifier and address still the first one's.
+        await expect(store.identities.get(clash.id)).resolves.toBeUndefined();
+        await expect(store.identities.findIdByIdentifier(taken.identifiers![0])).resolves.toBe(taken.id);
+        await expect(store.identities.findIdByAddress('recovery', taken.identifiers![0])).resolves.toBe(taken.id);
+        await expect(store.commitEach([])).resolves.toEqual([]);
+      });
+
       it('lists identities in id order, a page at a time, with hashes only when asked', async () => {
         const seen: Identity[] = [];
         let after: string | undefined;
@@ -506,6 +534,39 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         expect(sent).toMatchObject({ status: 'sent', sendCount: 2, templateData: { to: queued.recipient } });
         expect(sent?.templateData.recovery_code).toBeUndefined();
         expect((await store.courier.listDue(later, 1000)).map((m) => m.id)).not.toContain(queued.id);
+      });
+
+      it('lists every message newest first (then by id), filtered by recipient and status, a keyset page at a time', async () => {
+        const recipient = unique('listed');
+        const at = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000);
+        const [oldest, middle, newest] = [30, 20, 10].map((ago) => ({ ...queuedMessage(randomUUID(), 'verification_code_valid', { to: recipient, verification_code: '654321' }, at(ago), undefined) }));
+        const elsewhere = queuedMessage(randomUUID(), 'verification_code_valid', { to: unique('other') }, at(5), undefined);
+        await store.commit(store.courier.queue(middle), store.courier.queue(newest), store.courier.queue(oldest), store.courier.queue(elsewhere));
+        const claimed = (await store.courier.claim(middle.id, new Date(), 30_000))!;
+        await store.courier.markSent(claimed, new Date());
+
+        const all = await store.courier.list({ recipient }, { pageSize: 10 });
+        expect(all.items.map((m) => m.id)).toEqual([newest.id, middle.id, oldest.id]);
+        expect(all.next).toBeUndefined();
+        expect(all.items[1]).toMatchObject({ status: 'sent', sendCount: 1 });
+
+        const first = await store.courier.list({ recipient }, { pageSize: 2 });
+        expect(first.items.map((m) => m.id)).toEqual([newest.id, middle.id]);
+        const second = await store.courier.list({ recipient }, { pageSize: 2, after: first.next });
+        expect(second.items.map((m) => m.id)).toEqual([oldest.id]);
+        expect(second.next).toBeUndefined();
+
+        expect((await store.courier.list({ recipient, status: 'queued' }, { pageSize: 10 })).items.map((m) => m.id)).toEqual([newest.id, oldest.id]);
+        expect((await store.courier.list({ recipient, status: 'sent' }, { pageSize: 10 })).items.map((m) => m.id)).toEqual([middle.id]);
+        expect((await store.courier.list({ recipient, status: 'abandoned' }, { pageSize: 10 })).items).toEqual([]);
+        expect((await store.courier.list({ recipient: unique('nobody') }, { pageSize: 10 })).items).toEqual([]);
+        // A message of another channel than e-mail is not listed.
+        const otherChannel = { ...queuedMessage(randomUUID(), 'verification_code_valid', { to: recipient }, at(1), undefined), channel: 'webhook' } as unknown as typeof newest;
+        await store.commit(store.courier.queue(otherChannel));
+        expect((await store.courier.list({ recipient }, { pageSize: 10 })).items.map((m) => m.id)).toEqual([newest.id, middle.id, oldest.id]);
+        // Unfiltered, the newest of all comes first.
+        const ids = (await store.courier.list({}, { pageSize: 1000 })).items.map((m) => m.id);
+        expect(ids.indexOf(elsewhere.id)).toBeLessThan(ids.indexOf(newest.id));
       });
 
       it('lists due messages the longest waiting first, and gives up on one', async () => {

@@ -174,10 +174,13 @@ describe('imported password hashes', () => {
   // A PBKDF2-SHA256 hash of "test" (a vector of Kratos's hash/hasher_test.go, Apache-2.0) and an SSHA one of "test123".
   const PBKDF2 = '$pbkdf2-sha256$i=100000,l=32$1jP+5Zxpxgtee/iPxGgOz0RfE9/KJuDElP1ley4VxXc$QJxzfvdbHYBpydCbHoFg3GJEqMFULwskiuqiJctoYpI';
   const SSHA = '{SSHA}JFZFs0oHzxbMwkSJmYVeI8MnTDy/276a';
+  // crypt(3) hashes of "test" and "ory" under Kratos's names (same source).
+  const MD5_CRYPT = '$md5-crypt$TVEiiKNb$SN6/pUaRQS/E8Jh46As2C/';
+  const SHA512_CRYPT = '$sha512-crypt$rounds=656000$0baQbxBrfpKqvizk$Q9cYk1MeNAlECPgpG3jjfNI2DumLqd0yHbxzLdxiX6nsSD5i9n0awcbiCf8R5DzpIYxeBPznPcb1wtzlgUKtH0';
 
   it('are imported, checked at the first login, and replaced with bcrypt in that login', async () => {
     const { app, store } = memoryApp();
-    for (const [hash, password] of [[PBKDF2, 'test'], [SSHA, 'test123']]) {
+    for (const [hash, password] of [[PBKDF2, 'test'], [SSHA, 'test123'], [MD5_CRYPT, 'test'], [SHA512_CRYPT, 'ory']]) {
       const email = uniqueEmail('imported');
       const identity = await app.identityAdmin.create({ schema_id: 'default', traits: { email }, credentials: { password: { config: { hashed_password: hash } } } }, new Date());
       expect((await rejection(login(app, email, `${password}-wrong`))).name).toBe('FlowValidationError');
@@ -192,7 +195,7 @@ describe('imported password hashes', () => {
 
   it('refuses at import a hash out of bounds or of a format not read here', async () => {
     const { app } = memoryApp();
-    for (const hash of ['$argon2id$v=19$m=2097152,t=2,p=4$cm94YnRVOW5jZzFzcVE4bQ$MNzk5BtR2vUhrp6qQEjRNw', '$md5-crypt$TVEiiKNb$SN6/pUaRQS/E8Jh46As2C/', 'plaintext']) {
+    for (const hash of ['$argon2id$v=19$m=2097152,t=2,p=4$cm94YnRVOW5jZzFzcVE4bQ$MNzk5BtR2vUhrp6qQEjRNw', '$md5-crypt$whuMjZj.HMFoaTaZRRtkO0', 'plaintext']) {
       const error = await rejection(app.identityAdmin.create({ schema_id: 'default', traits: { email: uniqueEmail('bad-hash') }, credentials: { password: { config: { hashed_password: hash } } } }, new Date()));
       expect(error).toMatchObject({ status: 400 });
     }

@@ -29,6 +29,14 @@ const VECTORS: [string, string][] = [
   ['test', '$md5$CY9rzUYh03PK3k6DJie09g=='],
   ['test', '$md5$pf=e1NBTFR9e1BBU1NXT1JEfQ==$MTIz$q+RdKCgc+ipCAcm5ChQwlQ=='],
   ['test', '$hmac-md5$ZmU4Njk3Zjc0MmQwODA0MDVkMTI3MGU2MTYzMzE2Zjk=$MTIzNDU='],
+  // crypt(3), under Kratos's names: md5crypt (with a salt, and without), SHA-crypt with passlib's rounds.
+  ['test', '$md5-crypt$TVEiiKNb$SN6/pUaRQS/E8Jh46As2C/'],
+  ['test', '$md5-crypt$$whuMjZj.HMFoaTaZRRtkO0'],
+  ['ory', '$md5-crypt$xWMlm2eL$GGTOpgZu4p2k6ORprAu3b.'],
+  ['test', '$sha256-crypt$rounds=535000$05R.9KB6UC2kLI3w$Q/zslzx./JjkAVPTwp6th7nW5l7JU91Gte/UmIh.U78'],
+  ['ory', '$sha256-crypt$rounds=535000$awpcR7lDlnK/S7WE$vHU7KkQwyjfGz6u4MUi7.lH9htK/l63HloTsX1ZMz.3'],
+  ['test', '$sha512-crypt$rounds=656000$3LVbIAVxR//cRajw$uuNasMW.RYxlGzIRFU1Was70BPSa933AjxhZIGJdJBOlqJAHlgqa0yuiuq5JHF/ryNGryJkj87G9i3G2HPSXg1'],
+  ['ory', '$sha512-crypt$rounds=656000$0baQbxBrfpKqvizk$Q9cYk1MeNAlECPgpG3jjfNI2DumLqd0yHbxzLdxiX6nsSD5i9n0awcbiCf8R5DzpIYxeBPznPcb1wtzlgUKtH0'],
 ];
 
 describe('imported password hashes (Kratos formats)', () => {
@@ -52,12 +60,20 @@ describe('imported password hashes (Kratos formats)', () => {
       '$pbkdf2-sha256$i=100000,l=32$(1jP+5Zxpxgtee/iPxGgOz0RfE9/KJuDElP1ley4VxXc$QJxzfvdbHYBpydCbHoFg3GJEqMFULwskiuqiJctoYpI',
       '{SSHA}tooshort',
       '$hmac-md5$ZmU4Njk3Zjc0MmQwODA0MDVkMTI3MGU2MTYzMzE2Zjk=',
+      // crypt(3): the salt section missing, the hash missing or of the wrong length, rounds past a million.
+      '$md5-crypt$whuMjZj.HMFoaTaZRRtkO0',
+      '$md5-crypt$$',
+      '$md5-crypt$$$',
+      '$sha256-crypt$$',
+      '$sha512-crypt$$$',
+      '$sha256-crypt$rounds=535000$05R.9KB6UC2kLI3w$Q/zslzx./JjkAVPTwp6th7nW5l7JU91Gte/UmIh.U7',
+      '$sha512-crypt$rounds=1000001$3LVbIAVxR//cRajw$uuNasMW.RYxlGzIRFU1Was70BPSa933AjxhZIGJdJBOlqJAHlgqa0yuiuq5JHF/ryNGryJkj87G9i3G2HPSXg1',
     ]) {
       expect(() => readLegacyHash(hash)).toThrow(InvalidLegacyHashError);
       expect(isReadableLegacyHash(hash)).toBe(false);
     }
     // Formats this build does not read: not taken for one of these.
-    for (const hash of ['$2a$12$o6hx.Wog/wvFSkT/Bp/6DOxCtLRTDj7lm9on9suF/WaCGNVHbkfL6', '$md5-crypt$TVEiiKNb$SN6/pUaRQS/E8Jh46As2C/', '$hmac-md4$MWQ5$MTIz', 'plain']) {
+    for (const hash of ['$2a$12$o6hx.Wog/wvFSkT/Bp/6DOxCtLRTDj7lm9on9suF/WaCGNVHbkfL6', '$1$TVEiiKNb$SN6/pUaRQS/E8Jh46As2C/', '$hmac-md4$MWQ5$MTIz', 'plain']) {
       expect(legacyHashKind(hash)).toBeUndefined();
     }
   });

@@ -1,14 +1,14 @@
 /**
  * The courier's queue on the table: MESSAGE#<id> items, the queued ones on gsi1 (COURIER#queued, sorted by due
- * time). A claim is a conditional update that takes a lease and counts the attempt; each later mark is conditional on
+ * time), every one on gsi2 (COURIER#messages, newest first) for the admin API's list. A claim is a conditional update that takes a lease and counts the attempt; each later mark is conditional on
  * that attempt's count, so a courier whose lease ran out (and whose message another courier took) changes nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CourierMessage } from '../../courier/model.js';
 import type { CourierRepository, CourierStream, TableChange } from '../../courier/repository.js';
-import { COURIER_QUEUE, itemToMessage, keys, messageToItem, MESSAGE_RETENTION_SECONDS, queueSortKey, type Item } from './items.js';
-import { call, conditionally } from './toolkit.js';
+import { COURIER_MESSAGES, COURIER_QUEUE, itemToMessage, keys, messageToItem, MESSAGE_RETENTION_SECONDS, queueSortKey, type Item } from './items.js';
+import { call, conditionally, tableReads } from './toolkit.js';
 import { conditions, transactionItems } from './transaction.js';
 
 const messageCollision = () => new Error('message id collision');
@@ -17,6 +17,7 @@ const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 export function createCourierRepository(client: DynamoDBClient, table: string): CourierRepository {
   const tx = transactionItems(table);
+  const reads = tableReads(client, table);
   /** An update of the attempt `claimed` made: the message is still queued at that attempt's count. */
   const updateClaimed = async (claimed: CourierMessage, update: { set: string; remove?: string; values: Item }): Promise<boolean> => {
     const out = await conditionally(() =>
@@ -71,6 +72,13 @@ export function createCourierRepository(client: DynamoDBClient, table: string): 
     async get(id) {
       const out = await call(() => client.send(new GetItemCommand({ TableName: table, Key: keys.message(id), ConsistentRead: true })));
       return out.Item ? itemToMessage(out.Item) : undefined;
+    },
+
+    // Filters apply to the partition as it is read (a page may take several queries when few messages match).
+    async list(filter, page) {
+      const keep = (item: Item) => (!filter.status || item.status?.S === filter.status) && (filter.recipient === undefined || item.recipient?.S === filter.recipient);
+      const out = await reads.queryPage('gsi2', COURIER_MESSAGES, page.pageSize, page.after, undefined, keep);
+      return { items: out.items.map(itemToMessage), ...(out.next ? { next: out.next } : {}) };
     },
 
     async claim(id, now, leaseMs) {

@@ -15,10 +15,10 @@
  *                                      unlike a GSI, so an identity change reaches every session before it answers)
  *   THROTTLE#<key>                     a guessing-limit counter of a hashed identifier or address (TTL-expired)
  * gsi1 lists collections in id order (IDENTITIES, SESSIONS) and queued messages by due time (COURIER#queued);
- * gsi2 lists an identity's sessions.
+ * gsi2 lists an identity's sessions, and every message newest first (COURIER#messages).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { CourierMessage } from '../../courier/model.js';
+import { newestFirstKey, type CourierMessage } from '../../courier/model.js';
 import type { FlowRecord } from '../../flows/model.js';
 import { addressesFromJson, hasCodeAddresses, reachableAalOf, sessionCopyOf, type ClaimType, type Factors, type Identity, type OidcLink } from '../../identity/model.js';
 import type { Session } from '../../session/model.js';
@@ -418,6 +418,9 @@ export function itemToFailures(item: Item | undefined): { count: number; windowE
 /** The queue's sort key: due time, then id (unique). */
 export const queueSortKey = (message: Pick<CourierMessage, 'nextAttemptAt' | 'id'>) => `${message.nextAttemptAt.toISOString()}#${message.id}`;
 
+/** gsi2 partition of every e-mail message (the admin API's list), sorted newest first. */
+export const COURIER_MESSAGES = 'COURIER#messages';
+
 export function messageToItem(message: CourierMessage): Item {
   const item: Item = {
     ...keys.message(message.id),
@@ -433,6 +436,11 @@ export function messageToItem(message: CourierMessage): Item {
     updated_at: s(message.updatedAt.toISOString()),
     next_attempt_at: s(message.nextAttemptAt.toISOString()),
   };
+  // Only e-mail is the admin API's to list (Kratos's courier messages); anything else the courier delivers is not.
+  if (message.channel === 'email') {
+    item.gsi2pk = s(COURIER_MESSAGES);
+    item.gsi2sk = s(newestFirstKey(message));
+  }
   if (message.status === 'queued') {
     item.gsi1pk = s(COURIER_QUEUE);
     item.gsi1sk = s(queueSortKey(message));

@@ -49,6 +49,19 @@ export function memoryTransactions() {
       }
       for (const op of ops) op.apply();
     },
+    async commitEach(units) {
+      const results: (Error | undefined)[] = [];
+      for (const unit of units) {
+        try {
+          await committer.commit(...unit);
+          results.push(undefined);
+        } catch (error) {
+          if (error instanceof Error && error.name === 'ValidationException') throw error;
+          results.push(error as Error);
+        }
+      }
+      return results;
+    },
   };
   /** A conditional change of one item, committed on its own (what a single UpdateItem does). */
   const single = async (op: Op): Promise<boolean> => {

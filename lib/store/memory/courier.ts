@@ -1,7 +1,7 @@
 /** The courier's queue in memory, with the DynamoDB store's claims and leases (courier-repository.ts). */
-import type { CourierMessage } from '../../courier/model.js';
+import { newestFirstKey, type CourierMessage } from '../../courier/model.js';
 import type { CourierRepository } from '../../courier/repository.js';
-import { copy, type memoryTransactions } from './core.js';
+import { copy, page, type memoryTransactions } from './core.js';
 import type { MemoryTables } from './tables.js';
 
 type Stored = CourierMessage & { leaseUntil?: number };
@@ -45,6 +45,13 @@ export function memoryCourier(t: MemoryTables, tx: ReturnType<typeof memoryTrans
     get: async (id) => {
       const found = t.messages.get(id);
       return found ? out(found) : undefined;
+    },
+    list: async (filter, request) => {
+      const matching = [...t.messages.values()].filter(
+        (m) => m.channel === 'email' && (!filter.status || m.status === filter.status) && (filter.recipient === undefined || m.recipient === filter.recipient),
+      );
+      const found = page(matching, newestFirstKey, request.pageSize, request.after);
+      return { items: found.items.map(out), ...(found.next ? { next: found.next } : {}) };
     },
     claim: async (id, now, leaseMs) => {
       await Promise.resolve();
