@@ -166,8 +166,12 @@ export const WEBAUTHN_SCRIPT = `/* WebAuthn and passkey ceremonies for self-serv
 })();
 `;
 
-/** The script's bytes as served. */
-export const WEBAUTHN_SCRIPT_BYTES = Buffer.from(WEBAUTHN_SCRIPT, 'utf8');
+let integrity: string | undefined;
 
-/** The script node's `integrity`: `sha512-<base64 of the SHA-512 of the served bytes>` (Subresource Integrity). */
-export const WEBAUTHN_SCRIPT_INTEGRITY = `sha512-${createHash('sha512').update(WEBAUTHN_SCRIPT_BYTES).digest('base64')}`;
+/**
+ * The script node's `integrity`: `sha512-<base64 of the SHA-512 of the served bytes>` (Subresource Integrity),
+ * computed at its first use (not at every flow function's cold start, methods on or off).
+ */
+export function webauthnScriptIntegrity(): string {
+  return (integrity ??= `sha512-${createHash('sha512').update(Buffer.from(WEBAUTHN_SCRIPT, 'utf8')).digest('base64')}`);
+}

@@ -9,7 +9,7 @@ import { loadConfig } from '../../lib/config/index.js';
 import type { FlowView } from '../../lib/flows/model.js';
 import { IdentitySchema, SchemaRegistry } from '../../lib/identity/schema.js';
 import { keysOf } from '../../lib/webauthn/credentials.js';
-import { WEBAUTHN_SCRIPT_BYTES, WEBAUTHN_SCRIPT_INTEGRITY } from '../../lib/webauthn/script.js';
+import { WEBAUTHN_SCRIPT, webauthnScriptIntegrity } from '../../lib/webauthn/script.js';
 import webauthnSchema from '../fixtures/webauthn.schema.json' with { type: 'json' };
 import { assert, createCredential, publicKeyOf, type SoftCredential } from '../support/authenticator.js';
 import { TEST_ENV } from '../support/env.js';
@@ -133,7 +133,7 @@ describe('passkeys', () => {
       async: true,
       referrerpolicy: 'no-referrer',
       crossorigin: 'anonymous',
-      integrity: WEBAUTHN_SCRIPT_INTEGRITY,
+      integrity: webauthnScriptIntegrity(),
       type: 'text/javascript',
       id: 'webauthn_script',
       nonce: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -255,6 +255,6 @@ describe('passkey configuration', () => {
   });
 
   it('serves a script whose integrity is the SHA-512 of its bytes', () => {
-    expect(WEBAUTHN_SCRIPT_INTEGRITY).toBe(`sha512-${createHash('sha512').update(WEBAUTHN_SCRIPT_BYTES).digest('base64')}`);
+    expect(webauthnScriptIntegrity()).toBe(`sha512-${createHash('sha512').update(Buffer.from(WEBAUTHN_SCRIPT, 'utf8')).digest('base64')}`);
   });
 });

@@ -24,7 +24,7 @@ import type { IdentityRepository } from '../../identity/repository.js';
 import { messages } from '../../text/messages.js';
 import { CeremonyError, loginOptions, newChallenge, parseResponse, PASSKEY_POLICY, registrationOptions, verifyAssertion, verifyRegistration } from '../../webauthn/ceremony.js';
 import { afterAssertion, hexIdOf, keyIdOf, keyNamed, keysOf, storedKey, verifiableKey, withKeys } from '../../webauthn/credentials.js';
-import { WEBAUTHN_SCRIPT_INTEGRITY, WEBAUTHN_SCRIPT_PATH } from '../../webauthn/script.js';
+import { webauthnScriptIntegrity, WEBAUTHN_SCRIPT_PATH } from '../../webauthn/script.js';
 
 const GROUP = 'passkey';
 
@@ -56,7 +56,7 @@ export function passkeyStrategy(deps: PasskeyStrategyDeps): Strategy {
   const { rp } = deps;
   const scriptSrc = `${deps.publicBaseUrl}${WEBAUTHN_SCRIPT_PATH}`;
   /** The script node: browser flows only (API flows carry no script, as Kratos). */
-  const script = (flow: FlowRecord): UiNode[] => (flow.mode === 'browser' ? [scriptNode('webauthn', 'webauthn_script', scriptSrc, WEBAUTHN_SCRIPT_INTEGRITY)] : []);
+  const script = (flow: FlowRecord): UiNode[] => (flow.mode === 'browser' ? [scriptNode('webauthn', 'webauthn_script', scriptSrc, webauthnScriptIntegrity())] : []);
   /** A button calling webauthn.js's `trigger`; `onclick` only for browser flows. */
   const trigger = (flow: FlowRecord, name: string, fn: string, label: ReturnType<typeof messages.labelAddPasskey>, value?: string) =>
     input(GROUP, { name, type: 'button', ...(value !== undefined ? { value } : {}), onclickTrigger: fn, ...(flow.mode === 'browser' ? { onclick: `window.${fn}()` } : {}) }, label);

@@ -25,7 +25,7 @@ import type { IdentityRepository } from '../../identity/repository.js';
 import { messages } from '../../text/messages.js';
 import { CeremonyError, loginOptions, newChallenge, parseResponse, registrationOptions, verifyAssertion, verifyRegistration, WEBAUTHN_POLICY } from '../../webauthn/ceremony.js';
 import { afterAssertion, hexIdOf, keyIdOf, keyNamed, keysOf, storedKey, verifiableKey, withKeys, type StoredKey } from '../../webauthn/credentials.js';
-import { WEBAUTHN_SCRIPT_INTEGRITY, WEBAUTHN_SCRIPT_PATH } from '../../webauthn/script.js';
+import { webauthnScriptIntegrity, WEBAUTHN_SCRIPT_PATH } from '../../webauthn/script.js';
 
 const GROUP = 'webauthn';
 
@@ -56,7 +56,7 @@ const routed = (body: Record<string, unknown>, name: string) => {
 export function webauthnStrategy(deps: WebAuthnStrategyDeps): Strategy {
   const { rp, passwordless } = deps;
   const scriptSrc = `${deps.publicBaseUrl}${WEBAUTHN_SCRIPT_PATH}`;
-  const script = (flow: FlowRecord): UiNode[] => (flow.mode === 'browser' ? [scriptNode(GROUP, 'webauthn_script', scriptSrc, WEBAUTHN_SCRIPT_INTEGRITY)] : []);
+  const script = (flow: FlowRecord): UiNode[] => (flow.mode === 'browser' ? [scriptNode(GROUP, 'webauthn_script', scriptSrc, webauthnScriptIntegrity())] : []);
   /** Kratos's webauthn trigger: its value is the options JSON, its `onclick` passes them (browser flows only). */
   const trigger = (flow: FlowRecord, name: string, fn: string, options: string, label: ReturnType<typeof messages.labelAddSecurityKey>) =>
     input(GROUP, { name, type: 'button', value: options, onclickTrigger: fn, ...(flow.mode === 'browser' ? { onclick: `window.${fn}(${options})` } : {}) }, label);
