@@ -106,7 +106,7 @@ function setConfigPath(target: Record<string, unknown>, path: string[], value: s
 }
 
 /** One list of hooks: the JSON form, else the indexed form, else undefined (not configured). */
-function readHookList(env: Env, name: string): HookConfig[] | undefined {
+function readHookList(env: Env, name: string, indexedEntries: [string, string | undefined][]): HookConfig[] | undefined {
   const raw = readOptionalString(env, name);
   let list: unknown;
   if (raw !== undefined) {
@@ -118,7 +118,7 @@ function readHookList(env: Env, name: string): HookConfig[] | undefined {
   } else {
     const indexed = new Map<number, Record<string, unknown>>();
     const pattern = new RegExp(`^${name}_(\\d+)_(HOOK|CONFIG_(.+))$`);
-    for (const [key, value] of Object.entries(env)) {
+    for (const [key, value] of indexedEntries) {
       const match = pattern.exec(key);
       if (!match || value === undefined || value.trim() === '') continue;
       const entry = indexed.get(Number(match[1])) ?? {};
@@ -152,13 +152,16 @@ export function loadSelfServiceConfig(env: Env): SelfServiceConfig {
     (method) => readBoolean(env, `SELFSERVICE_METHODS_${method.toUpperCase()}_ENABLED`, METHOD_DEFAULTS[method]) || forced(method),
   );
   const hooks = {} as Record<FlowName, FlowHooks>;
+  // The variables of Kratos's indexed form, found once: reading all of process.env is slow (each entry is a call into
+  // the environment), and there are 55 lists to look for.
+  const indexed = Object.entries(env).filter(([key]) => key.startsWith('SELFSERVICE_FLOWS_') && /_HOOKS_\d+_/.test(key));
   for (const flow of FLOWS) {
-    const before = readHookList(env, hooksVariable(flow, 'BEFORE'));
-    const after = readHookList(env, hooksVariable(flow, 'AFTER'));
+    const before = readHookList(env, hooksVariable(flow, 'BEFORE'), indexed);
+    const after = readHookList(env, hooksVariable(flow, 'AFTER'), indexed);
     const afterByMethod: FlowHooks['afterByMethod'] = {};
     for (const method of Object.keys(METHOD_DEFAULTS) as MethodName[]) {
       const name = hooksVariable(flow, 'AFTER', method);
-      const list = readHookList(env, name);
+      const list = readHookList(env, name, indexed);
       if (list) afterByMethod[method] = checkAllowed(list, ALLOWED[flow].after, name);
     }
     // The defaults of a flow's methods hold only where nothing of that flow's `after` was configured.
