@@ -78,10 +78,15 @@ const functionsOtelApi: Plugin = {
   name: 'functions-opentelemetry-api',
   setup(builder) {
     builder.onResolve({ filter: /^@opentelemetry\/api$/ }, () => ({ path: 'opentelemetry-api', namespace: 'function-bundle' }));
+    // An ES module naming each of the API's exports: as CommonJS (`module.exports = api`), every module of the SDK that
+    // imports the API would copy all its exports into a namespace object of its own at load (esbuild's __toESM), some
+    // 2 ms of every traced cold start.
+    const names = Object.keys(createRequire(import.meta.url)('@opentelemetry/api') as object).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default');
     builder.onLoad({ filter: /.*/, namespace: 'function-bundle' }, () => ({
       contents: `const api = globalThis[Symbol.for(${JSON.stringify(OTEL_API_GLOBAL_KEY)})];
 if (!api) throw new Error('${SDK_BUNDLE_FILE} is loaded by a function bundle, which hands it the OpenTelemetry API');
-module.exports = api;`,
+export const { ${names.join(', ')} } = api;
+export default api;`,
       loader: 'js',
     }));
   },
