@@ -125,10 +125,30 @@ export function functionNames(): string[] {
     .sort();
 }
 
+/**
+ * In the tracing SDK's file, lib/tracing/sdk.ts's import of `@opentelemetry/sdk-trace` (the two samplers) goes to the
+ * samplers' own modules: the package's index is also required by the remote sampler's CommonJS build, so esbuild
+ * bundles it to be evaluated whole, and importing it would evaluate every class of the SDK at each traced cold start
+ * (about 1.5 ms). Node itself cannot load those modules on their own (their imports have no extensions), hence here.
+ */
+const sdkTraceSamplers: Plugin = {
+  name: 'sdk-trace-samplers',
+  setup(builder) {
+    const sdk = path.join(PROJECT_ROOT, 'lib', 'tracing', 'sdk.ts');
+    builder.onResolve({ filter: /^@opentelemetry\/sdk-trace$/ }, (args) => (args.importer === sdk ? { path: 'samplers', namespace: 'sdk-trace-samplers' } : undefined));
+    builder.onLoad({ filter: /.*/, namespace: 'sdk-trace-samplers' }, () => ({
+      contents: `export { ParentBasedSampler } from '@opentelemetry/sdk-trace/build/esm/sampler/ParentBasedSampler.js';
+export { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace/build/esm/sampler/TraceIdRatioBasedSampler.js';`,
+      resolveDir: PROJECT_ROOT,
+      loader: 'js',
+    }));
+  },
+};
+
 /** Builds the tracing SDK's file; its size. */
 export async function buildTracingSdk(outdir = BUNDLE_DIR): Promise<BundleInfo> {
   const file = path.join(outdir, SDK_BUNDLE_FILE);
-  await build({ ...LAMBDA_BUNDLE_OPTIONS, plugins: [functionsOtelApi], entryPoints: [path.join(PROJECT_ROOT, 'lib', 'tracing', 'sdk.ts')], outfile: file });
+  await build({ ...LAMBDA_BUNDLE_OPTIONS, plugins: [functionsOtelApi, sdkTraceSamplers], entryPoints: [path.join(PROJECT_ROOT, 'lib', 'tracing', 'sdk.ts')], outfile: file });
   return { name: SDK_BUNDLE_FILE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
 }
 
