@@ -5,9 +5,9 @@
  */
 import * as OTPAuth from 'otpauth';
 import { type Browser } from 'playwright-core';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, signInTwoScreens } from '../support/chromium.js';
 import { identifierFirstBaseUrl } from '../support/env.js';
-import { GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
+import { registerVia, uniqueEmail } from '../support/http.js';
 
 let browser: Browser;
 
@@ -26,14 +26,7 @@ describe('an authenticator app in the self-service UI', () => {
     const { email } = await registerVia(base, uniqueEmail('chromium-totp'));
     const context = await browser.newContext();
     const tab = await context.newPage();
-    const signIn = async () => {
-      await tab.goto(`${base}/ui/login`);
-      await tab.getByLabel('E-Mail').fill(email);
-      await tab.getByRole('button', { name: 'Continue' }).click();
-      await tab.waitForURL(/\/ui\/login\?flow=/);
-      await tab.getByLabel('Password').fill(GOOD_PASSWORD);
-      await tab.getByRole('button', { name: 'Sign in with password' }).click();
-    };
+    const signIn = () => signInTwoScreens(tab, base, email);
     try {
       await signIn();
       await tab.waitForURL(`${base}/ui/welcome`);

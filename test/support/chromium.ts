@@ -1,6 +1,7 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { GOOD_PASSWORD } from './http.js';
 
 /** CHROMIUM_PATH, else Debian's chromium on PATH (scripts/install-chromium.sh installs it). */
 export function chromiumPath(): string {
@@ -18,3 +19,16 @@ export function chromiumPath(): string {
 
 /** Debian's Chromium, headless, as every browser suite runs it (no sandbox: the tests run as root in a container). */
 export const launchChromium = (): Promise<Browser> => chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+
+/**
+ * Signs in on our UI's two-screen login (identifier first, then the password), as a person does; the caller waits for
+ * where it leads (the welcome page, or a second factor's form).
+ */
+export async function signInTwoScreens(tab: Page, base: string, email: string, password = GOOD_PASSWORD): Promise<void> {
+  await tab.goto(`${base}/ui/login`);
+  await tab.getByLabel('E-Mail').fill(email);
+  await tab.getByRole('button', { name: 'Continue' }).click();
+  await tab.waitForURL(/\/ui\/login\?flow=/);
+  await tab.getByLabel('Password').fill(password);
+  await tab.getByRole('button', { name: 'Sign in with password' }).click();
+}
