@@ -8,6 +8,7 @@
 import { WebHookMessagesError } from '../errors/index.js';
 import type { Identity } from '../identity/model.js';
 import type { UiText } from '../text/messages.js';
+import type { Session } from '../session/model.js';
 import type { IssuedSession } from '../session/service.js';
 import type { Writes } from '../util/writes.js';
 import type { FlowRequest } from './request.js';
@@ -22,6 +23,8 @@ export interface BeforeContext {
   flow: FlowRecord;
   request: FlowRequest;
   now: Date;
+  /** Settings: the session the flow is made for. */
+  session?: Session;
 }
 
 /** What an `after` hook sees of a flow that succeeded, and may add to. */
@@ -42,6 +45,8 @@ export interface AfterContext {
   session?: IssuedSession;
   /** Settings: the session the change was made with. */
   actingSessionId?: string;
+  /** Settings: that session (web hooks' `ctx.session`). */
+  actingSession?: Session;
   /** Writes committed with the flow's own, all or nothing. */
   writes: Writes[];
   /** What the answer's `continue_with` lists after what the flow itself puts there. */

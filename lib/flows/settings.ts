@@ -137,7 +137,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
         schemaId: session.identity.schemaId,
         state: 'show_form',
       });
-      await deps.hooks.before({ flowType: 'settings', flow, request, now });
+      await deps.hooks.before({ flowType: 'settings', flow, request, now, session });
       const view = await shown(session.identity);
       return render(deps, await prepared(flow, await accountOf(session.identity, view.account), now), undefined, view);
     },
@@ -164,7 +164,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
           returnTo,
           csrf: csrf.token,
         });
-        await deps.hooks.before({ flowType: 'settings', flow, request, now });
+        await deps.hooks.before({ flowType: 'settings', flow, request, now, session });
         const setCookie = csrf.isNew ? { csrfToken: csrf.token } : {};
         if (!request.browser.json) return redirectAnswer(flowUiUrl(deps, 'settings', flow.id), setCookie);
         const view = await shown(session.identity);
@@ -292,6 +292,7 @@ export function createSettingsFlows(deps: SettingsDeps) {
       identity: stored,
       previous: identity,
       actingSessionId: session.id,
+      actingSession: session,
       writes: [],
       continueWith: [],
     };

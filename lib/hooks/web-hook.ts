@@ -1,7 +1,7 @@
 /**
  * Kratos's `web_hook` (`selfservice/hook/web_hook.go`), before a flow is made and after it succeeded. The body's
  * Jsonnet gets Kratos's `ctx` (the flow, the request's allowed headers, method, URL and cookies, and after a flow the
- * identity without credentials or admin metadata, and the session a login issued).
+ * identity without credentials or admin metadata, and the session a login issued or a settings flow is made with).
  *
  * - A hook whose answer is waited for runs before the flow's writes are committed: its failure (Kratos's 504, 502,
  *   500) or an interrupting 4xx with messages stops the flow with nothing written. (Kratos calls the plain ones of
@@ -105,14 +105,18 @@ export function webHook(deps: WebHookDeps, hook: WebHookConfig): BeforeHook & Af
     name: 'web_hook',
 
     async run(ctx: BeforeContext) {
-      const request = await buildRequest(hook, contextOf(ctx.flow, ctx.request), deps.fetch);
+      // Kratos's settings before hooks see the session the flow is for; the others, none.
+      const session = ctx.session ? { session: sessionView(ctx.session, ctx.now, deps.publicBaseUrl) } : {};
+      const request = await buildRequest(hook, contextOf(ctx.flow, ctx.request, session), deps.fetch);
       if (!request) return;
       if (hook.ignore) return deps.commit(queue(request, ctx.now));
       await callWebHook(hook, request, deps.secrets(), deps.fetch);
     },
 
     async prepare(ctx: AfterContext) {
-      const session = ctx.session ? { session: sessionView(ctx.session.session, ctx.now, deps.publicBaseUrl) } : {};
+      // As Kratos: the session a login issued, or the one a settings change was made with; other flows send none.
+      const acting = ctx.flowType === 'login' ? ctx.session?.session : ctx.flowType === 'settings' ? ctx.actingSession : undefined;
+      const session = acting ? { session: sessionView(acting, ctx.now, deps.publicBaseUrl) } : {};
       const request = await buildRequest(hook, contextOf(ctx.flow, ctx.request, { identity: publicIdentity(ctx.identity, deps.publicBaseUrl), ...session }), deps.fetch);
       if (!request) return;
       if (hook.ignore) {

@@ -180,6 +180,27 @@ describe('a web hook the flow waits for', () => {
   });
 });
 
+describe('the session in ctx', () => {
+  it('is the one a settings flow is made with, before and after; registration sends none', async () => {
+    const r = await started();
+    const body = base64("function(ctx) { session_id: if 'session' in ctx then ctx.session.id else null, identity: 'identity' in ctx }");
+    const hook = { hook: 'web_hook', config: { url: r.url, method: 'POST', body } };
+    const { app } = memoryApp({
+      SELFSERVICE_FLOWS_SETTINGS_BEFORE_HOOKS: JSON.stringify([hook]),
+      SELFSERVICE_FLOWS_SETTINGS_AFTER_PROFILE_HOOKS: JSON.stringify([hook]),
+      ...hooks(REGISTRATION, hook, sessionHook),
+    });
+    const { token, body: registered } = await register(app);
+    expect(JSON.parse(r.got[0].body)).toEqual({ session_id: null, identity: true });
+    const sessionId = (registered as unknown as { session: { id: string } }).session.id;
+    const request = apiRequest({ sessionToken: token });
+    const flow = await app.settings.init(request, new Date());
+    expect(JSON.parse(r.got[1].body)).toEqual({ session_id: sessionId, identity: false });
+    await app.settings.submit(flow.id, { method: 'profile', traits: { email: uniqueEmail('changed') } }, request, new Date());
+    expect(JSON.parse(r.got[2].body)).toEqual({ session_id: sessionId, identity: true });
+  });
+});
+
 describe('a web hook not waited for (response.ignore)', () => {
   it('is queued in the flow transaction and delivered by the courier, retried while the receiver is down, once per idempotency key', async () => {
     // A port with nobody on it yet: the receiver comes up there later.
