@@ -293,6 +293,31 @@ export function describeStoreContract(name: string, storeOf: () => Store) {
         expect(await store.identities.findIdByCredential('passkey', handle)).toBeUndefined();
       });
 
+      it('releases a claim an identity stored before that kind of claim existed never got (a security key’s user handle)', async () => {
+        const at = new Date();
+        const handle = randomUUID();
+        const webauthn = { identifiers: [unique('key')], config: { user_handle: handle, credentials: [{ id: 'a2V5', is_passwordless: false }] }, version: 1, createdAt: at, updatedAt: at };
+        const plain = identityRecord(unique('legacy'));
+        await store.commit(store.identities.create(plain));
+        const stored = (await store.identities.getWithCredentials(plain.id))!;
+        // Stored with the key as an earlier version stored it: told it had the key already, the store claims nothing.
+        const legacy = withFactor(stored, 'webauthn', webauthn);
+        await store.commit(store.identities.update(revised({ ...legacy, updatedAt: at }, stored), { ...stored, factors: legacy.factors }));
+        expect(await store.identities.findIdByCredential('webauthn_user_handle', handle)).toBeUndefined();
+        expect((await store.identities.getWithCredentials(plain.id))?.factors?.webauthn).toBeDefined();
+        // Its key removed, then the identity deleted: nothing to release is no reason to refuse either.
+        const read = (await store.identities.getWithCredentials(plain.id))!;
+        await store.commit(store.identities.update(revised(withFactor(read, 'webauthn', undefined), read), read));
+        expect((await store.identities.getWithCredentials(plain.id))?.factors?.webauthn).toBeUndefined();
+        const again = (await store.identities.getWithCredentials(plain.id))!;
+        await store.commit(store.identities.update(revised({ ...withFactor(again, 'webauthn', webauthn), updatedAt: at }, again), { ...again, factors: withFactor(again, 'webauthn', webauthn).factors }));
+        expect(await store.identities.delete(plain.id)).toBe(true);
+        // Another identity's claim is still never released by one that does not hold it.
+        const holder = withFactor(identityRecord(unique('holder')), 'webauthn', { ...webauthn, identifiers: [unique('key2')] });
+        await store.commit(store.identities.create(holder));
+        expect(await store.identities.findIdByCredential('webauthn_user_handle', handle)).toBe(holder.id);
+      });
+
       it('claims a code address once (Kratos’s code credential), found by it, released when it goes', async () => {
         const at = new Date();
         const address = unique('code');

@@ -45,7 +45,7 @@ function identityWrites(
     );
   }
   for (const identifier of before) {
-    if (!after.has(identifier)) writes.push(tx.delete(keys.identifier(identifier), conditions.claimedBy(identity.id), () => new ConcurrentUpdateError()));
+    if (!after.has(identifier)) writes.push(tx.delete(keys.identifier(identifier), conditions.releasable(identity.id), () => new ConcurrentUpdateError()));
   }
   // Linked provider accounts, passkeys' user handles, WebAuthn identifiers: each claimed by one identity (an account
   // linked elsewhere is a duplicate).
@@ -55,7 +55,7 @@ function identityWrites(
     if (!claimsBefore.has(key)) writes.push(tx.put(credentialClaimItem(type, identifier, identity.id), conditions.absent, () => new DuplicateIdentifierError()));
   }
   for (const [key, [type, identifier]] of claimsBefore) {
-    if (!claimsAfter.has(key)) writes.push(tx.delete(keys.credential(type, identifier), conditions.claimedBy(identity.id), () => new ConcurrentUpdateError()));
+    if (!claimsAfter.has(key)) writes.push(tx.delete(keys.credential(type, identifier), conditions.releasable(identity.id), () => new ConcurrentUpdateError()));
   }
   for (const kind of ADDRESS_KINDS) {
     const had = new Set(change.previous ? addressesOf(change.previous, kind) : []);
@@ -64,7 +64,7 @@ function identityWrites(
       if (!had.has(value)) writes.push(tx.put(addressClaimItem(kind, value, identity.id), conditions.absent, () => new DuplicateIdentifierError()));
     }
     for (const value of had) {
-      if (!has.has(value)) writes.push(tx.delete(keys.address(kind, value), conditions.claimedBy(identity.id), () => new ConcurrentUpdateError()));
+      if (!has.has(value)) writes.push(tx.delete(keys.address(kind, value), conditions.releasable(identity.id), () => new ConcurrentUpdateError()));
     }
   }
   return writes;
@@ -125,9 +125,9 @@ export function createIdentityRepository(client: DynamoDBClient, table: string, 
       const claimed = itemToIdentity({ ...current, id: { S: id }, schema_id: { S: '' }, state: { S: 'active' }, created_at: { S: new Date(0).toISOString() }, updated_at: { S: new Date(0).toISOString() } });
       await transact(client, [
         tx.delete(keys.identity(id), conditions.revision(Number(current.revision?.N ?? 1)), () => new ConcurrentUpdateError()),
-        ...identifiers.map((identifier) => tx.delete(keys.identifier(identifier), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
-        ...ADDRESS_KINDS.flatMap((kind) => addressesOf(stored, kind).map((value) => tx.delete(keys.address(kind, value), conditions.claimedBy(id), () => new ConcurrentUpdateError()))),
-        ...credentialClaimsOf(claimed).map(([type, identifier]) => tx.delete(keys.credential(type, identifier), conditions.claimedBy(id), () => new ConcurrentUpdateError())),
+        ...identifiers.map((identifier) => tx.delete(keys.identifier(identifier), conditions.releasable(id), () => new ConcurrentUpdateError())),
+        ...ADDRESS_KINDS.flatMap((kind) => addressesOf(stored, kind).map((value) => tx.delete(keys.address(kind, value), conditions.releasable(id), () => new ConcurrentUpdateError()))),
+        ...credentialClaimsOf(claimed).map(([type, identifier]) => tx.delete(keys.credential(type, identifier), conditions.releasable(id), () => new ConcurrentUpdateError())),
       ]);
       return true;
     },

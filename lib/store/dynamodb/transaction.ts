@@ -30,6 +30,14 @@ export const conditions = {
     ConditionExpression: 'identity_id = :claimant',
     ExpressionAttributeValues: { ':claimant': { S: identityId } },
   }),
+  /**
+   * A claim this identity releases: still its own, or not there at all (an identity stored before a kind of claim
+   * existed, a security key's user handle say, has none to release; another identity's claim is never touched).
+   */
+  releasable: (identityId: string): Condition => ({
+    ConditionExpression: 'attribute_not_exists(pk) OR identity_id = :claimant',
+    ExpressionAttributeValues: { ':claimant': { S: identityId } },
+  }),
 };
 
 /**

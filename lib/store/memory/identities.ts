@@ -72,7 +72,11 @@ export function memoryIdentities(t: MemoryTables, tx: ReturnType<typeof memoryTr
   });
   const releaseOp = (key: string, map: Map<string, unknown>, holderOf: (value: unknown) => string | undefined, identityId: string): Op => ({
     key,
-    check: () => (holderOf(map.get(key.slice(key.indexOf('#') + 1))) === identityId ? undefined : new ConcurrentUpdateError()),
+    // Its own, or not there at all (nothing to release: see the DynamoDB store's `releasable`); another's never.
+    check: () => {
+      const stored = map.get(key.slice(key.indexOf('#') + 1));
+      return stored === undefined || holderOf(stored) === identityId ? undefined : new ConcurrentUpdateError();
+    },
     apply: () => map.delete(key.slice(key.indexOf('#') + 1)),
   });
 
