@@ -73,6 +73,12 @@ export const TOKENIZER_BUNDLE_FILE = 'session-tokenizer.cjs';
 /** lib/session/tokenizer.ts's import of ./jwt-sign.js: the session tokenizer's file. */
 const tokenizerApart = fileApart('session-tokenizer-apart', ['lib', 'session', 'tokenizer.ts'], './jwt-sign.js', TOKENIZER_BUNDLE_FILE);
 
+/** Jaeger's remote sampler, beside every function bundle: required by the tracing SDK's file only when configured. */
+export const SAMPLER_BUNDLE_FILE = 'tracing-sampler.cjs';
+
+/** lib/tracing/sdk.ts's import of ./remote-sampler.js: the remote sampler's file. */
+const remoteSamplerApart = fileApart('tracing-sampler-apart', ['lib', 'tracing', 'sdk.ts'], './remote-sampler.js', SAMPLER_BUNDLE_FILE);
+
 /** In the tracing SDK's file, `@opentelemetry/api` is the copy the function hands over (lib/tracing/shared-api.ts). */
 const functionsOtelApi: Plugin = {
   name: 'functions-opentelemetry-api',
@@ -148,8 +154,15 @@ export { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace/build/esm/sam
 /** Builds the tracing SDK's file; its size. */
 export async function buildTracingSdk(outdir = BUNDLE_DIR): Promise<BundleInfo> {
   const file = path.join(outdir, SDK_BUNDLE_FILE);
-  await build({ ...LAMBDA_BUNDLE_OPTIONS, plugins: [functionsOtelApi, sdkTraceSamplers], entryPoints: [path.join(PROJECT_ROOT, 'lib', 'tracing', 'sdk.ts')], outfile: file });
+  await build({ ...LAMBDA_BUNDLE_OPTIONS, plugins: [functionsOtelApi, sdkTraceSamplers, remoteSamplerApart], entryPoints: [path.join(PROJECT_ROOT, 'lib', 'tracing', 'sdk.ts')], outfile: file });
   return { name: SDK_BUNDLE_FILE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
+}
+
+/** Builds the remote sampler's file (the OpenTelemetry API the function's, as in the SDK's file); its size. */
+export async function buildRemoteSampler(outdir = BUNDLE_DIR): Promise<BundleInfo> {
+  const file = path.join(outdir, SAMPLER_BUNDLE_FILE);
+  await build({ ...LAMBDA_BUNDLE_OPTIONS, plugins: [functionsOtelApi], entryPoints: [path.join(PROJECT_ROOT, 'lib', 'tracing', 'remote-sampler.ts')], outfile: file });
+  return { name: SAMPLER_BUNDLE_FILE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
 }
 
 /** Builds the WebAuthn verification's file; its size. */
@@ -235,6 +248,7 @@ export async function buildBundles(names: string[] = functionNames()): Promise<B
     buildTracingSdk().then((sdk) => void infos.push(sdk)),
     buildWebAuthnVerify().then((verify) => void infos.push(verify)),
     buildTokenizerSigning().then((signing) => void infos.push(signing)),
+    buildRemoteSampler().then((sampler) => void infos.push(sampler)),
   ]);
   return infos.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -244,7 +258,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 async function main(): Promise<void> {
   const bundles = await buildBundles();
   bundles.push(packageIdentitySchemas(), packageOidcMappers());
-  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE}, ${TOKENIZER_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${SAMPLER_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE}, ${TOKENIZER_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;
   console.log('\nserverless package (one zip per function, no AWS credentials needed):');

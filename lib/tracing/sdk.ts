@@ -161,8 +161,8 @@ class KratosSampler implements Sampler {
 
 /** The remote sampler polls on an interval that would keep a process alive; the timer is unref'd here. */
 async function remoteSampler(config: TracingConfig): Promise<Sampler> {
-  // Loaded only when a sampling server is configured: it is CommonJS, whose interop costs every cold start.
-  const { JaegerRemoteSampler } = await import('@opentelemetry/sampler-jaeger-remote');
+  // Loaded only when a sampling server is configured (a file of its own in a Lambda bundle: ./remote-sampler.ts).
+  const { JaegerRemoteSampler } = await import('./remote-sampler.js');
   const initial = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.jaeger.traceIdRatio) });
   const originalSetInterval = globalThis.setInterval;
   let sampler: InstanceType<typeof JaegerRemoteSampler>;

@@ -11,8 +11,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
-import { BUNDLE_DIR, buildBundles, functionNames, packageIdentitySchemas, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
+import { BUNDLE_DIR, buildBundles, functionNames, packageIdentitySchemas, SAMPLER_BUNDLE_FILE, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
 import { PASSKEY_POLICY } from '../../lib/webauthn/ceremony.js';
+import { OTEL_API_GLOBAL_KEY } from '../../lib/tracing/shared-api.js';
 import { assert, createCredential } from '../support/authenticator.js';
 import { dynamoEndpoint, SCHEMA_ENV, TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
@@ -253,6 +254,31 @@ describe('bundles loaded alone', () => {
     const assertion = JSON.parse(assert(credential, { rpId: 'localhost', challenge: 'YWdhaW4' }));
     const proved = await verify.verifyAssertionAt({ response: assertion, challenge: 'YWdhaW4', rp, policy: PASSKEY_POLICY, key: { id: key.id, publicKey: key.publicKey, signCount: 0 } }, 'http://localhost');
     expect(proved).toMatchObject({ signCount: 1, cloneWarning: false });
+  });
+
+  it("keeps Jaeger's remote sampler in a file of its own, which the SDK's file requires and which loads with the API handed over", () => {
+    const sdk = readFileSync(path.join(BUNDLE_DIR, SDK_BUNDLE_FILE), 'utf8');
+    expect(sdk).toContain(`require("./${SAMPLER_BUNDLE_FILE}")`);
+    // The remote sampler, and the SDK's span machinery its CommonJS build requires (the batch processor's message), are
+    // in the sampler's file, not the SDK's.
+    const apart = readFileSync(path.join(BUNDLE_DIR, SAMPLER_BUNDLE_FILE), 'utf8');
+    for (const mark of ['Could not update sampler', 'Exporter has been stopped']) {
+      expect(apart).toContain(mark);
+      expect(sdk).not.toContain(mark);
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'kratos-sampler-'));
+    dirs.push(dir);
+    cpSync(path.join(BUNDLE_DIR, SAMPLER_BUNDLE_FILE), path.join(dir, SAMPLER_BUNDLE_FILE));
+    const key = Symbol.for(OTEL_API_GLOBAL_KEY);
+    const holder = globalThis as unknown as Record<symbol, unknown>;
+    const before = holder[key];
+    holder[key] = createRequire(import.meta.url)('@opentelemetry/api');
+    try {
+      const sampler = createRequire(import.meta.url)(path.join(dir, SAMPLER_BUNDLE_FILE));
+      expect(typeof sampler.JaegerRemoteSampler).toBe('function');
+    } finally {
+      holder[key] = before;
+    }
   });
 
   it("keeps the session tokenizer's signing and Jsonnet in a file of their own, which maps claims and signs on its own", async () => {
