@@ -151,32 +151,22 @@ export { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace/build/esm/sam
   },
 };
 
-/** Builds the tracing SDK's file; its size. */
-export async function buildTracingSdk(outdir = BUNDLE_DIR): Promise<BundleInfo> {
-  const file = path.join(outdir, SDK_BUNDLE_FILE);
-  await build({ ...LAMBDA_BUNDLE_OPTIONS, plugins: [functionsOtelApi, sdkTraceSamplers, remoteSamplerApart], entryPoints: [path.join(PROJECT_ROOT, 'lib', 'tracing', 'sdk.ts')], outfile: file });
-  return { name: SDK_BUNDLE_FILE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
-}
+/** The files apart, shipped beside every bundle: each built from its module with what its build needs. */
+const FILES_APART: { module: string[]; file: string; plugins?: Plugin[] }[] = [
+  { module: ['lib', 'tracing', 'sdk.ts'], file: SDK_BUNDLE_FILE, plugins: [functionsOtelApi, sdkTraceSamplers, remoteSamplerApart] },
+  // The OpenTelemetry API the function's, as in the SDK's file.
+  { module: ['lib', 'tracing', 'remote-sampler.ts'], file: SAMPLER_BUNDLE_FILE, plugins: [functionsOtelApi] },
+  { module: ['lib', 'webauthn', 'verify.ts'], file: WEBAUTHN_BUNDLE_FILE },
+  { module: ['lib', 'session', 'jwt-sign.ts'], file: TOKENIZER_BUNDLE_FILE },
+];
 
-/** Builds the remote sampler's file (the OpenTelemetry API the function's, as in the SDK's file); its size. */
-export async function buildRemoteSampler(outdir = BUNDLE_DIR): Promise<BundleInfo> {
-  const file = path.join(outdir, SAMPLER_BUNDLE_FILE);
-  await build({ ...LAMBDA_BUNDLE_OPTIONS, plugins: [functionsOtelApi], entryPoints: [path.join(PROJECT_ROOT, 'lib', 'tracing', 'remote-sampler.ts')], outfile: file });
-  return { name: SAMPLER_BUNDLE_FILE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
-}
-
-/** Builds the WebAuthn verification's file; its size. */
-export async function buildWebAuthnVerify(outdir = BUNDLE_DIR): Promise<BundleInfo> {
-  const file = path.join(outdir, WEBAUTHN_BUNDLE_FILE);
-  await build({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [path.join(PROJECT_ROOT, 'lib', 'webauthn', 'verify.ts')], outfile: file });
-  return { name: WEBAUTHN_BUNDLE_FILE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
-}
-
-/** Builds the session tokenizer's file; its size. */
-export async function buildTokenizerSigning(outdir = BUNDLE_DIR): Promise<BundleInfo> {
-  const file = path.join(outdir, TOKENIZER_BUNDLE_FILE);
-  await build({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [path.join(PROJECT_ROOT, 'lib', 'session', 'jwt-sign.ts')], outfile: file });
-  return { name: TOKENIZER_BUNDLE_FILE.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
+/** Builds one file apart (its name, e.g. SDK_BUNDLE_FILE); its size. */
+export async function buildFileApart(name: string, outdir = BUNDLE_DIR): Promise<BundleInfo> {
+  const apart = FILES_APART.find((f) => f.file === name);
+  if (!apart) throw new Error(`no file apart named ${name}`);
+  const file = path.join(outdir, apart.file);
+  await build({ ...LAMBDA_BUNDLE_OPTIONS, plugins: apart.plugins ?? [], entryPoints: [path.join(PROJECT_ROOT, ...apart.module)], outfile: file });
+  return { name: apart.file.replace(/\.cjs$/, ''), file, bytes: statSync(file).size };
 }
 
 /**
@@ -228,7 +218,7 @@ export function packageOidcMappers(env: NodeJS.ProcessEnv = process.env, outdir 
   return { name: PACKAGED_MAPPERS_FILE.replace(/\.json$/, ''), file, bytes: statSync(file).size };
 }
 
-/** Builds the functions' bundles, and the tracing SDK's file they require when tracing is on. */
+/** Builds the functions' bundles, and beside them the files apart they require on demand (FILES_APART). */
 export async function buildBundles(names: string[] = functionNames()): Promise<BundleInfo[]> {
   const infos: BundleInfo[] = [];
   await Promise.all([
@@ -245,10 +235,7 @@ export async function buildBundles(names: string[] = functionNames()): Promise<B
         infos.push({ name, file, bytes: statSync(file).size });
       }
     }),
-    buildTracingSdk().then((sdk) => void infos.push(sdk)),
-    buildWebAuthnVerify().then((verify) => void infos.push(verify)),
-    buildTokenizerSigning().then((signing) => void infos.push(signing)),
-    buildRemoteSampler().then((sampler) => void infos.push(sampler)),
+    ...FILES_APART.map(({ file }) => buildFileApart(file).then((info) => void infos.push(info))),
   ]);
   return infos.sort((a, b) => a.name.localeCompare(b.name));
 }
