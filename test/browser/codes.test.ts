@@ -6,8 +6,7 @@
  */
 import { type Browser } from 'playwright-core';
 import type { RunningOffline } from '../../scripts/local-stack.js';
-import { launchChromium, signInTwoScreens } from '../support/chromium.js';
-import { identifierFirstBaseUrl } from '../support/env.js';
+import { launchChromium, signedInOnSettings } from '../support/chromium.js';
 import { codeSchemaDocument } from '../support/flows.js';
 import { registerVia, uniqueEmail } from '../support/http.js';
 import { mailsIn, testMailDir } from '../support/smtp.js';
@@ -83,17 +82,8 @@ describe('codes in the self-service UI', () => {
   });
 
   it('signs in with a backup recovery code as the second factor, each code once', async () => {
-    const base = identifierFirstBaseUrl();
-    const { email } = await registerVia(base, uniqueEmail('chromium-lookup'));
-    const context = await browser.newContext();
-    const tab = await context.newPage();
-    const signIn = () => signInTwoScreens(tab, base, email);
+    const { base, email, context, tab, signIn } = await signedInOnSettings(browser, 'chromium-lookup');
     try {
-      await signIn();
-      await tab.waitForURL(`${base}/ui/welcome`);
-
-      await tab.goto(`${base}/ui/settings`);
-      await tab.waitForURL(/\/ui\/settings\?flow=/);
       expect(await tab.getByRole('heading', { name: 'Backup recovery codes' }).count()).toBe(1);
       await tab.getByRole('button', { name: 'Generate new backup recovery codes' }).click();
       await tab.waitForURL(/\/ui\/settings\?flow=/);

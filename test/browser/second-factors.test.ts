@@ -5,9 +5,7 @@
  */
 import * as OTPAuth from 'otpauth';
 import { type Browser } from 'playwright-core';
-import { launchChromium, signInTwoScreens } from '../support/chromium.js';
-import { identifierFirstBaseUrl } from '../support/env.js';
-import { registerVia, uniqueEmail } from '../support/http.js';
+import { launchChromium, signedInOnSettings } from '../support/chromium.js';
 
 let browser: Browser;
 
@@ -22,17 +20,8 @@ const codeAt = (secret: string, at: number) => new OTPAuth.TOTP({ secret: OTPAut
 
 describe('an authenticator app in the self-service UI', () => {
   it('is set up on the settings page and asked for after the password', async () => {
-    const base = identifierFirstBaseUrl();
-    const { email } = await registerVia(base, uniqueEmail('chromium-totp'));
-    const context = await browser.newContext();
-    const tab = await context.newPage();
-    const signIn = () => signInTwoScreens(tab, base, email);
+    const { base, email, context, tab, signIn } = await signedInOnSettings(browser, 'chromium-totp');
     try {
-      await signIn();
-      await tab.waitForURL(`${base}/ui/welcome`);
-
-      await tab.goto(`${base}/ui/settings`);
-      await tab.waitForURL(/\/ui\/settings\?flow=/);
       expect(await tab.getByRole('heading', { name: 'Authenticator app' }).count()).toBe(1);
       expect(await tab.getByAltText('Authenticator app QR code').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
       const secret = (await tab.locator('#totp_secret_key').textContent())!.trim();

@@ -1,7 +1,8 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { GOOD_PASSWORD } from './http.js';
+import { identifierFirstBaseUrl } from './env.js';
+import { GOOD_PASSWORD, registerVia, uniqueEmail } from './http.js';
 
 /** CHROMIUM_PATH, else Debian's chromium on PATH (scripts/install-chromium.sh installs it). */
 export function chromiumPath(): string {
@@ -31,4 +32,26 @@ export async function signInTwoScreens(tab: Page, base: string, email: string, p
   await tab.waitForURL(/\/ui\/login\?flow=/);
   await tab.getByLabel('Password').fill(password);
   await tab.getByRole('button', { name: 'Sign in with password' }).click();
+}
+
+/**
+ * A new identity signed in (two-screen login) in a fresh browser context, on our settings page: what the second-factor
+ * suites start from. The caller closes `context`.
+ */
+export async function signedInOnSettings(browser: Browser, label: string) {
+  const base = identifierFirstBaseUrl();
+  const { email } = await registerVia(base, uniqueEmail(label));
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  const signIn = () => signInTwoScreens(tab, base, email);
+  try {
+    await signIn();
+    await tab.waitForURL(`${base}/ui/welcome`);
+    await tab.goto(`${base}/ui/settings`);
+    await tab.waitForURL(/\/ui\/settings\?flow=/);
+  } catch (error) {
+    await context.close();
+    throw error;
+  }
+  return { base, email, context, tab, signIn };
 }
