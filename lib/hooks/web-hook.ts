@@ -20,7 +20,7 @@ import type { CourierRepository } from '../courier/repository.js';
 import type { AfterContext, AfterHook, BeforeContext, BeforeHook } from '../flows/hooks.js';
 import type { FlowRecord } from '../flows/model.js';
 import type { FlowRequest } from '../flows/request.js';
-import { addressesFor, withCodeCredential } from '../identity/addresses.js';
+import { withTraits } from '../identity/addresses.js';
 import { publicIdentity, type Identity } from '../identity/model.js';
 import type { SchemaRegistry } from '../identity/schema.js';
 import { sessionView } from '../session/model.js';
@@ -79,13 +79,7 @@ function applied(identity: Identity, answer: Record<string, unknown>, deps: WebH
     const schema = deps.schemas?.get(identity.schemaId);
     if (!schema) throw new WebHookFailedError(500, `the identity's schema "${identity.schemaId}" is not known`);
     if (schema.validate(answer.traits).length > 0) throw new WebHookFailedError(500, 'the web hook answered traits its identity schema does not accept');
-    next = {
-      ...next,
-      traits: answer.traits,
-      identifiers: schema.passwordIdentifiers(answer.traits),
-      ...addressesFor(schema, answer.traits, now, identity),
-    };
-    next = withCodeCredential(next, schema, now);
+    next = withTraits(next, schema, answer.traits, now);
   }
   if (isObject(answer.metadata_public)) next.metadataPublic = answer.metadata_public;
   if (isObject(answer.metadata_admin)) next.metadataAdmin = answer.metadata_admin;

@@ -80,3 +80,14 @@ export function withWebauthnIdentifier(identity: Identity, schema: IdentitySchem
 /** The credentials the traits decide (code addresses, the security keys' identifier), derived from them. */
 export const withTraitCredentials = (identity: Identity, schema: IdentitySchema, now: Date): Identity =>
   withWebauthnIdentifier(withCodeCredential(identity, schema, now), schema, now);
+
+/**
+ * The identity with new (valid) traits and everything derived from them, as a profile change makes it: the password's
+ * identifiers, the addresses (an unchanged one keeps its record and status), the code credential and the security
+ * keys' identifier.
+ */
+export function withTraits(identity: Identity, schema: IdentitySchema, traits: Record<string, unknown>, now: Date): Identity {
+  const identifiers = schema.passwordIdentifiers(traits);
+  const password = identity.password ? { ...identity.password, identifiers } : undefined;
+  return withTraitCredentials({ ...identity, traits, identifiers, ...addressesFor(schema, traits, now, identity), password }, schema, now);
+}

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../../lib/config/index.js';
 import { courierHandler } from '../../lib/courier/handler.js';
 import { FlowValidationError, WebHookFailedError } from '../../lib/errors/index.js';
-import { apiRequest, flowOf, memoryApp, messageIds, PASSWORD, register, rejection, uniqueEmail } from '../support/flows.js';
+import { apiRequest, flowOf, login, memoryApp, messageIds, PASSWORD, register, rejection, uniqueEmail } from '../support/flows.js';
 
 interface Received {
   method: string;
@@ -113,6 +113,10 @@ describe('a web hook the flow waits for', () => {
     expect(stored?.traits).toEqual({ email: renamed });
     expect(stored?.identifiers).toEqual([renamed]);
     expect(stored?.verifiableAddresses?.map((a) => a.value)).toEqual([renamed]);
+    // The password credential follows too: its identifiers are the new ones, and the new address signs in.
+    const credentials = await store.identities.getWithCredentials(stored!.id);
+    expect(credentials?.password?.identifiers).toEqual([renamed]);
+    expect((await login(app, renamed)).status).toBe(200);
   });
 
   it('stops the flow with its messages on their nodes when it may interrupt, and nothing is written', async () => {

@@ -10,7 +10,7 @@
  *   It registers no one itself: a credential method's submit does.
  */
 import { SessionRefreshRequiredError } from '../../errors/index.js';
-import { addressesFor, withTraitCredentials } from '../../identity/addresses.js';
+import { withTraits } from '../../identity/addresses.js';
 import { anyViolation, traitLimitViolations } from '../../identity/limits.js';
 import { traitMessages } from '../../flows/common.js';
 import type { Strategy } from '../../flows/strategy.js';
@@ -66,15 +66,12 @@ export function profileStrategy(options: { registrationStyle: RegistrationStyle 
         const bounds = traitLimitViolations(schema, traits);
         const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : traitMessages(schema, traits);
         if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages, values);
-        const validTraits = traits as Record<string, unknown>;
-        const identifiers = schema.passwordIdentifiers(validTraits);
-        const before = identity.identifiers ?? [];
+        const next = withTraits(identity, schema, traits as Record<string, unknown>, now);
+        const [before, identifiers] = [identity.identifiers ?? [], next.identifiers ?? []];
         const identifiersChanged = identifiers.length !== before.length || identifiers.some((id) => !before.includes(id));
-        const addresses = addressesFor(schema, validTraits, now, identity);
         // Kratos (identity manager's requiresPrivilegedAccess): a changed recovery or verifiable address counts as a
         // changed credential.
-        const addressesChanged = !sameValues(identity.recoveryAddresses, addresses.recoveryAddresses) || !sameValues(identity.verifiableAddresses, addresses.verifiableAddresses);
-        const next = withTraitCredentials({ ...identity, traits: validTraits, identifiers, ...addresses, password: identity.password ? { ...identity.password, identifiers } : undefined }, schema, now);
+        const addressesChanged = !sameValues(identity.recoveryAddresses, next.recoveryAddresses ?? []) || !sameValues(identity.verifiableAddresses, next.verifiableAddresses ?? []);
         // And a credential's identifiers (Kratos's CredentialsEqual): a security key's, a code address.
         const credentialsChanged = (['webauthn', 'code'] as const).some((type) => !sameList(identity.factors?.[type]?.identifiers, next.factors?.[type]?.identifiers));
         if ((identifiersChanged || addressesChanged || credentialsChanged) && !privileged) throw new SessionRefreshRequiredError();
