@@ -12,7 +12,7 @@ import { WebHookFailedError, WebHookMessagesError } from '../errors/index.js';
 import type { UiText } from '../text/messages.js';
 import { events } from '../tracing/events.js';
 import { tracedFetch, type FetchLike } from '../tracing/http-client.js';
-import { withSpan } from '../tracing/span.js';
+import { withSpan, type SpanAttributes, type SpanHandle } from '../tracing/span.js';
 import { readSource } from '../util/sources.js';
 
 /** A request ready to send but for the hook's secret (added at each attempt, never stored). */
@@ -169,6 +169,29 @@ export async function attempt(
   return { status: response.status, text };
 }
 
+/**
+ * `work` in a span of its own, ending with Kratos's WebhookSucceeded or WebhookFailed on it (unless the hook emits no
+ * events): what every call of a hook shares, waited for, queued, or the password migration's.
+ */
+export function inWebHookSpan<T>(
+  name: string,
+  attributes: SpanAttributes,
+  hook: WebHookConfig,
+  triggerId: string,
+  work: (span: SpanHandle) => Promise<T>,
+): Promise<T> {
+  return withSpan(name, attributes, async (span) => {
+    try {
+      const outcome = await work(span);
+      if (hook.emitEvents) events.webhookSucceeded(hook.id ?? '', triggerId);
+      return outcome;
+    } catch (error) {
+      if (hook.emitEvents) events.webhookFailed(hook.id ?? '', triggerId, error instanceof WebHookFailedError ? error.detail : (error as Error).message);
+      throw error;
+    }
+  });
+}
+
 /** Statuses worth another attempt (retryablehttp's: 429, and 5xx but 501). */
 export const retryable = (status: number) => status === 429 || (status >= 500 && status !== 501);
 
@@ -216,54 +239,44 @@ export function callWebHook(
     'webhook.response.ignore': false,
     'webhook.response.parse': hook.parse,
   };
-  return withSpan('selfservice.webhook', attributes, async (span) => {
+  return inWebHookSpan('selfservice.webhook', attributes, hook, triggerId, async (span): Promise<{ identity?: Record<string, unknown> }> => {
     const started = Date.now();
-    const run = async (): Promise<{ identity?: Record<string, unknown> }> => {
-      let result: AttemptResult | undefined;
-      let lastFailure: WebHookNetworkError | undefined;
-      for (let n = 1; n <= SYNC_MAX_ATTEMPTS; n++) {
-        if (n > 1) {
-          const backoff = 200 * 2 ** (n - 2);
-          if (Date.now() - started + backoff + ATTEMPT_TIMEOUT_MS > SYNC_BUDGET_MS) break;
-          await new Promise((resolve) => setTimeout(resolve, backoff));
-        }
-        try {
-          result = await attempt(request, hook, secrets, { triggerId, attempt: n }, fetcher);
-          lastFailure = undefined;
-        } catch (error) {
-          if (!(error instanceof WebHookNetworkError)) throw error;
-          lastFailure = error;
-          result = undefined;
-          continue;
-        }
-        if (!retryable(result.status)) break;
+    let result: AttemptResult | undefined;
+    let lastFailure: WebHookNetworkError | undefined;
+    for (let n = 1; n <= SYNC_MAX_ATTEMPTS; n++) {
+      if (n > 1) {
+        const backoff = 200 * 2 ** (n - 2);
+        if (Date.now() - started + backoff + ATTEMPT_TIMEOUT_MS > SYNC_BUDGET_MS) break;
+        await new Promise((resolve) => setTimeout(resolve, backoff));
       }
-      if (lastFailure) throw new WebHookFailedError(lastFailure.timedOut ? 504 : 500, lastFailure.message);
-      const { status, text } = result!;
-      span.setAttributes({ 'http.response.status_code': status });
-      if (retryable(status)) throw new WebHookFailedError(500, `the web hook answered ${status} to every attempt`);
-      if (status >= 400) {
-        if (hook.canInterrupt || hook.parse) throw messagesOf(text);
-        throw new WebHookFailedError(502, `webhook failed with status code ${status}`);
-      }
-      if (!hook.parse || status !== 200) return {};
-      let parsed: unknown;
       try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw new WebHookFailedError(500, 'webhook response could not be unmarshalled properly from JSON');
+        result = await attempt(request, hook, secrets, { triggerId, attempt: n }, fetcher);
+        lastFailure = undefined;
+      } catch (error) {
+        if (!(error instanceof WebHookNetworkError)) throw error;
+        lastFailure = error;
+        result = undefined;
+        continue;
       }
-      const identity = isObject(parsed) && isObject(parsed.identity) ? parsed.identity : undefined;
-      return identity ? { identity } : {};
-    };
-    try {
-      const outcome = await run();
-      if (hook.emitEvents) events.webhookSucceeded(hook.id ?? '', triggerId);
-      return outcome;
-    } catch (error) {
-      if (hook.emitEvents) events.webhookFailed(hook.id ?? '', triggerId, error instanceof WebHookFailedError ? error.detail : (error as Error).message);
-      throw error;
+      if (!retryable(result.status)) break;
     }
+    if (lastFailure) throw new WebHookFailedError(lastFailure.timedOut ? 504 : 500, lastFailure.message);
+    const { status, text } = result!;
+    span.setAttributes({ 'http.response.status_code': status });
+    if (retryable(status)) throw new WebHookFailedError(500, `the web hook answered ${status} to every attempt`);
+    if (status >= 400) {
+      if (hook.canInterrupt || hook.parse) throw messagesOf(text);
+      throw new WebHookFailedError(502, `webhook failed with status code ${status}`);
+    }
+    if (!hook.parse || status !== 200) return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new WebHookFailedError(500, 'webhook response could not be unmarshalled properly from JSON');
+    }
+    const identity = isObject(parsed) && isObject(parsed.identity) ? parsed.identity : undefined;
+    return identity ? { identity } : {};
   });
 }
 
@@ -282,32 +295,26 @@ export function askPasswordMigration(
 ): Promise<boolean> {
   const triggerId = randomUUID();
   const named = { ...hook, id: hook.id ?? 'password_migration_hook' };
-  return withSpan('selfservice.login.password_migration', {}, async (span) => {
-    try {
-      const request = hook.bodyUrl
-        ? await buildRequest(hook, { ...ctx, ...credentials })
-        : { url: hook.url, method: hook.method, headers: { 'Content-Type': 'application/json', ...hook.headers }, body: JSON.stringify(credentials) };
-      if (!request) throw new WebHookFailedError(500, 'the password migration hook cannot be cancelled');
-      const result = await attempt(request, named, secrets, { triggerId, attempt: 1 }, fetcher).catch((error: unknown) => {
-        if (error instanceof WebHookNetworkError) throw new WebHookFailedError(error.timedOut ? 504 : 502, error.message);
-        throw error;
-      });
-      span.setAttributes({ 'http.response.status_code': result.status });
-      let matches = false;
-      if (result.status === 200) {
-        try {
-          matches = (JSON.parse(result.text.slice(0, 1024)) as { status?: unknown }).status === 'password_match';
-        } catch {
-          matches = false;
-        }
-      } else if (result.status !== 403) {
-        throw new WebHookFailedError(502, `password migration hook failed with status code ${result.status}`);
-      }
-      if (named.emitEvents) events.webhookSucceeded(named.id, triggerId);
-      return matches;
-    } catch (error) {
-      if (named.emitEvents) events.webhookFailed(named.id, triggerId, error instanceof WebHookFailedError ? error.detail : (error as Error).message);
+  return inWebHookSpan('selfservice.login.password_migration', {}, named, triggerId, async (span) => {
+    const request = hook.bodyUrl
+      ? await buildRequest(hook, { ...ctx, ...credentials })
+      : { url: hook.url, method: hook.method, headers: { 'Content-Type': 'application/json', ...hook.headers }, body: JSON.stringify(credentials) };
+    if (!request) throw new WebHookFailedError(500, 'the password migration hook cannot be cancelled');
+    const result = await attempt(request, named, secrets, { triggerId, attempt: 1 }, fetcher).catch((error: unknown) => {
+      if (error instanceof WebHookNetworkError) throw new WebHookFailedError(error.timedOut ? 504 : 502, error.message);
       throw error;
+    });
+    span.setAttributes({ 'http.response.status_code': result.status });
+    let matches = false;
+    if (result.status === 200) {
+      try {
+        matches = (JSON.parse(result.text.slice(0, 1024)) as { status?: unknown }).status === 'password_match';
+      } catch {
+        matches = false;
+      }
+    } else if (result.status !== 403) {
+      throw new WebHookFailedError(502, `password migration hook failed with status code ${result.status}`);
     }
+    return matches;
   });
 }

@@ -6,10 +6,8 @@
  * delivery it already took.
  */
 import type { WebHookConfig } from '../config/web-hook.js';
-import { events } from '../tracing/events.js';
 import type { FetchLike } from '../tracing/http-client.js';
-import { withSpan } from '../tracing/span.js';
-import { attempt, retryable, WebHookNetworkError } from './index.js';
+import { attempt, inWebHookSpan, retryable, WebHookNetworkError } from './index.js';
 
 /**
  * What is queued: the request as the flow built it, but for the hook's secret, which the courier adds from its own
@@ -44,19 +42,13 @@ export function queuedWebHookSender(hooks: readonly WebHookConfig[], secrets: ()
     // Its configuration changed or it was removed since the flow queued it: nobody asked for this request any more.
     if (!hook) throw new WebHookDeliveryError('NOT_CONFIGURED', true);
     const attributes = { 'webhook.response.ignore': true, 'webhook.can_interrupt': false, 'webhook.response.parse': false, 'webhook.attempt': attemptNumber };
-    await withSpan('selfservice.webhook', attributes, async (span) => {
-      try {
-        const result = await attempt(queued, hook, secrets(), { triggerId: deliveryId, attempt: attemptNumber, idempotencyKey: deliveryId }, fetcher).catch((error: unknown) => {
-          if (error instanceof WebHookNetworkError) throw new WebHookDeliveryError(error.timedOut ? 'TIMEOUT' : 'UNREACHABLE', false);
-          throw error;
-        });
-        span.setAttributes({ 'http.response.status_code': result.status });
-        if (result.status >= 400) throw new WebHookDeliveryError(`HTTP_${result.status}`, !(retryable(result.status) || result.status === 408));
-        if (hook.emitEvents) events.webhookSucceeded(hook.id ?? '', deliveryId);
-      } catch (error) {
-        if (hook.emitEvents) events.webhookFailed(hook.id ?? '', deliveryId, (error as Error).message);
+    await inWebHookSpan('selfservice.webhook', attributes, hook, deliveryId, async (span) => {
+      const result = await attempt(queued, hook, secrets(), { triggerId: deliveryId, attempt: attemptNumber, idempotencyKey: deliveryId }, fetcher).catch((error: unknown) => {
+        if (error instanceof WebHookNetworkError) throw new WebHookDeliveryError(error.timedOut ? 'TIMEOUT' : 'UNREACHABLE', false);
         throw error;
-      }
+      });
+      span.setAttributes({ 'http.response.status_code': result.status });
+      if (result.status >= 400) throw new WebHookDeliveryError(`HTTP_${result.status}`, !(retryable(result.status) || result.status === 408));
     });
   };
 }
