@@ -7,6 +7,7 @@
  */
 import { ConfigError, readBoolean, readChoice, readOptionalString, type Env } from './env.js';
 import { parseWebHookConfig, parseWebHookSecrets, type WebHookConfig } from './web-hook.js';
+import { isPlainObject as isObject } from '../util/objects.js';
 
 /** Kratos's method names, with Kratos's defaults (`link` aside: see README). */
 export const METHOD_DEFAULTS = {
@@ -92,8 +93,6 @@ const DEFAULT_AFTER_BY_METHOD: Partial<Record<FlowName, FlowHooks['afterByMethod
 /** `SELFSERVICE_FLOWS_<FLOW>_<PHASE>[_<METHOD>]_HOOKS`. */
 const hooksVariable = (flow: FlowName, phase: 'BEFORE' | 'AFTER', method?: MethodName) =>
   `SELFSERVICE_FLOWS_${flow.toUpperCase()}_${phase}${method ? `_${method.toUpperCase()}` : ''}_HOOKS`;
-
-const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** `..._HOOKS_<i>_CONFIG_<KEY...>` -> config.key...: nested by `_`, lower-cased, as Kratos's environment loader does. */
 function setConfigPath(target: Record<string, unknown>, path: string[], value: string): void {

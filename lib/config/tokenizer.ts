@@ -13,6 +13,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readLocalSource } from '../util/sources.js';
 import { ConfigError, parseDuration, readOptionalString, type Env } from './env.js';
+import { isPlainObject as isObject } from '../util/objects.js';
 
 export const TOKENIZER_VARIABLE = 'SESSION_WHOAMI_TOKENIZER_TEMPLATES';
 
@@ -59,8 +60,6 @@ const TEMPLATE_KEYS = new Set(['ttl', 'jwks_url', 'claims_mapper_url', 'subject_
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 /** The members RFC 7638 hashes, by key type. */
 const THUMBPRINT_MEMBERS: Record<string, string[]> = { RSA: ['e', 'kty', 'n'], EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'] };
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function fail(template: string, field: string, why: string): never {
   throw new ConfigError(`${TOKENIZER_VARIABLE}: template "${template}": ${field} ${why}`);

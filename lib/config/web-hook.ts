@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ConfigError } from './env.js';
+import { isPlainObject as isObject } from '../util/objects.js';
 
 /**
  * The secret (`value`, `password`) is undefined when it is to come from SELFSERVICE_WEB_HOOK_SECRETS by the hook's id
@@ -42,8 +43,6 @@ export interface WebHookConfig {
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'];
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function optionalBoolean(value: unknown, name: string, where: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;

@@ -29,6 +29,7 @@ import type { FetchLike } from '../tracing/http-client.js';
 import type { Writes } from '../util/writes.js';
 import { askPasswordMigration, buildRequest, callWebHook, requestParts, type WebHookRequest } from '../webhooks/index.js';
 import { WebHookFailedError } from '../errors/index.js';
+import { isPlainObject as isObject } from '../util/objects.js';
 
 export interface WebHookDeps {
   publicBaseUrl: string;
@@ -69,8 +70,6 @@ function contextOf(flow: FlowRecord, request: FlowRequest, more: Record<string, 
     ...more,
   };
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A parsed 200 answer's `identity` applied as Kratos applies it: each non-empty field replaces the identity's. */
 function applied(identity: Identity, answer: Record<string, unknown>, deps: WebHookDeps, now: Date): Identity {

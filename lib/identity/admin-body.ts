@@ -10,6 +10,7 @@ import { normalizeIdentifier } from './identifier.js';
 import { anyViolation, traitLimitViolations } from './limits.js';
 import { PASSWORD_MIGRATION_MARKER, type IdentityState } from './model.js';
 import type { IdentitySchema, SchemaRegistry } from './schema.js';
+import { isPlainObject } from '../util/objects.js';
 
 export const MAX_IMPORT_BCRYPT_COST = 15;
 
@@ -33,9 +34,6 @@ export interface IdentityBody {
   externalId?: string;
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /**
  * `credentials` of a body: only `password`, with exactly one of `password` and `hashed_password`, or neither with

@@ -6,7 +6,7 @@
  */
 import { BadRequestError } from '../errors/index.js';
 import { canonicalUuid } from '../util/ids.js';
-import { isPlainObject } from './admin-body.js';
+import { isPlainObject } from '../util/objects.js';
 
 /** Kratos's BatchPatchIdentitiesLimit and BatchPatchIdentitiesWithPasswordLimit (identity/handler.go). */
 export const BATCH_PATCH_LIMIT = 1000;

@@ -14,6 +14,7 @@ import { events } from '../tracing/events.js';
 import { withSpan } from '../tracing/span.js';
 import { readSource, type SourceFetch } from '../util/sources.js';
 import { sessionView, type Session } from './model.js';
+import { isPlainObject as isObject } from '../util/objects.js';
 
 /** A mapper that cannot be read: the operator's mistake, named (500; the next request reads it again). */
 export class TokenizerMapperUnreadableError extends KratosError {
@@ -22,8 +23,6 @@ export class TokenizerMapperUnreadableError extends KratosError {
     super(500, { reason: `The claims mapper of tokenizer template "${template}" could not be read.` });
   }
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export interface TokenizerDeps {
   tokenizer: TokenizerConfig;

@@ -14,6 +14,7 @@ import { events } from '../tracing/events.js';
 import { tracedFetch, type FetchLike } from '../tracing/http-client.js';
 import { withSpan, type SpanAttributes, type SpanHandle } from '../tracing/span.js';
 import { readSource } from '../util/sources.js';
+import { isPlainObject as isObject } from '../util/objects.js';
 
 /** A request ready to send but for the hook's secret (added at each attempt, never stored). */
 export interface WebHookRequest {
@@ -66,8 +67,6 @@ function template(url: string, fetcher: FetchLike): Promise<string> {
   }
   return source;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The request the hook makes for `ctx`: its body the Jsonnet program's value for `function(ctx)` (JSON, or a form of

@@ -14,6 +14,7 @@ import type { IdentitySchema } from '../../identity/schema.js';
 import type { UiText } from '../../text/messages.js';
 import type { Mapper } from './mapper.js';
 import type { Claims } from './provider.js';
+import { isPlainObject as isObject } from '../../util/objects.js';
 
 export type Account =
   | { known: Identity }
@@ -23,8 +24,6 @@ export type Account =
 export interface AccountDeps {
   identities: Pick<IdentityRepository, 'findIdByCredential' | 'getWithCredentials'>;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Deep merge, `over` winning (a form's traits over the mapper's, as Kratos's `oidc/form.go`). */
 function merged(base: Record<string, unknown>, over: Record<string, unknown> | undefined): Record<string, unknown> {

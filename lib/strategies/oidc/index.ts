@@ -22,6 +22,7 @@ import { messages, type UiText } from '../../text/messages.js';
 import { accountFor, type AccountDeps } from './accounts.js';
 import type { Mapper } from './mapper.js';
 import { ProviderError, UPSTREAM_PARAMETERS, type ProviderClient } from './provider.js';
+import { isPlainObject as isObject } from '../../util/objects.js';
 
 export const GROUP = 'oidc';
 
@@ -33,8 +34,6 @@ export interface OidcStrategyDeps extends AccountDeps {
 }
 
 const providerNode = (value: string, label: UiText) => input(GROUP, { name: 'provider', type: 'submit', value }, label);
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `state` as sent: the flow's id and the random part kept on the flow, so the callback finds the flow from it alone. */
 export const stateParameter = (flowId: string, random: string) => `${flowId}.${random}`;

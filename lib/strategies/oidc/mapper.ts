@@ -7,6 +7,7 @@
 import { KratosError } from '../../errors/index.js';
 import type { FetchLike } from '../../tracing/http-client.js';
 import { readSource } from '../../util/sources.js';
+import { isPlainObject as isObject } from '../../util/objects.js';
 
 export { PACKAGED_MAPPERS_FILE } from '../../util/sources.js';
 
@@ -28,8 +29,6 @@ export class MapperError extends KratosError {
 
 /** The mapper's source text (lib/util/sources.ts). */
 export const readMapperSource = (url: string, fetcher: FetchLike = fetch): Promise<string> => readSource(url, fetcher);
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A mapper of one provider, its source read at first use (a failed read is retried by the next). */
 export function createMapper(providerId: string, url: string, fetcher?: FetchLike) {
