@@ -24,6 +24,14 @@ let udp: UdpSpanReceiver;
 let bundles: BundleInfo[];
 const dirs: string[] = [];
 
+/** A file apart, copied alone into a folder of its own and required from there (nothing of the project beside it). */
+function requireAlone(file: string) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kratos-apart-'));
+  dirs.push(dir);
+  cpSync(path.join(BUNDLE_DIR, file), path.join(dir, file));
+  return createRequire(import.meta.url)(path.join(dir, file));
+}
+
 beforeAll(async () => {
   udp = await startJaegerUdpReceiver();
   bundles = await buildBundles();
@@ -242,10 +250,7 @@ describe('bundles loaded alone', () => {
 
   it('keeps the WebAuthn verification in a file of its own, which verifies an assertion on its own', async () => {
     expect(readFileSync(path.join(BUNDLE_DIR, 'login-submit.cjs'), 'utf8')).toContain(`require("./${WEBAUTHN_BUNDLE_FILE}")`);
-    const dir = mkdtempSync(path.join(tmpdir(), 'kratos-webauthn-'));
-    dirs.push(dir);
-    cpSync(path.join(BUNDLE_DIR, WEBAUTHN_BUNDLE_FILE), path.join(dir, WEBAUTHN_BUNDLE_FILE));
-    const verify = createRequire(import.meta.url)(path.join(dir, WEBAUTHN_BUNDLE_FILE));
+    const verify = requireAlone(WEBAUTHN_BUNDLE_FILE);
     const rp = { id: 'localhost', displayName: 'Test', origins: ['http://localhost'] };
     const options = { rp: { id: 'localhost' }, user: { id: 'dXNlcg' }, challenge: 'Y2hhbGxlbmdl' };
     const { credential, response } = createCredential(options);
@@ -266,15 +271,12 @@ describe('bundles loaded alone', () => {
       expect(apart).toContain(mark);
       expect(sdk).not.toContain(mark);
     }
-    const dir = mkdtempSync(path.join(tmpdir(), 'kratos-sampler-'));
-    dirs.push(dir);
-    cpSync(path.join(BUNDLE_DIR, SAMPLER_BUNDLE_FILE), path.join(dir, SAMPLER_BUNDLE_FILE));
     const key = Symbol.for(OTEL_API_GLOBAL_KEY);
     const holder = globalThis as unknown as Record<symbol, unknown>;
     const before = holder[key];
     holder[key] = createRequire(import.meta.url)('@opentelemetry/api');
     try {
-      const sampler = createRequire(import.meta.url)(path.join(dir, SAMPLER_BUNDLE_FILE));
+      const sampler = requireAlone(SAMPLER_BUNDLE_FILE);
       expect(typeof sampler.JaegerRemoteSampler).toBe('function');
     } finally {
       holder[key] = before;
@@ -290,10 +292,7 @@ describe('bundles loaded alone', () => {
       expect(apart).toContain(mark);
       expect(whoami).not.toContain(mark);
     }
-    const dir = mkdtempSync(path.join(tmpdir(), 'kratos-tokenizer-'));
-    dirs.push(dir);
-    cpSync(path.join(BUNDLE_DIR, TOKENIZER_BUNDLE_FILE), path.join(dir, TOKENIZER_BUNDLE_FILE));
-    const signing = createRequire(import.meta.url)(path.join(dir, TOKENIZER_BUNDLE_FILE));
+    const signing = requireAlone(TOKENIZER_BUNDLE_FILE);
     expect(signing.evaluateMapper("{ claims: { sid: std.extVar('claims').sid } }", { claims: '{"sid":"s-1"}' })).toEqual({ claims: { sid: 's-1' } });
     const { privateKey } = generateKeyPairSync('ed25519');
     const token: string = await signing.signJwt({ sub: 'x' }, { alg: 'EdDSA', typ: 'JWT', kid: 'k' }, privateKey);
