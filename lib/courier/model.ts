@@ -66,17 +66,18 @@ export function newestFirstKey(message: Pick<CourierMessage, 'createdAt' | 'id'>
   return `${String(9_999_999_999_999 - message.createdAt.getTime()).padStart(13, '0')}#${message.id}`;
 }
 
-/** A message to queue now: the flows put it in the same transaction as the change that needs it. */
-export function queuedMessage(
+/** A message to queue now, of either channel. */
+function queued(
   id: string,
-  templateType: TemplateType,
+  channel: CourierMessage['channel'],
+  templateType: CourierMessage['templateType'],
   templateData: TemplateData,
   now: Date,
   traceparent: string | undefined,
 ): CourierMessage {
   return {
     id,
-    channel: 'email',
+    channel,
     recipient: templateData.to,
     templateType,
     templateData,
@@ -89,12 +90,13 @@ export function queuedMessage(
   };
 }
 
+/** A message to queue now: the flows put it in the same transaction as the change that needs it. */
+export function queuedMessage(id: string, templateType: TemplateType, templateData: TemplateData, now: Date, traceparent: string | undefined): CourierMessage {
+  return queued(id, 'email', templateType, templateData, now, traceparent);
+}
+
 /** A web hook's delivery to queue now, in the flow's own transaction; `recipient` is its URL without query. */
 export function queuedWebHook(id: string, request: QueuedWebHook, now: Date, traceparent: string | undefined): CourierMessage {
   const url = new URL(request.url);
-  return {
-    ...queuedMessage(id, 'registration_code_valid', { to: `${url.protocol}//${url.host}${url.pathname}`, web_hook: request }, now, traceparent),
-    channel: 'webhook',
-    templateType: 'web_hook',
-  };
+  return queued(id, 'webhook', 'web_hook', { to: `${url.protocol}//${url.host}${url.pathname}`, web_hook: request }, now, traceparent);
 }
