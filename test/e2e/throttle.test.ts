@@ -4,11 +4,13 @@
  * DynamoDB so every function instance shares it; spans from the Jaeger agent receiver.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
 import { createApp } from '../../lib/app.js';
 import { identifierThrottleKey } from '../../lib/flows/throttle.js';
 import type { FlowRequest } from '../../lib/flows/common.js';
 import { createDynamoClient } from '../../lib/store/dynamodb/client.js';
 import { createDynamoStore } from '../../lib/store/dynamodb/store.js';
+import { ensureTable } from '../../lib/store/dynamodb/table.js';
 import type { RunningOffline } from '../../scripts/local-stack.js';
 import { TEST_ENV } from '../support/env.js';
 import { call, GOOD_PASSWORD, registerVia, uniqueEmail } from '../support/http.js';
@@ -22,10 +24,17 @@ const MAX = 3;
 const LOCKOUT_S = 20;
 let offline: RunningOffline;
 let udp: UdpSpanReceiver;
+// The stack's table of its own: its one-minute windows on the counters of a client every suite shares (127.0.0.1)
+// would otherwise end in the middle of other suites' logins, which then restart the window (a PutItem more).
+const TABLE = `kratos-throttle-${randomBytes(3).toString('hex')}`;
 
 beforeAll(async () => {
   udp = await startJaegerUdpReceiver();
+  const client = createDynamoClient(testConfig({ DYNAMODB_TABLE_NAME: TABLE }).dynamodb);
+  await ensureTable(client, TABLE);
+  client.destroy();
   offline = await startTracedOffline({
+    DYNAMODB_TABLE_NAME: TABLE,
     TRACING_PROVIDER: 'jaeger',
     TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${udp.port}`,
     SELFSERVICE_FLOWS_LOGIN_THROTTLE_MAX_ATTEMPTS: String(MAX),
@@ -151,7 +160,7 @@ describe('login throttling per identifier and client', () => {
     }
     expect(compares).toBe(results.filter((r) => r.status === 400).length);
     // The counter itself: exactly MAX reservations were granted, however many guesses raced for them.
-    const config = testConfig();
+    const config = testConfig({ DYNAMODB_TABLE_NAME: TABLE });
     const client = createDynamoClient(config.dynamodb);
     const item = await client.send(new GetItemCommand({ TableName: config.dynamodb.tableName, Key: { pk: { S: `THROTTLE#${identifierThrottleKey(email, TEST_ENV.SECRETS_COOKIE)}` } }, ConsistentRead: true }));
     client.destroy();
