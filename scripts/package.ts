@@ -79,6 +79,12 @@ export const SAMPLER_BUNDLE_FILE = 'tracing-sampler.cjs';
 /** lib/tracing/sdk.ts's import of ./remote-sampler.js: the remote sampler's file. */
 const remoteSamplerApart = fileApart('tracing-sampler-apart', ['lib', 'tracing', 'sdk.ts'], './remote-sampler.js', SAMPLER_BUNDLE_FILE);
 
+/** The exporters other than Jaeger's (OTLP/HTTP, Zipkin, console), beside every function bundle: required by the SDK's file when configured. */
+export const EXPORTERS_BUNDLE_FILE = 'tracing-exporters.cjs';
+
+/** lib/tracing/sdk.ts's import of ./exporters.js: the other exporters' file. */
+const exportersApart = fileApart('tracing-exporters-apart', ['lib', 'tracing', 'sdk.ts'], './exporters.js', EXPORTERS_BUNDLE_FILE);
+
 /** In the tracing SDK's file, `@opentelemetry/api` is the copy the function hands over (lib/tracing/shared-api.ts). */
 const functionsOtelApi: Plugin = {
   name: 'functions-opentelemetry-api',
@@ -153,9 +159,10 @@ export { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace/build/esm/sam
 
 /** The files apart, shipped beside every bundle: each built from its module with what its build needs. */
 const FILES_APART: { module: string[]; file: string; plugins?: Plugin[] }[] = [
-  { module: ['lib', 'tracing', 'sdk.ts'], file: SDK_BUNDLE_FILE, plugins: [functionsOtelApi, sdkTraceSamplers, remoteSamplerApart] },
+  { module: ['lib', 'tracing', 'sdk.ts'], file: SDK_BUNDLE_FILE, plugins: [functionsOtelApi, sdkTraceSamplers, remoteSamplerApart, exportersApart] },
   // The OpenTelemetry API the function's, as in the SDK's file.
   { module: ['lib', 'tracing', 'remote-sampler.ts'], file: SAMPLER_BUNDLE_FILE, plugins: [functionsOtelApi] },
+  { module: ['lib', 'tracing', 'exporters.ts'], file: EXPORTERS_BUNDLE_FILE, plugins: [functionsOtelApi] },
   { module: ['lib', 'webauthn', 'verify.ts'], file: WEBAUTHN_BUNDLE_FILE },
   { module: ['lib', 'session', 'jwt-sign.ts'], file: TOKENIZER_BUNDLE_FILE },
 ];
@@ -245,7 +252,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 async function main(): Promise<void> {
   const bundles = await buildBundles();
   bundles.push(packageIdentitySchemas(), packageOidcMappers());
-  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${SAMPLER_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE}, ${TOKENIZER_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${SAMPLER_BUNDLE_FILE}, ${EXPORTERS_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE}, ${TOKENIZER_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;
   console.log('\nserverless package (one zip per function, no AWS credentials needed):');

@@ -92,8 +92,8 @@ export async function runColdStart(options: { dynamoEndpoint: string; token: str
   const xray = await udpSink();
   const peerJaeger = await udpSink();
   try {
-    copyFileSync(whoami.file, path.join(dir, 'whoami.cjs'));
-    copyFileSync(sdk.file, path.join(dir, SDK_BUNDLE_FILE));
+    // whoami.cjs and the files apart beside it (the SDK's, and the OTLP exporter's for ours-otel), as in its zip.
+    for (const file of built) copyFileSync(file.file, path.join(dir, path.basename(file.file)));
     copyFileSync(path.join(ROOT, 'bench', 'cold', 'harness.cjs'), path.join(dir, 'harness.cjs'));
     const bundleBytes: Record<string, number> = {
       whoami: whoami.bytes,

@@ -4,7 +4,8 @@
  * the only code that loads the SDK. It is loaded only when tracing is on (`provider.ts` imports it on demand); in the
  * deployed bundles it is a file of its own beside each function, so a function with tracing off never even parses it.
  * Within it, imports are static (one scope that esbuild can hoist and tree-shake, cheaper at a cold start than
- * modules initialised on demand), except the remote sampler's, needed only with a sampling server.
+ * modules initialised on demand), except the remote sampler's, needed only with a sampling server, and the exporters
+ * other than Jaeger's (exporters.ts), needed only when configured: in a Lambda bundle each is a file of its own.
  * It imports nothing of the project but types, its exporters and the version: what it logs goes through the logger it
  * is handed.
  */
@@ -14,23 +15,25 @@ import {
   isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
   trace,
   TraceFlags,
   type Attributes,
   type Context,
   type Link,
   type SpanContext,
-  type SpanKind,
   type TextMapGetter,
   type TextMapPropagator,
 } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+// The one context manager used, from its own module: the package's index (CommonJS, which a bundle cannot tree-shake)
+// would also evaluate the async_hooks one at every traced cold start.
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks/build/src/AsyncLocalStorageContextManager.js';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type Sampler, type SamplingResult, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { ConsoleTreeExporter } from './console-exporter.js';
 import { InvocationTracerProvider, isInvocationSpan, type EndedSpans } from './invocation-tracer.js';
 import { JaegerExporter } from './jaeger/exporter.js';
 import type { TracingConfig } from '../config/tracing.js';
@@ -215,8 +218,8 @@ async function build(config: TracingConfig): Promise<{ exporter: SpanExporter; s
     case 'otel': {
       const url = config.otlp.tracesUrl;
       const headers = config.otlp.authorizationHeader ? { Authorization: config.otlp.authorizationHeader } : undefined;
-      // Each provider's exporter is loaded only when it is the one configured (a cold start evaluates no other's code).
-      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+      // The exporters other than Jaeger's are loaded only when configured (in a Lambda bundle, a file of their own).
+      const { OTLPTraceExporter } = await import('./exporters.js');
       return {
         exporter: new OTLPTraceExporter({ url, headers, timeoutMillis: config.flushTimeoutMs }),
         sampler: ratio(config.otlp.samplingRatio),
@@ -225,7 +228,7 @@ async function build(config: TracingConfig): Promise<{ exporter: SpanExporter; s
     }
     case 'zipkin': {
       const url = config.zipkin.serverUrl ?? 'http://127.0.0.1:9411/api/v2/spans';
-      const { ZipkinExporter } = await import('@opentelemetry/exporter-zipkin');
+      const { ZipkinExporter } = await import('./exporters.js');
       return {
         exporter: new ZipkinExporter({ url, serviceName: config.serviceName }),
         sampler: ratio(config.zipkin.samplingRatio),
@@ -233,6 +236,7 @@ async function build(config: TracingConfig): Promise<{ exporter: SpanExporter; s
       };
     }
     default: {
+      const { ConsoleTreeExporter } = await import('./exporters.js');
       return { exporter: new ConsoleTreeExporter(), sampler: ratio(1), description: 'console (span tree on stderr)' };
     }
   }
@@ -336,6 +340,36 @@ function resourceAttributes(config: TracingConfig): Attributes {
   return attributes;
 }
 
+const WARM_UP_SPAN_ATTRIBUTES: Attributes = { 'warm.string': 'x', 'warm.int': 1, 'warm.double': 0.5, 'warm.bool': true, 'warm.list': ['x'] };
+
+/**
+ * A cold start's first export would open the agent's socket (Node's first UDP bind loads its cluster and child_process
+ * modules, about 2.5 ms here) and run span and encoding code V8 has not compiled yet (about 2 ms for the first spans
+ * and 2.5 for their encoding, in a fresh process here), all on the first invocation's time. Both are done here
+ * instead, on the event loop's first turns, which come when that invocation waits on its own I/O (the AWS SDK's
+ * config files, then DynamoDB): a span of a tracer of its own, recorded with every kind of value and an event and
+ * encoded, never exported, never in the invocation's buffer. Anything it throws is ignored: it only saves time.
+ */
+function warmUpInBackground(exporter: JaegerExporter, resource: Resource): void {
+  setImmediate(() => {
+    exporter.connect();
+    setImmediate(() => {
+      try {
+        const spans: ReadableSpan[] = [];
+        const provider = new InvocationTracerProvider({ resource, sampler: { shouldSample: () => RECORD_AND_SAMPLED_RESULT }, spans: { onEnd: (span) => spans.push(span) } });
+        const span = provider.getTracer('warm-up').startSpan('warm-up', { kind: SpanKind.SERVER, root: true, attributes: WARM_UP_SPAN_ATTRIBUTES });
+        span.setAttributes(WARM_UP_SPAN_ATTRIBUTES);
+        span.addEvent('warm-up', WARM_UP_SPAN_ATTRIBUTES);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+        exporter.warmUp(spans);
+      } catch {
+        // nothing depends on it
+      }
+    }).unref();
+  }).unref();
+}
+
 /** Builds the tracer provider the configuration describes and registers it globally. */
 export async function setup(config: TracingConfig, logger: TracingLogger): Promise<Tracing> {
   warn = logger.warn;
@@ -344,14 +378,12 @@ export async function setup(config: TracingConfig, logger: TracingLogger): Promi
   const tail = config.tail;
   const tailOn = tail.minStatus !== undefined || tail.minDurationMs !== undefined;
   const processor = new InvocationSpanProcessor(exporter);
-  const provider = new InvocationTracerProvider({
-    resource: resourceFromAttributes(resourceAttributes(config)),
-    sampler: new KratosSampler(sampler, tailOn),
-    spans: processor,
-  });
+  const resource = resourceFromAttributes(resourceAttributes(config));
+  const provider = new InvocationTracerProvider({ resource, sampler: new KratosSampler(sampler, tailOn), spans: processor });
   otelContext.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
   propagation.setGlobalPropagator(main);
+  if (exporter instanceof JaegerExporter) warmUpInBackground(exporter, resource);
   const tailDescription = tailOn
     ? `; tail decisions keep ${[tail.minStatus !== undefined ? `status >= ${tail.minStatus}` : '', tail.minDurationMs !== undefined ? `slower than ${tail.minDurationMs} ms` : ''].filter(Boolean).join(' or ')}`
     : '';

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
-import { BUNDLE_DIR, buildBundles, functionNames, packageIdentitySchemas, SAMPLER_BUNDLE_FILE, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
+import { BUNDLE_DIR, buildBundles, EXPORTERS_BUNDLE_FILE, functionNames, packageIdentitySchemas, SAMPLER_BUNDLE_FILE, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
 import { PASSKEY_POLICY } from '../../lib/webauthn/ceremony.js';
 import { OTEL_API_GLOBAL_KEY } from '../../lib/tracing/shared-api.js';
 import { assert, createCredential } from '../support/authenticator.js';
@@ -53,7 +53,8 @@ function aloneCommand(name: string, event: Record<string, unknown>, env: Record<
   const dir = mkdtempSync(path.join(tmpdir(), `kratos-bundle-${name}-`));
   dirs.push(dir);
   cpSync(path.join(BUNDLE_DIR, `${name}.cjs`), path.join(dir, `${name}.cjs`));
-  if (withSdk) cpSync(path.join(BUNDLE_DIR, SDK_BUNDLE_FILE), path.join(dir, SDK_BUNDLE_FILE));
+  // The tracing SDK's file and the other exporters' it requires for OTLP, Zipkin and the console, as in every zip.
+  if (withSdk) for (const file of [SDK_BUNDLE_FILE, EXPORTERS_BUNDLE_FILE]) cpSync(path.join(BUNDLE_DIR, file), path.join(dir, file));
   for (const file of beside) cpSync(file, path.join(dir, path.basename(file)));
   return {
     args: ['-e', HARNESS, path.join(dir, `${name}.cjs`), JSON.stringify(event)],
@@ -278,6 +279,27 @@ describe('bundles loaded alone', () => {
     try {
       const sampler = requireAlone(SAMPLER_BUNDLE_FILE);
       expect(typeof sampler.JaegerRemoteSampler).toBe('function');
+    } finally {
+      holder[key] = before;
+    }
+  });
+
+  it("keeps the exporters other than Jaeger's in a file of their own, which the SDK's file requires and which loads with the API handed over", () => {
+    const sdk = readFileSync(path.join(BUNDLE_DIR, SDK_BUNDLE_FILE), 'utf8');
+    expect(sdk).toContain(`require("./${EXPORTERS_BUNDLE_FILE}")`);
+    // OTLP's and Zipkin's code is in the exporters' file only: a cold start with Jaeger parses none of it.
+    const apart = readFileSync(path.join(BUNDLE_DIR, EXPORTERS_BUNDLE_FILE), 'utf8');
+    for (const mark of ['OTEL_EXPORTER_OTLP_HEADERS', 'localEndpoint']) {
+      expect(apart).toContain(mark);
+      expect(sdk).not.toContain(mark);
+    }
+    const key = Symbol.for(OTEL_API_GLOBAL_KEY);
+    const holder = globalThis as unknown as Record<symbol, unknown>;
+    const before = holder[key];
+    holder[key] = createRequire(import.meta.url)('@opentelemetry/api');
+    try {
+      const exporters = requireAlone(EXPORTERS_BUNDLE_FILE);
+      expect(Object.keys(exporters).sort()).toEqual(['ConsoleTreeExporter', 'OTLPTraceExporter', 'ZipkinExporter']);
     } finally {
       holder[key] = before;
     }

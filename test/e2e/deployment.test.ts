@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parameterVariable, SECRETS } from '../../lib/config/secrets.js';
 import { UNTRACED_ROUTES } from '../../lib/tracing/middleware.js';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
-import { FUNCTION_BUNDLE_OPTIONS, functionNames, SAMPLER_BUNDLE_FILE, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE } from '../../scripts/package.js';
+import { EXPORTERS_BUNDLE_FILE, FUNCTION_BUNDLE_OPTIONS, functionNames, SAMPLER_BUNDLE_FILE, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE } from '../../scripts/package.js';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -57,7 +57,7 @@ async function packageTemplate(env: Record<string, string>): Promise<{ file: str
   mkdirSync(path.join(dir, 'lib', 'store', 'dynamodb'), { recursive: true });
   cpSync(path.join(PROJECT_ROOT, 'lib', 'store', 'dynamodb', 'table.json'), path.join(dir, 'lib', 'store', 'dynamodb', 'table.json'));
   mkdirSync(path.join(dir, 'dist', 'functions'), { recursive: true });
-  for (const file of [...functionNames().map((name) => `${name}.cjs`), SDK_BUNDLE_FILE, SAMPLER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, 'identity-schemas.json', 'oidc-mappers.json']) {
+  for (const file of [...functionNames().map((name) => `${name}.cjs`), SDK_BUNDLE_FILE, SAMPLER_BUNDLE_FILE, EXPORTERS_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, 'identity-schemas.json', 'oidc-mappers.json']) {
     writeFileSync(path.join(dir, 'dist', 'functions', file), '');
   }
   symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');

@@ -56,8 +56,24 @@ export class JaegerExporter implements SpanExporter {
     this.protocol = 'agent' in target && target.agent.port !== JAEGER_BINARY_PORT ? 'compact' : 'binary';
     this.scratch = this.writer();
     this.datagramWriter = this.writer(8192);
-    // The socket is opened now, at cold start, while the function's first request does its own I/O.
-    if ('agent' in target) this.openSocket(target.agent.host, target.agent.port).catch(() => undefined);
+  }
+
+  /** Opens the agent's socket now rather than at the first export (sdk.ts: while a cold start waits on its own I/O). */
+  connect(): void {
+    if ('agent' in this.target) this.openSocket(this.target.agent.host, this.target.agent.port).catch(() => undefined);
+  }
+
+  /**
+   * Encodes `spans` as an export to the agent would, and sends nothing: the encoding's code compiled, and their
+   * process's tags encoded, before the first export needs them (sdk.ts, at a cold start).
+   */
+  warmUp(spans: ReadableSpan[]): void {
+    const resource = spans[0]?.resource;
+    if (!resource || !('agent' in this.target)) return;
+    const w = this.datagramWriter;
+    w.reset();
+    writeEmitBatchOf(w, this.seqId, this.processOf(resource), spans);
+    w.reset();
   }
 
   private writer(initialSize?: number): ThriftWriter {
