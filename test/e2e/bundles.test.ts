@@ -227,6 +227,11 @@ describe('bundles loaded alone', () => {
     expect(udp.errors).toEqual([]);
   });
 
+  it("exports no span of the cold start's warm-up: every span the functions above sent is one of their invocations'", () => {
+    expect(udp.spans.length).toBeGreaterThan(Object.keys(CASES).length);
+    expect(udp.spans.filter((s) => s.name === 'warm-up' || s.tags['warm.string'] !== undefined)).toEqual([]);
+  });
+
   it('jwt-example echoes the claims API Gateway verified, and without them (no authorizer in front) refuses', () => {
     const [event] = CASES['jwt-example'];
     expect(JSON.parse(invokeAlone('jwt-example', event).body)).toEqual({ subject: unknown, session_id: unknown, claims: EXAMPLE_CLAIMS });

@@ -140,6 +140,19 @@ describe('the Jaeger exporter, agent over UDP', () => {
     expect(wire.logs?.[0]?.timestamp).toBeGreaterThanOrEqual(BigInt(child.startTimeUs));
   });
 
+  it('a warm-up encodes spans and sends nothing; the export after it is whole', async () => {
+    const exporter = new JaegerExporter({ agent: { host: '127.0.0.1', port: agent.port } });
+    exporter.connect();
+    exporter.warmUp(await collectTree());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(agent.datagrams).toHaveLength(0);
+    const ids = await emit(exporter);
+    expectTheTree(await agent.waitForSpans(2), ids);
+    // One datagram per span (the simple processor exports each alone), numbered from 0: the warm-up took no number.
+    expect(agent.datagrams.map((datagram) => datagram[2])).toEqual([0, 1]);
+    expect(agent.errors).toEqual([]);
+  });
+
   it('sends Thrift binary on port 6832, read alike by thriftrw and by Apache Thrift', async () => {
     const sent: Buffer[] = [];
     // The binary port is chosen by number: capture what would go to 6832 instead of needing that port free.

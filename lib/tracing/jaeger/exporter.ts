@@ -9,7 +9,7 @@
  */
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { BinaryWriter, CompactWriter, type ThriftWriter } from './thrift.js';
 import { writeBatch, writeEmitBatch, writeEmitBatchOf, writeProcess, writeSpan } from './model.js';
@@ -255,7 +255,9 @@ export class JaegerExporter implements SpanExporter {
   private openSocket(host: string, port: number): Promise<{ socket: dgram.Socket; address: string }> {
     this.socket ??= (async () => {
       const address = isIP(host) ? host : (await (await import('node:dns/promises')).lookup(host)).address;
-      const socket = dgram.createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
+      // node:dgram loaded here, on the socket's first opening (sdk.ts: in the background at a cold start), not with the SDK.
+      const { createSocket } = await import('node:dgram');
+      const socket = createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
       socket.on('error', () => {}); // a send error is reported to its callback; nothing else may crash the process
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
