@@ -38,7 +38,7 @@ interface Result {
 const quick = process.argv.includes('--quick');
 const SIZE = quick
   ? { rounds: 2, batch: 50, warmup: 50, hanging: 3, coldRuns: 3, floor: 3, encode: 200, recovery: 10, jsonnet: 500, tokenize: { rounds: 2, batch: 20, warmup: 20 }, imported: 500 }
-  : { rounds: 16, batch: 200, warmup: 1000, hanging: 10, coldRuns: 30, floor: 20, encode: 2000, recovery: 200, jsonnet: 20_000, tokenize: { rounds: 8, batch: 100, warmup: 300 }, imported: 10_000 };
+  : { rounds: 16, batch: 200, warmup: 1000, hanging: 10, coldRuns: 60, floor: 20, encode: 2000, recovery: 200, jsonnet: 20_000, tokenize: { rounds: 8, batch: 100, warmup: 300 }, imported: 10_000 };
 
 const results: Result[] = [];
 const info = (name: string, unit: string, value: number | null, digits = 3) =>
