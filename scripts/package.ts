@@ -85,6 +85,21 @@ export const EXPORTERS_BUNDLE_FILE = 'tracing-exporters.cjs';
 /** lib/tracing/sdk.ts's import of ./exporters.js: the other exporters' file. */
 const exportersApart = fileApart('tracing-exporters-apart', ['lib', 'tracing', 'sdk.ts'], './exporters.js', EXPORTERS_BUNDLE_FILE);
 
+/** The Jsonnet evaluator, beside every function bundle: required where a claims mapper or a web hook body is evaluated. */
+export const JSONNET_BUNDLE_FILE = 'jsonnet.cjs';
+
+/** Social sign-in's claims mapper and the web hooks' bodies import lib/jsonnet on demand: the evaluator's file. */
+const jsonnetApart = [
+  fileApart('jsonnet-apart-oidc', ['lib', 'strategies', 'oidc', 'mapper.ts'], '../../jsonnet/index.js', JSONNET_BUNDLE_FILE),
+  fileApart('jsonnet-apart-web-hooks', ['lib', 'webhooks', 'index.ts'], '../jsonnet/index.js', JSONNET_BUNDLE_FILE),
+];
+
+/** The TOTP key's QR code drawing (qrcode, pngjs), beside every function bundle: required when a key is offered. */
+export const TOTP_QR_BUNDLE_FILE = 'totp-qr.cjs';
+
+/** lib/strategies/totp/index.ts's import of ./qr.js: the QR code's file. */
+const totpQrApart = fileApart('totp-qr-apart', ['lib', 'strategies', 'totp', 'index.ts'], './qr.js', TOTP_QR_BUNDLE_FILE);
+
 /** In the tracing SDK's file, `@opentelemetry/api` is the copy the function hands over (lib/tracing/shared-api.ts). */
 const functionsOtelApi: Plugin = {
   name: 'functions-opentelemetry-api',
@@ -122,7 +137,7 @@ const purePackages: Plugin = {
 };
 
 /** How a function of this project becomes a Lambda bundle. */
-export const FUNCTION_BUNDLE_OPTIONS = { ...LAMBDA_BUNDLE_OPTIONS, plugins: [tracingSdkApart, webauthnVerifyApart, tokenizerApart, purePackages] } satisfies BuildOptions;
+export const FUNCTION_BUNDLE_OPTIONS = { ...LAMBDA_BUNDLE_OPTIONS, plugins: [tracingSdkApart, webauthnVerifyApart, tokenizerApart, ...jsonnetApart, totpQrApart, purePackages] } satisfies BuildOptions;
 
 export interface BundleInfo {
   name: string;
@@ -165,7 +180,12 @@ const FILES_APART: { module: string[]; file: string; plugins?: Plugin[] }[] = [
   { module: ['lib', 'tracing', 'exporters.ts'], file: EXPORTERS_BUNDLE_FILE, plugins: [functionsOtelApi] },
   { module: ['lib', 'webauthn', 'verify.ts'], file: WEBAUTHN_BUNDLE_FILE },
   { module: ['lib', 'session', 'jwt-sign.ts'], file: TOKENIZER_BUNDLE_FILE },
+  { module: ['lib', 'jsonnet', 'index.ts'], file: JSONNET_BUNDLE_FILE },
+  { module: ['lib', 'strategies', 'totp', 'qr.ts'], file: TOTP_QR_BUNDLE_FILE },
 ];
+
+/** The names of the files apart, each shipped beside every function bundle. */
+export const FILES_APART_NAMES: readonly string[] = FILES_APART.map(({ file }) => file);
 
 /** Builds one file apart (its name, e.g. SDK_BUNDLE_FILE); its size. */
 export async function buildFileApart(name: string, outdir = BUNDLE_DIR): Promise<BundleInfo> {
@@ -252,7 +272,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 async function main(): Promise<void> {
   const bundles = await buildBundles();
   bundles.push(packageIdentitySchemas(), packageOidcMappers());
-  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${SAMPLER_BUNDLE_FILE}, ${EXPORTERS_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE}, ${TOKENIZER_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${SAMPLER_BUNDLE_FILE}, ${EXPORTERS_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE}, ${TOKENIZER_BUNDLE_FILE}, ${JSONNET_BUNDLE_FILE}, ${TOTP_QR_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;
   console.log('\nserverless package (one zip per function, no AWS credentials needed):');

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
-import { BUNDLE_DIR, buildBundles, EXPORTERS_BUNDLE_FILE, functionNames, packageIdentitySchemas, SAMPLER_BUNDLE_FILE, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
+import { BUNDLE_DIR, buildBundles, EXPORTERS_BUNDLE_FILE, FILES_APART_NAMES, functionNames, JSONNET_BUNDLE_FILE, packageIdentitySchemas, TOTP_QR_BUNDLE_FILE, SAMPLER_BUNDLE_FILE, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
 import { PASSKEY_POLICY } from '../../lib/webauthn/ceremony.js';
 import { OTEL_API_GLOBAL_KEY } from '../../lib/tracing/shared-api.js';
 import { assert, createCredential } from '../support/authenticator.js';
@@ -53,8 +53,8 @@ function aloneCommand(name: string, event: Record<string, unknown>, env: Record<
   const dir = mkdtempSync(path.join(tmpdir(), `kratos-bundle-${name}-`));
   dirs.push(dir);
   cpSync(path.join(BUNDLE_DIR, `${name}.cjs`), path.join(dir, `${name}.cjs`));
-  // The tracing SDK's file and the other exporters' it requires for OTLP, Zipkin and the console, as in every zip.
-  if (withSdk) for (const file of [SDK_BUNDLE_FILE, EXPORTERS_BUNDLE_FILE]) cpSync(path.join(BUNDLE_DIR, file), path.join(dir, file));
+  // Every file apart, as in every zip (but the tracing SDK's when the test says so).
+  for (const file of FILES_APART_NAMES) if (withSdk || file !== SDK_BUNDLE_FILE) cpSync(path.join(BUNDLE_DIR, file), path.join(dir, file));
   for (const file of beside) cpSync(file, path.join(dir, path.basename(file)));
   return {
     args: ['-e', HARNESS, path.join(dir, `${name}.cjs`), JSON.stringify(event)],
@@ -308,6 +308,30 @@ describe('bundles loaded alone', () => {
     } finally {
       holder[key] = before;
     }
+  });
+
+  it('keeps the Jsonnet evaluator in a file of its own, which the mappers and web hooks require and which evaluates on its own', () => {
+    for (const name of ['login-submit', 'oidc-callback', 'settings-submit', 'registration-submit']) {
+      const bundle = readFileSync(path.join(BUNDLE_DIR, `${name}.cjs`), 'utf8');
+      expect(bundle).toContain(`require("./${JSONNET_BUNDLE_FILE}")`);
+      // The standard library's sources (std.manifestJsonEx among them) are in the file apart only.
+      expect(bundle).not.toContain('manifestJsonEx');
+    }
+    const jsonnet = requireAlone(JSONNET_BUNDLE_FILE);
+    expect(readFileSync(path.join(BUNDLE_DIR, JSONNET_BUNDLE_FILE), 'utf8')).toContain('manifestJsonEx');
+    expect(jsonnet.evaluate('function(ctx) { id: ctx.identity.id, n: std.length(ctx.identity.traits) }', { tlaCode: { ctx: '{"identity":{"id":"i-1","traits":{"a":1,"b":2}}}' } })).toEqual({ id: 'i-1', n: 2 });
+    expect(() => jsonnet.evaluate('error "cancel"')).toThrow(jsonnet.JsonnetError);
+  });
+
+  it("keeps the TOTP key's QR code drawing in a file of its own, which the settings functions require and which draws on its own", async () => {
+    expect(readFileSync(path.join(BUNDLE_DIR, 'settings-submit.cjs'), 'utf8')).toContain(`require("./${TOTP_QR_BUNDLE_FILE}")`);
+    for (const name of ['login-init', 'settings-submit']) expect(readFileSync(path.join(BUNDLE_DIR, `${name}.cjs`), 'utf8')).not.toContain('IHDR');
+    const qr = requireAlone(TOTP_QR_BUNDLE_FILE);
+    const url: string = await qr.qrDataUrl('otpauth://totp/Kratos:a%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Kratos', 256);
+    expect(url).toMatch(/^data:image\/png;base64,/);
+    const png = Buffer.from(url.slice('data:image/png;base64,'.length), 'base64');
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBe(256); // IHDR width
   });
 
   it("keeps the session tokenizer's signing and Jsonnet in a file of their own, which maps claims and signs on its own", async () => {

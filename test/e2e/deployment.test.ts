@@ -6,15 +6,16 @@
  * the end-to-end suite's functions really call: test/support/global-teardown.ts.)
  */
 import { build } from 'esbuild';
+import JSZip from 'jszip';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parameterVariable, SECRETS } from '../../lib/config/secrets.js';
 import { UNTRACED_ROUTES } from '../../lib/tracing/middleware.js';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
-import { EXPORTERS_BUNDLE_FILE, FUNCTION_BUNDLE_OPTIONS, functionNames, SAMPLER_BUNDLE_FILE, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE } from '../../scripts/package.js';
+import { FILES_APART_NAMES, FUNCTION_BUNDLE_OPTIONS, functionNames } from '../../scripts/package.js';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -57,7 +58,7 @@ async function packageTemplate(env: Record<string, string>): Promise<{ file: str
   mkdirSync(path.join(dir, 'lib', 'store', 'dynamodb'), { recursive: true });
   cpSync(path.join(PROJECT_ROOT, 'lib', 'store', 'dynamodb', 'table.json'), path.join(dir, 'lib', 'store', 'dynamodb', 'table.json'));
   mkdirSync(path.join(dir, 'dist', 'functions'), { recursive: true });
-  for (const file of [...functionNames().map((name) => `${name}.cjs`), SDK_BUNDLE_FILE, SAMPLER_BUNDLE_FILE, EXPORTERS_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, 'identity-schemas.json', 'oidc-mappers.json']) {
+  for (const file of [...functionNames().map((name) => `${name}.cjs`), ...FILES_APART_NAMES, 'identity-schemas.json', 'oidc-mappers.json']) {
     writeFileSync(path.join(dir, 'dist', 'functions', file), '');
   }
   symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
@@ -149,6 +150,22 @@ describe('the deployment template', () => {
     ]);
     functions = functionsOf(configured.template);
   }, 600_000);
+
+  it("ships in each function's zip its own bundle and every file apart beside it, and nothing else", async () => {
+    const out = path.dirname(configured.file);
+    const zips = readdirSync(out).filter((file) => file.endsWith('.zip'));
+    expect(zips).toHaveLength(functionNames().length);
+    const beside = [...FILES_APART_NAMES, 'identity-schemas.json', 'oidc-mappers.json'].map((file) => `dist/functions/${file}`).sort();
+    const bundles = new Set<string>();
+    for (const zip of zips) {
+      const files = Object.values((await JSZip.loadAsync(readFileSync(path.join(out, zip)))).files).filter((entry) => !entry.dir).map((entry) => entry.name);
+      const own = files.filter((file) => !beside.includes(file));
+      expect(own).toEqual([expect.stringMatching(/^dist\/functions\/[a-z-]+\.cjs$/)]);
+      bundles.add(own[0]);
+      expect(files.filter((file) => beside.includes(file)).sort()).toEqual(beside);
+    }
+    expect([...bundles].sort()).toEqual(functionNames().map((name) => `dist/functions/${name}.cjs`).sort());
+  });
 
   it('passes cfn-lint, configured or not: nothing but W3005 where serverless generates it (which serverless.yml ignores)', () => {
     const findings = cfnLint([configured.file, bare.file]);

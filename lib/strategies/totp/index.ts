@@ -7,7 +7,6 @@
  * (a TOTP has only 10^6 values).
  */
 import * as OTPAuth from 'otpauth';
-import QRCode from 'qrcode';
 import { SessionRefreshRequiredError } from '../../errors/index.js';
 import { stringField } from '../../flows/common.js';
 import type { Strategy } from '../../flows/strategy.js';
@@ -129,7 +128,9 @@ export function totpStrategy(deps: TotpStrategyDeps): Strategy {
         if (configOf(identity)) return undefined;
         const secret = new OTPAuth.Secret({ size: 20 }).base32.replace(/=+$/, '');
         const url = totpUrl(deps.issuer, accountNameOf(identity, schema), secret);
-        const offered: Offered = { url, qr: await QRCode.toDataURL(url, { width: QR_SIZE, margin: 1 }) };
+        // The QR code's drawing (qrcode, pngjs) loaded only here (in a Lambda bundle, a file of its own).
+        const { qrDataUrl } = await import('./qr.js');
+        const offered: Offered = { url, qr: await qrDataUrl(url, QR_SIZE) };
         return offered;
       },
 
