@@ -202,6 +202,7 @@ async function main(): Promise<void> {
     info('cold start whoami ours (otel OTLP/HTTP)', 'ms', cold.medianMs['ours-otel'], 1);
     info('cold start whoami Powertools Tracer', 'ms', cold.medianMs.powertools, 1);
     info('cold start whoami instrumentation-aws-lambda', 'ms', cold.medianMs['otel-lambda'], 1);
+    info('cold start login-init ours (jaeger UDP)', 'ms', cold.medianMs['login-init'], 1);
     atMost('cold start ours / bare', 'ratio', cold.medianMs.ours / cold.medianMs.bare, 1.25);
     below('cold start ours (jaeger) / Powertools Tracer', 'ratio', cold.medianMs.ours / cold.medianMs.powertools, 1);
     below('cold start ours (jaeger) / instrumentation-aws-lambda', 'ratio', cold.medianMs.ours / cold.medianMs['otel-lambda'], 1);

@@ -16,6 +16,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { loadIdentityConfig } from '../lib/config/identity.js';
 import { loadOidcConfig } from '../lib/config/oidc.js';
+import { ConfigError } from '../lib/config/env.js';
+import { IdentitySchema, SchemaError, type JsonSchema } from '../lib/identity/schema.js';
 import { PACKAGED_SCHEMAS_FILE, schemaFilePath } from '../lib/identity/schemas.js';
 import { PACKAGED_MAPPERS_FILE } from '../lib/strategies/oidc/mapper.js';
 import { configuredWebHooks, loadSelfServiceConfig } from '../lib/config/selfservice.js';
@@ -198,12 +200,22 @@ export async function buildFileApart(name: string, outdir = BUNDLE_DIR): Promise
 
 /**
  * The `file://` identity schemas of IDENTITY_SCHEMAS (as set when packaging, as at deploy), by URL, written beside the
- * bundles: a Lambda zip has no project files, so a deployed function reads its schemas from there.
+ * bundles: a Lambda zip has no project files, so a deployed function reads its schemas from there. Each `file://` and
+ * `base64://` schema is compiled here too: a deployed function compiles a schema only at its first validation, so
+ * one that does not compile is refused now, not by a registration (a ConfigError naming it).
  */
 export function packageIdentitySchemas(env = process.env, outdir = BUNDLE_DIR): BundleInfo {
   const shipped: Record<string, unknown> = {};
-  for (const { url } of loadIdentityConfig(env).schemas) {
-    if (url.startsWith('file://')) shipped[url] = JSON.parse(readFileSync(schemaFilePath(url, env.INIT_CWD || process.cwd()), 'utf8'));
+  for (const { id, url, selfserviceSelectable } of loadIdentityConfig(env).schemas) {
+    let document: unknown;
+    if (url.startsWith('file://')) shipped[url] = document = JSON.parse(readFileSync(schemaFilePath(url, env.INIT_CWD || process.cwd()), 'utf8'));
+    else if (url.startsWith('base64://')) document = JSON.parse(Buffer.from(url.slice('base64://'.length), 'base64').toString('utf8'));
+    else continue; // https://: fetched by the functions (and by npm start, which compiles it)
+    try {
+      new IdentitySchema(id, document as JsonSchema, selfserviceSelectable).compile();
+    } catch (error) {
+      throw new ConfigError(`IDENTITY_SCHEMAS: ${error instanceof SchemaError ? error.message : String(error)}`);
+    }
   }
   const file = path.join(outdir, PACKAGED_SCHEMAS_FILE);
   writeFileSync(file, `${JSON.stringify(shipped)}\n`);

@@ -45,7 +45,7 @@ process.on('exit', killAllStarted);
 async function main(): Promise<void> {
   const settings = readLaunchSettings(process.env);
   // The identity schemas too, as the functions will load them (files read, URLs fetched, each compiled).
-  await loadSchemaRegistry(checkConfig({ ...process.env, ...settings.functionEnv }).identity);
+  await loadSchemaRegistry(checkConfig({ ...process.env, ...settings.functionEnv }).identity, { compile: true });
   await assertPortFree(settings.host, settings.port, 'PORT');
   if (settings.dynamoLocalPort !== undefined && !process.env.DYNAMODB_ENDPOINT) {
     await assertPortFree('127.0.0.1', settings.dynamoLocalPort, 'DYNAMODB_LOCAL_PORT');

@@ -5,6 +5,8 @@
  *   ours-off      the same bundle with tracing off (TRACING_PROVIDER unset, the default)
  *   ours-otel     the same bundle tracing to an OTLP/HTTP collector
  *   powertools    the same whoami (our tracing off) in Powertools' captureLambdaHandler, X-Ray daemon (UDP)
+ *   login-init    dist/functions/login-init.cjs, tracing to the Jaeger agent: a self-service function's cold start (its
+ *                 identity schema, the sign-in methods' nodes), for the record; not compared with the peers
  *   otel-lambda   whoami (our tracing off) patched by instrumentation-aws-lambda loaded with `--require` as its
  *                 README shows (NODE_OPTIONS=--require lambda-wrapper), Jaeger agent (UDP). It cannot patch an
  *                 esbuild CommonJS bundle as is: esbuild defines `exports.handler` as a non-configurable getter
@@ -26,8 +28,8 @@ import { httpSink, udpSink } from '../lib/sinks.js';
 import { median, rotate } from '../lib/stats.js';
 import { ROOT, functionEnv } from '../lib/env.js';
 
-export type ColdVariant = 'bare' | 'ours' | 'ours-off' | 'ours-otel' | 'powertools' | 'otel-lambda';
-export const COLD_VARIANTS: ColdVariant[] = ['bare', 'ours', 'ours-off', 'ours-otel', 'powertools', 'otel-lambda'];
+export type ColdVariant = 'bare' | 'ours' | 'ours-off' | 'ours-otel' | 'powertools' | 'otel-lambda' | 'login-init';
+export const COLD_VARIANTS: ColdVariant[] = ['bare', 'ours', 'ours-off', 'ours-otel', 'powertools', 'otel-lambda', 'login-init'];
 
 export interface ColdStartResults {
   medianMs: Record<ColdVariant, number>;
@@ -83,7 +85,7 @@ function coldRun(dir: string, run: Run): Promise<number> {
 }
 
 export async function runColdStart(options: { dynamoEndpoint: string; token: string; runs: number; log(line: string): void }): Promise<ColdStartResults> {
-  const built = await buildBundles(['whoami']);
+  const built = await buildBundles(['whoami', 'login-init']);
   const whoami = built.find((b) => b.name === 'whoami')!;
   const sdk = built.find((b) => `${b.name}.cjs` === SDK_BUNDLE_FILE)!;
   const dir = mkdtempSync(path.join(tmpdir(), 'kratos-bench-cold-'));
@@ -107,12 +109,17 @@ export async function runColdStart(options: { dynamoEndpoint: string; token: str
     options.log(`bundles (bytes): ${Object.entries(bundleBytes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 
     const event = JSON.stringify(httpEvent('GET', '/sessions/whoami', { headers: { 'x-session-token': options.token } }));
+    const loginEvent = JSON.stringify(httpEvent('GET', '/self-service/login/api'));
     const base = { ...functionEnv(options.dynamoEndpoint), ...lambdaRuntimeEnv(dir, 'whoami') };
     const harness = (bundleFile: string) => [path.join(dir, 'harness.cjs'), path.join(dir, bundleFile), event];
     const runs: Record<ColdVariant, () => Run> = {
       bare: () => ({ args: harness('bare.cjs'), env: base }),
       ours: () => ({ args: harness('whoami.cjs'), env: { ...base, TRACING_PROVIDER: 'jaeger', TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${jaeger.port}` } }),
       'ours-off': () => ({ args: harness('whoami.cjs'), env: base }),
+      'login-init': () => ({
+        args: [path.join(dir, 'harness.cjs'), path.join(dir, 'login-init.cjs'), loginEvent],
+        env: { ...base, ...lambdaRuntimeEnv(dir, 'login-init'), TRACING_PROVIDER: 'jaeger', TRACING_PROVIDERS_JAEGER_LOCAL_AGENT_ADDRESS: `127.0.0.1:${jaeger.port}` },
+      }),
       'ours-otel': () => ({ args: harness('whoami.cjs'), env: { ...base, TRACING_PROVIDER: 'otel', TRACING_PROVIDERS_OTLP_SERVER_URL: `127.0.0.1:${otlp.port}`, TRACING_PROVIDERS_OTLP_INSECURE: 'true' } }),
       powertools: () => ({
         args: harness('powertools.cjs'),

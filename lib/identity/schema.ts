@@ -182,11 +182,6 @@ export class IdentitySchema {
     }
     const traits = document.properties?.traits;
     if (!traits || traits.type !== 'object') throw new SchemaError(`identity schema "${id}" has no "traits" object`);
-    try {
-      this.validator = newAjv().compile(document);
-    } catch (error) {
-      throw new SchemaError(`identity schema "${id}" does not compile: ${error instanceof Error ? error.message : String(error)}`);
-    }
     this.collect(traits, []);
     // Something must identify an account at login: a password identifier, or (passwordless) a code address.
     if (!this.fields.some((f) => f.passwordIdentifier || isCodeAddress(f))) {
@@ -237,13 +232,32 @@ export class IdentitySchema {
     }
   }
 
+  /**
+   * The schema's validator, compiled by ajv at the first validation rather than when the schema is read: compiling
+   * (the draft-07 meta-schema the schema is checked against, then the schema) takes about 45 ms of a cold start, and
+   * most functions never validate traits (login, recovery, verification, the flows' pages: only registration, settings
+   * and the admin API's writes do). `npm start` and `npm run package` call it for every schema, so a schema that does not
+   * compile is refused before anything runs or is deployed. Throws SchemaError.
+   */
+  compile(): ValidateFunction {
+    if (!this.validator) {
+      try {
+        this.validator = newAjv().compile(this.document);
+      } catch (error) {
+        throw new SchemaError(`identity schema "${this.id}" does not compile: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return this.validator;
+  }
+
   /** Validates submitted traits. Every violation, each on its field's node when there is one; none = valid. */
   validate(traits: unknown): TraitViolation[] {
     const data = { traits: traits ?? {} };
-    if (this.validator!(data)) return [];
+    const validator = this.compile();
+    if (validator(data)) return [];
     const names = new Set(this.fields.map((f) => f.name));
     const out: TraitViolation[] = [];
-    for (const error of this.validator!.errors ?? []) {
+    for (const error of validator.errors ?? []) {
       if (error.keyword === 'required') {
         const missing = String((error.params as { missingProperty: string }).missingProperty);
         const node = [dotted(error.instancePath), missing].filter(Boolean).join('.');

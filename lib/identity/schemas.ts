@@ -1,8 +1,9 @@
 /**
  * Loads the configured identity schemas (lib/config/identity.ts) once per cold start: `file://` from the working
  * directory (or, in a deployed bundle, from the `identity-schemas.json` that `npm run package` ships beside it),
- * `base64://` inline, `https://` fetched. A schema that cannot be read, parsed or compiled, or that marks no password
- * identifier, is a ConfigError naming it.
+ * `base64://` inline, `https://` fetched. A schema that cannot be read or parsed, or that marks no password
+ * identifier, is a ConfigError naming it; one that does not compile, when it is compiled (`compile`, or its first
+ * validation).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -40,7 +41,11 @@ async function readSource(source: IdentitySchemaSource): Promise<unknown> {
   return JSON.parse(await response.text());
 }
 
-export async function loadSchemaRegistry(config: IdentityConfig): Promise<SchemaRegistry> {
+/**
+ * `compile`: each schema's validator compiled now (IdentitySchema.compile), as `npm start` and `npm run package` ask;
+ * a cold start leaves that to the first validation.
+ */
+export async function loadSchemaRegistry(config: IdentityConfig, options: { compile?: boolean } = {}): Promise<SchemaRegistry> {
   if (config.schemas.length === 0) return new SchemaRegistry([builtinSchema()], config.defaultSchemaId);
   const schemas: IdentitySchema[] = [];
   for (const source of config.schemas) {
@@ -52,7 +57,9 @@ export async function loadSchemaRegistry(config: IdentityConfig): Promise<Schema
     }
     try {
       // Each its own validator: two schemas may well carry the same $id (one copied from the other).
-      schemas.push(new IdentitySchema(source.id, document as JsonSchema, source.selfserviceSelectable));
+      const schema = new IdentitySchema(source.id, document as JsonSchema, source.selfserviceSelectable);
+      if (options.compile) schema.compile();
+      schemas.push(schema);
     } catch (error) {
       throw new ConfigError(`IDENTITY_SCHEMAS: ${error instanceof SchemaError ? error.message : String(error)}`);
     }

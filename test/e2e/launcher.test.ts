@@ -209,6 +209,11 @@ describe('npm start', () => {
       `[{"id":"people","url":"base64://${Buffer.from('{"type":"object","properties":{"traits":{"type":"object","properties":{"email":{"type":"string"}}}}}').toString('base64')}"}]`,
       'IDENTITY_SCHEMAS: identity schema "people" marks no trait as a password identifier',
     ],
+    [
+      'IDENTITY_SCHEMAS',
+      `[{"id":"people","url":"base64://${Buffer.from('{"type":"object","properties":{"traits":{"type":"object","properties":{"email":{"type":"strnig","ory.sh/kratos":{"credentials":{"password":{"identifier":true}}}}}}}}').toString('base64')}"}]`,
+      'IDENTITY_SCHEMAS: identity schema "people" does not compile',
+    ],
   ])('refuses %s=%s before starting anything, in one line naming it', (name, value, message) => {
     const result = spawnSync(process.execPath, [START], { cwd: PROJECT_ROOT, env: userEnv(4433, { [name]: value }), encoding: 'utf8', timeout: 20_000 });
     expect(result.status).toBe(1);

@@ -2,15 +2,17 @@
  * Identity schemas on ajv: the fields flows render, validation errors in Kratos's ids and texts on the right nodes,
  * the `ory.sh/kratos` extension, and loading from file://, base64:// and https:// with every failure named.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadIdentityConfig } from '../../lib/config/identity.js';
 import { ConfigError } from '../../lib/config/index.js';
 import { builtinSchema, IdentitySchema, SchemaError, type JsonSchema } from '../../lib/identity/schema.js';
 import { loadSchemaRegistry } from '../../lib/identity/schemas.js';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
+import { packageIdentitySchemas } from '../../scripts/package.js';
 
 const FIXTURE = path.join(PROJECT_ROOT, 'test', 'fixtures', 'customer.schema.json');
 const document = JSON.parse(readFileSync(FIXTURE, 'utf8')) as JsonSchema;
@@ -59,11 +61,26 @@ describe('an identity schema', () => {
   it.each([
     ['no traits object', { type: 'object', properties: {} }, 'has no "traits" object'],
     ['no password identifier', { type: 'object', properties: { traits: { type: 'object', properties: { email: { type: 'string' } } } } }, 'marks no trait as a password identifier'],
-    ['a schema that does not compile', { type: 'object', properties: { traits: { type: 'object', properties: { email: { type: 'strnig' } } } } }, 'does not compile'],
     ['another draft', { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: {} }, 'draft-07'],
   ])('refuses %s, naming the schema', (_, doc, message) => {
     expect(() => new IdentitySchema('broken', doc as JsonSchema)).toThrow(SchemaError);
     expect(() => new IdentitySchema('broken', doc as JsonSchema)).toThrow(new RegExp(`identity schema "broken".*${message.replace(/[()]/g, '\\$&')}`));
+  });
+
+  it('compiles a schema at its first validation, or when asked: one that does not compile is refused then, naming it', () => {
+    const uncompilable = {
+      type: 'object',
+      properties: { traits: { type: 'object', properties: { email: { type: 'string', 'ory.sh/kratos': { credentials: { password: { identifier: true } } } }, age: { type: 'strnig' } } } },
+    };
+    // Read without compiling (a cold start's schemas: fields, nodes and identifiers need no validator)...
+    const schema = new IdentitySchema('broken', uncompilable as JsonSchema);
+    expect(schema.fields.map((f) => f.name)).toEqual(['traits.email', 'traits.age']);
+    // ...and refused where a validator is needed.
+    expect(() => schema.validate({ email: 'a@example.com' })).toThrow(SchemaError);
+    expect(() => schema.compile()).toThrow(/identity schema "broken" does not compile/);
+    const good = builtinSchema();
+    expect(good.compile()).toBe(good.compile());
+    expect(good.validate({ email: 'a@example.com' })).toEqual([]);
   });
 
   it('the built-in schema is Kratos\'s quickstart one', () => {
@@ -116,5 +133,20 @@ describe('IDENTITY_SCHEMAS and IDENTITY_DEFAULT_SCHEMA_ID', () => {
     const config = loadIdentityConfig({ IDENTITY_SCHEMAS: JSON.stringify([{ id: 'mine', url }]) });
     await expect(loadSchemaRegistry(config)).rejects.toThrow(ConfigError);
     await expect(loadSchemaRegistry(config)).rejects.toThrow(new RegExp(`schema "mine".*${message}`));
+  });
+
+  it('a schema that does not compile: loaded as a cold start loads it, refused as npm start and npm run package load it', async () => {
+    const uncompilable = { type: 'object', properties: { traits: { type: 'object', properties: { email: { type: 'strnig', 'ory.sh/kratos': { credentials: { password: { identifier: true } } } } } } } };
+    const env = { IDENTITY_SCHEMAS: JSON.stringify([{ id: 'mine', url: `base64://${Buffer.from(JSON.stringify(uncompilable)).toString('base64')}` }]) };
+    const config = loadIdentityConfig(env);
+    expect((await loadSchemaRegistry(config)).list().map((schema) => schema.id)).toEqual(['mine']);
+    await expect(loadSchemaRegistry(config, { compile: true })).rejects.toThrow(/IDENTITY_SCHEMAS: identity schema "mine" does not compile/);
+    const outdir = mkdtempSync(path.join(tmpdir(), 'kratos-schemas-'));
+    try {
+      expect(() => packageIdentitySchemas(env, outdir)).toThrow(ConfigError);
+      expect(() => packageIdentitySchemas(env, outdir)).toThrow(/identity schema "mine" does not compile/);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });
