@@ -11,7 +11,7 @@ import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import path from 'node:path';
 import { freePort } from '../../scripts/dynamodb-local.js';
 import { startOffline, type RunningOffline } from '../../scripts/local-stack.js';
-import { dynamoEndpoint, OFFLINE_LOG_LEVEL, TEST_ENV } from '../support/env.js';
+import { dynamoEndpoint, OFFLINE_LOG_LEVEL, suiteCourierEnv, TEST_ENV } from '../support/env.js';
 import { failure, registerVia } from '../support/http.js';
 import { expectMatchesSchema } from '../support/openapi.js';
 
@@ -39,6 +39,7 @@ beforeAll(async () => {
     logFile: process.env.TEST_ARTIFACTS_DIR ? path.join(process.env.TEST_ARTIFACTS_DIR, 'offline-jwt-sessions.log') : undefined,
     env: {
       ...TEST_ENV,
+      ...suiteCourierEnv(),
       LOG_LEVEL: OFFLINE_LOG_LEVEL,
       DYNAMODB_ENDPOINT: dynamoEndpoint(),
       SERVE_PUBLIC_BASE_URL: base,

@@ -45,3 +45,15 @@ export function dynamoEndpoint(): string {
   if (!endpoint) throw new Error('TEST_DYNAMODB_ENDPOINT is not set: the Jest global setup did not run');
   return endpoint;
 }
+
+/**
+ * The suite's SMTP server, for every stack a suite starts on the shared table: each runs the courier's one-minute
+ * sweep (serverless-offline schedules it), which claims whatever the queue holds, other suites' mail included. Without
+ * an SMTP server, such a sweep failed another suite's message (SmtpNotConfiguredError) and its retry came 30 s later,
+ * after that suite had stopped waiting for the mail; with the suite's, it delivers it where that suite looks. A suite
+ * that tests a courier of its own sets COURIER_SMTP_CONNECTION_URI itself (its env comes after this).
+ */
+export function suiteCourierEnv(): Record<string, string> {
+  const uri = process.env.TEST_SMTP_URI;
+  return uri ? { COURIER_SMTP_CONNECTION_URI: uri } : {};
+}

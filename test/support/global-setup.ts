@@ -77,6 +77,7 @@ export default async function globalSetup(): Promise<void> {
     throw error;
   }
   process.env.TEST_MAIL_DIR = mail.folder;
+  process.env.TEST_SMTP_URI = mail.connectionUri;
   process.env.TEST_DYNAMODB_ENDPOINT = database.endpoint;
   process.env.TEST_BASE_URL = offline.baseUrl;
   process.env.TEST_IDENTIFIER_FIRST_BASE_URL = idFirst.baseUrl;

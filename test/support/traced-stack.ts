@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { freePort } from '../../scripts/dynamodb-local.js';
 import { startOffline, type RunningOffline } from '../../scripts/local-stack.js';
-import { dynamoEndpoint, OFFLINE_LOG_LEVEL, TEST_ENV } from './env.js';
+import { dynamoEndpoint, OFFLINE_LOG_LEVEL, suiteCourierEnv, TEST_ENV } from './env.js';
 import type { ReceivedSpan, SpanReceiver } from './trace-receivers.js';
 
 export const TEST_SERVICE = 'kratos-test';
@@ -19,6 +19,7 @@ export async function startTracedOffline(env: Record<string, string>, options: {
       DYNAMODB_ENDPOINT: dynamoEndpoint(),
       SERVE_PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       TRACING_SERVICE_NAME: TEST_SERVICE,
+      ...suiteCourierEnv(),
       ...env,
     },
   });
