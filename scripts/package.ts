@@ -207,10 +207,15 @@ export async function buildFileApart(name: string, outdir = BUNDLE_DIR): Promise
 export function packageIdentitySchemas(env = process.env, outdir = BUNDLE_DIR): BundleInfo {
   const shipped: Record<string, unknown> = {};
   for (const { id, url, selfserviceSelectable } of loadIdentityConfig(env).schemas) {
+    if (!url.startsWith('file://') && !url.startsWith('base64://')) continue; // https://: fetched by the functions (and by npm start, which compiles it)
     let document: unknown;
-    if (url.startsWith('file://')) shipped[url] = document = JSON.parse(readFileSync(schemaFilePath(url, env.INIT_CWD || process.cwd()), 'utf8'));
-    else if (url.startsWith('base64://')) document = JSON.parse(Buffer.from(url.slice('base64://'.length), 'base64').toString('utf8'));
-    else continue; // https://: fetched by the functions (and by npm start, which compiles it)
+    try {
+      const text = url.startsWith('file://') ? readFileSync(schemaFilePath(url, env.INIT_CWD || process.cwd()), 'utf8') : Buffer.from(url.slice('base64://'.length), 'base64').toString('utf8');
+      document = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(`IDENTITY_SCHEMAS: schema "${id}" could not be read from ${url.slice(0, 120)}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (url.startsWith('file://')) shipped[url] = document;
     try {
       new IdentitySchema(id, document as JsonSchema, selfserviceSelectable).compile();
     } catch (error) {

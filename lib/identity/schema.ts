@@ -166,6 +166,7 @@ const isCodeAddress = (field: TraitField): boolean => field.marks.codeIdentifier
 export class IdentitySchema {
   readonly fields: TraitField[] = [];
   private validator?: ValidateFunction;
+  private compileError?: SchemaError;
 
   /**
    * `document`: the JSON Schema itself, as `GET /schemas/{id}` serves it; `selectable`: registration may ask for it.
@@ -240,11 +241,13 @@ export class IdentitySchema {
    * compile is refused before anything runs or is deployed. Throws SchemaError.
    */
   compile(): ValidateFunction {
+    if (this.compileError) throw this.compileError; // not compiled again by every request
     if (!this.validator) {
       try {
         this.validator = newAjv().compile(this.document);
       } catch (error) {
-        throw new SchemaError(`identity schema "${this.id}" does not compile: ${error instanceof Error ? error.message : String(error)}`);
+        this.compileError = new SchemaError(`identity schema "${this.id}" does not compile: ${error instanceof Error ? error.message : String(error)}`);
+        throw this.compileError;
       }
     }
     return this.validator;

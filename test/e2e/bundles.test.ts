@@ -15,7 +15,7 @@ import { BUNDLE_DIR, buildBundles, EXPORTERS_BUNDLE_FILE, FILES_APART_NAMES, fun
 import { PASSKEY_POLICY } from '../../lib/webauthn/ceremony.js';
 import { OTEL_API_GLOBAL_KEY } from '../../lib/tracing/shared-api.js';
 import { assert, createCredential } from '../support/authenticator.js';
-import { dynamoEndpoint, SCHEMA_ENV, TEST_ENV } from '../support/env.js';
+import { dynamoEndpoint, SCHEMA_ENV, suiteCourierEnv, TEST_ENV } from '../support/env.js';
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http.js';
 import { startSsmServer } from '../support/ssm.js';
 import { startJaegerUdpReceiver, startOtlpHttpReceiver, type UdpSpanReceiver } from '../support/trace-receivers.js';
@@ -227,8 +227,9 @@ describe('bundles loaded alone', () => {
     expect(udp.errors).toEqual([]);
   });
 
-  it("exports no span of the cold start's warm-up: every span the functions above sent is one of their invocations'", () => {
-    expect(udp.spans.length).toBeGreaterThan(Object.keys(CASES).length);
+  it("exports no span of the cold start's warm-up, from its own cold start or any above", async () => {
+    const [event] = CASES['login-init'];
+    await rootSpanOf(invokeAlone('login-init', event), event.routeKey.split(' ')[1]);
     expect(udp.spans.filter((s) => s.name === 'warm-up' || s.tags['warm.string'] !== undefined)).toEqual([]);
   });
 
@@ -240,7 +241,8 @@ describe('bundles loaded alone', () => {
 
   it('courier: a scheduled event sweeps the queue; a stream batch of other items delivers nothing and fails no record', () => {
     const scheduled = { version: '0', source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
-    const swept = invokeAlone('courier', scheduled, { COURIER_SMTP_CONNECTION_URI: 'smtp://127.0.0.1:1/?disable_starttls=true' }) as unknown as { batchItemFailures: unknown[] };
+    // The suite's SMTP server: the sweep claims whatever the shared table's queue holds, other suites' mail included.
+    const swept = invokeAlone('courier', scheduled, suiteCourierEnv()) as unknown as { batchItemFailures: unknown[] };
     expect(swept.batchItemFailures).toEqual([]);
     const record = { eventSource: 'aws:dynamodb', eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: { pk: { S: 'FLOW#x' } } } };
     const streamed = invokeAlone('courier', { Records: [record] }) as unknown as { batchItemFailures: unknown[]; outcomes: object };
@@ -440,7 +442,8 @@ describe('bundles loaded alone', () => {
     });
 
     it('the courier’s SMTP URI: read before the sweep; a parameter that cannot be read fails the invocation (Lambda retries it), naming the variable', async () => {
-      const ssm = await startSsmServer({ '/kratos/smtp': 'smtp://127.0.0.1:1/?disable_starttls=true' });
+      // The suite's SMTP server (as above: the sweep may claim other suites' queued mail).
+      const ssm = await startSsmServer({ '/kratos/smtp': suiteCourierEnv().COURIER_SMTP_CONNECTION_URI ?? 'smtp://127.0.0.1:1/?disable_starttls=true' });
       try {
         const scheduled = { version: '0', source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
         const env = { ...RUNTIME_SDK, ...ssm.sdkEnv(), LOG_LEVEL: 'info', COURIER_SMTP_CONNECTION_URI: '', COURIER_SMTP_CONNECTION_URI_SSM_PARAMETER: '/kratos/smtp' };

@@ -78,6 +78,15 @@ describe('an identity schema', () => {
     // ...and refused where a validator is needed.
     expect(() => schema.validate({ email: 'a@example.com' })).toThrow(SchemaError);
     expect(() => schema.compile()).toThrow(/identity schema "broken" does not compile/);
+    // The failure is kept: later requests are refused without compiling again.
+    const failures = [0, 1].map(() => {
+      try {
+        schema.compile();
+      } catch (error) {
+        return error;
+      }
+    });
+    expect(failures[1]).toBe(failures[0]);
     const good = builtinSchema();
     expect(good.compile()).toBe(good.compile());
     expect(good.validate({ email: 'a@example.com' })).toEqual([]);
@@ -145,6 +154,9 @@ describe('IDENTITY_SCHEMAS and IDENTITY_DEFAULT_SCHEMA_ID', () => {
     try {
       expect(() => packageIdentitySchemas(env, outdir)).toThrow(ConfigError);
       expect(() => packageIdentitySchemas(env, outdir)).toThrow(/identity schema "mine" does not compile/);
+      const notJson = { IDENTITY_SCHEMAS: JSON.stringify([{ id: 'mine', url: `base64://${Buffer.from('{').toString('base64')}` }]) };
+      expect(() => packageIdentitySchemas(notJson, outdir)).toThrow(ConfigError);
+      expect(() => packageIdentitySchemas(notJson, outdir)).toThrow(/schema "mine" could not be read/);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }

@@ -259,13 +259,18 @@ export class JaegerExporter implements SpanExporter {
       const { createSocket } = await import('node:dgram');
       const socket = createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
       socket.on('error', () => {}); // a send error is reported to its callback; nothing else may crash the process
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.connect(port, address, () => {
-          socket.off('error', reject);
-          resolve();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.once('error', reject);
+          socket.connect(port, address, () => {
+            socket.off('error', reject);
+            resolve();
+          });
         });
-      });
+      } catch (error) {
+        socket.close(); // bound before connecting: closed, or each retry would leave one open, holding the process
+        throw error;
+      }
       socket.unref();
       this.connected = socket;
       return { socket, address };
