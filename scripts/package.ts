@@ -96,6 +96,12 @@ const jsonnetApart = [
   fileApart('jsonnet-apart-web-hooks', ['lib', 'webhooks', 'index.ts'], '../jsonnet/index.js', JSONNET_BUNDLE_FILE),
 ];
 
+/** ajv with its formats, beside every function bundle: required when an identity schema is first compiled. */
+export const IDENTITY_VALIDATOR_BUNDLE_FILE = 'identity-validator.cjs';
+
+/** lib/identity/schema.ts's import of ./validator.js: the schema validator's file. */
+const identityValidatorApart = fileApart('identity-validator-apart', ['lib', 'identity', 'schema.ts'], './validator.js', IDENTITY_VALIDATOR_BUNDLE_FILE);
+
 /** The TOTP key's QR code drawing (qrcode, pngjs), beside every function bundle: required when a key is offered. */
 export const TOTP_QR_BUNDLE_FILE = 'totp-qr.cjs';
 
@@ -139,7 +145,7 @@ const purePackages: Plugin = {
 };
 
 /** How a function of this project becomes a Lambda bundle. */
-export const FUNCTION_BUNDLE_OPTIONS = { ...LAMBDA_BUNDLE_OPTIONS, plugins: [tracingSdkApart, webauthnVerifyApart, tokenizerApart, ...jsonnetApart, totpQrApart, purePackages] } satisfies BuildOptions;
+export const FUNCTION_BUNDLE_OPTIONS = { ...LAMBDA_BUNDLE_OPTIONS, plugins: [tracingSdkApart, webauthnVerifyApart, tokenizerApart, ...jsonnetApart, totpQrApart, identityValidatorApart, purePackages] } satisfies BuildOptions;
 
 export interface BundleInfo {
   name: string;
@@ -184,6 +190,7 @@ const FILES_APART: { module: string[]; file: string; plugins?: Plugin[] }[] = [
   { module: ['lib', 'session', 'jwt-sign.ts'], file: TOKENIZER_BUNDLE_FILE },
   { module: ['lib', 'jsonnet', 'index.ts'], file: JSONNET_BUNDLE_FILE },
   { module: ['lib', 'strategies', 'totp', 'qr.ts'], file: TOTP_QR_BUNDLE_FILE },
+  { module: ['lib', 'identity', 'validator.ts'], file: IDENTITY_VALIDATOR_BUNDLE_FILE },
 ];
 
 /** The names of the files apart, each shipped beside every function bundle. */
@@ -204,7 +211,7 @@ export async function buildFileApart(name: string, outdir = BUNDLE_DIR): Promise
  * `base64://` schema is compiled here too: a deployed function compiles a schema only at its first validation, so
  * one that does not compile is refused now, not by a registration (a ConfigError naming it).
  */
-export function packageIdentitySchemas(env = process.env, outdir = BUNDLE_DIR): BundleInfo {
+export async function packageIdentitySchemas(env = process.env, outdir = BUNDLE_DIR): Promise<BundleInfo> {
   const shipped: Record<string, unknown> = {};
   for (const { id, url, selfserviceSelectable } of loadIdentityConfig(env).schemas) {
     if (!url.startsWith('file://') && !url.startsWith('base64://')) continue; // https://: fetched by the functions (and by npm start, which compiles it)
@@ -217,7 +224,7 @@ export function packageIdentitySchemas(env = process.env, outdir = BUNDLE_DIR): 
     }
     if (url.startsWith('file://')) shipped[url] = document;
     try {
-      new IdentitySchema(id, document as JsonSchema, selfserviceSelectable).compile();
+      await new IdentitySchema(id, document as JsonSchema, selfserviceSelectable).compile();
     } catch (error) {
       throw new ConfigError(`IDENTITY_SCHEMAS: ${error instanceof SchemaError ? error.message : String(error)}`);
     }
@@ -288,8 +295,8 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 
 async function main(): Promise<void> {
   const bundles = await buildBundles();
-  bundles.push(packageIdentitySchemas(), packageOidcMappers());
-  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${SAMPLER_BUNDLE_FILE}, ${EXPORTERS_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE}, ${TOKENIZER_BUNDLE_FILE}, ${JSONNET_BUNDLE_FILE}, ${TOTP_QR_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
+  bundles.push(await packageIdentitySchemas(), packageOidcMappers());
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${SAMPLER_BUNDLE_FILE}, ${EXPORTERS_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE}, ${TOKENIZER_BUNDLE_FILE}, ${JSONNET_BUNDLE_FILE}, ${TOTP_QR_BUNDLE_FILE}, ${IDENTITY_VALIDATOR_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;
   console.log('\nserverless package (one zip per function, no AWS credentials needed):');

@@ -232,10 +232,10 @@ export const failedWith = (values: Record<string, unknown>, flowMessages: UiText
 });
 
 /** A schema's verdict on traits as a flow shows it: each message on its trait's node, the rest on the flow. */
-export function traitMessages(schema: IdentitySchema, traits: unknown): { flowMessages: UiText[]; nodeMessages: Record<string, UiText[]> } {
+export async function traitMessages(schema: IdentitySchema, traits: unknown): Promise<{ flowMessages: UiText[]; nodeMessages: Record<string, UiText[]> }> {
   const nodeMessages: Record<string, UiText[]> = {};
   const flowMessages: UiText[] = [];
-  for (const violation of schema.validate(traits)) {
+  for (const violation of await schema.validate(traits)) {
     if (violation.node) (nodeMessages[violation.node] ??= []).push(violation.message);
     else flowMessages.push(violation.message);
   }

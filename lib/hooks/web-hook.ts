@@ -72,12 +72,12 @@ function contextOf(flow: FlowRecord, request: FlowRequest, more: Record<string, 
 }
 
 /** A parsed 200 answer's `identity` applied as Kratos applies it: each non-empty field replaces the identity's. */
-function applied(identity: Identity, answer: Record<string, unknown>, deps: WebHookDeps, now: Date): Identity {
+async function applied(identity: Identity, answer: Record<string, unknown>, deps: WebHookDeps, now: Date): Promise<Identity> {
   let next: Identity = { ...identity };
   if (isObject(answer.traits) && Object.keys(answer.traits).length > 0) {
     const schema = deps.schemas?.get(identity.schemaId);
     if (!schema) throw new WebHookFailedError(500, `the identity's schema "${identity.schemaId}" is not known`);
-    if (schema.validate(answer.traits).length > 0) throw new WebHookFailedError(500, 'the web hook answered traits its identity schema does not accept');
+    if ((await schema.validate(answer.traits)).length > 0) throw new WebHookFailedError(500, 'the web hook answered traits its identity schema does not accept');
     next = withTraits(next, schema, answer.traits, now);
   }
   if (isObject(answer.metadata_public)) next.metadataPublic = answer.metadata_public;
@@ -118,7 +118,7 @@ export function webHook(deps: WebHookDeps, hook: WebHookConfig): BeforeHook & Af
       }
       const answer = await callWebHook(hook, request, deps.secrets(), deps.fetch);
       // Kratos stores what an answer changes only where the identity is about to be stored: registration, settings.
-      if (answer.identity && (ctx.flowType === 'registration' || ctx.flowType === 'settings')) ctx.identity = applied(ctx.identity, answer.identity, deps, ctx.now);
+      if (answer.identity && (ctx.flowType === 'registration' || ctx.flowType === 'settings')) ctx.identity = await applied(ctx.identity, answer.identity, deps, ctx.now);
     },
   };
 }

@@ -97,7 +97,7 @@ function verifiedAddressesOf(raw: unknown): string[] {
 }
 
 /** Decodes a create (`create`) or replace (`replace`: `state` required) body; 400 for anything a client got wrong. */
-export function decodeIdentityBody(body: unknown, schemas: SchemaRegistry, mode: 'create' | 'replace'): IdentityBody {
+export async function decodeIdentityBody(body: unknown, schemas: SchemaRegistry, mode: 'create' | 'replace'): Promise<IdentityBody> {
   if (!isPlainObject(body)) throw new BadRequestError('The request body must be a JSON object.');
   for (const key of Object.keys(body)) {
     if (!BODY_KEYS.has(key)) throw new BadRequestError(`json: unknown field "${key}"`);
@@ -111,7 +111,7 @@ export function decodeIdentityBody(body: unknown, schemas: SchemaRegistry, mode:
     const texts = [...bounds.flowMessages.map((m) => m.text), ...Object.entries(bounds.nodeMessages).map(([node, m]) => `${node}: ${m[0].text}`)];
     throw new BadRequestError(`The traits are invalid: ${texts.join('; ')}`);
   }
-  const violations = schema.validate(body.traits);
+  const violations = await schema.validate(body.traits);
   if (violations.length > 0) {
     throw new BadRequestError(`The traits are invalid: ${violations.map((v) => `${v.node ?? 'traits'}: ${v.message.text}`).join('; ')}`);
   }

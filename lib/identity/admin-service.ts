@@ -66,7 +66,7 @@ export function createIdentityAdmin(deps: IdentityAdminDeps) {
 
   /** The body decoded (lib/identity/admin-body.ts), its clear-text password hashed at the configured cost (no policy, as Kratos). */
   async function parseBody(body: unknown, mode: 'create' | 'replace'): Promise<ParsedBody> {
-    const { password, ...decoded } = decodeIdentityBody(body, schemas, mode);
+    const { password, ...decoded } = await decodeIdentityBody(body, schemas, mode);
     return { ...decoded, passwordHash: password && ('hash' in password ? password.hash : await hasher.hash(password.clear)) };
   }
 

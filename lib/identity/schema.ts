@@ -5,9 +5,7 @@
  * `title` as the label), and what Kratos's `ory.sh/kratos` extension marks: password identifiers, verifiable and
  * recovery addresses.
  */
-import AjvModule, { type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
-import type { FormatsPluginOptions } from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import defaultSchemaDocument from '../../kratos/identity.schema.json' with { type: 'json' };
 import { messages, type UiText } from '../text/messages.js';
 import { normalizeIdentifier } from './identifier.js';
@@ -80,27 +78,6 @@ export class SchemaError extends Error {
   override name = 'SchemaError';
 }
 
-// ajv and ajv-formats are CommonJS with `exports.default`; from ESM the class sits on `.default`.
-type AjvInstance = InstanceType<typeof AjvModule.default>;
-// Read when a validator is made, not at module load: a bundle that imports this file for its types alone (whoami's,
-// through lib/app.ts) then leaves ajv out.
-const ajvClass = () => ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (options: Options) => AjvInstance;
-const addFormats = (ajv: AjvInstance) =>
-  (((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: AjvInstance, options?: FormatsPluginOptions) => void)(ajv);
-
-/** E.164-like: an optional +, then digits with the separators people type. */
-const TEL = /^\+?[0-9][0-9 ().-]{3,30}$/;
-
-function newAjv(): AjvInstance {
-  const Ajv = ajvClass();
-  const ajv = new Ajv({ allErrors: true, strict: false, strictSchema: false });
-  addFormats(ajv);
-  ajv.addFormat('tel', TEL);
-  // Not strict: Kratos's own keywords (`ory.sh/kratos`, `disableFormField`) are not JSON Schema and ajv would refuse
-  // to register a keyword with a dot or a slash in its name; ignored by the validator, read by this file.
-  return ajv;
-}
-
 const typeOf = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value;
 
@@ -165,8 +142,7 @@ const isCodeAddress = (field: TraitField): boolean => field.marks.codeIdentifier
 
 export class IdentitySchema {
   readonly fields: TraitField[] = [];
-  private validator?: ValidateFunction;
-  private compileError?: SchemaError;
+  private validator?: Promise<ValidateFunction>;
 
   /**
    * `document`: the JSON Schema itself, as `GET /schemas/{id}` serves it; `selectable`: registration may ask for it.
@@ -237,26 +213,25 @@ export class IdentitySchema {
    * The schema's validator, compiled by ajv at the first validation rather than when the schema is read: compiling
    * (the draft-07 meta-schema the schema is checked against, then the schema) takes about 45 ms of a cold start, and
    * most functions never validate traits (login, recovery, verification, the flows' pages: only registration, settings
-   * and the admin API's writes do). `npm start` and `npm run package` call it for every schema, so a schema that does not
-   * compile is refused before anything runs or is deployed. Throws SchemaError.
+   * and the admin API's writes do); ajv itself is loaded then too (validator.ts, a file apart in a Lambda bundle).
+   * `npm start` and `npm run package` call it for every schema, so a schema that does not compile is refused before
+   * anything runs or is deployed. Rejects with a SchemaError, kept: later requests are refused without compiling again.
    */
-  compile(): ValidateFunction {
-    if (this.compileError) throw this.compileError; // not compiled again by every request
-    if (!this.validator) {
+  compile(): Promise<ValidateFunction> {
+    this.validator ??= import('./validator.js').then(({ compileSchema }) => {
       try {
-        this.validator = newAjv().compile(this.document);
+        return compileSchema(this.document);
       } catch (error) {
-        this.compileError = new SchemaError(`identity schema "${this.id}" does not compile: ${error instanceof Error ? error.message : String(error)}`);
-        throw this.compileError;
+        throw new SchemaError(`identity schema "${this.id}" does not compile: ${error instanceof Error ? error.message : String(error)}`);
       }
-    }
+    });
     return this.validator;
   }
 
   /** Validates submitted traits. Every violation, each on its field's node when there is one; none = valid. */
-  validate(traits: unknown): TraitViolation[] {
+  async validate(traits: unknown): Promise<TraitViolation[]> {
     const data = { traits: traits ?? {} };
-    const validator = this.compile();
+    const validator = await this.compile();
     if (validator(data)) return [];
     const names = new Set(this.fields.map((f) => f.name));
     const out: TraitViolation[] = [];

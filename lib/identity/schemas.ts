@@ -58,7 +58,7 @@ export async function loadSchemaRegistry(config: IdentityConfig, options: { comp
     try {
       // Each its own validator: two schemas may well carry the same $id (one copied from the other).
       const schema = new IdentitySchema(source.id, document as JsonSchema, source.selfserviceSelectable);
-      if (options.compile) schema.compile();
+      if (options.compile) await schema.compile();
       schemas.push(schema);
     } catch (error) {
       throw new ConfigError(`IDENTITY_SCHEMAS: ${error instanceof SchemaError ? error.message : String(error)}`);

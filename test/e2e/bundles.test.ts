@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
-import { BUNDLE_DIR, buildBundles, EXPORTERS_BUNDLE_FILE, FILES_APART_NAMES, functionNames, JSONNET_BUNDLE_FILE, packageIdentitySchemas, TOTP_QR_BUNDLE_FILE, SAMPLER_BUNDLE_FILE, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
+import { BUNDLE_DIR, buildBundles, EXPORTERS_BUNDLE_FILE, FILES_APART_NAMES, functionNames, IDENTITY_VALIDATOR_BUNDLE_FILE, JSONNET_BUNDLE_FILE, packageIdentitySchemas, TOTP_QR_BUNDLE_FILE, SAMPLER_BUNDLE_FILE, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
 import { PASSKEY_POLICY } from '../../lib/webauthn/ceremony.js';
 import { OTEL_API_GLOBAL_KEY } from '../../lib/tracing/shared-api.js';
 import { assert, createCredential } from '../support/authenticator.js';
@@ -325,6 +325,21 @@ describe('bundles loaded alone', () => {
     expect(() => jsonnet.evaluate('error "cancel"')).toThrow(jsonnet.JsonnetError);
   });
 
+  it('keeps ajv in a file of its own, which the functions that validate traits require and which compiles a schema on its own', () => {
+    for (const name of ['registration-submit', 'settings-submit', 'admin-identities-create', 'login-init']) {
+      const bundle = readFileSync(path.join(BUNDLE_DIR, `${name}.cjs`), 'utf8');
+      expect(bundle).toContain(`require("./${IDENTITY_VALIDATOR_BUNDLE_FILE}")`);
+      // ajv's option names are in the file apart only: no function parses ajv until it validates traits.
+      expect(bundle).not.toContain('strictSchema');
+    }
+    const { compileSchema } = requireAlone(IDENTITY_VALIDATOR_BUNDLE_FILE);
+    const validate = compileSchema({ type: 'object', properties: { email: { type: 'string', format: 'email' }, phone: { type: 'string', format: 'tel' } } });
+    expect(validate({ email: 'a@example.com', phone: '+44 20 7946 0000' })).toBe(true);
+    expect(validate({ email: 'nope', phone: 'call me' })).toBe(false);
+    expect(validate.errors.map((e: { instancePath: string }) => e.instancePath).sort()).toEqual(['/email', '/phone']);
+    expect(() => compileSchema({ type: 'strnig' })).toThrow();
+  });
+
   it("keeps the TOTP key's QR code drawing in a file of its own, which the settings functions require and which draws on its own", async () => {
     expect(readFileSync(path.join(BUNDLE_DIR, 'settings-submit.cjs'), 'utf8')).toContain(`require("./${TOTP_QR_BUNDLE_FILE}")`);
     for (const name of ['login-init', 'settings-submit']) expect(readFileSync(path.join(BUNDLE_DIR, `${name}.cjs`), 'utf8')).not.toContain('IHDR');
@@ -352,10 +367,10 @@ describe('bundles loaded alone', () => {
     expect(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString())).toEqual({ alg: 'EdDSA', typ: 'JWT', kid: 'k' });
   });
 
-  it('serves the file:// identity schemas that `npm run package` shipped beside it, far from the files themselves', () => {
+  it('serves the file:// identity schemas that `npm run package` shipped beside it, far from the files themselves', async () => {
     const outdir = mkdtempSync(path.join(tmpdir(), 'kratos-schemas-'));
     dirs.push(outdir);
-    const packaged = packageIdentitySchemas({ ...SCHEMA_ENV, INIT_CWD: process.cwd() }, outdir);
+    const packaged = await packageIdentitySchemas({ ...SCHEMA_ENV, INIT_CWD: process.cwd() }, outdir);
     const result = invokeAlone('schemas-list', v2('GET', '/schemas'), SCHEMA_ENV, true, [packaged.file]);
     expect(result.statusCode).toBe(200);
     expect(result.json.map((s: { id: string }) => s.id)).toEqual(['default', 'customer']);

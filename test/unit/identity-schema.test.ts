@@ -33,16 +33,16 @@ describe('an identity schema', () => {
     expect(customer.fields[0]).toMatchObject({ passwordIdentifier: true, verificationVia: 'email', recoveryVia: 'email', autocomplete: 'email', title: 'E-Mail' });
   });
 
-  it('accepts valid traits and reads identifiers and addresses from them, lower-cased', () => {
+  it('accepts valid traits and reads identifiers and addresses from them, lower-cased', async () => {
     const traits = { email: 'Ada@Example.com', name: { first: 'Ada' }, plan: 'team', newsletter: true, phone: '+44 20 7946 0000', age: 36 };
-    expect(customer.validate(traits)).toEqual([]);
+    expect(await customer.validate(traits)).toEqual([]);
     expect(customer.passwordIdentifiers(traits)).toEqual(['ada@example.com']);
     expect(customer.verifiableAddresses(traits)).toEqual(['ada@example.com']);
     expect(customer.recoveryAddresses(traits)).toEqual(['ada@example.com']);
   });
 
-  it("puts Kratos's messages on the nodes they concern", () => {
-    const violations = customer.validate({ email: 'nope', name: { first: '' }, plan: 'gold', newsletter: 'yes', phone: 'call me', age: 12, extra: 1 });
+  it("puts Kratos's messages on the nodes they concern", async () => {
+    const violations = await customer.validate({ email: 'nope', name: { first: '' }, plan: 'gold', newsletter: 'yes', phone: 'call me', age: 12, extra: 1 });
     const by = (node: string | undefined) => violations.filter((v) => v.node === node).map((v) => [v.message.id, v.message.text]);
     expect(by('traits.email')).toEqual([[4000040, 'Enter a valid email address']]);
     expect(by('traits.name.first')).toEqual([[4000003, 'length must be >= 1, but got 0']]);
@@ -51,7 +51,7 @@ describe('an identity schema', () => {
     expect(by('traits.phone')).toEqual([[4000041, 'Enter a valid phone number']]);
     expect(by('traits.age')).toEqual([[4000018, 'must be >= 16 but found 12']]);
     expect(by(undefined)).toEqual([[4000001, 'additionalProperties "extra" not allowed']]);
-    expect(customer.validate({ name: {} }).map((v) => [v.node, v.message.id, v.message.text])).toEqual([
+    expect((await customer.validate({ name: {} })).map((v) => [v.node, v.message.id, v.message.text])).toEqual([
       ['traits.email', 4000002, 'Property email is missing.'],
       ['traits.plan', 4000002, 'Property plan is missing.'],
       ['traits.name.first', 4000002, 'Property first is missing.'],
@@ -67,7 +67,7 @@ describe('an identity schema', () => {
     expect(() => new IdentitySchema('broken', doc as JsonSchema)).toThrow(new RegExp(`identity schema "broken".*${message.replace(/[()]/g, '\\$&')}`));
   });
 
-  it('compiles a schema at its first validation, or when asked: one that does not compile is refused then, naming it', () => {
+  it('compiles a schema at its first validation, or when asked: one that does not compile is refused then, naming it', async () => {
     const uncompilable = {
       type: 'object',
       properties: { traits: { type: 'object', properties: { email: { type: 'string', 'ory.sh/kratos': { credentials: { password: { identifier: true } } } }, age: { type: 'strnig' } } } },
@@ -76,20 +76,15 @@ describe('an identity schema', () => {
     const schema = new IdentitySchema('broken', uncompilable as JsonSchema);
     expect(schema.fields.map((f) => f.name)).toEqual(['traits.email', 'traits.age']);
     // ...and refused where a validator is needed.
-    expect(() => schema.validate({ email: 'a@example.com' })).toThrow(SchemaError);
-    expect(() => schema.compile()).toThrow(/identity schema "broken" does not compile/);
+    await expect(schema.validate({ email: 'a@example.com' })).rejects.toThrow(SchemaError);
+    await expect(schema.compile()).rejects.toThrow(/identity schema "broken" does not compile/);
     // The failure is kept: later requests are refused without compiling again.
-    const failures = [0, 1].map(() => {
-      try {
-        schema.compile();
-      } catch (error) {
-        return error;
-      }
-    });
+    const failures = await Promise.all([0, 1].map(() => schema.compile().catch((error: unknown) => error)));
+    expect(failures[0]).toBeInstanceOf(SchemaError);
     expect(failures[1]).toBe(failures[0]);
     const good = builtinSchema();
-    expect(good.compile()).toBe(good.compile());
-    expect(good.validate({ email: 'a@example.com' })).toEqual([]);
+    expect(await good.compile()).toBe(await good.compile());
+    expect(await good.validate({ email: 'a@example.com' })).toEqual([]);
   });
 
   it('the built-in schema is Kratos\'s quickstart one', () => {
@@ -152,11 +147,11 @@ describe('IDENTITY_SCHEMAS and IDENTITY_DEFAULT_SCHEMA_ID', () => {
     await expect(loadSchemaRegistry(config, { compile: true })).rejects.toThrow(/IDENTITY_SCHEMAS: identity schema "mine" does not compile/);
     const outdir = mkdtempSync(path.join(tmpdir(), 'kratos-schemas-'));
     try {
-      expect(() => packageIdentitySchemas(env, outdir)).toThrow(ConfigError);
-      expect(() => packageIdentitySchemas(env, outdir)).toThrow(/identity schema "mine" does not compile/);
+      await expect(packageIdentitySchemas(env, outdir)).rejects.toThrow(ConfigError);
+      await expect(packageIdentitySchemas(env, outdir)).rejects.toThrow(/identity schema "mine" does not compile/);
       const notJson = { IDENTITY_SCHEMAS: JSON.stringify([{ id: 'mine', url: `base64://${Buffer.from('{').toString('base64')}` }]) };
-      expect(() => packageIdentitySchemas(notJson, outdir)).toThrow(ConfigError);
-      expect(() => packageIdentitySchemas(notJson, outdir)).toThrow(/schema "mine" could not be read/);
+      await expect(packageIdentitySchemas(notJson, outdir)).rejects.toThrow(ConfigError);
+      await expect(packageIdentitySchemas(notJson, outdir)).rejects.toThrow(/schema "mine" could not be read/);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }

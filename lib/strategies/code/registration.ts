@@ -51,16 +51,16 @@ export function codeRegistration(deps: CodeStrategyDeps): RegistrationStrategy {
   }
 
   /** The traits valid, or the flow failed with what is wrong with them. */
-  function validTraits(ctx: SubmitContext, schema: IdentitySchema, traits: unknown): Record<string, unknown> {
+  async function validTraits(ctx: SubmitContext, schema: IdentitySchema, traits: unknown): Promise<Record<string, unknown>> {
     const bounds = traitLimitViolations(schema, traits);
-    const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : traitMessages(schema, traits);
+    const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : await traitMessages(schema, traits);
     if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw ctx.fail(flowMessages, nodeMessages);
     return traits as Record<string, unknown>;
   }
 
   async function send(ctx: SubmitContext, schema: IdentitySchema, sentTraits: unknown): Promise<FlowStep> {
     const { flow, now, request } = ctx;
-    const traits = validTraits(ctx, schema, sentTraits);
+    const traits = await validTraits(ctx, schema, sentTraits);
     const values = { traits };
     // Kratos sends one code per address; this build sends one, to the first code address (see README).
     const address = schema.codeAddresses(traits)[0];
@@ -89,7 +89,7 @@ export function codeRegistration(deps: CodeStrategyDeps): RegistrationStrategy {
     const sent = flow.code;
     if (!code.trim()) throw ctx.fail([], { code: [messages.required('code')] });
     if (sentTraits === undefined) throw ctx.fail([], { traits: [messages.required('traits')] });
-    const traits = validTraits(ctx, schema, sentTraits);
+    const traits = await validTraits(ctx, schema, sentTraits);
     // The traits the code was sent for, and no others (Kratos compares them with the form's).
     if (!sent?.traits || canonical(sent.traits) !== canonical(traits)) throw ctx.fail([messages.traitsMismatch()]);
     if (!(await deps.codes.countSubmission(flow.id, config.maxSubmissions))) throw ctx.fail([messages.tooManySubmissions()]);

@@ -54,7 +54,7 @@ export async function accountFor(
   const mapped = await mapper(claims);
   const traits = merged(mapped.traits, submittedTraits);
   const bounds = traitLimitViolations(schema, traits);
-  const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : traitMessages(schema, traits);
+  const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : await traitMessages(schema, traits);
   if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) return { missing: { traits, flowMessages, nodeMessages } };
 
   let identity: Identity = {

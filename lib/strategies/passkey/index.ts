@@ -165,7 +165,7 @@ export function passkeyStrategy(deps: PasskeyStrategyDeps): Strategy {
         const sent = body.traits === undefined || body.traits === null ? undefined : body.traits;
         const traits = sent ?? flow.firstScreen?.traits ?? {};
         const bounds = traitLimitViolations(schema, traits);
-        const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : traitMessages(schema, traits);
+        const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : await traitMessages(schema, traits);
         if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages);
         const state = stateOf(flow);
         const key = await registered(ctx, 'passkey_register', state);

@@ -145,7 +145,7 @@ export function passwordStrategy(deps: PasswordStrategyDeps): Strategy {
         const password = stringField(body, 'password');
         // The bounds first: a trait too long is refused before the schema's validation looks at it.
         const bounds = traitLimitViolations(schema, traits);
-        const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : traitMessages(schema, traits);
+        const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : await traitMessages(schema, traits);
         if (!password) nodeMessages.password = [messages.required('password')];
         if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages);
 

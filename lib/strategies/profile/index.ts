@@ -45,7 +45,7 @@ function profileFirstRegistration(): RegistrationStrategy {
       if (body.screen === 'previous' || body.method === 'profile:back') return { next: { screen: 'profile', values: { traits } } };
       // `screen=credential-selection`, or none (Kratos takes a plain `method=profile` for it too).
       const bounds = traitLimitViolations(schema, traits);
-      const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : traitMessages(schema, traits);
+      const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : await traitMessages(schema, traits);
       if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages);
       return { next: { screen: 'credentials', firstScreen: { traits: traits as Record<string, unknown> }, messages: [messages.chooseCredentials()] } };
     },
@@ -64,7 +64,7 @@ export function profileStrategy(options: { registrationStyle: RegistrationStyle 
         const traits = body.traits === undefined || body.traits === null ? {} : body.traits;
         const values = { traits };
         const bounds = traitLimitViolations(schema, traits);
-        const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : traitMessages(schema, traits);
+        const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : await traitMessages(schema, traits);
         if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages, values);
         const next = withTraits(identity, schema, traits as Record<string, unknown>, now);
         const [before, identifiers] = [identity.identifiers ?? [], next.identifiers ?? []];

@@ -120,7 +120,7 @@ export function webauthnStrategy(deps: WebAuthnStrategyDeps): Strategy {
           const sent = body.traits === undefined || body.traits === null ? undefined : body.traits;
           const traits = (sent ?? flow.firstScreen?.traits ?? {}) as Record<string, unknown>;
           const bounds = traitLimitViolations(schema, traits);
-          const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : traitMessages(schema, traits);
+          const { flowMessages, nodeMessages } = anyViolation(bounds) ? bounds : await traitMessages(schema, traits);
           if (flowMessages.length > 0 || Object.keys(nodeMessages).length > 0) throw fail(flowMessages, nodeMessages);
           const identifier = schema.webauthnIdentifier(traits);
           if (!identifier) throw fail([messages.identifierMissing()]);
