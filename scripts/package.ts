@@ -97,10 +97,10 @@ const jsonnetApart = [
 ];
 
 /** ajv with its formats, beside every function bundle: required when an identity schema is first compiled. */
-export const IDENTITY_VALIDATOR_BUNDLE_FILE = 'identity-validator.cjs';
+export const VALIDATOR_BUNDLE_FILE = 'identity-validator.cjs';
 
 /** lib/identity/schema.ts's import of ./validator.js: the schema validator's file. */
-const identityValidatorApart = fileApart('identity-validator-apart', ['lib', 'identity', 'schema.ts'], './validator.js', IDENTITY_VALIDATOR_BUNDLE_FILE);
+const identityValidatorApart = fileApart('identity-validator-apart', ['lib', 'identity', 'schema.ts'], './validator.js', VALIDATOR_BUNDLE_FILE);
 
 /** The TOTP key's QR code drawing (qrcode, pngjs), beside every function bundle: required when a key is offered. */
 export const TOTP_QR_BUNDLE_FILE = 'totp-qr.cjs';
@@ -190,7 +190,7 @@ const FILES_APART: { module: string[]; file: string; plugins?: Plugin[] }[] = [
   { module: ['lib', 'session', 'jwt-sign.ts'], file: TOKENIZER_BUNDLE_FILE },
   { module: ['lib', 'jsonnet', 'index.ts'], file: JSONNET_BUNDLE_FILE },
   { module: ['lib', 'strategies', 'totp', 'qr.ts'], file: TOTP_QR_BUNDLE_FILE },
-  { module: ['lib', 'identity', 'validator.ts'], file: IDENTITY_VALIDATOR_BUNDLE_FILE },
+  { module: ['lib', 'identity', 'validator.ts'], file: VALIDATOR_BUNDLE_FILE },
 ];
 
 /** The names of the files apart, each shipped beside every function bundle. */
@@ -296,7 +296,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(5)} KiB`;
 async function main(): Promise<void> {
   const bundles = await buildBundles();
   bundles.push(await packageIdentitySchemas(), packageOidcMappers());
-  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${SAMPLER_BUNDLE_FILE}, ${EXPORTERS_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE}, ${TOKENIZER_BUNDLE_FILE}, ${JSONNET_BUNDLE_FILE}, ${TOTP_QR_BUNDLE_FILE}, ${IDENTITY_VALIDATOR_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
+  console.log(`Bundles in ${path.relative(PROJECT_ROOT, BUNDLE_DIR)} (target node24, minified; ${SDK_BUNDLE_FILE}, ${SAMPLER_BUNDLE_FILE}, ${EXPORTERS_BUNDLE_FILE}, ${WEBAUTHN_BUNDLE_FILE}, ${TOKENIZER_BUNDLE_FILE}, ${JSONNET_BUNDLE_FILE}, ${TOTP_QR_BUNDLE_FILE}, ${VALIDATOR_BUNDLE_FILE} and ${PACKAGED_SCHEMAS_FILE} ship beside each):`);
   for (const bundle of bundles) console.log(`  ${bundle.name.padEnd(32)} ${kb(bundle.bytes)}`);
   if (process.argv.includes('--no-zip')) return;
   console.log('\nserverless package (one zip per function, no AWS credentials needed):');

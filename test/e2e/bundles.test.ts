@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../scripts/local-stack.js';
-import { BUNDLE_DIR, buildBundles, EXPORTERS_BUNDLE_FILE, FILES_APART_NAMES, functionNames, IDENTITY_VALIDATOR_BUNDLE_FILE, JSONNET_BUNDLE_FILE, packageIdentitySchemas, TOTP_QR_BUNDLE_FILE, SAMPLER_BUNDLE_FILE, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
+import { BUNDLE_DIR, buildBundles, EXPORTERS_BUNDLE_FILE, FILES_APART_NAMES, functionNames, VALIDATOR_BUNDLE_FILE, JSONNET_BUNDLE_FILE, packageIdentitySchemas, TOTP_QR_BUNDLE_FILE, SAMPLER_BUNDLE_FILE, SDK_BUNDLE_FILE, TOKENIZER_BUNDLE_FILE, WEBAUTHN_BUNDLE_FILE, type BundleInfo } from '../../scripts/package.js';
 import { PASSKEY_POLICY } from '../../lib/webauthn/ceremony.js';
 import { OTEL_API_GLOBAL_KEY } from '../../lib/tracing/shared-api.js';
 import { assert, createCredential } from '../support/authenticator.js';
@@ -269,13 +269,16 @@ describe('bundles loaded alone', () => {
     expect(proved).toMatchObject({ signCount: 1, cloneWarning: false });
   });
 
-  it("keeps Jaeger's remote sampler in a file of its own, which the SDK's file requires and which loads with the API handed over", () => {
+  /**
+   * A file apart the SDK's file requires: `marks` (strings of its code) are in it and not in the SDK's file, so a traced
+   * cold start that does not need it never parses them. Then loaded alone, with the OpenTelemetry API handed over as a
+   * function hands it.
+   */
+  function sdkFileApart(file: string, marks: string[]) {
     const sdk = readFileSync(path.join(BUNDLE_DIR, SDK_BUNDLE_FILE), 'utf8');
-    expect(sdk).toContain(`require("./${SAMPLER_BUNDLE_FILE}")`);
-    // The remote sampler, and the SDK's span machinery its CommonJS build requires (the batch processor's message), are
-    // in the sampler's file, not the SDK's.
-    const apart = readFileSync(path.join(BUNDLE_DIR, SAMPLER_BUNDLE_FILE), 'utf8');
-    for (const mark of ['Could not update sampler', 'Exporter has been stopped']) {
+    expect(sdk).toContain(`require("./${file}")`);
+    const apart = readFileSync(path.join(BUNDLE_DIR, file), 'utf8');
+    for (const mark of marks) {
       expect(apart).toContain(mark);
       expect(sdk).not.toContain(mark);
     }
@@ -284,32 +287,22 @@ describe('bundles loaded alone', () => {
     const before = holder[key];
     holder[key] = createRequire(import.meta.url)('@opentelemetry/api');
     try {
-      const sampler = requireAlone(SAMPLER_BUNDLE_FILE);
-      expect(typeof sampler.JaegerRemoteSampler).toBe('function');
+      return requireAlone(file);
     } finally {
       holder[key] = before;
     }
+  }
+
+  it("keeps Jaeger's remote sampler in a file of its own, which the SDK's file requires and which loads with the API handed over", () => {
+    // The remote sampler, and the SDK's span machinery its CommonJS build requires (the batch processor's message).
+    const sampler = sdkFileApart(SAMPLER_BUNDLE_FILE, ['Could not update sampler', 'Exporter has been stopped']);
+    expect(typeof sampler.JaegerRemoteSampler).toBe('function');
   });
 
   it("keeps the exporters other than Jaeger's in a file of their own, which the SDK's file requires and which loads with the API handed over", () => {
-    const sdk = readFileSync(path.join(BUNDLE_DIR, SDK_BUNDLE_FILE), 'utf8');
-    expect(sdk).toContain(`require("./${EXPORTERS_BUNDLE_FILE}")`);
-    // OTLP's and Zipkin's code is in the exporters' file only: a cold start with Jaeger parses none of it.
-    const apart = readFileSync(path.join(BUNDLE_DIR, EXPORTERS_BUNDLE_FILE), 'utf8');
-    for (const mark of ['OTEL_EXPORTER_OTLP_HEADERS', 'localEndpoint']) {
-      expect(apart).toContain(mark);
-      expect(sdk).not.toContain(mark);
-    }
-    const key = Symbol.for(OTEL_API_GLOBAL_KEY);
-    const holder = globalThis as unknown as Record<symbol, unknown>;
-    const before = holder[key];
-    holder[key] = createRequire(import.meta.url)('@opentelemetry/api');
-    try {
-      const exporters = requireAlone(EXPORTERS_BUNDLE_FILE);
-      expect(Object.keys(exporters).sort()).toEqual(['ConsoleTreeExporter', 'OTLPTraceExporter', 'ZipkinExporter']);
-    } finally {
-      holder[key] = before;
-    }
+    // OTLP's and Zipkin's code: a cold start with Jaeger parses none of it.
+    const exporters = sdkFileApart(EXPORTERS_BUNDLE_FILE, ['OTEL_EXPORTER_OTLP_HEADERS', 'localEndpoint']);
+    expect(Object.keys(exporters).sort()).toEqual(['ConsoleTreeExporter', 'OTLPTraceExporter', 'ZipkinExporter']);
   });
 
   it('keeps the Jsonnet evaluator in a file of its own, which the mappers and web hooks require and which evaluates on its own', () => {
@@ -328,11 +321,11 @@ describe('bundles loaded alone', () => {
   it('keeps ajv in a file of its own, which the functions that validate traits require and which compiles a schema on its own', () => {
     for (const name of ['registration-submit', 'settings-submit', 'admin-identities-create', 'login-init']) {
       const bundle = readFileSync(path.join(BUNDLE_DIR, `${name}.cjs`), 'utf8');
-      expect(bundle).toContain(`require("./${IDENTITY_VALIDATOR_BUNDLE_FILE}")`);
+      expect(bundle).toContain(`require("./${VALIDATOR_BUNDLE_FILE}")`);
       // ajv's option names are in the file apart only: no function parses ajv until it validates traits.
       expect(bundle).not.toContain('strictSchema');
     }
-    const { compileSchema } = requireAlone(IDENTITY_VALIDATOR_BUNDLE_FILE);
+    const { compileSchema } = requireAlone(VALIDATOR_BUNDLE_FILE);
     const validate = compileSchema({ type: 'object', properties: { email: { type: 'string', format: 'email' }, phone: { type: 'string', format: 'tel' } } });
     expect(validate({ email: 'a@example.com', phone: '+44 20 7946 0000' })).toBe(true);
     expect(validate({ email: 'nope', phone: 'call me' })).toBe(false);
