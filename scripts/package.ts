@@ -16,9 +16,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { loadIdentityConfig } from '../lib/config/identity.js';
 import { loadOidcConfig } from '../lib/config/oidc.js';
-import { ConfigError } from '../lib/config/env.js';
-import { IdentitySchema, SchemaError, type JsonSchema } from '../lib/identity/schema.js';
-import { PACKAGED_SCHEMAS_FILE, schemaFilePath } from '../lib/identity/schemas.js';
+import { PACKAGED_SCHEMAS_FILE, readSchemaDocument, schemaFilePath, schemaOf } from '../lib/identity/schemas.js';
 import { PACKAGED_MAPPERS_FILE } from '../lib/strategies/oidc/mapper.js';
 import { configuredWebHooks, loadSelfServiceConfig } from '../lib/config/selfservice.js';
 import { OTEL_API_GLOBAL_KEY } from '../lib/tracing/shared-api.js';
@@ -213,21 +211,12 @@ export async function buildFileApart(name: string, outdir = BUNDLE_DIR): Promise
  */
 export async function packageIdentitySchemas(env = process.env, outdir = BUNDLE_DIR): Promise<BundleInfo> {
   const shipped: Record<string, unknown> = {};
-  for (const { id, url, selfserviceSelectable } of loadIdentityConfig(env).schemas) {
+  for (const source of loadIdentityConfig(env).schemas) {
+    const { url } = source;
     if (!url.startsWith('file://') && !url.startsWith('base64://')) continue; // https://: fetched by the functions (and by npm start, which compiles it)
-    let document: unknown;
-    try {
-      const text = url.startsWith('file://') ? readFileSync(schemaFilePath(url, env.INIT_CWD || process.cwd()), 'utf8') : Buffer.from(url.slice('base64://'.length), 'base64').toString('utf8');
-      document = JSON.parse(text);
-    } catch (error) {
-      throw new ConfigError(`IDENTITY_SCHEMAS: schema "${id}" could not be read from ${url.slice(0, 120)}: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    const document = await readSchemaDocument(source, env.INIT_CWD || process.cwd());
     if (url.startsWith('file://')) shipped[url] = document;
-    try {
-      await new IdentitySchema(id, document as JsonSchema, selfserviceSelectable).compile();
-    } catch (error) {
-      throw new ConfigError(`IDENTITY_SCHEMAS: ${error instanceof SchemaError ? error.message : String(error)}`);
-    }
+    await schemaOf(source, document, true);
   }
   const file = path.join(outdir, PACKAGED_SCHEMAS_FILE);
   writeFileSync(file, `${JSON.stringify(shipped)}\n`);

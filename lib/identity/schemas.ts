@@ -28,17 +28,41 @@ function packaged(): Record<string, unknown> | undefined {
   return file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : undefined;
 }
 
-async function readSource(source: IdentitySchemaSource): Promise<unknown> {
+async function readSource(source: IdentitySchemaSource, cwd: string): Promise<unknown> {
   const { url } = source;
   if (url.startsWith('base64://')) return JSON.parse(Buffer.from(url.slice('base64://'.length), 'base64').toString('utf8'));
   if (url.startsWith('file://')) {
     const shipped = packaged()?.[url];
     if (shipped !== undefined) return shipped;
-    return JSON.parse(readFileSync(schemaFilePath(url), 'utf8'));
+    return JSON.parse(readFileSync(schemaFilePath(url, cwd), 'utf8'));
   }
   const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return JSON.parse(await response.text());
+}
+
+/** One configured schema's document (a `file://` path relative to `cwd`); a ConfigError naming it when it cannot be read. */
+export async function readSchemaDocument(source: IdentitySchemaSource, cwd = process.cwd()): Promise<unknown> {
+  try {
+    return await readSource(source, cwd);
+  } catch (error) {
+    throw new ConfigError(`IDENTITY_SCHEMAS: schema "${source.id}" could not be read from ${source.url.slice(0, 120)}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * One configured schema read from its document, its validator compiled now when `compile` (IdentitySchema.compile);
+ * a ConfigError naming it when it cannot be used.
+ */
+export async function schemaOf(source: IdentitySchemaSource, document: unknown, compile: boolean): Promise<IdentitySchema> {
+  try {
+    // Each its own validator: two schemas may well carry the same $id (one copied from the other).
+    const schema = new IdentitySchema(source.id, document as JsonSchema, source.selfserviceSelectable);
+    if (compile) await schema.compile();
+    return schema;
+  } catch (error) {
+    throw new ConfigError(`IDENTITY_SCHEMAS: ${error instanceof SchemaError ? error.message : String(error)}`);
+  }
 }
 
 /**
@@ -48,21 +72,6 @@ async function readSource(source: IdentitySchemaSource): Promise<unknown> {
 export async function loadSchemaRegistry(config: IdentityConfig, options: { compile?: boolean } = {}): Promise<SchemaRegistry> {
   if (config.schemas.length === 0) return new SchemaRegistry([builtinSchema()], config.defaultSchemaId);
   const schemas: IdentitySchema[] = [];
-  for (const source of config.schemas) {
-    let document: unknown;
-    try {
-      document = await readSource(source);
-    } catch (error) {
-      throw new ConfigError(`IDENTITY_SCHEMAS: schema "${source.id}" could not be read from ${source.url.slice(0, 120)}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    try {
-      // Each its own validator: two schemas may well carry the same $id (one copied from the other).
-      const schema = new IdentitySchema(source.id, document as JsonSchema, source.selfserviceSelectable);
-      if (options.compile) await schema.compile();
-      schemas.push(schema);
-    } catch (error) {
-      throw new ConfigError(`IDENTITY_SCHEMAS: ${error instanceof SchemaError ? error.message : String(error)}`);
-    }
-  }
+  for (const source of config.schemas) schemas.push(await schemaOf(source, await readSchemaDocument(source), options.compile ?? false));
   return new SchemaRegistry(schemas, config.defaultSchemaId);
 }
