@@ -68,12 +68,9 @@ export class JaegerExporter implements SpanExporter {
    * process's tags encoded, before the first export needs them (sdk.ts, at a cold start).
    */
   warmUp(spans: ReadableSpan[]): void {
-    const resource = spans[0]?.resource;
-    if (!resource || !('agent' in this.target)) return;
-    const w = this.datagramWriter;
-    w.reset();
-    writeEmitBatchOf(w, this.seqId, this.processOf(resource), spans);
-    w.reset();
+    if (!('agent' in this.target)) return;
+    this.writeOneDatagram(spans);
+    this.datagramWriter.reset();
   }
 
   private writer(initialSize?: number): ThriftWriter {
@@ -142,18 +139,23 @@ export class JaegerExporter implements SpanExporter {
    * they do not fit or do not share a process: the general path then encodes span by span and splits.
    */
   private oneDatagram(spans: ReadableSpan[]): Buffer | undefined {
+    if (!this.writeOneDatagram(spans)) return undefined;
+    this.seqId++;
+    return Buffer.from(this.datagramWriter.bytes());
+  }
+
+  /** `spans` written as the next emitBatch into the reused datagram writer; false when they do not go in one datagram. */
+  private writeOneDatagram(spans: ReadableSpan[]): boolean {
     const resource = spans[0]?.resource;
-    if (!resource || spans.some((span) => span.resource !== resource)) return undefined;
+    if (!resource || spans.some((span) => span.resource !== resource)) return false;
     const w = this.datagramWriter;
     try {
       w.reset();
       writeEmitBatchOf(w, this.seqId, this.processOf(resource), spans);
     } catch {
-      return undefined; // the general path reports what cannot be encoded
+      return false; // the general path reports what cannot be encoded
     }
-    if (w.length > MAX_DATAGRAM_BYTES) return undefined;
-    this.seqId++;
-    return Buffer.from(w.bytes());
+    return w.length <= MAX_DATAGRAM_BYTES;
   }
 
   export(spans: ReadableSpan[], done: ExportCallback): void {
